@@ -1,0 +1,59 @@
+/**
+ * Entry point of the test-client process, forked by ClientFleet. The clients run here, not in the
+ * server's process, so they never share its event loop: a server that blocks cannot slow its own
+ * load, and round-trip times are what a separate program would see.
+ */
+import type {ClientCommand, ClientReport} from '../protocol.js';
+import {TestClient, type Target} from './test-client.js';
+
+const REPORT_MS = 250;
+
+const send = process.send?.bind(process);
+if (!send) {
+	console.error('client-process must be started by concurrency-top (it needs an IPC channel)');
+	process.exit(1);
+}
+
+let target: Target = {host: '127.0.0.1', port: 0};
+let ratePerSecond = 1;
+const clients: TestClient[] = [];
+let nextId = 1;
+let rttMicros: number[] = [];
+
+process.on('message', (command: ClientCommand) => {
+	switch (command.type) {
+		case 'configure': {
+			target = {host: command.host, port: command.port};
+			ratePerSecond = command.ratePerSecond;
+			break;
+		}
+		case 'add': {
+			for (let i = 0; i < command.count; i++) {
+				const client = new TestClient(nextId++, target, ratePerSecond, (micros) => rttMicros.push(micros));
+				clients.push(client);
+				client.start();
+			}
+			break;
+		}
+		case 'drop': {
+			const count = command.count === 'all' ? clients.length : command.count;
+			for (const client of clients.splice(Math.max(0, clients.length - count))) client.stop();
+			break;
+		}
+	}
+	report();
+});
+
+function report(): void {
+	const message: ClientReport = {
+		type: 'report',
+		clients: clients.map((client) => client.status()),
+		rttMicros,
+	};
+	rttMicros = [];
+	send!(message);
+}
+
+setInterval(report, REPORT_MS);
+// The dashboard is gone (quit, crash or SIGKILL): the IPC channel closes, and so do we.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,161 @@
+import {readdir, readFile} from 'node:fs/promises';
+import type {OsFigures, ProcessFigures} from '../metrics/snapshot.js';
+
+/** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ, fixed by the kernel ABI). */
+const TICKS_PER_SECOND = 100;
+
+type ProcessReading = {
+	readonly pid: number;
+	readonly ppid: number;
+	readonly name: string;
+	readonly threads: number;
+	readonly rssBytes: number;
+	readonly cpuTicks: number;
+};
+
+/** Reads a process's figures; null if the process is gone or /proc is missing. */
+export async function readProcess(pid: number): Promise<ProcessReading | null> {
+	const stat = await readStat(pid);
+	return stat && {...stat, rssBytes: await readRss(pid)};
+}
+
+async function readStat(pid: number): Promise<Omit<ProcessReading, 'rssBytes'> | null> {
+	let stat: string;
+	try {
+		stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+	} catch {
+		return null;
+	}
+	// The name is in parentheses and may hold spaces or parentheses itself: split after the last ')'.
+	const close = stat.lastIndexOf(')');
+	const name = stat.slice(stat.indexOf('(') + 1, close);
+	const fields = stat.slice(close + 2).split(' ');
+	// fields[0] is field 3 (state) of proc(5); field N is fields[N - 3].
+	const ppid = Number(fields[1]);
+	const cpuTicks = Number(fields[11]) + Number(fields[12]);
+	// num_threads counts the entries of /proc/<pid>/task: libuv's pool and V8's threads too.
+	const threads = Number(fields[17]);
+	return {pid, ppid, name, threads, cpuTicks};
+}
+
+/** Resident set size from /proc/<pid>/status, which states it in kB whatever the page size. */
+async function readRss(pid: number): Promise<number> {
+	try {
+		const status = await readFile(`/proc/${pid}/status`, 'utf8');
+		const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+		return match ? Number(match[1]) * 1024 : 0;
+	} catch {
+		return 0;
+	}
+}
+
+/** Every descendant of `root`, found by walking the parent links of all processes. */
+export async function findDescendants(root: number): Promise<number[]> {
+	let entries: string[];
+	try {
+		entries = await readdir('/proc');
+	} catch {
+		return [];
+	}
+	const parents = new Map<number, number>();
+	await Promise.all(
+		entries
+			.filter((entry) => /^\d+$/.test(entry))
+			.map(async (entry) => {
+				const reading = await readStat(Number(entry));
+				if (reading) parents.set(reading.pid, reading.ppid);
+			}),
+	);
+	const descendants: number[] = [];
+	const frontier = [root];
+	while (frontier.length > 0) {
+		const parent = frontier.pop()!;
+		for (const [pid, ppid] of parents) {
+			if (ppid === parent) {
+				descendants.push(pid);
+				frontier.push(pid);
+			}
+		}
+	}
+	return descendants.sort((a, b) => a - b);
+}
+
+/**
+ * Connections the kernel has completed but the server has not yet accepted: the `rx_queue` of the
+ * listening sockets (state 0A) on `port`, from /proc/net/tcp and /proc/net/tcp6.
+ */
+export async function readAcceptQueue(port: number): Promise<number | null> {
+	let found = false;
+	let depth = 0;
+	for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		let text: string;
+		try {
+			text = await readFile(file, 'utf8');
+		} catch {
+			continue;
+		}
+		found = true;
+		depth += acceptQueueIn(text, port);
+	}
+	return found ? depth : null;
+}
+
+/** Parses one /proc/net/tcp{,6} table. Exported for tests. */
+export function acceptQueueIn(table: string, port: number): number {
+	let depth = 0;
+	for (const line of table.split('\n').slice(1)) {
+		const fields = line.trim().split(/\s+/);
+		const local = fields[1];
+		const state = fields[3];
+		const queues = fields[4];
+		if (local === undefined || state !== '0A' || queues === undefined) continue;
+		if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) !== port) continue;
+		depth += Number.parseInt(queues.slice(queues.indexOf(':') + 1), 16);
+	}
+	return depth;
+}
+
+export type ProcSource = {
+	/** The server's process: the dashboard's own when the server runs in-process. */
+	readonly serverPid: () => number;
+	readonly port: () => number;
+	/** Processes under the server's that are not part of it (the test clients). */
+	readonly exclude: () => ReadonlySet<number>;
+};
+
+/** Reads the server's processes and the accept queue; keeps the CPU ticks of the last reading to turn them into a share. */
+export class ProcCollector {
+	readonly #source: ProcSource;
+	#previous = new Map<number, {ticks: number; at: number}>();
+
+	constructor(source: ProcSource) {
+		this.#source = source;
+	}
+
+	async collect(now = Date.now()): Promise<OsFigures> {
+		const root = this.#source.serverPid();
+		const exclude = this.#source.exclude();
+		const pids = [root, ...(await findDescendants(root)).filter((pid) => !exclude.has(pid))];
+		const readings = await Promise.all(pids.map((pid) => readProcess(pid)));
+		const current = new Map<number, {ticks: number; at: number}>();
+		const processes: ProcessFigures[] = [];
+		for (const reading of readings) {
+			if (!reading || exclude.has(reading.ppid)) continue;
+			const before = this.#previous.get(reading.pid);
+			current.set(reading.pid, {ticks: reading.cpuTicks, at: now});
+			const seconds = before ? (now - before.at) / 1000 : 0;
+			processes.push({
+				pid: reading.pid,
+				name: reading.name,
+				threads: reading.threads,
+				rssBytes: reading.rssBytes,
+				cpuPercent:
+					before && seconds > 0
+						? (100 * (reading.cpuTicks - before.ticks)) / TICKS_PER_SECOND / seconds
+						: null,
+			});
+		}
+		this.#previous = current;
+		return {processes, acceptQueue: await readAcceptQueue(this.#source.port())};
+	}
+}

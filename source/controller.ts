@@ -1,0 +1,177 @@
+import {ClientFleet} from './clients/fleet.js';
+import {collectHost} from './collectors/host.js';
+import {ProcCollector} from './collectors/proc.js';
+import type {Snapshot} from './metrics/snapshot.js';
+import {MetricsStore, type ConnectionWindow} from './metrics/store.js';
+import {clientHost, type Options} from './options.js';
+import {ServerHost} from './server/host.js';
+import {MODE_NAMES, type ModeName} from './server/mode.js';
+
+/** Everything a key press can ask for. */
+export type Action =
+	| {readonly type: 'add-clients'; readonly count: number}
+	| {readonly type: 'drop-clients'; readonly count: number | 'all'}
+	| {readonly type: 'next-mode'}
+	| {readonly type: 'set-mode'; readonly mode: ModeName};
+
+export type ControllerTiming = {
+	/** How often a snapshot is published (counts, rows, ages). */
+	readonly tickMs: number;
+	/** The rate period: messages/s, bytes/s and round-trip percentiles cover this much time. */
+	readonly rollMs: number;
+	readonly procMs: number;
+	readonly hostMs: number;
+};
+
+export const DEFAULT_TIMING: ControllerTiming = {tickMs: 250, rollMs: 1000, procMs: 1000, hostMs: 2000};
+
+type Listener = (snapshot: Snapshot) => void;
+
+/**
+ * The one place that acts: owns the server, the test clients, the store and the collectors, carries
+ * out actions one at a time, and publishes a snapshot on every tick.
+ */
+export class Controller {
+	readonly #options: Options;
+	readonly #timing: ControllerTiming;
+	readonly #store: MetricsStore;
+	readonly #server: ServerHost;
+	readonly #fleet: ClientFleet;
+	readonly #proc: ProcCollector;
+	readonly #listeners = new Set<Listener>();
+	readonly #timers = new Set<NodeJS.Timeout>();
+	#window: ConnectionWindow = {offset: 0, limit: 20};
+	#snapshot: Snapshot;
+	#mode: ModeName;
+	/** Actions run one after another: a switch finishes before the next key is carried out. */
+	#queue: Promise<void> = Promise.resolve();
+	#stopped = false;
+
+	constructor(options: Options, timing: ControllerTiming = DEFAULT_TIMING) {
+		this.#options = options;
+		this.#timing = timing;
+		this.#mode = options.mode;
+		this.#store = new MetricsStore({host: options.host, port: options.port, handler: options.handler});
+		this.#server = new ServerHost(
+			{host: options.host, port: options.port, handler: options.handler},
+			(event) => this.#store.apply(event),
+		);
+		this.#fleet = new ClientFleet(
+			() => ({host: clientHost(options.host), port: this.#server.port}),
+			options.rate,
+			{
+				onReport: (report) => this.#store.applyClients(report),
+				onExit: (code, signal) =>
+					this.#store.log(Date.now(), 'error', `test-client process ended (${signal ?? `exit ${code}`})`),
+			},
+		);
+		this.#proc = new ProcCollector({
+			serverPid: () => process.pid,
+			port: () => this.#server.port,
+			exclude: () => new Set(this.#fleet.pid === undefined ? [] : [this.#fleet.pid]),
+		});
+		this.#snapshot = this.#store.snapshot(this.#window);
+	}
+
+	get snapshot(): Snapshot {
+		return this.#snapshot;
+	}
+
+	get port(): number {
+		return this.#server.port;
+	}
+
+	/** Listens (a ListenError if it cannot), opens the first test clients and starts the clocks. */
+	async start(): Promise<void> {
+		await this.#server.start(this.#mode);
+		if (this.#options.clients > 0) this.#fleet.add(this.#options.clients);
+		this.#every(this.#timing.rollMs, () => this.#store.roll());
+		this.#every(this.#timing.tickMs, () => this.#publish());
+		this.#repeat(this.#timing.procMs, async () => this.#store.setOs(await this.#proc.collect()));
+		this.#repeat(this.#timing.hostMs, async () => this.#store.setHost(await collectHost()));
+		this.#publish();
+	}
+
+	subscribe(listener: Listener): () => void {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	}
+
+	/** The rows the screen has room for; bounds the work of every snapshot. */
+	setWindow(window: ConnectionWindow): void {
+		this.#window = window;
+	}
+
+	dispatch(action: Action): Promise<void> {
+		this.#queue = this.#queue.then(() => this.#carryOut(action)).catch((error: unknown) => {
+			this.#store.log(Date.now(), 'error', error instanceof Error ? error.message : String(error));
+		});
+		return this.#queue;
+	}
+
+	/** Ends the clients, the server and the clocks; safe to call more than once. */
+	async stop(): Promise<void> {
+		if (this.#stopped) return;
+		this.#stopped = true;
+		for (const timer of this.#timers) clearTimeout(timer);
+		await Promise.all([this.#fleet.stop(), this.#server.stop()]);
+	}
+
+	async #carryOut(action: Action): Promise<void> {
+		if (this.#stopped) return;
+		switch (action.type) {
+			case 'add-clients': {
+				this.#fleet.add(action.count);
+				break;
+			}
+			case 'drop-clients': {
+				this.#fleet.drop(action.count);
+				break;
+			}
+			case 'next-mode': {
+				const next = MODE_NAMES[(MODE_NAMES.indexOf(this.#mode) + 1) % MODE_NAMES.length]!;
+				await this.#switch(next);
+				break;
+			}
+			case 'set-mode': {
+				if (action.mode !== this.#mode) await this.#switch(action.mode);
+				break;
+			}
+		}
+		this.#publish();
+	}
+
+	async #switch(mode: ModeName): Promise<void> {
+		const from = this.#mode;
+		this.#store.log(Date.now(), 'info', `switching ${from} → ${mode}`);
+		this.#mode = mode;
+		await this.#server.start(mode);
+	}
+
+	#publish(): void {
+		this.#snapshot = this.#store.snapshot(this.#window);
+		for (const listener of this.#listeners) listener(this.#snapshot);
+	}
+
+	#every(ms: number, work: () => void): void {
+		this.#timers.add(setInterval(work, ms));
+	}
+
+	/** Runs async work every `ms`, never two at once; a failed reading leaves the last figures in place. */
+	#repeat(ms: number, work: () => Promise<void>): void {
+		const run = async () => {
+			try {
+				await work();
+			} catch (error: unknown) {
+				this.#store.log(Date.now(), 'warn', `collector: ${error instanceof Error ? error.message : String(error)}`);
+			}
+			if (this.#stopped) return;
+			const timer = setTimeout(() => {
+				this.#timers.delete(timer);
+				void run();
+			}, ms);
+			this.#timers.add(timer);
+		};
+		void run();
+	}
+}

@@ -1,0 +1,33 @@
+/** Number formatting shared by the panels, the event log and the JSON-free outputs. */
+
+export function formatDuration(ms: number): string {
+	if (ms < 1) return `${ms.toFixed(2)}ms`;
+	if (ms < 10) return `${ms.toFixed(1)}ms`;
+	if (ms < 1000) return `${Math.round(ms)}ms`;
+	if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+	const minutes = Math.floor(ms / 60_000);
+	if (minutes < 60) return `${minutes}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+	return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+const BYTE_UNITS = ['B', 'K', 'M', 'G', 'T'];
+
+/** 1023B, 1.5K, 12M: at most five characters, binary units as top and htop print them. */
+export function formatBytes(bytes: number): string {
+	let value = bytes;
+	let unit = 0;
+	while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+		value /= 1024;
+		unit++;
+	}
+	const digits = unit === 0 || value >= 10 ? 0 : 1;
+	return `${value.toFixed(digits)}${BYTE_UNITS[unit]}`;
+}
+
+/** 950, 9.5k, 95k, 1.2M. */
+export function formatCount(value: number): string {
+	if (value < 1000) return String(Math.round(value));
+	if (value < 10_000) return `${(value / 1000).toFixed(1)}k`;
+	if (value < 1_000_000) return `${Math.round(value / 1000)}k`;
+	return `${(value / 1_000_000).toFixed(1)}M`;
+}

@@ -1,0 +1,91 @@
+import {HANDLER_NAMES, type HandlerName} from './server/handler.js';
+import {MODE_NAMES, type ModeName} from './server/mode.js';
+
+/** A mistake on the command line: printed as one line, exit status 2, never a stack trace. */
+export class UsageError extends Error {
+	override readonly name = 'UsageError';
+}
+
+export type Options = {
+	readonly mode: ModeName;
+	readonly host: string;
+	readonly port: number;
+	readonly handler: HandlerName;
+	/** Test clients opened at start. */
+	readonly clients: number;
+	/** Messages per second each test client sends. */
+	readonly rate: number;
+	readonly json: boolean;
+};
+
+/** The flags as meow hands them over: strings, so that every value is checked here, in one place. */
+export type RawFlags = {
+	readonly mode?: string;
+	readonly host?: string;
+	readonly port?: string;
+	readonly handler?: string;
+	readonly clients?: string;
+	readonly rate?: string;
+	readonly json?: boolean;
+};
+
+export const DEFAULTS = {
+	mode: 'async',
+	host: '127.0.0.1',
+	port: 8080,
+	handler: 'echo',
+	clients: 0,
+	rate: 2,
+} as const;
+
+export const MAX_CLIENTS = 10_000;
+export const MAX_RATE = 10_000;
+
+export function parseOptions(flags: RawFlags): Options {
+	return {
+		mode: oneOf('mode', flags.mode ?? DEFAULTS.mode, MODE_NAMES),
+		host: parseHost(flags.host ?? DEFAULTS.host),
+		port: integer('port', flags.port, DEFAULTS.port, 0, 65_535),
+		handler: oneOf('handler', flags.handler ?? DEFAULTS.handler, HANDLER_NAMES),
+		clients: integer('clients', flags.clients, DEFAULTS.clients, 0, MAX_CLIENTS),
+		rate: positiveNumber('rate', flags.rate, DEFAULTS.rate, MAX_RATE),
+		json: flags.json ?? false,
+	};
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+	if ((allowed as readonly string[]).includes(value)) return value as T;
+	throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
+}
+
+function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+	if (value === undefined) return fallback;
+	const parsed = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+	if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+		throw new UsageError(`--${flag} must be a whole number from ${min} to ${max} (got "${value}")`);
+	}
+	return parsed;
+}
+
+function positiveNumber(flag: string, value: string | undefined, fallback: number, max: number): number {
+	if (value === undefined) return fallback;
+	const parsed = /^\d*\.?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+	if (!(parsed > 0 && parsed <= max)) {
+		throw new UsageError(`--${flag} must be a number above 0 and at most ${max} (got "${value}")`);
+	}
+	return parsed;
+}
+
+function parseHost(value: string): string {
+	if (value.trim() === '' || /\s/.test(value)) {
+		throw new UsageError(`--host must be an IP address or host name (got "${value}")`);
+	}
+	return value;
+}
+
+/** Where test clients connect to reach a server listening on `host`. */
+export function clientHost(host: string): string {
+	if (host === '0.0.0.0') return '127.0.0.1';
+	if (host === '::') return '::1';
+	return host;
+}

@@ -1,0 +1,31 @@
+import net, {type Socket} from 'node:net';
+import {formatAddress, ignoreSocketErrors, serveSocket} from '../connection.js';
+import {closeServer, listen} from '../listen.js';
+import type {ModeFactory} from '../mode.js';
+
+const MAIN = {kind: 'main'} as const;
+
+/**
+ * The tutorial's asyncio server: one event loop, a callback per readable socket. Every client is
+ * served at once, and one slow handler stalls them all.
+ */
+export const createAsyncMode: ModeFactory = ({config, emit, nextConnectionId, traffic}) => {
+	const sockets = new Set<Socket>();
+	const server = net.createServer((socket) => {
+		const id = nextConnectionId();
+		sockets.add(socket);
+		ignoreSocketErrors(socket);
+		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+		emit({type: 'conn-open', id, peer, state: 'active', by: MAIN, at: Date.now()});
+		socket.once('close', () => {
+			sockets.delete(socket);
+			emit({type: 'conn-close', id, at: Date.now()});
+		});
+		serveSocket(socket, {id, handler: config.handler, traffic});
+	});
+	return {
+		name: 'async',
+		start: () => listen(server, config.host, config.port),
+		stop: () => closeServer(server, sockets),
+	};
+};

@@ -1,0 +1,61 @@
+import net, {type Socket} from 'node:net';
+import {formatAddress, ignoreSocketErrors, serveSocket} from '../connection.js';
+import {closeServer, listen} from '../listen.js';
+import type {ModeFactory} from '../mode.js';
+
+const MAIN = {kind: 'main'} as const;
+
+type Client = {readonly id: number; readonly socket: Socket};
+
+/**
+ * The tutorial's problem server: `accept(); handle_client()` in a loop. Node accepts eagerly, so
+ * connections are accepted paused and wait in a first-in, first-out line; only the head of the line
+ * is read from and answered, until it disconnects.
+ */
+export const createSequentialMode: ModeFactory = ({config, emit, nextConnectionId, traffic}) => {
+	const sockets = new Set<Socket>();
+	const line: Client[] = [];
+	let serving: Client | undefined;
+
+	const serve = (client: Client) => {
+		serving = client;
+		serveSocket(client.socket, {id: client.id, handler: config.handler, traffic});
+		client.socket.resume();
+	};
+
+	const server = net.createServer({pauseOnConnect: true}, (socket) => {
+		const client = {id: nextConnectionId(), socket};
+		sockets.add(socket);
+		ignoreSocketErrors(socket);
+		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+		const state = serving ? 'queued' : 'active';
+		emit({type: 'conn-open', id: client.id, peer, state, by: MAIN, at: Date.now()});
+		socket.once('close', () => {
+			sockets.delete(socket);
+			emit({type: 'conn-close', id: client.id, at: Date.now()});
+			if (serving !== client) {
+				const waiting = line.indexOf(client);
+				if (waiting !== -1) line.splice(waiting, 1);
+				return;
+			}
+			serving = undefined;
+			const next = line.shift();
+			if (next) {
+				emit({type: 'conn-serve', id: next.id, by: MAIN, at: Date.now()});
+				serve(next);
+			}
+		});
+		if (state === 'active') serve(client);
+		else line.push(client);
+	});
+
+	return {
+		name: 'sequential',
+		start: () => listen(server, config.host, config.port),
+		async stop() {
+			line.length = 0;
+			serving = undefined;
+			await closeServer(server, sockets);
+		},
+	};
+};
