@@ -9,7 +9,13 @@ import {countMessages, makeHandler, type HandlerName} from './handler.js';
 export class TrafficCounter {
 	readonly #rows = new Map<number, [number, number, number, number]>();
 
-	add(id: number, bytesIn: number, bytesOut: number, messagesIn: number, messagesOut: number): void {
+	add(
+		id: number,
+		bytesIn: number,
+		bytesOut: number,
+		messagesIn: number,
+		messagesOut: number,
+	): void {
 		const row = this.#rows.get(id);
 		if (row) {
 			row[0] += bytesIn;

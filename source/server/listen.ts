@@ -25,7 +25,11 @@ export async function listen(server: Server, host: string, port: number): Promis
 	return address.port;
 }
 
-export function explainListenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+export function explainListenError(
+	error: NodeJS.ErrnoException,
+	host: string,
+	port: number,
+): Error {
 	switch (error.code) {
 		case 'EADDRINUSE':
 			return new ListenError(

@@ -1,0 +1,79 @@
+import type {Key} from 'ink';
+import type {Action} from '../controller.js';
+
+/** What a key press means; the App carries it out. */
+export type KeyCommand =
+	| {readonly type: 'action'; readonly action: Action}
+	| {
+			readonly type: 'scroll';
+			readonly to: 'up' | 'down' | 'page-up' | 'page-down' | 'top' | 'bottom';
+	  }
+	| {readonly type: 'help'}
+	| {readonly type: 'quit'};
+
+/** Every key, as the help overlay lists it. The one place keys are described. */
+export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
+	['c', 'add a test client'],
+	['C', 'add ten test clients'],
+	['x', 'drop the newest test client'],
+	['X', 'drop every test client'],
+	['m', 'next model: the server restarts on the same port'],
+	['↑ ↓  j k', 'scroll the connections'],
+	['PgUp PgDn', 'scroll a page'],
+	['g G  Home End', 'first / last connection'],
+	['?', 'this help (any key closes it)'],
+	['q  Ctrl-C', 'quit'],
+];
+
+/** The short list on the status line. */
+export const KEY_HINTS = 'c/C +client  x/X drop  m model  ? help  q quit';
+
+/**
+ * What a key press asks for. Keys typed quickly (or over a slow SSH link) arrive as one chunk, so a
+ * chunk of plain characters is taken a character at a time.
+ */
+export function commandsFor(input: string, key: Key): KeyCommand[] {
+	const special =
+		key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown;
+	const characters = special || key.home || key.end ? [input] : [...input];
+	return characters
+		.map((character) => commandFor(character, key))
+		.filter((command) => command !== null);
+}
+
+function commandFor(input: string, key: Key): KeyCommand | null {
+	if (key.ctrl && input === 'c') return {type: 'quit'};
+	if (key.upArrow) return {type: 'scroll', to: 'up'};
+	if (key.downArrow) return {type: 'scroll', to: 'down'};
+	if (key.pageUp) return {type: 'scroll', to: 'page-up'};
+	if (key.pageDown) return {type: 'scroll', to: 'page-down'};
+	if (key.home) return {type: 'scroll', to: 'top'};
+	if (key.end) return {type: 'scroll', to: 'bottom'};
+	if (key.ctrl || key.meta) return null;
+	switch (input) {
+		case 'c':
+			return {type: 'action', action: {type: 'add-clients', count: 1}};
+		case 'C':
+			return {type: 'action', action: {type: 'add-clients', count: 10}};
+		case 'x':
+			return {type: 'action', action: {type: 'drop-clients', count: 1}};
+		case 'X':
+			return {type: 'action', action: {type: 'drop-clients', count: 'all'}};
+		case 'm':
+			return {type: 'action', action: {type: 'next-mode'}};
+		case 'k':
+			return {type: 'scroll', to: 'up'};
+		case 'j':
+			return {type: 'scroll', to: 'down'};
+		case 'g':
+			return {type: 'scroll', to: 'top'};
+		case 'G':
+			return {type: 'scroll', to: 'bottom'};
+		case '?':
+			return {type: 'help'};
+		case 'q':
+			return {type: 'quit'};
+		default:
+			return null;
+	}
+}

@@ -1,0 +1,48 @@
+import {Text} from 'ink';
+import {formatBytes} from '../../format.js';
+import type {Snapshot} from '../../metrics/snapshot.js';
+import {KEY_HINTS} from '../keys.js';
+
+export type StatusLineProps = {
+	readonly snapshot: Snapshot;
+	readonly width: number;
+};
+
+/** The top line: which model runs where, with which handler, and the test clients. */
+export function StatusLine({snapshot, width}: StatusLineProps) {
+	const {server, clients} = snapshot;
+	const mode = ` ${server.mode ?? 'stopped'} `;
+	const waiting = clients.waiting > 0 ? ` (${clients.waiting} waiting)` : '';
+	const where = ` ${server.host}:${server.port}  ${server.handler}  clients ${clients.total}${waiting}`;
+	return (
+		<Text wrap="truncate">
+			<Text bold inverse>
+				{' concurrency-top '}
+			</Text>
+			<Text bold color="magenta">
+				{mode}
+			</Text>
+			{where.padEnd(Math.max(0, width - 17 - mode.length))}
+		</Text>
+	);
+}
+
+export type HostLineProps = {
+	readonly host: Snapshot['host'];
+	readonly width: number;
+};
+
+/** The bottom line: the main keys, and the whole machine's CPU and memory on the right. */
+export function HostLine({host, width}: HostLineProps) {
+	const meter =
+		host === null
+			? 'host …'
+			: `host cpu ${Math.round(host.cpuPercent)}% of ${host.cores} · mem ${formatBytes(host.memUsedBytes)}/${formatBytes(host.memTotalBytes)}`;
+	const gap = width - KEY_HINTS.length - meter.length;
+	return (
+		<Text wrap="truncate">
+			<Text dimColor>{KEY_HINTS}</Text>
+			{gap > 0 ? ' '.repeat(gap) + meter : ''}
+		</Text>
+	);
+}

@@ -1,0 +1,56 @@
+import net, {type Socket} from 'node:net';
+import {once} from 'node:events';
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+	check: () => T | undefined | false | Promise<T | undefined | false>,
+	what: string,
+	timeoutMs = 5000,
+): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check();
+		if (value !== undefined && value !== false) return value;
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
+/** A raw TCP client that collects everything it receives. */
+export class LineClient {
+	readonly socket: Socket;
+	received = Buffer.alloc(0);
+
+	private constructor(socket: Socket) {
+		this.socket = socket;
+		socket.on('data', (chunk: Buffer) => {
+			this.received = Buffer.concat([this.received, chunk]);
+		});
+		socket.on('error', () => {});
+	}
+
+	static async connect(port: number, host = '127.0.0.1'): Promise<LineClient> {
+		const socket = net.connect({port, host});
+		await once(socket, 'connect');
+		return new LineClient(socket);
+	}
+
+	/** Sends `data` and waits until `expected` bytes in all have arrived. */
+	async ask(data: string | Buffer, timeoutMs = 5000): Promise<Buffer> {
+		const start = this.received.length;
+		const bytes = Buffer.from(data);
+		this.socket.write(bytes);
+		await waitFor(() => this.received.length >= start + bytes.length, 'the reply', timeoutMs);
+		return this.received.subarray(start, start + bytes.length);
+	}
+
+	async close(): Promise<void> {
+		if (this.socket.destroyed) return;
+		const closed = once(this.socket, 'close');
+		this.socket.end();
+		await closed;
+	}
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

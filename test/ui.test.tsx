@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {render} from 'ink-testing-library';
+import {Dashboard} from '../source/ui/dashboard.js';
+import {KEY_HELP} from '../source/ui/keys.js';
+import {SEQUENTIAL_SNAPSHOT} from './fixtures.js';
+
+function frame(element: React.JSX.Element): string {
+	const {lastFrame, unmount} = render(element);
+	const text = lastFrame()!;
+	unmount();
+	return text;
+}
+
+test('the dashboard at 80x24 from a fixture snapshot', () => {
+	const expected = [
+		' concurrency-top  sequential  127.0.0.1:8080  echo  clients 3 (2 waiting)',
+		'╭─ Traffic ──────────────────────╮╭─ Concurrency ───────╮╭─ Queue ─────────────╮',
+		'│msg/s in    10 out    10        ││server pid       4242││waiting             2│',
+		'│B/s   in  170B out  170B        ││OS threads         11││oldest wait      9.1s│',
+		'│rtt  p50 0.42ms p99  1.3ms      ││processes           1││longest wait    15.0s│',
+		'│                 ▁▅███ peak 10/s││rss / cpu      80M 3%││kernel accept q     0│',
+		'╰────────────────────────────────╯╰─────────────────────╯╰─────────────────────╯',
+		'╭─ Connections 1 active · 2 queued ────────────────────────────────────────────╮',
+		'│    ID PEER                STATE  BY             IN   OUT  MSGS    RTT    AGE │',
+		'│    #4 127.0.0.1:50110     active main         2.0K  2.0K   120 0.42ms  12.3s │',
+		'│    #5 127.0.0.1:50112     queued main           0B    0B     0      -   9.1s │',
+		'│    #6 [::1]:50114         queued main           0B    0B     0      -   4.0s │',
+		'│                                                                              │',
+		'│                                                                              │',
+		'│                                                                              │',
+		'│                                                                              │',
+		'│                                                                              │',
+		'│                                                                              │',
+		'│                                                                              │',
+		'│                                                                              │',
+		'│                                                                              │',
+		'│1-3 of 3                                                                      │',
+		'╰──────────────────────────────────────────────────────────────────────────────╯',
+		'c/C +client  x/X drop  m model  ? help  q quit  host cpu 12% of 2 · mem 4.0G/24G',
+	].join('\n');
+	assert.equal(
+		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} help={false} />),
+		expected,
+	);
+});
+
+test('a larger window shows more rows and wider panels', () => {
+	const lines = frame(
+		<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={120} rows={40} help={false} />,
+	).split('\n');
+	assert.equal(lines.length, 40);
+	assert.ok(lines.every((line) => line.length <= 120));
+	assert.match(lines[7]!, /^╭─ Connections 1 active · 2 queued ─+╮$/);
+	assert.equal(lines[7]!.length, 120);
+	assert.match(lines[38]!, /^╰─+╯$/);
+});
+
+test('the help overlay lists every key', () => {
+	const text = frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} help />);
+	for (const [keys, what] of KEY_HELP) {
+		assert.ok(text.includes(keys) && text.includes(what), `help lists ${keys}: ${what}`);
+	}
+});
+
+test('below the minimum size it says what it needs', () => {
+	assert.equal(
+		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={60} rows={20} help={false} />),
+		'concurrency-top needs a terminal of at least 80x24; this one is 60x20',
+	);
+});
