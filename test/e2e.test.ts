@@ -17,12 +17,22 @@ function isAlive(pid: number): boolean {
 	}
 }
 
+/** Ink draws nothing until exit when it thinks it runs in CI (the CI variable): a person's terminal has no such variable. */
+function interactiveEnv(): Record<string, string> {
+	const env: Record<string, string> = {TERM: 'xterm-256color', LANG: 'C.UTF-8'};
+	for (const [name, value] of Object.entries(process.env)) {
+		if (value !== undefined && name !== 'CI' && name !== 'CONTINUOUS_INTEGRATION')
+			env[name] ??= value;
+	}
+	return env;
+}
+
 test('in a real terminal: c three times shows three connections, q exits 0 and leaves no child', async () => {
 	const terminal = new xterm.Terminal({cols: 80, rows: 24, allowProposedApi: true});
 	const child = pty.spawn(process.execPath, [CLI, '--port', '0'], {
 		cols: 80,
 		rows: 24,
-		env: {...process.env, TERM: 'xterm-256color', LANG: 'C.UTF-8'},
+		env: interactiveEnv(),
 	});
 	child.onData((data) => terminal.write(data));
 	const exited = new Promise<number>((resolve) => child.onExit(({exitCode}) => resolve(exitCode)));
