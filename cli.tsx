@@ -1,18 +1,20 @@
 #!/usr/bin/env node
-import {render} from 'ink';
 import meow from 'meow';
-import {Controller, DEFAULT_TIMING} from './source/controller.js';
-import {toJsonLine} from './source/json-output.js';
+import {runDashboard} from './source/commands/dashboard.js';
+import {fail} from './source/commands/fail.js';
 import {DEFAULTS, MAX_CLIENTS, parseOptions, UsageError, type Options} from './source/options.js';
 import {HANDLER_NAMES} from './source/server/handler.js';
-import {ListenError} from './source/server/listen.js';
 import {MODE_NAMES, MODE_SUMMARY} from './source/server/mode.js';
-import {App} from './source/ui/app.js';
+
+/** Subcommands: the first word on the command line; none means the dashboard. */
+const COMMANDS: Readonly<Record<string, (options: Options) => Promise<void>>> = {
+	dashboard: runDashboard,
+};
 
 const cli = meow(
 	`
 	Usage
-	  $ concurrency-top [options]
+	  $ concurrency-top [options]           the live dashboard
 
 	A live dashboard of a real TCP echo server in one concurrency model at a time.
 	Keys: c/C add 1/10 test clients, x/X drop, m next model, ? help, q quit.
@@ -52,58 +54,16 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 	},
 );
 
-function fail(message: string): never {
-	process.stderr.write(`concurrency-top: ${message}\n`);
-	process.exit(2);
-}
-
-let options: Options;
+const [command, ...rest] = cli.input;
 try {
-	if (cli.input.length > 0)
-		throw new UsageError(`unexpected argument "${cli.input[0]}": see --help`);
-	options = parseOptions(cli.flags);
+	const run = COMMANDS[command ?? 'dashboard'];
+	if (run === undefined || rest.length > 0) {
+		throw new UsageError(
+			`unexpected argument "${rest[0] ?? command}": commands are ${Object.keys(COMMANDS).join(', ')}; see --help`,
+		);
+	}
+	await run(parseOptions(cli.flags));
 } catch (error: unknown) {
 	if (error instanceof UsageError) fail(error.message);
 	throw error;
-}
-
-const headless = options.json || !process.stdout.isTTY;
-// Headless output is a log: one line a second, when the rates roll, is plenty.
-const controller = new Controller(
-	options,
-	headless ? {...DEFAULT_TIMING, tickMs: DEFAULT_TIMING.rollMs} : DEFAULT_TIMING,
-);
-try {
-	await controller.start();
-} catch (error: unknown) {
-	await controller.stop();
-	if (error instanceof ListenError) fail(error.message);
-	throw error;
-}
-
-let quitting = false;
-async function quit(code: number, beforeExit?: () => void): Promise<void> {
-	if (quitting) return;
-	quitting = true;
-	beforeExit?.();
-	await controller.stop();
-	process.exit(code);
-}
-
-if (headless) {
-	controller.subscribe((snapshot) => {
-		process.stdout.write(`${JSON.stringify(toJsonLine(snapshot))}\n`);
-	});
-	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-		process.on(signal, () => void quit(0));
-} else {
-	const ink = render(
-		<App controller={controller} onQuit={() => void quit(0, () => ink.unmount())} />,
-		{
-			exitOnCtrlC: false,
-		},
-	);
-	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-		process.on(signal, () => void quit(0, () => ink.unmount()));
-	}
 }

@@ -1,4 +1,5 @@
 import {ClientFleet} from './clients/fleet.js';
+import type {DashboardSource} from './dashboard-source.js';
 import {collectHost} from './collectors/host.js';
 import {ProcCollector} from './collectors/proc.js';
 import type {Snapshot} from './metrics/snapshot.js';
@@ -36,7 +37,7 @@ type Listener = (snapshot: Snapshot) => void;
  * The one place that acts: owns the server, the test clients, the store and the collectors, carries
  * out actions one at a time, and publishes a snapshot on every tick.
  */
-export class Controller {
+export class Controller implements DashboardSource {
 	readonly #options: Options;
 	readonly #timing: ControllerTiming;
 	readonly #store: MetricsStore;

@@ -1,11 +1,11 @@
 import {useInput, useStdout} from 'ink';
 import {useEffect, useState, useSyncExternalStore} from 'react';
-import type {Controller} from '../controller.js';
+import type {DashboardSource} from '../dashboard-source.js';
 import {Dashboard, layoutFor} from './dashboard.js';
 import {commandsFor, type KeyCommand} from './keys.js';
 
 export type AppProps = {
-	readonly controller: Controller;
+	readonly source: DashboardSource;
 	readonly onQuit: () => void;
 	readonly ascii?: boolean;
 };
@@ -24,17 +24,17 @@ function useTerminalSize(): {columns: number; rows: number} {
 	return size;
 }
 
-/** Wires the controller to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
-export function App({controller, onQuit, ascii = false}: AppProps) {
-	const snapshot = useSyncExternalStore(controller.subscribe, () => controller.snapshot);
+/** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
+export function App({source, onQuit, ascii = false}: AppProps) {
+	const snapshot = useSyncExternalStore(source.subscribe, () => source.snapshot);
 	const {columns, rows} = useTerminalSize();
 	const [help, setHelp] = useState(false);
 	const [offset, setOffset] = useState(0);
 	const {connectionRows} = layoutFor(columns, rows);
 
 	useEffect(() => {
-		controller.setWindow({offset, limit: connectionRows});
-	}, [controller, offset, connectionRows]);
+		source.setWindow({offset, limit: connectionRows});
+	}, [source, offset, connectionRows]);
 
 	const scroll = (to: Extract<KeyCommand, {type: 'scroll'}>['to']) => {
 		const current = snapshot.connections.offset;
@@ -53,7 +53,7 @@ export function App({controller, onQuit, ascii = false}: AppProps) {
 	const carryOut = (command: KeyCommand) => {
 		switch (command.type) {
 			case 'action':
-				void controller.dispatch(command.action);
+				void source.dispatch(command.action);
 				break;
 			case 'scroll':
 				scroll(command.to);
