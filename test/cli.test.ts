@@ -29,7 +29,10 @@ for (const [args, message] of [
 		['--host', 'no-such-host.invalid'],
 		/^concurrency-top: --host no-such-host.invalid does not resolve/,
 	],
-	[['extra'], /^concurrency-top: unexpected argument "extra": commands are dashboard; see --help\n$/],
+	[
+		['extra'],
+		/^concurrency-top: unexpected argument "extra": commands are dashboard; see --help\n$/,
+	],
 ] as const) {
 	test(`${args.join(' ')}: exit 2 and one line naming the flag`, () => {
 		const result = run(...args);
