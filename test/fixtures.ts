@@ -9,6 +9,9 @@ export const SEQUENTIAL_SNAPSHOT: Snapshot = {
 		active: 1,
 		queued: 2,
 		acceptedTotal: 5,
+		sort: 'id',
+		filter: '',
+		matching: 3,
 		offset: 0,
 		rows: [
 			{

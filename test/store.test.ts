@@ -106,3 +106,42 @@ test('the event log is bounded', () => {
 	assert.ok(events.length <= 20);
 	assert.match(events.at(-1)!.text, /#500 x connected/);
 });
+
+test('sorted views: largest first, ties in arrival order; filters match peer, state and handler', () => {
+	const store = new MetricsStore(identity, 0);
+	for (let id = 1; id <= 5; id++) {
+		const state = id % 2 === 0 ? 'queued' : 'active';
+		store.apply({type: 'conn-open', id, peer: `10.0.0.${id}:80`, state, by: MAIN, at: 0});
+	}
+	store.apply({
+		type: 'traffic',
+		deltas: [
+			[3, 300, 0, 0, 0],
+			[5, 500, 0, 0, 0],
+			[1, 300, 0, 0, 0],
+		],
+	});
+	const ids = (window: Parameters<MetricsStore['snapshot']>[0]) =>
+		store.snapshot(window, 0).connections.rows.map((row) => row.id);
+	assert.deepEqual(ids({offset: 0, limit: 10, sort: 'in'}), [5, 1, 3, 2, 4]);
+	assert.deepEqual(ids({offset: 0, limit: 10, sort: 'state'}), [2, 4, 1, 3, 5]);
+	assert.deepEqual(ids({offset: 0, limit: 10, filter: 'queued'}), [2, 4]);
+	assert.deepEqual(ids({offset: 0, limit: 10, filter: '10.0.0.3'}), [3]);
+	const filtered = store.snapshot({offset: 0, limit: 10, filter: 'main'}, 0).connections;
+	assert.equal(filtered.matching, 5);
+});
+
+test('a sorted view keeps its order for a second while values change', () => {
+	const store = new MetricsStore(identity, 0);
+	for (let id = 1; id <= 3; id++) {
+		store.apply({type: 'conn-open', id, peer: `p${id}`, state: 'active', by: MAIN, at: 0});
+	}
+	store.apply({type: 'traffic', deltas: [[2, 100, 0, 0, 0]]});
+	const ids = (now: number) =>
+		store.snapshot({offset: 0, limit: 10, sort: 'in'}, now).connections.rows.map((row) => row.id);
+	assert.deepEqual(ids(0), [2, 1, 3]);
+	store.apply({type: 'traffic', deltas: [[3, 1000, 0, 0, 0]]});
+	store.apply({type: 'conn-open', id: 4, peer: 'p4', state: 'active', by: MAIN, at: 0});
+	assert.deepEqual(ids(500), [2, 1, 3, 4], 'no jump within the second; the new one at the end');
+	assert.deepEqual(ids(1500), [3, 2, 1, 4], 're-sorted after a second');
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {render} from 'ink-testing-library';
 import {Dashboard} from '../source/ui/dashboard.js';
+import {ASCII_GLYPHS, GlyphsContext} from '../source/ui/glyphs.js';
 import {KEY_HELP} from '../source/ui/keys.js';
 import {SEQUENTIAL_SNAPSHOT} from './fixtures.js';
 
@@ -22,7 +23,7 @@ test('the dashboard at 80x24 from a fixture snapshot', () => {
 		'│                 ▁▅███ peak 10/s││rss / cpu      80M 3%││kernel accept q     0│',
 		'╰────────────────────────────────╯╰─────────────────────╯╰─────────────────────╯',
 		'╭─ Connections 1 active · 2 queued ────────────────────────────────────────────╮',
-		'│    ID PEER                STATE  BY             IN   OUT  MSGS    RTT    AGE │',
+		'│   ID▼ PEER                STATE  BY             IN   OUT  MSGS    RTT    AGE │',
 		'│    #4 127.0.0.1:50110     active main         2.0K  2.0K   120 0.42ms  12.3s │',
 		'│    #5 127.0.0.1:50112     queued main           0B    0B     0      -   9.1s │',
 		'│    #6 [::1]:50114         queued main           0B    0B     0      -   4.0s │',
@@ -37,7 +38,7 @@ test('the dashboard at 80x24 from a fixture snapshot', () => {
 		'│                                                                              │',
 		'│1-3 of 3                                                                      │',
 		'╰──────────────────────────────────────────────────────────────────────────────╯',
-		'c/C +client  x/X drop  m model  ? help  q quit  host cpu 12% of 2 · mem 4.0G/24G',
+		'c/C add x/X drop m model s sort / filter ? help q quit host cpu 12% mem 4.0G/24G',
 	].join('\n');
 	assert.equal(
 		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} help={false} />),
@@ -61,6 +62,33 @@ test('the help overlay lists every key', () => {
 	for (const [keys, what] of KEY_HELP) {
 		assert.ok(text.includes(keys) && text.includes(what), `help lists ${keys}: ${what}`);
 	}
+});
+
+test('ASCII glyphs: no box or block characters at all', () => {
+	const text = frame(
+		<GlyphsContext.Provider value={ASCII_GLYPHS}>
+			<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} help={false} />
+		</GlyphsContext.Provider>,
+	);
+	assert.match(text, /^\+- Traffic -+\+/m);
+	assert.doesNotMatch(text, /[^\x20-\x7e\n]/, 'only printable ASCII');
+});
+
+test('sorted by another column, the header marks it; a filter shows in the footer', () => {
+	const snapshot = {
+		...SEQUENTIAL_SNAPSHOT,
+		connections: {
+			...SEQUENTIAL_SNAPSHOT.connections,
+			sort: 'rtt' as const,
+			filter: 'queued',
+			matching: 2,
+			rows: SEQUENTIAL_SNAPSHOT.connections.rows.filter((row) => row.state === 'queued'),
+		},
+	};
+	const text = frame(<Dashboard snapshot={snapshot} columns={80} rows={24} help={false} />);
+	assert.match(text, /│ +ID PEER +STATE +BY +IN +OUT +MSGS +RTT▼ +AGE │/);
+	assert.match(text, /1-2 of 2 · filter "queued" matches 2 of 3/);
+	assert.doesNotMatch(text, /#4 /);
 });
 
 test('below the minimum size it says what it needs', () => {

@@ -1,4 +1,5 @@
 import type {ConnectionState, HandledBy} from '../protocol.js';
+import type {SortKey} from './connection-view.js';
 
 /** One connection as the server sees it, with the round-trip time its test client measured, if any. */
 export type ConnectionRow = {
@@ -60,7 +61,11 @@ export type Snapshot = {
 		readonly active: number;
 		readonly queued: number;
 		readonly acceptedTotal: number;
-		/** Index of `rows[0]` among all open connections, ordered by id. */
+		readonly sort: SortKey;
+		readonly filter: string;
+		/** Open connections that pass the filter (all of them without one). */
+		readonly matching: number;
+		/** Index of `rows[0]` among the matching connections, in the sort order. */
 		readonly offset: number;
 		readonly rows: readonly ConnectionRow[];
 	};

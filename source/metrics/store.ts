@@ -1,5 +1,6 @@
 import {createHistogram, type RecordableHistogram} from 'node:perf_hooks';
 import {formatDuration} from '../format.js';
+import {ConnectionView, type ConnectionWindow} from './connection-view.js';
 import type {
 	ClientReport,
 	ClientStatus,
@@ -29,8 +30,7 @@ type Totals = {bytesIn: number; bytesOut: number; messagesIn: number; messagesOu
 
 export type ServerIdentity = {host: string; port: number; handler: string};
 
-/** Which rows of the connection list the screen has room for. */
-export type ConnectionWindow = {readonly offset: number; readonly limit: number};
+export type {ConnectionWindow} from './connection-view.js';
 
 /**
  * Folds server events and client reports into counts, rates and percentiles, and hands out
@@ -59,6 +59,7 @@ export class MetricsStore {
 	#os: OsFigures | null = null;
 	#host: HostFigures | null = null;
 	readonly #events: EventLine[] = [];
+	readonly #view = new ConnectionView<Connection>();
 
 	constructor(server: ServerIdentity, now = Date.now()) {
 		this.#server = server;
@@ -198,14 +199,10 @@ export class MetricsStore {
 	}
 
 	snapshot(window: ConnectionWindow, now = Date.now()): Snapshot {
-		const offset = Math.max(0, Math.min(window.offset, this.#connections.size - window.limit));
-		const rows: ConnectionRow[] = [];
-		let index = 0;
-		for (const connection of this.#connections.values()) {
-			if (rows.length >= window.limit) break;
-			if (index++ < offset) continue;
-			rows.push(this.#row(connection, now));
-		}
+		const rtt = (connection: Connection) =>
+			this.#clientsByLocal.get(connection.peer)?.lastRttMs ?? null;
+		const view = this.#view.select(this.#connections, window, rtt, now);
+		const rows = view.items.map((connection) => this.#row(connection, now));
 		const oldest = this.#queued.values().next();
 		const oldestWaitMs = oldest.done ? 0 : now - oldest.value.openedAt;
 		let connected = 0;
@@ -222,7 +219,10 @@ export class MetricsStore {
 				active: this.#connections.size - this.#queued.size,
 				queued: this.#queued.size,
 				acceptedTotal: this.#acceptedTotal,
-				offset,
+				sort: window.sort ?? 'id',
+				filter: window.filter ?? '',
+				matching: view.matching,
+				offset: view.offset,
 				rows,
 			},
 			queue: {

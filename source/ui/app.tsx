@@ -1,12 +1,16 @@
-import {useInput, useStdout} from 'ink';
-import {useEffect, useState, useSyncExternalStore} from 'react';
+import {useInput, useStdout, type Key} from 'ink';
+import {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
 import type {DashboardSource} from '../dashboard-source.js';
+import {SORT_KEYS} from '../metrics/connection-view.js';
+import type {Snapshot} from '../metrics/snapshot.js';
 import {Dashboard, layoutFor} from './dashboard.js';
-import {commandsFor, type KeyCommand} from './keys.js';
+import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';
+import {commandFor, splitKeys, type KeyCommand} from './keys.js';
 
 export type AppProps = {
 	readonly source: DashboardSource;
 	readonly onQuit: () => void;
+	/** Draw with plain ASCII: the terminal or locale cannot show box and block characters. */
 	readonly ascii?: boolean;
 };
 
@@ -24,17 +28,39 @@ function useTerminalSize(): {columns: number; rows: number} {
 	return size;
 }
 
+/**
+ * State that key handling reads through a ref: keys that arrive together (typed fast, pasted, or
+ * batched by a slow link) are handled before React renders again, and each must see the last change.
+ */
+function useLatchedState(
+	initial: boolean,
+): [{readonly current: boolean}, (value: boolean) => void] {
+	const ref = useRef(initial);
+	const [, rerender] = useState(initial);
+	const set = useCallback((value: boolean) => {
+		ref.current = value;
+		rerender(value);
+	}, []);
+	return [ref, set];
+}
+
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
 export function App({source, onQuit, ascii = false}: AppProps) {
-	const snapshot = useSyncExternalStore(source.subscribe, () => source.snapshot);
+	const live = useSyncExternalStore(source.subscribe, () => source.snapshot);
 	const {columns, rows} = useTerminalSize();
-	const [help, setHelp] = useState(false);
+	const [help, showHelp] = useLatchedState(false);
 	const [offset, setOffset] = useState(0);
+	const [sort, setSort] = useState<(typeof SORT_KEYS)[number]>('id');
+	const [filter, setFilter] = useState('');
+	/** While typing a filter, keys are text. */
+	const [editingFilter, setEditingFilter] = useLatchedState(false);
+	const [frozen, setFrozen] = useState<Snapshot | undefined>(undefined);
+	const snapshot = frozen ?? live;
 	const {connectionRows} = layoutFor(columns, rows);
 
 	useEffect(() => {
-		source.setWindow({offset, limit: connectionRows});
-	}, [source, offset, connectionRows]);
+		source.setWindow({offset, limit: connectionRows, sort, filter});
+	}, [source, offset, connectionRows, sort, filter]);
 
 	const scroll = (to: Extract<KeyCommand, {type: 'scroll'}>['to']) => {
 		const current = snapshot.connections.offset;
@@ -58,8 +84,19 @@ export function App({source, onQuit, ascii = false}: AppProps) {
 			case 'scroll':
 				scroll(command.to);
 				break;
+			case 'sort':
+				setSort((key) => SORT_KEYS[(SORT_KEYS.indexOf(key) + 1) % SORT_KEYS.length]!);
+				setOffset(0);
+				break;
+			case 'filter':
+				setEditingFilter(true);
+				setOffset(0);
+				break;
+			case 'pause':
+				setFrozen((current) => (current ? undefined : live));
+				break;
 			case 'help':
-				setHelp(true);
+				showHelp(true);
 				break;
 			case 'quit':
 				onQuit();
@@ -67,13 +104,38 @@ export function App({source, onQuit, ascii = false}: AppProps) {
 		}
 	};
 
-	useInput((input, key) => {
-		const commands = commandsFor(input, key);
-		if (commands.some((command) => command.type === 'quit')) return onQuit();
+	const handle = (input: string, key: Key) => {
+		if (editingFilter.current) {
+			if (key.return) setEditingFilter(false);
+			else if (key.escape) {
+				setFilter('');
+				setEditingFilter(false);
+			} else if (key.backspace || key.delete) setFilter((text) => text.slice(0, -1));
+			else if (!key.ctrl && !key.meta && input.length > 0)
+				setFilter((text) => (text + input).slice(0, 40));
+			return;
+		}
+		const command = commandFor(input, key);
+		if (command?.type === 'quit') return onQuit();
 		// Any key closes the help overlay, and does nothing else.
-		if (help) return setHelp(false);
-		for (const command of commands) carryOut(command);
+		if (help.current) return showHelp(false);
+		if (command) carryOut(command);
+	};
+
+	useInput((input, key) => {
+		for (const character of splitKeys(input, key)) handle(character, key);
 	});
 
-	return <Dashboard snapshot={snapshot} columns={columns} rows={rows} help={help} ascii={ascii} />;
+	return (
+		<GlyphsContext.Provider value={ascii ? ASCII_GLYPHS : UNICODE_GLYPHS}>
+			<Dashboard
+				snapshot={snapshot}
+				columns={columns}
+				rows={rows}
+				help={help.current}
+				paused={frozen !== undefined}
+				filterInput={editingFilter.current ? filter : undefined}
+			/>
+		</GlyphsContext.Provider>
+	);
 }

@@ -36,11 +36,20 @@ export type DashboardProps = {
 	readonly columns: number;
 	readonly rows: number;
 	readonly help: boolean;
-	readonly ascii?: boolean;
+	readonly paused?: boolean;
+	/** The filter being typed, shown with a cursor; undefined when not typing one. */
+	readonly filterInput?: string;
 };
 
 /** The whole screen, from one snapshot. Pure: the same snapshot and size give the same frame. */
-export function Dashboard({snapshot, columns, rows, help, ascii = false}: DashboardProps) {
+export function Dashboard({
+	snapshot,
+	columns,
+	rows,
+	help,
+	paused = false,
+	filterInput,
+}: DashboardProps) {
 	const layout = layoutFor(columns, rows);
 	if (!layout.fits) {
 		return (
@@ -52,13 +61,12 @@ export function Dashboard({snapshot, columns, rows, help, ascii = false}: Dashbo
 	const bottomHeight = layout.connectionRows + CONNECTIONS_CHROME;
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
-			<StatusLine snapshot={snapshot} width={columns} />
+			<StatusLine snapshot={snapshot} width={columns} paused={paused} />
 			<Box height={TOP_HEIGHT}>
 				<TrafficPanel
 					traffic={snapshot.traffic}
 					latency={snapshot.latency}
 					width={layout.trafficWidth}
-					ascii={ascii}
 				/>
 				<ConcurrencyPanel os={snapshot.os} width={layout.sideWidth} />
 				<QueuePanel queue={snapshot.queue} width={layout.sideWidth} />
@@ -70,6 +78,7 @@ export function Dashboard({snapshot, columns, rows, help, ascii = false}: Dashbo
 					connections={snapshot.connections}
 					width={columns}
 					rows={layout.connectionRows}
+					filterInput={filterInput}
 				/>
 			)}
 			<HostLine host={snapshot.host} width={columns} />

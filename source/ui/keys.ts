@@ -8,6 +8,9 @@ export type KeyCommand =
 			readonly type: 'scroll';
 			readonly to: 'up' | 'down' | 'page-up' | 'page-down' | 'top' | 'bottom';
 	  }
+	| {readonly type: 'sort'}
+	| {readonly type: 'filter'}
+	| {readonly type: 'pause'}
 	| {readonly type: 'help'}
 	| {readonly type: 'quit'};
 
@@ -21,27 +24,35 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['↑ ↓  j k', 'scroll the connections'],
 	['PgUp PgDn', 'scroll a page'],
 	['g G  Home End', 'first / last connection'],
+	['s', 'sort by the next column (marked in the header)'],
+	['/', 'filter by peer, state or handler (Enter keeps, Esc clears)'],
+	['space', 'pause the display (the server and clients run on)'],
 	['?', 'this help (any key closes it)'],
 	['q  Ctrl-C', 'quit'],
 ];
 
 /** The short list on the status line. */
-export const KEY_HINTS = 'c/C +client  x/X drop  m model  ? help  q quit';
+export const KEY_HINTS = 'c/C add x/X drop m model s sort / filter ? help q quit';
 
 /**
- * What a key press asks for. Keys typed quickly (or over a slow SSH link) arrive as one chunk, so a
- * chunk of plain characters is taken a character at a time.
+ * Keys typed quickly, pasted, or batched by a slow SSH link arrive as one chunk: a chunk of plain
+ * characters is taken a character at a time, so `/1` opens the filter and then types `1` into it.
  */
-export function commandsFor(input: string, key: Key): KeyCommand[] {
+export function splitKeys(input: string, key: Key): string[] {
 	const special =
-		key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown;
-	const characters = special || key.home || key.end ? [input] : [...input];
-	return characters
-		.map((character) => commandFor(character, key))
-		.filter((command) => command !== null);
+		key.ctrl ||
+		key.meta ||
+		key.upArrow ||
+		key.downArrow ||
+		key.pageUp ||
+		key.pageDown ||
+		key.home ||
+		key.end;
+	return special || input.length <= 1 ? [input] : [...input];
 }
 
-function commandFor(input: string, key: Key): KeyCommand | null {
+/** What one key press asks for, or null for a key that means nothing. */
+export function commandFor(input: string, key: Key): KeyCommand | null {
 	if (key.ctrl && input === 'c') return {type: 'quit'};
 	if (key.upArrow) return {type: 'scroll', to: 'up'};
 	if (key.downArrow) return {type: 'scroll', to: 'down'};
@@ -69,6 +80,12 @@ function commandFor(input: string, key: Key): KeyCommand | null {
 			return {type: 'scroll', to: 'top'};
 		case 'G':
 			return {type: 'scroll', to: 'bottom'};
+		case 's':
+			return {type: 'sort'};
+		case '/':
+			return {type: 'filter'};
+		case ' ':
+			return {type: 'pause'};
 		case '?':
 			return {type: 'help'};
 		case 'q':

@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink';
 import type {ReactNode} from 'react';
+import {useGlyphs} from './glyphs.js';
 
 export type PanelProps = {
 	readonly title: string;
@@ -10,20 +11,21 @@ export type PanelProps = {
 
 /** A bordered box with its title set into the top border, as every panel is drawn. */
 export function Panel({title, width, height, children}: PanelProps) {
+	const glyphs = useGlyphs();
 	const label = ` ${title} `.slice(0, Math.max(0, width - 4));
-	const rule = '─'.repeat(Math.max(0, width - 3 - label.length));
+	const rule = glyphs.horizontal.repeat(Math.max(0, width - 3 - label.length));
 	return (
 		<Box flexDirection="column" width={width} height={height} flexShrink={0}>
 			<Text color="gray" wrap="truncate">
-				╭─
+				{glyphs.topLeft + glyphs.horizontal}
 				<Text bold color="cyan">
 					{label}
 				</Text>
-				{rule}╮
+				{rule + glyphs.topRight}
 			</Text>
 			<Box
 				flexDirection="column"
-				borderStyle="round"
+				borderStyle={glyphs.border}
 				borderTop={false}
 				borderColor="gray"
 				flexGrow={1}

@@ -1,7 +1,8 @@
 import {Box, Text} from 'ink';
 import {formatBytes, formatCount, formatDuration} from '../../format.js';
+import {handledByLabel, type SortKey} from '../../metrics/connection-view.js';
 import type {ConnectionRow, Snapshot} from '../../metrics/snapshot.js';
-import type {HandledBy} from '../../protocol.js';
+import {useGlyphs} from '../glyphs.js';
 import {Panel} from '../panel.js';
 
 export type ConnectionsPanelProps = {
@@ -9,6 +10,8 @@ export type ConnectionsPanelProps = {
 	readonly width: number;
 	/** Rows of connections the panel has room for (its height less borders, header and footer). */
 	readonly rows: number;
+	/** The filter being typed; undefined when not typing one. */
+	readonly filterInput?: string | undefined;
 };
 
 /** Lines the panel needs around its rows: two borders, the column header, the footer. */
@@ -16,32 +19,29 @@ export const CONNECTIONS_CHROME = 4;
 
 type Column = {
 	readonly title: string;
+	readonly sort?: SortKey;
 	readonly width: number;
 	readonly align: 'left' | 'right';
 	readonly cell: (row: ConnectionRow) => string;
 };
 
-export function handledBy(by: HandledBy): string {
-	switch (by.kind) {
-		case 'main':
-			return 'main';
-		case 'thread':
-			return `thread#${by.id}`;
-		case 'process':
-			return `pid ${by.pid}`;
-	}
-}
-
 const FIXED: readonly Column[] = [
-	{title: 'ID', width: 6, align: 'right', cell: (row) => `#${row.id}`},
+	{title: 'ID', sort: 'id', width: 6, align: 'right', cell: (row) => `#${row.id}`},
 	{title: 'PEER', width: 0, align: 'left', cell: (row) => row.peer},
-	{title: 'STATE', width: 6, align: 'left', cell: (row) => row.state},
-	{title: 'BY', width: 11, align: 'left', cell: (row) => handledBy(row.by)},
-	{title: 'IN', width: 5, align: 'right', cell: (row) => formatBytes(row.bytesIn)},
-	{title: 'OUT', width: 5, align: 'right', cell: (row) => formatBytes(row.bytesOut)},
-	{title: 'MSGS', width: 5, align: 'right', cell: (row) => formatCount(row.messagesIn)},
+	{title: 'STATE', sort: 'state', width: 6, align: 'left', cell: (row) => row.state},
+	{title: 'BY', sort: 'by', width: 11, align: 'left', cell: (row) => handledByLabel(row.by)},
+	{title: 'IN', sort: 'in', width: 5, align: 'right', cell: (row) => formatBytes(row.bytesIn)},
+	{title: 'OUT', sort: 'out', width: 5, align: 'right', cell: (row) => formatBytes(row.bytesOut)},
+	{
+		title: 'MSGS',
+		sort: 'msgs',
+		width: 5,
+		align: 'right',
+		cell: (row) => formatCount(row.messagesIn),
+	},
 	{
 		title: 'RTT',
+		sort: 'rtt',
 		width: 6,
 		align: 'right',
 		cell: (row) => (row.lastRttMs === null ? '-' : formatDuration(row.lastRttMs)),
@@ -57,37 +57,55 @@ function layout(width: number): Column[] {
 	return FIXED.map((column) => (column.title === 'PEER' ? {...column, width: peer} : column));
 }
 
-function fit(text: string, column: Column): string {
-	const clipped = text.length > column.width ? `${text.slice(0, column.width - 1)}…` : text;
+function fit(text: string, column: Column, ellipsis: string): string {
+	const clipped =
+		text.length > column.width ? `${text.slice(0, column.width - 1)}${ellipsis}` : text;
 	return column.align === 'right' ? clipped.padStart(column.width) : clipped.padEnd(column.width);
 }
 
-export function ConnectionsPanel({connections, width, rows}: ConnectionsPanelProps) {
+function footerText(connections: Snapshot['connections'], shown: number, dot: string): string {
+	if (connections.open === 0)
+		return 'no connections: press c to add a test client, or connect with nc';
+	const {matching, offset, filter} = connections;
+	const filtered =
+		filter === '' ? '' : ` ${dot} filter "${filter}" matches ${matching} of ${connections.open}`;
+	if (matching === 0) return `nothing matches${filtered}`;
+	const below = matching - offset - shown;
+	return (
+		`${offset + 1}-${offset + shown} of ${matching}` +
+		(offset > 0 ? ` ${dot} ${offset} above` : '') +
+		(below > 0 ? ` ${dot} ${below} more below` : '') +
+		filtered
+	);
+}
+
+export function ConnectionsPanel({connections, width, rows, filterInput}: ConnectionsPanelProps) {
+	const glyphs = useGlyphs();
 	const columns = layout(width);
 	const shown = connections.rows.slice(0, rows);
-	const first = connections.offset + 1;
-	const last = connections.offset + shown.length;
-	const below = connections.open - last;
-	const footer =
-		connections.open === 0
-			? 'no connections: press c to add a test client, or connect with nc'
-			: `${first}-${last} of ${connections.open}` +
-				(connections.offset > 0 ? ` · ${connections.offset} above` : '') +
-				(below > 0 ? ` · ${below} more below` : '');
+	const header = columns
+		.map((column) => {
+			const title =
+				column.sort === connections.sort ? `${column.title}${glyphs.sorted}` : column.title;
+			return fit(title, column, glyphs.ellipsis);
+		})
+		.join(' ');
 	return (
 		<Panel
-			title={`Connections ${connections.active} active · ${connections.queued} queued`}
+			title={`Connections ${connections.active} active ${glyphs.dot} ${connections.queued} queued`}
 			width={width}
 			height={rows + CONNECTIONS_CHROME}
 		>
 			<Text bold wrap="truncate">
-				{columns.map((column) => fit(column.title, column)).join(' ')}
+				{header}
 			</Text>
 			<Box flexDirection="column" height={rows}>
 				{shown.map((row) => (
 					<Text key={row.id} wrap="truncate">
 						{columns.map((column, index) => {
-							const text = fit(column.cell(row), column) + (index < columns.length - 1 ? ' ' : '');
+							const text =
+								fit(column.cell(row), column, glyphs.ellipsis) +
+								(index < columns.length - 1 ? ' ' : '');
 							if (column.title !== 'STATE') return text;
 							return (
 								<Text key="state" color={row.state === 'queued' ? 'yellow' : 'green'}>
@@ -98,9 +116,18 @@ export function ConnectionsPanel({connections, width, rows}: ConnectionsPanelPro
 					</Text>
 				))}
 			</Box>
-			<Text dimColor wrap="truncate">
-				{footer}
-			</Text>
+			{filterInput === undefined ? (
+				<Text dimColor wrap="truncate">
+					{footerText(connections, shown.length, glyphs.dot)}
+				</Text>
+			) : (
+				<Text wrap="truncate">
+					<Text color="cyan">{'filter: '}</Text>
+					{filterInput}
+					<Text inverse> </Text>
+					<Text dimColor>{'  (Enter keeps, Esc clears)'}</Text>
+				</Text>
+			)}
 		</Panel>
 	);
 }

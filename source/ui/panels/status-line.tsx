@@ -6,10 +6,13 @@ import {KEY_HINTS} from '../keys.js';
 export type StatusLineProps = {
 	readonly snapshot: Snapshot;
 	readonly width: number;
+	/** The display is frozen (space); the server runs on. */
+	readonly paused: boolean;
 };
 
 /** The top line: which model runs where, with which handler, and the test clients. */
-export function StatusLine({snapshot, width}: StatusLineProps) {
+export function StatusLine({snapshot, width, paused}: StatusLineProps) {
+	const pausedLabel = paused ? ' PAUSED (space resumes) ' : '';
 	const {server, clients} = snapshot;
 	const mode = ` ${server.mode ?? 'stopped'} `;
 	const waiting = clients.waiting > 0 ? ` (${clients.waiting} waiting)` : '';
@@ -22,7 +25,10 @@ export function StatusLine({snapshot, width}: StatusLineProps) {
 			<Text bold color="magenta">
 				{mode}
 			</Text>
-			{where.padEnd(Math.max(0, width - 17 - mode.length))}
+			{where.padEnd(Math.max(0, width - 17 - mode.length - pausedLabel.length))}
+			<Text bold inverse color="yellow">
+				{pausedLabel}
+			</Text>
 		</Text>
 	);
 }
@@ -37,7 +43,7 @@ export function HostLine({host, width}: HostLineProps) {
 	const meter =
 		host === null
 			? 'host …'
-			: `host cpu ${Math.round(host.cpuPercent)}% of ${host.cores} · mem ${formatBytes(host.memUsedBytes)}/${formatBytes(host.memTotalBytes)}`;
+			: `host cpu ${Math.round(host.cpuPercent)}% mem ${formatBytes(host.memUsedBytes)}/${formatBytes(host.memTotalBytes)}`;
 	const gap = width - KEY_HINTS.length - meter.length;
 	return (
 		<Text wrap="truncate">

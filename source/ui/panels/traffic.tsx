@@ -1,6 +1,7 @@
 import {Text} from 'ink';
 import {formatBytes, formatCount, formatDuration} from '../../format.js';
 import type {Snapshot} from '../../metrics/snapshot.js';
+import {useGlyphs} from '../glyphs.js';
 import {Panel} from '../panel.js';
 import {sparkline} from '../sparkline.js';
 
@@ -8,13 +9,13 @@ export type TrafficPanelProps = {
 	readonly traffic: Snapshot['traffic'];
 	readonly latency: Snapshot['latency'];
 	readonly width: number;
-	readonly ascii?: boolean;
 };
 
 const latency = (ms: number | null) => (ms === null ? '-' : formatDuration(ms));
 
 /** Echo traffic from the server's own counts; round trips from the test clients' timers. */
-export function TrafficPanel({traffic, latency: rtt, width, ascii = false}: TrafficPanelProps) {
+export function TrafficPanel({traffic, latency: rtt, width}: TrafficPanelProps) {
+	const {bars} = useGlyphs();
 	const inner = width - 2;
 	const peak = Math.max(0, ...traffic.history);
 	const peakLabel = ` peak ${formatCount(peak)}/s`;
@@ -40,7 +41,7 @@ export function TrafficPanel({traffic, latency: rtt, width, ascii = false}: Traf
 			</Text>
 			<Text wrap="truncate">
 				<Text color="green">
-					{sparkline(traffic.history, Math.max(0, inner - peakLabel.length), ascii)}
+					{sparkline(traffic.history, Math.max(0, inner - peakLabel.length), bars)}
 				</Text>
 				<Text dimColor>{peakLabel}</Text>
 			</Text>
