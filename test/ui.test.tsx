@@ -41,15 +41,15 @@ test('the dashboard at 80x24 from a fixture snapshot', () => {
 		'c/C add x/X drop m model s sort / filter ? help q quit host cpu 12% mem 4.0G/24G',
 	].join('\n');
 	assert.equal(
-		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} help={false} />),
+		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} />),
 		expected,
 	);
 });
 
 test('a larger window shows more rows and wider panels', () => {
-	const lines = frame(
-		<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={120} rows={40} help={false} />,
-	).split('\n');
+	const lines = frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={120} rows={40} />).split(
+		'\n',
+	);
 	assert.equal(lines.length, 40);
 	assert.ok(lines.every((line) => line.length <= 120));
 	assert.match(lines[7]!, /^╭─ Connections 1 active · 2 queued ─+╮$/);
@@ -58,7 +58,9 @@ test('a larger window shows more rows and wider panels', () => {
 });
 
 test('the help overlay lists every key', () => {
-	const text = frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} help />);
+	const text = frame(
+		<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} view="help" />,
+	);
 	for (const [keys, what] of KEY_HELP) {
 		assert.ok(text.includes(keys) && text.includes(what), `help lists ${keys}: ${what}`);
 	}
@@ -67,7 +69,7 @@ test('the help overlay lists every key', () => {
 test('ASCII glyphs: no box or block characters at all', () => {
 	const text = frame(
 		<GlyphsContext.Provider value={ASCII_GLYPHS}>
-			<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} help={false} />
+			<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} />
 		</GlyphsContext.Provider>,
 	);
 	assert.match(text, /^\+- Traffic -+\+/m);
@@ -85,15 +87,39 @@ test('sorted by another column, the header marks it; a filter shows in the foote
 			rows: SEQUENTIAL_SNAPSHOT.connections.rows.filter((row) => row.state === 'queued'),
 		},
 	};
-	const text = frame(<Dashboard snapshot={snapshot} columns={80} rows={24} help={false} />);
+	const text = frame(<Dashboard snapshot={snapshot} columns={80} rows={24} />);
 	assert.match(text, /│ +ID PEER +STATE +BY +IN +OUT +MSGS +RTT▼ +AGE │/);
 	assert.match(text, /1-2 of 2 · filter "queued" matches 2 of 3/);
 	assert.doesNotMatch(text, /#4 /);
 });
 
+test('the events view lists the latest events, newest last, errors marked', () => {
+	const snapshot = {
+		...SEQUENTIAL_SNAPSHOT,
+		events: [
+			{
+				at: SEQUENTIAL_SNAPSHOT.at,
+				level: 'info' as const,
+				text: '#5 127.0.0.1:50112 connected, queued',
+			},
+			{
+				at: SEQUENTIAL_SNAPSHOT.at,
+				level: 'error' as const,
+				text: 'test-client process ended (SIGKILL)',
+			},
+		],
+	};
+	const lines = frame(<Dashboard snapshot={snapshot} columns={80} rows={24} view="events" />).split(
+		'\n',
+	);
+	assert.match(lines[7]!, /^╭─ Events ─+╮$/);
+	assert.match(lines[8]!, /^│\d\d:\d\d:\d\d #5 127\.0\.0\.1:50112 connected, queued +│$/);
+	assert.match(lines[9]!, /^│\d\d:\d\d:\d\d test-client process ended \(SIGKILL\) +│$/);
+});
+
 test('below the minimum size it says what it needs', () => {
 	assert.equal(
-		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={60} rows={20} help={false} />),
+		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={60} rows={20} />),
 		'concurrency-top needs a terminal of at least 80x24; this one is 60x20',
 	);
 });

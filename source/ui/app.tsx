@@ -54,6 +54,7 @@ export function App({source, onQuit, ascii = false}: AppProps) {
 	const [filter, setFilter] = useState('');
 	/** While typing a filter, keys are text. */
 	const [editingFilter, setEditingFilter] = useLatchedState(false);
+	const [showEvents, setShowEvents] = useState(false);
 	const [frozen, setFrozen] = useState<Snapshot | undefined>(undefined);
 	const snapshot = frozen ?? live;
 	const {connectionRows} = layoutFor(columns, rows);
@@ -95,6 +96,9 @@ export function App({source, onQuit, ascii = false}: AppProps) {
 			case 'pause':
 				setFrozen((current) => (current ? undefined : live));
 				break;
+			case 'events':
+				setShowEvents((shown) => !shown);
+				break;
 			case 'help':
 				showHelp(true);
 				break;
@@ -132,7 +136,7 @@ export function App({source, onQuit, ascii = false}: AppProps) {
 				snapshot={snapshot}
 				columns={columns}
 				rows={rows}
-				help={help.current}
+				view={help.current ? 'help' : showEvents ? 'events' : 'connections'}
 				paused={frozen !== undefined}
 				filterInput={editingFilter.current ? filter : undefined}
 			/>

@@ -2,6 +2,7 @@ import {Box, Text} from 'ink';
 import type {Snapshot} from '../metrics/snapshot.js';
 import {ConcurrencyPanel} from './panels/concurrency.js';
 import {CONNECTIONS_CHROME, ConnectionsPanel} from './panels/connections.js';
+import {EventsPanel} from './panels/events.js';
 import {HelpPanel} from './panels/help.js';
 import {QueuePanel} from './panels/queue.js';
 import {HostLine, StatusLine} from './panels/status-line.js';
@@ -12,33 +13,42 @@ export const MIN_ROWS = 24;
 
 /** Rows of the top panels (four lines of figures and two borders). */
 const TOP_HEIGHT = 6;
+/** From this many rows on, the event log gets a panel of its own under the connections. */
+const EVENTS_FROM_ROWS = 36;
 
 export type Layout = {
 	readonly fits: boolean;
 	readonly sideWidth: number;
 	readonly trafficWidth: number;
 	readonly connectionRows: number;
+	/** Height of the events panel; 0 when the window is too short for it. */
+	readonly eventsHeight: number;
 };
 
 /** Where everything goes for a terminal of this size; the App asks it how many rows to fetch. */
 export function layoutFor(columns: number, rows: number): Layout {
 	const sideWidth = Math.max(23, Math.floor(columns / 4));
+	const eventsHeight = rows >= EVENTS_FROM_ROWS ? Math.min(14, Math.floor(rows / 4)) : 0;
 	return {
 		fits: columns >= MIN_COLUMNS && rows >= MIN_ROWS,
 		sideWidth,
 		trafficWidth: columns - 2 * sideWidth,
-		connectionRows: Math.max(0, rows - 1 - TOP_HEIGHT - 1 - CONNECTIONS_CHROME),
+		connectionRows: Math.max(0, rows - 1 - TOP_HEIGHT - 1 - CONNECTIONS_CHROME - eventsHeight),
+		eventsHeight,
 	};
 }
+
+/** What fills the space under the top panels. */
+export type View = 'connections' | 'events' | 'help';
 
 export type DashboardProps = {
 	readonly snapshot: Snapshot;
 	readonly columns: number;
 	readonly rows: number;
-	readonly help: boolean;
+	readonly view?: View;
 	readonly paused?: boolean;
 	/** The filter being typed, shown with a cursor; undefined when not typing one. */
-	readonly filterInput?: string;
+	readonly filterInput?: string | undefined;
 };
 
 /** The whole screen, from one snapshot. Pure: the same snapshot and size give the same frame. */
@@ -46,7 +56,7 @@ export function Dashboard({
 	snapshot,
 	columns,
 	rows,
-	help,
+	view = 'connections',
 	paused = false,
 	filterInput,
 }: DashboardProps) {
@@ -58,7 +68,7 @@ export function Dashboard({
 			</Text>
 		);
 	}
-	const bottomHeight = layout.connectionRows + CONNECTIONS_CHROME;
+	const mainHeight = layout.connectionRows + CONNECTIONS_CHROME;
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
 			<StatusLine snapshot={snapshot} width={columns} paused={paused} />
@@ -71,16 +81,21 @@ export function Dashboard({
 				<ConcurrencyPanel os={snapshot.os} width={layout.sideWidth} />
 				<QueuePanel queue={snapshot.queue} width={layout.sideWidth} />
 			</Box>
-			{help ? (
-				<HelpPanel width={columns} height={bottomHeight} />
-			) : (
+			{view === 'help' ? <HelpPanel width={columns} height={mainHeight} /> : null}
+			{view === 'events' ? (
+				<EventsPanel events={snapshot.events} width={columns} height={mainHeight} />
+			) : null}
+			{view === 'connections' ? (
 				<ConnectionsPanel
 					connections={snapshot.connections}
 					width={columns}
 					rows={layout.connectionRows}
 					filterInput={filterInput}
 				/>
-			)}
+			) : null}
+			{layout.eventsHeight > 0 ? (
+				<EventsPanel events={snapshot.events} width={columns} height={layout.eventsHeight} />
+			) : null}
 			<HostLine host={snapshot.host} width={columns} />
 		</Box>
 	);

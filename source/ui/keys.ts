@@ -11,6 +11,7 @@ export type KeyCommand =
 	| {readonly type: 'sort'}
 	| {readonly type: 'filter'}
 	| {readonly type: 'pause'}
+	| {readonly type: 'events'}
 	| {readonly type: 'help'}
 	| {readonly type: 'quit'};
 
@@ -27,6 +28,7 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['s', 'sort by the next column (marked in the header)'],
 	['/', 'filter by peer, state or handler (Enter keeps, Esc clears)'],
 	['space', 'pause the display (the server and clients run on)'],
+	['e', 'events log in place of the connections (e again returns)'],
 	['?', 'this help (any key closes it)'],
 	['q  Ctrl-C', 'quit'],
 ];
@@ -86,6 +88,8 @@ export function commandFor(input: string, key: Key): KeyCommand | null {
 			return {type: 'filter'};
 		case ' ':
 			return {type: 'pause'};
+		case 'e':
+			return {type: 'events'};
 		case '?':
 			return {type: 'help'};
 		case 'q':
