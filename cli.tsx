@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import meow from 'meow';
 import {runDashboard} from './source/commands/dashboard.js';
-import {fail} from './source/commands/fail.js';
+import {fail, internalError} from './source/commands/fail.js';
 import {DEFAULTS, MAX_CLIENTS, parseOptions, UsageError, type Options} from './source/options.js';
 import {HANDLER_NAMES} from './source/server/handler.js';
 import {MODE_NAMES, MODE_SUMMARY} from './source/server/mode.js';
@@ -65,5 +65,5 @@ try {
 	await run(parseOptions(cli.flags));
 } catch (error: unknown) {
 	if (error instanceof UsageError) fail(error.message);
-	throw error;
+	internalError(error);
 }

@@ -131,6 +131,11 @@ export class Controller implements DashboardSource {
 		return this.#queue;
 	}
 
+	/** Adds a line to the event log. */
+	log(level: 'info' | 'warn' | 'error', text: string): void {
+		this.#store.log(Date.now(), level, text);
+	}
+
 	/** Ends the clients, the server and the clocks; safe to call more than once. */
 	async stop(): Promise<void> {
 		if (this.#stopped) return;

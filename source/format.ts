@@ -32,3 +32,15 @@ export function formatCount(value: number): string {
 	if (value < 1_000_000) return `${Math.round(value / 1000)}k`;
 	return `${(value / 1_000_000).toFixed(1)}M`;
 }
+
+/**
+ * Makes text from the network safe to put on a terminal: control characters (escape sequences
+ * included), DEL and the C1 controls become visible `\xNN` escapes, so no byte a client sent can
+ * move the cursor, change colours or retitle the window.
+ */
+export function inert(text: string): string {
+	// eslint-disable-next-line no-control-regex
+	return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => {
+		return `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`;
+	});
+}

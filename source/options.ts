@@ -94,6 +94,11 @@ function parseHost(value: string): string {
 	return value;
 }
 
+/** Whether only this machine can reach `host`: the loopback range, ::1, or localhost. */
+export function isLoopback(host: string): boolean {
+	return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Where test clients connect to reach a server listening on `host`. */
 export function clientHost(host: string): string {
 	if (host === '0.0.0.0') return '127.0.0.1';

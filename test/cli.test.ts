@@ -66,6 +66,22 @@ test('a port in use says so and suggests --port 0', async () => {
 	}
 });
 
+test('listening beyond loopback prints a warning that anyone can connect', async () => {
+	const child = spawn(process.execPath, [CLI, '--json', '--port', '0', '--host', '0.0.0.0'], {
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	try {
+		const [chunk] = (await once(child.stderr!, 'data')) as [Buffer];
+		assert.match(
+			chunk.toString(),
+			/^concurrency-top: warning: listening on 0\.0\.0\.0:\d+: anyone who can reach this machine can connect\n$/,
+		);
+	} finally {
+		child.kill('SIGTERM');
+		await once(child, 'exit');
+	}
+});
+
 test('--version and --help', () => {
 	assert.match(run('--version').stdout, /^\d+\.\d+\.\d+/);
 	const help = run('--help').stdout;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {parseOptions, UsageError} from '../source/options.js';
+import {inert} from '../source/format.js';
+import {isLoopback, parseOptions, UsageError} from '../source/options.js';
 import {acceptQueueIn} from '../source/collectors/proc.js';
 import {makeHandler, countMessages} from '../source/server/handler.js';
 
@@ -56,4 +57,18 @@ test('accept queue: rx_queue of listening sockets on the port, from /proc/net/tc
 	assert.equal(acceptQueueIn(table, 0x1f90), 3);
 	assert.equal(acceptQueueIn(table, 0x1f91), 7);
 	assert.equal(acceptQueueIn(table, 1), 0);
+});
+
+test('inert: no control byte of network text survives, printable text is kept', () => {
+	const hostile = 'hi\x1b[2J\x1b]0;pwned\x07\r\n\x9b31m\u00e9';
+	const safe = inert(hostile);
+	assert.equal(safe, 'hi\\x1b[2J\\x1b]0;pwned\\x07\\x0d\\x0a\\x9b31mé');
+	assert.doesNotMatch(safe, /[\u0000-\u001f\u007f-\u009f]/);
+});
+
+test('loopback hosts', () => {
+	for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost'])
+		assert.ok(isLoopback(host), host);
+	for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com'])
+		assert.ok(!isLoopback(host), host);
 });

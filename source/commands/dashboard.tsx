@@ -1,7 +1,7 @@
 import {render} from 'ink';
 import {Controller, DEFAULT_TIMING} from '../controller.js';
 import {toJsonLine} from '../json-output.js';
-import type {Options} from '../options.js';
+import {isLoopback, type Options} from '../options.js';
 import {ListenError} from '../server/listen.js';
 import {App} from '../ui/app.js';
 import {fail} from './fail.js';
@@ -18,6 +18,11 @@ export async function runDashboard(options: Options): Promise<void> {
 		await controller.stop();
 		if (error instanceof ListenError) fail(error.message);
 		throw error;
+	}
+	if (!isLoopback(options.host)) {
+		const warning = `listening on ${options.host}:${controller.port}: anyone who can reach this machine can connect`;
+		process.stderr.write(`concurrency-top: warning: ${warning}\n`);
+		controller.log('warn', warning);
 	}
 
 	let quitting = false;

@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import {formatBytes, formatCount, formatDuration} from '../../format.js';
+import {formatBytes, formatCount, formatDuration, inert} from '../../format.js';
 import {handledByLabel, type SortKey} from '../../metrics/connection-view.js';
 import type {ConnectionRow, Snapshot} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
@@ -27,7 +27,7 @@ type Column = {
 
 const FIXED: readonly Column[] = [
 	{title: 'ID', sort: 'id', width: 6, align: 'right', cell: (row) => `#${row.id}`},
-	{title: 'PEER', width: 0, align: 'left', cell: (row) => row.peer},
+	{title: 'PEER', width: 0, align: 'left', cell: (row) => inert(row.peer)},
 	{title: 'STATE', sort: 'state', width: 6, align: 'left', cell: (row) => row.state},
 	{title: 'BY', sort: 'by', width: 11, align: 'left', cell: (row) => handledByLabel(row.by)},
 	{title: 'IN', sort: 'in', width: 5, align: 'right', cell: (row) => formatBytes(row.bytesIn)},

@@ -1,4 +1,5 @@
 import {Text} from 'ink';
+import {inert} from '../../format.js';
 import type {EventLine} from '../../metrics/snapshot.js';
 import {Panel} from '../panel.js';
 
@@ -23,7 +24,7 @@ export function EventsPanel({events, width, height}: EventsPanelProps) {
 			{shown.map((event, index) => (
 				<Text key={`${event.at}-${index}`} wrap="truncate" color={COLORS[event.level]}>
 					<Text dimColor>{clock(event.at)} </Text>
-					{event.text}
+					{inert(event.text)}
 				</Text>
 			))}
 		</Panel>
