@@ -102,14 +102,20 @@ export async function readAcceptQueue(port: number): Promise<number | null> {
 
 /** Parses one /proc/net/tcp{,6} table. Exported for tests. */
 export function acceptQueueIn(table: string, port: number): number {
+	// With thousands of connections the table is megabytes: find the listening lines by their local
+	// port and state before splitting anything.
+	const localPort = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
 	let depth = 0;
-	for (const line of table.split('\n').slice(1)) {
+	let start = table.indexOf('\n') + 1;
+	while (start > 0 && start < table.length) {
+		const end = table.indexOf('\n', start);
+		const line = table.slice(start, end === -1 ? undefined : end);
+		start = end + 1;
+		const at = line.indexOf(localPort);
+		if (at === -1 || at > line.indexOf(' ', line.indexOf(':') + 2)) continue;
 		const fields = line.trim().split(/\s+/);
-		const local = fields[1];
-		const state = fields[3];
 		const queues = fields[4];
-		if (local === undefined || state !== '0A' || queues === undefined) continue;
-		if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) !== port) continue;
+		if (fields[3] !== '0A' || queues === undefined) continue;
 		depth += Number.parseInt(queues.slice(queues.indexOf(':') + 1), 16);
 	}
 	return depth;

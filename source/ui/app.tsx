@@ -3,7 +3,7 @@ import {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 're
 import type {DashboardSource} from '../dashboard-source.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
-import {Dashboard, layoutFor} from './dashboard.js';
+import {Dashboard, layoutFor, type View} from './dashboard.js';
 import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';
 import {commandFor, splitKeys, type KeyCommand} from './keys.js';
 
@@ -54,7 +54,7 @@ export function App({source, onQuit, ascii = false}: AppProps) {
 	const [filter, setFilter] = useState('');
 	/** While typing a filter, keys are text. */
 	const [editingFilter, setEditingFilter] = useLatchedState(false);
-	const [showEvents, setShowEvents] = useState(false);
+	const [view, setView] = useState<View>('connections');
 	const [frozen, setFrozen] = useState<Snapshot | undefined>(undefined);
 	const snapshot = frozen ?? live;
 	const {connectionRows} = layoutFor(columns, rows);
@@ -96,8 +96,8 @@ export function App({source, onQuit, ascii = false}: AppProps) {
 			case 'pause':
 				setFrozen((current) => (current ? undefined : live));
 				break;
-			case 'events':
-				setShowEvents((shown) => !shown);
+			case 'view':
+				setView((current) => (current === command.view ? 'connections' : command.view));
 				break;
 			case 'help':
 				showHelp(true);
@@ -136,7 +136,7 @@ export function App({source, onQuit, ascii = false}: AppProps) {
 				snapshot={snapshot}
 				columns={columns}
 				rows={rows}
-				view={help.current ? 'help' : showEvents ? 'events' : 'connections'}
+				view={help.current ? 'help' : view}
 				paused={frozen !== undefined}
 				filterInput={editingFilter.current ? filter : undefined}
 			/>

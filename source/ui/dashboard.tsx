@@ -4,6 +4,7 @@ import {ConcurrencyPanel} from './panels/concurrency.js';
 import {CONNECTIONS_CHROME, ConnectionsPanel} from './panels/connections.js';
 import {EventsPanel} from './panels/events.js';
 import {HelpPanel} from './panels/help.js';
+import {ProcessesPanel} from './panels/processes.js';
 import {QueuePanel} from './panels/queue.js';
 import {HostLine, StatusLine} from './panels/status-line.js';
 import {TrafficPanel} from './panels/traffic.js';
@@ -39,7 +40,7 @@ export function layoutFor(columns: number, rows: number): Layout {
 }
 
 /** What fills the space under the top panels. */
-export type View = 'connections' | 'events' | 'help';
+export type View = 'connections' | 'events' | 'processes' | 'help';
 
 export type DashboardProps = {
 	readonly snapshot: Snapshot;
@@ -84,6 +85,9 @@ export function Dashboard({
 			{view === 'help' ? <HelpPanel width={columns} height={mainHeight} /> : null}
 			{view === 'events' ? (
 				<EventsPanel events={snapshot.events} width={columns} height={mainHeight} />
+			) : null}
+			{view === 'processes' ? (
+				<ProcessesPanel os={snapshot.os} width={columns} height={mainHeight} />
 			) : null}
 			{view === 'connections' ? (
 				<ConnectionsPanel

@@ -11,7 +11,7 @@ export type KeyCommand =
 	| {readonly type: 'sort'}
 	| {readonly type: 'filter'}
 	| {readonly type: 'pause'}
-	| {readonly type: 'events'}
+	| {readonly type: 'view'; readonly view: 'events' | 'processes'}
 	| {readonly type: 'help'}
 	| {readonly type: 'quit'};
 
@@ -29,6 +29,7 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['/', 'filter by peer, state or handler (Enter keeps, Esc clears)'],
 	['space', 'pause the display (the server and clients run on)'],
 	['e', 'events log in place of the connections (e again returns)'],
+	['w', 'processes and threads in place of the connections (w again returns)'],
 	['?', 'this help (any key closes it)'],
 	['q  Ctrl-C', 'quit'],
 ];
@@ -89,7 +90,9 @@ export function commandFor(input: string, key: Key): KeyCommand | null {
 		case ' ':
 			return {type: 'pause'};
 		case 'e':
-			return {type: 'events'};
+			return {type: 'view', view: 'events'};
+		case 'w':
+			return {type: 'view', view: 'processes'};
 		case '?':
 			return {type: 'help'};
 		case 'q':
