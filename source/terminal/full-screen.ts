@@ -100,12 +100,18 @@ class ScreenWriter {
 		this.timer = setTimeout(() => this.flush(), wait);
 	}
 
-	/** The terminal changed size: its contents are unknown, so the next frame is drawn whole, at once. */
+	/**
+	 * The terminal changed size: its contents are unknown, so the next frame is drawn whole, at once. Not
+	 * synchronously: Ink renders on the resize event before the app's own size state has updated (React
+	 * commits that a moment later), and that first frame is laid out for the old size.
+	 */
 	resize(cols: number, rows: number): void {
 		this.cols = cols;
 		this.rows = rows;
 		this.shown = undefined;
 		this.latestDrawn = undefined;
+		if (this.timer !== undefined) clearTimeout(this.timer);
+		this.timer = setTimeout(() => this.flush(), 0);
 	}
 
 	flush(): void {
@@ -234,7 +240,6 @@ export async function runFullScreen(
 		// Ink re-renders synchronously on this event (it ignores it in CI; then rerender does it).
 		if (sink.listenerCount('resize') > 0) sink.emit('resize');
 		else instance?.rerender(node);
-		writer.flush();
 	};
 
 	const shutdown = async (reason: ExitReason): Promise<void> => {

@@ -96,7 +96,7 @@ export function graphemeWidth(grapheme: string): number {
 	if (cp < 0x1100) return 1;
 	if (grapheme.includes('\uFE0F') || (cp >= 0x1f000 && emoji.test(grapheme))) return 2;
 	const wide =
-		(cp <= 0x115f) ||
+		cp <= 0x115f ||
 		(cp >= 0x2e80 && cp <= 0x303e) ||
 		(cp >= 0x3041 && cp <= 0x33ff) ||
 		(cp >= 0x3400 && cp <= 0x4dbf) ||
@@ -131,7 +131,12 @@ const token =
  * Lays out ANSI text (lines separated by `\n`) on a `cols`×`rows` grid. Text beyond the last column or
  * row is dropped, not wrapped; escape sequences other than SGR are ignored.
  */
-export function parseFrame(frame: string, cols: number, rows: number, options: ParseOptions = {}): Grid {
+export function parseFrame(
+	frame: string,
+	cols: number,
+	rows: number,
+	options: ParseOptions = {},
+): Grid {
 	const grid = blankGrid(cols, rows);
 	const state: Sgr = {flags: new Set(), fg: undefined, bg: undefined};
 	const noColor = options.noColor ?? false;
@@ -204,9 +209,11 @@ function moveTo(cursor: Cursor, x: number, y: number): string {
  * nothing changed. Assumes autowrap is off (DECAWM reset), so writing the last column never scrolls.
  */
 export function diffGrids(previous: Grid | undefined, next: Grid): string {
-	const old = previous && previous.cols === next.cols && previous.rows === next.rows ? previous : undefined;
+	const old =
+		previous && previous.cols === next.cols && previous.rows === next.rows ? previous : undefined;
 	const cols = next.cols;
-	const cursor: Cursor = {x: -1, y: -1, style: undefined};
+	// Every update ends in the default style; a screen of unknown contents may be in any style.
+	const cursor: Cursor = {x: -1, y: -1, style: old ? '' : undefined};
 	let out = '';
 	const setStyle = (style: string): void => {
 		if (cursor.style !== style) {
