@@ -281,6 +281,7 @@ export async function runFullScreen(
 		process.off('exit', restoreTerminal);
 		stdout.off('error', ignore);
 		stderr.off('error', ignore);
+		stdin.off('error', onInputError);
 		finish(reason);
 	};
 
@@ -290,6 +291,9 @@ export async function runFullScreen(
 	const onError = (error: unknown): void => {
 		void shutdown({kind: 'error', error, code: 1});
 	};
+	// Reading a terminal that hung up fails (EIO) before or instead of SIGHUP: treat it as the hangup.
+	const onInputError = (): void => onSignal('SIGHUP');
+	stdin.on('error', onInputError);
 	for (const signal of exitSignals) process.on(signal, onSignal);
 	process.on('uncaughtException', onError);
 	process.on('unhandledRejection', onError);
