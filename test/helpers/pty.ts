@@ -143,6 +143,14 @@ export class PtySession {
 		}
 	}
 
+	/**
+	 * Closes the terminal the way a dropped SSH connection does: the master side goes away and the
+	 * process gets SIGHUP. Its later output and exit status are not observable any more.
+	 */
+	hangUp(): void {
+		(this.process as unknown as {destroy(): void}).destroy();
+	}
+
 	resetCounters(): void {
 		this.bytes = 0;
 		this.clear2J = 0;

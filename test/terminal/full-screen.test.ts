@@ -168,6 +168,18 @@ for (const [signal, code] of [
 	});
 }
 
+test('a dropped connection (terminal closed, SIGHUP): process and child are gone', async (t) => {
+	const {session, child} = await start(t);
+	const pid = session.pid;
+	session.hangUp();
+	const deadline = Date.now() + 3000;
+	while ((isAlive(pid) || isAlive(child)) && Date.now() < deadline) {
+		await new Promise((r) => setTimeout(r, 20));
+	}
+	assert.equal(isAlive(pid), false, 'dashboard exited');
+	assert.equal(isAlive(child), false, 'cleanup stopped the child');
+});
+
 for (const [flag, message] of [
 	['--crash=300', 'fixture crash'],
 	['--reject=300', 'fixture rejection'],
