@@ -198,8 +198,11 @@ type Cursor = {x: number; y: number; style: string | undefined};
 
 function moveTo(cursor: Cursor, x: number, y: number): string {
 	if (cursor.x === x && cursor.y === y) return '';
+	const sameRow = cursor.y === y;
 	cursor.x = x;
 	cursor.y = y;
+	// Shortest absolute move: column only (CHA) within the row, row only (CUP) to column 1.
+	if (sameRow) return `${esc}[${x + 1}G`;
 	if (x === 0) return `${esc}[${y + 1}H`;
 	return `${esc}[${y + 1};${x + 1}H`;
 }
@@ -217,7 +220,8 @@ export function diffGrids(previous: Grid | undefined, next: Grid): string {
 	let out = '';
 	const setStyle = (style: string): void => {
 		if (cursor.style !== style) {
-			out += sgr(style);
+			// From the default style, setting attributes needs no reset first.
+			out += cursor.style === '' && style !== '' ? `${esc}[${style}m` : sgr(style);
 			cursor.style = style;
 		}
 	};
