@@ -1,0 +1,323 @@
+import {Writable} from 'node:stream';
+import type {ReactNode} from 'react';
+import {render, type Instance} from 'ink';
+import {isColorDisabled} from './capabilities.js';
+import {diffGrids, parseFrame, type Grid} from './screen.js';
+
+const esc = '\u001B';
+/** Alternate screen (saves the cursor and the main screen), cursor hidden, autowrap off. */
+export const enterSequence = `${esc}[?1049h${esc}[?25l${esc}[?7l`;
+/** The exact reverse of {@link enterSequence}, plus a style reset. */
+export const leaveSequence = `${esc}[0m${esc}[?7h${esc}[?25h${esc}[?1049l`;
+
+/** Why the screen closed, and the process exit status that goes with it. */
+export type ExitReason =
+	| {readonly kind: 'app'; readonly code: 0}
+	| {readonly kind: 'signal'; readonly signal: NodeJS.Signals; readonly code: number}
+	| {readonly kind: 'error'; readonly error: unknown; readonly code: 1};
+
+export type FullScreenOptions = {
+	/**
+	 * Runs once on every way out, after the terminal is restored: stop the server and child processes
+	 * here. Given at most `cleanupTimeoutMs`; the process exits after that even if it has not settled.
+	 */
+	readonly cleanup?: (reason: ExitReason) => Promise<void> | void;
+	/** Deadline for `cleanup`. @default 1000 */
+	readonly cleanupTimeoutMs?: number;
+	/** Most frames per second written to the terminal; frames in between are coalesced. @default 10 */
+	readonly maxFps?: number;
+	/** Monochrome output (also when NO_COLOR is set). */
+	readonly noColor?: boolean;
+	/** Exit the process when done (the CLI wants this; tests may not). @default true */
+	readonly exitProcess?: boolean;
+	/** Let Ink exit on Ctrl-C (status 0). @default true */
+	readonly exitOnCtrlC?: boolean;
+	readonly stdout?: NodeJS.WriteStream;
+	readonly stdin?: NodeJS.ReadStream;
+	readonly stderr?: NodeJS.WriteStream;
+	readonly env?: Readonly<Record<string, string | undefined>>;
+};
+
+/**
+ * Where Ink renders: a stream with the real terminal's size that receives one whole frame per write
+ * (Ink's `debug` mode) and hands it on.
+ */
+class FrameSink extends Writable {
+	isTTY = true;
+	constructor(
+		public columns: number,
+		public rows: number,
+		private readonly onFrame: (frame: string) => void,
+	) {
+		super({decodeStrings: false});
+	}
+
+	override _write(chunk: unknown, _encoding: BufferEncoding, callback: () => void): void {
+		this.onFrame(typeof chunk === 'string' ? chunk : String(chunk));
+		callback();
+	}
+
+	// Ink and components ask for these on a WriteStream.
+	getWindowSize(): [number, number] {
+		return [this.columns, this.rows];
+	}
+
+	hasColors(): boolean {
+		return true;
+	}
+
+	getColorDepth(): number {
+		return 8;
+	}
+}
+
+/**
+ * Keeps the last frame the terminal shows and writes only what changed, at most `maxFps` times a second.
+ */
+class ScreenWriter {
+	private shown: Grid | undefined;
+	private latest = '';
+	private latestDrawn: string | undefined;
+	private timer: NodeJS.Timeout | undefined;
+	private lastFlush = 0;
+	private closed = false;
+	/** Bytes written since start, for diagnostics. */
+	bytes = 0;
+
+	constructor(
+		private readonly out: NodeJS.WriteStream,
+		public cols: number,
+		public rows: number,
+		private readonly intervalMs: number,
+		private readonly noColor: boolean,
+	) {}
+
+	frame(frame: string): void {
+		if (this.closed) return;
+		this.latest = frame;
+		if (this.timer !== undefined) return;
+		const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now());
+		this.timer = setTimeout(() => this.flush(), wait);
+	}
+
+	/**
+	 * The terminal changed size: its contents are unknown, so the next frame is drawn whole, at once. Not
+	 * synchronously: Ink renders on the resize event before the app's own size state has updated (React
+	 * commits that a moment later), and that first frame is laid out for the old size.
+	 */
+	resize(cols: number, rows: number): void {
+		this.cols = cols;
+		this.rows = rows;
+		this.shown = undefined;
+		this.latestDrawn = undefined;
+		if (this.timer !== undefined) clearTimeout(this.timer);
+		this.timer = setTimeout(() => this.flush(), 0);
+	}
+
+	flush(): void {
+		if (this.timer !== undefined) clearTimeout(this.timer);
+		this.timer = undefined;
+		if (this.closed || this.latest === this.latestDrawn) return;
+		const next = parseFrame(this.latest, this.cols, this.rows, {noColor: this.noColor});
+		const bytes = diffGrids(this.shown, next);
+		this.shown = next;
+		this.latestDrawn = this.latest;
+		this.lastFlush = Date.now();
+		if (bytes !== '') this.write(bytes);
+	}
+
+	write(bytes: string): void {
+		this.bytes += bytes.length;
+		try {
+			this.out.write(bytes);
+		} catch {
+			// The terminal may be gone (SIGHUP): nothing left to draw on.
+		}
+	}
+
+	close(): void {
+		if (this.timer !== undefined) clearTimeout(this.timer);
+		this.timer = undefined;
+		this.closed = true;
+	}
+}
+
+const exitSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * SIGHUP exits with 129 (128 + 1), what a shell reports for a process the hangup killed, so a wrapper
+ * (`ssh host concurrency-top; echo $?`) can tell a dropped connection from a deliberate quit; the
+ * process still exits normally, so the cleanup hook runs first. SIGINT and SIGTERM are requests to
+ * stop, not failures: 0.
+ */
+export function exitCodeForSignal(signal: NodeJS.Signals): number {
+	return signal === 'SIGHUP' ? 129 : 0;
+}
+
+const consoleMethods = ['log', 'info', 'warn', 'error', 'debug'] as const;
+
+/**
+ * Runs an Ink element full screen until it exits (`exit()` from `useApp`, `q` if the app binds it,
+ * Ctrl-C), a signal (SIGINT, SIGTERM, SIGHUP) or an uncaught error. The terminal is left as it was:
+ * main screen, cursor shown, cooked mode, autowrap on. Then `cleanup` runs (at most `cleanupTimeoutMs`)
+ * and the process exits with 0 (app exit, SIGINT, SIGTERM), 129 (SIGHUP) or 1 (error).
+ *
+ * Ink renders into an off-screen stream in `debug` mode (one whole frame per write); this module keeps
+ * the frame on the terminal and writes only the changed cells, so Ink's clear-the-screen-and-scrollback
+ * path for terminal-tall frames is never taken.
+ *
+ * @returns the exit reason, when `exitProcess` is false.
+ */
+export async function runFullScreen(
+	node: ReactNode,
+	options: FullScreenOptions = {},
+): Promise<ExitReason> {
+	const stdout = options.stdout ?? process.stdout;
+	const stdin = options.stdin ?? process.stdin;
+	const stderr = options.stderr ?? process.stderr;
+	const env = options.env ?? process.env;
+	const exitProcess = options.exitProcess ?? true;
+	const cleanupTimeoutMs = options.cleanupTimeoutMs ?? 1000;
+	const maxFps = options.maxFps ?? 10;
+	const size = (): [number, number] => [stdout.columns || 80, stdout.rows || 24];
+
+	const [cols, rows] = size();
+	const writer = new ScreenWriter(
+		stdout,
+		cols,
+		rows,
+		Math.ceil(1000 / Math.max(1, maxFps)),
+		isColorDisabled(env, options.noColor),
+	);
+	const sink = new FrameSink(cols, rows, (frame) => writer.frame(frame));
+
+	// A closed terminal (SIGHUP) makes writes fail asynchronously; that must not crash the exit path.
+	const ignore = (): void => {};
+	stdout.on('error', ignore);
+	stderr.on('error', ignore);
+
+	// Stray console output would land in the middle of the screen; keep it until the screen is gone.
+	const captured: string[] = [];
+	const originalConsole = consoleMethods.map((method) => [method, console[method]] as const);
+	for (const method of consoleMethods) {
+		console[method] = (...args: unknown[]) => {
+			captured.push(args.map(String).join(' '));
+			if (captured.length > 100) captured.shift();
+		};
+	}
+
+	let finish: (reason: ExitReason) => void = () => {};
+	const finished = new Promise<ExitReason>((resolve) => {
+		finish = resolve;
+	});
+	let shuttingDown = false;
+	let restored = false;
+
+	const restoreTerminal = (): void => {
+		if (restored) return;
+		restored = true;
+		writer.close();
+		try {
+			if (stdin.isTTY && stdin.isRaw) stdin.setRawMode(false);
+		} catch {
+			// stdin may be closed already.
+		}
+		try {
+			stdout.write(leaveSequence);
+		} catch {
+			// The terminal is gone.
+		}
+		for (const [method, original] of originalConsole) console[method] = original;
+	};
+
+	let instance: Instance | undefined;
+
+	const onResize = (): void => {
+		const [newCols, newRows] = size();
+		writer.resize(newCols, newRows);
+		sink.columns = newCols;
+		sink.rows = newRows;
+		// Ink re-renders synchronously on this event (it ignores it in CI; then rerender does it).
+		if (sink.listenerCount('resize') > 0) sink.emit('resize');
+		else instance?.rerender(node);
+	};
+
+	const shutdown = async (reason: ExitReason): Promise<void> => {
+		if (shuttingDown) {
+			// A second signal while cleanup runs: the user insists.
+			if (reason.kind === 'signal' && exitProcess) process.exit(reason.code);
+			return;
+		}
+		shuttingDown = true;
+		stdout.off('resize', onResize);
+		try {
+			instance?.unmount();
+		} catch {
+			// Already unmounted.
+		}
+		restoreTerminal();
+		if (reason.kind === 'error') {
+			for (const line of captured) stderr.write(line + '\n');
+			const error = reason.error;
+			stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+		}
+		let timer: NodeJS.Timeout | undefined;
+		try {
+			await Promise.race([
+				Promise.resolve().then(() => options.cleanup?.(reason)),
+				new Promise<void>((resolve) => {
+					timer = setTimeout(resolve, cleanupTimeoutMs);
+				}),
+			]);
+		} catch (error: unknown) {
+			stderr.write(`cleanup failed: ${error instanceof Error ? error.message : String(error)}\n`);
+		} finally {
+			if (timer !== undefined) clearTimeout(timer);
+		}
+		if (exitProcess) process.exit(reason.code);
+		for (const signal of exitSignals) process.off(signal, onSignal);
+		process.off('uncaughtException', onError);
+		process.off('unhandledRejection', onError);
+		process.off('exit', restoreTerminal);
+		stdout.off('error', ignore);
+		stderr.off('error', ignore);
+		stdin.off('error', onInputError);
+		finish(reason);
+	};
+
+	const onSignal = (signal: NodeJS.Signals): void => {
+		void shutdown({kind: 'signal', signal, code: exitCodeForSignal(signal)});
+	};
+	const onError = (error: unknown): void => {
+		void shutdown({kind: 'error', error, code: 1});
+	};
+	// Reading a terminal that hung up fails (EIO) before or instead of SIGHUP: treat it as the hangup.
+	const onInputError = (): void => onSignal('SIGHUP');
+	stdin.on('error', onInputError);
+	for (const signal of exitSignals) process.on(signal, onSignal);
+	process.on('uncaughtException', onError);
+	process.on('unhandledRejection', onError);
+	// Last resort if something calls process.exit() directly: restore synchronously (TTY writes are).
+	process.on('exit', restoreTerminal);
+
+	writer.write(enterSequence);
+	stdout.on('resize', onResize);
+	try {
+		instance = render(node, {
+			stdout: sink as unknown as NodeJS.WriteStream,
+			stdin,
+			stderr,
+			debug: true,
+			exitOnCtrlC: options.exitOnCtrlC ?? true,
+			patchConsole: false,
+		});
+	} catch (error: unknown) {
+		await shutdown({kind: 'error', error, code: 1});
+		return finished;
+	}
+	instance.waitUntilExit().then(
+		() => shutdown({kind: 'app', code: 0}),
+		(error: unknown) => shutdown({kind: 'error', error, code: 1}),
+	);
+	return finished;
+}

@@ -1,0 +1,10 @@
+export {
+	runFullScreen,
+	exitCodeForSignal,
+	enterSequence,
+	leaveSequence,
+	type ExitReason,
+	type FullScreenOptions,
+} from './full-screen.js';
+export {isUnicodeSafe, isColorDisabled} from './capabilities.js';
+export {parseFrame, diffGrids, blankGrid, graphemeWidth, type Grid} from './screen.js';
