@@ -28,6 +28,7 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 	  --rate N          messages per second each test client sends (default ${DEFAULTS.rate})
 	  --json            no dashboard: one JSON snapshot per line per second on stdout
 	                    (also when stdout is not a terminal)
+	  --no-color        monochrome (so is NO_COLOR=1 in the environment)
 	  --version         print the version
 	  --help            print this help
 
@@ -49,6 +50,7 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 			clients: {type: 'string'},
 			rate: {type: 'string'},
 			json: {type: 'boolean'},
+			color: {type: 'boolean', default: true},
 		},
 	},
 );

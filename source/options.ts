@@ -16,6 +16,8 @@ export type Options = {
 	/** Messages per second each test client sends. */
 	readonly rate: number;
 	readonly json: boolean;
+	/** False with --no-color (NO_COLOR in the environment is honoured as well). */
+	readonly color: boolean;
 };
 
 /** The flags as meow hands them over: strings, so that every value is checked here, in one place. */
@@ -27,6 +29,7 @@ export type RawFlags = {
 	readonly clients?: string;
 	readonly rate?: string;
 	readonly json?: boolean;
+	readonly color?: boolean;
 };
 
 export const DEFAULTS = {
@@ -50,6 +53,7 @@ export function parseOptions(flags: RawFlags): Options {
 		clients: integer('clients', flags.clients, DEFAULTS.clients, 0, MAX_CLIENTS),
 		rate: positiveNumber('rate', flags.rate, DEFAULTS.rate, MAX_RATE),
 		json: flags.json ?? false,
+		color: flags.color ?? true,
 	};
 }
 

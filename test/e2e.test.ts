@@ -1,71 +1,127 @@
 import assert from 'node:assert/strict';
-import {test} from 'node:test';
+import {test, type TestContext} from 'node:test';
 import {fileURLToPath} from 'node:url';
-import pty from 'node-pty';
-import xterm from '@xterm/headless';
 import {findDescendants} from '../source/collectors/proc.js';
 import {waitFor} from './helpers/net.js';
+import {isAlive, spawnNode, type PtySession} from './helpers/pty.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
-function isAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
-/** Ink draws nothing until exit when it thinks it runs in CI (the CI variable): a person's terminal has no such variable. */
-function interactiveEnv(): Record<string, string> {
-	const env: Record<string, string> = {TERM: 'xterm-256color', LANG: 'C.UTF-8'};
-	for (const [name, value] of Object.entries(process.env)) {
-		if (value !== undefined && name !== 'CI' && name !== 'CONTINUOUS_INTEGRATION')
-			env[name] ??= value;
-	}
-	return env;
-}
-
-test('in a real terminal: c three times shows three connections, q exits 0 and leaves no child', async () => {
-	const terminal = new xterm.Terminal({cols: 80, rows: 24, allowProposedApi: true});
-	const child = pty.spawn(process.execPath, [CLI, '--port', '0'], {
-		cols: 80,
-		rows: 24,
-		env: interactiveEnv(),
+/**
+ * The built CLI in a real terminal. Ink draws nothing until exit when it thinks it runs in CI (the
+ * CI variable), and a person's terminal has no such variable.
+ */
+async function dashboard(
+	t: TestContext,
+	args: string[],
+	cols = 80,
+	rows = 24,
+): Promise<PtySession> {
+	const session = spawnNode(CLI, ['--port', '0', ...args], {
+		cols,
+		rows,
+		env: {
+			CI: undefined,
+			CONTINUOUS_INTEGRATION: undefined,
+			TERM: 'xterm-256color',
+			LANG: 'C.UTF-8',
+		},
 	});
-	child.onData((data) => terminal.write(data));
-	const exited = new Promise<number>((resolve) => child.onExit(({exitCode}) => resolve(exitCode)));
-	const screen = () => {
-		const buffer = terminal.buffer.active;
-		return Array.from(
-			{length: terminal.rows},
-			(_, row) => buffer.getLine(buffer.viewportY + row)?.translateToString(true) ?? '',
-		).join('\n');
-	};
-	try {
-		await waitFor(() => screen().includes('Connections 0 active'), 'the first frame', 10_000);
-		for (let i = 0; i < 3; i++) child.write('c');
-		await waitFor(
-			() => screen().includes('Connections 3 active'),
-			'three connections on screen',
-			10_000,
+	t.after(() => session.dispose());
+	await session.waitFor((s) => s.text().includes('Connections 0 active'), 10_000);
+	return session;
+}
+
+const connectionRows = (session: PtySession) =>
+	session.lines().filter((line) => /│\s+#\d+ 127\.0\.0\.1:\d+\s+(active|queued)/.test(line));
+
+test('in a real terminal: c three times shows three connections, q exits 0 and leaves no child', async (t) => {
+	const session = await dashboard(t, []);
+	assert.equal(session.bufferType(), 'alternate');
+	assert.equal(session.cursorVisible, false);
+	session.press('ccc');
+	await session.waitFor((s) => s.text().includes('Connections 3 active'), 10_000);
+	assert.equal(connectionRows(session).length, 3, session.text());
+	const children = await findDescendants(session.pid);
+	assert.ok(children.length > 0, 'the test clients run in a child process');
+	session.press('q');
+	const exit = await session.waitForExit();
+	assert.equal(exit.exitCode, 0);
+	assert.equal(session.bufferType(), 'normal', 'the main screen is back');
+	assert.equal(session.cursorVisible, true, 'the cursor is shown again');
+	await waitFor(
+		() => children.every((pid) => !isAlive(pid)),
+		'every child process to be gone',
+		3000,
+	);
+});
+
+test('a dropped SSH session (SIGHUP) ends the dashboard and every child, and frees the port', async (t) => {
+	const session = await dashboard(t, ['--mode', 'sequential', '--clients', '3']);
+	await session.waitFor((s) => s.text().includes('1 active · 2 queued'), 10_000);
+	const port = Number(/127\.0\.0\.1:(\d+)/.exec(session.lines()[0]!)![1]);
+	const children = await findDescendants(session.pid);
+	session.kill('SIGHUP');
+	const exit = await session.waitForExit();
+	assert.equal(exit.exitCode, 129, 'the status a shell reports for a hang-up');
+	await waitFor(
+		() => children.every((pid) => !isAlive(pid)),
+		'every child process to be gone',
+		1000,
+	);
+	const {default: net} = await import('node:net');
+	const probe = net.createServer();
+	await new Promise<void>((resolve, reject) => {
+		probe.once('error', reject);
+		probe.listen(port, '127.0.0.1', resolve);
+	});
+	probe.close();
+});
+
+test('the connection list scrolls and sorts with the keys the help lists', async (t) => {
+	const session = await dashboard(t, ['--clients', '30', '--rate', '20'], 80, 24);
+	await session.waitFor((s) => s.text().includes('Connections 30 active'), 15_000);
+	await session.waitFor((s) => /1-12 of 30 · 18 more below/.test(s.text()));
+	const firstIds = () => connectionRows(session).map((line) => Number(/#(\d+)/.exec(line)![1]));
+	const before = firstIds();
+	assert.deepEqual(
+		before,
+		[...before].sort((a, b) => a - b),
+		'arrival order',
+	);
+	session.press('j');
+	await session.waitFor((s) => /2-13 of 30 · 1 above · 17 more below/.test(s.text()));
+	session.press('G');
+	await session.waitFor((s) => /19-30 of 30 · 18 above/.test(s.text()));
+	session.press('g');
+	await session.waitFor((s) => /1-12 of 30/.test(s.text()));
+	session.press('sssss');
+	await session.waitFor((s) => s.lines().some((line) => /MSGS▼/.test(line)));
+	await session.waitFor(() => {
+		const messages = connectionRows(session).map((line) => Number(line.trim().split(/\s+/).at(-4)));
+		return (
+			messages.length === 12 &&
+			messages.every((value, index) => index === 0 || value <= messages[index - 1]!)
 		);
-		const rows = screen()
-			.split('\n')
-			.filter((line) => /│\s+#\d+ 127\.0\.0\.1:\d+\s+active/.test(line));
-		assert.equal(rows.length, 3, screen());
-		const children = await findDescendants(child.pid);
-		assert.ok(children.length > 0, 'the test clients run in a child process');
-		child.write('q');
-		assert.equal(await exited, 0);
-		await waitFor(
-			() => children.every((pid) => !isAlive(pid)),
-			'every child process to be gone',
-			3000,
-		);
-	} finally {
-		if (isAlive(child.pid)) child.kill('SIGKILL');
-		terminal.dispose();
-	}
+	}, 5000);
+	session.press('q');
+	assert.equal((await session.waitForExit()).exitCode, 0);
+});
+
+test('resizing reflows at once; too small says what it needs; nothing is drawn outside the window', async (t) => {
+	const session = await dashboard(t, ['--clients', '2']);
+	session.resize(120, 40);
+	await session.waitFor(
+		(s) => s.lines()[7]?.startsWith('╭─ Connections') === true && s.lines()[7]!.length === 120,
+	);
+	assert.ok(session.lines().some((line) => line.startsWith('╭─ Events')));
+	session.resize(60, 20);
+	await session.waitFor((s) => /needs 80x24\nthis window is 60x20/.test(s.text()));
+	session.resize(80, 24);
+	await session.waitFor((s) => s.lines()[23]?.startsWith('c/C add') === true);
+	assert.equal(session.scrollback(), 0, 'nothing scrolled off the top');
+	assert.ok(session.lines().every((line) => line.length <= 80));
+	assert.equal(session.clear2J + session.clear3J, 0, 'no full-screen clear');
+	session.press('q');
+	assert.equal((await session.waitForExit()).exitCode, 0);
 });

@@ -14,6 +14,7 @@ test('defaults', () => {
 		clients: 0,
 		rate: 2,
 		json: false,
+		color: true,
 	});
 });
 
@@ -63,6 +64,7 @@ test('inert: no control byte of network text survives, printable text is kept', 
 	const hostile = 'hi\x1b[2J\x1b]0;pwned\x07\r\n\x9b31m\u00e9';
 	const safe = inert(hostile);
 	assert.equal(safe, 'hi\\x1b[2J\\x1b]0;pwned\\x07\\x0d\\x0a\\x9b31mé');
+	// eslint-disable-next-line no-control-regex
 	assert.doesNotMatch(safe, /[\u0000-\u001f\u007f-\u009f]/);
 });
 

@@ -84,6 +84,7 @@ test('switching models with test clients connected ends with every client served
 			clients: 4,
 			rate: 20,
 			json: false,
+			color: true,
 		},
 		{tickMs: 100, rollMs: 500, procMs: 500, hostMs: 5000},
 	);

@@ -1,8 +1,8 @@
-import {render} from 'ink';
 import {Controller, DEFAULT_TIMING} from '../controller.js';
 import {toJsonLine} from '../json-output.js';
 import {isLoopback, type Options} from '../options.js';
 import {ListenError} from '../server/listen.js';
+import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
 import {fail} from './fail.js';
 
@@ -42,10 +42,8 @@ export async function runDashboard(options: Options): Promise<void> {
 			process.on(signal, () => void quit(0));
 		return;
 	}
-	const ink = render(<App source={controller} onQuit={() => void quit(0, () => ink.unmount())} />, {
-		exitOnCtrlC: false,
+	await runFullScreen(<App source={controller} ascii={!isUnicodeSafe()} />, {
+		noColor: !options.color,
+		cleanup: () => controller.stop(),
 	});
-	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-		process.on(signal, () => void quit(0, () => ink.unmount()));
-	}
 }

@@ -1,4 +1,4 @@
-import {useInput, useStdout, type Key} from 'ink';
+import {useApp, useInput, useStdout, type Key} from 'ink';
 import {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
 import type {DashboardSource} from '../dashboard-source.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
@@ -9,7 +9,6 @@ import {commandFor, splitKeys, type KeyCommand} from './keys.js';
 
 export type AppProps = {
 	readonly source: DashboardSource;
-	readonly onQuit: () => void;
 	/** Draw with plain ASCII: the terminal or locale cannot show box and block characters. */
 	readonly ascii?: boolean;
 };
@@ -45,7 +44,8 @@ function useLatchedState(
 }
 
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
-export function App({source, onQuit, ascii = false}: AppProps) {
+export function App({source, ascii = false}: AppProps) {
+	const {exit: onQuit} = useApp();
 	const live = useSyncExternalStore(source.subscribe, () => source.snapshot);
 	const {columns, rows} = useTerminalSize();
 	const [help, showHelp] = useLatchedState(false);

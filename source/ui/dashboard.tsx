@@ -64,12 +64,22 @@ export function Dashboard({
 	const layout = layoutFor(columns, rows);
 	if (!layout.fits) {
 		return (
-			<Text wrap="truncate">
-				{`concurrency-top needs a terminal of at least ${MIN_COLUMNS}x${MIN_ROWS}; this one is ${columns}x${rows}`}
-			</Text>
+			<Box flexDirection="column">
+				<Text wrap="truncate">{`concurrency-top needs ${MIN_COLUMNS}x${MIN_ROWS}`}</Text>
+				<Text wrap="truncate">{`this window is ${columns}x${rows}`}</Text>
+			</Box>
 		);
 	}
 	const mainHeight = layout.connectionRows + CONNECTIONS_CHROME;
+	if (view === 'help') {
+		return (
+			<Box flexDirection="column" width={columns} height={rows}>
+				<StatusLine snapshot={snapshot} width={columns} paused={paused} />
+				<HelpPanel width={columns} height={rows - 2} />
+				<HostLine host={snapshot.host} width={columns} />
+			</Box>
+		);
+	}
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
 			<StatusLine snapshot={snapshot} width={columns} paused={paused} />
@@ -82,7 +92,6 @@ export function Dashboard({
 				<ConcurrencyPanel os={snapshot.os} width={layout.sideWidth} />
 				<QueuePanel queue={snapshot.queue} width={layout.sideWidth} />
 			</Box>
-			{view === 'help' ? <HelpPanel width={columns} height={mainHeight} /> : null}
 			{view === 'events' ? (
 				<EventsPanel events={snapshot.events} width={columns} height={mainHeight} />
 			) : null}

@@ -17,10 +17,8 @@ export type KeyCommand =
 
 /** Every key, as the help overlay lists it. The one place keys are described. */
 export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
-	['c', 'add a test client'],
-	['C', 'add ten test clients'],
-	['x', 'drop the newest test client'],
-	['X', 'drop every test client'],
+	['c  C', 'add one / ten test clients'],
+	['x  X', 'drop the newest / every test client'],
 	['m', 'next model: the server restarts on the same port'],
 	['↑ ↓  j k', 'scroll the connections'],
 	['PgUp PgDn', 'scroll a page'],
@@ -28,8 +26,8 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['s', 'sort by the next column (marked in the header)'],
 	['/', 'filter by peer, state or handler (Enter keeps, Esc clears)'],
 	['space', 'pause the display (the server and clients run on)'],
-	['e', 'events log in place of the connections (e again returns)'],
-	['w', 'processes and threads in place of the connections (w again returns)'],
+	['e', 'the event log in place of the connections (e returns)'],
+	['w', "the server's processes in place of the connections (w returns)"],
 	['?', 'this help (any key closes it)'],
 	['q  Ctrl-C', 'quit'],
 ];

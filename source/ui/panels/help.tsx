@@ -11,9 +11,11 @@ export function HelpPanel({width, height}: HelpPanelProps) {
 		<Panel title="Keys" width={width} height={height}>
 			{KEY_HELP.map(([keys, what]) => (
 				<Box key={keys}>
-					<Text bold color="cyan">
-						{keys.padEnd(keyWidth)}
-					</Text>
+					<Box width={keyWidth} flexShrink={0}>
+						<Text bold color="cyan">
+							{keys}
+						</Text>
+					</Box>
 					<Text wrap="truncate">{what}</Text>
 				</Box>
 			))}
