@@ -4,7 +4,9 @@ export function formatDuration(ms: number): string {
 	if (ms < 1) return `${ms.toFixed(2)}ms`;
 	if (ms < 10) return `${ms.toFixed(1)}ms`;
 	if (ms < 1000) return `${Math.round(ms)}ms`;
-	if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+	if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+	// Whole seconds from ten on: a tenth that changes on every frame is noise, and costs bytes over SSH.
+	if (ms < 60_000) return `${Math.floor(ms / 1000)}s`;
 	const minutes = Math.floor(ms / 60_000);
 	if (minutes < 60)
 		return `${minutes}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}s`;
