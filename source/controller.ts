@@ -23,7 +23,12 @@ export type ControllerTiming = {
 	readonly hostMs: number;
 };
 
-export const DEFAULT_TIMING: ControllerTiming = {tickMs: 250, rollMs: 1000, procMs: 1000, hostMs: 2000};
+export const DEFAULT_TIMING: ControllerTiming = {
+	tickMs: 250,
+	rollMs: 1000,
+	procMs: 1000,
+	hostMs: 2000,
+};
 
 type Listener = (snapshot: Snapshot) => void;
 
@@ -51,7 +56,11 @@ export class Controller {
 		this.#options = options;
 		this.#timing = timing;
 		this.#mode = options.mode;
-		this.#store = new MetricsStore({host: options.host, port: options.port, handler: options.handler});
+		this.#store = new MetricsStore({
+			host: options.host,
+			port: options.port,
+			handler: options.handler,
+		});
 		this.#server = new ServerHost(
 			{host: options.host, port: options.port, handler: options.handler},
 			(event) => this.#store.apply(event),
@@ -62,7 +71,11 @@ export class Controller {
 			{
 				onReport: (report) => this.#store.applyClients(report),
 				onExit: (code, signal) =>
-					this.#store.log(Date.now(), 'error', `test-client process ended (${signal ?? `exit ${code}`})`),
+					this.#store.log(
+						Date.now(),
+						'error',
+						`test-client process ended (${signal ?? `exit ${code}`})`,
+					),
 			},
 		);
 		this.#proc = new ProcCollector({
@@ -103,9 +116,15 @@ export class Controller {
 	}
 
 	dispatch(action: Action): Promise<void> {
-		this.#queue = this.#queue.then(() => this.#carryOut(action)).catch((error: unknown) => {
-			this.#store.log(Date.now(), 'error', error instanceof Error ? error.message : String(error));
-		});
+		this.#queue = this.#queue
+			.then(() => this.#carryOut(action))
+			.catch((error: unknown) => {
+				this.#store.log(
+					Date.now(),
+					'error',
+					error instanceof Error ? error.message : String(error),
+				);
+			});
 		return this.#queue;
 	}
 
@@ -163,7 +182,11 @@ export class Controller {
 			try {
 				await work();
 			} catch (error: unknown) {
-				this.#store.log(Date.now(), 'warn', `collector: ${error instanceof Error ? error.message : String(error)}`);
+				this.#store.log(
+					Date.now(),
+					'warn',
+					`collector: ${error instanceof Error ? error.message : String(error)}`,
+				);
 			}
 			if (this.#stopped) return;
 			const timer = setTimeout(() => {

@@ -58,7 +58,13 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 	throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
 }
 
-function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+function integer(
+	flag: string,
+	value: string | undefined,
+	fallback: number,
+	min: number,
+	max: number,
+): number {
 	if (value === undefined) return fallback;
 	const parsed = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
 	if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
@@ -67,7 +73,12 @@ function integer(flag: string, value: string | undefined, fallback: number, min:
 	return parsed;
 }
 
-function positiveNumber(flag: string, value: string | undefined, fallback: number, max: number): number {
+function positiveNumber(
+	flag: string,
+	value: string | undefined,
+	fallback: number,
+	max: number,
+): number {
 	if (value === undefined) return fallback;
 	const parsed = /^\d*\.?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
 	if (!(parsed > 0 && parsed <= max)) {

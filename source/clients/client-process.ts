@@ -29,7 +29,9 @@ process.on('message', (command: ClientCommand) => {
 		}
 		case 'add': {
 			for (let i = 0; i < command.count; i++) {
-				const client = new TestClient(nextId++, target, ratePerSecond, (micros) => rttMicros.push(micros));
+				const client = new TestClient(nextId++, target, ratePerSecond, (micros) =>
+					rttMicros.push(micros),
+				);
 				clients.push(client);
 				client.start();
 			}

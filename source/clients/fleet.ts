@@ -56,7 +56,10 @@ export class ClientFleet {
 	#spawn(): ChildProcess {
 		if (this.#child) return this.#child;
 		// Nothing of the child may write to the dashboard's terminal: its news comes over IPC.
-		const child = fork(CLIENT_PROCESS, [], {execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc']});
+		const child = fork(CLIENT_PROCESS, [], {
+			execArgv: [],
+			stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+		});
 		child.on('message', (report: ClientReport) => this.#events.onReport(report));
 		child.on('exit', (code, signal) => {
 			if (this.#child !== child) return;

@@ -31,7 +31,12 @@ export class TestClient {
 	#timer: NodeJS.Timeout | undefined;
 	#stopped = false;
 
-	constructor(id: number, target: Target, ratePerSecond: number, onRoundTrip: (micros: number) => void) {
+	constructor(
+		id: number,
+		target: Target,
+		ratePerSecond: number,
+		onRoundTrip: (micros: number) => void,
+	) {
 		this.id = id;
 		this.#target = target;
 		this.#intervalMs = 1000 / ratePerSecond;

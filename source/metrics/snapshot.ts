@@ -40,7 +40,11 @@ export type HostFigures = {
 	readonly memTotalBytes: number;
 };
 
-export type EventLine = {readonly at: number; readonly level: 'info' | 'warn' | 'error'; readonly text: string};
+export type EventLine = {
+	readonly at: number;
+	readonly level: 'info' | 'warn' | 'error';
+	readonly text: string;
+};
 
 /** Everything a frame shows, frozen at one tick. Panels render this and nothing else. */
 export type Snapshot = {

@@ -1,13 +1,13 @@
 import {createHistogram, type RecordableHistogram} from 'node:perf_hooks';
 import {formatDuration} from '../format.js';
-import type {ClientReport, ClientStatus, ConnectionState, HandledBy, ServerEvent} from '../protocol.js';
 import type {
-	ConnectionRow,
-	EventLine,
-	HostFigures,
-	OsFigures,
-	Snapshot,
-} from './snapshot.js';
+	ClientReport,
+	ClientStatus,
+	ConnectionState,
+	HandledBy,
+	ServerEvent,
+} from '../protocol.js';
+import type {ConnectionRow, EventLine, HostFigures, OsFigures, Snapshot} from './snapshot.js';
 
 export const HISTORY_SECONDS = 60;
 const EVENT_LINES = 100;

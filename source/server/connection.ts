@@ -1,6 +1,7 @@
 import type {Socket} from 'node:net';
 import type {TrafficDelta} from '../protocol.js';
-import {countMessages, makeHandler, type HandlerName} from './handler.js';
+import type {HandlerName} from './handler.js';
+import {Responder, type WorkSettings} from './work.js';
 
 /**
  * Per-connection byte and message counts, accumulated where the bytes flow and flushed as one
@@ -9,7 +10,13 @@ import {countMessages, makeHandler, type HandlerName} from './handler.js';
 export class TrafficCounter {
 	readonly #rows = new Map<number, [number, number, number, number]>();
 
-	add(id: number, bytesIn: number, bytesOut: number, messagesIn: number, messagesOut: number): void {
+	add(
+		id: number,
+		bytesIn: number,
+		bytesOut: number,
+		messagesIn: number,
+		messagesOut: number,
+	): void {
 		const row = this.#rows.get(id);
 		if (row) {
 			row[0] += bytesIn;
@@ -36,6 +43,7 @@ export type ServeOptions = {
 	readonly id: number;
 	readonly handler: HandlerName;
 	readonly traffic: TrafficCounter;
+	readonly settings: () => WorkSettings;
 };
 
 /**
@@ -43,18 +51,22 @@ export type ServeOptions = {
  * stops until the socket drains, so a slow reader cannot grow the server's memory.
  */
 export function serveSocket(socket: Socket, options: ServeOptions): void {
-	const handle = makeHandler(options.handler);
 	const {id, traffic} = options;
+	const responder = new Responder(
+		options.handler,
+		options.settings,
+		(reply, messages, consumed) => {
+			traffic.add(id, consumed, reply.length, messages, messages);
+			if (socket.destroyed) return;
+			if (!socket.write(reply)) {
+				socket.pause();
+				socket.once('drain', () => socket.resume());
+			}
+		},
+	);
 	socket.setNoDelay(true);
-	socket.on('data', (chunk: Buffer) => {
-		const reply = handle(chunk);
-		const messages = countMessages(chunk);
-		traffic.add(id, chunk.length, reply.length, messages, messages);
-		if (!socket.write(reply)) {
-			socket.pause();
-			socket.once('drain', () => socket.resume());
-		}
-	});
+	socket.on('data', (chunk: Buffer) => responder.feed(chunk));
+	socket.once('close', () => responder.close());
 }
 
 /** A reset or broken pipe ends only its own connection: 'close' follows, and the caller accounts for it there. */
