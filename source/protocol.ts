@@ -155,6 +155,8 @@ export type ChildCommand =
 /** Child process → parent. Cluster children number their connections themselves (`local`). */
 export type ChildReport =
 	| {readonly type: 'ready'; readonly port?: number}
+	/** The child holds the socket it was sent; the parent's copy is closed by then. */
+	| {readonly type: 'owned'; readonly id: number}
 	| {readonly type: 'traffic'; readonly deltas: readonly TrafficDelta[]}
 	| {readonly type: 'conn-open'; readonly local: number; readonly peer: string}
 	| {readonly type: 'conn-close'; readonly local: number}

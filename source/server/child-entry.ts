@@ -31,6 +31,7 @@ setInterval(flush, FLUSH_MS).unref();
 /** Process per client: one socket, and the process ends with it. */
 function serveOne(id: number, handler: 'echo' | 'upper', socket: Socket): void {
 	ignoreSocketErrors(socket);
+	report({type: 'owned', id});
 	serveSocket(socket, {id, handler, traffic, settings: () => settings});
 	socket.once('close', () => {
 		flush();

@@ -4,7 +4,7 @@ import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
 import {formatAddress, ignoreSocketErrors} from '../connection.js';
-import {closeServer, listen} from '../listen.js';
+import {listen} from '../listen.js';
 import type {ModeFactory} from '../mode.js';
 
 export const CHILD_ENTRY = new URL('../child-entry.js', import.meta.url);
@@ -34,6 +34,8 @@ export function exitReason(code: number | null, signal: NodeJS.Signals | null): 
 export const createProcessMode: ModeFactory = (context) => {
 	const {config, emit, nextConnectionId, traffic, settings, admit} = context;
 	const children = new Set<ChildProcess>();
+	/** Per child: settles once the child owns its socket (or is gone), so stop never kills a child mid-handover and strands the socket. */
+	const handedOver = new Map<ChildProcess, Promise<void>>();
 	const pending = new Set<Socket>();
 	let stopping = false;
 
@@ -54,6 +56,20 @@ export const createProcessMode: ModeFactory = (context) => {
 		pending.add(socket);
 		emit({type: 'conn-open', id, peer, state: 'active', by: ref, at: Date.now()});
 		child.on('error', () => {});
+		handedOver.set(
+			child,
+			new Promise<void>((resolve) => {
+				const timer = setTimeout(resolve, 5000);
+				const done = () => {
+					clearTimeout(timer);
+					resolve();
+				};
+				child.on('message', (report: ChildReport) => {
+					if (report.type === 'owned') done();
+				});
+				child.once('exit', done);
+			}),
+		);
 		child.on('message', (report: ChildReport) => {
 			if (report.type === 'traffic') {
 				for (const [, bytesIn, bytesOut, messagesIn, messagesOut] of report.deltas) {
@@ -72,6 +88,7 @@ export const createProcessMode: ModeFactory = (context) => {
 		});
 		child.once('exit', (code, signal) => {
 			children.delete(child);
+			handedOver.delete(child);
 			pending.delete(socket);
 			socket.destroy();
 			emit({type: 'conn-close', id, at: Date.now()});
@@ -110,8 +127,16 @@ export const createProcessMode: ModeFactory = (context) => {
 		start: () => listen(server, config.host, config.port),
 		async stop() {
 			stopping = true;
-			await closeServer(server, pending);
-			await Promise.all([...children].map((child) => endChild(child)));
+			// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
+			// callback may never come; the listener itself is closed at once all the same.
+			for (const socket of pending) socket.destroy();
+			if (server.listening) server.close();
+			await Promise.all(
+				[...children].map(async (child) => {
+					await handedOver.get(child);
+					await endChild(child);
+				}),
+			);
 		},
 		configure(next) {
 			const command: ChildCommand = {type: 'settings', settings: next};
