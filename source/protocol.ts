@@ -175,7 +175,7 @@ export type ServerCommand =
 
 /** Server process → dashboard. */
 export type ServerReport =
-	| {readonly type: 'event'; readonly event: ServerEvent}
+	| {readonly type: 'events'; readonly events: readonly ServerEvent[]}
 	| {readonly type: 'done'; readonly request: number; readonly port: number}
 	| {readonly type: 'failed'; readonly request: number; readonly message: string};
 
