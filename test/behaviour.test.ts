@@ -160,3 +160,56 @@ test('switching through all eight models twice with clients connected leaves not
 	);
 	for (const pid of childrenBefore) assert.ok(isAlive(pid));
 });
+
+test('pool: growing serves the queue at once; shrinking ends idle threads', async () => {
+	const {host, port, events} = await startHost('pool', 'echo', {poolSize: 1});
+	try {
+		const idle = threadCount();
+		const clients = await connectAll(port, 3);
+		for (const client of clients) client.send('g');
+		assert.equal(await clients[0]!.next(), 'g');
+		assert.equal(await clients[1]!.hasReplyWithin(200), false);
+		host.configure({poolSize: 3});
+		assert.equal(await clients[1]!.next(), 'g');
+		assert.equal(await clients[2]!.next(), 'g');
+		await until(
+			() => threadCount() >= idle + 2,
+			() => `threads ${threadCount()}`,
+		);
+		await Promise.all(clients.map((client) => client.close()));
+		host.configure({poolSize: 1});
+		await until(
+			() => threadCount() <= idle,
+			() => `threads ${threadCount()}, want ${idle}`,
+		);
+		assert.equal(events.filter((event) => event.type === 'worker-down').length, 2);
+	} finally {
+		await host.stop();
+	}
+});
+
+test('reactor: replies to a client that does not read pile up in its output queue', async () => {
+	const {host, port, events} = await startHost('reactor');
+	try {
+		const client = await LineClient.connect(port);
+		client.socket.pause();
+		const line = `${'x'.repeat(1023)}\n`;
+		for (let i = 0; i < 8192; i++) client.socket.write(line);
+		await until(
+			() =>
+				events.some(
+					(event) => event.type === 'output-queues' && event.bytes > 0 && event.top.length === 1,
+				),
+			() => 'no output queue reported',
+		);
+		await client.close();
+		await until(
+			() =>
+				events.findLast((event) => event.type === 'output-queues')?.type === 'output-queues' &&
+				(events.findLast((event) => event.type === 'output-queues') as {bytes: number}).bytes === 0,
+			() => 'queue not emptied after close',
+		);
+	} finally {
+		await host.stop();
+	}
+});
