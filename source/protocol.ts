@@ -124,14 +124,16 @@ export type ThreadCommand =
 	| {readonly type: 'end'; readonly id: number}
 	| {readonly type: 'settings'; readonly settings: ServerSettings};
 
-/** Worker thread → main thread: the reply to a chunk of connection `id`. */
-export type ThreadReply = {
-	readonly type: 'reply';
-	readonly id: number;
-	readonly chunk: Uint8Array;
-	/** Bytes of input this reply answers, so main can bound what is in flight. */
-	readonly consumed: number;
-};
+/** Worker thread → main thread: ready to serve (its modules loaded), or the reply to a chunk of connection `id`. */
+export type ThreadReply =
+	| {readonly type: 'ready'}
+	| {
+			readonly type: 'reply';
+			readonly id: number;
+			readonly chunk: Uint8Array;
+			/** Bytes of input this reply answers, so main can bound what is in flight. */
+			readonly consumed: number;
+	  };
 
 /** Parent → child process (process and cluster models); `socket` travels with a handle. */
 export type ChildCommand =

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {MODE_NAMES} from '../source/server/mode.js';
-import {childPids, fdCount, isAlive, LineClient, startHost, threadCount, until} from './helpers.js';
+import {
+	childPids,
+	fdCount,
+	fdTargets,
+	isAlive,
+	LineClient,
+	startHost,
+	threadCount,
+	until,
+} from './helpers.js';
 
 const N = 6;
 
@@ -129,6 +138,7 @@ test('switching through all eight models twice with clients connected leaves not
 	const threadsBefore = threadCount();
 	const childrenBefore = childPids();
 	const fdsBefore = fdCount();
+	const fdsListBefore = fdTargets();
 	const {host, port} = await startHost('async', 'echo', {poolSize: 2});
 	const clients: LineClient[] = [];
 	try {
@@ -156,7 +166,7 @@ test('switching through all eight models twice with clients connected leaves not
 	);
 	await until(
 		() => fdCount() <= fdsBefore,
-		() => `fds ${fdCount()}, before ${fdsBefore}`,
+		() => `fds ${fdTargets()}, before ${fdsListBefore}`,
 	);
 	for (const pid of childrenBefore) assert.ok(isAlive(pid));
 });

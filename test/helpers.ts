@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync} from 'node:fs';
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import net, {type Socket} from 'node:net';
 import type {ServerEvent, ServerSettings} from '../source/protocol.js';
 import {ServerHost} from '../source/server/host.js';
@@ -116,6 +116,19 @@ export async function startHost(
 /** OS threads of a process: the entries of /proc/<pid>/task. */
 export function threadCount(pid = process.pid): number {
 	return readdirSync(`/proc/${pid}/task`).length;
+}
+
+/** What each open file descriptor of this process points at, for messages about leaks. */
+export function fdTargets(): string {
+	return readdirSync('/proc/self/fd')
+		.map((fd) => {
+			try {
+				return `${fd}→${readlinkSync(`/proc/self/fd/${fd}`)}`;
+			} catch {
+				return fd;
+			}
+		})
+		.join(' ');
 }
 
 /** Open file descriptors of this process. */

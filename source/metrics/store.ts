@@ -193,18 +193,9 @@ export class MetricsStore {
 				break;
 			}
 			case 'worker-up': {
-				const key = workerKey(event.worker);
-				if (this.#workers.has(key)) break;
-				this.#workers.set(key, {
-					worker: event.worker,
-					mode: event.mode,
-					connection: event.connection,
-					startedAt: event.at,
-					startupMs: event.startupMs,
-				});
-				if (event.worker.kind === 'thread') this.#threads++;
-				else this.#processes++;
-				if (event.connection !== null) this.#busy++;
+				const worker = this.#worker(event.worker, event.mode, event.at);
+				worker.startupMs = event.startupMs;
+				if (event.connection !== null) this.#setBusy(worker, event.connection);
 				const startup = event.startupMs === null ? '' : ` in ${formatDuration(event.startupMs)}`;
 				this.log(
 					event.at,
@@ -214,11 +205,8 @@ export class MetricsStore {
 				break;
 			}
 			case 'worker-busy': {
-				const worker = this.#workers.get(workerKey(event.worker));
-				if (!worker) break;
-				if (worker.connection === null && event.connection !== null) this.#busy++;
-				if (worker.connection !== null && event.connection === null) this.#busy--;
-				worker.connection = event.connection;
+				// A pool may hand a connection to a thread before the thread reports itself up.
+				this.#setBusy(this.#worker(event.worker, this.#mode ?? '', event.at), event.connection);
 				break;
 			}
 			case 'worker-down': {
@@ -279,6 +267,25 @@ export class MetricsStore {
 		if (connection.waitIn) this.#waiting[connection.waitIn]--;
 		connection.waitIn = null;
 		return true;
+	}
+
+	/** The worker's row, made on first sight whichever event comes first. */
+	#worker(ref: WorkerRef, mode: string, at: number): Worker {
+		const key = workerKey(ref);
+		let worker = this.#workers.get(key);
+		if (!worker) {
+			worker = {worker: ref, mode, connection: null, startedAt: at, startupMs: null};
+			this.#workers.set(key, worker);
+			if (ref.kind === 'thread') this.#threads++;
+			else this.#processes++;
+		}
+		return worker;
+	}
+
+	#setBusy(worker: Worker, connection: number | null): void {
+		if (worker.connection === null && connection !== null) this.#busy++;
+		if (worker.connection !== null && connection === null) this.#busy--;
+		worker.connection = connection;
 	}
 
 	#dropWorker(key: string): void {

@@ -40,6 +40,8 @@ export class EchoThread {
 	#connection: {id: number; socket: Socket} | undefined;
 	#inFlight = 0;
 	#ending = false;
+	/** Settles when the worker has loaded its modules (or is gone). */
+	readonly #ready: Promise<void>;
 	readonly exited: Promise<void>;
 
 	constructor(options: EchoThreadOptions) {
@@ -51,7 +53,16 @@ export class EchoThread {
 			stderr: true,
 		});
 		this.ref = {kind: 'thread', id: this.worker.threadId};
-		this.worker.on('online', () => {
+		let markReady = () => {};
+		this.#ready = new Promise<void>((resolve) => {
+			markReady = resolve;
+		});
+		this.worker.on('message', (reply: ThreadReply) => {
+			if (reply.type === 'reply') {
+				this.#reply(reply);
+				return;
+			}
+			markReady();
 			options.emit({
 				type: 'worker-up',
 				worker: this.ref,
@@ -61,12 +72,12 @@ export class EchoThread {
 				at: Date.now(),
 			});
 		});
-		this.worker.on('message', (reply: ThreadReply) => this.#reply(reply));
 		let failure: string | undefined;
 		this.worker.on('error', (error) => {
 			failure = error.message;
 		});
 		this.exited = once(this.worker, 'exit').then(([code]) => {
+			markReady();
 			const crashed = !this.#ending;
 			this.#connection?.socket.destroy();
 			this.#connection = undefined;
@@ -116,6 +127,9 @@ export class EchoThread {
 	/** Ends the thread; resolves when its OS thread is gone. */
 	async terminate(): Promise<void> {
 		this.#ending = true;
+		// Terminating a worker while it still loads its modules leaks the loader's open files
+		// (seen in /proc/self/fd), so a thread is ended only once it is ready.
+		await this.#ready;
 		await this.worker.terminate();
 		await this.exited;
 	}
@@ -124,7 +138,7 @@ export class EchoThread {
 		if (!this.#ending) this.worker.postMessage(command);
 	}
 
-	#reply(reply: ThreadReply): void {
+	#reply(reply: Extract<ThreadReply, {type: 'reply'}>): void {
 		const connection = this.#connection;
 		if (!connection || connection.id !== reply.id || connection.socket.destroyed) return;
 		const {socket, id} = connection;

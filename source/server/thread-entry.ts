@@ -44,3 +44,5 @@ port.on('message', (command: ThreadCommand) => {
 		}
 	}
 });
+
+port.postMessage({type: 'ready'} satisfies ThreadReply);
