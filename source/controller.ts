@@ -34,7 +34,9 @@ export type Action =
 	| {readonly type: 'delay'; readonly direction: 1 | -1}
 	/** Grows or shrinks the `pool` model's thread pool. */
 	| {readonly type: 'resize-pool'; readonly by: number}
-	| {readonly type: 'set-max-connections'; readonly max: number | null};
+	| {readonly type: 'set-max-connections'; readonly max: number | null}
+	/** Crashes one worker thread or child process, to show that only its connection is lost. */
+	| {readonly type: 'crash-worker'};
 
 export type ControllerTiming = {
 	/** How often a snapshot is published (counts, rows, ages). */
@@ -220,6 +222,10 @@ export class Controller {
 			case 'resize-pool': {
 				const poolSize = Math.max(1, Math.min(MAX_POOL_SIZE, this.#settings.poolSize + action.by));
 				this.#configure({poolSize});
+				break;
+			}
+			case 'crash-worker': {
+				this.#server.crashWorker();
 				break;
 			}
 			case 'set-max-connections': {

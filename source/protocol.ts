@@ -122,7 +122,9 @@ export type EmitEvent = (event: ServerEvent) => void;
 export type ThreadCommand =
 	| {readonly type: 'data'; readonly id: number; readonly chunk: Uint8Array}
 	| {readonly type: 'end'; readonly id: number}
-	| {readonly type: 'settings'; readonly settings: ServerSettings};
+	| {readonly type: 'settings'; readonly settings: ServerSettings}
+	/** Throw an uncaught error: what a bug in a handler does to its thread. */
+	| {readonly type: 'crash'};
 
 /** Worker thread → main thread: ready to serve (its modules loaded), or the reply to a chunk of connection `id`. */
 export type ThreadReply =
@@ -173,7 +175,8 @@ export type ServerCommand =
 			readonly port: number;
 	  }
 	| {readonly type: 'stop'; readonly request: number}
-	| {readonly type: 'configure'; readonly settings: Partial<ServerSettings>};
+	| {readonly type: 'configure'; readonly settings: Partial<ServerSettings>}
+	| {readonly type: 'crash-worker'};
 
 /** Server process → dashboard. */
 export type ServerReport =

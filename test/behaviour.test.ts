@@ -223,3 +223,29 @@ test('reactor: replies to a client that does not read pile up in its output queu
 		await host.stop();
 	}
 });
+
+test('pool: a crashed thread loses only its connection; a replacement serves the queue', async () => {
+	const {host, port, events} = await startHost('pool', 'upper', {poolSize: 2});
+	try {
+		const clients = await connectAll(port, 3);
+		for (const client of clients) client.send('c');
+		assert.equal(await clients[0]!.next(), 'C');
+		assert.equal(await clients[1]!.next(), 'C');
+		assert.equal(await clients[2]!.hasReplyWithin(200), false);
+		host.crashWorker();
+		await clients[0]!.closed;
+		assert.equal(await clients[2]!.next(), 'C');
+		assert.equal(await clients[1]!.ask('still'), 'STILL');
+		const down = events.filter((event) => event.type === 'worker-down');
+		assert.equal(down.length, 1);
+		assert.ok(
+			down[0]!.type === 'worker-down' &&
+				!down[0]!.expected &&
+				/crashed on request/.test(down[0]!.reason),
+		);
+		assert.equal(events.filter((event) => event.type === 'worker-up').length, 3);
+		await Promise.all(clients.map((client) => client.close()));
+	} finally {
+		await host.stop();
+	}
+});

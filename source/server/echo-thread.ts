@@ -1,4 +1,3 @@
-import {once} from 'node:events';
 import type {Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {Worker} from 'node:worker_threads';
@@ -76,21 +75,24 @@ export class EchoThread {
 		this.worker.on('error', (error) => {
 			failure = error.message;
 		});
-		this.exited = once(this.worker, 'exit').then(([code]) => {
-			markReady();
-			const crashed = !this.#ending;
-			this.#connection?.socket.destroy();
-			this.#connection = undefined;
-			options.emit({
-				type: 'worker-down',
-				worker: this.ref,
-				mode: options.mode,
-				reason: failure ?? `exit ${code}`,
-				expected: !crashed,
-				at: Date.now(),
-			});
-			options.onExit(this, crashed);
-		});
+		// Not events.once: it rejects on the 'error' that precedes a crash's 'exit'.
+		this.exited = new Promise<number>((resolve) => this.worker.once('exit', resolve)).then(
+			(code) => {
+				markReady();
+				const crashed = !this.#ending;
+				this.#connection?.socket.destroy();
+				this.#connection = undefined;
+				options.emit({
+					type: 'worker-down',
+					worker: this.ref,
+					mode: options.mode,
+					reason: failure ?? `exit ${code}`,
+					expected: !crashed,
+					at: Date.now(),
+				});
+				options.onExit(this, crashed);
+			},
+		);
 	}
 
 	get connection(): number | null {
@@ -118,6 +120,11 @@ export class EchoThread {
 		if (!connection) return;
 		this.#connection = undefined;
 		this.#post({type: 'end', id: connection.id});
+	}
+
+	/** Makes the worker throw, as a handler bug would: the thread dies, its connection with it. */
+	crash(): void {
+		this.#post({type: 'crash'});
 	}
 
 	configure(settings: ServerSettings): void {

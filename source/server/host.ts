@@ -93,6 +93,18 @@ export class ServerHost {
 		this.#emit({type: 'settings', settings: this.#settings, at: Date.now()});
 	}
 
+	/** Crashes one worker of the running model, so the dashboard can show what a crash takes down. */
+	crashWorker(): void {
+		const hit = this.#mode?.crashWorker?.() ?? null;
+		this.#emit({
+			type: 'log',
+			level: 'warn',
+			text:
+				hit === null ? `${this.modeName ?? 'no'} model has no worker to crash` : `crashing ${hit}`,
+			at: Date.now(),
+		});
+	}
+
 	#admit(socket: Socket): boolean {
 		const limit = this.#settings.maxConnections;
 		if (limit === null || this.#open.size < limit) return true;

@@ -50,6 +50,11 @@ export type ServerMode = {
 	stop(): Promise<void>;
 	/** The settings changed: pass them on to workers and children, resize pools. */
 	configure?(settings: ServerSettings): void;
+	/**
+	 * Crashes one worker thread or kills one child process (SIGKILL), the busiest-looking first, to
+	 * show what a crash takes down; returns what it hit, or null if the model has none.
+	 */
+	crashWorker?(): string | null;
 };
 
 export type ModeContext = {

@@ -1,5 +1,4 @@
 import {fork, type ChildProcess} from 'node:child_process';
-import {once} from 'node:events';
 import type {Placement} from '../metrics/snapshot.js';
 import type {EmitEvent, ServerCommand, ServerReport, ServerSettings} from '../protocol.js';
 import {ListenError} from './listen.js';
@@ -23,6 +22,8 @@ export type ServerRunner = {
 	/** Stops the server and ends everything it started, the server process included. */
 	stop(): Promise<void>;
 	configure(settings: Partial<ServerSettings>): void;
+	/** Crashes one worker thread or child process of the running model. */
+	crashWorker(): void;
 };
 
 export type RunnerEvents = {
@@ -66,6 +67,10 @@ class InProcessRunner implements ServerRunner {
 	configure(settings: Partial<ServerSettings>): void {
 		this.#host.configure(settings);
 	}
+
+	crashWorker(): void {
+		this.#host.crashWorker();
+	}
 }
 
 type Pending = {resolve: (port: number) => void; reject: (error: Error) => void};
@@ -107,7 +112,7 @@ class WorkerRunner implements ServerRunner {
 		} finally {
 			this.#child = undefined;
 			if (child.exitCode === null && child.signalCode === null) {
-				const exited = once(child, 'exit');
+				const exited = new Promise((resolve) => child.once('exit', resolve));
 				// Closing the channel is how the server process knows to end; SIGKILL if it does not.
 				child.disconnect();
 				const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
@@ -120,6 +125,10 @@ class WorkerRunner implements ServerRunner {
 	configure(settings: Partial<ServerSettings>): void {
 		this.#settings = {...this.#settings, ...settings};
 		this.#child?.send({type: 'configure', settings} satisfies ServerCommand);
+	}
+
+	crashWorker(): void {
+		this.#child?.send({type: 'crash-worker'} satisfies ServerCommand);
 	}
 
 	#request(command: ServerCommand): Promise<number> {

@@ -70,6 +70,10 @@ process.on('message', (command: ServerCommand) => {
 				host.configure(command.settings);
 				break;
 			}
+			case 'crash-worker': {
+				host.crashWorker();
+				break;
+			}
 		}
 	});
 });

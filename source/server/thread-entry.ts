@@ -42,6 +42,9 @@ port.on('message', (command: ThreadCommand) => {
 			settings = command.settings;
 			break;
 		}
+		case 'crash': {
+			throw new Error('crashed on request');
+		}
 	}
 });
 

@@ -152,6 +152,13 @@ export const createClusterMode: ModeFactory = (context) => {
 				}),
 			);
 		},
+		crashWorker() {
+			const worker = workers.values().next().value;
+			const pid = worker?.process.pid;
+			if (!worker || pid === undefined) return null;
+			worker.process.kill('SIGKILL');
+			return `pid ${pid}`;
+		},
 		configure(next) {
 			const command: ChildCommand = {type: 'settings', settings: next};
 			for (const worker of workers) if (worker.isConnected()) worker.send(command);

@@ -139,6 +139,13 @@ function createPool(
 			await closeServer(server, sockets);
 			await Promise.all([...[...threads].map((thread) => thread.terminate()), ...ending]);
 		},
+		crashWorker() {
+			const busy = [...threads].find((thread) => thread.connection !== null);
+			const thread = busy ?? threads.values().next().value;
+			if (!thread) return null;
+			thread.crash();
+			return `thread #${thread.ref.id}`;
+		},
 		configure(next) {
 			for (const thread of threads) thread.configure(next);
 			const wanted = size(next);

@@ -1,5 +1,4 @@
 import {fork, type ChildProcess} from 'node:child_process';
-import {once} from 'node:events';
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
@@ -17,7 +16,7 @@ export function forkChild(): ChildProcess {
 /** Ends a child and resolves once it has exited. */
 export async function endChild(child: ChildProcess): Promise<void> {
 	if (child.exitCode !== null || child.signalCode !== null) return;
-	const exited = once(child, 'exit');
+	const exited = new Promise((resolve) => child.once('exit', resolve));
 	child.kill('SIGTERM');
 	await exited;
 }
@@ -137,6 +136,12 @@ export const createProcessMode: ModeFactory = (context) => {
 					await endChild(child);
 				}),
 			);
+		},
+		crashWorker() {
+			const child = children.values().next().value;
+			if (!child?.pid) return null;
+			child.kill('SIGKILL');
+			return `pid ${child.pid}`;
 		},
 		configure(next) {
 			const command: ChildCommand = {type: 'settings', settings: next};

@@ -46,6 +46,12 @@ export const createThreadMode: ModeFactory = (context) => {
 			await closeServer(server, sockets);
 			await Promise.all([...threads].map((thread) => thread.terminate()));
 		},
+		crashWorker() {
+			const thread = threads.values().next().value;
+			if (!thread) return null;
+			thread.crash();
+			return `thread #${thread.ref.id}`;
+		},
 		configure(next) {
 			for (const thread of threads) thread.configure(next);
 		},
