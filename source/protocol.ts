@@ -106,6 +106,8 @@ export type ServerEvent =
 			readonly type: 'refused';
 			readonly peer: string;
 			readonly limit: number;
+			/** What the limit is: `--max-connections 50`, `1205 threads (half the memory)`. */
+			readonly why: string;
 			readonly at: number;
 	  }
 	| {readonly type: 'settings'; readonly settings: ServerSettings; readonly at: number}

@@ -237,8 +237,8 @@ export class MetricsStore {
 						event.at,
 						'warn',
 						count === 1
-							? `${event.peer} refused: at --max-connections ${event.limit}`
-							: `${count} connections refused: at --max-connections ${event.limit}`,
+							? `${event.peer} refused: at ${event.why}`
+							: `${count} connections refused: at ${event.why}`,
 					);
 					this.#refusedLogged = event.at;
 					this.#refusedSinceLog = 0;

@@ -1,5 +1,5 @@
 import type {Socket} from 'node:net';
-import type {TrafficDelta} from '../protocol.js';
+import type {EmitEvent, TrafficDelta} from '../protocol.js';
 import type {HandlerName} from './handler.js';
 import {Responder, type WorkSettings} from './work.js';
 
@@ -67,6 +67,31 @@ export function serveSocket(socket: Socket, options: ServeOptions): void {
 	socket.setNoDelay(true);
 	socket.on('data', (chunk: Buffer) => responder.feed(chunk));
 	socket.once('close', () => responder.close());
+}
+
+let budgetWarnedAt = 0;
+
+/** Refuses a connection because one more worker would not fit in memory, and says why (at most every 10 s). */
+export function refuseOverBudget(
+	socket: Socket,
+	budget: number,
+	what: string,
+	emit: EmitEvent,
+): void {
+	const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+	socket.on('error', () => {});
+	socket.destroy();
+	const at = Date.now();
+	if (at - budgetWarnedAt > 10_000) {
+		budgetWarnedAt = at;
+		emit({
+			type: 'log',
+			level: 'warn',
+			text: `${budget} ${what} would fill half of this machine's memory: refusing more clients`,
+			at,
+		});
+	}
+	emit({type: 'refused', peer, limit: budget, why: `${budget} ${what} (half the memory)`, at});
 }
 
 /** A reset or broken pipe ends only its own connection: 'close' follows, and the caller accounts for it there. */

@@ -111,7 +111,7 @@ export class ServerHost {
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 		socket.on('error', () => {});
 		socket.destroy();
-		this.#emit({type: 'refused', peer, limit, at: Date.now()});
+		this.#emit({type: 'refused', peer, limit, why: `--max-connections ${limit}`, at: Date.now()});
 		return false;
 	}
 

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type {Socket} from 'node:net';
 import type {EmitEvent, ServerSettings} from '../protocol.js';
 import type {TrafficCounter} from './connection.js';
@@ -73,5 +74,14 @@ export type ModeContext = {
 	 */
 	readonly admit: (socket: Socket) => boolean;
 };
+
+/**
+ * How many workers of `bytesEach` fit in half the machine's memory: thread or process per client
+ * beyond it refuses connections, so that adding clients shows the model's cost and does not take
+ * the machine down with it.
+ */
+export function workerBudget(bytesEach: number): number {
+	return Math.max(1, Math.floor(os.totalmem() / 2 / bytesEach));
+}
 
 export type ModeFactory = (context: ModeContext) => ServerMode;

@@ -92,7 +92,13 @@ export const createClusterMode: ModeFactory = (context) => {
 					}
 					case 'refused': {
 						const limit = settings().maxConnections ?? 0;
-						emit({type: 'refused', peer: report.peer, limit, at: Date.now()});
+						emit({
+							type: 'refused',
+							peer: report.peer,
+							limit,
+							why: `--max-connections ${limit} (${Math.ceil(limit / size)} per worker)`,
+							at: Date.now(),
+						});
 						break;
 					}
 				}

@@ -2,9 +2,12 @@ import {fork, type ChildProcess} from 'node:child_process';
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
-import {formatAddress, ignoreSocketErrors} from '../connection.js';
+import {formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {listen} from '../listen.js';
-import type {ModeFactory} from '../mode.js';
+import {workerBudget, type ModeFactory} from '../mode.js';
+
+/** About 42 MB of RSS per child (8.5 MB of it private); 50 MB keeps a margin. */
+const PROCESS_BUDGET = workerBudget(50 * 2 ** 20);
 
 export const CHILD_ENTRY = new URL('../child-entry.js', import.meta.url);
 
@@ -40,6 +43,10 @@ export const createProcessMode: ModeFactory = (context) => {
 
 	const server = net.createServer({pauseOnConnect: true}, (socket) => {
 		if (!admit(socket)) return;
+		if (children.size >= PROCESS_BUDGET) {
+			refuseOverBudget(socket, PROCESS_BUDGET, 'child processes', emit);
+			return;
+		}
 		const id = nextConnectionId();
 		ignoreSocketErrors(socket);
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);

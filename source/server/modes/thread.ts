@@ -1,8 +1,11 @@
 import net, {type Socket} from 'node:net';
-import {formatAddress, ignoreSocketErrors} from '../connection.js';
+import {formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
-import type {ModeFactory} from '../mode.js';
+import {workerBudget, type ModeFactory} from '../mode.js';
+
+/** About 8 MB of RSS per worker thread, measured (bench/thread-cost.ts); 10 MB keeps a margin. */
+const THREAD_BUDGET = workerBudget(10 * 2 ** 20);
 
 /**
  * The tutorial's threading server: a new worker thread per client, which handles that client until
@@ -15,6 +18,10 @@ export const createThreadMode: ModeFactory = (context) => {
 
 	const server = net.createServer({pauseOnConnect: true}, (socket) => {
 		if (!admit(socket)) return;
+		if (threads.size >= THREAD_BUDGET) {
+			refuseOverBudget(socket, THREAD_BUDGET, 'threads', emit);
+			return;
+		}
 		const id = nextConnectionId();
 		sockets.add(socket);
 		ignoreSocketErrors(socket);
