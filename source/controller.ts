@@ -5,15 +5,39 @@ import {ProcCollector} from './collectors/proc.js';
 import type {Snapshot} from './metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from './metrics/store.js';
 import {clientHost, type Options} from './options.js';
-import {ServerHost} from './server/host.js';
-import {MODE_NAMES, type ModeName} from './server/mode.js';
+import type {ServerSettings} from './protocol.js';
+import {MODE_NAMES, type ModeName, type ServerConfig} from './server/mode.js';
+import {createRunner, type ServerRunner} from './server/runner.js';
+import {MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from './options.js';
+
+/** The steps `work-up`/`work-down` and `delay-up`/`delay-down` walk through, in ms per message. */
+export const WORK_STEPS_MS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] as const;
+
+/** The next step from `value` in `direction`, clamped to [0, max]. */
+export function stepMs(value: number, direction: 1 | -1, max: number): number {
+	if (direction === 1) return Math.min(max, WORK_STEPS_MS.find((step) => step > value) ?? value);
+	return [...WORK_STEPS_MS].reverse().find((step) => step < value) ?? 0;
+}
 
 /** Everything a key press can ask for. */
 export type Action =
 	| {readonly type: 'add-clients'; readonly count: number}
 	| {readonly type: 'drop-clients'; readonly count: number | 'all'}
 	| {readonly type: 'next-mode'}
-	| {readonly type: 'set-mode'; readonly mode: ModeName};
+	| {readonly type: 'set-mode'; readonly mode: ModeName}
+	/** Moves the server into its own process, or back into the dashboard's (key `p`). */
+	| {readonly type: 'toggle-placement'}
+	/** Starts the server again after its process died (worker placement). */
+	| {readonly type: 'restart-server'}
+	/** CPU work per message, one step up or down. */
+	| {readonly type: 'work'; readonly direction: 1 | -1}
+	/** Simulated I/O wait per message, one step up or down. */
+	| {readonly type: 'delay'; readonly direction: 1 | -1}
+	/** Grows or shrinks the `pool` model's thread pool. */
+	| {readonly type: 'resize-pool'; readonly by: number}
+	| {readonly type: 'set-max-connections'; readonly max: number | null}
+	/** Crashes one worker thread or child process, to show that only its connection is lost. */
+	| {readonly type: 'crash-worker'};
 
 export type ControllerTiming = {
 	/** How often a snapshot is published (counts, rows, ages). */
@@ -41,7 +65,10 @@ export class Controller implements DashboardSource {
 	readonly #options: Options;
 	readonly #timing: ControllerTiming;
 	readonly #store: MetricsStore;
-	readonly #server: ServerHost;
+	#server: ServerRunner;
+	readonly #config: ServerConfig;
+	/** What was changed live, so a server process started later gets it too. */
+	#settings: ServerSettings;
 	readonly #fleet: ClientFleet;
 	readonly #proc: ProcCollector;
 	readonly #listeners = new Set<Listener>();
@@ -62,10 +89,14 @@ export class Controller implements DashboardSource {
 			port: options.port,
 			handler: options.handler,
 		});
-		this.#server = new ServerHost(
-			{host: options.host, port: options.port, handler: options.handler},
-			(event) => this.#store.apply(event),
-		);
+		this.#config = {host: options.host, port: options.port, handler: options.handler};
+		this.#settings = {
+			workMs: options.workMs,
+			delayMs: options.delayMs,
+			poolSize: options.poolSize,
+			maxConnections: options.maxConnections,
+		};
+		this.#server = this.#createRunner(options.placement);
 		this.#fleet = new ClientFleet(
 			() => ({host: clientHost(options.host), port: this.#server.port}),
 			options.rate,
@@ -80,7 +111,7 @@ export class Controller implements DashboardSource {
 			},
 		);
 		this.#proc = new ProcCollector({
-			serverPid: () => process.pid,
+			serverPid: () => this.#server.pid ?? process.pid,
 			port: () => this.#server.port,
 			exclude: () => new Set(this.#fleet.pid === undefined ? [] : [this.#fleet.pid]),
 		});
@@ -95,9 +126,15 @@ export class Controller implements DashboardSource {
 		return this.#server.port;
 	}
 
+	/** The process the server runs in (the dashboard's own in-process); null while it is down. */
+	get serverPid(): number | null {
+		return this.#server.pid;
+	}
+
 	/** Listens (a ListenError if it cannot), opens the first test clients and starts the clocks. */
 	async start(): Promise<void> {
 		await this.#server.start(this.#mode);
+		this.#store.setPlacement(this.#server.placement, this.#server.pid);
 		if (this.#options.clients > 0) this.#fleet.add(this.#options.clients);
 		this.#every(this.#timing.rollMs, () => this.#store.roll());
 		this.#every(this.#timing.tickMs, () => this.#publish());
@@ -164,8 +201,75 @@ export class Controller implements DashboardSource {
 				if (action.mode !== this.#mode) await this.#switch(action.mode);
 				break;
 			}
+			case 'toggle-placement': {
+				const next = this.#server.placement === 'in-process' ? 'worker' : 'in-process';
+				this.#store.log(
+					Date.now(),
+					'info',
+					`moving the server ${next === 'worker' ? 'into its own process' : 'into the dashboard'}`,
+				);
+				await this.#server.stop();
+				this.#store.clearConnections();
+				this.#server = this.#createRunner(next);
+				await this.#restart();
+				break;
+			}
+			case 'restart-server': {
+				if (this.#server.pid !== null && this.#server.placement === 'worker') break;
+				await this.#restart();
+				break;
+			}
+			case 'work': {
+				this.#configure({workMs: stepMs(this.#settings.workMs, action.direction, MAX_WORK_MS)});
+				break;
+			}
+			case 'delay': {
+				this.#configure({delayMs: stepMs(this.#settings.delayMs, action.direction, MAX_DELAY_MS)});
+				break;
+			}
+			case 'resize-pool': {
+				const poolSize = Math.max(1, Math.min(MAX_POOL_SIZE, this.#settings.poolSize + action.by));
+				this.#configure({poolSize});
+				break;
+			}
+			case 'crash-worker': {
+				this.#server.crashWorker();
+				break;
+			}
+			case 'set-max-connections': {
+				this.#configure({maxConnections: action.max});
+				break;
+			}
 		}
 		this.#publish();
+	}
+
+	#createRunner(placement: Options['placement']): ServerRunner {
+		const runner: ServerRunner = createRunner(placement, this.#config, this.#settings, {
+			emit: (event) => this.#store.apply(event),
+			onCrash: (reason) => {
+				if (this.#server !== runner) return;
+				this.#store.clearConnections();
+				this.#store.setPlacement(runner.placement, null);
+				this.#store.log(
+					Date.now(),
+					'error',
+					`server process died (${reason}): restart it with the restart action`,
+				);
+			},
+		});
+		return runner;
+	}
+
+	/** Starts the current mode on the current runner (a new server process if it is down). */
+	async #restart(): Promise<void> {
+		await this.#server.start(this.#mode);
+		this.#store.setPlacement(this.#server.placement, this.#server.pid);
+	}
+
+	#configure(settings: Partial<ServerSettings>): void {
+		this.#settings = {...this.#settings, ...settings};
+		this.#server.configure(settings);
 	}
 
 	async #switch(mode: ModeName): Promise<void> {

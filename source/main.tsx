@@ -1,7 +1,14 @@
 import meow from 'meow';
 import {runDashboard} from './commands/dashboard.js';
 import {fail, internalError} from './commands/fail.js';
-import {DEFAULTS, MAX_CLIENTS, parseOptions, UsageError, type Options} from './options.js';
+import {
+	DEFAULTS,
+	MAX_CLIENTS,
+	MAX_POOL_SIZE,
+	parseOptions,
+	UsageError,
+	type Options,
+} from './options.js';
 import {HANDLER_NAMES} from './server/handler.js';
 import {MODE_NAMES, MODE_SUMMARY} from './server/mode.js';
 
@@ -26,6 +33,12 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 	  --handler NAME    ${HANDLER_NAMES.join(' or ')}: what the server sends back (default ${DEFAULTS.handler})
 	  --clients N       test clients to open at start, 0 to ${MAX_CLIENTS} (default ${DEFAULTS.clients})
 	  --rate N          messages per second each test client sends (default ${DEFAULTS.rate})
+	  --placement WHERE in-process (the server runs in the dashboard's process) or worker
+	                    (a server process the dashboard supervises) (default ${DEFAULTS.placement})
+	  --pool-size N     threads of the pool model, 1 to ${MAX_POOL_SIZE} (default ${DEFAULTS.poolSize})
+	  --work-ms N       CPU busy time per message in the handler, ms (default ${DEFAULTS.workMs})
+	  --delay-ms N      simulated I/O wait per message, ms (default ${DEFAULTS.delayMs})
+	  --max-connections N  refuse connections beyond N open ones (default: no limit)
 	  --json            no dashboard: one JSON snapshot per line per second on stdout
 	                    (also when stdout is not a terminal)
 	  --no-color        monochrome (so is NO_COLOR=1 in the environment)
@@ -51,6 +64,11 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 			rate: {type: 'string'},
 			json: {type: 'boolean'},
 			color: {type: 'boolean', default: true},
+			placement: {type: 'string'},
+			poolSize: {type: 'string'},
+			workMs: {type: 'string'},
+			delayMs: {type: 'string'},
+			maxConnections: {type: 'string'},
 		},
 	},
 );

@@ -1,3 +1,4 @@
+import type {Placement} from './metrics/snapshot.js';
 import {HANDLER_NAMES, type HandlerName} from './server/handler.js';
 import {MODE_NAMES, type ModeName} from './server/mode.js';
 
@@ -18,6 +19,15 @@ export type Options = {
 	readonly json: boolean;
 	/** False with --no-color (NO_COLOR in the environment is honoured as well). */
 	readonly color: boolean;
+	readonly placement: Placement;
+	/** Threads of the `pool` model. */
+	readonly poolSize: number;
+	/** CPU busy time per message, in the handler. */
+	readonly workMs: number;
+	/** Simulated I/O wait per message. */
+	readonly delayMs: number;
+	/** Open connections at most, further ones refused; null: no limit. */
+	readonly maxConnections: number | null;
 };
 
 /** The flags as meow hands them over: strings, so that every value is checked here, in one place. */
@@ -30,6 +40,11 @@ export type RawFlags = {
 	readonly rate?: string;
 	readonly json?: boolean;
 	readonly color?: boolean;
+	readonly placement?: string;
+	readonly poolSize?: string;
+	readonly workMs?: string;
+	readonly delayMs?: string;
+	readonly maxConnections?: string;
 };
 
 export const DEFAULTS = {
@@ -39,7 +54,17 @@ export const DEFAULTS = {
 	handler: 'echo',
 	clients: 0,
 	rate: 2,
+	placement: 'in-process',
+	poolSize: 10,
+	workMs: 0,
+	delayMs: 0,
 } as const;
+
+export const PLACEMENTS: readonly Placement[] = ['in-process', 'worker'];
+export const MAX_POOL_SIZE = 1000;
+export const MAX_WORK_MS = 10_000;
+export const MAX_DELAY_MS = 60_000;
+export const MAX_CONNECTIONS = 100_000;
 
 export const MAX_CLIENTS = 10_000;
 export const MAX_RATE = 10_000;
@@ -54,6 +79,14 @@ export function parseOptions(flags: RawFlags): Options {
 		rate: positiveNumber('rate', flags.rate, DEFAULTS.rate, MAX_RATE),
 		json: flags.json ?? false,
 		color: flags.color ?? true,
+		placement: oneOf('placement', flags.placement ?? DEFAULTS.placement, PLACEMENTS),
+		poolSize: integer('pool-size', flags.poolSize, DEFAULTS.poolSize, 1, MAX_POOL_SIZE),
+		workMs: integer('work-ms', flags.workMs, DEFAULTS.workMs, 0, MAX_WORK_MS),
+		delayMs: integer('delay-ms', flags.delayMs, DEFAULTS.delayMs, 0, MAX_DELAY_MS),
+		maxConnections:
+			flags.maxConnections === undefined
+				? null
+				: integer('max-connections', flags.maxConnections, 0, 1, MAX_CONNECTIONS),
 	};
 }
 

@@ -12,6 +12,28 @@ export type HandledBy =
 
 export type ConnectionState = 'queued' | 'active';
 
+/** A worker thread or child process that serves connections; identifies it in events and rows. */
+export type WorkerRef =
+	{readonly kind: 'thread'; readonly id: number} | {readonly kind: 'process'; readonly pid: number};
+
+/** Where a queued connection waits in the server (the kernel's accept queue is read from /proc). */
+export type WaitPlace = 'line' | 'pool';
+
+/** What a server can be told to change while it runs. */
+export type ServerSettings = {
+	/** CPU busy time per message, spent wherever the model runs its handlers. */
+	readonly workMs: number;
+	/** Simulated I/O wait per message; replies stay in order. */
+	readonly delayMs: number;
+	/** Worker threads of the `pool` model. */
+	readonly poolSize: number;
+	/** Open connections at most; further ones are refused (closed at once). null: no limit. */
+	readonly maxConnections: number | null;
+};
+
+/** One socket's reply queue in the reactor: [connection id, bytes, messages]. */
+export type OutputQueueRow = readonly [id: number, bytes: number, messages: number];
+
 /** Per-connection traffic since the last flush: [id, bytesIn, bytesOut, messagesIn, messagesOut]. */
 export type TrafficDelta = readonly [
 	id: number,
@@ -35,11 +57,60 @@ export type ServerEvent =
 			readonly peer: string;
 			readonly state: ConnectionState;
 			readonly by: HandledBy;
+			/** Set when `state` is `queued`. */
+			readonly waitIn?: WaitPlace;
 			readonly at: number;
 	  }
 	| {readonly type: 'conn-serve'; readonly id: number; readonly by: HandledBy; readonly at: number}
 	| {readonly type: 'conn-close'; readonly id: number; readonly at: number}
 	| {readonly type: 'traffic'; readonly deltas: readonly TrafficDelta[]}
+	| {
+			readonly type: 'worker-up';
+			readonly worker: WorkerRef;
+			readonly mode: string;
+			/** The connection it starts with, if any (thread and process per client). */
+			readonly connection: number | null;
+			/** From spawn to ready; null when not measured. */
+			readonly startupMs: number | null;
+			readonly at: number;
+	  }
+	| {
+			readonly type: 'worker-down';
+			readonly worker: WorkerRef;
+			readonly mode: string;
+			/** `exit 0`, `SIGKILL`, an error message. */
+			readonly reason: string;
+			/** False when it crashed or was killed from outside. */
+			readonly expected: boolean;
+			readonly at: number;
+	  }
+	| {
+			readonly type: 'worker-busy';
+			readonly worker: WorkerRef;
+			/** The connection it now serves; null: idle. */
+			readonly connection: number | null;
+			readonly at: number;
+	  }
+	| {
+			/** The reactor's per-socket reply queues, sent when they change (at most ~10 times a second). */
+			readonly type: 'output-queues';
+			/** Sockets with at least one reply waiting to be written. */
+			readonly sockets: number;
+			readonly bytes: number;
+			readonly messages: number;
+			/** The longest queues, longest first, at most 5. */
+			readonly top: readonly OutputQueueRow[];
+			readonly at: number;
+	  }
+	| {
+			readonly type: 'refused';
+			readonly peer: string;
+			readonly limit: number;
+			/** What the limit is: `--max-connections 50`, `1205 threads (half the memory)`. */
+			readonly why: string;
+			readonly at: number;
+	  }
+	| {readonly type: 'settings'; readonly settings: ServerSettings; readonly at: number}
 	| {
 			readonly type: 'log';
 			readonly level: 'info' | 'warn' | 'error';
@@ -48,6 +119,72 @@ export type ServerEvent =
 	  };
 
 export type EmitEvent = (event: ServerEvent) => void;
+
+/** Main thread → worker thread (thread, pool and hybrid models). */
+export type ThreadCommand =
+	| {readonly type: 'data'; readonly id: number; readonly chunk: Uint8Array}
+	| {readonly type: 'end'; readonly id: number}
+	| {readonly type: 'settings'; readonly settings: ServerSettings}
+	/** Throw an uncaught error: what a bug in a handler does to its thread. */
+	| {readonly type: 'crash'};
+
+/** Worker thread → main thread: ready to serve (its modules loaded), or the reply to a chunk of connection `id`. */
+export type ThreadReply =
+	| {readonly type: 'ready'}
+	| {
+			readonly type: 'reply';
+			readonly id: number;
+			readonly chunk: Uint8Array;
+			/** Bytes of input this reply answers, so main can bound what is in flight. */
+			readonly consumed: number;
+	  };
+
+/** Parent → child process (process and cluster models); `socket` travels with a handle. */
+export type ChildCommand =
+	| {
+			readonly type: 'socket';
+			readonly id: number;
+			readonly handler: 'echo' | 'upper';
+			readonly settings: ServerSettings;
+	  }
+	| {
+			readonly type: 'cluster';
+			readonly host: string;
+			readonly port: number;
+			readonly handler: 'echo' | 'upper';
+			readonly settings: ServerSettings;
+			/** How many children share the listener: each takes its share of --max-connections. */
+			readonly size: number;
+	  }
+	| {readonly type: 'settings'; readonly settings: ServerSettings};
+
+/** Child process → parent. Cluster children number their connections themselves (`local`). */
+export type ChildReport =
+	| {readonly type: 'ready'; readonly port?: number}
+	/** The child holds the socket it was sent; the parent's copy is closed by then. */
+	| {readonly type: 'owned'; readonly id: number}
+	| {readonly type: 'traffic'; readonly deltas: readonly TrafficDelta[]}
+	| {readonly type: 'conn-open'; readonly local: number; readonly peer: string}
+	| {readonly type: 'conn-close'; readonly local: number}
+	| {readonly type: 'refused'; readonly peer: string};
+
+/** Dashboard → server process (`--placement worker`). */
+export type ServerCommand =
+	| {
+			readonly type: 'start';
+			readonly request: number;
+			readonly mode: string;
+			readonly port: number;
+	  }
+	| {readonly type: 'stop'; readonly request: number}
+	| {readonly type: 'configure'; readonly settings: Partial<ServerSettings>}
+	| {readonly type: 'crash-worker'};
+
+/** Server process → dashboard. */
+export type ServerReport =
+	| {readonly type: 'events'; readonly events: readonly ServerEvent[]}
+	| {readonly type: 'done'; readonly request: number; readonly port: number}
+	| {readonly type: 'failed'; readonly request: number; readonly message: string};
 
 /** Dashboard → test-client process. */
 export type ClientCommand =

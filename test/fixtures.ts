@@ -3,7 +3,16 @@ import type {Snapshot} from '../source/metrics/snapshot.js';
 /** A fixed snapshot: a sequential server with one client served and two waiting. */
 export const SEQUENTIAL_SNAPSHOT: Snapshot = {
 	at: 1_700_000_000_000,
-	server: {mode: 'sequential', host: '127.0.0.1', port: 8080, handler: 'echo'},
+	server: {
+		mode: 'sequential',
+		host: '127.0.0.1',
+		port: 8080,
+		handler: 'echo',
+		placement: 'in-process',
+		pid: 4242,
+		settings: {workMs: 0, delayMs: 0, poolSize: 10, maxConnections: null},
+	},
+	workers: {threads: 0, processes: 0, busy: 0, rows: []},
 	connections: {
 		open: 3,
 		active: 1,
@@ -26,6 +35,7 @@ export const SEQUENTIAL_SNAPSHOT: Snapshot = {
 				lastRttMs: 0.42,
 				ageMs: 12_300,
 				waitMs: 0,
+				waitIn: null,
 			},
 			{
 				id: 5,
@@ -39,6 +49,7 @@ export const SEQUENTIAL_SNAPSHOT: Snapshot = {
 				lastRttMs: null,
 				ageMs: 9_100,
 				waitMs: 9_100,
+				waitIn: 'line',
 			},
 			{
 				id: 6,
@@ -52,10 +63,22 @@ export const SEQUENTIAL_SNAPSHOT: Snapshot = {
 				lastRttMs: null,
 				ageMs: 4_000,
 				waitMs: 4_000,
+				waitIn: 'line',
 			},
 		],
 	},
-	queue: {waiting: 2, oldestWaitMs: 9_100, longestWaitMs: 15_000, acceptQueue: 0},
+	queue: {
+		waiting: 2,
+		oldestWaitMs: 9_100,
+		longestWaitMs: 15_000,
+		acceptQueue: 0,
+		line: 2,
+		pool: 0,
+		output: {sockets: 0, bytes: 0, messages: 0, top: []},
+		maxConnections: null,
+		atLimit: false,
+		refusedTotal: 0,
+	},
 	traffic: {
 		messagesInPerSec: 10,
 		messagesOutPerSec: 10,

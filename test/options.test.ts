@@ -15,6 +15,11 @@ test('defaults', () => {
 		rate: 2,
 		json: false,
 		color: true,
+		placement: 'in-process',
+		poolSize: 10,
+		workMs: 0,
+		delayMs: 0,
+		maxConnections: null,
 	});
 });
 

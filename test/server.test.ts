@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {Controller} from '../source/controller.js';
+import {parseOptions} from '../source/options.js';
 import {ServerHost} from '../source/server/host.js';
 import type {ModeName} from '../source/server/mode.js';
 import type {ServerEvent} from '../source/protocol.js';
@@ -76,16 +77,7 @@ test('sequential: the second client gets no reply, and is queued, until the firs
 
 test('switching models with test clients connected ends with every client served again', async () => {
 	const controller = new Controller(
-		{
-			mode: 'sequential',
-			host: '127.0.0.1',
-			port: 0,
-			handler: 'echo',
-			clients: 4,
-			rate: 20,
-			json: false,
-			color: true,
-		},
+		parseOptions({mode: 'sequential', port: '0', clients: '4', rate: '20'}),
 		{tickMs: 100, rollMs: 500, procMs: 500, hostMs: 5000},
 	);
 	await controller.start();

@@ -17,10 +17,11 @@ test('the dashboard at 80x24 from a fixture snapshot', () => {
 	const expected = [
 		' concurrency-top  sequential  127.0.0.1:8080  echo  clients 3 (2 waiting)',
 		'╭─ Traffic ──────────────────────╮╭─ Concurrency ───────╮╭─ Queue ─────────────╮',
-		'│msg/s in    10 out    10        ││server pid       4242││waiting             2│',
-		'│B/s   in  170B out  170B        ││OS threads         11││oldest wait      9.1s│',
-		'│rtt  p50 0.42ms p99  1.3ms      ││processes           1││longest wait      15s│',
-		'│                 ▁▅███ peak 10/s││rss / cpu      80M 3%││kernel accept q     0│',
+		'│msg/s in    10 out    10        ││server   4242 in-proc││wait line           2│',
+		'│B/s   in  170B out  170B        ││OS threads         11││pool queue          0│',
+		'│rtt  p50 0.42ms p99  1.3ms      ││worker thr          0││kernel accept q     0│',
+		'│work 0ms  delay 0ms  per message││processes           1││output q        0m 0B│',
+		'│                 ▁▅███ peak 10/s││rss cpu        80M 3%││longest wait      15s│',
 		'╰────────────────────────────────╯╰─────────────────────╯╰─────────────────────╯',
 		'╭─ Connections 1 active · 2 queued ────────────────────────────────────────────╮',
 		'│   ID▼ PEER                STATE  BY             IN   OUT  MSGS    RTT    AGE │',
@@ -35,10 +36,9 @@ test('the dashboard at 80x24 from a fixture snapshot', () => {
 		'│                                                                              │',
 		'│                                                                              │',
 		'│                                                                              │',
-		'│                                                                              │',
 		'│1-3 of 3                                                                      │',
 		'╰──────────────────────────────────────────────────────────────────────────────╯',
-		'c/C add x/X drop m model s sort / filter ? help q quit host cpu 12% mem 4.0G/24G',
+		'c/C add x/X drop 1-8 model p place ? help q quit       host cpu 12% mem 4.0G/24G',
 	].join('\n');
 	assert.equal(
 		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={80} rows={24} />),
@@ -52,8 +52,8 @@ test('a larger window shows more rows and wider panels', () => {
 	);
 	assert.equal(lines.length, 40);
 	assert.ok(lines.every((line) => line.length <= 120));
-	assert.match(lines[7]!, /^╭─ Connections 1 active · 2 queued ─+╮$/);
-	assert.equal(lines[7]!.length, 120);
+	assert.match(lines[8]!, /^╭─ Connections 1 active · 2 queued ─+╮$/);
+	assert.equal(lines[8]!.length, 120);
 	assert.match(lines[38]!, /^╰─+╯$/);
 });
 
@@ -112,9 +112,9 @@ test('the events view lists the latest events, newest last, errors marked', () =
 	const lines = frame(<Dashboard snapshot={snapshot} columns={80} rows={24} view="events" />).split(
 		'\n',
 	);
-	assert.match(lines[7]!, /^╭─ Events ─+╮$/);
-	assert.match(lines[8]!, /^│\d\d:\d\d:\d\d #5 127\.0\.0\.1:50112 connected, queued +│$/);
-	assert.match(lines[9]!, /^│\d\d:\d\d:\d\d test-client process ended \(SIGKILL\) +│$/);
+	assert.match(lines[8]!, /^╭─ Events ─+╮$/);
+	assert.match(lines[9]!, /^│\d\d:\d\d:\d\d #5 127\.0\.0\.1:50112 connected, queued +│$/);
+	assert.match(lines[10]!, /^│\d\d:\d\d:\d\d test-client process ended \(SIGKILL\) +│$/);
 });
 
 test('below the minimum size it says what it needs', () => {

@@ -1,4 +1,10 @@
-import type {ConnectionState, HandledBy} from '../protocol.js';
+import type {
+	ConnectionState,
+	HandledBy,
+	ServerSettings,
+	WaitPlace,
+	WorkerRef,
+} from '../protocol.js';
 import type {SortKey} from './connection-view.js';
 
 /** One connection as the server sees it, with the round-trip time its test client measured, if any. */
@@ -7,6 +13,8 @@ export type ConnectionRow = {
 	readonly peer: string;
 	readonly state: ConnectionState;
 	readonly by: HandledBy;
+	/** Where it waits while `queued`: the sequential line or the pool's queue. */
+	readonly waitIn: WaitPlace | null;
 	readonly bytesIn: number;
 	readonly bytesOut: number;
 	readonly messagesIn: number;
@@ -41,6 +49,29 @@ export type HostFigures = {
 	readonly memTotalBytes: number;
 };
 
+/** Where the server runs: in the dashboard's process, or in a server process it supervises. */
+export type Placement = 'in-process' | 'worker';
+
+/** A live worker thread or child process of the server. */
+export type WorkerRow = {
+	readonly worker: WorkerRef;
+	readonly mode: string;
+	/** The connection it serves now; null: idle. */
+	readonly connection: number | null;
+	readonly ageMs: number;
+	/** Spawn to ready, as the server measured it; null if not (yet) known. */
+	readonly startupMs: number | null;
+};
+
+export type OutputQueueFigures = {
+	/** Sockets with replies waiting to be written. */
+	readonly sockets: number;
+	readonly bytes: number;
+	readonly messages: number;
+	/** The longest queues, longest first (at most 5). */
+	readonly top: readonly {readonly id: number; readonly bytes: number; readonly messages: number}[];
+};
+
 export type EventLine = {
 	readonly at: number;
 	readonly level: 'info' | 'warn' | 'error';
@@ -55,6 +86,20 @@ export type Snapshot = {
 		readonly host: string;
 		readonly port: number;
 		readonly handler: string;
+		readonly placement: Placement;
+		/** The process the server runs in: the dashboard's own, or the server process; null while it is down. */
+		readonly pid: number | null;
+		/** Work per message, pool size, connection limit: as the server last reported them. */
+		readonly settings: ServerSettings;
+	};
+	readonly workers: {
+		/** Live worker threads and child processes of the running model. */
+		readonly threads: number;
+		readonly processes: number;
+		/** Those serving a connection now. */
+		readonly busy: number;
+		/** The first ones, oldest first, at most WORKER_ROWS. */
+		readonly rows: readonly WorkerRow[];
 	};
 	readonly connections: {
 		readonly open: number;
@@ -75,6 +120,17 @@ export type Snapshot = {
 		readonly oldestWaitMs: number;
 		readonly longestWaitMs: number;
 		readonly acceptQueue: number | null;
+		/** The sequential model's wait line. */
+		readonly line: number;
+		/** The pool's (and hybrid's) queue of connections waiting for a free thread. */
+		readonly pool: number;
+		/** The reactor's per-socket output queues; zeros in other models. */
+		readonly output: OutputQueueFigures;
+		/** --max-connections, null: no limit. */
+		readonly maxConnections: number | null;
+		readonly atLimit: boolean;
+		/** Connections refused at the limit since the dashboard started. */
+		readonly refusedTotal: number;
 	};
 	readonly traffic: {
 		readonly messagesInPerSec: number;

@@ -7,17 +7,49 @@ import type {
 	ConnectionState,
 	HandledBy,
 	ServerEvent,
+	ServerSettings,
+	WaitPlace,
+	WorkerRef,
 } from '../protocol.js';
-import type {ConnectionRow, EventLine, HostFigures, OsFigures, Snapshot} from './snapshot.js';
+import {DEFAULT_SETTINGS} from '../server/mode.js';
+import type {
+	ConnectionRow,
+	EventLine,
+	HostFigures,
+	OsFigures,
+	OutputQueueFigures,
+	Placement,
+	Snapshot,
+	WorkerRow,
+} from './snapshot.js';
 
 export const HISTORY_SECONDS = 60;
 const EVENT_LINES = 100;
+export const WORKER_ROWS = 32;
+const NO_OUTPUT: OutputQueueFigures = {sockets: 0, bytes: 0, messages: 0, top: []};
+
+type Worker = {
+	readonly worker: WorkerRef;
+	readonly mode: string;
+	connection: number | null;
+	readonly startedAt: number;
+	startupMs: number | null;
+};
+
+function workerKey(worker: WorkerRef): string {
+	return worker.kind === 'thread' ? `t${worker.id}` : `p${worker.pid}`;
+}
+
+export function describeWorker(worker: WorkerRef): string {
+	return worker.kind === 'thread' ? `thread #${worker.id}` : `pid ${worker.pid}`;
+}
 
 type Connection = {
 	readonly id: number;
 	readonly peer: string;
 	state: ConnectionState;
 	by: HandledBy;
+	waitIn: WaitPlace | null;
 	readonly openedAt: number;
 	servedAt: number | null;
 	bytesIn: number;
@@ -45,6 +77,19 @@ export class MetricsStore {
 	#longestWaitMs = 0;
 	#server: ServerIdentity;
 	#mode: string | null = null;
+	#placement: Placement = 'in-process';
+	#pid: number | null = process.pid;
+	#settings: ServerSettings = DEFAULT_SETTINGS;
+	readonly #waiting: Record<WaitPlace, number> = {line: 0, pool: 0};
+	/** Live workers in start order; counts kept as events arrive, so a snapshot never walks them all. */
+	readonly #workers = new Map<string, Worker>();
+	#threads = 0;
+	#processes = 0;
+	#busy = 0;
+	#output: OutputQueueFigures = NO_OUTPUT;
+	#refusedTotal = 0;
+	#refusedLogged = 0;
+	#refusedSinceLog = 0;
 
 	#windowStart: number;
 	#windowTotals: Totals = {...this.#totals};
@@ -80,6 +125,7 @@ export class MetricsStore {
 					peer: event.peer,
 					state: event.state,
 					by: event.by,
+					waitIn: event.state === 'queued' ? (event.waitIn ?? 'line') : null,
 					openedAt: event.at,
 					servedAt: event.state === 'active' ? event.at : null,
 					bytesIn: 0,
@@ -91,9 +137,18 @@ export class MetricsStore {
 				this.#acceptedTotal++;
 				if (event.state === 'queued') {
 					this.#queued.set(event.id, connection);
-					this.log(event.at, 'info', `#${event.id} ${event.peer} connected, queued`);
+					this.#waiting[connection.waitIn!]++;
+					this.log(
+						event.at,
+						'info',
+						`#${event.id} ${event.peer} connected, queued in the ${connection.waitIn === 'pool' ? 'pool queue' : 'wait line'}`,
+					);
 				} else {
-					this.log(event.at, 'info', `#${event.id} ${event.peer} connected`);
+					this.log(
+						event.at,
+						'info',
+						`#${event.id} ${event.peer} connected, ${handledBy(event.by)}`,
+					);
 				}
 				break;
 			}
@@ -103,17 +158,21 @@ export class MetricsStore {
 				connection.state = 'active';
 				connection.by = event.by;
 				connection.servedAt = event.at;
-				this.#queued.delete(event.id);
+				this.#unqueue(connection);
 				const waited = event.at - connection.openedAt;
 				this.#longestWaitMs = Math.max(this.#longestWaitMs, waited);
-				this.log(event.at, 'info', `#${event.id} served after waiting ${formatDuration(waited)}`);
+				this.log(
+					event.at,
+					'info',
+					`#${event.id} served by ${handledBy(event.by)} after waiting ${formatDuration(waited)}`,
+				);
 				break;
 			}
 			case 'conn-close': {
 				const connection = this.#connections.get(event.id);
 				if (!connection) break;
 				this.#connections.delete(event.id);
-				if (this.#queued.delete(event.id)) {
+				if (this.#unqueue(connection)) {
 					this.#longestWaitMs = Math.max(this.#longestWaitMs, event.at - connection.openedAt);
 				}
 				this.log(event.at, 'info', `#${event.id} ${connection.peer} closed`);
@@ -134,6 +193,63 @@ export class MetricsStore {
 				}
 				break;
 			}
+			case 'worker-up': {
+				const worker = this.#worker(event.worker, event.mode, event.at);
+				worker.startupMs = event.startupMs;
+				if (event.connection !== null) this.#setBusy(worker, event.connection);
+				const startup = event.startupMs === null ? '' : ` in ${formatDuration(event.startupMs)}`;
+				this.log(
+					event.at,
+					'info',
+					`${describeWorker(event.worker)} started${startup} (${event.mode})`,
+				);
+				break;
+			}
+			case 'worker-busy': {
+				// A pool may hand a connection to a thread before the thread reports itself up.
+				this.#setBusy(this.#worker(event.worker, this.#mode ?? '', event.at), event.connection);
+				break;
+			}
+			case 'worker-down': {
+				this.#dropWorker(workerKey(event.worker));
+				this.log(
+					event.at,
+					event.expected ? 'info' : 'warn',
+					`${describeWorker(event.worker)} ${event.expected ? 'ended' : 'died'} (${event.reason})`,
+				);
+				break;
+			}
+			case 'output-queues': {
+				this.#output = {
+					sockets: event.sockets,
+					bytes: event.bytes,
+					messages: event.messages,
+					top: event.top.map(([id, bytes, messages]) => ({id, bytes, messages})),
+				};
+				break;
+			}
+			case 'refused': {
+				this.#refusedTotal++;
+				this.#refusedSinceLog++;
+				// One line a second at most: a flood of refusals must not flood the log.
+				if (event.at - this.#refusedLogged >= 1000) {
+					const count = this.#refusedSinceLog;
+					this.log(
+						event.at,
+						'warn',
+						count === 1
+							? `${event.peer} refused: at ${event.why}`
+							: `${count} connections refused: at ${event.why}`,
+					);
+					this.#refusedLogged = event.at;
+					this.#refusedSinceLog = 0;
+				}
+				break;
+			}
+			case 'settings': {
+				this.#settings = event.settings;
+				break;
+			}
 			case 'log': {
 				this.log(event.at, event.level, event.text);
 				break;
@@ -141,10 +257,58 @@ export class MetricsStore {
 		}
 	}
 
+	/** Where the server now runs; `pid` null while the server process is down. */
+	setPlacement(placement: Placement, pid: number | null): void {
+		this.#placement = placement;
+		this.#pid = pid;
+	}
+
+	#unqueue(connection: Connection): boolean {
+		if (!this.#queued.delete(connection.id)) return false;
+		if (connection.waitIn) this.#waiting[connection.waitIn]--;
+		connection.waitIn = null;
+		return true;
+	}
+
+	/** The worker's row, made on first sight whichever event comes first. */
+	#worker(ref: WorkerRef, mode: string, at: number): Worker {
+		const key = workerKey(ref);
+		let worker = this.#workers.get(key);
+		if (!worker) {
+			worker = {worker: ref, mode, connection: null, startedAt: at, startupMs: null};
+			this.#workers.set(key, worker);
+			if (ref.kind === 'thread') this.#threads++;
+			else this.#processes++;
+		}
+		return worker;
+	}
+
+	#setBusy(worker: Worker, connection: number | null): void {
+		if (worker.connection === null && connection !== null) this.#busy++;
+		if (worker.connection !== null && connection === null) this.#busy--;
+		worker.connection = connection;
+	}
+
+	#dropWorker(key: string): void {
+		const worker = this.#workers.get(key);
+		if (!worker) return;
+		this.#workers.delete(key);
+		if (worker.worker.kind === 'thread') this.#threads--;
+		else this.#processes--;
+		if (worker.connection !== null) this.#busy--;
+	}
+
 	/** The server is gone (stopped or switched): its connections went with it. */
 	clearConnections(): void {
 		this.#connections.clear();
 		this.#queued.clear();
+		this.#waiting.line = 0;
+		this.#waiting.pool = 0;
+		this.#workers.clear();
+		this.#threads = 0;
+		this.#processes = 0;
+		this.#busy = 0;
+		this.#output = NO_OUTPUT;
 	}
 
 	applyClients(report: ClientReport): void {
@@ -211,9 +375,33 @@ export class MetricsStore {
 			if (client.phase === 'waiting' || client.phase === 'answered') connected++;
 			if (client.phase === 'waiting' && client.lastRttMs === null) waiting++;
 		}
+		const workerRows: WorkerRow[] = [];
+		for (const worker of this.#workers.values()) {
+			if (workerRows.length >= WORKER_ROWS) break;
+			workerRows.push({
+				worker: worker.worker,
+				mode: worker.mode,
+				connection: worker.connection,
+				ageMs: now - worker.startedAt,
+				startupMs: worker.startupMs,
+			});
+		}
+		const limit = this.#settings.maxConnections;
 		return {
 			at: now,
-			server: {mode: this.#mode, ...this.#server},
+			server: {
+				mode: this.#mode,
+				...this.#server,
+				placement: this.#placement,
+				pid: this.#pid,
+				settings: this.#settings,
+			},
+			workers: {
+				threads: this.#threads,
+				processes: this.#processes,
+				busy: this.#busy,
+				rows: workerRows,
+			},
 			connections: {
 				open: this.#connections.size,
 				active: this.#connections.size - this.#queued.size,
@@ -230,6 +418,12 @@ export class MetricsStore {
 				oldestWaitMs,
 				longestWaitMs: Math.max(this.#longestWaitMs, oldestWaitMs),
 				acceptQueue: this.#os?.acceptQueue ?? null,
+				line: this.#waiting.line,
+				pool: this.#waiting.pool,
+				output: this.#output,
+				maxConnections: limit,
+				atLimit: limit !== null && this.#connections.size >= limit,
+				refusedTotal: this.#refusedTotal,
 			},
 			traffic: {
 				...this.#rates,
@@ -252,6 +446,7 @@ export class MetricsStore {
 			peer: connection.peer,
 			state: connection.state,
 			by: connection.by,
+			waitIn: connection.waitIn,
 			bytesIn: connection.bytesIn,
 			bytesOut: connection.bytesOut,
 			messagesIn: connection.messagesIn,
@@ -261,4 +456,8 @@ export class MetricsStore {
 			waitMs: waitEnd - connection.openedAt,
 		};
 	}
+}
+
+function handledBy(by: HandledBy): string {
+	return by.kind === 'main' ? 'main loop' : describeWorker(by);
 }

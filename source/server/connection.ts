@@ -1,6 +1,7 @@
 import type {Socket} from 'node:net';
-import type {TrafficDelta} from '../protocol.js';
-import {countMessages, makeHandler, type HandlerName} from './handler.js';
+import type {EmitEvent, TrafficDelta} from '../protocol.js';
+import type {HandlerName} from './handler.js';
+import {Responder, type WorkSettings} from './work.js';
 
 /**
  * Per-connection byte and message counts, accumulated where the bytes flow and flushed as one
@@ -42,6 +43,7 @@ export type ServeOptions = {
 	readonly id: number;
 	readonly handler: HandlerName;
 	readonly traffic: TrafficCounter;
+	readonly settings: () => WorkSettings;
 };
 
 /**
@@ -49,18 +51,47 @@ export type ServeOptions = {
  * stops until the socket drains, so a slow reader cannot grow the server's memory.
  */
 export function serveSocket(socket: Socket, options: ServeOptions): void {
-	const handle = makeHandler(options.handler);
 	const {id, traffic} = options;
+	const responder = new Responder(
+		options.handler,
+		options.settings,
+		(reply, messages, consumed) => {
+			traffic.add(id, consumed, reply.length, messages, messages);
+			if (socket.destroyed) return;
+			if (!socket.write(reply)) {
+				socket.pause();
+				socket.once('drain', () => socket.resume());
+			}
+		},
+	);
 	socket.setNoDelay(true);
-	socket.on('data', (chunk: Buffer) => {
-		const reply = handle(chunk);
-		const messages = countMessages(chunk);
-		traffic.add(id, chunk.length, reply.length, messages, messages);
-		if (!socket.write(reply)) {
-			socket.pause();
-			socket.once('drain', () => socket.resume());
-		}
-	});
+	socket.on('data', (chunk: Buffer) => responder.feed(chunk));
+	socket.once('close', () => responder.close());
+}
+
+let budgetWarnedAt = 0;
+
+/** Refuses a connection because one more worker would not fit in memory, and says why (at most every 10 s). */
+export function refuseOverBudget(
+	socket: Socket,
+	budget: number,
+	what: string,
+	emit: EmitEvent,
+): void {
+	const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+	socket.on('error', () => {});
+	socket.destroy();
+	const at = Date.now();
+	if (at - budgetWarnedAt > 10_000) {
+		budgetWarnedAt = at;
+		emit({
+			type: 'log',
+			level: 'warn',
+			text: `${budget} ${what} would fill half of this machine's memory: refusing more clients`,
+			at,
+		});
+	}
+	emit({type: 'refused', peer, limit: budget, why: `${budget} ${what} (half the memory)`, at});
 }
 
 /** A reset or broken pipe ends only its own connection: 'close' follows, and the caller accounts for it there. */

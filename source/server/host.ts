@@ -1,6 +1,7 @@
-import type {EmitEvent} from '../protocol.js';
-import {TrafficCounter} from './connection.js';
-import type {ModeName, ServerConfig, ServerMode} from './mode.js';
+import type {Socket} from 'node:net';
+import type {EmitEvent, ServerEvent, ServerSettings} from '../protocol.js';
+import {formatAddress, TrafficCounter} from './connection.js';
+import {DEFAULT_SETTINGS, type ModeName, type ServerConfig, type ServerMode} from './mode.js';
 import {MODE_FACTORIES} from './modes/index.js';
 
 const TRAFFIC_FLUSH_MS = 100;
@@ -13,13 +14,21 @@ export class ServerHost {
 	readonly #emit: EmitEvent;
 	readonly #traffic = new TrafficCounter();
 	#config: ServerConfig;
+	#settings: ServerSettings;
 	#mode: ServerMode | undefined;
 	#connectionIds = 0;
+	/** Open connections of the running mode, counted from its own events, for --max-connections. */
+	readonly #open = new Set<number>();
 	#flushTimer: NodeJS.Timeout | undefined;
 
-	constructor(config: ServerConfig, emit: EmitEvent) {
+	constructor(config: ServerConfig, emit: EmitEvent, settings: Partial<ServerSettings> = {}) {
 		this.#config = config;
-		this.#emit = emit;
+		this.#settings = {...DEFAULT_SETTINGS, ...settings};
+		this.#emit = (event: ServerEvent) => {
+			if (event.type === 'conn-open') this.#open.add(event.id);
+			else if (event.type === 'conn-close') this.#open.delete(event.id);
+			emit(event);
+		};
 	}
 
 	get modeName(): ModeName | undefined {
@@ -31,22 +40,41 @@ export class ServerHost {
 		return this.#config.port;
 	}
 
+	get settings(): ServerSettings {
+		return this.#settings;
+	}
+
 	/** Starts `name`, stopping the running mode first. Rejects (with nothing running) if it cannot listen. */
 	async start(name: ModeName): Promise<number> {
 		await this.stop();
 		const mode = MODE_FACTORIES[name]({
+			name,
 			config: this.#config,
 			emit: this.#emit,
 			traffic: this.#traffic,
 			nextConnectionId: () => ++this.#connectionIds,
+			settings: () => this.#settings,
+			admit: (socket) => this.#admit(socket),
 		});
-		const port = await mode.start();
-		this.#mode = mode;
-		this.#config = {...this.#config, port};
+		try {
+			const port = await mode.start();
+			this.#mode = mode;
+			this.#config = {...this.#config, port};
+		} catch (error) {
+			await mode.stop().catch(() => {});
+			throw error;
+		}
 		this.#flushTimer = setInterval(() => this.#flush(), TRAFFIC_FLUSH_MS);
 		this.#flushTimer.unref();
-		this.#emit({type: 'listening', mode: name, host: this.#config.host, port, at: Date.now()});
-		return port;
+		this.#emit({type: 'settings', settings: this.#settings, at: Date.now()});
+		this.#emit({
+			type: 'listening',
+			mode: name,
+			host: this.#config.host,
+			port: this.port,
+			at: Date.now(),
+		});
+		return this.port;
 	}
 
 	async stop(): Promise<void> {
@@ -54,7 +82,37 @@ export class ServerHost {
 		this.#mode = undefined;
 		clearInterval(this.#flushTimer);
 		if (mode) await mode.stop();
+		this.#open.clear();
 		this.#flush();
+	}
+
+	/** Changes work per message, pool size or the connection limit of the running mode, live. */
+	configure(settings: Partial<ServerSettings>): void {
+		this.#settings = {...this.#settings, ...settings};
+		this.#mode?.configure?.(this.#settings);
+		this.#emit({type: 'settings', settings: this.#settings, at: Date.now()});
+	}
+
+	/** Crashes one worker of the running model, so the dashboard can show what a crash takes down. */
+	crashWorker(): void {
+		const hit = this.#mode?.crashWorker?.() ?? null;
+		this.#emit({
+			type: 'log',
+			level: 'warn',
+			text:
+				hit === null ? `${this.modeName ?? 'no'} model has no worker to crash` : `crashing ${hit}`,
+			at: Date.now(),
+		});
+	}
+
+	#admit(socket: Socket): boolean {
+		const limit = this.#settings.maxConnections;
+		if (limit === null || this.#open.size < limit) return true;
+		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+		socket.on('error', () => {});
+		socket.destroy();
+		this.#emit({type: 'refused', peer, limit, why: `--max-connections ${limit}`, at: Date.now()});
+		return false;
 	}
 
 	#flush(): void {

@@ -1,14 +1,38 @@
-import type {EmitEvent} from '../protocol.js';
+import os from 'node:os';
+import type {Socket} from 'node:net';
+import type {EmitEvent, ServerSettings} from '../protocol.js';
 import type {TrafficCounter} from './connection.js';
 import type {HandlerName} from './handler.js';
 
 /** The concurrency models, in the order the number keys and `m` walk through them. */
-export const MODE_NAMES = ['sequential', 'async'] as const;
+export const MODE_NAMES = [
+	'sequential',
+	'async',
+	'thread',
+	'pool',
+	'process',
+	'reactor',
+	'hybrid',
+	'cluster',
+] as const;
 export type ModeName = (typeof MODE_NAMES)[number];
 
 export const MODE_SUMMARY: Readonly<Record<ModeName, string>> = {
 	sequential: 'one client at a time; the rest wait in line',
 	async: "one event loop serves every client (Node's asyncio)",
+	thread: 'a new worker thread per client, ended when it leaves',
+	pool: 'a fixed pool of worker threads; extra clients wait for a free one',
+	process: 'a new child process per client, owning its socket',
+	reactor: 'the select() loop made explicit: per-socket output queues, written when writable',
+	hybrid: 'a pool of min(50, cores + 4) threads and a larger backlog',
+	cluster: 'pre-forked processes sharing one listening socket',
+};
+
+export const DEFAULT_SETTINGS: ServerSettings = {
+	workMs: 0,
+	delayMs: 0,
+	poolSize: 10,
+	maxConnections: null,
 };
 
 export type ServerConfig = {
@@ -25,15 +49,39 @@ export type ServerMode = {
 	start(): Promise<number>;
 	/** Stops accepting, ends every connection and everything the mode started; resolves when all are gone. */
 	stop(): Promise<void>;
+	/** The settings changed: pass them on to workers and children, resize pools. */
+	configure?(settings: ServerSettings): void;
+	/**
+	 * Crashes one worker thread or kills one child process (SIGKILL), the busiest-looking first, to
+	 * show what a crash takes down; returns what it hit, or null if the model has none.
+	 */
+	crashWorker?(): string | null;
 };
 
 export type ModeContext = {
+	readonly name: ModeName;
 	readonly config: ServerConfig;
 	readonly emit: EmitEvent;
 	/** Connection ids are unique across mode switches, so the store never confuses two connections. */
 	readonly nextConnectionId: () => number;
 	/** Where the mode counts bytes and messages; the host flushes it into `traffic` events. */
 	readonly traffic: TrafficCounter;
+	/** The current settings; read them when needed rather than keeping a copy. */
+	readonly settings: () => ServerSettings;
+	/**
+	 * Applies --max-connections to a just-accepted socket: false means it was refused (closed, and
+	 * the event sent), and the mode must forget it.
+	 */
+	readonly admit: (socket: Socket) => boolean;
 };
+
+/**
+ * How many workers of `bytesEach` fit in half the machine's memory: thread or process per client
+ * beyond it refuses connections, so that adding clients shows the model's cost and does not take
+ * the machine down with it.
+ */
+export function workerBudget(bytesEach: number): number {
+	return Math.max(1, Math.floor(os.totalmem() / 2 / bytesEach));
+}
 
 export type ModeFactory = (context: ModeContext) => ServerMode;

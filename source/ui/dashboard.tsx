@@ -12,8 +12,8 @@ import {TrafficPanel} from './panels/traffic.js';
 export const MIN_COLUMNS = 80;
 export const MIN_ROWS = 24;
 
-/** Rows of the top panels (four lines of figures and two borders). */
-const TOP_HEIGHT = 6;
+/** Rows of the top panels (five lines of figures and two borders). */
+const TOP_HEIGHT = 7;
 /** From this many rows on, the event log gets a panel of its own under the connections. */
 const EVENTS_FROM_ROWS = 36;
 
@@ -87,16 +87,27 @@ export function Dashboard({
 				<TrafficPanel
 					traffic={snapshot.traffic}
 					latency={snapshot.latency}
+					settings={snapshot.server.settings}
 					width={layout.trafficWidth}
 				/>
-				<ConcurrencyPanel os={snapshot.os} width={layout.sideWidth} />
+				<ConcurrencyPanel
+					server={snapshot.server}
+					workers={snapshot.workers}
+					os={snapshot.os}
+					width={layout.sideWidth}
+				/>
 				<QueuePanel queue={snapshot.queue} width={layout.sideWidth} />
 			</Box>
 			{view === 'events' ? (
 				<EventsPanel events={snapshot.events} width={columns} height={mainHeight} />
 			) : null}
 			{view === 'processes' ? (
-				<ProcessesPanel os={snapshot.os} width={columns} height={mainHeight} />
+				<ProcessesPanel
+					os={snapshot.os}
+					workers={snapshot.workers}
+					width={columns}
+					height={mainHeight}
+				/>
 			) : null}
 			{view === 'connections' ? (
 				<ConnectionsPanel

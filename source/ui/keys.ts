@@ -1,5 +1,6 @@
 import type {Key} from 'ink';
 import type {Action} from '../controller.js';
+import {MODE_NAMES} from '../server/mode.js';
 
 /** What a key press means; the App carries it out. */
 export type KeyCommand =
@@ -19,7 +20,13 @@ export type KeyCommand =
 export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['c  C', 'add one / ten test clients'],
 	['x  X', 'drop the newest / every test client'],
-	['m', 'next model: the server restarts on the same port'],
+	['m  1-8', 'next model / model n: the server restarts on the same port'],
+	['p', 'run the server in a process of its own, or back in this one'],
+	['R', 'restart the server (after its process died)'],
+	['w  W', 'more / less CPU work per message'],
+	['d  D', 'more / less simulated I/O wait per message'],
+	['+  -', 'grow / shrink the thread pool'],
+	['!', 'crash one worker thread or child process'],
 	['↑ ↓  j k', 'scroll the connections'],
 	['PgUp PgDn', 'scroll a page'],
 	['g G  Home End', 'first / last connection'],
@@ -27,13 +34,13 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['/', 'filter by peer, state or handler (Enter keeps, Esc clears)'],
 	['space', 'pause the display (the server and clients run on)'],
 	['e', 'the event log in place of the connections (e returns)'],
-	['w', "the server's processes in place of the connections (w returns)"],
+	['t', "the server's threads and processes in place of the connections"],
 	['?', 'this help (any key closes it)'],
 	['q  Ctrl-C', 'quit'],
 ];
 
 /** The short list on the status line. */
-export const KEY_HINTS = 'c/C add x/X drop m model s sort / filter ? help q quit';
+export const KEY_HINTS = 'c/C add x/X drop 1-8 model p place ? help q quit';
 
 /**
  * Keys typed quickly, pasted, or batched by a slow SSH link arrive as one chunk: a chunk of plain
@@ -89,13 +96,36 @@ export function commandFor(input: string, key: Key): KeyCommand | null {
 			return {type: 'pause'};
 		case 'e':
 			return {type: 'view', view: 'events'};
-		case 'w':
+		case 't':
 			return {type: 'view', view: 'processes'};
+		case 'p':
+			return {type: 'action', action: {type: 'toggle-placement'}};
+		case 'R':
+			return {type: 'action', action: {type: 'restart-server'}};
+		case 'w':
+			return {type: 'action', action: {type: 'work', direction: 1}};
+		case 'W':
+			return {type: 'action', action: {type: 'work', direction: -1}};
+		case 'd':
+			return {type: 'action', action: {type: 'delay', direction: 1}};
+		case 'D':
+			return {type: 'action', action: {type: 'delay', direction: -1}};
+		case '+':
+		case '=':
+			return {type: 'action', action: {type: 'resize-pool', by: 1}};
+		case '-':
+			return {type: 'action', action: {type: 'resize-pool', by: -1}};
+		case '!':
+			return {type: 'action', action: {type: 'crash-worker'}};
 		case '?':
 			return {type: 'help'};
 		case 'q':
 			return {type: 'quit'};
-		default:
-			return null;
+		default: {
+			const mode = MODE_NAMES[Number(input) - 1];
+			return /^[1-9]$/.test(input) && mode
+				? {type: 'action', action: {type: 'set-mode', mode}}
+				: null;
+		}
 	}
 }

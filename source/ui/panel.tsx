@@ -52,7 +52,7 @@ export function Figure({
 	return (
 		<Text wrap="truncate">
 			<Text dimColor>{label}</Text>
-			<Text color={color}>{value.padStart(Math.max(0, width - label.length))}</Text>
+			<Text color={color}>{` ${value}`.padStart(Math.max(0, width - label.length))}</Text>
 		</Text>
 	);
 }

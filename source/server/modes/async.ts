@@ -9,9 +9,17 @@ const MAIN = {kind: 'main'} as const;
  * The tutorial's asyncio server: one event loop, a callback per readable socket. Every client is
  * served at once, and one slow handler stalls them all.
  */
-export const createAsyncMode: ModeFactory = ({config, emit, nextConnectionId, traffic}) => {
+export const createAsyncMode: ModeFactory = ({
+	config,
+	emit,
+	nextConnectionId,
+	traffic,
+	settings,
+	admit,
+}) => {
 	const sockets = new Set<Socket>();
 	const server = net.createServer((socket) => {
+		if (!admit(socket)) return;
 		const id = nextConnectionId();
 		sockets.add(socket);
 		ignoreSocketErrors(socket);
@@ -21,7 +29,7 @@ export const createAsyncMode: ModeFactory = ({config, emit, nextConnectionId, tr
 			sockets.delete(socket);
 			emit({type: 'conn-close', id, at: Date.now()});
 		});
-		serveSocket(socket, {id, handler: config.handler, traffic});
+		serveSocket(socket, {id, handler: config.handler, traffic, settings});
 	});
 	return {
 		name: 'async',

@@ -12,24 +12,40 @@ type Client = {readonly id: number; readonly socket: Socket};
  * connections are accepted paused and wait in a first-in, first-out line; only the head of the line
  * is read from and answered, until it disconnects.
  */
-export const createSequentialMode: ModeFactory = ({config, emit, nextConnectionId, traffic}) => {
+export const createSequentialMode: ModeFactory = ({
+	config,
+	emit,
+	nextConnectionId,
+	traffic,
+	settings,
+	admit,
+}) => {
 	const sockets = new Set<Socket>();
 	const line: Client[] = [];
 	let serving: Client | undefined;
 
 	const serve = (client: Client) => {
 		serving = client;
-		serveSocket(client.socket, {id: client.id, handler: config.handler, traffic});
+		serveSocket(client.socket, {id: client.id, handler: config.handler, traffic, settings});
 		client.socket.resume();
 	};
 
 	const server = net.createServer({pauseOnConnect: true}, (socket) => {
+		if (!admit(socket)) return;
 		const client = {id: nextConnectionId(), socket};
 		sockets.add(socket);
 		ignoreSocketErrors(socket);
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 		const state = serving ? 'queued' : 'active';
-		emit({type: 'conn-open', id: client.id, peer, state, by: MAIN, at: Date.now()});
+		emit({
+			type: 'conn-open',
+			id: client.id,
+			peer,
+			state,
+			by: MAIN,
+			...(state === 'queued' ? {waitIn: 'line' as const} : {}),
+			at: Date.now(),
+		});
 		socket.once('close', () => {
 			sockets.delete(socket);
 			emit({type: 'conn-close', id: client.id, at: Date.now()});

@@ -1,49 +1,97 @@
 import {Box, Text} from 'ink';
-import {formatBytes} from '../../format.js';
-import type {Snapshot} from '../../metrics/snapshot.js';
+import {formatBytes, formatDuration} from '../../format.js';
+import type {Snapshot, WorkerRow} from '../../metrics/snapshot.js';
 import {CompactTable} from '../compact-table.js';
 import {Panel} from '../panel.js';
 
 export type ProcessesPanelProps = {
 	readonly os: Snapshot['os'];
+	readonly workers: Snapshot['workers'];
 	readonly width: number;
 	readonly height: number;
 };
 
-/** Every process of the server with its OS threads, memory and CPU, from /proc. */
-export function ProcessesPanel({os, width, height}: ProcessesPanelProps) {
+/** Lines a CompactTable takes besides its rows: top border, heading, bottom border. */
+const TABLE_CHROME = 3;
+
+const serving = (row: WorkerRow | undefined) =>
+	row === undefined ? '' : row.connection === null ? 'idle' : `conn #${row.connection}`;
+
+/**
+ * The server's processes with their OS threads, memory and CPU (from /proc), and the model's worker
+ * threads, each busy with a connection or idle.
+ */
+export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps) {
 	const processes = os?.processes ?? [];
-	// The table takes three lines of its own: top border, heading, bottom border.
-	const room = Math.max(0, height - 2 - 3 - 1);
-	const data = processes.slice(0, room).map((process, index) => ({
+	const byPid = new Map<number, WorkerRow>();
+	const threads: WorkerRow[] = [];
+	for (const row of workers.rows) {
+		if (row.worker.kind === 'process') byPid.set(row.worker.pid, row);
+		else threads.push(row);
+	}
+	const room = Math.max(0, height - 2);
+	const threadRoom =
+		threads.length === 0 ? 0 : Math.min(threads.length, Math.floor((room - 2 * TABLE_CHROME) / 2));
+	const processRoom = Math.max(
+		0,
+		room - TABLE_CHROME - (threadRoom > 0 ? threadRoom + TABLE_CHROME : 0) - 1,
+	);
+	const processData = processes.slice(0, processRoom).map((process, index) => ({
 		pid: process.pid,
 		role: index === 0 ? 'server' : 'child',
-		name: process.name,
+		serves: serving(byPid.get(process.pid)),
 		threads: process.threads,
 		rss: formatBytes(process.rssBytes),
 		cpu: process.cpuPercent === null ? '-' : `${process.cpuPercent.toFixed(1)}%`,
 	}));
-	const hidden = processes.length - data.length;
+	const threadData = threads.slice(0, threadRoom).map((row) => ({
+		thread: row.worker.kind === 'thread' ? `#${row.worker.id}` : '',
+		model: row.mode,
+		serves: serving(row),
+		age: formatDuration(row.ageMs),
+		startup: row.startupMs === null ? '-' : formatDuration(row.startupMs),
+	}));
+	const hiddenProcesses = processes.length - processData.length;
+	const hiddenThreads = workers.threads - threadData.length;
 	return (
-		<Panel title={`Processes ${processes.length}`} width={width} height={height}>
-			{data.length === 0 ? (
+		<Panel
+			title={`Processes ${processes.length} · worker threads ${workers.threads} · busy workers ${workers.busy}`}
+			width={width}
+			height={height}
+		>
+			{processData.length === 0 ? (
 				<Text dimColor>no /proc reading yet</Text>
 			) : (
 				<Box flexDirection="column">
 					<CompactTable
-						data={data}
+						data={processData}
 						columns={[
 							{key: 'pid', align: 'right'},
 							{key: 'role'},
-							{key: 'name'},
+							{key: 'serves'},
 							{key: 'threads', align: 'right'},
 							{key: 'rss', align: 'right'},
 							{key: 'cpu', align: 'right'},
 						]}
 					/>
-					{hidden > 0 ? <Text dimColor>{`${hidden} more not shown`}</Text> : null}
+					{hiddenProcesses > 0 ? <Text dimColor>{`${hiddenProcesses} more processes`}</Text> : null}
 				</Box>
 			)}
+			{threadData.length > 0 ? (
+				<Box flexDirection="column">
+					<CompactTable
+						data={threadData}
+						columns={[
+							{key: 'thread', align: 'right'},
+							{key: 'model'},
+							{key: 'serves'},
+							{key: 'age', align: 'right'},
+							{key: 'startup', align: 'right'},
+						]}
+					/>
+					{hiddenThreads > 0 ? <Text dimColor>{`${hiddenThreads} more threads`}</Text> : null}
+				</Box>
+			) : null}
 		</Panel>
 	);
 }

@@ -16,7 +16,8 @@ export function StatusLine({snapshot, width, paused}: StatusLineProps) {
 	const {server, clients} = snapshot;
 	const mode = ` ${server.mode ?? 'stopped'} `;
 	const waiting = clients.waiting > 0 ? ` (${clients.waiting} waiting)` : '';
-	const where = ` ${server.host}:${server.port}  ${server.handler}  clients ${clients.total}${waiting}`;
+	const placement = server.placement === 'worker' ? '  own process' : '';
+	const where = ` ${server.host}:${server.port}  ${server.handler}${placement}  clients ${clients.total}${waiting}`;
 	return (
 		<Text wrap="truncate">
 			<Text bold inverse>

@@ -8,13 +8,14 @@ import {sparkline} from '../sparkline.js';
 export type TrafficPanelProps = {
 	readonly traffic: Snapshot['traffic'];
 	readonly latency: Snapshot['latency'];
+	readonly settings: Snapshot['server']['settings'];
 	readonly width: number;
 };
 
 const latency = (ms: number | null) => (ms === null ? '-' : formatDuration(ms));
 
 /** Echo traffic from the server's own counts; round trips from the test clients' timers. */
-export function TrafficPanel({traffic, latency: rtt, width}: TrafficPanelProps) {
+export function TrafficPanel({traffic, latency: rtt, settings, width}: TrafficPanelProps) {
 	const {bars} = useGlyphs();
 	const inner = width - 2;
 	const peak = Math.max(0, ...traffic.history);
@@ -38,6 +39,13 @@ export function TrafficPanel({traffic, latency: rtt, width}: TrafficPanelProps) 
 				{latency(rtt.p50Ms).padStart(6)}
 				<Text dimColor>{' p99 '}</Text>
 				{latency(rtt.p99Ms).padStart(6)}
+			</Text>
+			<Text wrap="truncate">
+				<Text dimColor>{'work '}</Text>
+				<Text color={settings.workMs > 0 ? 'yellow' : undefined}>{`${settings.workMs}ms`}</Text>
+				<Text dimColor>{'  delay '}</Text>
+				<Text color={settings.delayMs > 0 ? 'yellow' : undefined}>{`${settings.delayMs}ms`}</Text>
+				<Text dimColor>{'  per message'}</Text>
 			</Text>
 			<Text wrap="truncate">
 				<Text color="green">

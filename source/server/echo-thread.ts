@@ -1,0 +1,172 @@
+import type {Socket} from 'node:net';
+import {performance} from 'node:perf_hooks';
+import {Worker} from 'node:worker_threads';
+import type {
+	EmitEvent,
+	ServerSettings,
+	ThreadCommand,
+	ThreadReply,
+	WorkerRef,
+} from '../protocol.js';
+import type {TrafficCounter} from './connection.js';
+import {countMessages, type HandlerName} from './handler.js';
+
+const ENTRY = new URL('thread-entry.js', import.meta.url);
+/** Bytes posted to the worker and not yet answered, above which main stops reading the socket. */
+const IN_FLIGHT_LIMIT = 256 * 1024;
+
+export type EchoThreadOptions = {
+	readonly mode: string;
+	readonly handler: HandlerName;
+	readonly settings: ServerSettings;
+	readonly traffic: TrafficCounter;
+	readonly emit: EmitEvent;
+	/** The connection it starts with (thread per client), reported with `worker-up`. */
+	readonly connection?: number;
+	/** Called once when the thread is gone, whether asked to end or crashed. */
+	readonly onExit: (thread: EchoThread, crashed: boolean) => void;
+};
+
+/**
+ * One worker thread serving one connection at a time. A net.Socket cannot cross to a worker, and
+ * handing over its fd aborts the process when both sides touch it; so main keeps the socket and
+ * posts its bytes, and the worker computes the replies (and spends the per-message CPU work).
+ */
+export class EchoThread {
+	readonly worker: Worker;
+	readonly ref: Extract<WorkerRef, {kind: 'thread'}>;
+	readonly #options: EchoThreadOptions;
+	#connection: {id: number; socket: Socket} | undefined;
+	#inFlight = 0;
+	#ending = false;
+	/** Settles when the worker has loaded its modules (or is gone). */
+	readonly #ready: Promise<void>;
+	readonly exited: Promise<void>;
+
+	constructor(options: EchoThreadOptions) {
+		this.#options = options;
+		const spawnedAt = performance.now();
+		this.worker = new Worker(ENTRY, {
+			workerData: {handler: options.handler, settings: options.settings},
+			stdout: true,
+			stderr: true,
+		});
+		this.ref = {kind: 'thread', id: this.worker.threadId};
+		let markReady = () => {};
+		this.#ready = new Promise<void>((resolve) => {
+			markReady = resolve;
+		});
+		this.worker.on('message', (reply: ThreadReply) => {
+			if (reply.type === 'reply') {
+				this.#reply(reply);
+				return;
+			}
+			markReady();
+			options.emit({
+				type: 'worker-up',
+				worker: this.ref,
+				mode: options.mode,
+				connection: options.connection ?? null,
+				startupMs: performance.now() - spawnedAt,
+				at: Date.now(),
+			});
+		});
+		let failure: string | undefined;
+		this.worker.on('error', (error) => {
+			failure = error.message;
+		});
+		// Not events.once: it rejects on the 'error' that precedes a crash's 'exit'.
+		this.exited = new Promise<number>((resolve) => this.worker.once('exit', resolve)).then(
+			(code) => {
+				markReady();
+				const crashed = !this.#ending;
+				this.#connection?.socket.destroy();
+				this.#connection = undefined;
+				options.emit({
+					type: 'worker-down',
+					worker: this.ref,
+					mode: options.mode,
+					reason: failure ?? `exit ${code}`,
+					expected: !crashed,
+					at: Date.now(),
+				});
+				options.onExit(this, crashed);
+			},
+		);
+	}
+
+	get connection(): number | null {
+		return this.#connection?.id ?? null;
+	}
+
+	/** Serves `socket` until `detach`: its bytes go to the worker, the worker's replies come back. */
+	attach(id: number, socket: Socket): void {
+		this.#connection = {id, socket};
+		this.#inFlight = 0;
+		socket.setNoDelay(true);
+		socket.on('data', (chunk: Buffer) => {
+			if (this.#connection?.socket !== socket) return;
+			this.#options.traffic.add(id, chunk.length, 0, countMessages(chunk), 0);
+			this.#inFlight += chunk.length;
+			this.#post({type: 'data', id, chunk});
+			if (this.#inFlight > IN_FLIGHT_LIMIT) socket.pause();
+		});
+		socket.resume();
+	}
+
+	/** The connection is gone; the worker forgets it and any replies still on their way. */
+	detach(): void {
+		const connection = this.#connection;
+		if (!connection) return;
+		this.#connection = undefined;
+		this.#post({type: 'end', id: connection.id});
+	}
+
+	/** Makes the worker throw, as a handler bug would: the thread dies, its connection with it. */
+	crash(): void {
+		this.#post({type: 'crash'});
+	}
+
+	configure(settings: ServerSettings): void {
+		this.#post({type: 'settings', settings});
+	}
+
+	/** Ends the thread; resolves when its OS thread is gone. */
+	async terminate(): Promise<void> {
+		this.#ending = true;
+		// Terminating a worker while it still loads its modules leaks the loader's open files
+		// (seen in /proc/self/fd), so a thread is ended only once it is ready.
+		await this.#ready;
+		await this.worker.terminate();
+		await this.exited;
+	}
+
+	#post(command: ThreadCommand): void {
+		if (!this.#ending) this.worker.postMessage(command);
+	}
+
+	#reply(reply: Extract<ThreadReply, {type: 'reply'}>): void {
+		const connection = this.#connection;
+		if (!connection || connection.id !== reply.id || connection.socket.destroyed) return;
+		const {socket, id} = connection;
+		this.#options.traffic.add(
+			id,
+			0,
+			reply.chunk.byteLength,
+			0,
+			countMessages(
+				Buffer.from(reply.chunk.buffer, reply.chunk.byteOffset, reply.chunk.byteLength),
+			),
+		);
+		this.#inFlight -= reply.consumed;
+		const writable = socket.write(reply.chunk);
+		if (!writable) {
+			socket.pause();
+			socket.once('drain', () => {
+				if (this.#inFlight <= IN_FLIGHT_LIMIT) socket.resume();
+			});
+		} else if (this.#inFlight <= IN_FLIGHT_LIMIT && socket.isPaused()) {
+			socket.resume();
+		}
+	}
+}

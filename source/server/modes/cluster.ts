@@ -1,0 +1,173 @@
+import cluster, {type Worker} from 'node:cluster';
+import os from 'node:os';
+import {performance} from 'node:perf_hooks';
+import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
+import type {ModeFactory} from '../mode.js';
+import {CHILD_ENTRY, exitReason} from './process.js';
+
+const READY_TIMEOUT_MS = 15_000;
+
+/**
+ * Node's answer to many cores: pre-forked worker processes sharing one listening socket. Node's
+ * cluster with SCHED_NONE: the primary binds the socket once and hands the same listening handle to
+ * every worker, and each worker accepts straight from the kernel's queue, as pre-forking servers
+ * (Apache prefork, gunicorn) do. The primary accepts nothing, so it can start a replacement for a
+ * worker that died without closing the listener. (Round-robin, Node's default, would have the
+ * primary accept every connection and pass it on: a different model.)
+ */
+export const createClusterMode: ModeFactory = (context) => {
+	const {config, emit, nextConnectionId, traffic, settings} = context;
+	const size = os.availableParallelism();
+	const workers = new Set<Worker>();
+	let stopping = false;
+	let port = config.port;
+
+	const spawn = (): Promise<number> => {
+		const spawnedAt = performance.now();
+		const worker = cluster.fork();
+		const pid = worker.process.pid!;
+		const ref: WorkerRef = {kind: 'process', pid};
+		/** The worker numbers its connections; these are their dashboard-wide ids. */
+		const ids = new Map<number, number>();
+		workers.add(worker);
+		let started = false;
+		const ready = new Promise<number>((resolve, reject) => {
+			const timer = setTimeout(
+				() => reject(new Error(`cluster worker pid ${pid} did not start`)),
+				READY_TIMEOUT_MS,
+			);
+			worker.on('message', (report: ChildReport) => {
+				switch (report.type) {
+					case 'ready': {
+						if (report.port === undefined) {
+							const command: ChildCommand = {
+								type: 'cluster',
+								host: config.host,
+								port: config.port,
+								handler: config.handler,
+								settings: settings(),
+								size,
+							};
+							worker.send(command);
+							break;
+						}
+						clearTimeout(timer);
+						started = true;
+						emit({
+							type: 'worker-up',
+							worker: ref,
+							mode: context.name,
+							connection: null,
+							startupMs: performance.now() - spawnedAt,
+							at: Date.now(),
+						});
+						resolve(report.port);
+						break;
+					}
+					case 'conn-open': {
+						const id = nextConnectionId();
+						ids.set(report.local, id);
+						emit({
+							type: 'conn-open',
+							id,
+							peer: report.peer,
+							state: 'active',
+							by: ref,
+							at: Date.now(),
+						});
+						break;
+					}
+					case 'conn-close': {
+						const id = ids.get(report.local);
+						ids.delete(report.local);
+						if (id !== undefined) emit({type: 'conn-close', id, at: Date.now()});
+						break;
+					}
+					case 'traffic': {
+						for (const [local, bytesIn, bytesOut, messagesIn, messagesOut] of report.deltas) {
+							const id = ids.get(local);
+							if (id !== undefined) traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut);
+						}
+						break;
+					}
+					case 'refused': {
+						const limit = settings().maxConnections ?? 0;
+						emit({
+							type: 'refused',
+							peer: report.peer,
+							limit,
+							why: `--max-connections ${limit} (${Math.ceil(limit / size)} per worker)`,
+							at: Date.now(),
+						});
+						break;
+					}
+				}
+			});
+			worker.process.once('exit', (code, signal) => {
+				clearTimeout(timer);
+				reject(new Error(`cluster worker pid ${pid} ended (${exitReason(code, signal)})`));
+				workers.delete(worker);
+				for (const id of ids.values()) emit({type: 'conn-close', id, at: Date.now()});
+				ids.clear();
+				const expected = stopping;
+				emit({
+					type: 'worker-down',
+					worker: ref,
+					mode: context.name,
+					reason: exitReason(code, signal),
+					expected,
+					at: Date.now(),
+				});
+				if (!stopping && started) {
+					emit({
+						type: 'log',
+						level: 'warn',
+						text: `cluster worker pid ${pid} died: starting a replacement`,
+						at: Date.now(),
+					});
+					spawn().catch(() => {});
+				}
+			});
+		});
+		return ready;
+	};
+
+	return {
+		name: context.name,
+		async start() {
+			cluster.schedulingPolicy = cluster.SCHED_NONE;
+			cluster.setupPrimary({
+				exec: CHILD_ENTRY.pathname,
+				execArgv: [],
+				args: [],
+				stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+			} as Parameters<typeof cluster.setupPrimary>[0]);
+			const ports = await Promise.all(Array.from({length: size}, () => spawn()));
+			port = ports[0]!;
+			return port;
+		},
+		async stop() {
+			stopping = true;
+			await Promise.all(
+				[...workers].map(async (worker) => {
+					const child = worker.process;
+					if (child.exitCode !== null || child.signalCode !== null) return;
+					const exited = new Promise((resolve) => child.once('exit', resolve));
+					child.kill('SIGTERM');
+					await exited;
+				}),
+			);
+		},
+		crashWorker() {
+			const worker = workers.values().next().value;
+			const pid = worker?.process.pid;
+			if (!worker || pid === undefined) return null;
+			worker.process.kill('SIGKILL');
+			return `pid ${pid}`;
+		},
+		configure(next) {
+			const command: ChildCommand = {type: 'settings', settings: next};
+			for (const worker of workers) if (worker.isConnected()) worker.send(command);
+		},
+	};
+};

@@ -1,0 +1,158 @@
+import {fork, type ChildProcess} from 'node:child_process';
+import net, {type Socket} from 'node:net';
+import {performance} from 'node:perf_hooks';
+import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
+import {formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
+import {listen} from '../listen.js';
+import {workerBudget, type ModeFactory} from '../mode.js';
+
+/** About 42 MB of RSS per child (8.5 MB of it private); 50 MB keeps a margin. */
+const PROCESS_BUDGET = workerBudget(50 * 2 ** 20);
+
+export const CHILD_ENTRY = new URL('../child-entry.js', import.meta.url);
+
+/** Forks a server child whose output never reaches the dashboard's terminal. */
+export function forkChild(): ChildProcess {
+	return fork(CHILD_ENTRY, [], {execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc']});
+}
+
+/** Ends a child and resolves once it has exited. */
+export async function endChild(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	child.kill('SIGTERM');
+	await exited;
+}
+
+export function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
+	return signal ?? `exit ${code}`;
+}
+
+/**
+ * The tutorial's multiprocessing server: a child process per client. The socket is passed to the
+ * child as a handle (the parent's copy closes once sent), so the child alone owns it; killing the
+ * child ends that client's connection and nobody else's.
+ */
+export const createProcessMode: ModeFactory = (context) => {
+	const {config, emit, nextConnectionId, traffic, settings, admit} = context;
+	const children = new Set<ChildProcess>();
+	/** Per child: settles once the child owns its socket (or is gone), so stop never kills a child mid-handover and strands the socket. */
+	const handedOver = new Map<ChildProcess, Promise<void>>();
+	const pending = new Set<Socket>();
+	let stopping = false;
+
+	const server = net.createServer({pauseOnConnect: true}, (socket) => {
+		if (!admit(socket)) return;
+		if (children.size >= PROCESS_BUDGET) {
+			refuseOverBudget(socket, PROCESS_BUDGET, 'child processes', emit);
+			return;
+		}
+		const id = nextConnectionId();
+		ignoreSocketErrors(socket);
+		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+		const spawnedAt = performance.now();
+		const child = forkChild();
+		const pid = child.pid;
+		if (pid === undefined) {
+			socket.destroy();
+			return;
+		}
+		const ref: WorkerRef = {kind: 'process', pid};
+		children.add(child);
+		pending.add(socket);
+		emit({type: 'conn-open', id, peer, state: 'active', by: ref, at: Date.now()});
+		child.on('error', () => {});
+		handedOver.set(
+			child,
+			new Promise<void>((resolve) => {
+				const timer = setTimeout(resolve, 5000);
+				const done = () => {
+					clearTimeout(timer);
+					resolve();
+				};
+				child.on('message', (report: ChildReport) => {
+					if (report.type === 'owned') done();
+				});
+				child.once('exit', done);
+			}),
+		);
+		child.on('message', (report: ChildReport) => {
+			if (report.type === 'traffic') {
+				for (const [, bytesIn, bytesOut, messagesIn, messagesOut] of report.deltas) {
+					traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut);
+				}
+			} else if (report.type === 'ready') {
+				emit({
+					type: 'worker-up',
+					worker: ref,
+					mode: context.name,
+					connection: id,
+					startupMs: performance.now() - spawnedAt,
+					at: Date.now(),
+				});
+			}
+		});
+		child.once('exit', (code, signal) => {
+			children.delete(child);
+			handedOver.delete(child);
+			pending.delete(socket);
+			socket.destroy();
+			emit({type: 'conn-close', id, at: Date.now()});
+			const expected = stopping || code === 0;
+			emit({
+				type: 'worker-down',
+				worker: ref,
+				mode: context.name,
+				reason: exitReason(code, signal),
+				expected,
+				at: Date.now(),
+			});
+			if (!expected) {
+				emit({
+					type: 'log',
+					level: 'warn',
+					text: `pid ${pid} ended (${exitReason(code, signal)}): only connection #${id} was lost`,
+					at: Date.now(),
+				});
+			}
+		});
+		const command: ChildCommand = {
+			type: 'socket',
+			id,
+			handler: config.handler,
+			settings: settings(),
+		};
+		child.send(command, socket, (error) => {
+			pending.delete(socket);
+			if (error) child.kill('SIGKILL');
+		});
+	});
+
+	return {
+		name: context.name,
+		start: () => listen(server, config.host, config.port),
+		async stop() {
+			stopping = true;
+			// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
+			// callback may never come; the listener itself is closed at once all the same.
+			for (const socket of pending) socket.destroy();
+			if (server.listening) server.close();
+			await Promise.all(
+				[...children].map(async (child) => {
+					await handedOver.get(child);
+					await endChild(child);
+				}),
+			);
+		},
+		crashWorker() {
+			const child = children.values().next().value;
+			if (!child?.pid) return null;
+			child.kill('SIGKILL');
+			return `pid ${child.pid}`;
+		},
+		configure(next) {
+			const command: ChildCommand = {type: 'settings', settings: next};
+			for (const child of children) if (child.connected) child.send(command);
+		},
+	};
+};

@@ -1,0 +1,186 @@
+import {fork, type ChildProcess} from 'node:child_process';
+import type {Placement} from '../metrics/snapshot.js';
+import type {EmitEvent, ServerCommand, ServerReport, ServerSettings} from '../protocol.js';
+import {ListenError} from './listen.js';
+import {ServerHost} from './host.js';
+import type {ModeName, ServerConfig} from './mode.js';
+
+const SERVER_ENTRY = new URL('server-process.js', import.meta.url);
+
+/**
+ * The controller's one handle on the server, wherever it runs: in the dashboard's process, or in a
+ * server process of its own. Nothing else knows which.
+ */
+export type ServerRunner = {
+	readonly placement: Placement;
+	/** The bound port (the kernel's choice with port 0, kept across switches). */
+	readonly port: number;
+	/** The process the server runs in; null while the server process is down. */
+	readonly pid: number | null;
+	/** Starts `mode`, stopping the running one; starts the server process first if it is down. */
+	start(mode: ModeName): Promise<number>;
+	/** Stops the server and ends everything it started, the server process included. */
+	stop(): Promise<void>;
+	configure(settings: Partial<ServerSettings>): void;
+	/** Crashes one worker thread or child process of the running model. */
+	crashWorker(): void;
+};
+
+export type RunnerEvents = {
+	readonly emit: EmitEvent;
+	/** The server process ended without being asked to (worker placement only). */
+	readonly onCrash: (reason: string) => void;
+};
+
+export function createRunner(
+	placement: Placement,
+	config: ServerConfig,
+	settings: Partial<ServerSettings>,
+	events: RunnerEvents,
+): ServerRunner {
+	return placement === 'in-process'
+		? new InProcessRunner(config, settings, events.emit)
+		: new WorkerRunner(config, settings, events);
+}
+
+class InProcessRunner implements ServerRunner {
+	readonly placement = 'in-process';
+	readonly pid = process.pid;
+	readonly #host: ServerHost;
+
+	constructor(config: ServerConfig, settings: Partial<ServerSettings>, emit: EmitEvent) {
+		this.#host = new ServerHost(config, emit, settings);
+	}
+
+	get port(): number {
+		return this.#host.port;
+	}
+
+	start(mode: ModeName): Promise<number> {
+		return this.#host.start(mode);
+	}
+
+	stop(): Promise<void> {
+		return this.#host.stop();
+	}
+
+	configure(settings: Partial<ServerSettings>): void {
+		this.#host.configure(settings);
+	}
+
+	crashWorker(): void {
+		this.#host.crashWorker();
+	}
+}
+
+type Pending = {resolve: (port: number) => void; reject: (error: Error) => void};
+
+class WorkerRunner implements ServerRunner {
+	readonly placement = 'worker';
+	#config: ServerConfig;
+	#settings: Partial<ServerSettings>;
+	readonly #events: RunnerEvents;
+	#child: ChildProcess | undefined;
+	#requests = 0;
+	readonly #pending = new Map<number, Pending>();
+
+	constructor(config: ServerConfig, settings: Partial<ServerSettings>, events: RunnerEvents) {
+		this.#config = config;
+		this.#settings = settings;
+		this.#events = events;
+	}
+
+	get port(): number {
+		return this.#config.port;
+	}
+
+	get pid(): number | null {
+		return this.#child?.pid ?? null;
+	}
+
+	async start(mode: ModeName): Promise<number> {
+		const port = await this.#request({type: 'start', request: 0, mode, port: this.#config.port});
+		this.#config = {...this.#config, port};
+		return port;
+	}
+
+	async stop(): Promise<void> {
+		const child = this.#child;
+		if (!child) return;
+		try {
+			await this.#request({type: 'stop', request: 0});
+		} finally {
+			this.#child = undefined;
+			if (child.exitCode === null && child.signalCode === null) {
+				const exited = new Promise((resolve) => child.once('exit', resolve));
+				// Closing the channel is how the server process knows to end; SIGKILL if it does not.
+				child.disconnect();
+				const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+				await exited;
+				clearTimeout(timer);
+			}
+		}
+	}
+
+	configure(settings: Partial<ServerSettings>): void {
+		this.#settings = {...this.#settings, ...settings};
+		this.#child?.send({type: 'configure', settings} satisfies ServerCommand);
+	}
+
+	crashWorker(): void {
+		this.#child?.send({type: 'crash-worker'} satisfies ServerCommand);
+	}
+
+	#request(command: ServerCommand): Promise<number> {
+		const child = this.#spawn();
+		const request = ++this.#requests;
+		return new Promise<number>((resolve, reject) => {
+			this.#pending.set(request, {resolve, reject});
+			child.send({...command, request});
+		});
+	}
+
+	#spawn(): ChildProcess {
+		if (this.#child) return this.#child;
+		const child = fork(
+			SERVER_ENTRY,
+			[JSON.stringify({config: this.#config, settings: this.#settings})],
+			{execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc']},
+		);
+		child.on('error', () => {});
+		child.on('message', (report: ServerReport) => {
+			switch (report.type) {
+				case 'events': {
+					for (const event of report.events) this.#events.emit(event);
+					break;
+				}
+				case 'done': {
+					this.#settle(report.request)?.resolve(report.port);
+					break;
+				}
+				case 'failed': {
+					this.#settle(report.request)?.reject(new ListenError(report.message));
+					break;
+				}
+			}
+		});
+		child.once('exit', (code, signal) => {
+			const reason = signal ?? `exit ${code}`;
+			for (const pending of this.#pending.values()) {
+				pending.reject(new Error(`server process ended (${reason})`));
+			}
+			this.#pending.clear();
+			if (this.#child !== child) return;
+			this.#child = undefined;
+			this.#events.onCrash(reason);
+		});
+		this.#child = child;
+		return child;
+	}
+
+	#settle(request: number): Pending | undefined {
+		const pending = this.#pending.get(request);
+		this.#pending.delete(request);
+		return pending;
+	}
+}

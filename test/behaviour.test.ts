@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {MODE_NAMES} from '../source/server/mode.js';
+import {
+	childPids,
+	fdCount,
+	fdTargets,
+	isAlive,
+	LineClient,
+	startHost,
+	threadCount,
+	until,
+} from './helpers.js';
+
+const N = 6;
+
+async function connectAll(port: number, count: number): Promise<LineClient[]> {
+	const clients: LineClient[] = [];
+	// One after another, so the server sees them in this order.
+	for (let i = 0; i < count; i++) {
+		const client = await LineClient.connect(port);
+		clients.push(client);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+	return clients;
+}
+
+test('thread: OS threads rise by at least one per client and return to idle after they leave', async () => {
+	const {host, port} = await startHost('thread');
+	try {
+		const idle = threadCount();
+		const clients = await connectAll(port, N);
+		await Promise.all(
+			clients.map(async (client, index) =>
+				assert.equal(await client.ask(`t${index}`), `t${index}`),
+			),
+		);
+		await until(
+			() => threadCount() >= idle + N,
+			() => `threads ${threadCount()}, want at least ${idle + N}`,
+		);
+		await Promise.all(clients.map((client) => client.close()));
+		await until(
+			() => threadCount() <= idle,
+			() => `threads ${threadCount()}, want back to ${idle}`,
+		);
+	} finally {
+		await host.stop();
+	}
+});
+
+test('pool of K with K+3 clients: K served, 3 queued, served in order as others leave', async () => {
+	const K = 3;
+	const {host, port, events} = await startHost('pool', 'echo', {poolSize: K});
+	try {
+		const clients = await connectAll(port, K + 3);
+		for (const client of clients) client.send('hi');
+		for (const client of clients.slice(0, K)) assert.equal(await client.next(), 'hi');
+		for (const client of clients.slice(K)) assert.equal(await client.hasReplyWithin(300), false);
+		const queued = events.filter((event) => event.type === 'conn-open' && event.state === 'queued');
+		assert.equal(queued.length, 3);
+		// As each served client leaves, the longest-waiting one gets its reply, and only that one.
+		for (let i = 0; i < 3; i++) {
+			await clients[i]!.close();
+			assert.equal(await clients[K + i]!.next(), 'hi');
+			for (const later of clients.slice(K + i + 1))
+				assert.equal(await later.hasReplyWithin(150), false);
+		}
+		await Promise.all(clients.map((client) => client.close()));
+	} finally {
+		await host.stop();
+	}
+});
+
+test('process: N clients give N child processes; SIGKILL of one closes only its client', async () => {
+	const before = childPids();
+	const {host, port, events} = await startHost('process', 'upper');
+	try {
+		const clients = await connectAll(port, 4);
+		await Promise.all(clients.map(async (client) => assert.equal(await client.ask('x'), 'X')));
+		const children = () => childPids().filter((pid) => !before.includes(pid));
+		await until(
+			() => children().length === 4,
+			() => `children ${children().join(',')}`,
+		);
+		const victimOpen = events.find(
+			(event) => event.type === 'conn-open' && event.by.kind === 'process',
+		);
+		assert.ok(victimOpen?.type === 'conn-open' && victimOpen.by.kind === 'process');
+		const victimPid = victimOpen.by.pid;
+		process.kill(victimPid, 'SIGKILL');
+		await clients[0]!.closed;
+		for (const client of clients.slice(1)) assert.equal(await client.ask('still'), 'STILL');
+		// The client may see its connection close before the parent hears of the child's exit.
+		await until(
+			() =>
+				events.some(
+					(event) =>
+						event.type === 'worker-down' &&
+						event.worker.kind === 'process' &&
+						event.worker.pid === victimPid &&
+						event.reason === 'SIGKILL' &&
+						!event.expected,
+				),
+			() => 'no worker-down event for the killed child',
+		);
+		await Promise.all(clients.map((client) => client.close()));
+		await until(
+			() => children().length === 0,
+			() => `children left ${children().join(',')}`,
+		);
+	} finally {
+		await host.stop();
+	}
+});
+
+test('sequential: waiting clients are held and answered only when the one before leaves', async () => {
+	const {host, port, events} = await startHost('sequential');
+	try {
+		const clients = await connectAll(port, 3);
+		for (const client of clients) client.send('s');
+		assert.equal(await clients[0]!.next(), 's');
+		assert.equal(await clients[1]!.hasReplyWithin(300), false);
+		assert.equal(await clients[2]!.hasReplyWithin(50), false);
+		const waiting = events.filter(
+			(event) => event.type === 'conn-open' && event.state === 'queued' && event.waitIn === 'line',
+		);
+		assert.equal(waiting.length, 2);
+		await clients[0]!.close();
+		assert.equal(await clients[1]!.next(), 's');
+		assert.equal(await clients[2]!.hasReplyWithin(200), false);
+		await clients[1]!.close();
+		assert.equal(await clients[2]!.next(), 's');
+		await clients[2]!.close();
+	} finally {
+		await host.stop();
+	}
+});
+
+test('switching through all eight models twice with clients connected leaves nothing behind', async () => {
+	const threadsBefore = threadCount();
+	const childrenBefore = childPids();
+	const fdsBefore = fdCount();
+	const fdsListBefore = fdTargets();
+	const {host, port} = await startHost('async', 'echo', {poolSize: 2});
+	const clients: LineClient[] = [];
+	try {
+		for (let round = 0; round < 2; round++) {
+			for (const mode of MODE_NAMES) {
+				assert.equal(await host.start(mode), port);
+				const batch = await Promise.all([1, 2, 3].map(() => LineClient.connect(port)));
+				clients.push(...batch);
+				if (mode !== 'sequential') assert.equal(await batch[0]!.ask('sw'), 'sw');
+			}
+		}
+		// Every client of a stopped mode was disconnected by the switch.
+		await Promise.all(clients.slice(0, -3).map((client) => client.closed));
+	} finally {
+		await host.stop();
+	}
+	await Promise.all(clients.map((client) => client.close()));
+	await until(
+		() => childPids().filter((pid) => !childrenBefore.includes(pid)).length === 0,
+		() => `children left: ${childPids().join(',')}`,
+	);
+	await until(
+		() => threadCount() <= threadsBefore,
+		() => `threads ${threadCount()}, before ${threadsBefore}`,
+	);
+	await until(
+		() => fdCount() <= fdsBefore,
+		() => `fds ${fdTargets()}, before ${fdsListBefore}`,
+	);
+	for (const pid of childrenBefore) assert.ok(isAlive(pid));
+});
+
+test('pool: growing serves the queue at once; shrinking ends idle threads', async () => {
+	const {host, port, events} = await startHost('pool', 'echo', {poolSize: 1});
+	try {
+		const idle = threadCount();
+		const clients = await connectAll(port, 3);
+		for (const client of clients) client.send('g');
+		assert.equal(await clients[0]!.next(), 'g');
+		assert.equal(await clients[1]!.hasReplyWithin(200), false);
+		host.configure({poolSize: 3});
+		assert.equal(await clients[1]!.next(), 'g');
+		assert.equal(await clients[2]!.next(), 'g');
+		await until(
+			() => threadCount() >= idle + 2,
+			() => `threads ${threadCount()}`,
+		);
+		await Promise.all(clients.map((client) => client.close()));
+		host.configure({poolSize: 1});
+		await until(
+			() => threadCount() <= idle,
+			() => `threads ${threadCount()}, want ${idle}`,
+		);
+		assert.equal(events.filter((event) => event.type === 'worker-down').length, 2);
+	} finally {
+		await host.stop();
+	}
+});
+
+test('reactor: replies to a client that does not read pile up in its output queue', async () => {
+	const {host, port, events} = await startHost('reactor');
+	try {
+		const client = await LineClient.connect(port);
+		client.socket.pause();
+		const line = `${'x'.repeat(1023)}\n`;
+		for (let i = 0; i < 8192; i++) client.socket.write(line);
+		await until(
+			() =>
+				events.some(
+					(event) => event.type === 'output-queues' && event.bytes > 0 && event.top.length === 1,
+				),
+			() => 'no output queue reported',
+		);
+		await client.close();
+		await until(
+			() =>
+				events.findLast((event) => event.type === 'output-queues')?.type === 'output-queues' &&
+				(events.findLast((event) => event.type === 'output-queues') as {bytes: number}).bytes === 0,
+			() => 'queue not emptied after close',
+		);
+	} finally {
+		await host.stop();
+	}
+});
+
+test('pool: a crashed thread loses only its connection; a replacement serves the queue', async () => {
+	const {host, port, events} = await startHost('pool', 'upper', {poolSize: 2});
+	try {
+		const clients = await connectAll(port, 3);
+		for (const client of clients) client.send('c');
+		assert.equal(await clients[0]!.next(), 'C');
+		assert.equal(await clients[1]!.next(), 'C');
+		assert.equal(await clients[2]!.hasReplyWithin(200), false);
+		host.crashWorker();
+		await clients[0]!.closed;
+		assert.equal(await clients[2]!.next(), 'C');
+		assert.equal(await clients[1]!.ask('still'), 'STILL');
+		const down = events.filter((event) => event.type === 'worker-down');
+		assert.equal(down.length, 1);
+		assert.ok(
+			down[0]!.type === 'worker-down' &&
+				!down[0]!.expected &&
+				/crashed on request/.test(down[0]!.reason),
+		);
+		assert.equal(events.filter((event) => event.type === 'worker-up').length, 3);
+		await Promise.all(clients.map((client) => client.close()));
+	} finally {
+		await host.stop();
+	}
+});

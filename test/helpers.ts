@@ -1,0 +1,173 @@
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
+import net, {type Socket} from 'node:net';
+import type {ServerEvent, ServerSettings} from '../source/protocol.js';
+import {ServerHost} from '../source/server/host.js';
+import type {HandlerName} from '../source/server/handler.js';
+
+/** A line client that reads replies line by line, so a test can ask and wait for the answer. */
+export class LineClient {
+	readonly socket: Socket;
+	#buffer = '';
+	#lines: string[] = [];
+	#waiters: Array<(line: string) => void> = [];
+	closed: Promise<void>;
+	isClosed = false;
+
+	private constructor(socket: Socket) {
+		this.socket = socket;
+		socket.setEncoding('utf8');
+		socket.on('data', (text: string) => {
+			this.#buffer += text;
+			let index = this.#buffer.indexOf('\n');
+			while (index !== -1) {
+				const line = this.#buffer.slice(0, index);
+				this.#buffer = this.#buffer.slice(index + 1);
+				const waiter = this.#waiters.shift();
+				if (waiter) waiter(line);
+				else this.#lines.push(line);
+				index = this.#buffer.indexOf('\n');
+			}
+		});
+		socket.on('error', () => {});
+		this.closed = new Promise((resolve) =>
+			socket.once('close', () => {
+				this.isClosed = true;
+				resolve();
+			}),
+		);
+	}
+
+	static async connect(port: number): Promise<LineClient> {
+		const socket = net.connect({host: '127.0.0.1', port});
+		await new Promise<void>((resolve, reject) => {
+			socket.once('connect', resolve);
+			socket.once('error', reject);
+		});
+		return new LineClient(socket);
+	}
+
+	send(line: string): void {
+		this.socket.write(`${line}\n`);
+	}
+
+	/** The next reply line; rejects after `timeoutMs` or when the connection closes first. */
+	next(timeoutMs = 5000): Promise<string> {
+		const ready = this.#lines.shift();
+		if (ready !== undefined) return Promise.resolve(ready);
+		return new Promise((resolve, reject) => {
+			const timer = setTimeout(() => {
+				this.#waiters = this.#waiters.filter((waiter) => waiter !== done);
+				reject(new Error(`no reply within ${timeoutMs}ms`));
+			}, timeoutMs);
+			const done = (line: string) => {
+				clearTimeout(timer);
+				resolve(line);
+			};
+			this.#waiters.push(done);
+			void this.closed.then(() => {
+				if (!this.#waiters.includes(done)) return;
+				clearTimeout(timer);
+				this.#waiters = this.#waiters.filter((waiter) => waiter !== done);
+				reject(new Error('connection closed'));
+			});
+		});
+	}
+
+	/** True when a reply is already here or arrives within `ms`. */
+	async hasReplyWithin(ms: number): Promise<boolean> {
+		try {
+			const line = await this.next(ms);
+			this.#lines.unshift(line);
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	async ask(line: string, timeoutMs = 5000): Promise<string> {
+		this.send(line);
+		return this.next(timeoutMs);
+	}
+
+	async close(): Promise<void> {
+		this.socket.end();
+		this.socket.destroy();
+		await this.closed;
+	}
+}
+
+export type TestServer = {host: ServerHost; events: ServerEvent[]; port: number};
+
+export async function startHost(
+	mode: Parameters<ServerHost['start']>[0],
+	handler: HandlerName = 'echo',
+	settings: Partial<ServerSettings> = {},
+): Promise<TestServer> {
+	const events: ServerEvent[] = [];
+	const host = new ServerHost(
+		{host: '127.0.0.1', port: 0, handler},
+		(event) => events.push(event),
+		settings,
+	);
+	const port = await host.start(mode);
+	return {host, events, port};
+}
+
+/** OS threads of a process: the entries of /proc/<pid>/task. */
+export function threadCount(pid = process.pid): number {
+	return readdirSync(`/proc/${pid}/task`).length;
+}
+
+/** What each open file descriptor of this process points at, for messages about leaks. */
+export function fdTargets(): string {
+	return readdirSync('/proc/self/fd')
+		.map((fd) => {
+			try {
+				return `${fd}→${readlinkSync(`/proc/self/fd/${fd}`)}`;
+			} catch {
+				return fd;
+			}
+		})
+		.join(' ');
+}
+
+/** Open file descriptors of this process. */
+export function fdCount(): number {
+	return readdirSync('/proc/self/fd').length;
+}
+
+/** Direct children of `pid`, from /proc/<pid>/task/<pid>/children. */
+export function childPids(pid = process.pid): number[] {
+	const pids: number[] = [];
+	for (const task of readdirSync(`/proc/${pid}/task`)) {
+		try {
+			const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+			if (text) pids.push(...text.split(/\s+/).map(Number));
+		} catch {
+			// The thread ended while we read.
+		}
+	}
+	return pids.sort((a, b) => a - b);
+}
+
+/** Polls `probe` until it returns true, failing with `describe()` after `timeoutMs`. */
+export async function until(
+	probe: () => boolean,
+	describe: () => string,
+	timeoutMs = 10_000,
+): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!probe()) {
+		if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
+export function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}

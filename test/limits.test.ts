@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {stepMs} from '../source/controller.js';
+import {MetricsStore} from '../source/metrics/store.js';
+import {parseOptions, UsageError} from '../source/options.js';
+import {LineClient, startHost, until} from './helpers.js';
+
+test('--max-connections: at the limit new connections are refused, and the refusal is an event', async () => {
+	const {host, port, events} = await startHost('async', 'echo', {maxConnections: 2});
+	try {
+		const kept = [await LineClient.connect(port), await LineClient.connect(port)];
+		for (const client of kept) assert.equal(await client.ask('in'), 'in');
+		const third = await LineClient.connect(port);
+		await third.closed;
+		assert.equal(events.filter((event) => event.type === 'refused').length, 1);
+		// Below the limit again, a new client is let in.
+		await kept[0]!.close();
+		await until(
+			() => events.some((event) => event.type === 'conn-close'),
+			() => 'no close event',
+		);
+		const fourth = await LineClient.connect(port);
+		assert.equal(await fourth.ask('now'), 'now');
+		host.configure({maxConnections: null});
+		await Promise.all([kept[1]!.close(), fourth.close()]);
+	} finally {
+		await host.stop();
+	}
+});
+
+test('work and delay per message: replies keep their order and take the time asked for', async () => {
+	const {host, port} = await startHost('reactor', 'upper', {delayMs: 30});
+	try {
+		const client = await LineClient.connect(port);
+		const started = Date.now();
+		client.send('a');
+		client.send('b');
+		assert.equal(await client.next(), 'A');
+		assert.equal(await client.next(), 'B');
+		assert.ok(Date.now() - started >= 55, 'two messages, 30 ms each');
+		host.configure({delayMs: 0, workMs: 20});
+		const before = Date.now();
+		assert.equal(await client.ask('c'), 'C');
+		assert.ok(Date.now() - before >= 19);
+		await client.close();
+	} finally {
+		await host.stop();
+	}
+});
+
+test('the store counts each wait place, workers and output queues on their own', () => {
+	const store = new MetricsStore({host: '127.0.0.1', port: 1, handler: 'echo'}, 0);
+	const thread = {kind: 'thread', id: 7} as const;
+	store.apply({
+		type: 'worker-up',
+		worker: thread,
+		mode: 'pool',
+		connection: null,
+		startupMs: 25,
+		at: 0,
+	});
+	store.apply({type: 'conn-open', id: 1, peer: 'a', state: 'active', by: thread, at: 0});
+	store.apply({type: 'worker-busy', worker: thread, connection: 1, at: 0});
+	store.apply({
+		type: 'conn-open',
+		id: 2,
+		peer: 'b',
+		state: 'queued',
+		by: {kind: 'main'},
+		waitIn: 'pool',
+		at: 0,
+	});
+	store.apply({
+		type: 'conn-open',
+		id: 3,
+		peer: 'c',
+		state: 'queued',
+		by: {kind: 'main'},
+		waitIn: 'line',
+		at: 0,
+	});
+	store.apply({
+		type: 'output-queues',
+		sockets: 1,
+		bytes: 10,
+		messages: 2,
+		top: [[1, 10, 2]],
+		at: 0,
+	});
+	let snapshot = store.snapshot({offset: 0, limit: 10}, 100);
+	assert.deepEqual([snapshot.queue.pool, snapshot.queue.line, snapshot.queue.waiting], [1, 1, 2]);
+	assert.deepEqual(snapshot.workers, {
+		threads: 1,
+		processes: 0,
+		busy: 1,
+		rows: [{worker: thread, mode: 'pool', connection: 1, ageMs: 100, startupMs: 25}],
+	});
+	assert.deepEqual(snapshot.queue.output.top, [{id: 1, bytes: 10, messages: 2}]);
+	store.apply({type: 'conn-serve', id: 2, by: thread, at: 50});
+	store.apply({
+		type: 'worker-down',
+		worker: thread,
+		mode: 'pool',
+		reason: 'exit 1',
+		expected: false,
+		at: 60,
+	});
+	snapshot = store.snapshot({offset: 0, limit: 10}, 100);
+	assert.equal(snapshot.queue.pool, 0);
+	assert.equal(snapshot.workers.threads, 0);
+	assert.equal(snapshot.workers.busy, 0);
+	assert.ok(
+		snapshot.events.some(
+			(line) => line.level === 'warn' && line.text === 'thread #7 died (exit 1)',
+		),
+	);
+});
+
+test('options: new flags are checked with one-line messages', () => {
+	const options = parseOptions({
+		poolSize: '4',
+		workMs: '5',
+		delayMs: '10',
+		placement: 'worker',
+		maxConnections: '50',
+	});
+	assert.deepEqual(
+		[options.poolSize, options.workMs, options.delayMs, options.placement, options.maxConnections],
+		[4, 5, 10, 'worker', 50],
+	);
+	assert.equal(parseOptions({}).maxConnections, null);
+	assert.throws(
+		() => parseOptions({poolSize: '0'}),
+		new UsageError('--pool-size must be a whole number from 1 to 1000 (got "0")'),
+	);
+	assert.throws(
+		() => parseOptions({placement: 'cloud'}),
+		/--placement must be one of in-process, worker \(got "cloud"\)/,
+	);
+	assert.throws(
+		() => parseOptions({workMs: '-1'}),
+		/--work-ms must be a whole number from 0 to 10000/,
+	);
+	assert.throws(
+		() => parseOptions({maxConnections: '0'}),
+		/--max-connections must be a whole number from 1/,
+	);
+	assert.deepEqual(
+		[
+			stepMs(0, 1, 1000),
+			stepMs(5, 1, 1000),
+			stepMs(5, -1, 1000),
+			stepMs(0, -1, 1000),
+			stepMs(1000, 1, 1000),
+		],
+		[1, 10, 2, 0, 1000],
+	);
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import {once} from 'node:events';
+import {test} from 'node:test';
+import {Controller} from '../source/controller.js';
+import {parseOptions} from '../source/options.js';
+import {childPids, isAlive, LineClient, until} from './helpers.js';
+
+const FIXTURE = new URL('fixtures/dashboard.js', import.meta.url);
+
+test('worker placement: the same echo, from a server process that is a child of the dashboard', async () => {
+	const controller = new Controller(
+		parseOptions({port: '0', placement: 'worker', handler: 'upper', mode: 'thread'}),
+	);
+	try {
+		await controller.start();
+		const serverPid = controller.serverPid;
+		assert.ok(serverPid !== null && serverPid !== process.pid);
+		assert.ok(childPids().includes(serverPid));
+		const client = await LineClient.connect(controller.port);
+		assert.equal(await client.ask('over ipc'), 'OVER IPC');
+		await until(
+			() =>
+				controller.snapshot.connections.open === 1 &&
+				controller.snapshot.server.placement === 'worker',
+			() => JSON.stringify(controller.snapshot.connections),
+		);
+		// Live back into the dashboard's process: same port, same echo.
+		await controller.dispatch({type: 'toggle-placement'});
+		assert.equal(controller.serverPid, process.pid);
+		assert.equal(isAlive(serverPid), false);
+		const again = await LineClient.connect(controller.port);
+		assert.equal(await again.ask('home'), 'HOME');
+		await Promise.all([client.close(), again.close()]);
+	} finally {
+		await controller.stop();
+	}
+});
+
+test('worker placement: a crashed server process is logged and can be restarted', async () => {
+	const controller = new Controller(parseOptions({port: '0', placement: 'worker', mode: 'async'}));
+	try {
+		await controller.start();
+		const first = controller.serverPid!;
+		process.kill(first, 'SIGKILL');
+		await until(
+			() => controller.serverPid === null,
+			() => 'server process still counted as up',
+		);
+		await controller.dispatch({type: 'restart-server'});
+		assert.ok(controller.serverPid !== null && controller.serverPid !== first);
+		const client = await LineClient.connect(controller.port);
+		assert.equal(await client.ask('back'), 'back');
+		await client.close();
+		const events = controller.snapshot.events.map((line) => line.text).join('\n');
+		assert.match(events, /server process died \(SIGKILL\)/);
+	} finally {
+		await controller.stop();
+	}
+});
+
+test('worker placement: the server process dies with the dashboard', async () => {
+	const dashboard = spawn(process.execPath, [FIXTURE.pathname, 'process'], {
+		stdio: ['ignore', 'pipe', 'inherit'],
+	});
+	const [line] = (await once(dashboard.stdout, 'data')) as [Buffer];
+	const {port, serverPid} = JSON.parse(line.toString()) as {port: number; serverPid: number};
+	const client = await LineClient.connect(port);
+	assert.equal(await client.ask('alive'), 'alive');
+	const grandchildren = childPids(serverPid);
+	assert.equal(grandchildren.length, 1, 'one child process for the one client');
+	dashboard.kill('SIGKILL');
+	await until(
+		() => !isAlive(serverPid) && grandchildren.every((pid) => !isAlive(pid)),
+		() => `server process ${serverPid} or its children still alive`,
+	);
+	await client.closed;
+});
