@@ -2,19 +2,25 @@
 import meow from 'meow';
 import {runDashboard} from './source/commands/dashboard.js';
 import {fail} from './source/commands/fail.js';
+import {REACH_COMMANDS, REACH_FLAGS, REACH_HELP, REACH_USAGE} from './source/commands/reach.js';
+import {parseReachOptions, type ReachOptions} from './source/reach-options.js';
 import {DEFAULTS, MAX_CLIENTS, parseOptions, UsageError, type Options} from './source/options.js';
 import {HANDLER_NAMES} from './source/server/handler.js';
 import {MODE_NAMES, MODE_SUMMARY} from './source/server/mode.js';
 
 /** Subcommands: the first word on the command line; none means the dashboard. */
-const COMMANDS: Readonly<Record<string, (options: Options) => Promise<void>>> = {
+const COMMANDS: Readonly<
+	Record<string, (options: Options, reach: ReachOptions, args: readonly string[]) => Promise<void>>
+> = {
 	dashboard: runDashboard,
+	...REACH_COMMANDS,
 };
 
 const cli = meow(
 	`
 	Usage
 	  $ concurrency-top [options]           the live dashboard
+${REACH_USAGE}
 
 	A live dashboard of a real TCP echo server in one concurrency model at a time.
 	Keys: c/C add 1/10 test clients, x/X drop, m next model, ? help, q quit.
@@ -29,6 +35,7 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 	  --rate N          messages per second each test client sends (default ${DEFAULTS.rate})
 	  --json            no dashboard: one JSON snapshot per line per second on stdout
 	                    (also when stdout is not a terminal)
+${REACH_HELP}
 	  --version         print the version
 	  --help            print this help
 
@@ -50,6 +57,7 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 			clients: {type: 'string'},
 			rate: {type: 'string'},
 			json: {type: 'boolean'},
+			...REACH_FLAGS,
 		},
 	},
 );
@@ -57,12 +65,13 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 const [command, ...rest] = cli.input;
 try {
 	const run = COMMANDS[command ?? 'dashboard'];
-	if (run === undefined || rest.length > 0) {
+	// Only `attach` takes an argument: its target.
+	if (run === undefined || rest.length > (command === 'attach' ? 1 : 0)) {
 		throw new UsageError(
 			`unexpected argument "${rest[0] ?? command}": commands are ${Object.keys(COMMANDS).join(', ')}; see --help`,
 		);
 	}
-	await run(parseOptions(cli.flags));
+	await run(parseOptions(cli.flags), parseReachOptions(cli.flags), rest);
 } catch (error: unknown) {
 	if (error instanceof UsageError) fail(error.message);
 	throw error;
