@@ -135,7 +135,9 @@ export function parseServerMessage(line: string): ServerMessage | null {
 				? {type: 'error', message: withoutControls(message.message)}
 				: null;
 		case 'snapshot':
-			return isSnapshot(message.snapshot) ? {type: 'snapshot', snapshot: message.snapshot} : null;
+			return isSnapshot(message.snapshot)
+				? {type: 'snapshot', snapshot: cleanStrings(message.snapshot)}
+				: null;
 		default:
 			return null;
 	}
@@ -143,7 +145,21 @@ export function parseServerMessage(line: string): ServerMessage | null {
 
 /** Text from the network reaches a terminal: no escape sequences. */
 const withoutControls = (text: string) =>
-	[...text].map((char) => (char < ' ' || char === '\u007f' ? ' ' : char)).join('');
+	[...text]
+		.map((char) => (char < ' ' || (char >= '\u007f' && char <= '\u009f') ? ' ' : char))
+		.join('');
+
+/** Every string in a parsed JSON value, without control characters (the panels print them). */
+function cleanStrings<T>(value: T): T {
+	if (typeof value === 'string') return withoutControls(value) as T;
+	if (Array.isArray(value)) return value.map((item: unknown) => cleanStrings(item)) as T;
+	if (isObject(value)) {
+		return Object.fromEntries(
+			Object.entries(value).map(([key, item]) => [key, cleanStrings(item)]),
+		) as T;
+	}
+	return value;
+}
 
 const NUMBERS: Readonly<Record<string, readonly string[]>> = {
 	connections: ['open', 'active', 'queued', 'acceptedTotal', 'offset'],
