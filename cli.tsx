@@ -66,9 +66,10 @@ const [command, ...rest] = cli.input;
 try {
 	const run = COMMANDS[command ?? 'dashboard'];
 	// Only `attach` takes an argument: its target.
-	if (run === undefined || rest.length > (command === 'attach' ? 1 : 0)) {
+	const allowed = command === 'attach' ? 1 : 0;
+	if (run === undefined || rest.length > allowed) {
 		throw new UsageError(
-			`unexpected argument "${rest[0] ?? command}": commands are ${Object.keys(COMMANDS).join(', ')}; see --help`,
+			`unexpected argument "${rest[allowed] ?? command}": commands are ${Object.keys(COMMANDS).join(', ')}; see --help`,
 		);
 	}
 	await run(parseOptions(cli.flags), parseReachOptions(cli.flags), rest);
