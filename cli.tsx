@@ -62,6 +62,12 @@ ${REACH_HELP}
 	},
 );
 
+// `concurrency-top --json | head -3`: a reader that leaves is the end of the output, not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+	if (error.code !== 'EPIPE') throw error;
+	process.exit(0);
+});
+
 const [command, ...rest] = cli.input;
 try {
 	const run = COMMANDS[command ?? 'dashboard'];
