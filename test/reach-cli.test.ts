@@ -11,7 +11,7 @@ import {fileURLToPath} from 'node:url';
 import xterm from '@xterm/headless';
 import pty from 'node-pty';
 import type {ClientsView} from '../source/clients/meter.js';
-import {waitFor} from './helpers/net.js';
+import {sleep, waitFor} from './helpers/net.js';
 import {parseExposition, valueOf} from './helpers/prometheus.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -211,5 +211,40 @@ test('--json --metrics-port 0: the address on stderr, and the dashboard figures 
 		assert.equal(await stop(child), 0);
 	} finally {
 		await stop(child);
+	}
+});
+
+test('serve --json on a loopback control port; attach HOST:PORT --json sees the same server', async () => {
+	const serve = spawn(
+		process.execPath,
+		[CLI, 'serve', '--json', '--port', '0', '--control-port', '0', '--clients', '1'],
+		{stdio: ['ignore', 'pipe', 'pipe']},
+	);
+	const log = lines(serve.stderr!);
+	const served = lines(serve.stdout!);
+	let attach: ChildProcess | undefined;
+	try {
+		const target = await waitFor(
+			() => log.map((line) => / attach (127\.0\.0\.1:\d+)$/.exec(line)?.[1]).find(Boolean),
+			'the control port',
+			10_000,
+		);
+		await waitFor(() => served.length > 0, 'a JSON line from serve');
+		const port = (JSON.parse(served[0]!) as {port: number}).port;
+		attach = spawn(process.execPath, [CLI, 'attach', target, '--json'], {
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		const seen = lines(attach.stdout!);
+		await waitFor(() => seen.length > 0, 'a JSON line from attach', 10_000);
+		const remote = JSON.parse(seen[0]!) as {port: number; clients: {total: number}};
+		assert.equal(remote.port, port);
+		assert.equal(remote.clients.total, 1);
+		assert.equal(await stop(attach), 0);
+		await sleep(300);
+		assert.equal(serve.exitCode, null, 'serve runs on');
+		assert.equal(await stop(serve), 0);
+	} finally {
+		if (attach) await stop(attach);
+		await stop(serve);
 	}
 });

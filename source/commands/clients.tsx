@@ -1,4 +1,4 @@
-import {Box, render, Text, useInput, useStdout} from 'ink';
+import {render, useInput, useStdout} from 'ink';
 import {useEffect, useState} from 'react';
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';
@@ -29,12 +29,7 @@ function ClientsApp({source, onQuit}: {readonly source: Source; readonly onQuit:
 		else if (input === 'x') source.drop(1);
 		else if (input === 'X') source.drop('all');
 	});
-	return (
-		<Box>
-			<ClientsPanel view={view} width={Math.min(80, stdout.columns || 80)} />
-			<Text> </Text>
-		</Box>
-	);
+	return <ClientsPanel view={view} width={Math.min(80, stdout.columns || 80)} />;
 }
 
 /**
