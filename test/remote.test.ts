@@ -204,6 +204,10 @@ test('a token-protected port refuses a wrong token with one line', async () => {
 			(error: unknown) =>
 				error instanceof AttachError && /refused: wrong or missing token/.test(error.message),
 		);
+		await assert.rejects(
+			RemoteSource.connect({kind: 'tcp', host: '127.0.0.1', port}, {version: 'test'}),
+			/needs a token: give it with --control-token T or CONCURRENCY_TOP_TOKEN=T/,
+		);
 		const good = await RemoteSource.connect(
 			{kind: 'tcp', host: '127.0.0.1', port},
 			{version: 'test', token: 'a-long-enough-secret'},

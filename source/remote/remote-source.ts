@@ -3,6 +3,7 @@ import type {Action} from '../controller.js';
 import type {DashboardSource} from '../dashboard-source.js';
 import type {Snapshot} from '../metrics/snapshot.js';
 import type {ConnectionWindow} from '../metrics/store.js';
+import {TOKEN_ENV} from '../reach-options.js';
 import {describeTarget, type ControlTarget} from './endpoint.js';
 import {
 	encode,
@@ -110,6 +111,10 @@ export class RemoteSource implements DashboardSource {
 								fail(
 									`${where} runs concurrency-top ${message.version}, which speaks protocol ${message.protocol}, not ${PROTOCOL}`,
 								);
+								return;
+							}
+							if (message.tokenRequired && !options.token) {
+								fail(`${where} needs a token: give it with --control-token T or ${TOKEN_ENV}=T`);
 								return;
 							}
 							hello = {version: message.version, pid: message.pid};
