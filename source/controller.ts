@@ -72,6 +72,7 @@ export class Controller implements DashboardSource {
 	readonly #fleet: ClientFleet;
 	readonly #proc: ProcCollector;
 	readonly #listeners = new Set<Listener>();
+	readonly #roundTripListeners = new Set<(micros: readonly number[]) => void>();
 	readonly #timers = new Set<NodeJS.Timeout>();
 	#window: ConnectionWindow = {offset: 0, limit: 20};
 	#snapshot: Snapshot;
@@ -101,7 +102,10 @@ export class Controller implements DashboardSource {
 			() => ({host: clientHost(options.host), port: this.#server.port}),
 			options.rate,
 			{
-				onReport: (report) => this.#store.applyClients(report),
+				onReport: (report) => {
+					this.#store.applyClients(report);
+					for (const listener of this.#roundTripListeners) listener(report.rttMicros);
+				},
 				onExit: (code, signal) =>
 					this.#store.log(
 						Date.now(),
@@ -148,6 +152,17 @@ export class Controller implements DashboardSource {
 		this.#listeners.add(listener);
 		return () => this.#listeners.delete(listener);
 	};
+
+	/** Every round trip the test clients complete (µs), as reported: for exporters with histograms of their own. */
+	readonly onRoundTrips = (listener: (micros: readonly number[]) => void): (() => void) => {
+		this.#roundTripListeners.add(listener);
+		return () => this.#roundTripListeners.delete(listener);
+	};
+
+	/** A snapshot for another viewer's window (an attached observer), without moving this one's. */
+	snapshotFor(window: ConnectionWindow): Snapshot {
+		return this.#store.snapshot(window);
+	}
 
 	/** The rows the screen has room for; bounds the work of every snapshot. Shown at once. */
 	setWindow(window: ConnectionWindow): void {

@@ -1,6 +1,8 @@
 import meow from 'meow';
 import {runDashboard} from './commands/dashboard.js';
 import {fail, internalError} from './commands/fail.js';
+import {REACH_COMMANDS, REACH_FLAGS, REACH_HELP, REACH_USAGE} from './commands/reach.js';
+import {parseReachOptions, type ReachOptions} from './reach-options.js';
 import {
 	DEFAULTS,
 	MAX_CLIENTS,
@@ -13,14 +15,18 @@ import {HANDLER_NAMES} from './server/handler.js';
 import {MODE_NAMES, MODE_SUMMARY} from './server/mode.js';
 
 /** Subcommands: the first word on the command line; none means the dashboard. */
-const COMMANDS: Readonly<Record<string, (options: Options) => Promise<void>>> = {
+const COMMANDS: Readonly<
+	Record<string, (options: Options, reach: ReachOptions, args: readonly string[]) => Promise<void>>
+> = {
 	dashboard: runDashboard,
+	...REACH_COMMANDS,
 };
 
 const cli = meow(
 	`
 	Usage
 	  $ concurrency-top [options]           the live dashboard
+${REACH_USAGE}
 
 	A live dashboard of a real TCP echo server in one concurrency model at a time.
 	Keys: c/C add 1/10 test clients, x/X drop, m next model, ? help, q quit.
@@ -41,6 +47,7 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 	  --max-connections N  refuse connections beyond N open ones (default: no limit)
 	  --json            no dashboard: one JSON snapshot per line per second on stdout
 	                    (also when stdout is not a terminal)
+${REACH_HELP}
 	  --no-color        monochrome (so is NO_COLOR=1 in the environment)
 	  --version         print the version
 	  --help            print this help
@@ -69,19 +76,28 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 			workMs: {type: 'string'},
 			delayMs: {type: 'string'},
 			maxConnections: {type: 'string'},
+			...REACH_FLAGS,
 		},
 	},
 );
 
+// `concurrency-top --json | head -3`: a reader that leaves is the end of the output, not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+	if (error.code !== 'EPIPE') throw error;
+	process.exit(0);
+});
+
 const [command, ...rest] = cli.input;
 try {
 	const run = COMMANDS[command ?? 'dashboard'];
-	if (run === undefined || rest.length > 0) {
+	// Only `attach` takes an argument: its target.
+	const allowed = command === 'attach' ? 1 : 0;
+	if (run === undefined || rest.length > allowed) {
 		throw new UsageError(
-			`unexpected argument "${rest[0] ?? command}": commands are ${Object.keys(COMMANDS).join(', ')}; see --help`,
+			`unexpected argument "${rest[allowed] ?? command}": commands are ${Object.keys(COMMANDS).join(', ')}; see --help`,
 		);
 	}
-	await run(parseOptions(cli.flags));
+	await run(parseOptions(cli.flags), parseReachOptions(cli.flags), rest);
 } catch (error: unknown) {
 	if (error instanceof UsageError) fail(error.message);
 	internalError(error);

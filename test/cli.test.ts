@@ -31,7 +31,7 @@ for (const [args, message] of [
 	],
 	[
 		['extra'],
-		/^concurrency-top: unexpected argument "extra": commands are dashboard; see --help\n$/,
+		/^concurrency-top: unexpected argument "extra": commands are dashboard, serve, attach, clients; see --help\n$/,
 	],
 ] as const) {
 	test(`${args.join(' ')}: exit 2 and one line naming the flag`, () => {

@@ -1,13 +1,15 @@
 import {Controller, DEFAULT_TIMING} from '../controller.js';
 import {toJsonLine} from '../json-output.js';
 import {isLoopback, type Options} from '../options.js';
+import type {ReachOptions} from '../reach-options.js';
+import {startMetricsFor} from './reach.js';
 import {ListenError} from '../server/listen.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
 import {fail} from './fail.js';
 
 /** `concurrency-top`: the server, its test clients and the live dashboard (or JSON lines when headless). */
-export async function runDashboard(options: Options): Promise<void> {
+export async function runDashboard(options: Options, reach?: ReachOptions): Promise<void> {
 	const headless = options.json || !process.stdout.isTTY;
 	// Headless output is a log: one line a second, when the rates roll, is plenty.
 	const timing = headless ? {...DEFAULT_TIMING, tickMs: DEFAULT_TIMING.rollMs} : DEFAULT_TIMING;
@@ -24,26 +26,28 @@ export async function runDashboard(options: Options): Promise<void> {
 		process.stderr.write(`concurrency-top: warning: ${warning}\n`);
 		controller.log('warn', warning);
 	}
+	const metrics = await startMetricsFor(controller, reach);
 
-	let quitting = false;
-	const quit = async (code: number, beforeExit?: () => void) => {
-		if (quitting) return;
-		quitting = true;
-		beforeExit?.();
-		await controller.stop();
-		process.exit(code);
+	const stop = async () => {
+		await Promise.all([controller.stop(), metrics?.close()]);
 	};
 
 	if (headless) {
 		controller.subscribe((snapshot) => {
 			process.stdout.write(`${JSON.stringify(toJsonLine(snapshot))}\n`);
 		});
-		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-			process.on(signal, () => void quit(0));
+		let quitting = false;
+		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+			process.on(signal, () => {
+				if (quitting) return;
+				quitting = true;
+				void stop().then(() => process.exit(0));
+			});
+		}
 		return;
 	}
 	await runFullScreen(<App source={controller} ascii={!isUnicodeSafe()} />, {
 		noColor: !options.color,
-		cleanup: () => controller.stop(),
+		cleanup: stop,
 	});
 }

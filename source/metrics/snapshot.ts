@@ -138,6 +138,10 @@ export type Snapshot = {
 		readonly bytesInPerSec: number;
 		readonly bytesOutPerSec: number;
 		readonly messagesTotal: number;
+		/** Since start, across model switches: the counters Prometheus scrapes. */
+		readonly messagesOutTotal: number;
+		readonly bytesInTotal: number;
+		readonly bytesOutTotal: number;
 		/** Messages in per second, one entry per second, oldest first, at most a minute. */
 		readonly history: readonly number[];
 	};

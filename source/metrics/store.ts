@@ -428,6 +428,9 @@ export class MetricsStore {
 			traffic: {
 				...this.#rates,
 				messagesTotal: this.#totals.messagesIn,
+				messagesOutTotal: this.#totals.messagesOut,
+				bytesInTotal: this.#totals.bytesIn,
+				bytesOutTotal: this.#totals.bytesOut,
 				history: [...this.#history],
 			},
 			latency: this.#latency,

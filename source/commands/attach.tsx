@@ -1,0 +1,61 @@
+import {toJsonLine} from '../json-output.js';
+import type {Options} from '../options.js';
+import type {ReachOptions} from '../reach-options.js';
+import {resolveTarget} from '../remote/endpoint.js';
+import {AttachError, RemoteSource} from '../remote/remote-source.js';
+import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
+import {App} from '../ui/app.js';
+import {VERSION} from '../version.js';
+
+/**
+ * `concurrency-top attach [target]`: the dashboard of a `serve` elsewhere, keys included. Quitting
+ * detaches; the server runs on. Headless (--json or not a terminal): its snapshots as JSON lines.
+ */
+export async function runAttach(
+	options: Options,
+	reach: ReachOptions,
+	args: readonly string[],
+): Promise<void> {
+	const target = resolveTarget(args[0]);
+	let source: RemoteSource;
+	try {
+		source = await RemoteSource.connect(target, {version: VERSION, token: reach.control.token});
+	} catch (error: unknown) {
+		if (error instanceof AttachError) {
+			process.stderr.write(`concurrency-top: ${error.message}\n`);
+			process.exit(1);
+		}
+		throw error;
+	}
+
+	if (options.json || !process.stdout.isTTY) {
+		let lastSecond = 0;
+		source.subscribe((snapshot) => {
+			const second = Math.floor(snapshot.at / 1000);
+			if (second === lastSecond) return;
+			lastSecond = second;
+			process.stdout.write(`${JSON.stringify(toJsonLine(snapshot))}\n`);
+		});
+		source.onClose = (reason) => {
+			process.stderr.write(`concurrency-top: ${reason}\n`);
+			process.exit(1);
+		};
+		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+			process.on(signal, () => {
+				source.close();
+				process.exit(0);
+			});
+		}
+		return;
+	}
+
+	// The server went away: runFullScreen restores the terminal on exit, then this line is printed.
+	source.onClose = (reason) => {
+		process.once('exit', () => process.stderr.write(`concurrency-top: ${reason}\n`));
+		process.exit(1);
+	};
+	await runFullScreen(<App source={source} ascii={!isUnicodeSafe()} />, {
+		noColor: !options.color,
+		cleanup: () => source.close(),
+	});
+}

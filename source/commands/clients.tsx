@@ -1,0 +1,98 @@
+import {render, useInput, useStdout} from 'ink';
+import {useEffect, useState} from 'react';
+import {ClientFleet} from '../clients/fleet.js';
+import {ClientsMeter, type ClientsView} from '../clients/meter.js';
+import type {Options} from '../options.js';
+import {UsageError} from '../options.js';
+import type {ReachOptions} from '../reach-options.js';
+import {ClientsPanel} from '../ui/clients-panel.js';
+
+const DEFAULT_CLIENTS = 10;
+const TICK_MS = 250;
+const ROLL_MS = 1000;
+
+type Source = {
+	readonly view: () => ClientsView;
+	readonly subscribe: (listener: () => void) => () => void;
+	readonly add: (count: number) => void;
+	readonly drop: (count: number | 'all') => void;
+};
+
+function ClientsApp({source, onQuit}: {readonly source: Source; readonly onQuit: () => void}) {
+	const [view, setView] = useState(source.view);
+	const {stdout} = useStdout();
+	useEffect(() => source.subscribe(() => setView(source.view())), [source]);
+	useInput((input, key) => {
+		if (input === 'q' || (key.ctrl && input === 'c')) onQuit();
+		else if (input === 'c') source.add(1);
+		else if (input === 'C') source.add(10);
+		else if (input === 'x') source.drop(1);
+		else if (input === 'X') source.drop('all');
+	});
+	return <ClientsPanel view={view} width={Math.min(80, stdout.columns || 80)} />;
+}
+
+/**
+ * `concurrency-top clients --target HOST:PORT`: only the test clients, against any TCP echo server,
+ * with a small live panel or, with --json (or no terminal), one JSON line a second.
+ */
+export async function runClients(options: Options, reach: ReachOptions): Promise<void> {
+	const target = reach.target;
+	if (target === null) {
+		throw new UsageError('clients needs --target HOST:PORT, the echo server to load');
+	}
+	const label = target.host.includes(':')
+		? `[${target.host}]:${target.port}`
+		: `${target.host}:${target.port}`;
+	const meter = new ClientsMeter(label);
+	const listeners = new Set<() => void>();
+	const fleet = new ClientFleet(() => target, options.rate, {
+		onReport: (report) => meter.apply(report),
+		onExit: (code, signal) => {
+			process.stderr.write(
+				`concurrency-top: test-client process ended (${signal ?? `exit ${code}`})\n`,
+			);
+			process.exit(1);
+		},
+	});
+	const source: Source = {
+		view: () => meter.view(),
+		subscribe: (listener) => {
+			listeners.add(listener);
+			return () => listeners.delete(listener);
+		},
+		add: (count) => fleet.add(count),
+		drop: (count) => fleet.drop(count),
+	};
+	const count = reach.clientsGiven ? options.clients : DEFAULT_CLIENTS;
+	if (count > 0) source.add(count);
+	const json = options.json || !process.stdout.isTTY;
+	setInterval(() => {
+		meter.roll();
+		if (json) process.stdout.write(`${JSON.stringify(meter.view())}\n`);
+	}, ROLL_MS);
+
+	let quitting = false;
+	const quit = async (beforeExit?: () => void) => {
+		if (quitting) return;
+		quitting = true;
+		beforeExit?.();
+		await fleet.stop();
+		process.exit(0);
+	};
+
+	if (json) {
+		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+			process.on(signal, () => void quit());
+		return;
+	}
+	setInterval(() => {
+		for (const listener of listeners) listener();
+	}, TICK_MS);
+	const ink = render(<ClientsApp source={source} onQuit={() => void quit(() => ink.unmount())} />, {
+		exitOnCtrlC: false,
+	});
+	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+		process.on(signal, () => void quit(() => ink.unmount()));
+	}
+}

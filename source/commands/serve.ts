@@ -1,0 +1,80 @@
+import {Controller, DEFAULT_TIMING} from '../controller.js';
+import {toJsonLine} from '../json-output.js';
+import type {EventLine} from '../metrics/snapshot.js';
+import type {Options} from '../options.js';
+import type {ReachOptions} from '../reach-options.js';
+import {ControlServer} from '../remote/control-server.js';
+import {ensureSocketDirectory, socketPathFor} from '../remote/endpoint.js';
+import {ListenError} from '../server/listen.js';
+import {VERSION} from '../version.js';
+import {fail} from './fail.js';
+import {startMetricsFor} from './reach.js';
+
+const log = (text: string) =>
+	process.stderr.write(`${new Date().toISOString()} concurrency-top: ${text}\n`);
+
+/**
+ * `concurrency-top serve`: the Controller with no screen. Logs to stderr, JSON lines on stdout with
+ * --json (and one on SIGUSR1), and observers on a control socket: `attach` draws the dashboard.
+ */
+export async function runServe(options: Options, reach: ReachOptions): Promise<void> {
+	const controller = new Controller(options, DEFAULT_TIMING);
+	try {
+		await controller.start();
+	} catch (error: unknown) {
+		await controller.stop();
+		if (error instanceof ListenError) fail(error.message);
+		throw error;
+	}
+	const metrics = await startMetricsFor(controller, reach, log);
+	const control = new ControlServer(controller, {
+		version: VERSION,
+		token: reach.control.token,
+		log,
+	});
+	let where: string;
+	try {
+		if (reach.control.port === null) {
+			const endpoint = await control.listenSocket(
+				socketPathFor(process.pid, ensureSocketDirectory()),
+			);
+			where = endpoint.kind === 'socket' ? endpoint.path : '';
+		} else {
+			const endpoint = await control.listenTcp(reach.control.host, reach.control.port);
+			where = endpoint.kind === 'tcp' ? `${reach.control.host}:${endpoint.port}` : '';
+		}
+	} catch (error: unknown) {
+		await Promise.all([controller.stop(), metrics?.close()]);
+		const message = error instanceof Error ? error.message : String(error);
+		fail(`control: ${message.replace('--port', '--control-port')}`);
+	}
+	log(`observers: concurrency-top attach ${where}`);
+
+	// The event log, each line once: snapshots carry the last lines, as the same objects.
+	let lastEvent: EventLine | undefined;
+	controller.subscribe((snapshot) => {
+		const events = snapshot.events;
+		const seen = lastEvent === undefined ? -1 : events.lastIndexOf(lastEvent);
+		for (const event of events.slice(seen + 1)) {
+			process.stderr.write(
+				`${new Date(event.at).toISOString()} ${event.level.padEnd(5)} ${event.text}\n`,
+			);
+		}
+		lastEvent = events.at(-1) ?? lastEvent;
+	});
+	const printJson = () =>
+		process.stdout.write(`${JSON.stringify(toJsonLine(controller.snapshot))}\n`);
+	if (options.json) setInterval(printJson, DEFAULT_TIMING.rollMs);
+	process.on('SIGUSR1', printJson);
+
+	let quitting = false;
+	const quit = async () => {
+		if (quitting) return;
+		quitting = true;
+		log('stopping');
+		await Promise.all([control.close(), controller.stop(), metrics?.close()]);
+		process.exit(0);
+	};
+	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+		process.on(signal, () => void quit());
+}

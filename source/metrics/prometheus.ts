@@ -1,0 +1,268 @@
+import http from 'node:http';
+import client from 'prom-client';
+import type {DashboardSource} from '../dashboard-source.js';
+import {listen} from '../server/listen.js';
+import type {Snapshot} from './snapshot.js';
+
+/** Round-trip buckets in seconds: from a loopback echo (~0.1 ms) to a thread-per-client pile-up (seconds). */
+export const RTT_BUCKETS = [
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+const PREFIX = 'concurrency_top_';
+
+/**
+ * The snapshot's figures as Prometheus metrics. Gauges are set from the latest snapshot at each
+ * scrape; counters follow the snapshot's totals (each increment goes to the model that was running
+ * when it was seen); the round-trip histogram observes every round trip the test clients report.
+ */
+export class PrometheusExporter {
+	readonly registry = new client.Registry();
+	readonly #source: DashboardSource;
+	readonly #version: string;
+	readonly #info: client.Gauge<'model' | 'handler' | 'version'>;
+	readonly #connections: client.Gauge<'model' | 'state'>;
+	readonly #accepted: client.Counter<'model'>;
+	readonly #threads: client.Gauge<'model'>;
+	readonly #processes: client.Gauge<'model'>;
+	readonly #rss: client.Gauge<'model'>;
+	readonly #queue: client.Gauge<'model' | 'queue'>;
+	readonly #longestWait: client.Gauge<'model'>;
+	readonly #messages: client.Counter<'model' | 'direction'>;
+	readonly #bytes: client.Counter<'model' | 'direction'>;
+	readonly #rtt: client.Histogram<'model'>;
+	readonly #clients: client.Gauge<'state'>;
+	readonly #hostCpu: client.Gauge;
+	/** The totals already counted, so that each scrape adds only what is new. */
+	#seen = {accepted: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0};
+
+	constructor(source: DashboardSource, version: string) {
+		this.#source = source;
+		this.#version = version;
+		const registers = [this.registry];
+		this.#info = new client.Gauge({
+			name: `${PREFIX}info`,
+			help: 'Always 1; the labels say which model runs now, with which handler and version.',
+			labelNames: ['model', 'handler', 'version'],
+			registers,
+		});
+		this.#connections = new client.Gauge({
+			name: `${PREFIX}connections`,
+			help: 'Open connections by state: active (being served) or queued (in the server wait line).',
+			labelNames: ['model', 'state'],
+			registers,
+		});
+		this.#accepted = new client.Counter({
+			name: `${PREFIX}connections_accepted_total`,
+			help: 'Connections accepted by the server.',
+			labelNames: ['model'],
+			registers,
+		});
+		this.#threads = new client.Gauge({
+			name: `${PREFIX}os_threads`,
+			help: 'OS threads of the server processes (/proc/<pid>/task).',
+			labelNames: ['model'],
+			registers,
+		});
+		this.#processes = new client.Gauge({
+			name: `${PREFIX}processes`,
+			help: 'Processes of the server: itself and its children, test clients excluded.',
+			labelNames: ['model'],
+			registers,
+		});
+		this.#rss = new client.Gauge({
+			name: `${PREFIX}resident_memory_bytes`,
+			help: 'Resident memory of the server processes, summed.',
+			labelNames: ['model'],
+			registers,
+		});
+		this.#queue = new client.Gauge({
+			name: `${PREFIX}queue_depth`,
+			help: 'Connections waiting: in the server wait line (wait_line) or the kernel accept queue (accept_queue).',
+			labelNames: ['model', 'queue'],
+			registers,
+		});
+		this.#longestWait = new client.Gauge({
+			name: `${PREFIX}queue_longest_wait_seconds`,
+			help: 'The longest time a connection has waited in the server wait line so far.',
+			labelNames: ['model'],
+			registers,
+		});
+		this.#messages = new client.Counter({
+			name: `${PREFIX}messages_total`,
+			help: 'Messages (lines) received (in) and sent (out) by the server.',
+			labelNames: ['model', 'direction'],
+			registers,
+		});
+		this.#bytes = new client.Counter({
+			name: `${PREFIX}bytes_total`,
+			help: 'Bytes received (in) and sent (out) by the server.',
+			labelNames: ['model', 'direction'],
+			registers,
+		});
+		this.#rtt = new client.Histogram({
+			name: `${PREFIX}round_trip_seconds`,
+			help: 'Round trips measured by the test clients: a line sent until its whole reply arrived.',
+			labelNames: ['model'],
+			buckets: RTT_BUCKETS,
+			registers,
+		});
+		this.#clients = new client.Gauge({
+			name: `${PREFIX}test_clients`,
+			help: 'Test clients: opened (total), connected, connected but never answered (waiting).',
+			labelNames: ['state'],
+			registers,
+		});
+		this.#hostCpu = new client.Gauge({
+			name: `${PREFIX}host_cpu_percent`,
+			help: 'The whole machine CPU load, in percent.',
+			registers,
+		});
+	}
+
+	/** Round trips in microseconds, as the test clients report them. */
+	observeRoundTrips(micros: readonly number[]): void {
+		const model = this.#model(this.#source.snapshot);
+		for (const value of micros) this.#rtt.observe({model}, value / 1e6);
+	}
+
+	/** The text a scrape gets: the latest snapshot folded in first. */
+	async scrape(): Promise<string> {
+		this.update(this.#source.snapshot);
+		return this.registry.metrics();
+	}
+
+	get contentType(): string {
+		return this.registry.contentType;
+	}
+
+	update(snapshot: Snapshot): void {
+		const model = this.#model(snapshot);
+		// Gauges describe now: the series of a model no longer running disappear.
+		for (const gauge of [
+			this.#info,
+			this.#connections,
+			this.#threads,
+			this.#processes,
+			this.#rss,
+			this.#queue,
+			this.#longestWait,
+			this.#clients,
+			this.#hostCpu,
+		])
+			gauge.reset();
+		this.#info.set({model, handler: snapshot.server.handler, version: this.#version}, 1);
+		this.#connections.set({model, state: 'active'}, snapshot.connections.active);
+		this.#connections.set({model, state: 'queued'}, snapshot.connections.queued);
+		const processes = snapshot.os?.processes;
+		if (processes) {
+			this.#threads.set(
+				{model},
+				processes.reduce((sum, process) => sum + process.threads, 0),
+			);
+			this.#processes.set({model}, processes.length);
+			this.#rss.set(
+				{model},
+				processes.reduce((sum, process) => sum + process.rssBytes, 0),
+			);
+		}
+		this.#queue.set({model, queue: 'wait_line'}, snapshot.queue.waiting);
+		if (snapshot.queue.acceptQueue !== null) {
+			this.#queue.set({model, queue: 'accept_queue'}, snapshot.queue.acceptQueue);
+		}
+		this.#longestWait.set({model}, snapshot.queue.longestWaitMs / 1000);
+		this.#clients.set({state: 'total'}, snapshot.clients.total);
+		this.#clients.set({state: 'connected'}, snapshot.clients.connected);
+		this.#clients.set({state: 'waiting'}, snapshot.clients.waiting);
+		if (snapshot.host) this.#hostCpu.set(snapshot.host.cpuPercent);
+
+		const traffic = snapshot.traffic;
+		const now = {
+			accepted: snapshot.connections.acceptedTotal,
+			messagesIn: traffic.messagesTotal,
+			messagesOut: traffic.messagesOutTotal,
+			bytesIn: traffic.bytesInTotal,
+			bytesOut: traffic.bytesOutTotal,
+		};
+		const seen = this.#seen;
+		this.#accepted.inc({model}, Math.max(0, now.accepted - seen.accepted));
+		this.#messages.inc({model, direction: 'in'}, Math.max(0, now.messagesIn - seen.messagesIn));
+		this.#messages.inc({model, direction: 'out'}, Math.max(0, now.messagesOut - seen.messagesOut));
+		this.#bytes.inc({model, direction: 'in'}, Math.max(0, now.bytesIn - seen.bytesIn));
+		this.#bytes.inc({model, direction: 'out'}, Math.max(0, now.bytesOut - seen.bytesOut));
+		this.#seen = now;
+	}
+
+	#model(snapshot: Snapshot): string {
+		return snapshot.server.mode ?? 'none';
+	}
+}
+
+export type MetricsEndpoint = {
+	readonly exporter: PrometheusExporter;
+	readonly port: number;
+	readonly close: () => Promise<void>;
+};
+
+/** Serves `/metrics` over HTTP on `host:port`; everything else is a 404. */
+export async function serveMetrics(
+	exporter: PrometheusExporter,
+	host: string,
+	port: number,
+): Promise<MetricsEndpoint> {
+	const server = http.createServer((request, response) => {
+		const path = (request.url ?? '/').split('?')[0];
+		if (request.method !== 'GET' && request.method !== 'HEAD') {
+			response.writeHead(405, {allow: 'GET, HEAD'}).end();
+			return;
+		}
+		if (path !== '/metrics') {
+			response
+				.writeHead(404, {'content-type': 'text/plain; charset=utf-8'})
+				.end('concurrency-top: the metrics are at /metrics\n');
+			return;
+		}
+		exporter.scrape().then(
+			(text) => {
+				response.writeHead(200, {'content-type': exporter.contentType});
+				response.end(request.method === 'HEAD' ? undefined : text);
+			},
+			(error: unknown) => {
+				response.writeHead(500, {'content-type': 'text/plain; charset=utf-8'});
+				response.end(`${error instanceof Error ? error.message : String(error)}\n`);
+			},
+		);
+	});
+	server.keepAliveTimeout = 65_000;
+	const bound = await listen(server, host, port);
+	return {
+		exporter,
+		port: bound,
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
+	};
+}
+
+/** The exporter on a Controller-like source: round trips wired in, HTTP listening. */
+export async function startMetrics(
+	source: DashboardSource & {
+		readonly onRoundTrips: (listener: (micros: readonly number[]) => void) => () => void;
+	},
+	host: string,
+	port: number,
+	version: string,
+): Promise<MetricsEndpoint> {
+	const exporter = new PrometheusExporter(source, version);
+	const unsubscribe = source.onRoundTrips((micros) => exporter.observeRoundTrips(micros));
+	const endpoint = await serveMetrics(exporter, host, port);
+	return {
+		...endpoint,
+		close: async () => {
+			unsubscribe();
+			await endpoint.close();
+		},
+	};
+}

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {Controller} from '../source/controller.js';
+import {startMetrics} from '../source/metrics/prometheus.js';
+import {parseOptions} from '../source/options.js';
+import {LineClient, waitFor} from './helpers/net.js';
+import {parseExposition, valueOf} from './helpers/prometheus.js';
+
+test('the Prometheus text parses and matches the snapshot', async () => {
+	const controller = new Controller(parseOptions({port: '0', rate: '50', clients: '3'}), {
+		tickMs: 100,
+		rollMs: 500,
+		procMs: 300,
+		hostMs: 300,
+	});
+	await controller.start();
+	let roundTrips = 0;
+	controller.onRoundTrips((micros) => (roundTrips += micros.length));
+	const endpoint = await startMetrics(controller, '127.0.0.1', 0, 'test');
+	try {
+		const outside = await LineClient.connect(controller.port);
+		await outside.ask('hello from outside\n');
+		await waitFor(
+			() =>
+				controller.snapshot.connections.active === 4 &&
+				controller.snapshot.os !== null &&
+				controller.snapshot.host !== null &&
+				roundTrips >= 20,
+			'clients answered, /proc and host read',
+			10_000,
+		);
+		// Frozen: the clocks stop, the snapshot stays, the endpoint still answers.
+		await controller.stop();
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		const snapshot = controller.snapshot;
+
+		const response = await fetch(`http://127.0.0.1:${endpoint.port}/metrics`);
+		assert.equal(response.status, 200);
+		assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+		const {samples, types} = parseExposition(await response.text());
+		const model = snapshot.server.mode!;
+		assert.equal(model, 'async');
+		const p = (name: string, labels: Record<string, string> = {}) =>
+			valueOf(samples, `concurrency_top_${name}`, labels);
+
+		assert.equal(p('info', {model, handler: 'echo', version: 'test'}), 1);
+		assert.equal(p('connections', {model, state: 'active'}), snapshot.connections.active);
+		assert.equal(p('connections', {model, state: 'queued'}), snapshot.connections.queued);
+		assert.equal(p('connections_accepted_total', {model}), snapshot.connections.acceptedTotal);
+		const processes = snapshot.os!.processes;
+		assert.equal(
+			p('os_threads', {model}),
+			processes.reduce((sum, process) => sum + process.threads, 0),
+		);
+		assert.equal(p('processes', {model}), processes.length);
+		assert.equal(p('queue_depth', {model, queue: 'wait_line'}), snapshot.queue.waiting);
+		assert.equal(p('queue_depth', {model, queue: 'accept_queue'}), snapshot.queue.acceptQueue);
+		assert.equal(p('messages_total', {model, direction: 'in'}), snapshot.traffic.messagesTotal);
+		assert.equal(p('messages_total', {model, direction: 'out'}), snapshot.traffic.messagesOutTotal);
+		assert.equal(p('bytes_total', {model, direction: 'in'}), snapshot.traffic.bytesInTotal);
+		assert.equal(p('bytes_total', {model, direction: 'out'}), snapshot.traffic.bytesOutTotal);
+		assert.ok(snapshot.traffic.bytesInTotal > 0);
+		assert.equal(p('test_clients', {state: 'total'}), 3);
+		assert.equal(p('test_clients', {state: 'connected'}), snapshot.clients.connected);
+		assert.equal(p('host_cpu_percent'), snapshot.host!.cpuPercent);
+
+		assert.equal(types.get('concurrency_top_round_trip_seconds'), 'histogram');
+		assert.equal(p('round_trip_seconds_count', {model}), roundTrips, 'every round trip observed');
+		const buckets = samples.filter(
+			(sample) => sample.name === 'concurrency_top_round_trip_seconds_bucket',
+		);
+		const counts = buckets.map((bucket) => bucket.value);
+		assert.deepEqual(
+			counts,
+			[...counts].sort((a, b) => a - b),
+			'buckets are cumulative',
+		);
+		assert.equal(buckets.at(-1)!.labels.le, '+Inf');
+		assert.equal(buckets.at(-1)!.value, roundTrips);
+		assert.ok(p('round_trip_seconds_sum', {model}) > 0);
+
+		assert.equal((await fetch(`http://127.0.0.1:${endpoint.port}/`)).status, 404);
+		await outside.close();
+	} finally {
+		await controller.stop();
+		await endpoint.close();
+	}
+});
+
+test('counters follow the model that ran; gauges show only the current one', async () => {
+	const controller = new Controller(parseOptions({port: '0', rate: '50', clients: '1'}), {
+		tickMs: 100,
+		rollMs: 500,
+		procMs: 300,
+		hostMs: 5000,
+	});
+	await controller.start();
+	const endpoint = await startMetrics(controller, '127.0.0.1', 0, 'test');
+	const scrape = async () =>
+		parseExposition(await (await fetch(`http://127.0.0.1:${endpoint.port}/metrics`)).text())
+			.samples;
+	try {
+		await waitFor(() => controller.snapshot.traffic.messagesTotal >= 5, 'traffic in async');
+		const before = valueOf(await scrape(), 'concurrency_top_messages_total', {
+			model: 'async',
+			direction: 'in',
+		});
+		assert.ok(before >= 5);
+		await controller.dispatch({type: 'set-mode', mode: 'sequential'});
+		const total = controller.snapshot.traffic.messagesTotal;
+		await waitFor(
+			() => controller.snapshot.traffic.messagesTotal >= total + 5,
+			'traffic in sequential',
+		);
+		const samples = await scrape();
+		const byModel = (model: string) =>
+			valueOf(samples, 'concurrency_top_messages_total', {model, direction: 'in'});
+		assert.ok(byModel('async') >= before);
+		assert.ok(byModel('sequential') >= 1);
+		await controller.stop();
+		const last = await scrape();
+		assert.equal(
+			valueOf(last, 'concurrency_top_messages_total', {model: 'async', direction: 'in'}) +
+				valueOf(last, 'concurrency_top_messages_total', {model: 'sequential', direction: 'in'}),
+			controller.snapshot.traffic.messagesTotal,
+		);
+		assert.equal(
+			last
+				.filter((sample) => sample.name === 'concurrency_top_info')
+				.map((s) => s.labels.model)
+				.join(),
+			'sequential',
+		);
+	} finally {
+		await controller.stop();
+		await endpoint.close();
+	}
+});

@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import {mkdtempSync, statSync} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {once} from 'node:events';
+import {test} from 'node:test';
+import {Controller} from '../source/controller.js';
+import {parseOptions, UsageError} from '../source/options.js';
+import {parseHostPort, parseReachOptions} from '../source/reach-options.js';
+import {ControlServer} from '../source/remote/control-server.js';
+import {
+	ensureSocketDirectory,
+	listServeSockets,
+	resolveTarget,
+	socketPathFor,
+} from '../source/remote/endpoint.js';
+import {AttachError, RemoteSource} from '../source/remote/remote-source.js';
+import {
+	LineSplitter,
+	MAX_OBSERVER_LINE,
+	parseObserverMessage,
+	parseServerMessage,
+} from '../source/remote/wire.js';
+import {sleep, waitFor} from './helpers/net.js';
+
+const TIMING = {tickMs: 100, rollMs: 500, procMs: 500, hostMs: 5000};
+
+test('observer messages: only the known ones, every field checked', () => {
+	assert.deepEqual(
+		parseObserverMessage('{"type":"action","action":{"type":"add-clients","count":10}}'),
+		{
+			type: 'action',
+			action: {type: 'add-clients', count: 10},
+		},
+	);
+	assert.deepEqual(parseObserverMessage('{"type":"window","window":{"offset":3,"limit":17}}'), {
+		type: 'window',
+		window: {offset: 3, limit: 17},
+	});
+	for (const bad of [
+		'not json',
+		'[]',
+		'null',
+		'{"type":"stop"}',
+		'{"type":"action","action":{"type":"add-clients","count":1e9}}',
+		'{"type":"action","action":{"type":"add-clients","count":-1}}',
+		'{"type":"action","action":{"type":"add-clients","count":"3"}}',
+		'{"type":"action","action":{"type":"set-mode","mode":"__proto__"}}',
+		'{"type":"action","action":{"type":"drop-clients","count":1.5}}',
+		'{"type":"window","window":{"offset":0,"limit":100000}}',
+		'{"type":"hello","protocol":1,"version":{}}',
+		`{"type":"hello","protocol":1,"version":"1","token":"${'x'.repeat(5000)}"}`,
+	]) {
+		assert.equal(parseObserverMessage(bad), null, bad);
+	}
+});
+
+test('server messages: a snapshot of the wrong shape is dropped; control characters are removed', () => {
+	assert.equal(parseServerMessage('{"type":"snapshot","snapshot":{"at":1}}'), null);
+	const error = parseServerMessage(JSON.stringify({type: 'error', message: 'a\u001b[2Jb'}));
+	assert.deepEqual(error, {type: 'error', message: 'a [2Jb'});
+});
+
+test('lines are bounded: a longer one is an overflow, not a bigger buffer', () => {
+	const lines = new LineSplitter(10);
+	assert.deepEqual(lines.push('abc\nde'), ['abc']);
+	assert.deepEqual(lines.push('f\n\n'), ['def']);
+	assert.equal(lines.push('x'.repeat(11)), 'overflow');
+});
+
+test('reach flags: loopback by default; wider needs a flag, and a control port a token', () => {
+	assert.deepEqual(parseHostPort('target', '10.0.0.5:7'), {host: '10.0.0.5', port: 7});
+	assert.deepEqual(parseHostPort('target', '[::1]:8080'), {host: '::1', port: 8080});
+	assert.deepEqual(parseHostPort('target', '8080'), {host: '127.0.0.1', port: 8080});
+	assert.throws(() => parseHostPort('target', 'host:0'), UsageError);
+	assert.throws(() => parseHostPort('target', 'a:b:c'), UsageError);
+	assert.throws(
+		() => parseReachOptions({metricsPort: '9100', metricsHost: '0.0.0.0'}),
+		/--metrics-allow-remote/,
+	);
+	assert.equal(
+		parseReachOptions({metricsPort: '9100', metricsHost: '0.0.0.0', metricsAllowRemote: true})
+			.metrics?.host,
+		'0.0.0.0',
+	);
+	assert.throws(
+		() => parseReachOptions({controlPort: '7070', controlHost: '0.0.0.0'}, {}),
+		/--control-allow-remote/,
+	);
+	assert.throws(
+		() =>
+			parseReachOptions(
+				{controlPort: '7070', controlHost: '0.0.0.0', controlAllowRemote: true},
+				{},
+			),
+		/token/,
+	);
+	const wide = parseReachOptions(
+		{controlPort: '7070', controlHost: '0.0.0.0', controlAllowRemote: true},
+		{CONCURRENCY_TOP_TOKEN: 'a-long-enough-secret'},
+	);
+	assert.equal(wide.control.token, 'a-long-enough-secret');
+});
+
+test('attach with no target finds the only serve, and says so when there is none', () => {
+	const directory = ensureSocketDirectory(
+		path.join(mkdtempSync(path.join(os.tmpdir(), 'ct-')), 'd'),
+	);
+	assert.equal(statSync(directory).mode & 0o777, 0o700);
+	assert.throws(() => resolveTarget(undefined, directory), /no concurrency-top serve is running/);
+	assert.deepEqual(resolveTarget('127.0.0.1:7070', directory), {
+		kind: 'tcp',
+		host: '127.0.0.1',
+		port: 7070,
+	});
+	assert.throws(() => resolveTarget('what', directory), /socket path or HOST:PORT/);
+});
+
+async function startServing(token: string | null = null) {
+	const controller = new Controller(parseOptions({port: '0', rate: '20'}), TIMING);
+	await controller.start();
+	const logs: string[] = [];
+	const control = new ControlServer(controller, {
+		version: 'test',
+		token,
+		log: (text) => logs.push(text),
+	});
+	return {controller, control, logs};
+}
+
+test('several observers drive one server; a bad one hurts nobody', async () => {
+	const {controller, control, logs} = await startServing();
+	const directory = ensureSocketDirectory(
+		path.join(mkdtempSync(path.join(os.tmpdir(), 'ct-')), 'd'),
+	);
+	const endpoint = await control.listenSocket(socketPathFor(process.pid, directory));
+	assert.equal(endpoint.kind, 'socket');
+	const socketPath = endpoint.kind === 'socket' ? endpoint.path : '';
+	assert.equal(statSync(socketPath).mode & 0o777, 0o600, 'the socket is for this user only');
+	assert.deepEqual(listServeSockets(directory), [socketPath]);
+	const target = resolveTarget(undefined, directory);
+	const a = await RemoteSource.connect(target, {version: 'test'});
+	const b = await RemoteSource.connect(target, {version: 'test'});
+	try {
+		assert.equal(a.serverPid, process.pid);
+		// A peer that sends garbage, an unknown message, a huge line, then vanishes.
+		const rogue = net.connect({path: socketPath});
+		rogue.on('error', () => {});
+		rogue.resume();
+		await once(rogue, 'connect');
+		rogue.write(
+			'garbage\n{"type":"shutdown"}\n{"type":"action","action":{"type":"add-clients","count":1}}\n',
+		);
+		rogue.write('y'.repeat(MAX_OBSERVER_LINE * 2));
+		await once(rogue, 'close');
+		// Another that connects and is cut off mid-line.
+		const abrupt = net.connect({path: socketPath});
+		abrupt.on('error', () => {});
+		await once(abrupt, 'connect');
+		abrupt.write('{"type":"hello","protocol":1,"vers');
+		abrupt.destroy();
+
+		await a.dispatch({type: 'add-clients', count: 2});
+		await waitFor(() => b.snapshot.connections.active === 2, 'b sees the two clients a added');
+		assert.equal(controller.snapshot.clients.total, 2, 'the rogue action before hello was not run');
+		await b.dispatch({type: 'set-mode', mode: 'sequential'});
+		await waitFor(() => a.snapshot.server.mode === 'sequential', 'a sees the model b chose');
+		assert.equal(controller.snapshot.server.mode, 'sequential');
+
+		// Each observer has its own window of rows.
+		a.setWindow({offset: 0, limit: 1});
+		await waitFor(() => a.snapshot.connections.rows.length === 1, 'a gets one row');
+		await sleep(300);
+		assert.ok(b.snapshot.connections.rows.length >= 2, 'b keeps its own window');
+
+		// One observer leaves; the other goes on, and so does the server.
+		a.close();
+		await waitFor(() => control.observerCount === 1, 'a gone');
+		const at = b.snapshot.at;
+		await waitFor(() => b.snapshot.at > at, 'b still receives snapshots');
+		assert.ok(
+			logs.some((line) => /refused: a line longer/.test(line)),
+			logs.join('\n'),
+		);
+	} finally {
+		b.close();
+		await control.close();
+		await controller.stop();
+	}
+	assert.deepEqual(listServeSockets(directory), [], 'the socket is removed on close');
+});
+
+test('a token-protected port refuses a wrong token with one line', async () => {
+	const {controller, control} = await startServing('a-long-enough-secret');
+	const endpoint = await control.listenTcp('127.0.0.1', 0);
+	const port = endpoint.kind === 'tcp' ? endpoint.port : 0;
+	try {
+		await assert.rejects(
+			RemoteSource.connect(
+				{kind: 'tcp', host: '127.0.0.1', port},
+				{version: 'test', token: 'nope'},
+			),
+			(error: unknown) =>
+				error instanceof AttachError && /refused: wrong or missing token/.test(error.message),
+		);
+		await assert.rejects(
+			RemoteSource.connect({kind: 'tcp', host: '127.0.0.1', port}, {version: 'test'}),
+			/needs a token: give it with --control-token T or CONCURRENCY_TOP_TOKEN=T/,
+		);
+		const good = await RemoteSource.connect(
+			{kind: 'tcp', host: '127.0.0.1', port},
+			{version: 'test', token: 'a-long-enough-secret'},
+		);
+		assert.equal(good.snapshot.server.port, controller.port);
+		good.close();
+	} finally {
+		await control.close();
+		await controller.stop();
+	}
+	await assert.rejects(
+		RemoteSource.connect({kind: 'tcp', host: '127.0.0.1', port}, {version: 'test'}),
+		/nothing is listening at 127\.0\.0\.1:\d+/,
+	);
+});
