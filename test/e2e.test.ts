@@ -7,10 +7,7 @@ import {isAlive, spawnNode, type PtySession} from './helpers/pty.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
-/**
- * The built CLI in a real terminal. Ink draws nothing until exit when it thinks it runs in CI (the
- * CI variable), and a person's terminal has no such variable.
- */
+/** The built CLI in a real terminal. */
 async function dashboard(
 	t: TestContext,
 	args: string[],
@@ -20,12 +17,7 @@ async function dashboard(
 	const session = spawnNode(CLI, ['--port', '0', ...args], {
 		cols,
 		rows,
-		env: {
-			CI: undefined,
-			CONTINUOUS_INTEGRATION: undefined,
-			TERM: 'xterm-256color',
-			LANG: 'C.UTF-8',
-		},
+		env: {TERM: 'xterm-256color', LANG: 'C.UTF-8'},
 	});
 	t.after(() => session.dispose());
 	await session.waitFor((s) => s.text().includes('Connections 0 active'), 10_000);

@@ -58,7 +58,10 @@ export class PtySession {
 		const rows = options.rows ?? 24;
 		this.term = new Terminal({cols, rows, scrollback: 1000, allowProposedApi: true});
 		const env: Record<string, string> = {};
-		for (const [key, value] of Object.entries({...process.env, ...options.env})) {
+		// A pseudo-terminal stands for a person's terminal, which has no CI variable: with it, Ink draws
+		// nothing until exit and chalk turns colour off. Tests that want them pass them in `env`.
+		const inherited = {...process.env, CI: undefined, CONTINUOUS_INTEGRATION: undefined};
+		for (const [key, value] of Object.entries({...inherited, ...options.env})) {
 			if (value !== undefined) env[key] = value;
 		}
 		env['TERM'] ??= 'xterm-256color';
