@@ -9,10 +9,17 @@ import {ListenError} from './source/server/listen.js';
 import {MODE_NAMES, MODE_SUMMARY} from './source/server/mode.js';
 import {App} from './source/ui/app.js';
 
+// `concurrency-top bench …` is a program of its own (source/bench): it never starts the dashboard.
+if (process.argv[2] === 'bench') {
+	const {benchMain} = await import('./source/bench/main.js');
+	process.exit(await benchMain(process.argv.slice(3)));
+}
+
 const cli = meow(
 	`
 	Usage
 	  $ concurrency-top [options]
+	  $ concurrency-top bench [options]   measure every model against a plain server (bench --help)
 
 	A live dashboard of a real TCP echo server in one concurrency model at a time.
 	Keys: c/C add 1/10 test clients, x/X drop, m next model, ? help, q quit.

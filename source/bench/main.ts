@@ -1,0 +1,271 @@
+import {UsageError} from '../options.js';
+import type {ModeName} from '../server/mode.js';
+import {runDashboardScenario} from './dashboard.js';
+import {checkEnvironment, skipReason, type Environment} from './environment.js';
+import {BENCH_HELP, parseBenchOptions, type BenchOptions} from './options.js';
+import {LoadWorkers, type ServerKind} from './processes.js';
+import {Progress} from './progress.js';
+import {
+	evaluateTargets,
+	formatMarkdown,
+	formatText,
+	toRow,
+	type BenchReport,
+	type BenchRow,
+	type Skipped,
+	type Target,
+} from './report.js';
+import {measureMemory, runRow, type RowFigures, type RowSpec} from './run-row.js';
+import {workload, type Workload} from './workload.js';
+import {formatBytes} from '../format.js';
+
+/** `concurrency-top bench …`: returns the exit status. */
+export async function benchMain(args: readonly string[]): Promise<number> {
+	let options: BenchOptions;
+	try {
+		options = parseBenchOptions(args);
+	} catch (error: unknown) {
+		if (error instanceof UsageError) {
+			process.stderr.write(`concurrency-top: ${error.message}\n`);
+			return 2;
+		}
+		throw error;
+	}
+	if (options.help) {
+		process.stdout.write(`${BENCH_HELP.trim()}\n`);
+		return 0;
+	}
+	const env = checkEnvironment();
+	const command = `concurrency-top bench ${args.join(' ')}`.trim();
+	const base = {
+		tool: 'concurrency-top bench',
+		scenario: options.scenario,
+		command,
+		startedAt: new Date().toISOString(),
+		environment: env,
+		settings: {
+			modes: options.modes,
+			clients: options.clients,
+			workloads: options.workloads,
+			size: options.size,
+			depth: options.depth,
+			workers: options.workers,
+			durationS: options.durationS,
+			workMs: options.workMs,
+			delayMs: options.delayMs,
+		},
+	} as const;
+	for (const note of env.notes) process.stderr.write(`bench: ${note}\n`);
+	let report: BenchReport;
+	switch (options.scenario) {
+		case 'matrix':
+		case 'storm': {
+			report = {...base, ...(await runMatrix(options, env))};
+			break;
+		}
+		case 'saturation': {
+			report = {...base, ...(await runSaturation(options, env))};
+			break;
+		}
+		case 'memory': {
+			report = {...base, ...(await runMemory(options, env))};
+			break;
+		}
+		case 'dashboard': {
+			report = {...base, ...(await runDashboardScenario(options, env))};
+			break;
+		}
+	}
+	process.stdout.write(`${render(report, options)}\n`);
+	return 0;
+}
+
+function render(report: BenchReport, options: BenchOptions): string {
+	if (options.format === 'json') return JSON.stringify(report, null, 2);
+	const extra = report.extra ? formatExtra(report.extra) : '';
+	const table = options.format === 'markdown' ? formatMarkdown(report) : formatText(report);
+	return report.rows.length > 0 ? `${table}${extra}` : `${formatText(report)}${extra}`;
+}
+
+function formatExtra(extra: Readonly<Record<string, unknown>>): string {
+	const lines: string[] = [];
+	for (const [name, value] of Object.entries(extra)) {
+		lines.push('', `${name}:`);
+		if (Array.isArray(value)) for (const item of value) lines.push(`  ${JSON.stringify(item)}`);
+		else lines.push(`  ${JSON.stringify(value)}`);
+	}
+	return lines.join('\n');
+}
+
+type Planned = {readonly spec: RowSpec; readonly baseline: boolean};
+
+/** The rows to run, plain first in every (workload, clients) group so the ratios are at hand. */
+function plan(options: BenchOptions, env: Environment): {planned: Planned[]; skipped: Skipped[]} {
+	const planned: Planned[] = [];
+	const skipped: Skipped[] = [];
+	for (const name of options.workloads) {
+		const work = workload(name, options.workMs, options.delayMs);
+		for (const clients of options.clients) {
+			const servers: ServerKind[] = ['plain', ...options.modes];
+			for (const server of servers) {
+				const reason = skipReason(env, server, work, clients, options.workers);
+				if (reason) {
+					skipped.push({server, workload: name, clients, reason});
+					continue;
+				}
+				planned.push({
+					spec: {
+						server,
+						workload: work,
+						clients,
+						size: options.size,
+						depth: options.depth,
+						durationS: options.durationS,
+					},
+					baseline: server === 'plain',
+				});
+			}
+		}
+	}
+	return {planned, skipped};
+}
+
+/** One stderr line per reason, naming the rows it skips. */
+function reportSkipped(skipped: readonly Skipped[]): void {
+	const byReason = new Map<string, string[]>();
+	for (const skip of skipped) {
+		const rows = byReason.get(skip.reason) ?? [];
+		rows.push(`${skip.server} ${skip.workload} ×${skip.clients}`);
+		byReason.set(skip.reason, rows);
+	}
+	for (const [reason, rows] of byReason)
+		process.stderr.write(`bench: skipping ${rows.join(', ')}: ${reason}\n`);
+}
+
+const label = (spec: RowSpec, workers?: number) =>
+	`${spec.server} ${spec.workload.name} ×${spec.clients}${workers ? ` (${workers} load processes)` : ''}`;
+
+async function runMatrix(
+	options: BenchOptions,
+	env: Environment,
+): Promise<{rows: BenchRow[]; skipped: Skipped[]; targets: Target[]}> {
+	const {planned, skipped} = plan(options, env);
+	reportSkipped(skipped);
+	const progress = new Progress(planned.length, options.durationS * 1000 + 1500);
+	const workers = LoadWorkers.start(options.workers);
+	const rows: BenchRow[] = [];
+	const baselines = new Map<string, RowFigures>();
+	const group = (spec: RowSpec) => `${spec.workload.name}/${spec.clients}`;
+	try {
+		for (const {spec, baseline} of planned) {
+			progress.step(label(spec));
+			const figures = await runRow(spec, workers);
+			if (baseline) baselines.set(group(spec), figures);
+			rows.push(toRow(spec, figures, baselines.get(group(spec)) ?? null, baseline));
+			progress.advance();
+		}
+	} finally {
+		progress.finish();
+		await workers.stop();
+	}
+	return {rows, skipped, targets: evaluateTargets(rows, env.cores)};
+}
+
+/**
+ * Is the server the bottleneck? The plain server under the same clients, driven by 1, 2, 3 and 4
+ * load-generator processes: if more processes stop raising msgs/s, the load generator is not what
+ * limits the figures.
+ */
+async function runSaturation(
+	options: BenchOptions,
+	env: Environment,
+): Promise<{rows: BenchRow[]; skipped: Skipped[]; targets: Target[]}> {
+	const clients = options.clients[0]!;
+	const counts = [1, 2, 3, 4];
+	const work = workload('echo', 0, 0);
+	const progress = new Progress(counts.length, options.durationS * 1000 + 1500);
+	const rows: BenchRow[] = [];
+	let first: RowFigures | null = null;
+	try {
+		for (const count of counts) {
+			const spec: RowSpec = {
+				server: 'plain',
+				workload: work,
+				clients,
+				size: options.size,
+				depth: options.depth,
+				durationS: options.durationS,
+			};
+			progress.step(label(spec, count));
+			const workers = LoadWorkers.start(count);
+			try {
+				const figures = await runRow(spec, workers);
+				first ??= figures;
+				const row = toRow(spec, figures, first, false);
+				rows.push({
+					...row,
+					verdict: `${row.ratioMessagesPerSec?.toFixed(2)}× the msgs/s of 1 load process`,
+				});
+			} finally {
+				await workers.stop();
+			}
+			progress.advance();
+		}
+	} finally {
+		progress.finish();
+	}
+	const best = rows.reduce((a, b) => (b.messagesPerSec > a.messagesPerSec ? b : a), rows[0]!);
+	const targets: Target[] = [
+		{
+			name: 'the load generator is not the bottleneck',
+			met: best.workers < counts.length,
+			detail: `msgs/s peaks at ${best.workers} load process${best.workers > 1 ? 'es' : ''} (${Math.round(best.messagesPerSec)}/s); more do not raise it on ${env.cores} cores`,
+		},
+	];
+	return {rows, skipped: [], targets};
+}
+
+/** RSS per idle connection of each model (and plain), at `--clients` (default 100) connections. */
+async function runMemory(
+	options: BenchOptions,
+	env: Environment,
+): Promise<{
+	rows: BenchRow[];
+	skipped: Skipped[];
+	targets: Target[];
+	extra: Record<string, unknown>;
+}> {
+	const clients = options.clients[0]!;
+	const work: Workload = workload('echo', 0, 0);
+	const servers: ServerKind[] = ['plain', ...(options.modes as ModeName[])];
+	const skipped: Skipped[] = [];
+	const runnable = servers.filter((server) => {
+		const reason = skipReason(env, server, work, clients, options.workers);
+		if (reason) skipped.push({server, workload: 'echo', clients, reason});
+		return reason === null;
+	});
+	reportSkipped(skipped);
+	const progress = new Progress(runnable.length, 3000);
+	const workers = LoadWorkers.start(options.workers);
+	const memory: Record<string, unknown>[] = [];
+	try {
+		for (const server of runnable) {
+			progress.step(`${server} with ${clients} idle connections`);
+			const result = await measureMemory(server, work, clients, workers);
+			memory.push({
+				server,
+				connections: clients,
+				served: result.served,
+				baseRssBytes: result.baseRssBytes,
+				loadedRssBytes: result.loadedRssBytes,
+				bytesPerConnection: Math.round(result.bytesPerConnection),
+				perConnection: formatBytes(Math.max(0, result.bytesPerConnection)),
+			});
+			progress.advance();
+		}
+	} finally {
+		progress.finish();
+		await workers.stop();
+	}
+	return {rows: [], skipped, targets: [], extra: {memory}};
+}

@@ -1,0 +1,151 @@
+import {setTimeout as sleep} from 'node:timers/promises';
+import {summarize, type LatencySummary} from './histogram.js';
+import type {WorkerStatus} from './messages.js';
+import {LoadWorkers, startServer, type ServerKind} from './processes.js';
+import {ProcSampler} from './sampler.js';
+import type {Workload} from './workload.js';
+
+export type RowSpec = {
+	readonly server: ServerKind;
+	readonly workload: Workload;
+	readonly clients: number;
+	/** Message bytes, newline included. */
+	readonly size: number;
+	/** Messages in flight per client. */
+	readonly depth: number;
+	readonly durationS: number;
+};
+
+/** The measured figures of one row, before ratios and verdicts. */
+export type RowFigures = {
+	readonly messagesPerSec: number;
+	readonly roundTrips: number;
+	readonly measuredS: number;
+	readonly rtt: LatencySummary | null;
+	/** From the moment the clients were told to connect until the last first reply; null if some had none. */
+	readonly allFirstReplyMs: number | null;
+	readonly firstReplies: number;
+	readonly starved: number;
+	readonly peakThreads: number;
+	readonly peakProcesses: number;
+	readonly peakRssBytes: number;
+	/** Server CPU time over the measured window, in % of one core. */
+	readonly cpuPercent: number;
+	readonly cpuSeconds: number;
+	readonly workers: number;
+};
+
+const SAMPLE_MS = 250;
+const POLL_MS = 50;
+
+const total = (statuses: readonly WorkerStatus[], key: 'firstReplies' | 'clients' | 'messages') =>
+	statuses.reduce((sum, status) => sum + status[key], 0);
+
+/**
+ * One row: a fresh server process, the clients opened all at once, a wait for every first reply (up
+ * to the row's duration, at least 3 s), then `durationS` of measurement; /proc sampled all along.
+ */
+export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFigures> {
+	const server = await startServer(spec.server, spec.workload);
+	const sampler = new ProcSampler(server.pid);
+	try {
+		await sampler.sample();
+		sampler.start(SAMPLE_MS);
+		workers.open({
+			host: '127.0.0.1',
+			port: server.port,
+			count: spec.clients,
+			depth: spec.depth,
+			size: spec.size,
+			idle: false,
+		});
+		const firstReplyDeadline = Date.now() + Math.max(3, spec.durationS) * 1000;
+		while (Date.now() < firstReplyDeadline) {
+			if (total(await workers.ask('status'), 'firstReplies') >= spec.clients) break;
+			await sleep(POLL_MS);
+		}
+		workers.measure();
+		await sampler.markStart();
+		const started = performance.now();
+		await sleep(spec.durationS * 1000);
+		const statuses = await workers.ask('collect');
+		const cpuSeconds = await sampler.markEnd();
+		const elapsedS = (performance.now() - started) / 1000;
+		await sampler.stop();
+		const firstReplies = total(statuses, 'firstReplies');
+		const roundTrips = total(statuses, 'messages');
+		const measuredS = Math.max(...statuses.map((status) => status.seconds), elapsedS);
+		const peaks = sampler.peaks;
+		return {
+			messagesPerSec: roundTrips / measuredS,
+			roundTrips,
+			measuredS,
+			rtt: summarize(statuses),
+			allFirstReplyMs:
+				firstReplies >= spec.clients
+					? Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0))
+					: null,
+			firstReplies,
+			starved: spec.clients - firstReplies,
+			peakThreads: peaks.threads,
+			peakProcesses: peaks.processes,
+			peakRssBytes: peaks.rssBytes,
+			cpuPercent: (100 * cpuSeconds) / elapsedS,
+			cpuSeconds,
+			workers: workers.size,
+		};
+	} finally {
+		await sampler.stop();
+		await workers.close();
+		await server.stop();
+	}
+}
+
+/**
+ * Memory per connection: the server tree's RSS with `clients` idle connections (each served once)
+ * minus its RSS with none, divided by `clients`.
+ */
+export async function measureMemory(
+	server: ServerKind,
+	workload: Workload,
+	clients: number,
+	workers: LoadWorkers,
+): Promise<{
+	baseRssBytes: number;
+	loadedRssBytes: number;
+	bytesPerConnection: number;
+	served: number;
+}> {
+	const running = await startServer(server, workload);
+	const sampler = new ProcSampler(running.pid);
+	try {
+		await sleep(300);
+		const baseRssBytes = await sampler.sample();
+		workers.open({
+			host: '127.0.0.1',
+			port: running.port,
+			count: clients,
+			depth: 1,
+			size: 64,
+			idle: true,
+		});
+		const deadline = Date.now() + 10_000;
+		let served = 0;
+		while (Date.now() < deadline) {
+			served = total(await workers.ask('status'), 'firstReplies');
+			if (served >= clients) break;
+			await sleep(POLL_MS);
+		}
+		await sleep(500);
+		const loadedRssBytes = await sampler.sample();
+		return {
+			baseRssBytes,
+			loadedRssBytes,
+			bytesPerConnection: (loadedRssBytes - baseRssBytes) / clients,
+			served,
+		};
+	} finally {
+		await workers.close();
+		await running.stop();
+	}
+}

@@ -1,0 +1,84 @@
+import {findDescendants, readProcess} from '../collectors/proc.js';
+
+/** Linux states CPU time in ticks of 1/100 s (USER_HZ, fixed by the kernel ABI). */
+const TICKS_PER_SECOND = 100;
+
+export type ProcPeaks = {
+	readonly threads: number;
+	readonly processes: number;
+	readonly rssBytes: number;
+};
+
+/**
+ * Watches a server's process and its descendants in /proc: the peaks of threads, processes and RSS
+ * (summed over the tree), and the CPU time spent between `markStart` and `markEnd`.
+ */
+export class ProcSampler {
+	readonly #root: number;
+	readonly #exclude: ReadonlySet<number>;
+	#peaks = {threads: 0, processes: 0, rssBytes: 0};
+	#ticks = new Map<number, number>();
+	#startTicks = new Map<number, number>();
+	#timer: NodeJS.Timeout | undefined;
+	#running: Promise<void> = Promise.resolve();
+
+	constructor(root: number, exclude: ReadonlySet<number> = new Set()) {
+		this.#root = root;
+		this.#exclude = exclude;
+	}
+
+	get peaks(): ProcPeaks {
+		return {...this.#peaks};
+	}
+
+	/** Reads the tree once; returns its current RSS. */
+	async sample(): Promise<number> {
+		const pids = [this.#root, ...(await findDescendants(this.#root))].filter(
+			(pid) => !this.#exclude.has(pid),
+		);
+		const readings = await Promise.all(pids.map((pid) => readProcess(pid)));
+		let threads = 0;
+		let processes = 0;
+		let rssBytes = 0;
+		for (const reading of readings) {
+			if (!reading) continue;
+			threads += reading.threads;
+			processes++;
+			rssBytes += reading.rssBytes;
+			this.#ticks.set(reading.pid, reading.cpuTicks);
+		}
+		this.#peaks = {
+			threads: Math.max(this.#peaks.threads, threads),
+			processes: Math.max(this.#peaks.processes, processes),
+			rssBytes: Math.max(this.#peaks.rssBytes, rssBytes),
+		};
+		return rssBytes;
+	}
+
+	start(intervalMs: number): void {
+		this.#timer = setInterval(() => {
+			this.#running = this.#running.then(() => this.sample().then(() => undefined));
+		}, intervalMs);
+	}
+
+	async stop(): Promise<void> {
+		clearInterval(this.#timer);
+		await this.#running;
+	}
+
+	async markStart(): Promise<void> {
+		await this.sample();
+		this.#startTicks = new Map(this.#ticks);
+	}
+
+	/**
+	 * CPU seconds used by the tree since `markStart`. A process that started in between counts from
+	 * zero; one that ended in between counts up to its last sample.
+	 */
+	async markEnd(): Promise<number> {
+		await this.sample();
+		let ticks = 0;
+		for (const [pid, now] of this.#ticks) ticks += now - (this.#startTicks.get(pid) ?? 0);
+		return ticks / TICKS_PER_SECOND;
+	}
+}
