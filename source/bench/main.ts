@@ -215,11 +215,14 @@ async function runSaturation(
 		progress.finish();
 	}
 	const best = rows.reduce((a, b) => (b.messagesPerSec > a.messagesPerSec ? b : a), rows[0]!);
+	const last = rows.at(-1)!;
+	const fewer = Math.max(...rows.slice(0, -1).map((row) => row.messagesPerSec));
 	const targets: Target[] = [
 		{
-			name: 'the load generator is not the bottleneck',
-			met: best.workers < counts.length,
-			detail: `msgs/s peaks at ${best.workers} load process${best.workers > 1 ? 'es' : ''} (${Math.round(best.messagesPerSec)}/s); more do not raise it on ${env.cores} cores`,
+			// Flat within 10% (the noise of a shared machine) from the second-last step on.
+			name: 'more load processes stop raising msgs/s (the load generator is not the bottleneck)',
+			met: last.messagesPerSec <= 1.1 * fewer,
+			detail: `peak ${Math.round(best.messagesPerSec)}/s at ${best.workers} load process${best.workers > 1 ? 'es' : ''}; ${last.workers} give ${(last.messagesPerSec / fewer).toFixed(2)}× the best of fewer; host CPU ${rows.map((row) => `${row.hostCpuPercent?.toFixed(0) ?? '-'}%`).join('/')} on ${env.cores} cores`,
 		},
 	];
 	return {rows, skipped: [], targets};

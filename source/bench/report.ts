@@ -26,6 +26,10 @@ export type BenchRow = {
 	readonly peakRssBytes: number;
 	readonly cpuPercent: number;
 	readonly cpuSeconds: number;
+	/** The load workers' CPU, % of one core: shows whether the load generator ran out of CPU. */
+	readonly loadCpuPercent: number;
+	/** The machine's CPU in % of all cores during the row: near 100 means the cores, not a process, are the limit. */
+	readonly hostCpuPercent: number | null;
 	/** messages/s over the baseline's in the same run (for saturation: over the first row's). */
 	readonly ratioMessagesPerSec: number | null;
 	/** p99 over the baseline's. */
@@ -94,6 +98,8 @@ export function toRow(
 		peakRssBytes: figures.peakRssBytes,
 		cpuPercent: round(figures.cpuPercent, 1),
 		cpuSeconds: round(figures.cpuSeconds, 2),
+		loadCpuPercent: round(figures.loadCpuPercent, 1),
+		hostCpuPercent: figures.hostCpuPercent === null ? null : round(figures.hostCpuPercent, 1),
 		ratioMessagesPerSec: ratio === null ? null : round(ratio),
 		ratioP99: ratioP99 === null ? null : round(ratioP99),
 		verdict: isBaseline ? 'baseline' : verdict(spec.clients, figures, ratio, ratioP99),
@@ -139,6 +145,8 @@ const HEADERS = [
 	'procs',
 	'RSS',
 	'CPU',
+	'load CPU',
+	'host',
 	'verdict',
 ] as const;
 
@@ -162,6 +170,8 @@ function cells(row: BenchRow): string[] {
 		String(row.peakProcesses),
 		formatBytes(row.peakRssBytes),
 		`${row.cpuPercent.toFixed(0)}%`,
+		`${row.loadCpuPercent.toFixed(0)}%`,
+		row.hostCpuPercent === null ? '-' : `${row.hostCpuPercent.toFixed(0)}%`,
 		row.verdict,
 	];
 }
@@ -169,7 +179,7 @@ function cells(row: BenchRow): string[] {
 export function formatText(report: BenchReport): string {
 	const table = [HEADERS as readonly string[], ...report.rows.map(cells)];
 	const widths = HEADERS.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
-	const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13]);
+	const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15]);
 	const lines = table.map((line) =>
 		line
 			.map((cell, column) =>
@@ -183,7 +193,7 @@ export function formatText(report: BenchReport): string {
 	);
 	return [
 		`concurrency-top bench: ${report.scenario} (${report.command})`,
-		`${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row; CPU in % of one core, RSS summed over the server's processes`,
+		`${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row; CPU: server's and load workers' in % of one core, host in % of all cores; RSS summed over the server's processes`,
 		'',
 		...lines,
 		...footer(report),

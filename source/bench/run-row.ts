@@ -2,7 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {summarize, type LatencySummary} from './histogram.js';
 import type {WorkerStatus} from './messages.js';
 import {LoadWorkers, startServer, type ServerKind} from './processes.js';
-import {ProcSampler} from './sampler.js';
+import {cpuSecondsOf, hostTicks, ProcSampler} from './sampler.js';
 import type {Workload} from './workload.js';
 
 export type RowSpec = {
@@ -33,6 +33,10 @@ export type RowFigures = {
 	readonly cpuPercent: number;
 	readonly cpuSeconds: number;
 	readonly workers: number;
+	/** The load workers' CPU over the same window, in % of one core. */
+	readonly loadCpuPercent: number;
+	/** The whole machine's CPU over the window, in % of all cores: near 100 means no core was idle. */
+	readonly hostCpuPercent: number | null;
 };
 
 const SAMPLE_MS = 250;
@@ -65,11 +69,15 @@ export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFi
 			await sleep(POLL_MS);
 		}
 		workers.measure();
+		const loadBefore = await cpuSecondsOf(workers.pids);
+		const hostBefore = await hostTicks();
 		await sampler.markStart();
 		const started = performance.now();
 		await sleep(spec.durationS * 1000);
 		const statuses = await workers.ask('collect');
 		const cpuSeconds = await sampler.markEnd();
+		const loadSeconds = (await cpuSecondsOf(workers.pids)) - loadBefore;
+		const hostAfter = await hostTicks();
 		const elapsedS = (performance.now() - started) / 1000;
 		await sampler.stop();
 		const firstReplies = total(statuses, 'firstReplies');
@@ -93,6 +101,11 @@ export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFi
 			cpuPercent: (100 * cpuSeconds) / elapsedS,
 			cpuSeconds,
 			workers: workers.size,
+			loadCpuPercent: (100 * loadSeconds) / elapsedS,
+			hostCpuPercent:
+				hostBefore && hostAfter && hostAfter.total > hostBefore.total
+					? (100 * (hostAfter.busy - hostBefore.busy)) / (hostAfter.total - hostBefore.total)
+					: null,
 		};
 	} finally {
 		await sampler.stop();

@@ -1,3 +1,4 @@
+import {readFile} from 'node:fs/promises';
 import {findDescendants, readProcess} from '../collectors/proc.js';
 
 /** Linux states CPU time in ticks of 1/100 s (USER_HZ, fixed by the kernel ABI). */
@@ -80,5 +81,24 @@ export class ProcSampler {
 		let ticks = 0;
 		for (const [pid, now] of this.#ticks) ticks += now - (this.#startTicks.get(pid) ?? 0);
 		return ticks / TICKS_PER_SECOND;
+	}
+}
+
+/** CPU seconds used so far by `pids` together (the load workers). */
+export async function cpuSecondsOf(pids: readonly number[]): Promise<number> {
+	const readings = await Promise.all(pids.map((pid) => readProcess(pid)));
+	return readings.reduce((sum, reading) => sum + (reading?.cpuTicks ?? 0), 0) / TICKS_PER_SECOND;
+}
+
+/** The machine's busy and total CPU ticks so far, from the first line of /proc/stat. */
+export async function hostTicks(): Promise<{busy: number; total: number} | null> {
+	try {
+		const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+		const fields = line.trim().split(/\s+/).slice(1).map(Number);
+		const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+		const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+		return {busy: total - idle, total};
+	} catch {
+		return null;
 	}
 }
