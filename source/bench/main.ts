@@ -51,6 +51,7 @@ export async function benchMain(args: readonly string[]): Promise<number> {
 			depth: options.depth,
 			workers: options.workers,
 			durationS: options.durationS,
+			repeat: options.repeat,
 			workMs: options.workMs,
 			delayMs: options.delayMs,
 		},
@@ -151,24 +152,86 @@ async function runMatrix(
 ): Promise<{rows: BenchRow[]; skipped: Skipped[]; targets: Target[]}> {
 	const {planned, skipped} = plan(options, env);
 	reportSkipped(skipped);
-	const progress = new Progress(planned.length, options.durationS * 1000 + 1500);
+	const progress = new Progress(planned.length * options.repeat, options.durationS * 1000 + 1500);
 	const workers = LoadWorkers.start(options.workers);
-	const rows: BenchRow[] = [];
-	const baselines = new Map<string, RowFigures>();
+	// Repeats go round the whole group (plain, a, b, plain, a, b, …), so a noisy moment of the
+	// machine hits every server of the group alike rather than all runs of one.
+	const runs = planned.map(() => [] as RowFigures[]);
 	const group = (spec: RowSpec) => `${spec.workload.name}/${spec.clients}`;
+	const groups = [...new Set(planned.map(({spec}) => group(spec)))];
 	try {
-		for (const {spec, baseline} of planned) {
-			progress.step(label(spec));
-			const figures = await runRow(spec, workers);
-			if (baseline) baselines.set(group(spec), figures);
-			rows.push(toRow(spec, figures, baselines.get(group(spec)) ?? null, baseline));
-			progress.advance();
+		for (const key of groups) {
+			for (let round = 0; round < options.repeat; round++) {
+				for (const [index, {spec}] of planned.entries()) {
+					if (group(spec) !== key) continue;
+					progress.step(
+						`${label(spec)}${options.repeat > 1 ? ` (run ${round + 1} of ${options.repeat})` : ''}`,
+					);
+					runs[index]!.push(await runRow(spec, workers));
+					progress.advance();
+				}
+			}
 		}
 	} finally {
 		progress.finish();
 		await workers.stop();
 	}
+	const baselines = new Map<string, RowFigures>();
+	const medians = planned.map(({spec, baseline}, index) => {
+		const figures = medianOf(runs[index]!);
+		if (baseline) baselines.set(group(spec), figures);
+		return figures;
+	});
+	const rows = planned.map(({spec, baseline}, index) => ({
+		...toRow(spec, medians[index]!, baselines.get(group(spec)) ?? null, baseline),
+		runs: runs[index]!.map((figures) => Math.round(figures.messagesPerSec)),
+	}));
 	return {rows, skipped, targets: evaluateTargets(rows, env.cores)};
+}
+
+const median = (values: readonly number[]) => {
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * The figures of repeated runs of one row: the median of each rate, time and CPU figure, the
+ * peaks' maximum; a client that starved in any run counts as starved.
+ */
+export function medianOf(runs: readonly RowFigures[]): RowFigures {
+	const first = runs[0]!;
+	if (runs.length === 1) return first;
+	const pick = (get: (figures: RowFigures) => number) => median(runs.map(get));
+	const rtts = runs.map((figures) => figures.rtt).filter((rtt) => rtt !== null);
+	const starved = Math.max(...runs.map((figures) => figures.starved));
+	const hosts = runs.map((figures) => figures.hostCpuPercent).filter((value) => value !== null);
+	return {
+		messagesPerSec: pick((figures) => figures.messagesPerSec),
+		roundTrips: pick((figures) => figures.roundTrips),
+		measuredS: pick((figures) => figures.measuredS),
+		rtt:
+			rtts.length === 0
+				? null
+				: {
+						p50Ms: median(rtts.map((rtt) => rtt.p50Ms)),
+						p99Ms: median(rtts.map((rtt) => rtt.p99Ms)),
+						maxMs: median(rtts.map((rtt) => rtt.maxMs)),
+						samples: rtts.reduce((sum, rtt) => sum + rtt.samples, 0),
+					},
+		allFirstReplyMs:
+			starved > 0 ? null : pick((figures) => figures.allFirstReplyMs ?? Number.POSITIVE_INFINITY),
+		firstReplies: Math.min(...runs.map((figures) => figures.firstReplies)),
+		starved,
+		peakThreads: Math.max(...runs.map((figures) => figures.peakThreads)),
+		peakProcesses: Math.max(...runs.map((figures) => figures.peakProcesses)),
+		peakRssBytes: Math.max(...runs.map((figures) => figures.peakRssBytes)),
+		cpuPercent: pick((figures) => figures.cpuPercent),
+		cpuSeconds: pick((figures) => figures.cpuSeconds),
+		workers: first.workers,
+		loadCpuPercent: pick((figures) => figures.loadCpuPercent),
+		hostCpuPercent: hosts.length === 0 ? null : median(hosts),
+	};
 }
 
 /**

@@ -17,6 +17,8 @@ export type BenchOptions = {
 	readonly depth: number;
 	readonly workers: number;
 	readonly durationS: number;
+	/** Runs of each row; the table shows medians. */
+	readonly repeat: number;
 	readonly format: 'text' | 'json' | 'markdown';
 	readonly help: boolean;
 };
@@ -29,6 +31,7 @@ export const BENCH_DEFAULTS = {
 	depth: 1,
 	workers: 1,
 	durationS: 2,
+	repeat: 1,
 } as const;
 
 /** Per scenario, the client counts used when --clients is not given. */
@@ -64,6 +67,7 @@ export const BENCH_HELP = `
     --depth N         messages in flight per client, pipelining (default ${BENCH_DEFAULTS.depth})
     --workers N       load-generator processes (default ${BENCH_DEFAULTS.workers}; see --scenario saturation)
     --duration S      measured seconds per row (default ${BENCH_DEFAULTS.durationS})
+    --repeat N        runs of each row, interleaved; the table shows medians (default ${BENCH_DEFAULTS.repeat})
     --json            one JSON document on stdout
     --markdown        a Markdown table on stdout
     --help            print this help
@@ -92,6 +96,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
 				depth: {type: 'string'},
 				workers: {type: 'string'},
 				duration: {type: 'string'},
+				repeat: {type: 'string'},
 				json: {type: 'boolean'},
 				markdown: {type: 'boolean'},
 				help: {type: 'boolean'},
@@ -119,6 +124,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
 		depth: whole('depth', string('depth'), BENCH_DEFAULTS.depth, 1, 1000),
 		workers: whole('workers', string('workers'), BENCH_DEFAULTS.workers, 1, 16),
 		durationS: number('duration', string('duration'), BENCH_DEFAULTS.durationS, 0.1, 600),
+		repeat: whole('repeat', string('repeat'), BENCH_DEFAULTS.repeat, 1, 20),
 		format: values.json ? 'json' : values.markdown ? 'markdown' : 'text',
 		help: values.help === true,
 	};
