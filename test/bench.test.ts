@@ -55,7 +55,7 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 		assert.ok(row.verdict.length > 0);
 	}
 	const [plain, async, sequential] = report.rows;
-	assert.equal(plain!.verdict, 'baseline');
+	assert.match(plain!.verdict, /^baseline/);
 	assert.equal(plain!.ratioMessagesPerSec, 1);
 	for (const row of [plain!, async!]) {
 		assert.equal(row.starved, 0, `${row.server} answers every client`);

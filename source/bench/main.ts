@@ -101,7 +101,14 @@ function formatExtra(extra: Readonly<Record<string, unknown>>): string {
 type Planned = {readonly spec: RowSpec; readonly baseline: boolean};
 
 /** The rows to run, plain first in every (workload, clients) group so the ratios are at hand. */
-function plan(options: BenchOptions, env: Environment): {planned: Planned[]; skipped: Skipped[]} {
+/** Busy clients already running when a storm hits. */
+export const STORM_BACKGROUND_CLIENTS = 100;
+
+function plan(
+	options: BenchOptions,
+	env: Environment,
+	stormWorkers?: LoadWorkers,
+): {planned: Planned[]; skipped: Skipped[]} {
 	const planned: Planned[] = [];
 	const skipped: Skipped[] = [];
 	for (const name of options.workloads) {
@@ -109,7 +116,8 @@ function plan(options: BenchOptions, env: Environment): {planned: Planned[]; ski
 		for (const clients of options.clients) {
 			const servers: ServerKind[] = ['plain', ...options.modes];
 			for (const server of servers) {
-				const reason = skipReason(env, server, work, clients, options.workers);
+				const total = stormWorkers ? clients + STORM_BACKGROUND_CLIENTS : clients;
+				const reason = skipReason(env, server, work, total, options.workers);
 				if (reason) {
 					skipped.push({server, workload: name, clients, reason});
 					continue;
@@ -118,7 +126,8 @@ function plan(options: BenchOptions, env: Environment): {planned: Planned[]; ski
 					spec: {
 						server,
 						workload: work,
-						clients,
+						clients: stormWorkers ? STORM_BACKGROUND_CLIENTS : clients,
+						...(stormWorkers ? {storm: {clients, workers: stormWorkers}} : {}),
 						size: options.size,
 						depth: options.depth,
 						durationS: options.durationS,
@@ -144,20 +153,25 @@ function reportSkipped(skipped: readonly Skipped[]): void {
 }
 
 const label = (spec: RowSpec, workers?: number) =>
-	`${spec.server} ${spec.workload.name} ×${spec.clients}${workers ? ` (${workers} load processes)` : ''}`;
+	`${spec.server} ${spec.workload.name} ×${spec.clients}${spec.storm ? ` + storm of ${spec.storm.clients}` : ''}${workers ? ` (${workers} load processes)` : ''}`;
 
 async function runMatrix(
 	options: BenchOptions,
 	env: Environment,
 ): Promise<{rows: BenchRow[]; skipped: Skipped[]; targets: Target[]}> {
-	const {planned, skipped} = plan(options, env);
+	// A storm's clients connect from load processes of their own, whose event loops are not busy
+	// with the background load: the time to a first reply is then the server's doing.
+	const stormWorkers =
+		options.scenario === 'storm' ? LoadWorkers.start(options.workers) : undefined;
+	const {planned, skipped} = plan(options, env, stormWorkers);
 	reportSkipped(skipped);
 	const progress = new Progress(planned.length * options.repeat, options.durationS * 1000 + 1500);
 	const workers = LoadWorkers.start(options.workers);
 	// Repeats go round the whole group (plain, a, b, plain, a, b, …), so a noisy moment of the
 	// machine hits every server of the group alike rather than all runs of one.
 	const runs = planned.map(() => [] as RowFigures[]);
-	const group = (spec: RowSpec) => `${spec.workload.name}/${spec.clients}`;
+	const group = (spec: RowSpec) =>
+		`${spec.workload.name}/${spec.clients}/${spec.storm?.clients ?? 0}`;
 	const groups = [...new Set(planned.map(({spec}) => group(spec)))];
 	try {
 		for (const key of groups) {
@@ -174,19 +188,50 @@ async function runMatrix(
 		}
 	} finally {
 		progress.finish();
-		await workers.stop();
+		await Promise.all([workers.stop(), stormWorkers?.stop()]);
 	}
-	const baselines = new Map<string, RowFigures>();
-	const medians = planned.map(({spec, baseline}, index) => {
-		const figures = medianOf(runs[index]!);
-		if (baseline) baselines.set(group(spec), figures);
-		return figures;
+	const baselineIndex = new Map<string, number>();
+	planned.forEach(({spec, baseline}, index) => {
+		if (baseline) baselineIndex.set(group(spec), index);
 	});
-	const rows = planned.map(({spec, baseline}, index) => ({
-		...toRow(spec, medians[index]!, baselines.get(group(spec)) ?? null, baseline),
-		runs: runs[index]!.map((figures) => Math.round(figures.messagesPerSec)),
-	}));
+	const rows = planned.map(({spec, baseline}, index) => {
+		const base = baselineIndex.get(group(spec));
+		const baseRuns = base === undefined ? null : runs[base]!;
+		return {
+			...toRow(
+				spec,
+				medianOf(runs[index]!),
+				baseRuns && medianOf(baseRuns),
+				baseline,
+				baseRuns ? pairedRatios(runs[index]!, baseRuns) : undefined,
+			),
+			runs: runs[index]!.map((figures) => Math.round(figures.messagesPerSec)),
+		};
+	});
 	return {rows, skipped, targets: evaluateTargets(rows, env.cores)};
+}
+
+/**
+ * Each run over the baseline run of the same round, then the median: the machine's load drifts over
+ * seconds (other tenants), and runs next to each other in time share most of it.
+ */
+function pairedRatios(
+	runs: readonly RowFigures[],
+	baseRuns: readonly RowFigures[],
+): {messagesPerSec: number | null; p99: number | null} {
+	const rates: number[] = [];
+	const p99s: number[] = [];
+	runs.forEach((figures, round) => {
+		const base = baseRuns[round];
+		if (!base) return;
+		if (base.messagesPerSec > 0) rates.push(figures.messagesPerSec / base.messagesPerSec);
+		if (figures.rtt && base.rtt && base.rtt.p99Ms > 0)
+			p99s.push(figures.rtt.p99Ms / base.rtt.p99Ms);
+	});
+	return {
+		messagesPerSec: rates.length > 0 ? median(rates) : null,
+		p99: p99s.length > 0 ? median(p99s) : null,
+	};
 }
 
 const median = (values: readonly number[]) => {
@@ -231,6 +276,9 @@ export function medianOf(runs: readonly RowFigures[]): RowFigures {
 		workers: first.workers,
 		loadCpuPercent: pick((figures) => figures.loadCpuPercent),
 		hostCpuPercent: hosts.length === 0 ? null : median(hosts),
+		listenOverflows: runs.some((figures) => figures.listenOverflows === null)
+			? null
+			: Math.max(...runs.map((figures) => figures.listenOverflows!)),
 	};
 }
 

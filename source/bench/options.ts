@@ -55,7 +55,8 @@ export const BENCH_HELP = `
   Options
     --scenario NAME   matrix (default): every mode × clients × workload, with a ratio to plain
                       saturation: plain server, 1..4 load-generator processes (is the server the bottleneck?)
-                      storm: 1000 clients connect at once (async unless --modes); time until every one got a reply
+                      storm: while 100 clients keep the server busy, 1000 more connect at once (async unless
+                      --modes); time until every one of them got its first reply
                       memory: RSS per idle connection for each model
                       dashboard: the real dashboard in a pty: start to first frame, CPU at 10,000 idle connections
     --modes a,b       models to run (default all: ${MODE_NAMES.join(',')})

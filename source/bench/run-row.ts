@@ -2,7 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {summarize, type LatencySummary} from './histogram.js';
 import type {WorkerStatus} from './messages.js';
 import {LoadWorkers, startServer, type ServerKind} from './processes.js';
-import {cpuSecondsOf, hostTicks, ProcSampler} from './sampler.js';
+import {cpuSecondsOf, hostTicks, listenOverflows, ProcSampler} from './sampler.js';
 import type {Workload} from './workload.js';
 
 export type RowSpec = {
@@ -14,7 +14,15 @@ export type RowSpec = {
 	/** Messages in flight per client. */
 	readonly depth: number;
 	readonly durationS: number;
+	/**
+	 * A connect storm: once the row's own clients (the background load) are all served and the
+	 * measurement runs, this many more clients connect at once from their own load processes, send
+	 * one message each and wait. The row's first-reply figures are then the storm's.
+	 */
+	readonly storm?: {readonly clients: number; readonly workers: LoadWorkers};
 };
+
+const STORM_TIMEOUT_MS = 15_000;
 
 /** The measured figures of one row, before ratios and verdicts. */
 export type RowFigures = {
@@ -37,6 +45,8 @@ export type RowFigures = {
 	readonly loadCpuPercent: number;
 	/** The whole machine's CPU over the window, in % of all cores: near 100 means no core was idle. */
 	readonly hostCpuPercent: number | null;
+	/** Connects the kernel dropped on a full accept queue during the row (namespace-wide; null if unknown). */
+	readonly listenOverflows: number | null;
 };
 
 const SAMPLE_MS = 250;
@@ -55,6 +65,7 @@ export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFi
 	try {
 		await sampler.sample();
 		sampler.start(SAMPLE_MS);
+		const overflowsBefore = await listenOverflows();
 		workers.open({
 			host: '127.0.0.1',
 			port: server.port,
@@ -73,14 +84,40 @@ export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFi
 		const hostBefore = await hostTicks();
 		await sampler.markStart();
 		const started = performance.now();
-		await sleep(spec.durationS * 1000);
+		let storm: {firstReplies: number; lastFirstReplyMs: number | null} | null = null;
+		if (spec.storm) {
+			// Let the background load run a moment first, so the storm meets a busy server.
+			await sleep(Math.min(500, (spec.durationS * 1000) / 4));
+			spec.storm.workers.open({
+				host: '127.0.0.1',
+				port: server.port,
+				count: spec.storm.clients,
+				depth: 1,
+				size: spec.size,
+				idle: true,
+			});
+			const deadline = Date.now() + STORM_TIMEOUT_MS;
+			let statuses: WorkerStatus[] = [];
+			while (Date.now() < deadline) {
+				statuses = await spec.storm.workers.ask('status');
+				if (total(statuses, 'firstReplies') >= spec.storm.clients) break;
+				await sleep(POLL_MS / 5);
+			}
+			storm = {
+				firstReplies: total(statuses, 'firstReplies'),
+				lastFirstReplyMs: Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0)),
+			};
+		}
+		await sleep(Math.max(0, spec.durationS * 1000 - (performance.now() - started)));
 		const statuses = await workers.ask('collect');
 		const cpuSeconds = await sampler.markEnd();
 		const loadSeconds = (await cpuSecondsOf(workers.pids)) - loadBefore;
 		const hostAfter = await hostTicks();
+		const overflowsAfter = await listenOverflows();
 		const elapsedS = (performance.now() - started) / 1000;
 		await sampler.stop();
-		const firstReplies = total(statuses, 'firstReplies');
+		const expected = spec.storm ? spec.storm.clients : spec.clients;
+		const firstReplies = storm ? storm.firstReplies : total(statuses, 'firstReplies');
 		const roundTrips = total(statuses, 'messages');
 		const measuredS = Math.max(...statuses.map((status) => status.seconds), elapsedS);
 		const peaks = sampler.peaks;
@@ -90,11 +127,13 @@ export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFi
 			measuredS,
 			rtt: summarize(statuses),
 			allFirstReplyMs:
-				firstReplies >= spec.clients
-					? Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0))
-					: null,
+				firstReplies < expected
+					? null
+					: storm
+						? storm.lastFirstReplyMs
+						: Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0)),
 			firstReplies,
-			starved: spec.clients - firstReplies,
+			starved: expected - firstReplies,
 			peakThreads: peaks.threads,
 			peakProcesses: peaks.processes,
 			peakRssBytes: peaks.rssBytes,
@@ -106,10 +145,14 @@ export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFi
 				hostBefore && hostAfter && hostAfter.total > hostBefore.total
 					? (100 * (hostAfter.busy - hostBefore.busy)) / (hostAfter.total - hostBefore.total)
 					: null,
+			listenOverflows:
+				overflowsBefore === null || overflowsAfter === null
+					? null
+					: overflowsAfter - overflowsBefore,
 		};
 	} finally {
 		await sampler.stop();
-		await workers.close();
+		await Promise.all([workers.close(), spec.storm?.workers.close()]);
 		await server.stop();
 	}
 }

@@ -102,3 +102,21 @@ export async function hostTicks(): Promise<{busy: number; total: number} | null>
 		return null;
 	}
 }
+
+/**
+ * The kernel's count of connections dropped because an accept queue was full (TcpExt
+ * ListenOverflows in /proc/net/netstat): for the whole network namespace, so a row reads the change.
+ */
+export async function listenOverflows(): Promise<number | null> {
+	try {
+		const lines = (await readFile('/proc/net/netstat', 'utf8'))
+			.split('\n')
+			.filter((line) => line.startsWith('TcpExt:'));
+		const names = lines[0]?.split(/\s+/) ?? [];
+		const values = lines[1]?.split(/\s+/) ?? [];
+		const index = names.indexOf('ListenOverflows');
+		return index === -1 ? null : Number(values[index]);
+	} catch {
+		return null;
+	}
+}

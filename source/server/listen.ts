@@ -6,7 +6,12 @@ export class ListenError extends Error {
 }
 
 /** Listens and resolves with the bound port, turning the kernel's refusals into plain sentences. */
-export async function listen(server: Server, host: string, port: number): Promise<number> {
+export async function listen(
+	server: Server,
+	host: string,
+	port: number,
+	backlog = 511,
+): Promise<number> {
 	await new Promise<void>((resolve, reject) => {
 		const onError = (error: NodeJS.ErrnoException) => {
 			server.off('listening', onListening);
@@ -18,7 +23,7 @@ export async function listen(server: Server, host: string, port: number): Promis
 		};
 		server.once('error', onError);
 		server.once('listening', onListening);
-		server.listen({host, port, backlog: 511});
+		server.listen({host, port, backlog});
 	});
 	const address = server.address();
 	if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
