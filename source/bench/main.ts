@@ -83,9 +83,62 @@ export async function benchMain(args: readonly string[]): Promise<number> {
 
 function render(report: BenchReport, options: BenchOptions): string {
 	if (options.format === 'json') return JSON.stringify(report, null, 2);
+	if (report.scenario === 'memory') return formatMemory(report, options.format === 'markdown');
 	const extra = report.extra ? formatExtra(report.extra) : '';
 	const table = options.format === 'markdown' ? formatMarkdown(report) : formatText(report);
 	return report.rows.length > 0 ? `${table}${extra}` : `${formatText(report)}${extra}`;
+}
+
+type MemoryLine = {
+	server: string;
+	connections: number;
+	served: number;
+	baseRssBytes: number;
+	loadedRssBytes: number;
+	bytesPerConnection: number;
+};
+
+function formatMemory(report: BenchReport, markdown: boolean): string {
+	const lines = (report.extra?.memory ?? []) as MemoryLine[];
+	const headers = ['server', 'connections', 'served', 'RSS idle', 'RSS loaded', 'per connection'];
+	const table = [
+		headers,
+		...lines.map((line) => [
+			line.server,
+			String(line.connections),
+			String(line.served),
+			formatBytes(line.baseRssBytes),
+			formatBytes(line.loadedRssBytes),
+			line.bytesPerConnection < 0 ? '~0' : formatBytes(line.bytesPerConnection),
+		]),
+	];
+	const title = `concurrency-top bench: memory per idle connection (${report.command}); RSS of the server's processes, median of 5 readings`;
+	const skipped = report.skipped.map((skip) => `skipped ${skip.server}: ${skip.reason}`);
+	if (markdown)
+		return [
+			title,
+			'',
+			`| ${headers.join(' | ')} |`,
+			`| --- | ${headers
+				.slice(1)
+				.map(() => '---:')
+				.join(' | ')} |`,
+			...table.slice(1).map((row) => `| ${row.join(' | ')} |`),
+			...skipped,
+		].join('\n');
+	const widths = headers.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+	return [
+		title,
+		'',
+		...table.map((row) =>
+			row
+				.map((cell, column) =>
+					column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+				)
+				.join('  '),
+		),
+		...skipped,
+	].join('\n');
 }
 
 function formatExtra(extra: Readonly<Record<string, unknown>>): string {

@@ -175,8 +175,17 @@ export async function measureMemory(
 	const running = await startServer(server, workload);
 	const sampler = new ProcSampler(running.pid);
 	try {
+		// RSS moves with the garbage collector: the median of a few readings is steadier than one.
+		const steadyRss = async () => {
+			const readings: number[] = [];
+			for (let i = 0; i < 5; i++) {
+				readings.push(await sampler.sample());
+				await sleep(150);
+			}
+			return readings.sort((a, b) => a - b)[2]!;
+		};
 		await sleep(300);
-		const baseRssBytes = await sampler.sample();
+		const baseRssBytes = await steadyRss();
 		workers.open({
 			host: '127.0.0.1',
 			port: running.port,
@@ -192,8 +201,8 @@ export async function measureMemory(
 			if (served >= clients) break;
 			await sleep(POLL_MS);
 		}
-		await sleep(500);
-		const loadedRssBytes = await sampler.sample();
+		await sleep(300);
+		const loadedRssBytes = await steadyRss();
 		return {
 			baseRssBytes,
 			loadedRssBytes,
