@@ -44,6 +44,7 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 			'cpuPercent',
 			'cpuSeconds',
 			'loadCpuPercent',
+			'cpuMicrosPerMessage',
 		] as const) {
 			assert.equal(typeof row[key], 'number', `${key} of ${where}`);
 			assert.ok((row[key] as number) > 0, `${key} > 0 in ${where}`);

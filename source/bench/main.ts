@@ -6,6 +6,7 @@ import {BENCH_HELP, parseBenchOptions, type BenchOptions} from './options.js';
 import {LoadWorkers, type ServerKind} from './processes.js';
 import {Progress} from './progress.js';
 import {
+	cpuPerMessage,
 	evaluateTargets,
 	formatMarkdown,
 	formatText,
@@ -271,19 +272,24 @@ async function runMatrix(
 function pairedRatios(
 	runs: readonly RowFigures[],
 	baseRuns: readonly RowFigures[],
-): {messagesPerSec: number | null; p99: number | null} {
+): {messagesPerSec: number | null; p99: number | null; cpuPerMessage: number | null} {
 	const rates: number[] = [];
 	const p99s: number[] = [];
+	const cpus: number[] = [];
 	runs.forEach((figures, round) => {
 		const base = baseRuns[round];
 		if (!base) return;
 		if (base.messagesPerSec > 0) rates.push(figures.messagesPerSec / base.messagesPerSec);
 		if (figures.rtt && base.rtt && base.rtt.p99Ms > 0)
 			p99s.push(figures.rtt.p99Ms / base.rtt.p99Ms);
+		const cpu = cpuPerMessage(figures);
+		const baseCpu = cpuPerMessage(base);
+		if (cpu !== null && baseCpu) cpus.push(cpu / baseCpu);
 	});
 	return {
 		messagesPerSec: rates.length > 0 ? median(rates) : null,
 		p99: p99s.length > 0 ? median(p99s) : null,
+		cpuPerMessage: cpus.length > 0 ? median(cpus) : null,
 	};
 }
 

@@ -29,6 +29,13 @@ export type BenchRow = {
 	readonly peakRssBytes: number;
 	readonly cpuPercent: number;
 	readonly cpuSeconds: number;
+	/**
+	 * Server CPU time per round trip, in µs: what a message costs the server whatever else the
+	 * machine does, so it stays steady where msgs/s swing with the load of other tenants.
+	 */
+	readonly cpuMicrosPerMessage: number | null;
+	/** cpuMicrosPerMessage over the baseline's (paired runs when repeated). */
+	readonly ratioCpuPerMessage: number | null;
 	/** The load workers' CPU, % of one core: shows whether the load generator ran out of CPU. */
 	readonly loadCpuPercent: number;
 	/** The machine's CPU in % of all cores during the row: near 100 means the cores, not a process, are the limit. */
@@ -75,8 +82,19 @@ export function toRow(
 	baseline: RowFigures | null,
 	isBaseline: boolean,
 	/** Ratios measured otherwise (paired runs); by default this row's figures over the baseline's. */
-	ratios?: {readonly messagesPerSec: number | null; readonly p99: number | null},
+	ratios?: {
+		readonly messagesPerSec: number | null;
+		readonly p99: number | null;
+		readonly cpuPerMessage: number | null;
+	},
 ): BenchRow {
+	const perMessage = cpuPerMessage(figures);
+	const basePerMessage = baseline && cpuPerMessage(baseline);
+	const ratioCpu = ratios
+		? ratios.cpuPerMessage
+		: perMessage !== null && basePerMessage
+			? perMessage / basePerMessage
+			: null;
 	const extraRssPerClient =
 		baseline === null ? null : (figures.peakRssBytes - baseline.peakRssBytes) / spec.clients;
 	const ratio = ratios
@@ -112,6 +130,8 @@ export function toRow(
 		peakRssBytes: figures.peakRssBytes,
 		cpuPercent: round(figures.cpuPercent, 1),
 		cpuSeconds: round(figures.cpuSeconds, 2),
+		cpuMicrosPerMessage: perMessage === null ? null : round(perMessage, 2),
+		ratioCpuPerMessage: ratioCpu === null ? null : round(ratioCpu),
 		loadCpuPercent: round(figures.loadCpuPercent, 1),
 		hostCpuPercent: figures.hostCpuPercent === null ? null : round(figures.hostCpuPercent, 1),
 		listenOverflows: figures.listenOverflows,
@@ -126,6 +146,11 @@ export function toRow(
 				].join('; ')
 			: verdict(spec.storm?.clients ?? spec.clients, figures, ratio, ratioP99, extraRssPerClient),
 	};
+}
+
+/** Server CPU µs per round trip in the measured window; null without round trips. */
+export function cpuPerMessage(figures: RowFigures): number | null {
+	return figures.roundTrips > 0 ? (figures.cpuSeconds * 1e6) / figures.roundTrips : null;
 }
 
 /** A few words drawn from the figures: who starves, how it compares with the plain server. */
@@ -172,6 +197,8 @@ const HEADERS = [
 	'procs',
 	'RSS',
 	'CPU',
+	'CPU/msg',
+	'×plain',
 	'load CPU',
 	'host',
 	'verdict',
@@ -197,6 +224,8 @@ function cells(row: BenchRow): string[] {
 		String(row.peakProcesses),
 		formatBytes(row.peakRssBytes),
 		`${row.cpuPercent.toFixed(0)}%`,
+		row.cpuMicrosPerMessage === null ? '-' : `${row.cpuMicrosPerMessage.toFixed(1)}µs`,
+		row.ratioCpuPerMessage === null ? '-' : row.ratioCpuPerMessage.toFixed(2),
 		`${row.loadCpuPercent.toFixed(0)}%`,
 		row.hostCpuPercent === null ? '-' : `${row.hostCpuPercent.toFixed(0)}%`,
 		row.verdict,
@@ -206,7 +235,7 @@ function cells(row: BenchRow): string[] {
 export function formatText(report: BenchReport): string {
 	const table = [HEADERS as readonly string[], ...report.rows.map(cells)];
 	const widths = HEADERS.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
-	const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15]);
+	const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17]);
 	const lines = table.map((line) =>
 		line
 			.map((cell, column) =>
@@ -283,7 +312,7 @@ export function evaluateTargets(rows: readonly BenchRow[], cores: number): Targe
 		targets.push({
 			name: `async ≥ 0.95× plain msgs/s and p99 ≤ 1.2× at ${clients} connections`,
 			met,
-			detail: `${row.ratioMessagesPerSec.toFixed(2)}× msgs/s, p99 ${row.ratioP99?.toFixed(2) ?? '-'}×`,
+			detail: `${row.ratioMessagesPerSec.toFixed(2)}× msgs/s, p99 ${row.ratioP99?.toFixed(2) ?? '-'}×; server CPU per message ${row.ratioCpuPerMessage?.toFixed(2) ?? '-'}× plain's`,
 		});
 	}
 	const storm =

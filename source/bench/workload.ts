@@ -20,17 +20,31 @@ export function workload(name: WorkloadName, workMs: number, delayMs: number): W
 	return {name, workMs: 0, delayMs: 0};
 }
 
-/**
- * Whether this build's server can do work per message. The one place to change when the models
- * branch (ServerSettings.workMs/delayMs, ServerHost's third argument) is merged: return true.
- */
-export const SERVER_HAS_WORK_SETTINGS = false;
+type WorkSettings = {readonly workMs: number; readonly delayMs: number};
 
 /**
- * Starts servers exactly as the dashboard does, through ServerHost. When the models branch lands,
- * this becomes `new ServerHost(config, emit, {workMs: work.workMs, delayMs: work.delayMs})`.
+ * The server settings that make it do `work` per message, or null while this build's server has
+ * none. When the models branch (ServerSettings.workMs/delayMs) is merged, this is the one line to
+ * change: `return {workMs: work.workMs, delayMs: work.delayMs};`.
  */
-export function createHost(config: ServerConfig, emit: EmitEvent, work: Workload): ServerHost {
+export function workSettings(work: Workload): WorkSettings | null {
 	void work;
-	return new ServerHost(config, emit);
+	return null;
+}
+
+/** Whether io and cpu workloads can run; false skips them, with the reason, in the environment check. */
+export const SERVER_HAS_WORK_SETTINGS = workSettings(workload('cpu', 1, 1)) !== null;
+
+/** ServerHost as the models branch shapes it: settings as a third argument. Today's ignores it. */
+type HostWithSettings = new (
+	config: ServerConfig,
+	emit: EmitEvent,
+	settings: WorkSettings,
+) => ServerHost;
+
+/** Starts servers exactly as the dashboard does, through ServerHost, with the row's work per message. */
+export function createHost(config: ServerConfig, emit: EmitEvent, work: Workload): ServerHost {
+	const settings = workSettings(work);
+	if (settings === null) return new ServerHost(config, emit);
+	return new (ServerHost as unknown as HostWithSettings)(config, emit, settings);
 }
