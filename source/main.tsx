@@ -14,6 +14,13 @@ import {
 import {HANDLER_NAMES} from './server/handler.js';
 import {MODE_NAMES, MODE_SUMMARY} from './server/mode.js';
 
+// `concurrency-top bench …` is a program of its own (source/bench), with its own flags: it never
+// starts the dashboard.
+if (process.argv[2] === 'bench') {
+	const {benchMain} = await import('./bench/main.js');
+	process.exit(await benchMain(process.argv.slice(3)));
+}
+
 /** Subcommands: the first word on the command line; none means the dashboard. */
 const COMMANDS: Readonly<
 	Record<string, (options: Options, reach: ReachOptions, args: readonly string[]) => Promise<void>>
@@ -27,6 +34,7 @@ const cli = meow(
 	Usage
 	  $ concurrency-top [options]           the live dashboard
 ${REACH_USAGE}
+	  $ concurrency-top bench [options]     measure every model against a plain server (bench --help)
 
 	A live dashboard of a real TCP echo server in one concurrency model at a time.
 	Keys: c/C add 1/10 test clients, x/X drop, m next model, ? help, q quit.

@@ -5,12 +5,23 @@ import {formatAddress} from '../server/connection.js';
 
 export type Target = {readonly host: string; readonly port: number};
 
+/** How a client loads the server, beyond its rate; the dashboard uses the defaults, the bench all of it. */
+export type ClientTuning = {
+	/** Messages in flight at once (pipelining): 1 waits for each reply before the next. */
+	readonly depth?: number;
+	/** Bytes per message, newline included; by default a short line that names the client. */
+	readonly size?: number;
+	/** Called at the first reply on each connection, with `performance.now()`. */
+	readonly onFirstReply?: (at: number) => void;
+};
+
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 2000;
 
 /**
  * One test client: sends a line, waits for the whole reply, measures the round trip, and sends the
- * next line no sooner than its rate allows. It reconnects by itself when the server goes away, as a
+ * next line no sooner than its rate allows (at once when the rate is Infinity: a closed loop that
+ * keeps `depth` messages in flight). It reconnects by itself when the server goes away, as a
  * real client would while the model is switched.
  */
 export class TestClient {
@@ -18,15 +29,20 @@ export class TestClient {
 	readonly #target: Target;
 	readonly #intervalMs: number;
 	readonly #onRoundTrip: (micros: number) => void;
+	readonly #depth: number;
+	/** Fixed-size payload, `depth` copies back to back, so a refill is one write of a slice. */
+	readonly #payload: Buffer | undefined;
+	readonly #size: number;
+	readonly #onFirstReply: ((at: number) => void) | undefined;
+	/** Send times of the messages in flight, oldest first. */
+	#inFlight: number[] = [];
 	#socket: Socket | undefined;
 	#phase: ClientPhase = 'connecting';
 	#local: string | null = null;
 	#connectedAt: number | null = null;
 	#firstReplyMs: number | null = null;
 	#lastRttMs: number | null = null;
-	#sentAt = 0;
 	#sequence = 0;
-	#pendingReply = false;
 	#retryMs = FIRST_RETRY_MS;
 	#timer: NodeJS.Timeout | undefined;
 	#stopped = false;
@@ -36,11 +52,19 @@ export class TestClient {
 		target: Target,
 		ratePerSecond: number,
 		onRoundTrip: (micros: number) => void,
+		tuning: ClientTuning = {},
 	) {
 		this.id = id;
 		this.#target = target;
 		this.#intervalMs = 1000 / ratePerSecond;
 		this.#onRoundTrip = onRoundTrip;
+		this.#depth = Math.max(1, tuning.depth ?? 1);
+		this.#size = Math.max(1, tuning.size ?? 0);
+		this.#payload =
+			tuning.size === undefined
+				? undefined
+				: Buffer.from(('x'.repeat(this.#size - 1) + '\n').repeat(this.#depth));
+		this.#onFirstReply = tuning.onFirstReply;
 	}
 
 	start(): void {
@@ -79,20 +103,33 @@ export class TestClient {
 			this.#send();
 		});
 		socket.on('data', (chunk: Buffer) => {
-			if (!this.#pendingReply || !chunk.includes(10)) return;
-			const rttMs = performance.now() - this.#sentAt;
-			this.#pendingReply = false;
+			if (this.#inFlight.length === 0) return;
+			// Each reply ends in a newline; a chunk may hold several replies, or part of one.
+			const now = performance.now();
+			let rttMs = -1;
+			let index = chunk.indexOf(10);
+			while (index !== -1 && this.#inFlight.length > 0) {
+				rttMs = now - this.#inFlight.shift()!;
+				this.#onRoundTrip(rttMs * 1000);
+				index = chunk.indexOf(10, index + 1);
+			}
+			if (rttMs < 0) return;
 			this.#lastRttMs = rttMs;
-			this.#firstReplyMs ??= Date.now() - this.#connectedAt!;
+			if (this.#firstReplyMs === null) {
+				this.#firstReplyMs = Date.now() - this.#connectedAt!;
+				this.#onFirstReply?.(now);
+			}
 			this.#phase = 'answered';
-			this.#onRoundTrip(rttMs * 1000);
-			const wait = Math.max(0, this.#intervalMs - rttMs);
-			this.#timer = setTimeout(() => this.#send(), wait);
+			if (this.#intervalMs === 0) this.#send();
+			else if (this.#inFlight.length === 0) {
+				const wait = Math.max(0, this.#intervalMs - rttMs);
+				this.#timer = setTimeout(() => this.#send(), wait);
+			}
 		});
 		socket.on('error', () => {});
 		socket.on('close', () => {
 			clearTimeout(this.#timer);
-			this.#pendingReply = false;
+			this.#inFlight = [];
 			this.#local = null;
 			this.#connectedAt = null;
 			if (this.#stopped) return;
@@ -102,12 +139,20 @@ export class TestClient {
 		});
 	}
 
+	/** Tops the messages in flight up to `depth`. */
 	#send(): void {
 		const socket = this.#socket;
 		if (!socket || socket.destroyed) return;
-		this.#sequence++;
-		this.#pendingReply = true;
-		this.#sentAt = performance.now();
-		socket.write(`client ${this.id} message ${this.#sequence}\n`);
+		const count = this.#depth - this.#inFlight.length;
+		if (count <= 0) return;
+		const now = performance.now();
+		for (let i = 0; i < count; i++) this.#inFlight.push(now);
+		if (this.#payload) {
+			socket.write(this.#payload.subarray(0, count * this.#size));
+			return;
+		}
+		let text = '';
+		for (let i = 0; i < count; i++) text += `client ${this.id} message ${++this.#sequence}\n`;
+		socket.write(text);
 	}
 }

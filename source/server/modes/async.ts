@@ -6,6 +6,14 @@ import type {ModeFactory} from '../mode.js';
 const MAIN = {kind: 'main'} as const;
 
 /**
+ * Room in the kernel for connections the busy event loop has not accepted yet. With Node's 511, a
+ * storm of 1000 connects to a loaded server overflowed the accept queue, and the dropped ones came
+ * back only with the client's SYN retry a second later (ListenOverflows in /proc/net/netstat).
+ * The kernel caps it at net.core.somaxconn (4096 on current kernels).
+ */
+const ASYNC_BACKLOG = 4096;
+
+/**
  * The tutorial's asyncio server: one event loop, a callback per readable socket. Every client is
  * served at once, and one slow handler stalls them all.
  */
@@ -33,7 +41,7 @@ export const createAsyncMode: ModeFactory = ({
 	});
 	return {
 		name: 'async',
-		start: () => listen(server, config.host, config.port),
+		start: () => listen(server, config.host, config.port, ASYNC_BACKLOG),
 		stop: () => closeServer(server, sockets),
 	};
 };

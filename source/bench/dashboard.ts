@@ -1,0 +1,283 @@
+import {readFile} from 'node:fs/promises';
+import net from 'node:net';
+import {setTimeout as sleep} from 'node:timers/promises';
+import {fileURLToPath} from 'node:url';
+import {readProcess} from '../collectors/proc.js';
+import type {Environment} from './environment.js';
+import {FD_HEADROOM} from './environment.js';
+import type {BenchOptions} from './options.js';
+import {LoadWorkers} from './processes.js';
+import {Progress} from './progress.js';
+import type {BenchRow, Skipped, Target} from './report.js';
+
+const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
+const STARTS = 5;
+const CPU_WINDOW_S = 10;
+
+type Pty = {
+	readonly pid: number;
+	write(data: string): void;
+	kill(signal?: string): void;
+	onData(listener: (data: string) => void): void;
+	onExit(listener: (event: {exitCode: number}) => void): void;
+};
+type PtyModule = {
+	spawn(
+		file: string,
+		args: string[],
+		options: {cols: number; rows: number; env: Record<string, string>},
+	): Pty;
+};
+
+/** node-pty is a dev dependency: this scenario runs from a checkout, not from an installed package. */
+async function loadPty(): Promise<PtyModule> {
+	try {
+		const module = (await import('node-pty')) as unknown as {default?: PtyModule} & PtyModule;
+		return module.default ?? module;
+	} catch {
+		throw new Error(
+			'the dashboard scenario needs node-pty (a dev dependency): run it from a checkout after npm ci',
+		);
+	}
+}
+
+/** Ink draws nothing until exit when it thinks it runs in CI: a person's terminal has no CI variable. */
+function terminalEnv(): Record<string, string> {
+	const env: Record<string, string> = {TERM: 'xterm-256color', LANG: 'C.UTF-8'};
+	for (const [name, value] of Object.entries(process.env)) {
+		if (value !== undefined && name !== 'CI' && name !== 'CONTINUOUS_INTEGRATION')
+			env[name] ??= value;
+	}
+	return env;
+}
+
+const stripAnsi = (text: string) =>
+	// eslint-disable-next-line no-control-regex
+	text.replace(/\u001B\[[0-9;?]*[ -/]*[@-~]|\u001B[()][0-9A-Za-z]|\u001B[=>78]/g, '');
+
+async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const {port} = server.address() as net.AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+type Dashboard = {
+	readonly pty: Pty;
+	/** Everything written since start, ANSI stripped. */
+	text(): string;
+	/** When `needle` first appears after `from` characters of output; resolves with that time. */
+	waitFor(needle: string | RegExp, timeoutMs: number, from?: number): Promise<number>;
+	stop(): Promise<void>;
+};
+
+function startDashboard(pty: PtyModule, port: number): Dashboard {
+	// BENCH_CPU_PROF=dir profiles the dashboard too (`node --cpu-prof`; NODE_OPTIONS may not carry it).
+	const profile = process.env.BENCH_CPU_PROF;
+	const execArgv = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+	const child = pty.spawn(process.execPath, [...execArgv, CLI, '--port', String(port)], {
+		cols: 100,
+		rows: 30,
+		env: terminalEnv(),
+	});
+	let output = '';
+	const watchers = new Set<() => void>();
+	child.onData((data) => {
+		output += stripAnsi(data);
+		// Keep memory bounded over a long run; the last 200 kB are plenty to find a frame.
+		if (output.length > 400_000) output = output.slice(-200_000);
+		for (const watcher of watchers) watcher();
+	});
+	let exited = false;
+	const exit = new Promise<void>((resolve) =>
+		child.onExit(() => {
+			exited = true;
+			resolve();
+		}),
+	);
+	return {
+		pty: child,
+		text: () => output,
+		waitFor(needle, timeoutMs, from = 0) {
+			return new Promise((resolve, reject) => {
+				const check = () => {
+					const tail = output.slice(Math.max(0, from - (400_000 - output.length)));
+					if (typeof needle === 'string' ? tail.includes(needle) : needle.test(tail)) {
+						watchers.delete(check);
+						clearTimeout(timer);
+						resolve(performance.now());
+					}
+				};
+				const timer = setTimeout(() => {
+					watchers.delete(check);
+					reject(new Error(`the dashboard did not show ${String(needle)} within ${timeoutMs} ms`));
+				}, timeoutMs);
+				watchers.add(check);
+				check();
+			});
+		},
+		async stop() {
+			if (exited) return;
+			child.write('q');
+			const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+			await exit;
+			clearTimeout(timer);
+		},
+	};
+}
+
+/**
+ * CPU ticks (1/100 s) of a process: user, system, and those of its children it has waited for (the
+ * `ss` the collector runs), so that work it hands to short-lived children is not hidden.
+ */
+async function cpuTicks(pid: number): Promise<{user: number; system: number; children: number}> {
+	try {
+		const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		// fields[N - 3] is field N of proc(5): 14 utime, 15 stime, 16 cutime, 17 cstime.
+		return {
+			user: Number(fields[11]),
+			system: Number(fields[12]),
+			children: Number(fields[13]) + Number(fields[14]),
+		};
+	} catch {
+		return {user: 0, system: 0, children: 0};
+	}
+}
+
+/** A process's CPU over `windowS` seconds, in % of one core (ticks of 1/100 s per second), and its split. */
+async function measureCpu(
+	pid: number,
+	windowS: number,
+): Promise<{percent: number; seconds: number; split: Record<string, number>}> {
+	const before = await cpuTicks(pid);
+	const t0 = performance.now();
+	await sleep(windowS * 1000);
+	const after = await cpuTicks(pid);
+	const seconds = (performance.now() - t0) / 1000;
+	const share = (key: 'user' | 'system' | 'children') =>
+		Math.round(((after[key] - before[key]) / seconds) * 10) / 10;
+	const split = {user: share('user'), system: share('system'), children: share('children')};
+	return {
+		percent: Math.round((split.user + split.system + split.children) * 10) / 10,
+		seconds,
+		split,
+	};
+}
+
+/**
+ * The real dashboard (dist/cli.js in a pseudo-terminal): time from spawn to the first frame, then
+ * its own CPU with 10,000 idle connections on its in-process async server, and how fast it answers
+ * a key press at that point.
+ */
+export async function runDashboardScenario(
+	options: BenchOptions,
+	env: Environment,
+): Promise<{
+	rows: BenchRow[];
+	skipped: Skipped[];
+	targets: Target[];
+	extra: Record<string, unknown>;
+}> {
+	const pty = await loadPty();
+	const connections = options.clients[0]!;
+	const skipped: Skipped[] = [];
+	const progress = new Progress(STARTS + 1, 2000);
+	const startsMs: number[] = [];
+	for (let i = 0; i < STARTS; i++) {
+		progress.step(`dashboard start ${i + 1} of ${STARTS}`);
+		const spawnedAt = performance.now();
+		const dashboard = startDashboard(pty, await freePort());
+		try {
+			startsMs.push((await dashboard.waitFor('Connections', 10_000)) - spawnedAt);
+		} finally {
+			await dashboard.stop();
+		}
+		progress.advance();
+	}
+	const sorted = [...startsMs].sort((a, b) => a - b);
+	const medianStartMs = sorted[Math.floor(sorted.length / 2)]!;
+
+	const targets: Target[] = [
+		{
+			name: 'dashboard: start to first frame under 0.5 s',
+			met: medianStartMs < 500,
+			detail: `median ${Math.round(medianStartMs)} ms of ${STARTS} starts (${sorted.map((ms) => Math.round(ms)).join(', ')} ms)`,
+		},
+	];
+	const extra: Record<string, unknown> = {
+		startup: {startsMs: startsMs.map(Math.round), medianStartMs},
+	};
+
+	if (env.fdLimit !== null && connections + FD_HEADROOM * 2 > env.fdLimit) {
+		skipped.push({
+			server: 'dashboard',
+			workload: 'idle',
+			clients: connections,
+			reason: `the dashboard would hold ${connections} fds, too close to the limit ${env.fdLimit}`,
+		});
+		progress.finish();
+		return {rows: [], skipped, targets, extra};
+	}
+
+	progress.step(`dashboard with ${connections} idle connections`);
+	const port = await freePort();
+	const dashboard = startDashboard(pty, port);
+	const workers = LoadWorkers.start(Math.max(options.workers, Math.ceil(connections / 9000)));
+	try {
+		await dashboard.waitFor('Connections', 10_000);
+		// The same window with no connection: what the dashboard costs by itself, to set the figure at 10,000 against.
+		await sleep(1000);
+		const empty = await measureCpu(dashboard.pty.pid, CPU_WINDOW_S);
+		const openedAt = performance.now();
+		workers.open({host: '127.0.0.1', port, count: connections, depth: 1, size: 64, idle: true});
+		let served = 0;
+		const deadline = Date.now() + 120_000;
+		while (Date.now() < deadline) {
+			served = (await workers.ask('status')).reduce((sum, status) => sum + status.firstReplies, 0);
+			if (served >= connections) break;
+			await sleep(200);
+		}
+		const allServedMs = performance.now() - openedAt;
+		const onScreen = `Connections ${connections} active`;
+		const shownAt = await dashboard.waitFor(onScreen, 10_000, 0).catch(() => null);
+		// Let the connect burst settle: the figure is the steady cost of watching 10,000 connections.
+		await sleep(2000);
+		const pid = dashboard.pty.pid;
+		const rssBefore = (await readProcess(pid))?.rssBytes ?? 0;
+		const loaded = await measureCpu(pid, CPU_WINDOW_S);
+		const {seconds, percent} = loaded;
+		const from = dashboard.text().length;
+		const keyAt = performance.now();
+		dashboard.pty.write('?');
+		const answeredAt = await dashboard.waitFor(/Keys/, 5000, from).catch(() => null);
+		const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+		const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+		extra.scale = {
+			connections,
+			served,
+			allServedMs: Math.round(allServedMs),
+			shownOnScreen: shownAt !== null,
+			dashboardCpuPercent: loaded.percent,
+			cpuSplit: loaded.split,
+			dashboardCpuPercentWithNoConnection: empty.percent,
+			cpuSplitWithNoConnection: empty.split,
+			cpuWindowS: Math.round(seconds * 10) / 10,
+			dashboardRssBytes: rssBefore,
+			dashboardThreads: threads,
+			keyToFrameMs: answeredAt === null ? null : Math.round(answeredAt - keyAt),
+		};
+		targets.push({
+			name: `scale: async holds ${connections} idle connections, dashboard live, its CPU < 10% of one core`,
+			met: served >= connections && shownAt !== null && answeredAt !== null && percent < 10,
+			detail: `${served} served in ${Math.round(allServedMs)} ms, ${shownAt === null ? 'NOT shown' : 'shown'} on screen, dashboard CPU ${percent.toFixed(1)}% over ${seconds.toFixed(0)} s (${empty.percent.toFixed(1)}% with no connection), key press answered ${answeredAt === null ? 'never' : `in ${Math.round(answeredAt - keyAt)} ms`}`,
+		});
+		progress.advance();
+	} finally {
+		progress.finish();
+		await dashboard.stop();
+		await workers.stop();
+	}
+	return {rows: [], skipped, targets, extra};
+}

@@ -1,0 +1,96 @@
+/**
+ * A load-generator process for the bench: opens its share of the test clients (the dashboard's own
+ * TestClient, in closed loop) and keeps their round trips in a mergeable histogram. Several of these
+ * run at once so the clients are not the bottleneck; they report over IPC only when asked.
+ */
+import {performance} from 'node:perf_hooks';
+import {TestClient} from '../clients/test-client.js';
+import {LatencyHistogram} from './histogram.js';
+import type {WorkerCommand, WorkerReply} from './messages.js';
+
+const send = process.send?.bind(process);
+if (!send) {
+	console.error('load-worker is started by concurrency-top bench');
+	process.exit(1);
+}
+
+let clients: TestClient[] = [];
+const histogram = new LatencyHistogram();
+let messages = 0;
+let openedAt = 0;
+let firstReplies = 0;
+let lastFirstReplyAt = 0;
+let measureStart = 0;
+
+process.on('message', (command: WorkerCommand) => {
+	switch (command.type) {
+		case 'open': {
+			openedAt = performance.now();
+			firstReplies = 0;
+			lastFirstReplyAt = 0;
+			// Idle clients send one message (to be sure they are served), then nothing for a day.
+			const rate = command.idle ? 1 / 86_400 : Number.POSITIVE_INFINITY;
+			for (let i = 0; i < command.count; i++) {
+				const client = new TestClient(
+					i + 1,
+					{host: command.host, port: command.port},
+					rate,
+					(micros) => {
+						histogram.record(micros);
+						messages++;
+					},
+					{
+						depth: command.depth,
+						size: command.size,
+						onFirstReply: (at) => {
+							firstReplies++;
+							lastFirstReplyAt = Math.max(lastFirstReplyAt, at);
+						},
+					},
+				);
+				clients.push(client);
+				client.start();
+			}
+			break;
+		}
+		case 'measure': {
+			histogram.reset();
+			messages = 0;
+			measureStart = performance.now();
+			break;
+		}
+		case 'status':
+		case 'collect': {
+			let connected = 0;
+			for (const client of clients) {
+				const {phase} = client.status();
+				if (phase === 'waiting' || phase === 'answered') connected++;
+			}
+			reply({
+				type: command.type,
+				clients: clients.length,
+				connected,
+				firstReplies,
+				lastFirstReplyMs: firstReplies > 0 ? lastFirstReplyAt - openedAt : null,
+				messages,
+				seconds: (performance.now() - measureStart) / 1000,
+				counts: command.type === 'collect' ? histogram.counts : [],
+				maxMicros: histogram.maxMicros,
+			});
+			break;
+		}
+		case 'close': {
+			for (const client of clients) client.stop();
+			clients = [];
+			// Give the sockets a moment to close, so the next row starts with none of ours open.
+			setTimeout(() => reply({type: 'closed'}), 50);
+			break;
+		}
+	}
+});
+
+function reply(message: WorkerReply): void {
+	send!(message);
+}
+
+process.on('disconnect', () => process.exit(0));

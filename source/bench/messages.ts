@@ -1,0 +1,38 @@
+/** Bench orchestrator ↔ load workers and server processes: plain objects over IPC. */
+
+export type WorkerCommand =
+	| {
+			readonly type: 'open';
+			readonly host: string;
+			readonly port: number;
+			readonly count: number;
+			readonly depth: number;
+			readonly size: number;
+			/** One message each, then quiet: for idle-connection counts and memory. */
+			readonly idle: boolean;
+	  }
+	| {readonly type: 'measure'}
+	| {readonly type: 'status'}
+	| {readonly type: 'collect'}
+	| {readonly type: 'close'};
+
+export type WorkerStatus = {
+	readonly type: 'status' | 'collect';
+	readonly clients: number;
+	readonly connected: number;
+	/** Connections that have had their first reply. */
+	readonly firstReplies: number;
+	/** From the `open` command to the latest first reply so far. */
+	readonly lastFirstReplyMs: number | null;
+	/** Round trips completed since `measure`. */
+	readonly messages: number;
+	readonly seconds: number;
+	/** Histogram buckets (see histogram.ts); empty for `status`. */
+	readonly counts: number[];
+	readonly maxMicros: number;
+};
+
+export type WorkerReply = WorkerStatus | {readonly type: 'closed'};
+
+/** Sent by a server process (a model's or the plain baseline) once it listens. */
+export type ServerReady = {readonly type: 'ready'; readonly port: number; readonly pid: number};

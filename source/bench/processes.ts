@@ -1,0 +1,163 @@
+import {fork, type ChildProcess} from 'node:child_process';
+import {once} from 'node:events';
+import {findDescendants} from '../collectors/proc.js';
+import type {ModeName} from '../server/mode.js';
+import type {ServerReady, WorkerCommand, WorkerReply, WorkerStatus} from './messages.js';
+import type {Workload} from './workload.js';
+
+const SERVER_PROCESS = new URL('server-process.js', import.meta.url);
+const LOAD_WORKER = new URL('load-worker.js', import.meta.url);
+const PLAIN_SERVER = new URL('../../bench/plain-echo-server.js', import.meta.url);
+const READY_TIMEOUT_MS = 15_000;
+
+/** What a row's server is: one of the models, or the plain baseline. */
+export type ServerKind = ModeName | 'plain';
+
+/** `BENCH_CPU_PROF=dir` profiles each server process (`node --cpu-prof`) into `dir`. */
+function serverExecArgv(): string[] {
+	const dir = process.env.BENCH_CPU_PROF;
+	return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+}
+
+function waitFor<T>(child: ChildProcess, type: string, what: string): Promise<T> {
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => {
+			cleanup();
+			reject(new Error(`${what} did not answer within ${READY_TIMEOUT_MS / 1000} s`));
+		}, READY_TIMEOUT_MS);
+		const onMessage = (message: {type?: string}) => {
+			if (message.type !== type) return;
+			cleanup();
+			resolve(message as T);
+		};
+		const onExit = (code: number | null, signal: string | null) => {
+			cleanup();
+			reject(new Error(`${what} ended (${signal ?? `exit ${code}`})`));
+		};
+		const cleanup = () => {
+			clearTimeout(timer);
+			child.off('message', onMessage);
+			child.off('exit', onExit);
+		};
+		child.on('message', onMessage);
+		child.on('exit', onExit);
+	});
+}
+
+async function end(child: ChildProcess, graceful: () => void): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = once(child, 'exit');
+	graceful();
+	const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+	await exited;
+	clearTimeout(timer);
+}
+
+export type RunningServer = {
+	readonly pid: number;
+	readonly port: number;
+	stop(): Promise<void>;
+};
+
+/** Forks the server of one row: a model through ServerHost, or the plain baseline. */
+export async function startServer(kind: ServerKind, work: Workload): Promise<RunningServer> {
+	const child =
+		kind === 'plain'
+			? fork(
+					PLAIN_SERVER,
+					[
+						...(work.workMs > 0 ? ['--work-ms', String(work.workMs)] : []),
+						...(work.delayMs > 0 ? ['--delay-ms', String(work.delayMs)] : []),
+					],
+					{execArgv: serverExecArgv(), stdio: ['ignore', 'ignore', 'inherit', 'ipc']},
+				)
+			: fork(SERVER_PROCESS, [kind, work.name, String(work.workMs), String(work.delayMs)], {
+					execArgv: serverExecArgv(),
+					stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+				});
+	const ready = await waitFor<ServerReady>(child, 'ready', `the ${kind} server`).catch(
+		(error: unknown) => {
+			child.kill('SIGKILL');
+			throw error;
+		},
+	);
+	return {
+		pid: ready.pid,
+		port: ready.port,
+		async stop() {
+			// Models stop through ServerHost (children and workers too); leftovers are killed.
+			const children = await findDescendants(ready.pid);
+			await end(child, () =>
+				kind === 'plain' ? child.kill('SIGTERM') : child.send({type: 'stop'}),
+			);
+			for (const pid of children) {
+				try {
+					process.kill(pid, 'SIGKILL');
+				} catch {
+					// already gone, as it should be
+				}
+			}
+		},
+	};
+}
+
+/** The load-generator processes, kept for the whole bench and told what to open for each row. */
+export class LoadWorkers {
+	readonly #children: ChildProcess[];
+
+	private constructor(children: ChildProcess[]) {
+		this.#children = children;
+	}
+
+	static start(count: number): LoadWorkers {
+		const children = Array.from({length: count}, () =>
+			fork(LOAD_WORKER, [], {execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc']}),
+		);
+		return new LoadWorkers(children);
+	}
+
+	get size(): number {
+		return this.#children.length;
+	}
+
+	get pids(): number[] {
+		return this.#children.map((child) => child.pid!).filter((pid) => pid !== undefined);
+	}
+
+	/** Spreads `count` clients evenly over the workers. */
+	open(command: Omit<Extract<WorkerCommand, {type: 'open'}>, 'type'>): void {
+		const n = this.#children.length;
+		this.#children.forEach((child, index) => {
+			const share = Math.floor(command.count / n) + (index < command.count % n ? 1 : 0);
+			if (share > 0) child.send({...command, type: 'open', count: share} satisfies WorkerCommand);
+		});
+	}
+
+	measure(): void {
+		for (const child of this.#children) child.send({type: 'measure'} satisfies WorkerCommand);
+	}
+
+	async ask(type: 'status' | 'collect'): Promise<WorkerStatus[]> {
+		return Promise.all(
+			this.#children.map((child) => {
+				const answer = waitFor<WorkerStatus>(child, type, 'a load worker');
+				child.send({type} satisfies WorkerCommand);
+				return answer;
+			}),
+		);
+	}
+
+	async close(): Promise<void> {
+		await Promise.all(
+			this.#children.map((child) => {
+				const answer = waitFor<WorkerReply>(child, 'closed', 'a load worker');
+				child.send({type: 'close'} satisfies WorkerCommand);
+				return answer;
+			}),
+		);
+	}
+
+	async stop(): Promise<void> {
+		await Promise.all(this.#children.map((child) => end(child, () => child.kill('SIGTERM'))));
+	}
+}

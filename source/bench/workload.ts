@@ -1,0 +1,26 @@
+import type {EmitEvent} from '../protocol.js';
+import {ServerHost} from '../server/host.js';
+import type {ServerConfig} from '../server/mode.js';
+
+/** Work per message: none (echo), I/O-bound (a wait before the reply) or CPU-bound (busy time). */
+export const WORKLOAD_NAMES = ['echo', 'io', 'cpu'] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+export type Workload = {
+	readonly name: WorkloadName;
+	/** CPU busy time per message. */
+	readonly workMs: number;
+	/** Simulated I/O wait per message. */
+	readonly delayMs: number;
+};
+
+export function workload(name: WorkloadName, workMs: number, delayMs: number): Workload {
+	if (name === 'cpu') return {name, workMs, delayMs: 0};
+	if (name === 'io') return {name, workMs: 0, delayMs};
+	return {name, workMs: 0, delayMs: 0};
+}
+
+/** Starts servers exactly as the dashboard does, through ServerHost, with the row's work per message. */
+export function createHost(config: ServerConfig, emit: EmitEvent, work: Workload): ServerHost {
+	return new ServerHost(config, emit, {workMs: work.workMs, delayMs: work.delayMs});
+}

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import {execFile, spawn} from 'node:child_process';
+import net from 'node:net';
+import {test} from 'node:test';
+import {fileURLToPath} from 'node:url';
+import {promisify} from 'node:util';
+import {summarize, LatencyHistogram} from '../source/bench/histogram.js';
+import {parseBenchOptions} from '../source/bench/options.js';
+import type {BenchReport} from '../source/bench/report.js';
+import {acceptQueueInSs, readAcceptQueue} from '../source/collectors/proc.js';
+import {UsageError} from '../source/options.js';
+import {waitFor} from './helpers/net.js';
+
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+const run = promisify(execFile);
+
+test('bench end to end: a tiny matrix prints one JSON document with every column measured', async () => {
+	const {stdout, stderr} = await run(
+		process.execPath,
+		[
+			CLI,
+			'bench',
+			'--modes',
+			'async,sequential',
+			'--workloads',
+			'echo,cpu',
+			'--work-ms',
+			'2',
+			'--clients',
+			'3',
+			'--duration',
+			'1',
+			'--json',
+		],
+		{timeout: 60_000},
+	);
+	const report = JSON.parse(stdout) as BenchReport;
+	assert.match(stderr, /6\/6 sequential cpu ×3/, 'progress goes to stderr');
+	assert.equal(report.scenario, 'matrix');
+	assert.deepEqual(
+		report.rows.map((row) => `${row.server} ${row.workload}`),
+		['plain echo', 'async echo', 'sequential echo', 'plain cpu', 'async cpu', 'sequential cpu'],
+	);
+	assert.ok(report.environment.cores > 0);
+	for (const row of report.rows) {
+		const where = `${row.server}: ${JSON.stringify(row)}`;
+		for (const key of [
+			'messagesPerSec',
+			'roundTrips',
+			'measuredS',
+			'rttP50Ms',
+			'rttP99Ms',
+			'rttMaxMs',
+			'peakThreads',
+			'peakProcesses',
+			'peakRssBytes',
+			'cpuPercent',
+			'cpuSeconds',
+			'loadCpuPercent',
+			'cpuMicrosPerMessage',
+		] as const) {
+			assert.equal(typeof row[key], 'number', `${key} of ${where}`);
+			assert.ok((row[key] as number) > 0, `${key} > 0 in ${where}`);
+		}
+		assert.ok(Number.isInteger(row.peakThreads) && row.peakThreads >= 1);
+		assert.ok(row.rttP50Ms! <= row.rttP99Ms! && row.rttP99Ms! <= row.rttMaxMs! * 1.03, where);
+		assert.equal(row.clients, 3);
+		assert.equal(typeof row.verdict, 'string');
+		assert.ok(row.verdict.length > 0);
+	}
+	const [plain, async, sequential] = report.rows;
+	assert.match(plain!.verdict, /^baseline/);
+	assert.equal(plain!.ratioMessagesPerSec, 1);
+	for (const row of [plain!, async!]) {
+		assert.equal(row.starved, 0, `${row.server} answers every client`);
+		assert.ok(row.allFirstReplyMs! > 0);
+	}
+	assert.ok(async!.ratioMessagesPerSec! > 0 && async!.ratioP99! > 0);
+	// The sequential model serves its first client only: the other two never get a reply.
+	assert.equal(sequential!.starved, 2);
+	assert.equal(sequential!.allFirstReplyMs, null);
+	assert.match(sequential!.verdict, /2 of 3 clients starved/);
+});
+
+test('bench: a bad flag is one line on stderr and exit status 2', async () => {
+	for (const args of [
+		['--modes', 'async,nope'],
+		['--clients', '0'],
+		['--duration', 'x'],
+		['--frobnicate'],
+		['--json', '--markdown'],
+	]) {
+		const result = await run(process.execPath, [CLI, 'bench', ...args]).then(
+			() => ({code: 0, stderr: '', stdout: ''}),
+			(error: {code: number; stderr: string; stdout: string}) => error,
+		);
+		assert.equal(result.code, 2, args.join(' '));
+		assert.equal(result.stdout, '');
+		assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+		assert.match(result.stderr, /^concurrency-top: bench: /);
+	}
+});
+
+test('bench options: defaults, lists and scenarios', () => {
+	const options = parseBenchOptions([]);
+	assert.deepEqual(options.clients, [1, 10, 100, 1000]);
+	assert.equal(options.scenario, 'matrix');
+	assert.deepEqual(parseBenchOptions(['--scenario', 'storm']).modes, ['async']);
+	assert.deepEqual(parseBenchOptions(['--scenario', 'storm']).clients, [1000]);
+	assert.deepEqual(parseBenchOptions(['--clients', '4,4,10']).clients, [4, 10]);
+	assert.throws(() => parseBenchOptions(['--scenario', 'x']), UsageError);
+	assert.throws(() => parseBenchOptions(['extra']), UsageError);
+});
+
+test('latency histogram: merged buckets give percentiles within 2%', () => {
+	const a = new LatencyHistogram();
+	const b = new LatencyHistogram();
+	for (let i = 1; i <= 1000; i++) (i % 2 ? a : b).record(i * 1000);
+	const summary = summarize([a, b])!;
+	assert.equal(summary.samples, 1000);
+	assert.ok(Math.abs(summary.p50Ms - 500) / 500 <= 0.021, String(summary.p50Ms));
+	assert.ok(Math.abs(summary.p99Ms - 990) / 990 <= 0.021, String(summary.p99Ms));
+	assert.equal(summary.maxMs, 1000);
+	assert.equal(summarize([new LatencyHistogram()]), null);
+});
+
+test('accept queue: parsed from ss, and read from a real listener that does not accept', async () => {
+	assert.equal(acceptQueueInSs('LISTEN 3      511    127.0.0.1:8080 0.0.0.0:*\n'), 3);
+	assert.equal(acceptQueueInSs(''), 0);
+	// A listener whose event loop is busy: connections complete in the kernel and wait there.
+	const child = spawn(
+		process.execPath,
+		[
+			'-e',
+			`const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);const end=Date.now()+4000;while(Date.now()<end);process.exit(0)})`,
+		],
+		{stdio: ['ignore', 'pipe', 'inherit']},
+	);
+	try {
+		const port = await new Promise<number>((resolve) =>
+			child.stdout.once('data', (data: Buffer) => resolve(Number(data.toString().trim()))),
+		);
+		const sockets = [1, 2, 3].map(() => net.connect(port, '127.0.0.1').on('error', () => {}));
+		const depth = await waitFor(async () => {
+			const value = await readAcceptQueue(port);
+			return value !== null && value >= 3 ? value : undefined;
+		}, 'three connections in the accept queue');
+		assert.equal(depth, 3);
+		for (const socket of sockets) socket.destroy();
+	} finally {
+		child.kill('SIGKILL');
+	}
+});
