@@ -21,6 +21,19 @@ if (process.argv[2] === 'bench') {
 	process.exit(await benchMain(process.argv.slice(3)));
 }
 
+/** meow throws on some mistakes (a flag given twice): those are the user's, so one line and exit 2. */
+function parseCommandLine<T>(parse: () => T): T {
+	try {
+		return parse();
+	} catch (error: unknown) {
+		fail(
+			error instanceof Error
+				? error.message.replace(/^The flag /, '').replace(/\.$/, '')
+				: String(error),
+		);
+	}
+}
+
 /** Subcommands: the first word on the command line; none means the dashboard. */
 const COMMANDS: Readonly<
 	Record<string, (options: Options, reach: ReachOptions, args: readonly string[]) => Promise<void>>
@@ -29,8 +42,9 @@ const COMMANDS: Readonly<
 	...REACH_COMMANDS,
 };
 
-const cli = meow(
-	`
+const cli = parseCommandLine(() =>
+	meow(
+		`
 	Usage
 	  $ concurrency-top [options]           the live dashboard
 ${REACH_USAGE}
@@ -67,26 +81,27 @@ ${REACH_HELP}
 	  $ concurrency-top --json --clients 5 | head -3
 	  $ nc 127.0.0.1 8080      (from another terminal: you are a client too)
 `,
-	{
-		importMeta: import.meta,
-		allowUnknownFlags: false,
-		flags: {
-			mode: {type: 'string'},
-			host: {type: 'string'},
-			port: {type: 'string'},
-			handler: {type: 'string'},
-			clients: {type: 'string'},
-			rate: {type: 'string'},
-			json: {type: 'boolean'},
-			color: {type: 'boolean', default: true},
-			placement: {type: 'string'},
-			poolSize: {type: 'string'},
-			workMs: {type: 'string'},
-			delayMs: {type: 'string'},
-			maxConnections: {type: 'string'},
-			...REACH_FLAGS,
+		{
+			importMeta: import.meta,
+			allowUnknownFlags: false,
+			flags: {
+				mode: {type: 'string'},
+				host: {type: 'string'},
+				port: {type: 'string'},
+				handler: {type: 'string'},
+				clients: {type: 'string'},
+				rate: {type: 'string'},
+				json: {type: 'boolean'},
+				color: {type: 'boolean', default: true},
+				placement: {type: 'string'},
+				poolSize: {type: 'string'},
+				workMs: {type: 'string'},
+				delayMs: {type: 'string'},
+				maxConnections: {type: 'string'},
+				...REACH_FLAGS,
+			},
 		},
-	},
+	),
 );
 
 // `concurrency-top --json | head -3`: a reader that leaves is the end of the output, not a crash.

@@ -37,7 +37,7 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 			<Figure label="OS threads" value={known ? String(threads) : '-'} width={inner} />
 			<Figure
 				label="worker thr"
-				value={workers.threads === 0 ? '0' : `${workers.threads} (${workers.busy} busy)`}
+				value={workers.threads === 0 ? '0' : `${workers.busy}/${workers.threads} busy`}
 				width={inner}
 			/>
 			<Figure label="processes" value={known ? String(processes.length) : '-'} width={inner} />

@@ -29,7 +29,15 @@ const FIXED: readonly Column[] = [
 	{title: 'ID', sort: 'id', width: 6, align: 'right', cell: (row) => `#${row.id}`},
 	{title: 'PEER', width: 0, align: 'left', cell: (row) => inert(row.peer)},
 	{title: 'STATE', sort: 'state', width: 6, align: 'left', cell: (row) => row.state},
-	{title: 'BY', sort: 'by', width: 11, align: 'left', cell: (row) => handledByLabel(row.by)},
+	{
+		title: 'BY',
+		sort: 'by',
+		width: 11,
+		align: 'left',
+		// A queued connection is nobody's yet: say where it waits instead.
+		cell: (row) =>
+			row.state === 'queued' && row.waitIn ? `(${row.waitIn})` : handledByLabel(row.by),
+	},
 	{title: 'IN', sort: 'in', width: 5, align: 'right', cell: (row) => formatBytes(row.bytesIn)},
 	{title: 'OUT', sort: 'out', width: 5, align: 'right', cell: (row) => formatBytes(row.bytesOut)},
 	{
