@@ -7,6 +7,13 @@ export type JsonLine = {
 	readonly host: string;
 	readonly port: number;
 	readonly handler: string;
+	readonly placement: string;
+	readonly settings: {
+		readonly workMs: number;
+		readonly delayMs: number;
+		readonly poolSize: number;
+		readonly maxConnections: number | null;
+	};
 	readonly connections: {
 		readonly active: number;
 		readonly queued: number;
@@ -16,8 +23,13 @@ export type JsonLine = {
 		readonly waiting: number;
 		readonly longestWaitMs: number;
 		readonly acceptQueue: number | null;
+		readonly line: number;
+		readonly pool: number;
+		readonly outputMessages: number;
+		readonly outputBytes: number;
+		readonly refusedTotal: number;
 	};
-	readonly threads: {readonly os: number | null};
+	readonly threads: {readonly os: number | null; readonly workers: number; readonly busy: number};
 	readonly processes: {
 		readonly count: number;
 		readonly pids: readonly number[];
@@ -50,6 +62,8 @@ export function toJsonLine(snapshot: Snapshot): JsonLine {
 		host: snapshot.server.host,
 		port: snapshot.server.port,
 		handler: snapshot.server.handler,
+		placement: snapshot.server.placement,
+		settings: snapshot.server.settings,
 		connections: {
 			active: snapshot.connections.active,
 			queued: snapshot.connections.queued,
@@ -59,9 +73,16 @@ export function toJsonLine(snapshot: Snapshot): JsonLine {
 			waiting: snapshot.queue.waiting,
 			longestWaitMs: round(snapshot.queue.longestWaitMs),
 			acceptQueue: snapshot.queue.acceptQueue,
+			line: snapshot.queue.line,
+			pool: snapshot.queue.pool,
+			outputMessages: snapshot.queue.output.messages,
+			outputBytes: snapshot.queue.output.bytes,
+			refusedTotal: snapshot.queue.refusedTotal,
 		},
 		threads: {
 			os: snapshot.os ? processes.reduce((sum, process) => sum + process.threads, 0) : null,
+			workers: snapshot.workers.threads,
+			busy: snapshot.workers.busy,
 		},
 		processes: {
 			count: processes.length,
