@@ -1,4 +1,4 @@
-import {createHistogram} from 'node:perf_hooks';
+import {RoundTrips} from '../metrics/latency.js';
 import type {ClientPhase, ClientReport} from '../protocol.js';
 
 /** What the `clients` command shows: the test clients' own view of a server they do not run. */
@@ -41,7 +41,7 @@ function percentile(sorted: readonly number[], p: number): number | null {
 /** Folds the client process's reports into per-second figures; `roll` closes a period. */
 export class ClientsMeter {
 	readonly #target: string;
-	readonly #rtt = createHistogram();
+	readonly #rtt = new RoundTrips();
 	#report: ClientReport = {type: 'report', clients: [], rttMicros: []};
 	#periodStart: number;
 	#periodCount = 0;
@@ -58,7 +58,7 @@ export class ClientsMeter {
 
 	apply(report: ClientReport): void {
 		this.#report = report;
-		for (const micros of report.rttMicros) this.#rtt.record(Math.max(1, Math.round(micros)));
+		for (const micros of report.rttMicros) this.#rtt.record(micros);
 		this.#periodCount += report.rttMicros.length;
 		this.#total += report.rttMicros.length;
 	}
@@ -66,20 +66,7 @@ export class ClientsMeter {
 	roll(now = Date.now()): void {
 		const seconds = (now - this.#periodStart) / 1000;
 		if (seconds <= 0) return;
-		const samples = this.#rtt.count;
-		this.#rates = {
-			messagesPerSec: this.#periodCount / seconds,
-			rtt:
-				samples === 0
-					? {p50Ms: null, p99Ms: null, maxMs: null, samples: 0}
-					: {
-							p50Ms: this.#rtt.percentile(50) / 1000,
-							p99Ms: this.#rtt.percentile(99) / 1000,
-							maxMs: this.#rtt.max / 1000,
-							samples,
-						},
-		};
-		this.#rtt.reset();
+		this.#rates = {messagesPerSec: this.#periodCount / seconds, rtt: this.#rtt.roll()};
 		this.#periodCount = 0;
 		this.#periodStart = now;
 	}

@@ -1,31 +1,18 @@
-import {Controller, DEFAULT_TIMING} from '../controller.js';
+import {DEFAULT_TIMING} from '../controller.js';
 import {toJsonLine} from '../json-output.js';
-import {isLoopback, type Options} from '../options.js';
+import type {Options} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
 import {startMetricsFor} from './reach.js';
-import {ListenError} from '../server/listen.js';
+import {startController} from './start.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
-import {fail} from './fail.js';
 
 /** `concurrency-top`: the server, its test clients and the live dashboard (or JSON lines when headless). */
 export async function runDashboard(options: Options, reach?: ReachOptions): Promise<void> {
 	const headless = options.json || !process.stdout.isTTY;
 	// Headless output is a log: one line a second, when the rates roll, is plenty.
 	const timing = headless ? {...DEFAULT_TIMING, tickMs: DEFAULT_TIMING.rollMs} : DEFAULT_TIMING;
-	const controller = new Controller(options, timing);
-	try {
-		await controller.start();
-	} catch (error: unknown) {
-		await controller.stop();
-		if (error instanceof ListenError) fail(error.message);
-		throw error;
-	}
-	if (!isLoopback(options.host)) {
-		const warning = `listening on ${options.host}:${controller.port}: anyone who can reach this machine can connect`;
-		process.stderr.write(`concurrency-top: warning: ${warning}\n`);
-		controller.log('warn', warning);
-	}
+	const controller = await startController(options, timing);
 	const metrics = await startMetricsFor(controller, reach);
 
 	const stop = async () => {

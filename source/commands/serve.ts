@@ -1,14 +1,14 @@
-import {Controller, DEFAULT_TIMING} from '../controller.js';
+import {DEFAULT_TIMING} from '../controller.js';
 import {toJsonLine} from '../json-output.js';
 import type {EventLine} from '../metrics/snapshot.js';
 import type {Options} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
 import {ControlServer} from '../remote/control-server.js';
 import {ensureSocketDirectory, socketPathFor} from '../remote/endpoint.js';
-import {ListenError} from '../server/listen.js';
 import {VERSION} from '../version.js';
-import {fail} from './fail.js';
 import {startMetricsFor} from './reach.js';
+import {fail} from './fail.js';
+import {startController} from './start.js';
 
 const log = (text: string) =>
 	process.stderr.write(`${new Date().toISOString()} concurrency-top: ${text}\n`);
@@ -18,14 +18,7 @@ const log = (text: string) =>
  * --json (and one on SIGUSR1), and observers on a control socket: `attach` draws the dashboard.
  */
 export async function runServe(options: Options, reach: ReachOptions): Promise<void> {
-	const controller = new Controller(options, DEFAULT_TIMING);
-	try {
-		await controller.start();
-	} catch (error: unknown) {
-		await controller.stop();
-		if (error instanceof ListenError) fail(error.message);
-		throw error;
-	}
+	const controller = await startController(options, DEFAULT_TIMING);
 	const metrics = await startMetricsFor(controller, reach, log);
 	const control = new ControlServer(controller, {
 		version: VERSION,

@@ -1,5 +1,5 @@
-import {createHistogram, type RecordableHistogram} from 'node:perf_hooks';
 import {formatDuration} from '../format.js';
+import {RoundTrips} from './latency.js';
 import {ConnectionView, type ConnectionWindow} from './connection-view.js';
 import type {
 	ClientReport,
@@ -96,7 +96,7 @@ export class MetricsStore {
 	#rates = {messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0};
 	readonly #history: number[] = [];
 
-	readonly #rtt: RecordableHistogram = createHistogram();
+	readonly #rtt = new RoundTrips();
 	#latency: Snapshot['latency'] = {p50Ms: null, p99Ms: null, maxMs: null, samples: 0};
 
 	#clients: readonly ClientStatus[] = [];
@@ -317,7 +317,7 @@ export class MetricsStore {
 		for (const client of report.clients) {
 			if (client.local !== null) this.#clientsByLocal.set(client.local, client);
 		}
-		for (const micros of report.rttMicros) this.#rtt.record(Math.max(1, Math.round(micros)));
+		for (const micros of report.rttMicros) this.#rtt.record(micros);
 	}
 
 	setOs(figures: OsFigures | null): void {
@@ -349,17 +349,7 @@ export class MetricsStore {
 		this.#history.push(this.#rates.messagesInPerSec);
 		if (this.#history.length > HISTORY_SECONDS) this.#history.shift();
 
-		const samples = this.#rtt.count;
-		this.#latency =
-			samples === 0
-				? {p50Ms: null, p99Ms: null, maxMs: null, samples: 0}
-				: {
-						p50Ms: this.#rtt.percentile(50) / 1000,
-						p99Ms: this.#rtt.percentile(99) / 1000,
-						maxMs: this.#rtt.max / 1000,
-						samples,
-					};
-		this.#rtt.reset();
+		this.#latency = this.#rtt.roll();
 	}
 
 	snapshot(window: ConnectionWindow, now = Date.now()): Snapshot {
