@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type {Placement} from './metrics/snapshot.js';
 import {HANDLER_NAMES, type HandlerName} from './server/handler.js';
 import {MODE_NAMES, type ModeName} from './server/mode.js';
@@ -133,7 +134,10 @@ function parseHost(value: string): string {
 
 /** Whether only this machine can reach `host`: the loopback range, ::1, or localhost. */
 export function isLoopback(host: string): boolean {
-	return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+	if (host === 'localhost') return true;
+	if (net.isIPv4(host)) return host.startsWith('127.');
+	if (net.isIPv6(host)) return host === '::1' || /^::ffff:127\./i.test(host);
+	return false;
 }
 
 /** Where test clients connect to reach a server listening on `host`. */

@@ -1,5 +1,4 @@
-import net from 'node:net';
-import {UsageError} from './options.js';
+import {isLoopback, UsageError} from './options.js';
 
 /** Where an observer or a scraper reaches this process, and who may. */
 export type ReachOptions = {
@@ -32,14 +31,6 @@ export type ReachFlags = {
 /** The shared secret for a non-loopback control port, when not given as a flag. */
 export const TOKEN_ENV = 'CONCURRENCY_TOP_TOKEN';
 const MIN_TOKEN_LENGTH = 16;
-
-/** 127.0.0.0/8, ::1, localhost: reachable only from this machine. */
-export function isLoopback(host: string): boolean {
-	if (host === 'localhost') return true;
-	if (net.isIPv4(host)) return host.startsWith('127.');
-	if (net.isIPv6(host)) return host === '::1' || /^::ffff:127\./i.test(host);
-	return false;
-}
 
 /**
  * The reach flags, checked here so that a mistake is one line and exit 2. Widening an endpoint

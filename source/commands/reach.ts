@@ -3,9 +3,10 @@
  * only spreads them in.
  */
 import type {Controller} from '../controller.js';
-import {startMetrics, type MetricsEndpoint} from '../metrics/prometheus.js';
+import type {MetricsEndpoint} from '../metrics/prometheus.js';
 import type {Options} from '../options.js';
-import {isLoopback, TOKEN_ENV, type ReachOptions} from '../reach-options.js';
+import {isLoopback} from '../options.js';
+import {TOKEN_ENV, type ReachOptions} from '../reach-options.js';
 import {ListenError} from '../server/listen.js';
 import {VERSION} from '../version.js';
 import {runAttach} from './attach.js';
@@ -61,6 +62,8 @@ export async function startMetricsFor(
 		);
 	}
 	try {
+		// prom-client is loaded only when asked for: it would add 40 ms to every start.
+		const {startMetrics} = await import('../metrics/prometheus.js');
 		const endpoint = await startMetrics(controller, host, port, VERSION);
 		log(`metrics on http://${host.includes(':') ? `[${host}]` : host}:${endpoint.port}/metrics`);
 		return endpoint;
