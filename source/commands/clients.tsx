@@ -1,4 +1,4 @@
-import {render, useInput, useStdout} from 'ink';
+import {render, useInput, useStdout} from '#ink';
 import {useEffect, useState} from 'react';
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';

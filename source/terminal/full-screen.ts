@@ -1,6 +1,6 @@
 import {Writable} from 'node:stream';
 import type {ReactNode} from 'react';
-import {render, type Instance} from 'ink';
+import {render, type Instance} from '#ink';
 import {isColorDisabled} from './capabilities.js';
 import {diffGrids, parseFrame, type Grid} from './screen.js';
 

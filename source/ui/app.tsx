@@ -1,4 +1,4 @@
-import {useApp, useInput, useStdout, type Key} from 'ink';
+import {useApp, useInput, useStdout, type Key} from '#ink';
 import {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
 import type {DashboardSource} from '../dashboard-source.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';

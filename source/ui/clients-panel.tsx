@@ -1,4 +1,4 @@
-import {Box, Text} from 'ink';
+import {Box, Text} from '#ink';
 import type {ClientsView} from '../clients/meter.js';
 import {formatCount, formatDuration} from '../format.js';
 import {Panel} from './panel.js';

@@ -1,4 +1,4 @@
-import {Box, Text} from 'ink';
+import {Box, Text} from '#ink';
 import type {Snapshot} from '../metrics/snapshot.js';
 import {ConcurrencyPanel} from './panels/concurrency.js';
 import {CONNECTIONS_CHROME, ConnectionsPanel} from './panels/connections.js';

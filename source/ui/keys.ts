@@ -1,4 +1,4 @@
-import type {Key} from 'ink';
+import type {Key} from '#ink';
 import type {Action} from '../controller.js';
 import {MODE_NAMES} from '../server/mode.js';
 

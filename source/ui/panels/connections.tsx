@@ -1,4 +1,4 @@
-import {Box, Text} from 'ink';
+import {Box, Text} from '#ink';
 import {formatBytes, formatCount, formatDuration, inert} from '../../format.js';
 import {handledByLabel, type SortKey} from '../../metrics/connection-view.js';
 import type {ConnectionRow, Snapshot} from '../../metrics/snapshot.js';

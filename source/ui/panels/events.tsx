@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from '#ink';
 import {inert} from '../../format.js';
 import type {EventLine} from '../../metrics/snapshot.js';
 import {Panel} from '../panel.js';

@@ -1,4 +1,4 @@
-import {Box, Text} from 'ink';
+import {Box, Text} from '#ink';
 import {KEY_HELP} from '../keys.js';
 import {Panel} from '../panel.js';
 

@@ -1,7 +1,7 @@
-import {Box, Text} from 'ink';
+import {Box, Text} from '#ink';
 import {formatBytes, formatDuration} from '../../format.js';
 import type {Snapshot, WorkerRow} from '../../metrics/snapshot.js';
-import {CompactTable} from '../compact-table.js';
+import {lazy, Suspense} from 'react';
 import {Panel} from '../panel.js';
 
 export type ProcessesPanelProps = {
@@ -10,6 +10,14 @@ export type ProcessesPanelProps = {
 	readonly width: number;
 	readonly height: number;
 };
+
+/**
+ * ink-table loads Ink's unbundled build behind it (a third of a second): it is loaded the first time
+ * this view opens, not at start.
+ */
+const CompactTable = lazy(async () => ({
+	default: (await import('../compact-table.js')).CompactTable,
+}));
 
 /** Lines a CompactTable takes besides its rows: top border, heading, bottom border. */
 const TABLE_CHROME = 3;
@@ -59,39 +67,43 @@ export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps
 			width={width}
 			height={height}
 		>
-			{processData.length === 0 ? (
-				<Text dimColor>no /proc reading yet</Text>
-			) : (
-				<Box flexDirection="column">
-					<CompactTable
-						data={processData}
-						columns={[
-							{key: 'pid', align: 'right'},
-							{key: 'role'},
-							{key: 'serves'},
-							{key: 'threads', align: 'right'},
-							{key: 'rss', align: 'right'},
-							{key: 'cpu', align: 'right'},
-						]}
-					/>
-					{hiddenProcesses > 0 ? <Text dimColor>{`${hiddenProcesses} more processes`}</Text> : null}
-				</Box>
-			)}
-			{threadData.length > 0 ? (
-				<Box flexDirection="column">
-					<CompactTable
-						data={threadData}
-						columns={[
-							{key: 'thread', align: 'right'},
-							{key: 'model'},
-							{key: 'serves'},
-							{key: 'age', align: 'right'},
-							{key: 'startup', align: 'right'},
-						]}
-					/>
-					{hiddenThreads > 0 ? <Text dimColor>{`${hiddenThreads} more threads`}</Text> : null}
-				</Box>
-			) : null}
+			<Suspense fallback={<Text dimColor>loading the table…</Text>}>
+				{processData.length === 0 ? (
+					<Text dimColor>no /proc reading yet</Text>
+				) : (
+					<Box flexDirection="column">
+						<CompactTable
+							data={processData}
+							columns={[
+								{key: 'pid', align: 'right'},
+								{key: 'role'},
+								{key: 'serves'},
+								{key: 'threads', align: 'right'},
+								{key: 'rss', align: 'right'},
+								{key: 'cpu', align: 'right'},
+							]}
+						/>
+						{hiddenProcesses > 0 ? (
+							<Text dimColor>{`${hiddenProcesses} more processes`}</Text>
+						) : null}
+					</Box>
+				)}
+				{threadData.length > 0 ? (
+					<Box flexDirection="column">
+						<CompactTable
+							data={threadData}
+							columns={[
+								{key: 'thread', align: 'right'},
+								{key: 'model'},
+								{key: 'serves'},
+								{key: 'age', align: 'right'},
+								{key: 'startup', align: 'right'},
+							]}
+						/>
+						{hiddenThreads > 0 ? <Text dimColor>{`${hiddenThreads} more threads`}</Text> : null}
+					</Box>
+				) : null}
+			</Suspense>
 		</Panel>
 	);
 }

@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from '#ink';
 import {formatBytes} from '../../format.js';
 import type {Snapshot} from '../../metrics/snapshot.js';
 import {KEY_HINTS} from '../keys.js';

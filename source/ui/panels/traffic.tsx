@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from '#ink';
 import {formatBytes, formatCount, formatDuration} from '../../format.js';
 import type {Snapshot} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
