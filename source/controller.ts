@@ -48,8 +48,13 @@ export type ControllerTiming = {
 	readonly hostMs: number;
 };
 
+/**
+ * One frame a second, as rates change: an idle dashboard spent most of its CPU drawing frames, and
+ * numbers that change faster than they can be read are noise (and bytes over SSH). Key presses
+ * publish at once, between ticks.
+ */
 export const DEFAULT_TIMING: ControllerTiming = {
-	tickMs: 250,
+	tickMs: 1000,
 	rollMs: 1000,
 	procMs: 1000,
 	hostMs: 2000,
@@ -140,8 +145,16 @@ export class Controller implements DashboardSource {
 		await this.#server.start(this.#mode);
 		this.#store.setPlacement(this.#server.placement, this.#server.pid);
 		if (this.#options.clients > 0) this.#fleet.add(this.#options.clients);
-		this.#every(this.#timing.rollMs, () => this.#store.roll());
-		this.#every(this.#timing.tickMs, () => this.#publish());
+		// One clock: a tick that closes a rate period rolls first, so the frame shows the new rates.
+		let rolledAt = Date.now();
+		this.#every(this.#timing.tickMs, () => {
+			const now = Date.now();
+			if (now - rolledAt >= this.#timing.rollMs - this.#timing.tickMs / 2) {
+				this.#store.roll(now);
+				rolledAt = now;
+			}
+			this.#publish();
+		});
 		this.#repeat(this.#timing.procMs, async () => this.#store.setOs(await this.#proc.collect()));
 		this.#repeat(this.#timing.hostMs, async () => this.#store.setHost(await collectHost()));
 		this.#publish();

@@ -30,6 +30,28 @@ type PtyModule = {
 };
 
 /** node-pty is a dev dependency: this scenario runs from a checkout, not from an installed package. */
+type XtermModule = {
+	Terminal: new (options: {cols: number; rows: number; allowProposedApi: boolean}) => {
+		readonly rows: number;
+		readonly buffer: {
+			readonly active: {
+				readonly viewportY: number;
+				getLine(row: number): {translateToString(trim: boolean): string} | undefined;
+			};
+		};
+		write(data: string, done: () => void): void;
+		dispose(): void;
+	};
+};
+
+/** @xterm/headless (a dev dependency) reads the screen back as a person sees it. */
+async function loadXterm(): Promise<XtermModule> {
+	const module = (await import('@xterm/headless')) as unknown as {
+		default?: XtermModule;
+	} & XtermModule;
+	return module.default ?? module;
+}
+
 async function loadPty(): Promise<PtyModule> {
 	try {
 		const module = (await import('node-pty')) as unknown as {default?: PtyModule} & PtyModule;
@@ -51,10 +73,6 @@ function terminalEnv(): Record<string, string> {
 	return env;
 }
 
-const stripAnsi = (text: string) =>
-	// eslint-disable-next-line no-control-regex
-	text.replace(/\u001B\[[0-9;?]*[ -/]*[@-~]|\u001B[()][0-9A-Za-z]|\u001B[=>78]/g, '');
-
 async function freePort(): Promise<number> {
 	const server = net.createServer();
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -65,14 +83,15 @@ async function freePort(): Promise<number> {
 
 type Dashboard = {
 	readonly pty: Pty;
-	/** Everything written since start, ANSI stripped. */
-	text(): string;
-	/** When `needle` first appears after `from` characters of output; resolves with that time. */
-	waitFor(needle: string | RegExp, timeoutMs: number, from?: number): Promise<number>;
+	/**
+	 * When `needle` first shows on the screen; resolves with that time. The screen, not the byte
+	 * stream: the dashboard writes only the cells that change, so a figure seldom comes whole.
+	 */
+	waitFor(needle: string | RegExp, timeoutMs: number): Promise<number>;
 	stop(): Promise<void>;
 };
 
-function startDashboard(pty: PtyModule, port: number): Dashboard {
+function startDashboard(pty: PtyModule, xterm: XtermModule, port: number): Dashboard {
 	// BENCH_CPU_PROF=dir profiles the dashboard too (`node --cpu-prof`; NODE_OPTIONS may not carry it).
 	const profile = process.env.BENCH_CPU_PROF;
 	const execArgv = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
@@ -81,13 +100,20 @@ function startDashboard(pty: PtyModule, port: number): Dashboard {
 		rows: 30,
 		env: terminalEnv(),
 	});
-	let output = '';
+	const terminal = new xterm.Terminal({cols: 100, rows: 30, allowProposedApi: true});
+	const screen = () => {
+		const buffer = terminal.buffer.active;
+		const lines: string[] = [];
+		for (let row = 0; row < terminal.rows; row++) {
+			lines.push(buffer.getLine(buffer.viewportY + row)?.translateToString(true) ?? '');
+		}
+		return lines.join('\n');
+	};
 	const watchers = new Set<() => void>();
 	child.onData((data) => {
-		output += stripAnsi(data);
-		// Keep memory bounded over a long run; the last 200 kB are plenty to find a frame.
-		if (output.length > 400_000) output = output.slice(-200_000);
-		for (const watcher of watchers) watcher();
+		terminal.write(data, () => {
+			for (const watcher of watchers) watcher();
+		});
 	});
 	let exited = false;
 	const exit = new Promise<void>((resolve) =>
@@ -98,12 +124,11 @@ function startDashboard(pty: PtyModule, port: number): Dashboard {
 	);
 	return {
 		pty: child,
-		text: () => output,
-		waitFor(needle, timeoutMs, from = 0) {
+		waitFor(needle, timeoutMs) {
 			return new Promise((resolve, reject) => {
 				const check = () => {
-					const tail = output.slice(Math.max(0, from - (400_000 - output.length)));
-					if (typeof needle === 'string' ? tail.includes(needle) : needle.test(tail)) {
+					const text = screen();
+					if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) {
 						watchers.delete(check);
 						clearTimeout(timer);
 						resolve(performance.now());
@@ -123,6 +148,7 @@ function startDashboard(pty: PtyModule, port: number): Dashboard {
 			const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
 			await exit;
 			clearTimeout(timer);
+			terminal.dispose();
 		},
 	};
 }
@@ -181,6 +207,7 @@ export async function runDashboardScenario(
 	extra: Record<string, unknown>;
 }> {
 	const pty = await loadPty();
+	const xterm = await loadXterm();
 	const connections = options.clients[0]!;
 	const skipped: Skipped[] = [];
 	const progress = new Progress(STARTS + 1, 2000);
@@ -188,7 +215,7 @@ export async function runDashboardScenario(
 	for (let i = 0; i < STARTS; i++) {
 		progress.step(`dashboard start ${i + 1} of ${STARTS}`);
 		const spawnedAt = performance.now();
-		const dashboard = startDashboard(pty, await freePort());
+		const dashboard = startDashboard(pty, xterm, await freePort());
 		try {
 			startsMs.push((await dashboard.waitFor('Connections', 10_000)) - spawnedAt);
 		} finally {
@@ -223,7 +250,7 @@ export async function runDashboardScenario(
 
 	progress.step(`dashboard with ${connections} idle connections`);
 	const port = await freePort();
-	const dashboard = startDashboard(pty, port);
+	const dashboard = startDashboard(pty, xterm, port);
 	const workers = LoadWorkers.start(Math.max(options.workers, Math.ceil(connections / 9000)));
 	try {
 		await dashboard.waitFor('Connections', 10_000);
@@ -241,17 +268,16 @@ export async function runDashboardScenario(
 		}
 		const allServedMs = performance.now() - openedAt;
 		const onScreen = `Connections ${connections} active`;
-		const shownAt = await dashboard.waitFor(onScreen, 10_000, 0).catch(() => null);
+		const shownAt = await dashboard.waitFor(onScreen, 10_000).catch(() => null);
 		// Let the connect burst settle: the figure is the steady cost of watching 10,000 connections.
 		await sleep(2000);
 		const pid = dashboard.pty.pid;
 		const rssBefore = (await readProcess(pid))?.rssBytes ?? 0;
 		const loaded = await measureCpu(pid, CPU_WINDOW_S);
 		const {seconds, percent} = loaded;
-		const from = dashboard.text().length;
 		const keyAt = performance.now();
 		dashboard.pty.write('?');
-		const answeredAt = await dashboard.waitFor(/Keys/, 5000, from).catch(() => null);
+		const answeredAt = await dashboard.waitFor(/Keys/, 5000).catch(() => null);
 		const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
 		const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
 		extra.scale = {

@@ -61,7 +61,7 @@ export const BENCH_HELP = `
                       dashboard: the real dashboard in a pty: start to first frame, CPU at 10,000 idle connections
     --modes a,b       models to run (default all: ${MODE_NAMES.join(',')})
     --clients a,b     concurrent clients per row (default ${BENCH_DEFAULTS.clients.join(',')})
-    --workloads a,b   ${WORKLOAD_NAMES.join(', ')}: work per message (default all; io and cpu need a server with work settings)
+    --workloads a,b   ${WORKLOAD_NAMES.join(', ')}: work per message (default all)
     --work-ms N       CPU busy time per message for the cpu workload (default ${BENCH_DEFAULTS.workMs})
     --delay-ms N      wait per message for the io workload (default ${BENCH_DEFAULTS.delayMs})
     --size N          message bytes, newline included (default ${BENCH_DEFAULTS.size})

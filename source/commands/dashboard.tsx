@@ -10,9 +10,7 @@ import {App} from '../ui/app.js';
 /** `concurrency-top`: the server, its test clients and the live dashboard (or JSON lines when headless). */
 export async function runDashboard(options: Options, reach?: ReachOptions): Promise<void> {
 	const headless = options.json || !process.stdout.isTTY;
-	// Headless output is a log: one line a second, when the rates roll, is plenty.
-	const timing = headless ? {...DEFAULT_TIMING, tickMs: DEFAULT_TIMING.rollMs} : DEFAULT_TIMING;
-	const controller = await startController(options, timing);
+	const controller = await startController(options, DEFAULT_TIMING);
 	const metrics = await startMetricsFor(controller, reach);
 
 	const stop = async () => {
