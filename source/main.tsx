@@ -38,7 +38,8 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 	  --pool-size N     threads of the pool model, 1 to ${MAX_POOL_SIZE} (default ${DEFAULTS.poolSize})
 	  --work-ms N       CPU busy time per message in the handler, ms (default ${DEFAULTS.workMs})
 	  --delay-ms N      simulated I/O wait per message, ms (default ${DEFAULTS.delayMs})
-	  --max-connections N  refuse connections beyond N open ones (default: no limit)
+	  --max-connections N  refuse connections beyond N open ones (default: what the fd limit allows)
+	  --idle-timeout S  close connections silent for S seconds (default: never)
 	  --json            no dashboard: one JSON snapshot per line per second on stdout
 	                    (also when stdout is not a terminal)
 	  --no-color        monochrome (so is NO_COLOR=1 in the environment)
@@ -69,6 +70,7 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 			workMs: {type: 'string'},
 			delayMs: {type: 'string'},
 			maxConnections: {type: 'string'},
+			idleTimeout: {type: 'string'},
 		},
 	},
 );

@@ -11,6 +11,7 @@ export async function listen(
 	host: string,
 	port: number,
 	backlog = 511,
+	onAcceptError: (error: NodeJS.ErrnoException) => void = () => {},
 ): Promise<number> {
 	await new Promise<void>((resolve, reject) => {
 		const onError = (error: NodeJS.ErrnoException) => {
@@ -25,6 +26,9 @@ export async function listen(
 		server.once('listening', onListening);
 		server.listen({host, port, backlog});
 	});
+	// A failed accept (EMFILE at the fd limit) is an 'error' on the server, which would otherwise be
+	// thrown and end the process; libuv has already closed the connection it could not take.
+	server.on('error', onAcceptError);
 	const address = server.address();
 	if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
 	return address.port;

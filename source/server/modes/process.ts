@@ -2,7 +2,13 @@ import {fork, type ChildProcess} from 'node:child_process';
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
-import {formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
+import {
+	acceptErrors,
+	formatAddress,
+	idleText,
+	ignoreSocketErrors,
+	refuseOverBudget,
+} from '../connection.js';
 import {listen} from '../listen.js';
 import {workerBudget, type ModeFactory} from '../mode.js';
 
@@ -81,6 +87,15 @@ export const createProcessMode: ModeFactory = (context) => {
 				for (const [, bytesIn, bytesOut, messagesIn, messagesOut] of report.deltas) {
 					traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut);
 				}
+			} else if (report.type === 'stall') {
+				emit({type: 'stall', id, stalled: report.stalled, at: Date.now()});
+			} else if (report.type === 'idle-closed') {
+				emit({
+					type: 'log',
+					level: 'info',
+					text: idleText(id, settings().idleTimeoutMs),
+					at: Date.now(),
+				});
 			} else if (report.type === 'ready') {
 				emit({
 					type: 'worker-up',
@@ -130,7 +145,7 @@ export const createProcessMode: ModeFactory = (context) => {
 
 	return {
 		name: context.name,
-		start: () => listen(server, config.host, config.port),
+		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
 		async stop() {
 			stopping = true;
 			// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
