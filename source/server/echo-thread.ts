@@ -9,7 +9,7 @@ import type {
 	WorkerRef,
 } from '../protocol.js';
 import {closeWhenIdle, idleText, StallReport, type TrafficCounter} from './connection.js';
-import {countMessages, type HandlerName} from './handler.js';
+import {countMessages, wholeBuffer, type HandlerName} from './handler.js';
 
 const ENTRY = new URL('thread-entry.js', import.meta.url);
 /** Bytes posted to the worker and not yet answered, above which main stops reading the socket. */
@@ -122,7 +122,7 @@ export class EchoThread {
 			if (this.#connection?.socket !== socket) return;
 			this.#options.traffic.add(id, chunk.length, 0, countMessages(chunk), 0);
 			this.#inFlight += chunk.length;
-			this.#post({type: 'data', id, chunk});
+			this.#post({type: 'data', id, chunk}, wholeBuffer(chunk));
 			if (this.#inFlight > IN_FLIGHT_LIMIT) socket.pause();
 		});
 		socket.resume();
@@ -156,8 +156,8 @@ export class EchoThread {
 		await this.exited;
 	}
 
-	#post(command: ThreadCommand): void {
-		if (!this.#ending) this.worker.postMessage(command);
+	#post(command: ThreadCommand, transfer: ArrayBuffer[] = []): void {
+		if (!this.#ending) this.worker.postMessage(command, transfer);
 	}
 
 	#reply(reply: Extract<ThreadReply, {type: 'reply'}>): void {
