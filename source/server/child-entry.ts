@@ -92,9 +92,10 @@ function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 	server.on('drop', (data) => {
 		report({type: 'refused', peer: formatAddress(data?.remoteAddress, data?.remotePort)});
 	});
-	// An accept that fails (EMFILE) is an 'error' on the server: without a listener it would end the child.
-	server.on('error', () => {});
 	server.listen({host: command.host, port: command.port}, () => {
+		// An accept that fails (EMFILE) is an 'error' on the server: without a listener it would end
+		// the child. Before listening, an error should end it: the parent sees the exit.
+		server.on('error', () => {});
 		const address = server.address();
 		report({type: 'ready', port: typeof address === 'object' && address ? address.port : 0});
 	});

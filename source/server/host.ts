@@ -3,6 +3,7 @@ import type {EmitEvent, ServerEvent, ServerSettings} from '../protocol.js';
 import {formatAddress, TrafficCounter} from './connection.js';
 import {DEFAULT_SETTINGS, type ModeName, type ServerConfig, type ServerMode} from './mode.js';
 import {MODE_FACTORIES} from './modes/index.js';
+import {ListenError} from './listen.js';
 import {FD_COST, fdCapReason, fdConnectionCap, openFileLimit} from './fd-limit.js';
 
 const TRAFFIC_FLUSH_MS = 100;
@@ -51,6 +52,7 @@ export class ServerHost {
 
 	/** Starts `name`, stopping the running mode first. Rejects (with nothing running) if it cannot listen. */
 	async start(name: ModeName): Promise<number> {
+		const switching = this.#mode !== undefined;
 		await this.stop();
 		this.#costOf = name;
 		const mode = MODE_FACTORIES[name]({
@@ -63,7 +65,7 @@ export class ServerHost {
 			admit: (socket) => this.#admit(socket),
 		});
 		try {
-			const port = await mode.start();
+			const port = await this.#listenAgain(mode, switching);
 			this.#mode = mode;
 			this.#config = {...this.#config, port};
 		} catch (error) {
@@ -90,6 +92,24 @@ export class ServerHost {
 		if (mode) await mode.stop();
 		this.#open.clear();
 		this.#flush();
+	}
+
+	/**
+	 * Starts `mode`; when switching, the port just given up can still be held for a moment (a cluster
+	 * child's channel closing after its exit, seen once in ten minutes of soak), so EADDRINUSE is
+	 * retried for a few seconds before it counts.
+	 */
+	async #listenAgain(mode: ServerMode, switching: boolean): Promise<number> {
+		const deadline = Date.now() + 3000;
+		for (;;) {
+			try {
+				return await mode.start();
+			} catch (error) {
+				const inUse = error instanceof ListenError && error.code === 'EADDRINUSE';
+				if (!switching || !inUse || Date.now() > deadline) throw error;
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+		}
 	}
 
 	/** Changes work per message, pool size or the connection limit of the running mode, live. */

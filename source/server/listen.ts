@@ -3,6 +3,8 @@ import type {Server, Socket} from 'node:net';
 /** A listen failure the user can fix (port in use, address not available): shown as one line. */
 export class ListenError extends Error {
 	override readonly name = 'ListenError';
+	/** The kernel's refusal: EADDRINUSE, EACCES, ... */
+	code?: string;
 }
 
 /** Listens and resolves with the bound port, turning the kernel's refusals into plain sentences. */
@@ -41,8 +43,11 @@ export function explainListenError(
 ): Error {
 	switch (error.code) {
 		case 'EADDRINUSE':
-			return new ListenError(
-				`port ${port} on ${host} is in use: choose another with --port N, or --port 0 for any free port`,
+			return Object.assign(
+				new ListenError(
+					`port ${port} on ${host} is in use: choose another with --port N, or --port 0 for any free port`,
+				),
+				{code: 'EADDRINUSE'},
 			);
 		case 'EACCES':
 			return new ListenError(

@@ -173,10 +173,18 @@ export const createClusterMode: ModeFactory = (context) => {
 			await Promise.all(
 				[...workers].map(async (worker) => {
 					const child = worker.process;
-					if (child.exitCode !== null || child.signalCode !== null) return;
-					const exited = new Promise((resolve) => child.once('exit', resolve));
-					child.kill('SIGTERM');
-					await exited;
+					// The primary gives up its copy of the shared listening socket when the worker's
+					// channel closes, which can come after 'exit': until then the port is still taken
+					// (seen in the soak as EADDRINUSE on the next model's listen).
+					const disconnected = child.connected
+						? new Promise((resolve) => child.once('disconnect', resolve))
+						: undefined;
+					if (child.exitCode === null && child.signalCode === null) {
+						const exited = new Promise((resolve) => child.once('exit', resolve));
+						child.kill('SIGTERM');
+						await exited;
+					}
+					await disconnected;
 				}),
 			);
 		},
