@@ -34,7 +34,7 @@ export function openFileLimit(): number | null {
  * the libraries it loads. At the limit /proc reads fail with EMFILE and the dashboard goes blind.
  */
 export function fdHeadroom(limit: number): number {
-	return Math.max(64, Math.ceil(limit * 0.05));
+	return Math.max(128, Math.ceil(limit * 0.05));
 }
 
 /** Connections that fit under `limit` with headroom, at `cost` descriptors each. */
@@ -44,5 +44,5 @@ export function fdConnectionCap(limit: number, cost = 1): number {
 
 /** What a refusal at the fd cap says on screen and in the log. */
 export function fdCapReason(limit: number, cap: number): string {
-	return `${cap} connections: the fd limit (ulimit -n ${limit}) less headroom`;
+	return `ulimit -n ${limit} (${cap} connections + headroom)`;
 }

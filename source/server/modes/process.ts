@@ -105,6 +105,7 @@ export const createProcessMode: ModeFactory = (context) => {
 					startupMs: performance.now() - spawnedAt,
 					at: Date.now(),
 				});
+				handOver();
 			}
 		});
 		child.once('exit', (code, signal) => {
@@ -131,16 +132,22 @@ export const createProcessMode: ModeFactory = (context) => {
 				});
 			}
 		});
-		const command: ChildCommand = {
-			type: 'socket',
-			id,
-			handler: config.handler,
-			settings: settings(),
+		// Sent once the child says it is ready: an ES module child reads its IPC channel while its
+		// modules still load, and a message (with its socket) that comes before the child listens is
+		// dropped, leaving a child with no client (seen under load: children that never ended).
+		const handOver = () => {
+			const command: ChildCommand = {
+				type: 'socket',
+				id,
+				handler: config.handler,
+				settings: settings(),
+			};
+			if (!child.connected) return;
+			child.send(command, socket, (error) => {
+				pending.delete(socket);
+				if (error) child.kill('SIGKILL');
+			});
 		};
-		child.send(command, socket, (error) => {
-			pending.delete(socket);
-			if (error) child.kill('SIGKILL');
-		});
 	});
 
 	return {

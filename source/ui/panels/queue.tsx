@@ -37,7 +37,7 @@ export function QueuePanel({queue, width}: QueuePanelProps) {
 			/>
 			{queue.refusing !== null && !queue.atLimit ? (
 				<Text color="red" wrap="truncate">
-					{`refusing (${formatCount(queue.refusedTotal)}): at ${queue.refusing}`}
+					{`refusing: ${queue.refusing.split(' (')[0]}`}
 				</Text>
 			) : queue.atLimit ? (
 				<Text color="red" wrap="truncate">
