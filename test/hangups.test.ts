@@ -89,8 +89,8 @@ test("a client's terminal escapes never reach the dashboard's terminal", async (
 });
 
 for (const [mode, flood] of [
-	['async', 450],
-	['thread', 90],
+	['async', 600],
+	['thread', 110],
 ] as const) {
 	test(`${mode} under ulimit -n 512: clients beyond the fd limit are refused, the screen says why, and keeps updating`, async (t) => {
 		const {session, port} = await dashboard(t, ['--mode', mode], 512);
