@@ -101,6 +101,7 @@ export class Controller implements DashboardSource {
 			delayMs: options.delayMs,
 			poolSize: options.poolSize,
 			maxConnections: options.maxConnections,
+			idleTimeoutMs: options.idleTimeout === null ? null : options.idleTimeout * 1000,
 		};
 		this.#server = this.#createRunner(options.placement);
 		this.#fleet = new ClientFleet(

@@ -66,7 +66,8 @@ ${MODE_NAMES.map((name) => `	                      ${name.padEnd(11)} ${MODE_SUM
 	  --pool-size N     threads of the pool model, 1 to ${MAX_POOL_SIZE} (default ${DEFAULTS.poolSize})
 	  --work-ms N       CPU busy time per message in the handler, ms (default ${DEFAULTS.workMs})
 	  --delay-ms N      simulated I/O wait per message, ms (default ${DEFAULTS.delayMs})
-	  --max-connections N  refuse connections beyond N open ones (default: no limit)
+	  --max-connections N  refuse connections beyond N open ones (default: what the fd limit allows)
+	  --idle-timeout S  close connections silent for S seconds (default: never)
 	  --json            no dashboard: one JSON snapshot per line per second on stdout
 	                    (also when stdout is not a terminal)
 ${REACH_HELP}
@@ -98,6 +99,7 @@ ${REACH_HELP}
 				workMs: {type: 'string'},
 				delayMs: {type: 'string'},
 				maxConnections: {type: 'string'},
+				idleTimeout: {type: 'string'},
 				...REACH_FLAGS,
 			},
 		},

@@ -29,6 +29,8 @@ export type Options = {
 	readonly delayMs: number;
 	/** Open connections at most, further ones refused; null: no limit. */
 	readonly maxConnections: number | null;
+	/** Seconds a connection may stay silent before it is closed; null: never (the default). */
+	readonly idleTimeout: number | null;
 };
 
 /** The flags as meow hands them over: strings, so that every value is checked here, in one place. */
@@ -46,6 +48,7 @@ export type RawFlags = {
 	readonly workMs?: string;
 	readonly delayMs?: string;
 	readonly maxConnections?: string;
+	readonly idleTimeout?: string;
 };
 
 export const DEFAULTS = {
@@ -66,6 +69,7 @@ export const MAX_POOL_SIZE = 1000;
 export const MAX_WORK_MS = 10_000;
 export const MAX_DELAY_MS = 60_000;
 export const MAX_CONNECTIONS = 100_000;
+export const MAX_IDLE_TIMEOUT = 86_400;
 
 export const MAX_CLIENTS = 10_000;
 export const MAX_RATE = 10_000;
@@ -88,6 +92,10 @@ export function parseOptions(flags: RawFlags): Options {
 			flags.maxConnections === undefined
 				? null
 				: integer('max-connections', flags.maxConnections, 0, 1, MAX_CONNECTIONS),
+		idleTimeout:
+			flags.idleTimeout === undefined
+				? null
+				: integer('idle-timeout', flags.idleTimeout, 0, 1, MAX_IDLE_TIMEOUT),
 	};
 }
 

@@ -29,6 +29,8 @@ export type ServerSettings = {
 	readonly poolSize: number;
 	/** Open connections at most; further ones are refused (closed at once). null: no limit. */
 	readonly maxConnections: number | null;
+	/** Connections silent this long (ms) are closed; null: never (the default). */
+	readonly idleTimeoutMs?: number | null;
 };
 
 /** One socket's reply queue in the reactor: [connection id, bytes, messages]. */
@@ -63,6 +65,11 @@ export type ServerEvent =
 	  }
 	| {readonly type: 'conn-serve'; readonly id: number; readonly by: HandledBy; readonly at: number}
 	| {readonly type: 'conn-close'; readonly id: number; readonly at: number}
+	/**
+	 * The client does not read its replies: the server's unsent bytes passed the high-water mark and
+	 * it stopped reading from the client (`stalled: true`), or the backlog drained (`false`).
+	 */
+	| {readonly type: 'stall'; readonly id: number; readonly stalled: boolean; readonly at: number}
 	| {readonly type: 'traffic'; readonly deltas: readonly TrafficDelta[]}
 	| {
 			readonly type: 'worker-up';
@@ -166,7 +173,10 @@ export type ChildReport =
 	| {readonly type: 'traffic'; readonly deltas: readonly TrafficDelta[]}
 	| {readonly type: 'conn-open'; readonly local: number; readonly peer: string}
 	| {readonly type: 'conn-close'; readonly local: number}
-	| {readonly type: 'refused'; readonly peer: string};
+	| {readonly type: 'refused'; readonly peer: string}
+	/** `id`: the connection's id (process per client) or local number (cluster). */
+	| {readonly type: 'stall'; readonly id: number; readonly stalled: boolean}
+	| {readonly type: 'idle-closed'; readonly id: number};
 
 /** Dashboard → server process (`--placement worker`). */
 export type ServerCommand =

@@ -78,6 +78,8 @@ export const SEQUENTIAL_SNAPSHOT: Snapshot = {
 		maxConnections: null,
 		atLimit: false,
 		refusedTotal: 0,
+		stalled: 0,
+		refusing: null,
 	},
 	traffic: {
 		messagesInPerSec: 10,

@@ -20,6 +20,7 @@ test('defaults', () => {
 		workMs: 0,
 		delayMs: 0,
 		maxConnections: null,
+		idleTimeout: null,
 	});
 });
 

@@ -131,6 +131,10 @@ export type Snapshot = {
 		readonly atLimit: boolean;
 		/** Connections refused at the limit since the dashboard started. */
 		readonly refusedTotal: number;
+		/** Connections not read from because their client does not read its replies. */
+		readonly stalled: number;
+		/** Why connections were refused in the last few seconds; null when none were. */
+		readonly refusing: string | null;
 	};
 	readonly traffic: {
 		readonly messagesInPerSec: number;

@@ -64,6 +64,9 @@ export type ServerIdentity = {host: string; port: number; handler: string};
 
 export type {ConnectionWindow} from './connection-view.js';
 
+/** How long after the last refusal the Queue panel still says why clients are refused. */
+const REFUSING_SHOWN_MS = 3000;
+
 /**
  * Folds server events and client reports into counts, rates and percentiles, and hands out
  * immutable snapshots. Work per event is O(1); work per snapshot is bounded by the rows asked for.
@@ -90,6 +93,10 @@ export class MetricsStore {
 	#refusedTotal = 0;
 	#refusedLogged = 0;
 	#refusedSinceLog = 0;
+	/** The reason of the last refusal and when, so the screen can say why clients are refused. */
+	#lastRefusal: {readonly why: string; readonly at: number} | null = null;
+	/** Connections whose client does not read: the server stopped reading from them. */
+	readonly #stalled = new Set<number>();
 
 	#windowStart: number;
 	#windowTotals: Totals = {...this.#totals};
@@ -172,6 +179,7 @@ export class MetricsStore {
 				const connection = this.#connections.get(event.id);
 				if (!connection) break;
 				this.#connections.delete(event.id);
+				this.#stalled.delete(event.id);
 				if (this.#unqueue(connection)) {
 					this.#longestWaitMs = Math.max(this.#longestWaitMs, event.at - connection.openedAt);
 				}
@@ -228,8 +236,23 @@ export class MetricsStore {
 				};
 				break;
 			}
+			case 'stall': {
+				if (!event.stalled) {
+					this.#stalled.delete(event.id);
+					break;
+				}
+				if (!this.#connections.has(event.id) || this.#stalled.has(event.id)) break;
+				this.#stalled.add(event.id);
+				this.log(
+					event.at,
+					'warn',
+					`#${event.id} does not read its replies: server stopped reading it`,
+				);
+				break;
+			}
 			case 'refused': {
 				this.#refusedTotal++;
+				this.#lastRefusal = {why: event.why, at: event.at};
 				this.#refusedSinceLog++;
 				// One line a second at most: a flood of refusals must not flood the log.
 				if (event.at - this.#refusedLogged >= 1000) {
@@ -301,6 +324,7 @@ export class MetricsStore {
 	/** The server is gone (stopped or switched): its connections went with it. */
 	clearConnections(): void {
 		this.#connections.clear();
+		this.#stalled.clear();
 		this.#queued.clear();
 		this.#waiting.line = 0;
 		this.#waiting.pool = 0;
@@ -414,6 +438,11 @@ export class MetricsStore {
 				maxConnections: limit,
 				atLimit: limit !== null && this.#connections.size >= limit,
 				refusedTotal: this.#refusedTotal,
+				stalled: this.#stalled.size,
+				refusing:
+					this.#lastRefusal !== null && now - this.#lastRefusal.at < REFUSING_SHOWN_MS
+						? this.#lastRefusal.why
+						: null,
 			},
 			traffic: {
 				...this.#rates,

@@ -7,6 +7,7 @@ import net, {type Socket} from 'node:net';
 import type {ChildCommand, ChildReport, ServerSettings} from '../protocol.js';
 import {formatAddress, ignoreSocketErrors, serveSocket, TrafficCounter} from './connection.js';
 import {DEFAULT_SETTINGS} from './mode.js';
+import {fdConnectionCap, openFileLimit} from './fd-limit.js';
 
 const FLUSH_MS = 100;
 
@@ -32,7 +33,14 @@ setInterval(flush, FLUSH_MS).unref();
 function serveOne(id: number, handler: 'echo' | 'upper', socket: Socket): void {
 	ignoreSocketErrors(socket);
 	report({type: 'owned', id});
-	serveSocket(socket, {id, handler, traffic, settings: () => settings});
+	serveSocket(socket, {
+		id,
+		handler,
+		traffic,
+		settings: () => settings,
+		onStall: (stalled) => report({type: 'stall', id, stalled}),
+		onIdle: () => report({type: 'idle-closed', id}),
+	});
 	socket.once('close', () => {
 		flush();
 		report({type: 'traffic', deltas: []}, () => process.exit(0));
@@ -47,8 +55,13 @@ let cluster: {server: net.Server; size: number} | undefined;
 function applyLimit(): void {
 	if (!cluster) return;
 	const max = settings.maxConnections;
-	cluster.server.maxConnections =
-		max === null ? Infinity : Math.max(1, Math.ceil(max / cluster.size));
+	const share = max === null ? Infinity : Math.max(1, Math.ceil(max / cluster.size));
+	// Each child has its own fd limit: beyond its cap it refuses rather than meet EMFILE.
+	const limit = openFileLimit();
+	cluster.server.maxConnections = Math.min(
+		share,
+		limit === null ? Infinity : fdConnectionCap(limit),
+	);
 }
 
 /** Cluster: accept from the shared listening socket, as every pre-forked worker does. */
@@ -65,7 +78,14 @@ function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 			flush();
 			report({type: 'conn-close', local});
 		});
-		serveSocket(socket, {id: local, handler: command.handler, traffic, settings: () => settings});
+		serveSocket(socket, {
+			id: local,
+			handler: command.handler,
+			traffic,
+			settings: () => settings,
+			onStall: (stalled) => report({type: 'stall', id: local, stalled}),
+			onIdle: () => report({type: 'idle-closed', id: local}),
+		});
 	});
 	cluster = {server, size: command.size};
 	applyLimit();
@@ -73,6 +93,9 @@ function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 		report({type: 'refused', peer: formatAddress(data?.remoteAddress, data?.remotePort)});
 	});
 	server.listen({host: command.host, port: command.port}, () => {
+		// An accept that fails (EMFILE) is an 'error' on the server: without a listener it would end
+		// the child. Before listening, an error should end it: the parent sees the exit.
+		server.on('error', () => {});
 		const address = server.address();
 		report({type: 'ready', port: typeof address === 'object' && address ? address.port : 0});
 	});

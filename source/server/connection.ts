@@ -43,7 +43,11 @@ export type ServeOptions = {
 	readonly id: number;
 	readonly handler: HandlerName;
 	readonly traffic: TrafficCounter;
-	readonly settings: () => WorkSettings;
+	readonly settings: () => WorkSettings & {readonly idleTimeoutMs?: number | null};
+	/** The client stopped reading (true) and the server stopped reading from it, or it caught up (false). */
+	readonly onStall?: (stalled: boolean) => void;
+	/** The connection was closed for saying nothing for `idleTimeoutMs`. */
+	readonly onIdle?: () => void;
 };
 
 /**
@@ -52,21 +56,87 @@ export type ServeOptions = {
  */
 export function serveSocket(socket: Socket, options: ServeOptions): void {
 	const {id, traffic} = options;
+	let stalled = false;
+	const stall = new StallReport(options.onStall);
 	const responder = new Responder(
 		options.handler,
 		options.settings,
 		(reply, messages, consumed) => {
 			traffic.add(id, consumed, reply.length, messages, messages);
 			if (socket.destroyed) return;
-			if (!socket.write(reply)) {
+			if (!socket.write(reply) && !stalled) {
+				stalled = true;
 				socket.pause();
-				socket.once('drain', () => socket.resume());
+				stall.set(true);
+				socket.once('drain', () => {
+					stalled = false;
+					stall.set(false);
+					socket.resume();
+				});
 			}
 		},
 	);
 	socket.setNoDelay(true);
+	closeWhenIdle(socket, options.settings().idleTimeoutMs, options.onIdle);
 	socket.on('data', (chunk: Buffer) => responder.feed(chunk));
-	socket.once('close', () => responder.close());
+	socket.once('close', () => {
+		stall.set(false);
+		responder.close();
+	});
+}
+
+/** How long reading stays paused before the connection counts as stalled: a busy but reading client pauses briefly all the time. */
+export const STALL_REPORT_MS = 500;
+
+/**
+ * Reports a connection as stalled once reading from it has been paused for STALL_REPORT_MS, and as
+ * flowing again when it resumes, so a client that reads slowly but steadily is not reported at all.
+ */
+export class StallReport {
+	readonly #report: ((stalled: boolean) => void) | undefined;
+	#timer: NodeJS.Timeout | undefined;
+	#reported = false;
+
+	constructor(report: ((stalled: boolean) => void) | undefined) {
+		this.#report = report;
+	}
+
+	set(paused: boolean): void {
+		if (!this.#report) return;
+		if (paused) {
+			if (this.#timer || this.#reported) return;
+			this.#timer = setTimeout(() => {
+				this.#timer = undefined;
+				this.#reported = true;
+				this.#report?.(true);
+			}, STALL_REPORT_MS);
+			this.#timer.unref();
+			return;
+		}
+		clearTimeout(this.#timer);
+		this.#timer = undefined;
+		if (this.#reported) {
+			this.#reported = false;
+			this.#report(false);
+		}
+	}
+}
+
+/**
+ * Closes `socket` once it has been silent (nothing read or written) for `ms`; off when null. A client
+ * that stopped reading is not silent to the kernel, but nothing moves on its socket either: it is
+ * closed as well, which is what an idle timeout is for.
+ */
+export function closeWhenIdle(
+	socket: Socket,
+	ms: number | null | undefined,
+	onIdle?: () => void,
+): void {
+	if (!ms) return;
+	socket.setTimeout(ms, () => {
+		onIdle?.();
+		socket.destroy();
+	});
 }
 
 let budgetWarnedAt = 0;
@@ -104,4 +174,36 @@ export function formatAddress(address: string | undefined, port: number | undefi
 	if (address === undefined || port === undefined) return 'unknown';
 	const bare = address.startsWith('::ffff:') ? address.slice(7) : address;
 	return bare.includes(':') ? `[${bare}]:${port}` : `${bare}:${port}`;
+}
+
+/** The stall and idle callbacks of connection `id`, as events (for serveSocket and the modes that serve sockets themselves). */
+export function connectionReports(
+	id: number,
+	emit: EmitEvent,
+	idleTimeoutMs: number | null | undefined,
+): Pick<ServeOptions, 'onStall' | 'onIdle'> {
+	return {
+		onStall: (stalled) => emit({type: 'stall', id, stalled, at: Date.now()}),
+		onIdle: () =>
+			emit({type: 'log', level: 'info', text: idleText(id, idleTimeoutMs), at: Date.now()}),
+	};
+}
+
+export function idleText(id: number, idleTimeoutMs: number | null | undefined): string {
+	return `#${id} closed: silent for ${(idleTimeoutMs ?? 0) / 1000} s (--idle-timeout)`;
+}
+
+/** Reports failed accepts (EMFILE, ENFILE) as a warning, at most one every 10 s. */
+export function acceptErrors(emit: EmitEvent): (error: NodeJS.ErrnoException) => void {
+	let warnedAt = 0;
+	return (error) => {
+		const at = Date.now();
+		if (at - warnedAt < 10_000) return;
+		warnedAt = at;
+		const text =
+			error.code === 'EMFILE' || error.code === 'ENFILE'
+				? `out of file descriptors (${error.code}): new clients are dropped`
+				: `accept failed: ${error.message}`;
+		emit({type: 'log', level: 'error', text, at});
+	};
 }

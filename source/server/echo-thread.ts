@@ -8,8 +8,8 @@ import type {
 	ThreadReply,
 	WorkerRef,
 } from '../protocol.js';
-import type {TrafficCounter} from './connection.js';
-import {countMessages, type HandlerName} from './handler.js';
+import {closeWhenIdle, idleText, StallReport, type TrafficCounter} from './connection.js';
+import {countMessages, wholeBuffer, type HandlerName} from './handler.js';
 
 const ENTRY = new URL('thread-entry.js', import.meta.url);
 /** Bytes posted to the worker and not yet answered, above which main stops reading the socket. */
@@ -39,12 +39,17 @@ export class EchoThread {
 	#connection: {id: number; socket: Socket} | undefined;
 	#inFlight = 0;
 	#ending = false;
+	#settings: ServerSettings;
+	/** Paused because the client does not read its replies, until 'drain'. */
+	#waitingDrain = false;
+	#stall: StallReport | undefined;
 	/** Settles when the worker has loaded its modules (or is gone). */
 	readonly #ready: Promise<void>;
 	readonly exited: Promise<void>;
 
 	constructor(options: EchoThreadOptions) {
 		this.#options = options;
+		this.#settings = options.settings;
 		const spawnedAt = performance.now();
 		this.worker = new Worker(ENTRY, {
 			workerData: {handler: options.handler, settings: options.settings},
@@ -103,12 +108,21 @@ export class EchoThread {
 	attach(id: number, socket: Socket): void {
 		this.#connection = {id, socket};
 		this.#inFlight = 0;
+		this.#waitingDrain = false;
+		const {emit} = this.#options;
+		const stall = new StallReport((stalled) => emit({type: 'stall', id, stalled, at: Date.now()}));
+		this.#stall = stall;
+		socket.once('close', () => stall.set(false));
 		socket.setNoDelay(true);
+		const idleMs = this.#settings.idleTimeoutMs;
+		closeWhenIdle(socket, idleMs, () =>
+			emit({type: 'log', level: 'info', text: idleText(id, idleMs), at: Date.now()}),
+		);
 		socket.on('data', (chunk: Buffer) => {
 			if (this.#connection?.socket !== socket) return;
 			this.#options.traffic.add(id, chunk.length, 0, countMessages(chunk), 0);
 			this.#inFlight += chunk.length;
-			this.#post({type: 'data', id, chunk});
+			this.#post({type: 'data', id, chunk}, wholeBuffer(chunk));
 			if (this.#inFlight > IN_FLIGHT_LIMIT) socket.pause();
 		});
 		socket.resume();
@@ -128,6 +142,7 @@ export class EchoThread {
 	}
 
 	configure(settings: ServerSettings): void {
+		this.#settings = settings;
 		this.#post({type: 'settings', settings});
 	}
 
@@ -141,8 +156,8 @@ export class EchoThread {
 		await this.exited;
 	}
 
-	#post(command: ThreadCommand): void {
-		if (!this.#ending) this.worker.postMessage(command);
+	#post(command: ThreadCommand, transfer: ArrayBuffer[] = []): void {
+		if (!this.#ending) this.worker.postMessage(command, transfer);
 	}
 
 	#reply(reply: Extract<ThreadReply, {type: 'reply'}>): void {
@@ -162,10 +177,16 @@ export class EchoThread {
 		const writable = socket.write(reply.chunk);
 		if (!writable) {
 			socket.pause();
+			if (this.#waitingDrain) return;
+			this.#waitingDrain = true;
+			const stall = this.#stall;
+			stall?.set(true);
 			socket.once('drain', () => {
+				this.#waitingDrain = false;
+				stall?.set(false);
 				if (this.#inFlight <= IN_FLIGHT_LIMIT) socket.resume();
 			});
-		} else if (this.#inFlight <= IN_FLIGHT_LIMIT && socket.isPaused()) {
+		} else if (!this.#waitingDrain && this.#inFlight <= IN_FLIGHT_LIMIT && socket.isPaused()) {
 			socket.resume();
 		}
 	}

@@ -28,3 +28,17 @@ export function countMessages(chunk: Buffer): number {
 	}
 	return count;
 }
+
+/**
+ * The chunk's memory to move rather than copy to the other thread, when the chunk is all of it (a
+ * socket read is; a slice of Buffer's shared pool never is): a bulk sender then costs no copies and
+ * no garbage on either side.
+ */
+export function wholeBuffer(chunk: Uint8Array): ArrayBuffer[] {
+	const {buffer} = chunk;
+	return buffer instanceof ArrayBuffer &&
+		chunk.byteOffset === 0 &&
+		chunk.byteLength === buffer.byteLength
+		? [buffer]
+		: [];
+}

@@ -3,6 +3,8 @@ import type {EmitEvent, ServerEvent, ServerSettings} from '../protocol.js';
 import {formatAddress, TrafficCounter} from './connection.js';
 import {DEFAULT_SETTINGS, type ModeName, type ServerConfig, type ServerMode} from './mode.js';
 import {MODE_FACTORIES} from './modes/index.js';
+import {ListenError} from './listen.js';
+import {FD_COST, fdCapReason, fdConnectionCap, openFileLimit} from './fd-limit.js';
 
 const TRAFFIC_FLUSH_MS = 100;
 
@@ -20,6 +22,10 @@ export class ServerHost {
 	/** Open connections of the running mode, counted from its own events, for --max-connections. */
 	readonly #open = new Set<number>();
 	#flushTimer: NodeJS.Timeout | undefined;
+	/** `ulimit -n`, read once: beyond its cap (with headroom) connections are refused, not EMFILE. */
+	readonly #fdLimit = openFileLimit();
+	/** The mode starting or running, for the fd cost of its connections. */
+	#costOf: ModeName = 'async';
 
 	constructor(config: ServerConfig, emit: EmitEvent, settings: Partial<ServerSettings> = {}) {
 		this.#config = config;
@@ -46,7 +52,9 @@ export class ServerHost {
 
 	/** Starts `name`, stopping the running mode first. Rejects (with nothing running) if it cannot listen. */
 	async start(name: ModeName): Promise<number> {
+		const switching = this.#mode !== undefined;
 		await this.stop();
+		this.#costOf = name;
 		const mode = MODE_FACTORIES[name]({
 			name,
 			config: this.#config,
@@ -57,7 +65,7 @@ export class ServerHost {
 			admit: (socket) => this.#admit(socket),
 		});
 		try {
-			const port = await mode.start();
+			const port = await this.#listenAgain(mode, switching);
 			this.#mode = mode;
 			this.#config = {...this.#config, port};
 		} catch (error) {
@@ -86,6 +94,24 @@ export class ServerHost {
 		this.#flush();
 	}
 
+	/**
+	 * Starts `mode`; when switching, the port just given up can still be held for a moment (a cluster
+	 * child's channel closing after its exit, seen once in ten minutes of soak), so EADDRINUSE is
+	 * retried for a few seconds before it counts.
+	 */
+	async #listenAgain(mode: ServerMode, switching: boolean): Promise<number> {
+		const deadline = Date.now() + 3000;
+		for (;;) {
+			try {
+				return await mode.start();
+			} catch (error) {
+				const inUse = error instanceof ListenError && error.code === 'EADDRINUSE';
+				if (!switching || !inUse || Date.now() > deadline) throw error;
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+		}
+	}
+
 	/** Changes work per message, pool size or the connection limit of the running mode, live. */
 	configure(settings: Partial<ServerSettings>): void {
 		this.#settings = {...this.#settings, ...settings};
@@ -105,13 +131,26 @@ export class ServerHost {
 		});
 	}
 
+	/** The most connections the running mode can hold within the fd limit; null if unknown. */
+	get fdCap(): number | null {
+		if (this.#fdLimit === null) return null;
+		return fdConnectionCap(this.#fdLimit, FD_COST[this.#costOf]);
+	}
+
 	#admit(socket: Socket): boolean {
 		const limit = this.#settings.maxConnections;
-		if (limit === null || this.#open.size < limit) return true;
+		const fdCap = this.fdCap;
+		const atLimit = limit !== null && this.#open.size >= limit;
+		const atFdCap = fdCap !== null && this.#open.size >= fdCap;
+		if (!atLimit && !atFdCap) return true;
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 		socket.on('error', () => {});
 		socket.destroy();
-		this.#emit({type: 'refused', peer, limit, why: `--max-connections ${limit}`, at: Date.now()});
+		const [cap, why] =
+			atLimit && (fdCap === null || limit <= fdCap)
+				? [limit, `--max-connections ${limit}`]
+				: [fdCap!, fdCapReason(this.#fdLimit!, fdCap!)];
+		this.#emit({type: 'refused', peer, limit: cap, why, at: Date.now()});
 		return false;
 	}
 

@@ -3,6 +3,8 @@ import type {Server, Socket} from 'node:net';
 /** A listen failure the user can fix (port in use, address not available): shown as one line. */
 export class ListenError extends Error {
 	override readonly name = 'ListenError';
+	/** The kernel's refusal: EADDRINUSE, EACCES, ... */
+	code?: string;
 }
 
 /** Listens and resolves with the bound port, turning the kernel's refusals into plain sentences. */
@@ -11,6 +13,7 @@ export async function listen(
 	host: string,
 	port: number,
 	backlog = 511,
+	onAcceptError: (error: NodeJS.ErrnoException) => void = () => {},
 ): Promise<number> {
 	await new Promise<void>((resolve, reject) => {
 		const onError = (error: NodeJS.ErrnoException) => {
@@ -25,6 +28,9 @@ export async function listen(
 		server.once('listening', onListening);
 		server.listen({host, port, backlog});
 	});
+	// A failed accept (EMFILE at the fd limit) is an 'error' on the server, which would otherwise be
+	// thrown and end the process; libuv has already closed the connection it could not take.
+	server.on('error', onAcceptError);
 	const address = server.address();
 	if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
 	return address.port;
@@ -37,8 +43,11 @@ export function explainListenError(
 ): Error {
 	switch (error.code) {
 		case 'EADDRINUSE':
-			return new ListenError(
-				`port ${port} on ${host} is in use: choose another with --port N, or --port 0 for any free port`,
+			return Object.assign(
+				new ListenError(
+					`port ${port} on ${host} is in use: choose another with --port N, or --port 0 for any free port`,
+				),
+				{code: 'EADDRINUSE'},
 			);
 		case 'EACCES':
 			return new ListenError(

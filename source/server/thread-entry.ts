@@ -4,7 +4,7 @@
  */
 import {parentPort, workerData} from 'node:worker_threads';
 import type {ServerSettings, ThreadCommand, ThreadReply} from '../protocol.js';
-import type {HandlerName} from './handler.js';
+import {wholeBuffer, type HandlerName} from './handler.js';
 import {Responder} from './work.js';
 
 const port = parentPort;
@@ -24,7 +24,7 @@ port.on('message', (command: ThreadCommand) => {
 					() => settings,
 					(reply, _messages, consumed) => {
 						const message: ThreadReply = {type: 'reply', id, chunk: reply, consumed};
-						port.postMessage(message);
+						port.postMessage(message, wholeBuffer(reply));
 					},
 				);
 				responders.set(id, responder);

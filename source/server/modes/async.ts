@@ -1,5 +1,11 @@
 import net, {type Socket} from 'node:net';
-import {formatAddress, ignoreSocketErrors, serveSocket} from '../connection.js';
+import {
+	acceptErrors,
+	connectionReports,
+	formatAddress,
+	ignoreSocketErrors,
+	serveSocket,
+} from '../connection.js';
 import {closeServer, listen} from '../listen.js';
 import type {ModeFactory} from '../mode.js';
 
@@ -37,11 +43,17 @@ export const createAsyncMode: ModeFactory = ({
 			sockets.delete(socket);
 			emit({type: 'conn-close', id, at: Date.now()});
 		});
-		serveSocket(socket, {id, handler: config.handler, traffic, settings});
+		serveSocket(socket, {
+			id,
+			handler: config.handler,
+			traffic,
+			settings,
+			...connectionReports(id, emit, settings().idleTimeoutMs),
+		});
 	});
 	return {
 		name: 'async',
-		start: () => listen(server, config.host, config.port, ASYNC_BACKLOG),
+		start: () => listen(server, config.host, config.port, ASYNC_BACKLOG, acceptErrors(emit)),
 		stop: () => closeServer(server, sockets),
 	};
 };

@@ -3,6 +3,8 @@ import os from 'node:os';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
 import type {ModeFactory} from '../mode.js';
+import {idleText} from '../connection.js';
+import {fdCapReason, fdConnectionCap, openFileLimit} from '../fd-limit.js';
 import {CHILD_ENTRY, exitReason} from './process.js';
 
 const READY_TIMEOUT_MS = 15_000;
@@ -21,6 +23,7 @@ export const createClusterMode: ModeFactory = (context) => {
 	const workers = new Set<Worker>();
 	let stopping = false;
 	let port = config.port;
+	const fdLimit = openFileLimit();
 
 	const spawn = (): Promise<number> => {
 		const spawnedAt = performance.now();
@@ -90,13 +93,32 @@ export const createClusterMode: ModeFactory = (context) => {
 						}
 						break;
 					}
+					case 'stall': {
+						const id = ids.get(report.id);
+						if (id !== undefined) {
+							emit({type: 'stall', id, stalled: report.stalled, at: Date.now()});
+						}
+						break;
+					}
+					case 'idle-closed': {
+						const id = ids.get(report.id);
+						if (id !== undefined) {
+							const text = idleText(id, settings().idleTimeoutMs);
+							emit({type: 'log', level: 'info', text, at: Date.now()});
+						}
+						break;
+					}
 					case 'refused': {
-						const limit = settings().maxConnections ?? 0;
+						const max = settings().maxConnections;
+						const fdCap = fdLimit === null ? Infinity : fdConnectionCap(fdLimit);
+						const byMax = max !== null && Math.ceil(max / size) <= fdCap;
 						emit({
 							type: 'refused',
 							peer: report.peer,
-							limit,
-							why: `--max-connections ${limit} (${Math.ceil(limit / size)} per worker)`,
+							limit: byMax ? max : fdCap * size,
+							why: byMax
+								? `--max-connections ${max} (${Math.ceil(max / size)} per worker)`
+								: `${fdCapReason(fdLimit!, fdCap)} per worker`,
 							at: Date.now(),
 						});
 						break;
@@ -151,10 +173,18 @@ export const createClusterMode: ModeFactory = (context) => {
 			await Promise.all(
 				[...workers].map(async (worker) => {
 					const child = worker.process;
-					if (child.exitCode !== null || child.signalCode !== null) return;
-					const exited = new Promise((resolve) => child.once('exit', resolve));
-					child.kill('SIGTERM');
-					await exited;
+					// The primary gives up its copy of the shared listening socket when the worker's
+					// channel closes, which can come after 'exit': until then the port is still taken
+					// (seen in the soak as EADDRINUSE on the next model's listen).
+					const disconnected = child.connected
+						? new Promise((resolve) => child.once('disconnect', resolve))
+						: undefined;
+					if (child.exitCode === null && child.signalCode === null) {
+						const exited = new Promise((resolve) => child.once('exit', resolve));
+						child.kill('SIGTERM');
+						await exited;
+					}
+					await disconnected;
 				}),
 			);
 		},

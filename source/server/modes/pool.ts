@@ -1,7 +1,7 @@
 import net, {type Socket} from 'node:net';
 import os from 'node:os';
 import type {ServerSettings} from '../../protocol.js';
-import {formatAddress, ignoreSocketErrors} from '../connection.js';
+import {acceptErrors, formatAddress, ignoreSocketErrors} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
 import type {ModeContext, ModeFactory, ServerMode} from '../mode.js';
@@ -131,7 +131,7 @@ function createPool(
 		name: context.name,
 		async start() {
 			fill();
-			return listen(server, config.host, config.port, backlog);
+			return listen(server, config.host, config.port, backlog, acceptErrors(emit));
 		},
 		async stop() {
 			stopping = true;

@@ -1,6 +1,13 @@
 import net, {type Socket} from 'node:net';
 import type {OutputQueueRow} from '../../protocol.js';
-import {formatAddress, ignoreSocketErrors} from '../connection.js';
+import {
+	acceptErrors,
+	closeWhenIdle,
+	connectionReports,
+	formatAddress,
+	ignoreSocketErrors,
+	StallReport,
+} from '../connection.js';
 import {countMessages} from '../handler.js';
 import {closeServer, listen} from '../listen.js';
 import type {ModeFactory} from '../mode.js';
@@ -20,6 +27,7 @@ type Entry = {
 	bytes: number;
 	/** False from a write the kernel could not take whole until 'drain': select() would not list it as writable. */
 	writable: boolean;
+	readonly stall: StallReport;
 };
 
 /**
@@ -52,7 +60,10 @@ export const createReactorMode: ModeFactory = (context) => {
 			queuedMessages--;
 			traffic.add(entry.id, 0, data.length, 0, countMessages(data));
 			if (!entry.socket.write(data)) entry.writable = false;
-			if (entry.bytes <= QUEUE_LOW && entry.socket.isPaused()) entry.socket.resume();
+			if (entry.bytes <= QUEUE_LOW && entry.socket.isPaused()) {
+				entry.stall.set(false);
+				entry.socket.resume();
+			}
 			if (entry.queue.length === 0) outputs.delete(entry);
 		}
 		if (outputs.size > 0) schedule();
@@ -100,7 +111,16 @@ export const createReactorMode: ModeFactory = (context) => {
 		sockets.add(socket);
 		ignoreSocketErrors(socket);
 		socket.setNoDelay(true);
-		const entry: Entry = {id, socket, queue: [], bytes: 0, writable: true};
+		const reports = connectionReports(id, emit, settings().idleTimeoutMs);
+		const entry: Entry = {
+			id,
+			socket,
+			queue: [],
+			bytes: 0,
+			writable: true,
+			stall: new StallReport(reports.onStall),
+		};
+		closeWhenIdle(socket, settings().idleTimeoutMs, reports.onIdle);
 		const responder = new Responder(config.handler, settings, (reply) => {
 			if (socket.destroyed || reply.length === 0) return;
 			entry.queue.push(reply);
@@ -108,7 +128,10 @@ export const createReactorMode: ModeFactory = (context) => {
 			queuedBytes += reply.length;
 			queuedMessages++;
 			outputs.add(entry);
-			if (entry.bytes > QUEUE_HIGH) socket.pause();
+			if (entry.bytes > QUEUE_HIGH) {
+				socket.pause();
+				entry.stall.set(true);
+			}
 			schedule();
 		});
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
@@ -122,6 +145,7 @@ export const createReactorMode: ModeFactory = (context) => {
 			if (entry.queue.length > 0) schedule();
 		});
 		socket.once('close', () => {
+			entry.stall.set(false);
 			responder.close();
 			forget(entry);
 			sockets.delete(socket);
@@ -131,7 +155,7 @@ export const createReactorMode: ModeFactory = (context) => {
 
 	return {
 		name: context.name,
-		start: () => listen(server, config.host, config.port),
+		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
 		async stop() {
 			clearInterval(reporter);
 			await closeServer(server, sockets);

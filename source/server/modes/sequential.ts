@@ -1,5 +1,11 @@
 import net, {type Socket} from 'node:net';
-import {formatAddress, ignoreSocketErrors, serveSocket} from '../connection.js';
+import {
+	acceptErrors,
+	connectionReports,
+	formatAddress,
+	ignoreSocketErrors,
+	serveSocket,
+} from '../connection.js';
 import {closeServer, listen} from '../listen.js';
 import type {ModeFactory} from '../mode.js';
 
@@ -26,7 +32,13 @@ export const createSequentialMode: ModeFactory = ({
 
 	const serve = (client: Client) => {
 		serving = client;
-		serveSocket(client.socket, {id: client.id, handler: config.handler, traffic, settings});
+		serveSocket(client.socket, {
+			id: client.id,
+			handler: config.handler,
+			traffic,
+			settings,
+			...connectionReports(client.id, emit, settings().idleTimeoutMs),
+		});
 		client.socket.resume();
 	};
 
@@ -67,7 +79,7 @@ export const createSequentialMode: ModeFactory = ({
 
 	return {
 		name: 'sequential',
-		start: () => listen(server, config.host, config.port),
+		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
 		async stop() {
 			line.length = 0;
 			serving = undefined;

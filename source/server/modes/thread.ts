@@ -1,5 +1,5 @@
 import net, {type Socket} from 'node:net';
-import {formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
+import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
 import {workerBudget, type ModeFactory} from '../mode.js';
@@ -48,7 +48,7 @@ export const createThreadMode: ModeFactory = (context) => {
 
 	return {
 		name: context.name,
-		start: () => listen(server, config.host, config.port),
+		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
 		async stop() {
 			await closeServer(server, sockets);
 			await Promise.all([...threads].map((thread) => thread.terminate()));

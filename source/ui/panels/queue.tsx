@@ -35,10 +35,21 @@ export function QueuePanel({queue, width}: QueuePanelProps) {
 				width={inner}
 				color={warn(output.messages)}
 			/>
-			{queue.atLimit ? (
+			{queue.refusing !== null && !queue.atLimit ? (
+				<Text color="red" wrap="truncate">
+					{`refusing: ${queue.refusing.split(' (')[0]}`}
+				</Text>
+			) : queue.atLimit ? (
 				<Text color="red" wrap="truncate">
 					{`limit ${queue.maxConnections}: refusing (${formatCount(queue.refusedTotal)})`}
 				</Text>
+			) : queue.stalled > 0 ? (
+				<Figure
+					label="not reading"
+					value={`${formatCount(queue.stalled)} stalled`}
+					width={inner}
+					color="yellow"
+				/>
 			) : (
 				<Figure
 					label="longest wait"

@@ -1,0 +1,48 @@
+import {readFileSync} from 'node:fs';
+import type {ModeName} from './mode.js';
+
+/**
+ * File descriptors one connection costs the process that accepts it, measured with 20 clients: a
+ * socket each; thread per client adds its worker's event loop (epoll, eventfd, ...: 5 in all);
+ * process per client keeps the child's IPC channel. Cluster children accept for themselves.
+ */
+export const FD_COST: Readonly<Record<ModeName, number>> = {
+	sequential: 1,
+	async: 1,
+	thread: 5,
+	pool: 1,
+	process: 2,
+	reactor: 1,
+	hybrid: 1,
+	cluster: 1,
+};
+
+/** The soft limit on open files of this process (`ulimit -n`), from /proc/self/limits; null if unknown. */
+export function openFileLimit(): number | null {
+	try {
+		const limits = readFileSync('/proc/self/limits', 'utf8');
+		const match = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
+		if (!match || match[1] === 'unlimited') return null;
+		return Number(match[1]);
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * Descriptors kept free below the limit: for the dashboard's own /proc reads, log file, pipes and
+ * the libraries it loads. At the limit /proc reads fail with EMFILE and the dashboard goes blind.
+ */
+export function fdHeadroom(limit: number): number {
+	return Math.max(128, Math.ceil(limit * 0.05));
+}
+
+/** Connections that fit under `limit` with headroom, at `cost` descriptors each. */
+export function fdConnectionCap(limit: number, cost = 1): number {
+	return Math.max(1, Math.floor((limit - fdHeadroom(limit)) / cost));
+}
+
+/** What a refusal at the fd cap says on screen and in the log. */
+export function fdCapReason(limit: number, cap: number): string {
+	return `ulimit -n ${limit} (${cap} connections + headroom)`;
+}
