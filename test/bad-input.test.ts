@@ -49,10 +49,10 @@ for (const [args, message] of [
 	});
 }
 
-test('under a tiny fd limit (ulimit -n 200) it says so in one line, no stack trace', () => {
+test('under a tiny fd limit (ulimit -n 20) it says so in one line, no stack trace', () => {
 	const result = spawnSync(
 		'bash',
-		['-c', `ulimit -n 200; exec '${process.execPath}' '${CLI}' --json --port 0`],
+		['-c', `ulimit -n 20; exec '${process.execPath}' '${CLI}' --json --port 0`],
 		{encoding: 'utf8', timeout: 10_000},
 	);
 	assert.equal(result.status, 2, result.stderr);
