@@ -9,8 +9,8 @@ import {
 	LineClient,
 	startHost,
 	threadCount,
-	until,
-} from './helpers.js';
+} from './helpers/servers.js';
+import {waitFor} from './helpers/net.js';
 
 const N = 6;
 
@@ -35,12 +35,12 @@ test('thread: OS threads rise by at least one per client and return to idle afte
 				assert.equal(await client.ask(`t${index}`), `t${index}`),
 			),
 		);
-		await until(
+		await waitFor(
 			() => threadCount() >= idle + N,
 			() => `threads ${threadCount()}, want at least ${idle + N}`,
 		);
 		await Promise.all(clients.map((client) => client.close()));
-		await until(
+		await waitFor(
 			() => threadCount() <= idle,
 			() => `threads ${threadCount()}, want back to ${idle}`,
 		);
@@ -79,7 +79,7 @@ test('process: N clients give N child processes; SIGKILL of one closes only its 
 		const clients = await connectAll(port, 4);
 		await Promise.all(clients.map(async (client) => assert.equal(await client.ask('x'), 'X')));
 		const children = () => childPids().filter((pid) => !before.includes(pid));
-		await until(
+		await waitFor(
 			() => children().length === 4,
 			() => `children ${children().join(',')}`,
 		);
@@ -92,7 +92,7 @@ test('process: N clients give N child processes; SIGKILL of one closes only its 
 		await clients[0]!.closed;
 		for (const client of clients.slice(1)) assert.equal(await client.ask('still'), 'STILL');
 		// The client may see its connection close before the parent hears of the child's exit.
-		await until(
+		await waitFor(
 			() =>
 				events.some(
 					(event) =>
@@ -105,7 +105,7 @@ test('process: N clients give N child processes; SIGKILL of one closes only its 
 			() => 'no worker-down event for the killed child',
 		);
 		await Promise.all(clients.map((client) => client.close()));
-		await until(
+		await waitFor(
 			() => children().length === 0,
 			() => `children left ${children().join(',')}`,
 		);
@@ -159,15 +159,15 @@ test('switching through all eight models twice with clients connected leaves not
 		await host.stop();
 	}
 	await Promise.all(clients.map((client) => client.close()));
-	await until(
+	await waitFor(
 		() => childPids().filter((pid) => !childrenBefore.includes(pid)).length === 0,
 		() => `children left: ${childPids().join(',')}`,
 	);
-	await until(
+	await waitFor(
 		() => threadCount() <= threadsBefore,
 		() => `threads ${threadCount()}, before ${threadsBefore}`,
 	);
-	await until(
+	await waitFor(
 		() => fdCount() <= fdsBefore,
 		() => `fds ${fdTargets()}, before ${fdsListBefore}`,
 	);
@@ -185,13 +185,13 @@ test('pool: growing serves the queue at once; shrinking ends idle threads', asyn
 		host.configure({poolSize: 3});
 		assert.equal(await clients[1]!.next(), 'g');
 		assert.equal(await clients[2]!.next(), 'g');
-		await until(
+		await waitFor(
 			() => threadCount() >= idle + 2,
 			() => `threads ${threadCount()}`,
 		);
 		await Promise.all(clients.map((client) => client.close()));
 		host.configure({poolSize: 1});
-		await until(
+		await waitFor(
 			() => threadCount() <= idle,
 			() => `threads ${threadCount()}, want ${idle}`,
 		);
@@ -208,7 +208,7 @@ test('reactor: replies to a client that does not read pile up in its output queu
 		client.socket.pause();
 		const line = `${'x'.repeat(1023)}\n`;
 		for (let i = 0; i < 8192; i++) client.socket.write(line);
-		await until(
+		await waitFor(
 			() =>
 				events.some(
 					(event) => event.type === 'output-queues' && event.bytes > 0 && event.top.length === 1,
@@ -216,7 +216,7 @@ test('reactor: replies to a client that does not read pile up in its output queu
 			() => 'no output queue reported',
 		);
 		await client.close();
-		await until(
+		await waitFor(
 			() =>
 				events.findLast((event) => event.type === 'output-queues')?.type === 'output-queues' &&
 				(events.findLast((event) => event.type === 'output-queues') as {bytes: number}).bytes === 0,

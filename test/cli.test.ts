@@ -5,7 +5,7 @@ import {once} from 'node:events';
 import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {createInterface} from 'node:readline';
-import {LineClient} from './helpers/net.js';
+import {ByteClient} from './helpers/net.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
@@ -108,13 +108,13 @@ test('--json: one snapshot per line, an outside client counted, exit 0 on SIGTER
 		},
 	);
 	const lines = createInterface({input: child.stdout!});
-	let outside: LineClient | undefined;
+	let outside: ByteClient | undefined;
 	try {
 		for await (const line of lines) {
 			const snapshot = JSON.parse(line);
 			assert.equal(snapshot.mode, 'async');
 			assert.equal(typeof snapshot.port, 'number');
-			outside ??= await LineClient.connect(snapshot.port);
+			outside ??= await ByteClient.connect(snapshot.port);
 			if (snapshot.connections.active === 3 && snapshot.latency.p50 !== null) {
 				assert.ok(snapshot.threads.os >= 1);
 				assert.equal(

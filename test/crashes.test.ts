@@ -12,7 +12,8 @@ import type {ServerEvent} from '../source/protocol.js';
 import {ServerHost} from '../source/server/host.js';
 import type {ModeName} from '../source/server/mode.js';
 import {hybridPoolSize} from '../source/server/modes/pool.js';
-import {LineClient, until} from './helpers.js';
+import {LineClient} from './helpers/servers.js';
+import {waitFor} from './helpers/net.js';
 
 async function start(mode: ModeName) {
 	const events: ServerEvent[] = [];
@@ -37,23 +38,23 @@ for (const mode of ['thread', 'hybrid', 'cluster'] as const) {
 		const {host, events, port, log} = await start(mode);
 		try {
 			const size = {thread: 0, hybrid: hybridPoolSize(), cluster: os.availableParallelism()}[mode];
-			await until(
+			await waitFor(
 				() => ups(events) >= size,
 				() => 'the workers up',
 			);
 			const workersAtStart = ups(events);
 			const clients = await Promise.all([1, 2, 3, 4].map(() => LineClient.connect(port)));
 			for (const client of clients) assert.equal(await client.ask('hi'), 'HI');
-			await until(
+			await waitFor(
 				() => events.filter((event) => event.type === 'conn-open').length === 4,
 				() => 'four connections',
 			);
 			host.crashWorker();
-			await until(
+			await waitFor(
 				() => clients.some((client) => client.isClosed),
 				() => 'the crashed worker to take its connection',
 			);
-			await until(
+			await waitFor(
 				() => events.some((event) => event.type === 'worker-down'),
 				() => 'the worker-down event',
 			);
@@ -71,7 +72,7 @@ for (const mode of ['thread', 'hybrid', 'cluster'] as const) {
 				mode === 'cluster' ? /warn .*died.*SIGKILL|SIGKILL/ : /warn .*crashed on request/,
 			);
 			if (mode !== 'thread') {
-				await until(
+				await waitFor(
 					() => ups(events) === workersAtStart + 1,
 					() => `a replacement worker (${ups(events)} up, ${workersAtStart} at start)`,
 				);

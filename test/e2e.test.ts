@@ -3,7 +3,8 @@ import {test, type TestContext} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {findDescendants} from '../source/collectors/proc.js';
 import {waitFor} from './helpers/net.js';
-import {isAlive, spawnNode, type PtySession} from './helpers/pty.js';
+import {spawnNode, type PtySession} from './helpers/pty.js';
+import {isAlive} from './helpers/servers.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 

@@ -10,7 +10,8 @@ import {fileURLToPath} from 'node:url';
 import {findDescendants} from '../source/collectors/proc.js';
 import {MODE_NAMES} from '../source/server/mode.js';
 import {sleep, waitFor} from './helpers/net.js';
-import {isAlive, PtySession} from './helpers/pty.js';
+import {PtySession} from './helpers/pty.js';
+import {isAlive} from './helpers/servers.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const ENV = {

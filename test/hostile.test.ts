@@ -12,8 +12,8 @@ import {test} from 'node:test';
 import type {ServerEvent} from '../source/protocol.js';
 import {MODE_NAMES, type ModeName} from '../source/server/mode.js';
 import {createRunner, type ServerRunner} from '../source/server/runner.js';
-import {childPids, fdCount, startHost, threadCount, until} from './helpers.js';
-import {LineClient, sleep, waitFor} from './helpers/net.js';
+import {childPids, fdCount, startHost, threadCount} from './helpers/servers.js';
+import {ByteClient, sleep, waitFor} from './helpers/net.js';
 
 const MB = 2 ** 20;
 
@@ -89,7 +89,7 @@ for (const mode of MODE_NAMES) {
 	test(`${mode}: escape sequences, control bytes, invalid UTF-8 and all 256 byte values come back unchanged`, async () => {
 		const {host, port} = await startHost(mode);
 		try {
-			const client = await LineClient.connect(port);
+			const client = await ByteClient.connect(port);
 			const reply = await client.ask(HOSTILE);
 			assert.ok(reply.equals(HOSTILE), 'byte-exact echo');
 			await client.close();
@@ -103,7 +103,7 @@ for (const mode of MODE_NAMES) {
 	test(`${mode}: a client that never reads is no longer read from, is reported stalled, and costs bounded memory`, async (t) => {
 		const {runner, events, port, pid} = await serverProcess(mode);
 		try {
-			const hog = await LineClient.connect(port);
+			const hog = await ByteClient.connect(port);
 			await hog.ask('hello\n');
 			hog.socket.pause();
 			const before = treeRss(pid);
@@ -139,7 +139,7 @@ for (const mode of MODE_NAMES) {
 			);
 			if (mode !== 'sequential') {
 				// Everyone else is served as before (sequential serves one client at a time by design).
-				const other = await LineClient.connect(port);
+				const other = await ByteClient.connect(port);
 				const reply = await other.ask('still here\n');
 				assert.equal(reply.toString(), 'still here\n');
 				await other.close();
@@ -204,10 +204,10 @@ for (const mode of MODE_NAMES) {
 		const closed = () => events.filter((event) => event.type === 'conn-close').length;
 		try {
 			// Warm up: a first client loads whatever the model loads lazily.
-			const first = await LineClient.connect(port);
+			const first = await ByteClient.connect(port);
 			await first.ask('warm\n');
 			await first.close();
-			await until(
+			await waitFor(
 				() => closed() === 1,
 				() => 'the warm-up client to close',
 			);
@@ -216,22 +216,22 @@ for (const mode of MODE_NAMES) {
 			// Sequential would serve the first silent client forever and keep the rest in line.
 			const silentCount = mode === 'sequential' ? 0 : 3;
 			const silent = await Promise.all(
-				Array.from({length: silentCount}, () => LineClient.connect(port)),
+				Array.from({length: silentCount}, () => ByteClient.connect(port)),
 			);
 			const halfClosed = await Promise.all(
 				[1, 2, 3].map(async () => {
-					const client = await LineClient.connect(port);
+					const client = await ByteClient.connect(port);
 					client.socket.end('half\n');
 					return client;
 				}),
 			);
 			for (let i = 0; i < 3; i++) {
-				const client = await LineClient.connect(port);
+				const client = await ByteClient.connect(port);
 				client.socket.write(Buffer.alloc(256 * 1024, 'r'));
 				client.socket.resetAndDestroy();
 			}
 			// Silent ones stay (no idle timeout by default); the rest are gone on the server's side.
-			await until(
+			await waitFor(
 				() => opened() === 7 + silentCount && closed() === 7,
 				() => `opened ${opened()}, closed ${closed()}`,
 			);
@@ -242,14 +242,14 @@ for (const mode of MODE_NAMES) {
 				silent.every((client) => !client.socket.destroyed),
 				'silent clients are kept',
 			);
-			const after = await LineClient.connect(port);
+			const after = await ByteClient.connect(port);
 			assert.equal((await after.ask('alive\n')).toString(), 'alive\n');
 			await Promise.all([...silent, after].map((client) => client.close()));
-			await until(
+			await waitFor(
 				() => closed() === 8 + silentCount,
 				() => `closed ${closed()} of ${8 + silentCount}`,
 			);
-			await until(
+			await waitFor(
 				() => fdCount() <= fds && threadCount() <= threads + 1,
 				() => `fds ${fdCount()} (was ${fds}), threads ${threadCount()} (was ${threads})`,
 			);
@@ -263,9 +263,9 @@ for (const mode of MODE_NAMES) {
 	test(`${mode}: --idle-timeout closes a silent connection and keeps a talking one`, async () => {
 		const {host, events, port} = await startHost(mode, 'echo', {idleTimeoutMs: 1000, poolSize: 4});
 		try {
-			const talker = await LineClient.connect(port);
+			const talker = await ByteClient.connect(port);
 			await talker.ask('first\n');
-			const silent = await LineClient.connect(port);
+			const silent = await ByteClient.connect(port);
 			// Sequential serves one client at a time: the silent one is served once the talker leaves.
 			if (mode === 'sequential') await talker.close();
 			const servedAt = Date.now();

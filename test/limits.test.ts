@@ -3,7 +3,8 @@ import {test} from 'node:test';
 import {stepMs} from '../source/controller.js';
 import {MetricsStore} from '../source/metrics/store.js';
 import {parseOptions, UsageError} from '../source/options.js';
-import {LineClient, startHost, until} from './helpers.js';
+import {LineClient, startHost} from './helpers/servers.js';
+import {waitFor} from './helpers/net.js';
 
 test('--max-connections: at the limit new connections are refused, and the refusal is an event', async () => {
 	const {host, port, events} = await startHost('async', 'echo', {maxConnections: 2});
@@ -15,7 +16,7 @@ test('--max-connections: at the limit new connections are refused, and the refus
 		assert.equal(events.filter((event) => event.type === 'refused').length, 1);
 		// Below the limit again, a new client is let in.
 		await kept[0]!.close();
-		await until(
+		await waitFor(
 			() => events.some((event) => event.type === 'conn-close'),
 			() => 'no close event',
 		);

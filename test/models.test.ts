@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {MODE_NAMES} from '../source/server/mode.js';
-import {LineClient, startHost} from './helpers.js';
+import {LineClient, startHost} from './helpers/servers.js';
 
 const CLIENTS = 5;
 

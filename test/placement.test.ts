@@ -4,7 +4,8 @@ import {once} from 'node:events';
 import {test} from 'node:test';
 import {Controller} from '../source/controller.js';
 import {parseOptions} from '../source/options.js';
-import {childPids, isAlive, LineClient, until} from './helpers.js';
+import {childPids, isAlive, LineClient} from './helpers/servers.js';
+import {waitFor} from './helpers/net.js';
 
 const FIXTURE = new URL('fixtures/dashboard.js', import.meta.url);
 
@@ -19,7 +20,7 @@ test('worker placement: the same echo, from a server process that is a child of 
 		assert.ok(childPids().includes(serverPid));
 		const client = await LineClient.connect(controller.port);
 		assert.equal(await client.ask('over ipc'), 'OVER IPC');
-		await until(
+		await waitFor(
 			() =>
 				controller.snapshot.connections.open === 1 &&
 				controller.snapshot.server.placement === 'worker',
@@ -43,7 +44,7 @@ test('worker placement: a crashed server process is logged and can be restarted'
 		await controller.start();
 		const first = controller.serverPid!;
 		process.kill(first, 'SIGKILL');
-		await until(
+		await waitFor(
 			() => controller.serverPid === null,
 			() => 'server process still counted as up',
 		);
@@ -70,7 +71,7 @@ test('worker placement: the server process dies with the dashboard', async () =>
 	const grandchildren = childPids(serverPid);
 	assert.equal(grandchildren.length, 1, 'one child process for the one client');
 	dashboard.kill('SIGKILL');
-	await until(
+	await waitFor(
 		() => !isAlive(serverPid) && grandchildren.every((pid) => !isAlive(pid)),
 		() => `server process ${serverPid} or its children still alive`,
 	);

@@ -3,7 +3,7 @@ import {test} from 'node:test';
 import {Controller} from '../source/controller.js';
 import {startMetrics} from '../source/metrics/prometheus.js';
 import {parseOptions} from '../source/options.js';
-import {LineClient, waitFor} from './helpers/net.js';
+import {ByteClient, waitFor} from './helpers/net.js';
 import {parseExposition, valueOf} from './helpers/prometheus.js';
 
 test('the Prometheus text parses and matches the snapshot', async () => {
@@ -18,7 +18,7 @@ test('the Prometheus text parses and matches the snapshot', async () => {
 	controller.onRoundTrips((micros) => (roundTrips += micros.length));
 	const endpoint = await startMetrics(controller, '127.0.0.1', 0, 'test');
 	try {
-		const outside = await LineClient.connect(controller.port);
+		const outside = await ByteClient.connect(controller.port);
 		await outside.ask('hello from outside\n');
 		await waitFor(
 			() =>

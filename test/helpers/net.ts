@@ -4,21 +4,23 @@ import {once} from 'node:events';
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(
 	check: () => T | undefined | false | Promise<T | undefined | false>,
-	what: string,
-	timeoutMs = 5000,
+	what: string | (() => string),
+	timeoutMs = 10_000,
 ): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await check();
 		if (value !== undefined && value !== false) return value;
 		if (Date.now() > deadline)
-			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+			throw new Error(
+				`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`,
+			);
 		await new Promise((resolve) => setTimeout(resolve, 20));
 	}
 }
 
-/** A raw TCP client that collects everything it receives. */
-export class LineClient {
+/** A raw TCP client that collects every byte it receives: for byte-exact echo checks. */
+export class ByteClient {
 	readonly socket: Socket;
 	received = Buffer.alloc(0);
 
@@ -30,10 +32,10 @@ export class LineClient {
 		socket.on('error', () => {});
 	}
 
-	static async connect(port: number, host = '127.0.0.1'): Promise<LineClient> {
+	static async connect(port: number, host = '127.0.0.1'): Promise<ByteClient> {
 		const socket = net.connect({port, host});
 		await once(socket, 'connect');
-		return new LineClient(socket);
+		return new ByteClient(socket);
 	}
 
 	/** Sends `data` and waits until `expected` bytes in all have arrived. */

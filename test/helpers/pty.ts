@@ -2,7 +2,6 @@
  * Runs a command in a real pseudo-terminal (node-pty) and emulates the terminal (@xterm/headless), so
  * tests can read the screen the way a person would see it, and count what was written.
  */
-import {readFileSync} from 'node:fs';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 
@@ -247,16 +246,4 @@ export function spawnNode(
 	options: PtyOptions = {},
 ): PtySession {
 	return new PtySession(process.execPath, [script, ...args], options);
-}
-
-/** Whether a process with this id still runs (a zombie waiting for a reaper does not count). */
-export function isAlive(pid: number): boolean {
-	try {
-		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-		// The state follows the parenthesised command name, which may itself contain spaces.
-		const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-		return state !== 'Z' && state !== 'X';
-	} catch {
-		return false;
-	}
 }

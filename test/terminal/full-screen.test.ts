@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import {fileURLToPath} from 'node:url';
 import {test, type TestContext} from 'node:test';
-import {PtySession, isAlive, type PtyOptions} from '../helpers/pty.js';
+import {PtySession, type PtyOptions} from '../helpers/pty.js';
+import {isAlive} from '../helpers/servers.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/table-app.js', import.meta.url));
 

@@ -1,8 +1,8 @@
 import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import net, {type Socket} from 'node:net';
-import type {ServerEvent, ServerSettings} from '../source/protocol.js';
-import {ServerHost} from '../source/server/host.js';
-import type {HandlerName} from '../source/server/handler.js';
+import type {ServerEvent, ServerSettings} from '../../source/protocol.js';
+import {ServerHost} from '../../source/server/host.js';
+import type {HandlerName} from '../../source/server/handler.js';
 
 /** A line client that reads replies line by line, so a test can ask and wait for the answer. */
 export class LineClient {
@@ -150,23 +150,13 @@ export function childPids(pid = process.pid): number[] {
 	return pids.sort((a, b) => a - b);
 }
 
-/** Polls `probe` until it returns true, failing with `describe()` after `timeoutMs`. */
-export async function until(
-	probe: () => boolean,
-	describe: () => string,
-	timeoutMs = 10_000,
-): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!probe()) {
-		if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
-
+/** Whether a process with this id still runs (a zombie waiting for a reaper does not count). */
 export function isAlive(pid: number): boolean {
 	try {
-		process.kill(pid, 0);
-		return true;
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		// The state follows the parenthesised command name, which may itself contain spaces.
+		const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+		return state !== 'Z' && state !== 'X';
 	} catch {
 		return false;
 	}

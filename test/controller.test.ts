@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {Controller} from '../source/controller.js';
+import {parseOptions} from '../source/options.js';
+import {waitFor} from './helpers/net.js';
+
+test('switching models with test clients connected ends with every client served again', async () => {
+	const controller = new Controller(
+		parseOptions({mode: 'sequential', port: '0', clients: '4', rate: '20'}),
+		{tickMs: 100, rollMs: 500, procMs: 500, hostMs: 5000},
+	);
+	await controller.start();
+	try {
+		await waitFor(
+			() =>
+				controller.snapshot.connections.queued === 3 && controller.snapshot.clients.waiting === 3,
+			'1 served, 3 queued',
+		);
+		const port = controller.port;
+		await controller.dispatch({type: 'next-mode'});
+		assert.equal(controller.snapshot.server.mode, 'async');
+		assert.equal(controller.port, port, 'the server comes back on the same port');
+		await waitFor(
+			() => {
+				const {connections, clients} = controller.snapshot;
+				return (
+					connections.active === 4 &&
+					connections.queued === 0 &&
+					clients.connected === 4 &&
+					clients.waiting === 0
+				);
+			},
+			'all four clients reconnected and answered',
+			8000,
+		);
+		const rows = controller.snapshot.connections.rows;
+		assert.ok(
+			rows.every((row) => row.lastRttMs !== null),
+			'every row has a measured round trip',
+		);
+	} finally {
+		await controller.stop();
+	}
+});
