@@ -2,7 +2,7 @@ import {ClientFleet} from './clients/fleet.js';
 import type {DashboardSource} from './dashboard-source.js';
 import {collectHost} from './collectors/host.js';
 import {ProcCollector} from './collectors/proc.js';
-import type {Snapshot} from './metrics/snapshot.js';
+import type {EventLine, Snapshot} from './metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from './metrics/store.js';
 import {clientHost, type Options} from './options.js';
 import type {ServerSettings} from './protocol.js';
@@ -195,6 +195,11 @@ export class Controller implements DashboardSource {
 				);
 			});
 		return this.#queue;
+	}
+
+	/** Calls `listener` with every line of the event log as it happens (serve prints them). */
+	onEvent(listener: (line: EventLine) => void): () => void {
+		return this.#store.onLog(listener);
 	}
 
 	/** Adds a line to the event log. */

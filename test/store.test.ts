@@ -145,3 +145,17 @@ test('a sorted view keeps its order for a second while values change', () => {
 	assert.deepEqual(ids(500), [2, 1, 3, 4], 'no jump within the second; the new one at the end');
 	assert.deepEqual(ids(1500), [3, 2, 1, 4], 're-sorted after a second');
 });
+
+test('every event line reaches a log listener, however many arrive between snapshots', () => {
+	const store = new MetricsStore(identity, 0);
+	const lines: string[] = [];
+	const stop = store.onLog((line) => lines.push(line.text));
+	for (let id = 1; id <= 500; id++) {
+		store.apply({type: 'conn-open', id, peer: 'x', state: 'active', by: MAIN, at: id});
+	}
+	stop();
+	store.apply({type: 'conn-close', id: 1, at: 600});
+	assert.equal(lines.length, 500);
+	assert.match(lines[0]!, /#1 x connected/);
+	assert.match(lines.at(-1)!, /#500 x connected/);
+});

@@ -1,6 +1,5 @@
 import {DEFAULT_TIMING} from '../controller.js';
 import {toJsonLine} from '../json-output.js';
-import type {EventLine} from '../metrics/snapshot.js';
 import type {Options} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
 import {ControlServer} from '../remote/control-server.js';
@@ -43,17 +42,11 @@ export async function runServe(options: Options, reach: ReachOptions): Promise<v
 	}
 	log(`observers: concurrency-top attach ${where}`);
 
-	// The event log, each line once: snapshots carry the last lines, as the same objects.
-	let lastEvent: EventLine | undefined;
-	controller.subscribe((snapshot) => {
-		const events = snapshot.events;
-		const seen = lastEvent === undefined ? -1 : events.lastIndexOf(lastEvent);
-		for (const event of events.slice(seen + 1)) {
-			process.stderr.write(
-				`${new Date(event.at).toISOString()} ${event.level.padEnd(5)} ${event.text}\n`,
-			);
-		}
-		lastEvent = events.at(-1) ?? lastEvent;
+	// The event log, every line as it happens.
+	controller.onEvent((event) => {
+		process.stderr.write(
+			`${new Date(event.at).toISOString()} ${event.level.padEnd(5)} ${event.text}\n`,
+		);
 	});
 	const printJson = () =>
 		process.stdout.write(`${JSON.stringify(toJsonLine(controller.snapshot))}\n`);

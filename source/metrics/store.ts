@@ -112,6 +112,7 @@ export class MetricsStore {
 	#host: HostFigures | null = null;
 	readonly #events: EventLine[] = [];
 	readonly #view = new ConnectionView<Connection>();
+	readonly #logListeners = new Set<(line: EventLine) => void>();
 
 	constructor(server: ServerIdentity, now = Date.now()) {
 		this.#server = server;
@@ -353,8 +354,16 @@ export class MetricsStore {
 	}
 
 	log(at: number, level: EventLine['level'], text: string): void {
-		this.#events.push({at, level, text});
+		const line = {at, level, text};
+		this.#events.push(line);
 		if (this.#events.length > EVENT_LINES) this.#events.shift();
+		for (const listener of this.#logListeners) listener(line);
+	}
+
+	/** Calls `listener` with every event line as it is logged; returns the unsubscribe function. */
+	onLog(listener: (line: EventLine) => void): () => void {
+		this.#logListeners.add(listener);
+		return () => this.#logListeners.delete(listener);
 	}
 
 	/** Closes a rate period: rates, the history and the percentiles cover the time since the last call. */
