@@ -42,6 +42,14 @@ const COMMANDS: Readonly<
 	...REACH_COMMANDS,
 };
 
+// meow takes `--color=maybe` as a yes: a switch given a value is a mistake, said as one.
+for (const argument of process.argv.slice(2)) {
+	const given = /^--((?:no-)?(?:json|color|metrics-allow-remote|control-allow-remote))=(.*)$/.exec(
+		argument,
+	);
+	if (given) fail(`--${given[1]} is a switch and takes no value (got "${given[2]}")`);
+}
+
 const cli = parseCommandLine(() =>
 	meow(
 		`
@@ -111,6 +119,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 	if (error.code !== 'EPIPE') throw error;
 	process.exit(0);
 });
+
+// meow answers --version and --help only when each stands alone; with other flags they still win.
+if (process.argv.includes('--version')) cli.showVersion();
+if (process.argv.includes('--help')) cli.showHelp(0);
 
 const [command, ...rest] = cli.input;
 try {

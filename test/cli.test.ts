@@ -29,6 +29,11 @@ for (const [args, message] of [
 		['--host', 'no-such-host.invalid'],
 		/^concurrency-top: --host no-such-host.invalid does not resolve/,
 	],
+	[['--mode', 'async', '--mode', 'pool'], /^concurrency-top: --mode can only be set once\n$/],
+	[
+		['--color=maybe'],
+		/^concurrency-top: --color is a switch and takes no value \(got "maybe"\)\n$/,
+	],
 	[
 		['extra'],
 		/^concurrency-top: unexpected argument "extra": commands are dashboard, serve, attach, clients; see --help\n$/,
@@ -84,6 +89,8 @@ test('listening beyond loopback prints a warning that anyone can connect', async
 
 test('--version and --help', () => {
 	assert.match(run('--version').stdout, /^\d+\.\d+\.\d+/);
+	assert.match(run('--no-color', '--version').stdout, /^\d+\.\d+\.\d+\n$/, 'with other flags too');
+	assert.match(run('--mode', 'pool', '--help').stdout, /Usage/);
 	const help = run('--help').stdout;
 	for (const flag of [
 		'--mode',
