@@ -8,7 +8,7 @@ import {FD_HEADROOM} from './environment.js';
 import type {BenchOptions} from './options.js';
 import {LoadWorkers} from './processes.js';
 import {Progress} from './progress.js';
-import type {BenchRow, Skipped, Target} from './report.js';
+import type {ScenarioResult, Skipped, Target} from './report.js';
 
 const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url));
 const STARTS = 5;
@@ -200,12 +200,7 @@ async function measureCpu(
 export async function runDashboardScenario(
 	options: BenchOptions,
 	env: Environment,
-): Promise<{
-	rows: BenchRow[];
-	skipped: Skipped[];
-	targets: Target[];
-	extra: Record<string, unknown>;
-}> {
+): Promise<ScenarioResult & {extra: Record<string, unknown>}> {
 	const pty = await loadPty();
 	const xterm = await loadXterm();
 	const connections = options.clients[0]!;

@@ -13,6 +13,7 @@ import {
 	toRow,
 	type BenchReport,
 	type BenchRow,
+	type ScenarioResult,
 	type Skipped,
 	type Target,
 } from './report.js';
@@ -209,10 +210,7 @@ function reportSkipped(skipped: readonly Skipped[]): void {
 const label = (spec: RowSpec, workers?: number) =>
 	`${spec.server} ${spec.workload.name} ×${spec.clients}${spec.storm ? ` + storm of ${spec.storm.clients}` : ''}${workers ? ` (${workers} load processes)` : ''}`;
 
-async function runMatrix(
-	options: BenchOptions,
-	env: Environment,
-): Promise<{rows: BenchRow[]; skipped: Skipped[]; targets: Target[]}> {
+async function runMatrix(options: BenchOptions, env: Environment): Promise<ScenarioResult> {
 	// A storm's clients connect from load processes of their own, whose event loops are not busy
 	// with the background load: the time to a first reply is then the server's doing.
 	const stormWorkers =
@@ -346,10 +344,7 @@ export function medianOf(runs: readonly RowFigures[]): RowFigures {
  * load-generator processes: if more processes stop raising msgs/s, the load generator is not what
  * limits the figures.
  */
-async function runSaturation(
-	options: BenchOptions,
-	env: Environment,
-): Promise<{rows: BenchRow[]; skipped: Skipped[]; targets: Target[]}> {
+async function runSaturation(options: BenchOptions, env: Environment): Promise<ScenarioResult> {
 	const clients = options.clients[0]!;
 	const counts = [1, 2, 3, 4];
 	const work = workload('echo', 0, 0);
@@ -402,12 +397,7 @@ async function runSaturation(
 async function runMemory(
 	options: BenchOptions,
 	env: Environment,
-): Promise<{
-	rows: BenchRow[];
-	skipped: Skipped[];
-	targets: Target[];
-	extra: Record<string, unknown>;
-}> {
+): Promise<ScenarioResult & {extra: Record<string, unknown>}> {
 	const clients = options.clients[0]!;
 	const work: Workload = workload('echo', 0, 0);
 	const servers: ServerKind[] = ['plain', ...(options.modes as ModeName[])];

@@ -2,8 +2,12 @@ import {formatBytes, formatDuration} from '../format.js';
 import type {Environment} from './environment.js';
 import type {RowFigures, RowSpec} from './run-row.js';
 
-/** One line of the comparison table, as `--json` prints it. Times in ms, memory in bytes, CPU in % of one core. */
-export type BenchRow = {
+/**
+ * One line of the comparison table, as `--json` prints it: the row's measured figures (RowFigures,
+ * its round trips flattened), what the row ran, and the ratios and verdict drawn from them. Times in
+ * ms, memory in bytes, CPU in % of one core.
+ */
+export type BenchRow = Omit<RowFigures, 'rtt'> & {
 	readonly server: string;
 	readonly baseline: boolean;
 	readonly workload: string;
@@ -13,22 +17,9 @@ export type BenchRow = {
 	readonly backgroundClients?: number;
 	readonly size: number;
 	readonly depth: number;
-	readonly workers: number;
-	readonly measuredS: number;
-	readonly messagesPerSec: number;
-	readonly roundTrips: number;
 	readonly rttP50Ms: number | null;
 	readonly rttP99Ms: number | null;
 	readonly rttMaxMs: number | null;
-	/** Until every client had its first reply; null when some never had one (starved). */
-	readonly allFirstReplyMs: number | null;
-	readonly firstReplies: number;
-	readonly starved: number;
-	readonly peakThreads: number;
-	readonly peakProcesses: number;
-	readonly peakRssBytes: number;
-	readonly cpuPercent: number;
-	readonly cpuSeconds: number;
 	/**
 	 * Server CPU time per round trip, in µs: what a message costs the server whatever else the
 	 * machine does, so it stays steady where msgs/s swing with the load of other tenants.
@@ -36,12 +27,6 @@ export type BenchRow = {
 	readonly cpuMicrosPerMessage: number | null;
 	/** cpuMicrosPerMessage over the baseline's (paired runs when repeated). */
 	readonly ratioCpuPerMessage: number | null;
-	/** The load workers' CPU, % of one core: shows whether the load generator ran out of CPU. */
-	readonly loadCpuPercent: number;
-	/** The machine's CPU in % of all cores during the row: near 100 means the cores, not a process, are the limit. */
-	readonly hostCpuPercent: number | null;
-	/** Connects dropped on a full accept queue during the row (max over runs; namespace-wide). */
-	readonly listenOverflows: number | null;
 	/** messages/s over the baseline's in the same run (for saturation: over the first row's). */
 	readonly ratioMessagesPerSec: number | null;
 	/** p99 over the baseline's. */
@@ -49,6 +34,14 @@ export type BenchRow = {
 	readonly verdict: string;
 	/** msgs/s of each run when --repeat ran the row more than once (the row shows their median). */
 	readonly runs?: readonly number[];
+};
+
+/** What a scenario hands to the report: its rows, what it skipped, its targets, anything else it measured. */
+export type ScenarioResult = {
+	rows: BenchRow[];
+	skipped: Skipped[];
+	targets: Target[];
+	extra?: Record<string, unknown>;
 };
 
 export type Skipped = {

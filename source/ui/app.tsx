@@ -13,12 +13,16 @@ export type AppProps = {
 	readonly ascii?: boolean;
 };
 
+const sizeOf = (stdout: NodeJS.WriteStream) => ({
+	columns: stdout.columns || 80,
+	rows: stdout.rows || 24,
+});
+
 function useTerminalSize(): {columns: number; rows: number} {
 	const {stdout} = useStdout();
-	const read = () => ({columns: stdout.columns || 80, rows: stdout.rows || 24});
-	const [size, setSize] = useState(read);
+	const [size, setSize] = useState(() => sizeOf(stdout));
 	useEffect(() => {
-		const onResize = () => setSize({columns: stdout.columns || 80, rows: stdout.rows || 24});
+		const onResize = () => setSize(sizeOf(stdout));
 		stdout.on('resize', onResize);
 		return () => {
 			stdout.off('resize', onResize);
