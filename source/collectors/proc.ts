@@ -220,3 +220,84 @@ export class ProcCollector {
 		return {processes, acceptQueue: await readAcceptQueue(this.#source.port())};
 	}
 }
+
+/**
+ * The peers (written as `formatAddress` writes them) of the established connections on local port
+ * `port`; null if neither `ss` nor /proc can say. A peer that closed leaves this set at once: its
+ * socket goes to CLOSE-WAIT (after a FIN) or disappears (after a reset).
+ */
+export async function readEstablishedPeers(port: number): Promise<Set<string> | null> {
+	const output = await new Promise<string | null>((resolve) => {
+		execFile(
+			'ss',
+			['-Htn', 'state', 'established', `sport = :${port}`],
+			{timeout: 2000, maxBuffer: 64 * 1024 * 1024, env: {...process.env, LC_ALL: 'C'}},
+			(error, stdout) => resolve(error ? null : stdout),
+		);
+	});
+	if (output !== null) return peersInSs(output);
+	let found = false;
+	const peers = new Set<string>();
+	for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		try {
+			for (const peer of establishedIn(readFileSync(file, 'utf8'), port)) peers.add(peer);
+			found = true;
+		} catch {
+			// A kernel without IPv6 has no tcp6 table: the other one still answers.
+		}
+	}
+	return found ? peers : null;
+}
+
+/** Parses `ss -Htn state established` output (no state column): the 4th column is the peer. Exported for tests. */
+export function peersInSs(output: string): Set<string> {
+	const peers = new Set<string>();
+	for (const line of output.split('\n')) {
+		const peer = line.trim().split(/\s+/)[3];
+		if (peer) peers.add(peer.replace(/^\[::ffff:([\d.]+)\]/, '$1'));
+	}
+	return peers;
+}
+
+/** The peers of the established (state 01) connections on local `port` in one /proc/net/tcp{,6} table. Exported for tests. */
+export function establishedIn(table: string, port: number): string[] {
+	const localPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+	const peers: string[] = [];
+	for (const line of table.split('\n').slice(1)) {
+		const [, local, remote, state] = line.trim().split(/\s+/);
+		if (state !== '01' || !local?.endsWith(localPort) || !remote) continue;
+		const [address, hexPort] = remote.split(':') as [string, string];
+		const host = hexAddress(address);
+		peers.push(
+			host.includes(':')
+				? `[${host}]:${Number.parseInt(hexPort, 16)}`
+				: `${host}:${Number.parseInt(hexPort, 16)}`,
+		);
+	}
+	return peers;
+}
+
+/** A /proc/net/tcp address (32-bit words in host order, little-endian here) as inet_ntop writes it; v4-mapped as plain v4. */
+function hexAddress(hex: string): string {
+	const bytes: number[] = [];
+	for (let word = 0; word < hex.length; word += 8) {
+		for (let at = 6; at >= 0; at -= 2)
+			bytes.push(Number.parseInt(hex.slice(word + at, word + at + 2), 16));
+	}
+	if (bytes.length === 4) return bytes.join('.');
+	const mapped =
+		bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 255 && bytes[11] === 255;
+	if (mapped) return bytes.slice(12).join('.');
+	const groups: number[] = [];
+	for (let at = 0; at < 16; at += 2) groups.push(bytes[at]! * 256 + bytes[at + 1]!);
+	// RFC 5952: the longest run of two or more zero groups becomes '::'.
+	let best = {start: -1, length: 1};
+	for (let start = 0; start < 8; start++) {
+		let length = 0;
+		while (start + length < 8 && groups[start + length] === 0) length++;
+		if (length > best.length) best = {start, length};
+	}
+	const text = groups.map((group) => group.toString(16));
+	if (best.start === -1) return text.join(':');
+	return `${text.slice(0, best.start).join(':')}::${text.slice(best.start + best.length).join(':')}`;
+}

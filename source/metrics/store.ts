@@ -123,6 +123,8 @@ export class MetricsStore {
 		switch (event.type) {
 			case 'listening': {
 				this.#mode = event.mode;
+				// Figures of one model's queue belong to it: a switch starts them afresh (the log keeps the history).
+				this.#longestWaitMs = 0;
 				this.#server = {...this.#server, host: event.host, port: event.port};
 				this.log(event.at, 'info', `${event.mode} server listening on ${event.host}:${event.port}`);
 				break;
@@ -181,8 +183,15 @@ export class MetricsStore {
 				if (!connection) break;
 				this.#connections.delete(event.id);
 				this.#stalled.delete(event.id);
+				const waited = event.at - connection.openedAt;
 				if (this.#unqueue(connection)) {
-					this.#longestWaitMs = Math.max(this.#longestWaitMs, event.at - connection.openedAt);
+					this.#longestWaitMs = Math.max(this.#longestWaitMs, waited);
+					this.log(
+						event.at,
+						'info',
+						`#${event.id} ${connection.peer} left while waiting (${formatDuration(waited)})`,
+					);
+					break;
 				}
 				this.log(event.at, 'info', `#${event.id} ${connection.peer} closed`);
 				break;

@@ -5,6 +5,7 @@ import {acceptErrors, formatAddress, ignoreSocketErrors} from '../connection.js'
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
 import type {ModeContext, ModeFactory, ServerMode} from '../mode.js';
+import {PeerWatch} from '../peer-watch.js';
 
 type Waiting = {readonly id: number; readonly socket: Socket};
 
@@ -28,6 +29,8 @@ function createPool(
 	const threads = new Set<EchoThread>();
 	const idle: EchoThread[] = [];
 	const queue: Waiting[] = [];
+	/** Ends queued sockets whose client left: paused, they would never see it themselves. */
+	const watch = new PeerWatch();
 	let target = size(settings());
 	let stopping = false;
 	/** Threads asked to end; out of `threads` at once, so sizes count only those staying. */
@@ -82,6 +85,7 @@ function createPool(
 	};
 
 	const serve = (thread: EchoThread, connection: Waiting) => {
+		watch.delete(connection.socket);
 		emit({type: 'worker-busy', worker: thread.ref, connection: connection.id, at: Date.now()});
 		thread.attach(connection.id, connection.socket);
 		connection.socket.once('close', () => {
@@ -105,6 +109,7 @@ function createPool(
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 		socket.once('close', () => {
 			sockets.delete(socket);
+			watch.delete(socket);
 			const waiting = queue.findIndex((entry) => entry.socket === socket);
 			if (waiting !== -1) queue.splice(waiting, 1);
 			emit({type: 'conn-close', id, at: Date.now()});
@@ -124,6 +129,7 @@ function createPool(
 				at: Date.now(),
 			});
 			queue.push({id, socket});
+			watch.add(socket);
 		}
 	});
 
@@ -136,6 +142,7 @@ function createPool(
 		async stop() {
 			stopping = true;
 			queue.length = 0;
+			watch.stop();
 			await closeServer(server, sockets);
 			await Promise.all([...[...threads].map((thread) => thread.terminate()), ...ending]);
 		},

@@ -8,6 +8,7 @@ import {
 } from '../connection.js';
 import {closeServer, listen} from '../listen.js';
 import type {ModeFactory} from '../mode.js';
+import {PeerWatch} from '../peer-watch.js';
 
 const MAIN = {kind: 'main'} as const;
 
@@ -29,9 +30,11 @@ export const createSequentialMode: ModeFactory = ({
 	const sockets = new Set<Socket>();
 	const line: Client[] = [];
 	let serving: Client | undefined;
+	const watch = new PeerWatch();
 
 	const serve = (client: Client) => {
 		serving = client;
+		watch.delete(client.socket);
 		serveSocket(client.socket, {
 			id: client.id,
 			handler: config.handler,
@@ -60,6 +63,7 @@ export const createSequentialMode: ModeFactory = ({
 		});
 		socket.once('close', () => {
 			sockets.delete(socket);
+			watch.delete(socket);
 			emit({type: 'conn-close', id: client.id, at: Date.now()});
 			if (serving !== client) {
 				const waiting = line.indexOf(client);
@@ -74,7 +78,10 @@ export const createSequentialMode: ModeFactory = ({
 			}
 		});
 		if (state === 'active') serve(client);
-		else line.push(client);
+		else {
+			line.push(client);
+			watch.add(socket);
+		}
 	});
 
 	return {
@@ -83,6 +90,7 @@ export const createSequentialMode: ModeFactory = ({
 		async stop() {
 			line.length = 0;
 			serving = undefined;
+			watch.stop();
 			await closeServer(server, sockets);
 		},
 	};
