@@ -9,7 +9,7 @@ import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import {once} from 'node:events';
 import {test} from 'node:test';
-import type {ServerEvent} from '../source/protocol.js';
+import type {ServerEvent, ServerSettings} from '../source/protocol.js';
 import {MODE_NAMES, type ModeName} from '../source/server/mode.js';
 import {createRunner, type ServerRunner} from '../source/server/runner.js';
 import {childPids, fdCount, startHost, threadCount} from './helpers/servers.js';
@@ -33,12 +33,13 @@ function treeRss(pid: number): number {
 
 async function serverProcess(
 	mode: ModeName,
+	settings: Partial<ServerSettings> = {},
 ): Promise<{runner: ServerRunner; events: ServerEvent[]; port: number; pid: number}> {
 	const events: ServerEvent[] = [];
 	const runner = createRunner(
 		'worker',
 		{host: '127.0.0.1', port: 0, handler: 'echo'},
-		{poolSize: 4},
+		{poolSize: 4, ...settings},
 		{emit: (event) => events.push(event), onCrash: () => {}},
 	);
 	const port = await runner.start(mode);
@@ -142,6 +143,59 @@ for (const mode of MODE_NAMES) {
 				const other = await ByteClient.connect(port);
 				const reply = await other.ask('still here\n');
 				assert.equal(reply.toString(), 'still here\n');
+				await other.close();
+			}
+			hog.socket.destroy();
+		} finally {
+			await runner.stop();
+		}
+	});
+}
+
+/**
+ * Sends `total` bytes of short lines as fast as the connection takes them, never reading; stops
+ * early once the server has taken nothing for `stuckMs` (it stopped reading). Resolves with the
+ * bytes the server took.
+ */
+async function pushLines(socket: net.Socket, total: number, stuckMs: number): Promise<number> {
+	const block = Buffer.from(`${'x'.repeat(63)}\n`.repeat(1024));
+	const taken = () => socket.bytesWritten - socket.writableLength;
+	let queued = 0;
+	let progressAt = Date.now();
+	let last = 0;
+	while (queued < total && Date.now() - progressAt < stuckMs) {
+		queued += block.length;
+		if (!socket.write(block)) await drainOr(socket, 250);
+		if (taken() > last) {
+			last = taken();
+			progressAt = Date.now();
+		}
+	}
+	return taken();
+}
+
+for (const mode of MODE_NAMES) {
+	test(`${mode}: with --delay-ms, replies waiting on their delay stop reading like unsent output (256 MB offered, bounded RSS)`, async (t) => {
+		const {runner, port, pid} = await serverProcess(mode, {delayMs: 5});
+		try {
+			const hog = await ByteClient.connect(port);
+			await hog.ask('hello\n');
+			hog.socket.pause();
+			const before = treeRss(pid);
+			const pushed = pushLines(hog.socket, 256 * MB, 2000);
+			const peak = await peakDuring(() => treeRss(pid), pushed);
+			const taken = await pushed;
+			t.diagnostic(
+				`server took ${(taken / MB).toFixed(1)} MB of 256; RSS grew ${((peak - before) / MB).toFixed(1)} MB`,
+			);
+			assert.ok(
+				peak - before < 64 * MB,
+				`RSS grew ${((peak - before) / MB).toFixed(1)} MB with ${(taken / MB).toFixed(1)} MB of delayed replies`,
+			);
+			assert.ok(taken < 32 * MB, `the server stopped reading: ${(taken / MB).toFixed(1)} MB taken`);
+			if (mode !== 'sequential') {
+				const other = await ByteClient.connect(port);
+				assert.equal((await other.ask('still here\n', 10_000)).toString(), 'still here\n');
 				await other.close();
 			}
 			hog.socket.destroy();

@@ -51,34 +51,58 @@ export type ServeOptions = {
 };
 
 /**
- * Echoes a connected socket until it closes. When the client does not read its replies, reading
- * stops until the socket drains, so a slow reader cannot grow the server's memory.
+ * Reply bytes one connection may hold, waiting on their delay (--delay-ms) or written and not yet
+ * taken by the kernel, before the server stops reading it; it reads again below the low mark.
+ */
+export const BACKLOG_HIGH = 256 * 1024;
+export const BACKLOG_LOW = 64 * 1024;
+
+/**
+ * Echoes a connected socket until it closes. Reading stops while the connection's replies pile up,
+ * whether the client does not read them or they wait on their delay, so neither a slow reader nor
+ * a fast sender can grow the server's memory.
  */
 export function serveSocket(socket: Socket, options: ServeOptions): void {
 	const {id, traffic} = options;
-	let stalled = false;
 	const stall = new StallReport(options.onStall);
+	let paused = false;
+	let waitingDrain = false;
+	const flow = () => {
+		if (socket.destroyed) return;
+		const backlog = responder.pendingBytes + socket.writableLength;
+		if (!paused && (waitingDrain || backlog > BACKLOG_HIGH)) {
+			paused = true;
+			socket.pause();
+		} else if (paused && !waitingDrain && backlog <= BACKLOG_LOW) {
+			paused = false;
+			socket.resume();
+		}
+	};
 	const responder = new Responder(
 		options.handler,
 		options.settings,
 		(reply, messages, consumed) => {
 			traffic.add(id, consumed, reply.length, messages, messages);
 			if (socket.destroyed) return;
-			if (!socket.write(reply) && !stalled) {
-				stalled = true;
-				socket.pause();
+			if (!socket.write(reply) && !waitingDrain) {
+				// The client does not read its replies: that is a stall, unlike a delay.
+				waitingDrain = true;
 				stall.set(true);
 				socket.once('drain', () => {
-					stalled = false;
+					waitingDrain = false;
 					stall.set(false);
-					socket.resume();
+					flow();
 				});
 			}
+			flow();
 		},
 	);
 	socket.setNoDelay(true);
 	closeWhenIdle(socket, options.settings().idleTimeoutMs, options.onIdle);
-	socket.on('data', (chunk: Buffer) => responder.feed(chunk));
+	socket.on('data', (chunk: Buffer) => {
+		responder.feed(chunk);
+		flow();
+	});
 	socket.once('close', () => {
 		stall.set(false);
 		responder.close();

@@ -15,7 +15,11 @@ import {Responder} from '../work.js';
 
 const MAIN = {kind: 'main'} as const;
 const REPORT_MS = 100;
-/** Above this many queued reply bytes a socket is no longer read, so a client that never reads cannot grow the server without bound. */
+/**
+ * Above this many reply bytes, queued or waiting on their delay, a socket is no longer read, so a
+ * client that never reads (or sends faster than --delay-ms lets it be answered) cannot grow the
+ * server without bound.
+ */
 const QUEUE_HIGH = 1024 * 1024;
 const QUEUE_LOW = 256 * 1024;
 const TOP = 5;
@@ -25,6 +29,8 @@ type Entry = {
 	readonly socket: Socket;
 	readonly queue: Buffer[];
 	bytes: number;
+	/** Replies not yet queued: waiting on their delay. */
+	readonly responder: {readonly pendingBytes: number};
 	/** False from a write the kernel could not take whole until 'drain': select() would not list it as writable. */
 	writable: boolean;
 	readonly stall: StallReport;
@@ -60,7 +66,7 @@ export const createReactorMode: ModeFactory = (context) => {
 			queuedMessages--;
 			traffic.add(entry.id, 0, data.length, 0, countMessages(data));
 			if (!entry.socket.write(data)) entry.writable = false;
-			if (entry.bytes <= QUEUE_LOW && entry.socket.isPaused()) {
+			if (entry.bytes + entry.responder.pendingBytes <= QUEUE_LOW && entry.socket.isPaused()) {
 				entry.stall.set(false);
 				entry.socket.resume();
 			}
@@ -112,15 +118,6 @@ export const createReactorMode: ModeFactory = (context) => {
 		ignoreSocketErrors(socket);
 		socket.setNoDelay(true);
 		const reports = connectionReports(id, emit, settings().idleTimeoutMs);
-		const entry: Entry = {
-			id,
-			socket,
-			queue: [],
-			bytes: 0,
-			writable: true,
-			stall: new StallReport(reports.onStall),
-		};
-		closeWhenIdle(socket, settings().idleTimeoutMs, reports.onIdle);
 		const responder = new Responder(config.handler, settings, (reply) => {
 			if (socket.destroyed || reply.length === 0) return;
 			entry.queue.push(reply);
@@ -128,17 +125,29 @@ export const createReactorMode: ModeFactory = (context) => {
 			queuedBytes += reply.length;
 			queuedMessages++;
 			outputs.add(entry);
-			if (entry.bytes > QUEUE_HIGH) {
+			if (entry.bytes > QUEUE_HIGH && !socket.isPaused()) {
 				socket.pause();
 				entry.stall.set(true);
 			}
 			schedule();
 		});
+		const entry: Entry = {
+			id,
+			socket,
+			queue: [],
+			bytes: 0,
+			responder,
+			writable: true,
+			stall: new StallReport(reports.onStall),
+		};
+		closeWhenIdle(socket, settings().idleTimeoutMs, reports.onIdle);
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 		emit({type: 'conn-open', id, peer, state: 'active', by: MAIN, at: Date.now()});
 		socket.on('data', (chunk: Buffer) => {
 			traffic.add(id, chunk.length, 0, countMessages(chunk), 0);
 			responder.feed(chunk);
+			// Replies held back by --delay-ms count as queued: reading waits for them too.
+			if (entry.bytes + responder.pendingBytes > QUEUE_HIGH) socket.pause();
 		});
 		socket.on('drain', () => {
 			entry.writable = true;
