@@ -9,12 +9,8 @@ import {Controller} from '../source/controller.js';
 import {parseOptions, UsageError} from '../source/options.js';
 import {parseHostPort, parseReachOptions} from '../source/reach-options.js';
 import {ControlServer} from '../source/remote/control-server.js';
-import {
-	ensureSocketDirectory,
-	listServeSockets,
-	resolveTarget,
-	socketPathFor,
-} from '../source/remote/endpoint.js';
+import {listServeSockets, resolveTarget, socketPathFor} from '../source/remote/endpoint.js';
+import {ensurePrivateDirectory} from '../source/remote/private-folder.js';
 import {AttachError, RemoteSource} from '../source/remote/remote-source.js';
 import {
 	LineSplitter,
@@ -104,7 +100,7 @@ test('reach flags: loopback by default; wider needs a flag, and a control port a
 });
 
 test('attach with no target finds the only serve, and says so when there is none', () => {
-	const directory = ensureSocketDirectory(
+	const directory = ensurePrivateDirectory(
 		path.join(mkdtempSync(path.join(os.tmpdir(), 'ct-')), 'd'),
 	);
 	assert.equal(statSync(directory).mode & 0o777, 0o700);
@@ -131,7 +127,7 @@ async function startServing(token: string | null = null) {
 
 test('several observers drive one server; a bad one hurts nobody', async () => {
 	const {controller, control, logs} = await startServing();
-	const directory = ensureSocketDirectory(
+	const directory = ensurePrivateDirectory(
 		path.join(mkdtempSync(path.join(os.tmpdir(), 'ct-')), 'd'),
 	);
 	const endpoint = await control.listenSocket(socketPathFor(process.pid, directory));

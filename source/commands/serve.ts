@@ -3,7 +3,8 @@ import {toJsonLine} from '../json-output.js';
 import type {Options} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
 import {ControlServer} from '../remote/control-server.js';
-import {ensureSocketDirectory, socketPathFor} from '../remote/endpoint.js';
+import {socketPathFor} from '../remote/endpoint.js';
+import {ensurePrivateDirectory} from '../remote/private-folder.js';
 import {VERSION} from '../version.js';
 import {startMetricsFor} from './reach.js';
 import {fail} from './fail.js';
@@ -28,7 +29,7 @@ export async function runServe(options: Options, reach: ReachOptions): Promise<v
 	try {
 		if (reach.control.port === null) {
 			const endpoint = await control.listenSocket(
-				socketPathFor(process.pid, ensureSocketDirectory()),
+				socketPathFor(process.pid, ensurePrivateDirectory()),
 			);
 			where = endpoint.kind === 'socket' ? endpoint.path : '';
 		} else {

@@ -1,8 +1,8 @@
-import {lstatSync, mkdirSync, readdirSync, unlinkSync} from 'node:fs';
-import os from 'node:os';
+import {existsSync, readdirSync, unlinkSync} from 'node:fs';
 import path from 'node:path';
 import {UsageError} from '../options.js';
 import {parseHostPort} from '../reach-options.js';
+import {checkPrivateDirectory, checkPrivateSocket, privateDirectory} from './private-folder.js';
 
 /** Where `attach` connects: a Unix socket, or a TCP host and port. */
 export type ControlTarget =
@@ -12,33 +12,7 @@ export type ControlTarget =
 export const describeTarget = (target: ControlTarget): string =>
 	target.kind === 'socket' ? target.path : `${target.host}:${target.port}`;
 
-/**
- * The folder of this user's control sockets: under $XDG_RUNTIME_DIR (already private), else a
- * folder of our own in the temp dir, mode 0700 and checked to be ours, so that nobody else can
- * place or reach a socket there.
- */
-export function socketDirectory(env: NodeJS.ProcessEnv = process.env): string {
-	const runtime = env.XDG_RUNTIME_DIR;
-	const uid = process.getuid?.() ?? 0;
-	return runtime
-		? path.join(runtime, 'concurrency-top')
-		: path.join(os.tmpdir(), `concurrency-top-${uid}`);
-}
-
-/** Creates the socket folder if needed and refuses one that another user could enter. */
-export function ensureSocketDirectory(directory = socketDirectory()): string {
-	mkdirSync(directory, {recursive: true, mode: 0o700});
-	const stat = lstatSync(directory);
-	const uid = process.getuid?.();
-	if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o077) !== 0) {
-		throw new Error(
-			`${directory} is not a private folder of this user (mode 0700): remove it, or use --control-port`,
-		);
-	}
-	return directory;
-}
-
-export const socketPathFor = (pid: number, directory = socketDirectory()): string =>
+export const socketPathFor = (pid: number, directory = privateDirectory()): string =>
 	path.join(directory, `${pid}.sock`);
 
 function isAlive(pid: number): boolean {
@@ -51,7 +25,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** The sockets of running `serve` processes; those left by a process that died are removed. */
-export function listServeSockets(directory = socketDirectory()): string[] {
+export function listServeSockets(directory = privateDirectory()): string[] {
 	let names: string[];
 	try {
 		names = readdirSync(directory);
@@ -79,9 +53,12 @@ export function listServeSockets(directory = socketDirectory()): string[] {
 /** `attach`'s argument: a socket path, HOST:PORT, or nothing for the one local `serve`. */
 export function resolveTarget(
 	argument: string | undefined,
-	directory = socketDirectory(),
+	directory = privateDirectory(),
 ): ControlTarget {
 	if (argument === undefined) {
+		// Only a folder and a socket nobody else could have placed: another user's socket could
+		// pose as our serve and be sent our keys (and token).
+		if (existsSync(directory)) onlyIfPrivate(() => checkPrivateDirectory(directory));
 		const sockets = listServeSockets(directory);
 		if (sockets.length === 0) {
 			throw new UsageError(
@@ -93,6 +70,7 @@ export function resolveTarget(
 				`${sockets.length} serve processes are running; name one: concurrency-top attach ${sockets.join(' | ')}`,
 			);
 		}
+		onlyIfPrivate(() => checkPrivateSocket(sockets[0]!));
 		return {kind: 'socket', path: sockets[0]!};
 	}
 	if (argument.includes('/') || argument.endsWith('.sock')) return {kind: 'socket', path: argument};
@@ -103,5 +81,13 @@ export function resolveTarget(
 		throw new UsageError(
 			`attach takes a socket path or HOST:PORT, such as 127.0.0.1:7070 (got "${argument}")`,
 		);
+	}
+}
+
+function onlyIfPrivate(check: () => unknown): void {
+	try {
+		check();
+	} catch (error: unknown) {
+		throw new UsageError(error instanceof Error ? error.message : String(error));
 	}
 }

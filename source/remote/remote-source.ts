@@ -81,16 +81,6 @@ export class RemoteSource implements DashboardSource {
 				if (source) source.#closed('the server closed the connection');
 				else fail(`${where} closed the connection before sending a snapshot`);
 			});
-			socket.on('connect', () => {
-				socket.write(
-					encode({
-						type: 'hello',
-						protocol: PROTOCOL,
-						version: options.version,
-						...(options.token ? {token: options.token} : {}),
-					}),
-				);
-			});
 			socket.on('data', (chunk: string) => {
 				const received = lines.push(chunk);
 				if (received === 'overflow') {
@@ -117,7 +107,17 @@ export class RemoteSource implements DashboardSource {
 								fail(`${where} needs a token: give it with --control-token T or ${TOKEN_ENV}=T`);
 								return;
 							}
+							if (hello) continue;
 							hello = {version: message.version, pid: message.pid};
+							// Only now, to a peer that greeted as a concurrency-top serve, and only if it asks.
+							socket.write(
+								encode({
+									type: 'hello',
+									protocol: PROTOCOL,
+									version: options.version,
+									...(message.tokenRequired && options.token ? {token: options.token} : {}),
+								}),
+							);
 							break;
 						case 'error':
 							if (source) source.#closed(`the server says: ${message.message}`);
