@@ -31,9 +31,11 @@ export type Options = {
 	readonly maxConnections: number | null;
 	/** Seconds a connection may stay silent before it is closed; null: never (the default). */
 	readonly idleTimeout: number | null;
+	/** Seconds between frames (and JSON lines); rates stay per second. */
+	readonly interval: number;
 };
 
-/** The flags as meow hands them over: strings, so that every value is checked here, in one place. */
+/** The flags as the command line parser (source/commands/command-line.ts) hands them over: strings, so that every value is checked here, in one place. */
 export type RawFlags = {
 	readonly mode?: string;
 	readonly host?: string;
@@ -49,6 +51,7 @@ export type RawFlags = {
 	readonly delayMs?: string;
 	readonly maxConnections?: string;
 	readonly idleTimeout?: string;
+	readonly interval?: string;
 };
 
 export const DEFAULTS = {
@@ -62,7 +65,11 @@ export const DEFAULTS = {
 	poolSize: 10,
 	workMs: 0,
 	delayMs: 0,
+	interval: 1,
 } as const;
+
+/** --interval, as `top -d`: seconds between frames. */
+export const INTERVAL_LIMITS = {min: 0.2, max: 10} as const;
 
 export const PLACEMENTS: readonly Placement[] = ['in-process', 'worker'];
 export const MAX_POOL_SIZE = 1000;
@@ -72,6 +79,8 @@ export const MAX_CONNECTIONS = 100_000;
 export const MAX_IDLE_TIMEOUT = 86_400;
 
 export const MAX_CLIENTS = 10_000;
+/** `clients` opens this many when --clients is not given; the dashboard none. */
+export const CLIENTS_COMMAND_DEFAULT = 10;
 export const MAX_RATE = 10_000;
 
 export function parseOptions(flags: RawFlags): Options {
@@ -96,15 +105,22 @@ export function parseOptions(flags: RawFlags): Options {
 			flags.idleTimeout === undefined
 				? null
 				: integer('idle-timeout', flags.idleTimeout, 0, 1, MAX_IDLE_TIMEOUT),
+		interval: numberFrom(
+			'interval',
+			flags.interval,
+			DEFAULTS.interval,
+			INTERVAL_LIMITS.min,
+			INTERVAL_LIMITS.max,
+		),
 	};
 }
 
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+export function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
 	if ((allowed as readonly string[]).includes(value)) return value as T;
 	throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
 }
 
-function integer(
+export function integer(
 	flag: string,
 	value: string | undefined,
 	fallback: number,
@@ -119,7 +135,7 @@ function integer(
 	return parsed;
 }
 
-function positiveNumber(
+export function positiveNumber(
 	flag: string,
 	value: string | undefined,
 	fallback: number,
@@ -129,6 +145,22 @@ function positiveNumber(
 	const parsed = /^\d*\.?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
 	if (!(parsed > 0 && parsed <= max)) {
 		throw new UsageError(`--${flag} must be a number above 0 and at most ${max} (got "${value}")`);
+	}
+	return parsed;
+}
+
+/** A number from `min` to `max`, decimals allowed. */
+export function numberFrom(
+	flag: string,
+	value: string | undefined,
+	fallback: number,
+	min: number,
+	max: number,
+): number {
+	if (value === undefined) return fallback;
+	const parsed = /^\d*\.?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+	if (!(parsed >= min && parsed <= max)) {
+		throw new UsageError(`--${flag} must be a number from ${min} to ${max} (got "${value}")`);
 	}
 	return parsed;
 }

@@ -27,11 +27,8 @@ for (const [args, message] of [
 	[['--rate', 'abc'], /^--rate must be a number above 0 and at most 10000 \(got "abc"\)$/],
 	[['--rate', '10001'], /^--rate must be a number above 0 and at most 10000/],
 	[['--port', '-1'], /^--port must be a whole number from 0 to 65535 \(got "-1"\)$/],
-	[['--port'], /^--port must be a whole number from 0 to 65535 \(got ""\)$/],
-	[
-		['--mode'],
-		/^--mode must be one of sequential, async, thread, pool, process, reactor, hybrid, cluster \(got ""\)$/,
-	],
+	[['--port'], /^--port needs a value \(--port N\)$/],
+	[['--mode'], /^--mode needs a value \(--mode NAME\)$/],
 	[['--clients', '100000'], /^--clients must be a whole number from 0 to 10000/],
 	[['--port', '0', '--host', '192.0.2.1'], /^--host 192.0.2.1 is not an address of this machine$/],
 	[['--port', '0', '--host', '::2'], /^--host ::2 is not an address of this machine$/],

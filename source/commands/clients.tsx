@@ -3,11 +3,10 @@ import {useEffect, useState} from 'react';
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';
 import type {Options} from '../options.js';
-import {UsageError} from '../options.js';
+import {CLIENTS_COMMAND_DEFAULT, UsageError} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
 import {ClientsPanel} from '../ui/clients-panel.js';
 
-const DEFAULT_CLIENTS = 10;
 const TICK_MS = 250;
 const ROLL_MS = 1000;
 
@@ -64,7 +63,7 @@ export async function runClients(options: Options, reach: ReachOptions): Promise
 		add: (count) => fleet.add(count),
 		drop: (count) => fleet.drop(count),
 	};
-	const count = reach.clientsGiven ? options.clients : DEFAULT_CLIENTS;
+	const count = reach.clientsGiven ? options.clients : CLIENTS_COMMAND_DEFAULT;
 	if (count > 0) source.add(count);
 	const json = options.json || !process.stdout.isTTY;
 	setInterval(() => {

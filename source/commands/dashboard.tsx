@@ -1,16 +1,16 @@
-import {DEFAULT_TIMING} from '../controller.js';
 import {toJsonLine} from '../json-output.js';
 import type {Options} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
 import {startMetricsFor} from './reach.js';
-import {startController} from './start.js';
+import {startController, timingFor} from './start.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
 
 /** `concurrency-top`: the server, its test clients and the live dashboard (or JSON lines when headless). */
 export async function runDashboard(options: Options, reach?: ReachOptions): Promise<void> {
 	const headless = options.json || !process.stdout.isTTY;
-	const controller = await startController(options, DEFAULT_TIMING);
+	const timing = timingFor(options.interval);
+	const controller = await startController(options, timing);
 	const metrics = await startMetricsFor(controller, reach);
 
 	const stop = async () => {

@@ -1,49 +1,11 @@
-/**
- * The commands and flags of reach (serve, attach, clients, Prometheus), kept here so that cli.tsx
- * only spreads them in.
- */
+/** What the dashboard and serve share to be reached from outside: the Prometheus endpoint. */
 import type {Controller} from '../controller.js';
 import type {MetricsEndpoint} from '../metrics/prometheus.js';
-import type {Options} from '../options.js';
 import {isLoopback} from '../options.js';
-import {TOKEN_ENV, type ReachOptions} from '../reach-options.js';
+import type {ReachOptions} from '../reach-options.js';
 import {ListenError} from '../server/listen.js';
 import {VERSION} from '../version.js';
-import {runAttach} from './attach.js';
-import {runClients} from './clients.js';
 import {fail} from './fail.js';
-import {runServe} from './serve.js';
-
-export const REACH_COMMANDS: Readonly<
-	Record<string, (options: Options, reach: ReachOptions, args: readonly string[]) => Promise<void>>
-> = {
-	serve: runServe,
-	attach: runAttach,
-	clients: runClients,
-};
-
-export const REACH_FLAGS = {
-	metricsPort: {type: 'string'},
-	metricsHost: {type: 'string'},
-	metricsAllowRemote: {type: 'boolean'},
-	controlPort: {type: 'string'},
-	controlHost: {type: 'string'},
-	controlToken: {type: 'string'},
-	controlAllowRemote: {type: 'boolean'},
-	target: {type: 'string'},
-} as const;
-
-export const REACH_USAGE = `	  $ concurrency-top serve [options]     server and test clients, no screen; observers attach
-	  $ concurrency-top attach [target]     the dashboard of a running serve (socket path or HOST:PORT)
-	  $ concurrency-top clients --target HOST:PORT [--clients N] [--rate R] [--json]
-	                                        only the test clients, against any TCP echo server`;
-
-export const REACH_HELP = `	  --metrics-port N  Prometheus metrics on http://127.0.0.1:N/metrics (dashboard and serve)
-	  --metrics-host A  address for them; not loopback needs --metrics-allow-remote
-	  --control-port N  serve: observers on this TCP port instead of a Unix socket
-	  --control-host A  address for it (default 127.0.0.1); not loopback needs
-	                    --control-allow-remote and --control-token T (or ${TOKEN_ENV})
-	  --target H:P      clients: the echo server to load`;
 
 /** The Prometheus endpoint, when --metrics-port asks for one; its address goes to stderr. */
 export async function startMetricsFor(

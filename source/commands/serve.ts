@@ -1,4 +1,3 @@
-import {DEFAULT_TIMING} from '../controller.js';
 import {toJsonLine} from '../json-output.js';
 import type {Options} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
@@ -8,7 +7,7 @@ import {ensurePrivateDirectory} from '../remote/private-folder.js';
 import {VERSION} from '../version.js';
 import {startMetricsFor} from './reach.js';
 import {fail} from './fail.js';
-import {startController} from './start.js';
+import {startController, timingFor} from './start.js';
 
 const log = (text: string) =>
 	process.stderr.write(`${new Date().toISOString()} concurrency-top: ${text}\n`);
@@ -18,7 +17,8 @@ const log = (text: string) =>
  * --json (and one on SIGUSR1), and observers on a control socket: `attach` draws the dashboard.
  */
 export async function runServe(options: Options, reach: ReachOptions): Promise<void> {
-	const controller = await startController(options, DEFAULT_TIMING);
+	const timing = timingFor(options.interval);
+	const controller = await startController(options, timing);
 	const metrics = await startMetricsFor(controller, reach, log);
 	const control = new ControlServer(controller, {
 		version: VERSION,
@@ -51,7 +51,7 @@ export async function runServe(options: Options, reach: ReachOptions): Promise<v
 	});
 	const printJson = () =>
 		process.stdout.write(`${JSON.stringify(toJsonLine(controller.snapshot))}\n`);
-	if (options.json) setInterval(printJson, DEFAULT_TIMING.rollMs);
+	if (options.json) setInterval(printJson, timing.rollMs);
 	process.on('SIGUSR1', printJson);
 
 	let quitting = false;

@@ -1,4 +1,4 @@
-import {Controller, type ControllerTiming} from '../controller.js';
+import {Controller, DEFAULT_TIMING, type ControllerTiming} from '../controller.js';
 import {isLoopback, type Options} from '../options.js';
 import {ListenError} from '../server/listen.js';
 import {fail} from './fail.js';
@@ -25,4 +25,13 @@ export async function startController(
 		controller.log('warn', warning);
 	}
 	return controller;
+}
+
+/**
+ * The clocks for --interval S: a frame (and a JSON line) every S seconds, rates over those S seconds
+ * and still per second; /proc read as often, the host's CPU no more often than by default.
+ */
+export function timingFor(intervalS: number): ControllerTiming {
+	const ms = Math.round(intervalS * 1000);
+	return {tickMs: ms, rollMs: ms, procMs: ms, hostMs: Math.max(DEFAULT_TIMING.hostMs, ms)};
 }

@@ -1,0 +1,113 @@
+/**
+ * The flags of the dashboard, serve, attach and clients, declared once: each command lists the
+ * groups it takes. The values are checked in source/options.ts and source/reach-options.ts.
+ */
+import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS, MAX_POOL_SIZE} from '../options.js';
+import {TOKEN_ENV} from '../reach-options.js';
+import {HANDLER_NAMES} from '../server/handler.js';
+import {MODE_NAMES, MODE_SUMMARY} from '../server/mode.js';
+import type {FlagSpec} from './command-line.js';
+
+const string = (name: string, value: string, help: string): FlagSpec => ({
+	name,
+	type: 'string',
+	value,
+	help,
+});
+const swtch = (name: string, help: string): FlagSpec => ({name, type: 'boolean', help});
+
+export const RATE_FLAG = string(
+	'rate',
+	'N',
+	`messages per second each test client sends (default ${DEFAULTS.rate})`,
+);
+
+/** The server and its test clients: the dashboard and serve. */
+export const SERVER_FLAGS: readonly FlagSpec[] = [
+	string(
+		'mode',
+		'NAME',
+		[
+			`concurrency model (default ${DEFAULTS.mode}):`,
+			...MODE_NAMES.map((name) => `  ${name.padEnd(11)} ${MODE_SUMMARY[name]}`),
+		].join('\n'),
+	),
+	string('port', 'N', `TCP port, 0 for any free port (default ${DEFAULTS.port})`),
+	string('host', 'ADDR', `address to listen on (default ${DEFAULTS.host})`),
+	string(
+		'handler',
+		'NAME',
+		`${HANDLER_NAMES.join(' or ')}: what the server sends back (default ${DEFAULTS.handler})`,
+	),
+	string(
+		'clients',
+		'N',
+		`test clients to open at start, 0 to ${MAX_CLIENTS} (default ${DEFAULTS.clients})`,
+	),
+	RATE_FLAG,
+	string(
+		'placement',
+		'WHERE',
+		`in-process (the server runs in this process) or worker\n(a server process it supervises) (default ${DEFAULTS.placement})`,
+	),
+	string(
+		'pool-size',
+		'N',
+		`threads of the pool model, 1 to ${MAX_POOL_SIZE} (default ${DEFAULTS.poolSize})`,
+	),
+	string(
+		'work-ms',
+		'N',
+		`CPU busy time per message in the handler, ms (default ${DEFAULTS.workMs})`,
+	),
+	string('delay-ms', 'N', `simulated I/O wait per message, ms (default ${DEFAULTS.delayMs})`),
+	string(
+		'max-connections',
+		'N',
+		'refuse connections beyond N open ones (default: what the fd limit allows)',
+	),
+	string('idle-timeout', 'S', 'close connections silent for S seconds (default: never)'),
+];
+
+export const INTERVAL_FLAG = string(
+	'interval',
+	'S',
+	`seconds between frames, ${INTERVAL_LIMITS.min} to ${INTERVAL_LIMITS.max} (default ${DEFAULTS.interval});\nfigures per second stay per second`,
+);
+
+export const JSON_FLAG = swtch(
+	'json',
+	'no screen: one JSON line per interval on stdout\n(also when stdout is not a terminal)',
+);
+
+export const COLOR_FLAG: FlagSpec = {
+	name: 'color',
+	type: 'boolean',
+	negatable: true,
+	help: 'monochrome (so is NO_COLOR=1 in the environment)',
+};
+
+export const METRICS_FLAGS: readonly FlagSpec[] = [
+	string('metrics-port', 'N', 'Prometheus metrics on http://127.0.0.1:N/metrics'),
+	string('metrics-host', 'ADDR', 'address for them; not loopback needs --metrics-allow-remote'),
+	swtch('metrics-allow-remote', 'allow a --metrics-host beyond loopback'),
+];
+
+export const TOKEN_FLAG = string(
+	'control-token',
+	'T',
+	`shared token for a non-loopback control port (prefer ${TOKEN_ENV}=T: a flag shows in ps)`,
+);
+
+export const CONTROL_FLAGS: readonly FlagSpec[] = [
+	string('control-port', 'N', 'observers on this TCP port instead of a Unix socket'),
+	string(
+		'control-host',
+		'ADDR',
+		'address for it (default 127.0.0.1); not loopback needs\n--control-allow-remote and --control-token T',
+	),
+	swtch('control-allow-remote', 'allow a --control-host beyond loopback (needs a token)'),
+	TOKEN_FLAG,
+];
+
+export const TARGET_FLAG = string('target', 'HOST:PORT', 'the echo server to load');

@@ -1,0 +1,117 @@
+/**
+ * Every subcommand, in one list: its name, usage, flags and examples (from which its --help is
+ * written), and how to run it. A command's code is imported only when it runs, so starting one never
+ * loads the others. To add a command, add an entry here.
+ */
+import {CLIENTS_COMMAND_DEFAULT, DEFAULTS, MAX_CLIENTS, parseOptions} from '../options.js';
+import {parseReachOptions} from '../reach-options.js';
+import {type CommandLine, type CommandSpec, PROGRAM} from './command-line.js';
+import {
+	COLOR_FLAG,
+	CONTROL_FLAGS,
+	INTERVAL_FLAG,
+	JSON_FLAG,
+	METRICS_FLAGS,
+	RATE_FLAG,
+	SERVER_FLAGS,
+	TARGET_FLAG,
+	TOKEN_FLAG,
+} from './flags.js';
+
+const options = (line: CommandLine) => parseOptions(line.values);
+const reach = (line: CommandLine) => parseReachOptions(line.values);
+
+export const DASHBOARD: CommandSpec = {
+	name: 'dashboard',
+	usage: '[options]',
+	summary: 'the live dashboard',
+	description: `A live dashboard of a real TCP echo server in one concurrency model at a time.
+Keys: c/C add 1/10 test clients, x/X drop, m next model, ? help, q quit.`,
+	flags: [...SERVER_FLAGS, INTERVAL_FLAG, JSON_FLAG, ...METRICS_FLAGS, COLOR_FLAG],
+	examples: [
+		PROGRAM,
+		`${PROGRAM} --mode sequential --clients 3`,
+		`${PROGRAM} --port 0 --handler upper --clients 20 --rate 10`,
+		`${PROGRAM} --json --clients 5 | head -3`,
+		`nc 127.0.0.1 ${DEFAULTS.port}      (from another terminal: you are a client too)`,
+	],
+	async run(line) {
+		const {runDashboard} = await import('./dashboard.js');
+		await runDashboard(options(line), reach(line));
+	},
+};
+
+/** The subcommands, in the order of --help. */
+export const COMMANDS: readonly CommandSpec[] = [
+	{
+		name: 'serve',
+		usage: '[options]',
+		summary: 'server and test clients, no screen; observers attach',
+		description: `Runs the server and its test clients with no screen. Logs to stderr; JSON lines on stdout
+with --json (and one on SIGUSR1). Observers attach on a private Unix socket, or on --control-port.`,
+		flags: [...SERVER_FLAGS, INTERVAL_FLAG, JSON_FLAG, ...METRICS_FLAGS, ...CONTROL_FLAGS],
+		examples: [
+			`${PROGRAM} serve --mode pool --clients 14`,
+			`${PROGRAM} serve --control-port 7070 --metrics-port 9464`,
+		],
+		async run(line) {
+			const {runServe} = await import('./serve.js');
+			await runServe(options(line), reach(line));
+		},
+	},
+	{
+		name: 'attach',
+		usage: '[target] [options]',
+		summary: 'the dashboard of a running serve (socket path or HOST:PORT)',
+		description: `Opens the dashboard of a running serve, keys included; q detaches and leaves it running.
+The target is a socket path, HOST:PORT, or nothing (the only serve running).`,
+		flags: [TOKEN_FLAG, JSON_FLAG, COLOR_FLAG],
+		maxPositionals: 1,
+		examples: [`${PROGRAM} attach`, `${PROGRAM} attach 127.0.0.1:7070`],
+		async run(line) {
+			const {runAttach} = await import('./attach.js');
+			await runAttach(options(line), reach(line), line.positionals);
+		},
+	},
+	{
+		name: 'clients',
+		usage: '--target HOST:PORT [options]',
+		summary: 'only the test clients, against any TCP echo server',
+		description: `Runs only the test clients against any TCP echo server, with a small live panel
+(or JSON lines with --json): connections, messages/s, round trips.`,
+		flags: [
+			TARGET_FLAG,
+			{
+				name: 'clients',
+				type: 'string',
+				value: 'N',
+				help: `test clients to open, 0 to ${MAX_CLIENTS} (default ${CLIENTS_COMMAND_DEFAULT})`,
+			},
+			RATE_FLAG,
+			JSON_FLAG,
+			COLOR_FLAG,
+		],
+		examples: [
+			`${PROGRAM} clients --target 127.0.0.1:8080 --clients 50 --rate 5`,
+			`${PROGRAM} clients --target 10.0.0.5:8080 --json | head -3`,
+		],
+		async run(line) {
+			const {runClients} = await import('./clients.js');
+			await runClients(options(line), reach(line));
+		},
+	},
+	{
+		name: 'bench',
+		usage: '[options]',
+		summary: 'measure every model against a plain server',
+		description: '',
+		flags: [],
+		examples: [],
+		// Parses its own flags (source/bench/options.ts) and answers its own --help.
+		raw: true,
+		async run(line) {
+			const {benchMain} = await import('../bench/main.js');
+			return benchMain(line.args);
+		},
+	},
+];
