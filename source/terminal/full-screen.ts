@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import {Writable} from 'node:stream';
 import type {ReactNode} from 'react';
 import {render, type Instance} from '#ink';
@@ -72,20 +73,98 @@ class FrameSink extends Writable {
 }
 
 /**
- * Keeps the last frame the terminal shows and writes only what changed, at most `maxFps` times a second.
+ * The terminal, written without ever blocking the event loop. Node writes to a TTY synchronously
+ * (`tty.WriteStream` calls `setBlocking(true)` on its handle), so a terminal that reads slowly (a
+ * congested SSH link) would stop everything in this process, an in-process server included, inside
+ * `write`. Here the descriptor is made non-blocking (libuv gave this stream a file description of its
+ * own when it reopened the tty, so nothing else shares the flag), and `write` takes what the terminal
+ * accepts now and keeps the rest, which the caller retries. Streams that are not a TTY are written
+ * as they are.
+ */
+class TerminalOutput {
+	private readonly fd: number | undefined;
+	private readonly handle: {setBlocking(blocking: boolean): number} | undefined;
+	private held = false;
+	/** The terminal failed (hung up): nothing more is written. */
+	gone = false;
+
+	constructor(private readonly stream: NodeJS.WriteStream) {
+		const handle = (stream as unknown as {_handle?: {setBlocking?: (b: boolean) => number}})
+			._handle;
+		const fd = (stream as {fd?: unknown}).fd;
+		if (stream.isTTY && typeof fd === 'number' && typeof handle?.setBlocking === 'function') {
+			this.fd = fd;
+			this.handle = handle as {setBlocking(blocking: boolean): number};
+		}
+	}
+
+	/** Takes the terminal over: writes from now on never block. */
+	hold(): void {
+		this.held = this.handle?.setBlocking(false) === 0;
+	}
+
+	/** Back to what Node expects of stdout (blocking writes), for whatever prints after us. */
+	release(): void {
+		this.handle?.setBlocking(true);
+		this.held = false;
+	}
+
+	/** Writes what the terminal takes now; returns the bytes written (all of them for a plain stream). */
+	write(bytes: Buffer): number {
+		if (this.gone) return bytes.length;
+		if (this.fd === undefined) {
+			try {
+				this.stream.write(bytes);
+			} catch {
+				this.gone = true;
+			}
+			return bytes.length;
+		}
+		try {
+			return fs.writeSync(this.fd, bytes);
+		} catch (error: unknown) {
+			if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+			// EIO or EBADF: the terminal is gone (SIGHUP); nothing left to draw on.
+			this.gone = true;
+			return bytes.length;
+		}
+	}
+
+	/**
+	 * Writes `text` whole, waiting for the terminal if it must: only for the few bytes that take over
+	 * or restore the terminal, where leaving them out would leave it broken.
+	 */
+	writeAll(text: string): void {
+		const held = this.held;
+		if (held) this.handle?.setBlocking(true);
+		this.write(Buffer.from(text));
+		if (held) this.handle?.setBlocking(false);
+	}
+}
+
+/** Cancels an escape sequence the terminal may be in the middle of (an abandoned partial frame). */
+const cancel = '\u0018';
+
+/**
+ * Keeps the last frame the terminal shows and writes only what changed, at most `maxFps` times a
+ * second. At most one frame is in flight: while the terminal has not taken all of it, later frames
+ * are not queued but coalesced (the newest wins) and diffed against the frame in flight once it is
+ * through, so memory stays bounded however slowly the terminal reads.
  */
 class ScreenWriter {
 	private shown: Grid | undefined;
 	private latest = '';
 	private latestDrawn: string | undefined;
 	private timer: NodeJS.Timeout | undefined;
+	/** What the terminal has not yet taken of the frame in flight. */
+	private pending: Buffer | undefined;
 	private lastFlush = 0;
 	private closed = false;
 	/** Bytes written since start, for diagnostics. */
 	bytes = 0;
 
 	constructor(
-		private readonly out: NodeJS.WriteStream,
+		private readonly out: TerminalOutput,
 		public cols: number,
 		public rows: number,
 		private readonly intervalMs: number,
@@ -95,9 +174,7 @@ class ScreenWriter {
 	frame(frame: string): void {
 		if (this.closed) return;
 		this.latest = frame;
-		if (this.timer !== undefined) return;
-		const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now());
-		this.timer = setTimeout(() => this.flush(), wait);
+		this.schedule(Math.max(0, this.lastFlush + this.intervalMs - Date.now()));
 	}
 
 	/**
@@ -108,16 +185,28 @@ class ScreenWriter {
 	resize(cols: number, rows: number): void {
 		this.cols = cols;
 		this.rows = rows;
+		this.redraw();
+	}
+
+	/** Draw the next frame whole: the screen's contents are unknown (a resize, or back from a stop). */
+	redraw(): void {
 		this.shown = undefined;
 		this.latestDrawn = undefined;
+		if (this.pending !== undefined) this.abandon();
 		if (this.timer !== undefined) clearTimeout(this.timer);
-		this.timer = setTimeout(() => this.flush(), 0);
+		this.timer = undefined;
+		this.schedule(0);
 	}
 
 	flush(): void {
 		if (this.timer !== undefined) clearTimeout(this.timer);
 		this.timer = undefined;
-		if (this.closed || this.latest === this.latestDrawn) return;
+		if (this.closed) return;
+		if (this.pending !== undefined) {
+			this.drain();
+			return;
+		}
+		if (this.latest === this.latestDrawn) return;
 		const next = parseFrame(this.latest, this.cols, this.rows, {noColor: this.noColor});
 		const bytes = diffGrids(this.shown, next);
 		this.shown = next;
@@ -128,19 +217,59 @@ class ScreenWriter {
 
 	write(bytes: string): void {
 		this.bytes += bytes.length;
-		try {
-			this.out.write(bytes);
-		} catch {
-			// The terminal may be gone (SIGHUP): nothing left to draw on.
-		}
+		this.pending =
+			this.pending === undefined
+				? Buffer.from(bytes)
+				: Buffer.concat([this.pending, Buffer.from(bytes)]);
+		this.drain();
 	}
 
+	/**
+	 * Stops drawing and drops what the terminal has not taken; what is written next must start with
+	 * {@link cancel}, in case the terminal is in the middle of a sequence.
+	 */
 	close(): void {
 		if (this.timer !== undefined) clearTimeout(this.timer);
 		this.timer = undefined;
 		this.closed = true;
+		this.pending = undefined;
+	}
+
+	/** Reopens after {@link close} (back from a stop): the next frame is drawn whole. */
+	reopen(): void {
+		this.closed = false;
+		this.redraw();
+	}
+
+	private drain(): void {
+		const pending = this.pending!;
+		const written = this.out.write(pending);
+		if (written >= pending.length) {
+			this.pending = undefined;
+			// A frame that arrived while this one was in flight: now its turn.
+			if (this.latest !== this.latestDrawn) {
+				this.schedule(Math.max(0, this.lastFlush + this.intervalMs - Date.now()));
+			}
+			return;
+		}
+		this.pending = pending.subarray(written);
+		// The terminal is full. Retry soon; a poll costs one failed write, and nothing else waits.
+		this.schedule(retryMs);
+	}
+
+	/** Drops the rest of the frame in flight; the next write first ends a sequence cut in half. */
+	private abandon(): void {
+		this.pending = Buffer.from(cancel);
+	}
+
+	private schedule(ms: number): void {
+		if (this.timer !== undefined || this.closed) return;
+		this.timer = setTimeout(() => this.flush(), ms);
 	}
 }
+
+/** How often a terminal that took only part of a frame is offered the rest. */
+const retryMs = 20;
 
 const exitSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -182,8 +311,9 @@ export async function runFullScreen(
 	const size = (): [number, number] => [stdout.columns || 80, stdout.rows || 24];
 
 	const [cols, rows] = size();
+	const output = new TerminalOutput(stdout);
 	const writer = new ScreenWriter(
-		stdout,
+		output,
 		cols,
 		rows,
 		Math.ceil(1000 / Math.max(1, maxFps)),
@@ -213,20 +343,24 @@ export async function runFullScreen(
 	let shuttingDown = false;
 	let restored = false;
 
-	const restoreTerminal = (): void => {
-		if (restored) return;
-		restored = true;
+	/** Main screen, cursor shown, cooked mode, blocking writes: the terminal as we found it. */
+	const leaveScreen = (): boolean => {
 		writer.close();
+		const wasRaw = stdin.isTTY && stdin.isRaw;
 		try {
-			if (stdin.isTTY && stdin.isRaw) stdin.setRawMode(false);
+			if (wasRaw) stdin.setRawMode(false);
 		} catch {
 			// stdin may be closed already.
 		}
-		try {
-			stdout.write(leaveSequence);
-		} catch {
-			// The terminal is gone.
-		}
+		output.writeAll(cancel + leaveSequence);
+		output.release();
+		return wasRaw;
+	};
+
+	const restoreTerminal = (): void => {
+		if (restored) return;
+		restored = true;
+		leaveScreen();
 		for (const [method, original] of originalConsole) console[method] = original;
 	};
 
@@ -242,6 +376,30 @@ export async function runFullScreen(
 		else instance?.rerender(node);
 	};
 
+	/**
+	 * Ctrl-Z (the app sends itself SIGTSTP: in raw mode the key is only a byte) or `kill -TSTP`: the
+	 * terminal as we found it, then stop like any full-screen program; on `fg`, take it over again and
+	 * draw the whole frame at the size the window has now.
+	 */
+	const onStop = (): void => {
+		if (shuttingDown) return;
+		const wasRaw = leaveScreen();
+		process.once('SIGCONT', () => {
+			if (shuttingDown) return;
+			try {
+				if (wasRaw) stdin.setRawMode(true);
+			} catch {
+				// The terminal went away while we were stopped; its hang-up ends us.
+			}
+			output.hold();
+			output.writeAll(enterSequence);
+			writer.reopen();
+			onResize();
+		});
+		// SIGSTOP, not SIGTSTP again: this process listens to SIGTSTP, and SIGSTOP cannot be caught.
+		process.kill(process.pid, 'SIGSTOP');
+	};
+
 	const shutdown = async (reason: ExitReason): Promise<void> => {
 		if (shuttingDown) {
 			// A second signal while cleanup runs: the user insists.
@@ -250,6 +408,7 @@ export async function runFullScreen(
 		}
 		shuttingDown = true;
 		stdout.off('resize', onResize);
+		process.off('SIGTSTP', onStop);
 		try {
 			instance?.unmount();
 		} catch {
@@ -300,8 +459,10 @@ export async function runFullScreen(
 	// Last resort if something calls process.exit() directly: restore synchronously (TTY writes are).
 	process.on('exit', restoreTerminal);
 
-	writer.write(enterSequence);
+	output.hold();
+	output.writeAll(enterSequence);
 	stdout.on('resize', onResize);
+	process.on('SIGTSTP', onStop);
 	try {
 		instance = render(node, {
 			stdout: sink as unknown as NodeJS.WriteStream,

@@ -2,6 +2,8 @@
  * Runs a command in a real pseudo-terminal (node-pty) and emulates the terminal (@xterm/headless), so
  * tests can read the screen the way a person would see it, and count what was written.
  */
+import fs from 'node:fs';
+import {StringDecoder} from 'node:string_decoder';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 
@@ -51,6 +53,7 @@ export class PtySession {
 	private pending = 0;
 	private carry = '';
 	private startedAt = Date.now();
+	private throttleTimer: NodeJS.Timeout | undefined;
 
 	constructor(file: string, args: readonly string[], options: PtyOptions = {}) {
 		const cols = options.cols ?? 80;
@@ -131,6 +134,27 @@ export class PtySession {
 		this.process.write(keys);
 	}
 
+	/**
+	 * From now on the terminal reads the program's output slowly, as over a congested SSH link: at most
+	 * `bytes` every `intervalMs`. What the program writes beyond that waits in the kernel's pty buffer,
+	 * and once that is full a blocking write in the program blocks.
+	 */
+	throttle(bytes: number, intervalMs: number): void {
+		const fd = (this.process as unknown as {fd: number}).fd;
+		this.process.pause();
+		const decoder = new StringDecoder('utf8');
+		const buffer = Buffer.alloc(bytes);
+		this.throttleTimer = setInterval(() => {
+			let read = 0;
+			try {
+				read = fs.readSync(fd, buffer, 0, bytes, null);
+			} catch {
+				return; // EAGAIN: nothing written; EIO: the program is gone.
+			}
+			if (read > 0) this.receive(decoder.write(buffer.subarray(0, read)));
+		}, intervalMs);
+	}
+
 	resize(cols: number, rows: number): void {
 		this.term.resize(cols, rows);
 		this.process.resize(cols, rows);
@@ -205,6 +229,7 @@ export class PtySession {
 
 	/** Kills the process if it still runs and frees the emulator. Safe to call more than once. */
 	async dispose(): Promise<void> {
+		clearInterval(this.throttleTimer);
 		if (!this.exited) {
 			this.kill('SIGKILL');
 			await Promise.race([this.exit, sleep(2000)]);
