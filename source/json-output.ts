@@ -1,6 +1,11 @@
-import type {Snapshot} from './metrics/snapshot.js';
+import type {Snapshot, WatchFigures} from './metrics/snapshot.js';
 
-/** One line of `--json` output: the documented, stable projection of a snapshot. */
+/**
+ * One line of `--json` output: the documented, stable projection of a snapshot. For a watched
+ * server (`watch`) the figures only the server itself could know (its model, settings, worker
+ * threads, messages) are null, and `watch` holds what the kernel adds; for the dashboard's own
+ * server `watch` is null.
+ */
 export type JsonLine = {
 	readonly time: string;
 	readonly mode: string | null;
@@ -9,9 +14,9 @@ export type JsonLine = {
 	readonly handler: string;
 	readonly placement: string;
 	readonly settings: {
-		readonly workMs: number;
-		readonly delayMs: number;
-		readonly poolSize: number;
+		readonly workMs: number | null;
+		readonly delayMs: number | null;
+		readonly poolSize: number | null;
 		readonly maxConnections: number | null;
 	};
 	readonly connections: {
@@ -23,24 +28,28 @@ export type JsonLine = {
 		readonly waiting: number;
 		readonly longestWaitMs: number;
 		readonly acceptQueue: number | null;
-		readonly line: number;
-		readonly pool: number;
-		readonly outputMessages: number;
-		readonly outputBytes: number;
-		readonly refusedTotal: number;
+		readonly line: number | null;
+		readonly pool: number | null;
+		readonly outputMessages: number | null;
+		readonly outputBytes: number | null;
+		readonly refusedTotal: number | null;
 	};
-	readonly threads: {readonly os: number | null; readonly workers: number; readonly busy: number};
+	readonly threads: {
+		readonly os: number | null;
+		readonly workers: number | null;
+		readonly busy: number | null;
+	};
 	readonly processes: {
 		readonly count: number;
 		readonly pids: readonly number[];
 		readonly rssBytes: number | null;
 	};
 	readonly traffic: {
-		readonly messagesInPerSec: number;
-		readonly messagesOutPerSec: number;
+		readonly messagesInPerSec: number | null;
+		readonly messagesOutPerSec: number | null;
 		readonly bytesInPerSec: number;
 		readonly bytesOutPerSec: number;
-		readonly messagesTotal: number;
+		readonly messagesTotal: number | null;
 	};
 	readonly latency: {
 		readonly p50: number | null;
@@ -49,12 +58,66 @@ export type JsonLine = {
 	};
 	readonly clients: {readonly total: number; readonly connected: number; readonly waiting: number};
 	readonly hostCpuPercent: number | null;
+	readonly watch: JsonWatch | null;
+};
+
+/** What `watch` adds: the listeners, the bytes held in the kernel, and each process's threads. */
+export type JsonWatch = Omit<WatchFigures, 'listeners'> & {
+	readonly listeners: WatchFigures['listeners'];
+	readonly processes: readonly {
+		readonly pid: number;
+		readonly name: string;
+		readonly threads: readonly {
+			readonly tid: number;
+			readonly name: string;
+			readonly state: string;
+			readonly cpuPercent: number | null;
+		}[];
+	}[];
 };
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
 const roundOrNull = (value: number | null) => (value === null ? null : round(value));
 
 export function toJsonLine(snapshot: Snapshot): JsonLine {
+	const line = dashboardJsonLine(snapshot);
+	const {watch} = snapshot;
+	if (!watch) return line;
+	// Only the server could tell these; the kernel cannot.
+	return {
+		...line,
+		mode: null,
+		settings: {workMs: null, delayMs: null, poolSize: null, maxConnections: null},
+		queue: {
+			...line.queue,
+			line: null,
+			pool: null,
+			outputMessages: null,
+			outputBytes: null,
+			refusedTotal: null,
+		},
+		threads: {...line.threads, workers: null, busy: null},
+		traffic: {
+			...line.traffic,
+			messagesInPerSec: null,
+			messagesOutPerSec: null,
+			messagesTotal: null,
+		},
+		watch: {
+			...watch,
+			processes: (snapshot.os?.processes ?? []).map((process) => ({
+				pid: process.pid,
+				name: process.name,
+				threads: (process.tasks ?? []).map((task) => ({
+					...task,
+					cpuPercent: roundOrNull(task.cpuPercent),
+				})),
+			})),
+		},
+	};
+}
+
+function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 	const processes = snapshot.os?.processes ?? [];
 	return {
 		time: new Date(snapshot.at).toISOString(),
@@ -103,5 +166,6 @@ export function toJsonLine(snapshot: Snapshot): JsonLine {
 		},
 		clients: snapshot.clients,
 		hostCpuPercent: snapshot.host ? round(snapshot.host.cpuPercent) : null,
+		watch: null,
 	};
 }

@@ -16,8 +16,12 @@ export type ConnectionState = 'queued' | 'active';
 export type WorkerRef =
 	{readonly kind: 'thread'; readonly id: number} | {readonly kind: 'process'; readonly pid: number};
 
-/** Where a queued connection waits in the server (the kernel's accept queue is read from /proc). */
-export type WaitPlace = 'line' | 'pool';
+/**
+ * Where a queued connection waits in the server (the kernel's accept queue is read from /proc).
+ * A watched server says nothing: `accept` is the kernel's accept queue, `unread` accepted but its
+ * bytes not read yet.
+ */
+export type WaitPlace = 'line' | 'pool' | 'accept' | 'unread';
 
 /** What a server can be told to change while it runs. */
 export type ServerSettings = {

@@ -5,7 +5,7 @@ import {readdirSync, readFileSync} from 'node:fs';
 // and spares the libuv thread pool a round trip per file, which at one read per process per second
 // was most of the dashboard's idle CPU.
 
-import type {OsFigures, ProcessFigures} from '../metrics/snapshot.js';
+import type {OsFigures, ProcessFigures, ThreadFigures} from '../metrics/snapshot.js';
 
 /** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ, fixed by the kernel ABI). */
 const TICKS_PER_SECOND = 100;
@@ -42,6 +42,43 @@ async function readStat(pid: number): Promise<Omit<ProcessReading, 'rssBytes'> |
 	// num_threads counts the entries of /proc/<pid>/task: libuv's pool and V8's threads too.
 	const threads = Number(fields[17]);
 	return {pid, ppid, name, threads, cpuTicks};
+}
+
+/** One OS thread of a process, from /proc/<pid>/task/<tid>/stat. */
+export type ThreadReading = {
+	readonly tid: number;
+	readonly name: string;
+	/** proc(5) state letter: R running, S sleeping, D blocked in the kernel, … */
+	readonly state: string;
+	readonly cpuTicks: number;
+};
+
+/** Every thread of a process; empty if it is gone. */
+export function readThreads(pid: number): ThreadReading[] {
+	let tids: string[];
+	try {
+		tids = readdirSync(`/proc/${pid}/task`);
+	} catch {
+		return [];
+	}
+	const threads: ThreadReading[] = [];
+	for (const tid of tids) {
+		let stat: string;
+		try {
+			stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+		} catch {
+			continue;
+		}
+		const close = stat.lastIndexOf(')');
+		const fields = stat.slice(close + 2).split(' ');
+		threads.push({
+			tid: Number(tid),
+			name: stat.slice(stat.indexOf('(') + 1, close),
+			state: fields[0] ?? '?',
+			cpuTicks: Number(fields[11]) + Number(fields[12]),
+		});
+	}
+	return threads.sort((a, b) => a.tid - b.tid);
 }
 
 /** Resident set size from /proc/<pid>/status, which states it in kB whatever the page size. */
@@ -179,7 +216,10 @@ export function acceptQueueIn(table: string, port: number): number {
 export type ProcSource = {
 	/** The server's process: the dashboard's own when the server runs in-process. */
 	readonly serverPid: () => number;
-	readonly port: () => number;
+	/** The port whose accept queue to read; null: none (the caller reads listeners itself). */
+	readonly port: () => number | null;
+	/** Read every process's threads too (name, state, CPU%): the watch command shows them. */
+	readonly threads?: boolean;
 	/** Processes under the server's that are not part of it (the test clients). */
 	readonly exclude: () => ReadonlySet<number>;
 };
@@ -187,7 +227,7 @@ export type ProcSource = {
 /** Reads the server's processes and the accept queue; keeps the CPU ticks of the last reading to turn them into a share. */
 export class ProcCollector {
 	readonly #source: ProcSource;
-	#previous = new Map<number, {ticks: number; at: number}>();
+	#previous = new Map<string, {ticks: number; at: number}>();
 
 	constructor(source: ProcSource) {
 		this.#source = source;
@@ -198,26 +238,39 @@ export class ProcCollector {
 		const exclude = this.#source.exclude();
 		const pids = [root, ...(await findDescendants(root)).filter((pid) => !exclude.has(pid))];
 		const readings = await Promise.all(pids.map((pid) => readProcess(pid)));
-		const current = new Map<number, {ticks: number; at: number}>();
+		const current = new Map<string, {ticks: number; at: number}>();
+		/** Share of one core since the last reading of the same process or thread. */
+		const cpu = (key: string, ticks: number): number | null => {
+			const before = this.#previous.get(key);
+			current.set(key, {ticks, at: now});
+			const seconds = before ? (now - before.at) / 1000 : 0;
+			return before && seconds > 0
+				? (100 * (ticks - before.ticks)) / TICKS_PER_SECOND / seconds
+				: null;
+		};
 		const processes: ProcessFigures[] = [];
 		for (const reading of readings) {
 			if (!reading || exclude.has(reading.ppid)) continue;
-			const before = this.#previous.get(reading.pid);
-			current.set(reading.pid, {ticks: reading.cpuTicks, at: now});
-			const seconds = before ? (now - before.at) / 1000 : 0;
+			const tasks: ThreadFigures[] | undefined = this.#source.threads
+				? readThreads(reading.pid).map((thread) => ({
+						tid: thread.tid,
+						name: thread.name,
+						state: thread.state,
+						cpuPercent: cpu(`t${thread.tid}`, thread.cpuTicks),
+					}))
+				: undefined;
 			processes.push({
 				pid: reading.pid,
 				name: reading.name,
 				threads: reading.threads,
 				rssBytes: reading.rssBytes,
-				cpuPercent:
-					before && seconds > 0
-						? (100 * (reading.cpuTicks - before.ticks)) / TICKS_PER_SECOND / seconds
-						: null,
+				cpuPercent: cpu(`p${reading.pid}`, reading.cpuTicks),
+				...(tasks ? {tasks} : {}),
 			});
 		}
 		this.#previous = current;
-		return {processes, acceptQueue: await readAcceptQueue(this.#source.port())};
+		const port = this.#source.port();
+		return {processes, acceptQueue: port === null ? null : await readAcceptQueue(port)};
 	}
 }
 

@@ -1,5 +1,5 @@
 /** What the dashboard and serve share to be reached from outside: the Prometheus endpoint. */
-import type {Controller} from '../controller.js';
+import type {DashboardSource} from '../dashboard-source.js';
 import type {MetricsEndpoint} from '../metrics/prometheus.js';
 import {isLoopback} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
@@ -9,7 +9,10 @@ import {fail} from './fail.js';
 
 /** The Prometheus endpoint, when --metrics-port asks for one; its address goes to stderr. */
 export async function startMetricsFor(
-	controller: Controller,
+	controller: DashboardSource & {
+		readonly onRoundTrips: (listener: (micros: readonly number[]) => void) => () => void;
+		readonly stop: () => Promise<void>;
+	},
 	reach: ReachOptions | undefined,
 	// Headless, the address goes to stderr (it matters with --metrics-port 0); the full screen stays clean.
 	log: (text: string) => void = (text) => {

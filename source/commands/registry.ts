@@ -5,6 +5,7 @@
  */
 import {CLIENTS_COMMAND_DEFAULT, DEFAULTS, MAX_CLIENTS, parseOptions} from '../options.js';
 import {parseReachOptions} from '../reach-options.js';
+import {WATCH_FLAGS} from '../watch/options.js';
 import {type CommandLine, type CommandSpec, PROGRAM} from './command-line.js';
 import {
 	COLOR_FLAG,
@@ -98,6 +99,25 @@ The target is a socket path, HOST:PORT, or nothing (the only serve running).`,
 		async run(line) {
 			const {runClients} = await import('./clients.js');
 			await runClients(options(line), reach(line));
+		},
+	},
+	{
+		name: 'watch',
+		usage: '--pid N | --port N | [options] -- COMMAND [ARGS…]',
+		summary: 'the same panels for a server we did not start, in any language (Linux)',
+		description: `The dashboard's panels for any TCP server, from what the kernel knows: its processes and
+threads (/proc), its listeners and connections (sock_diag, through ss). With -- COMMAND it starts
+the server, watches it, and ends it on quit. Keys: c/C add 1/10 test clients, x/X drop, ? help.`,
+		flags: [...WATCH_FLAGS, RATE_FLAG, INTERVAL_FLAG, JSON_FLAG, ...METRICS_FLAGS, COLOR_FLAG],
+		maxPositionals: Number.MAX_SAFE_INTEGER,
+		examples: [
+			`${PROGRAM} watch -- python3 examples/python/pool_server.py --port 0`,
+			`${PROGRAM} watch --port 8080 --clients 14`,
+			`${PROGRAM} watch --pid 4242 --json | head -3`,
+		],
+		async run(line) {
+			const {watchMain} = await import('../watch/main.js');
+			return watchMain(line);
 		},
 	},
 	{

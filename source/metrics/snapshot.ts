@@ -23,6 +23,18 @@ export type ConnectionRow = {
 	readonly ageMs: number;
 	/** Time spent queued: so far if still queued, else until it was served; 0 if never queued. */
 	readonly waitMs: number;
+	/** Watch: bytes in the kernel the server has not read yet (Recv-Q), and not yet delivered (Send-Q). */
+	readonly unread?: number;
+	readonly unsent?: number;
+};
+
+/** One OS thread of a server process, read from /proc/<pid>/task. */
+export type ThreadFigures = {
+	readonly tid: number;
+	readonly name: string;
+	/** proc(5) state letter: R running, S sleeping, D blocked in the kernel, … */
+	readonly state: string;
+	readonly cpuPercent: number | null;
 };
 
 /** One process of the server, read from /proc. */
@@ -33,6 +45,8 @@ export type ProcessFigures = {
 	readonly rssBytes: number;
 	/** Share of one core over the last collection period; null on the first reading. */
 	readonly cpuPercent: number | null;
+	/** Each OS thread, when the collector was asked for them (watch). */
+	readonly tasks?: readonly ThreadFigures[];
 };
 
 export type OsFigures = {
@@ -50,7 +64,7 @@ export type HostFigures = {
 };
 
 /** Where the server runs: in the dashboard's process, or in a server process it supervises. */
-export type Placement = 'in-process' | 'worker';
+export type Placement = 'in-process' | 'worker' | 'watched';
 
 /** A live worker thread or child process of the server. */
 export type WorkerRow = {
@@ -76,6 +90,30 @@ export type EventLine = {
 	readonly at: number;
 	readonly level: 'info' | 'warn' | 'error';
 	readonly text: string;
+};
+
+/** A listening socket of a watched server. */
+export type ListenerFigures = {
+	readonly address: string;
+	readonly port: number;
+	/** Connections completed by the kernel, not yet accepted by the server (Recv-Q of the listener). */
+	readonly acceptQueue: number;
+	/** The most the accept queue holds (the listen backlog, Send-Q of the listener). */
+	readonly backlog: number;
+};
+
+/** What only `watch` knows: a server we did not start, seen from the kernel. */
+export type WatchFigures = {
+	readonly listeners: readonly ListenerFigures[];
+	/** TcpExt ListenOverflows since watch started, for the whole network namespace; null: unreadable. */
+	readonly listenOverflows: number | null;
+	/** Bytes waiting in the kernel over all connections: unread by the server, and unsent to peers. */
+	readonly unreadBytes: number;
+	readonly unsentBytes: number;
+	/** A connection that holds unread bytes this long without the server reading is "waiting". */
+	readonly waitThresholdMs: number;
+	/** The right that is missing to see everything, in one line; null when nothing is. */
+	readonly missing: string | null;
 };
 
 /** Everything a frame shows, frozen at one tick. Panels render this and nothing else. */
@@ -164,4 +202,6 @@ export type Snapshot = {
 	readonly os: OsFigures | null;
 	readonly host: HostFigures | null;
 	readonly events: readonly EventLine[];
+	/** Present only when watching a server concurrency-top did not start. */
+	readonly watch?: WatchFigures;
 };

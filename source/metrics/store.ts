@@ -64,6 +64,13 @@ export type ServerIdentity = {host: string; port: number; handler: string};
 
 export type {ConnectionWindow} from './connection-view.js';
 
+const WAIT_PLACES: Readonly<Record<WaitPlace, string>> = {
+	line: 'queued in the wait line',
+	pool: 'queued in the pool queue',
+	accept: 'waiting in the kernel accept queue',
+	unread: 'waiting: its bytes unread by the server',
+};
+
 /** How long after the last refusal the Queue panel still says why clients are refused. */
 const REFUSING_SHOWN_MS = 3000;
 
@@ -83,7 +90,7 @@ export class MetricsStore {
 	#placement: Placement = 'in-process';
 	#pid: number | null = process.pid;
 	#settings: ServerSettings = DEFAULT_SETTINGS;
-	readonly #waiting: Record<WaitPlace, number> = {line: 0, pool: 0};
+	readonly #waiting: Record<WaitPlace, number> = {line: 0, pool: 0, accept: 0, unread: 0};
 	/** Live workers in start order; counts kept as events arrive, so a snapshot never walks them all. */
 	readonly #workers = new Map<string, Worker>();
 	#threads = 0;
@@ -151,7 +158,7 @@ export class MetricsStore {
 					this.log(
 						event.at,
 						'info',
-						`#${event.id} ${event.peer} connected, queued in the ${connection.waitIn === 'pool' ? 'pool queue' : 'wait line'}`,
+						`#${event.id} ${event.peer} connected, ${WAIT_PLACES[connection.waitIn!]}`,
 					);
 				} else {
 					this.log(
@@ -336,8 +343,7 @@ export class MetricsStore {
 		this.#connections.clear();
 		this.#stalled.clear();
 		this.#queued.clear();
-		this.#waiting.line = 0;
-		this.#waiting.pool = 0;
+		for (const place of Object.keys(this.#waiting) as WaitPlace[]) this.#waiting[place] = 0;
 		this.#workers.clear();
 		this.#threads = 0;
 		this.#processes = 0;

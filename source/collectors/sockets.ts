@@ -1,0 +1,202 @@
+import {execFile} from 'node:child_process';
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
+
+// What the kernel knows about a server's TCP sockets, for `watch`: its listeners and the
+// connections on their ports, each with its TCP counters, from sock_diag through `ss` (iproute2).
+// `ss -p` would find the owners too, but it reads every fd of every process on the machine;
+// here only the watched processes' fds are read (their socket inodes), which is what lets a
+// connection be pinned to the process that holds it (a child, for process-per-client).
+
+/** One TCP connection on a watched port, as `ss -tinHe` reports it. */
+export type SocketReading = {
+	readonly state: string;
+	/** Bytes received that the server has not read yet (Recv-Q). */
+	readonly unread: number;
+	/** Bytes the server wrote that the peer has not acknowledged yet (Send-Q). */
+	readonly unsent: number;
+	readonly local: string;
+	readonly peer: string;
+	readonly localPort: number;
+	/** The socket's inode; 0 while the connection waits in the accept queue (no process holds it). */
+	readonly inode: number;
+	/** tcp_info: bytes received from the peer, and bytes the peer acknowledged. */
+	readonly bytesReceived: number;
+	readonly bytesAcked: number;
+};
+
+/** A listening socket: its accept queue (Recv-Q) against its backlog (Send-Q of a listener). */
+export type ListenerReading = {
+	readonly local: string;
+	readonly port: number;
+	readonly acceptQueue: number;
+	readonly backlog: number;
+	readonly inode: number;
+};
+
+const SS_TIMEOUT_MS = 5000;
+/** `ss` output at 20,000 connections is about 20 MB; never hold more than this. */
+const SS_MAX_BUFFER = 64 * 1024 * 1024;
+
+/** Why `ss` could not be run, for one line to the user. */
+export class SocketsUnavailable extends Error {
+	override readonly name = 'SocketsUnavailable';
+}
+
+function runSs(args: readonly string[]): Promise<string> {
+	return new Promise((resolve, reject) => {
+		execFile(
+			'ss',
+			args,
+			{timeout: SS_TIMEOUT_MS, maxBuffer: SS_MAX_BUFFER, env: {...process.env, LC_ALL: 'C'}},
+			(error, stdout, stderr) => {
+				if (!error) return resolve(stdout);
+				const code = (error as NodeJS.ErrnoException).code;
+				reject(
+					new SocketsUnavailable(
+						code === 'ENOENT'
+							? 'ss (iproute2) is not installed: watch reads the kernel TCP table through it'
+							: `ss failed: ${String(stderr).trim().split('\n')[0] || error.message}`,
+					),
+				);
+			},
+		);
+	});
+}
+
+const portFilter = (ports: readonly number[]) =>
+	ports.length === 0
+		? []
+		: ['(', ...ports.flatMap((port, i) => [...(i ? ['or'] : []), 'sport', '=', `:${port}`]), ')'];
+
+/** Every TCP listener of the machine (few, and cheap to list). */
+export async function readListeners(): Promise<ListenerReading[]> {
+	return parseListeners(await runSs(['-ltnHe']));
+}
+
+/** The connections whose local port is one of `ports`: the server's side of each. */
+export async function readConnections(ports: readonly number[]): Promise<SocketReading[]> {
+	if (ports.length === 0) return [];
+	return parseConnections(await runSs(['-tinHe', ...portFilter(ports)]));
+}
+
+const PORT_AT_END = /:(\d+)$/;
+
+/** Parses `ss -ltnHe`. Exported for tests. */
+export function parseListeners(output: string): ListenerReading[] {
+	const listeners: ListenerReading[] = [];
+	for (const line of output.split('\n')) {
+		const fields = line.trim().split(/\s+/);
+		if (fields[0] !== 'LISTEN' || fields.length < 5) continue;
+		const local = fields[3]!;
+		listeners.push({
+			local,
+			port: Number(PORT_AT_END.exec(local)?.[1] ?? Number.NaN),
+			acceptQueue: Number(fields[1]),
+			backlog: Number(fields[2]),
+			inode: Number(/\bino:(\d+)/.exec(line)?.[1] ?? 0),
+		});
+	}
+	return listeners.filter((listener) => Number.isFinite(listener.port));
+}
+
+const counter = (text: string, name: string) =>
+	Number(new RegExp(`\\b${name}:(\\d+)`).exec(text)?.[1] ?? 0);
+
+/**
+ * Parses `ss -tinHe`: a line per socket, then (indented) a line of its tcp_info. Exported for tests.
+ */
+export function parseConnections(output: string): SocketReading[] {
+	const sockets: SocketReading[] = [];
+	const lines = output.split('\n');
+	for (let i = 0; i < lines.length; i++) {
+		const line = lines[i]!;
+		if (line === '' || /^\s/.test(line)) continue;
+		const fields = line.trim().split(/\s+/);
+		if (fields.length < 5) continue;
+		const next = lines[i + 1] ?? '';
+		const info = /^\s/.test(next) ? next : '';
+		const local = fields[3]!;
+		sockets.push({
+			state: fields[0]!,
+			unread: Number(fields[1]),
+			unsent: Number(fields[2]),
+			local,
+			peer: fields[4]!,
+			localPort: Number(PORT_AT_END.exec(local)?.[1] ?? 0),
+			inode: counter(line, 'ino'),
+			bytesReceived: counter(info, 'bytes_received'),
+			bytesAcked: counter(info, 'bytes_acked'),
+		});
+	}
+	return sockets;
+}
+
+/** What a process's fds could not tell: one line naming the missing right. */
+export type InodeOwners = {
+	readonly owners: Map<number, number>;
+	/** Null when every process could be read. */
+	readonly missing: string | null;
+};
+
+/** Maps each socket inode held by `pids` to the pid that holds it (the first, if shared). */
+export function socketOwners(pids: readonly number[]): InodeOwners {
+	const owners = new Map<number, number>();
+	let missing: string | null = null;
+	for (const pid of pids) {
+		let fds: string[];
+		try {
+			fds = readdirSync(`/proc/${pid}/fd`);
+		} catch (error: unknown) {
+			if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+				missing ??= `cannot read /proc/${pid}/fd (${ownerOf(pid)}): watch it as that user or as root (CAP_SYS_PTRACE) to see which process holds each connection`;
+			}
+			continue;
+		}
+		for (const fd of fds) {
+			let target: string;
+			try {
+				target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+			} catch {
+				continue;
+			}
+			if (!target.startsWith('socket:[')) continue;
+			const inode = Number(target.slice(8, -1));
+			if (!owners.has(inode)) owners.set(inode, pid);
+		}
+	}
+	return {owners, missing};
+}
+
+function ownerOf(pid: number): string {
+	try {
+		const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+		return uid === undefined ? 'another user' : `owned by uid ${uid}`;
+	} catch {
+		return 'another user';
+	}
+}
+
+/**
+ * TcpExt ListenOverflows from /proc/net/netstat: connections dropped at a full accept queue, for
+ * the whole network namespace (the kernel does not count them per listener). Null if unreadable.
+ */
+export function readListenOverflows(): number | null {
+	try {
+		return listenOverflowsIn(readFileSync('/proc/net/netstat', 'utf8'));
+	} catch {
+		return null;
+	}
+}
+
+/** Parses /proc/net/netstat: a header line of names, then a line of values, per section. */
+export function listenOverflowsIn(netstat: string): number | null {
+	const lines = netstat.split('\n');
+	for (let i = 0; i + 1 < lines.length; i++) {
+		if (!lines[i]!.startsWith('TcpExt:')) continue;
+		const names = lines[i]!.split(/\s+/);
+		const values = lines[i + 1]!.split(/\s+/);
+		const at = names.indexOf('ListenOverflows');
+		return at === -1 ? null : Number(values[at]);
+	}
+	return null;
+}

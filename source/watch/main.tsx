@@ -1,0 +1,90 @@
+import type {CommandLine} from '../commands/command-line.js';
+import {startMetricsFor} from '../commands/reach.js';
+import {toJsonLine} from '../json-output.js';
+import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
+import {App} from '../ui/app.js';
+import {parseWatchOptions, type WatchOptions} from './options.js';
+import {checkPid, ownerOfPort, startCommand, type Started} from './target.js';
+import {WatchSource} from './watch-source.js';
+
+/** How often the kernel's tables are read: twice a frame at the default interval, so a wait is seen early. */
+const READ_MS = 500;
+
+/** `concurrency-top watch …`: runs until quit, the watched process ends, or a mistake; the exit status. */
+export async function watchMain(line: CommandLine): Promise<number> {
+	if (process.platform !== 'linux') {
+		process.stderr.write(
+			'concurrency-top: watch needs Linux: it reads /proc and the kernel socket tables\n',
+		);
+		return 1;
+	}
+	const options = parseWatchOptions(line);
+	let started: Started | undefined;
+	const early: string[] = [];
+	// The server's stderr lines go to the event log once there is one; until then, kept here.
+	const sink = {log: (line: string) => void early.push(line)};
+	// A server that cannot be found or started is a UsageError: one line, exit 2 (source/main.ts).
+	let pid: number;
+	if (options.command.length > 0) {
+		started = await startCommand(options.command, (text) => sink.log(text));
+		pid = started.child.pid!;
+	} else if (options.pid !== null) pid = checkPid(options.pid);
+	else pid = await ownerOfPort(options.port!);
+	return run(options, pid, started, early, sink);
+}
+
+async function run(
+	options: WatchOptions,
+	pid: number,
+	started: Started | undefined,
+	early: readonly string[],
+	sink: {log: (line: string) => void},
+): Promise<number> {
+	const source = new WatchSource({
+		pid,
+		port: options.port,
+		handler: options.handler,
+		rate: options.rate,
+		waitMs: options.waitMs,
+		readMs: READ_MS,
+		tickMs: options.interval * 1000,
+	});
+	for (const line of early) source.log('info', `server: ${line}`);
+	sink.log = (line) => source.log('info', `server: ${line}`);
+	await source.start();
+	const missing = source.snapshot.watch?.missing;
+	if (missing) process.stderr.write(`concurrency-top: ${missing}\n`);
+	if (options.clients > 0) await source.dispatch({type: 'add-clients', count: options.clients});
+	const metrics = await startMetricsFor(source, options.reach);
+	const stop = async () => {
+		await Promise.all([source.stop(), metrics?.close(), started?.stop()]);
+	};
+	// The watched process ended: in the full screen, the line is printed after the terminal is restored.
+	source.onGone = () => {
+		process.once('exit', () =>
+			process.stderr.write(`concurrency-top: the watched process ${pid} has ended\n`),
+		);
+		void stop().then(() => process.exit(0));
+	};
+
+	if (options.json || !process.stdout.isTTY) {
+		source.subscribe((snapshot) => {
+			process.stdout.write(`${JSON.stringify(toJsonLine(snapshot))}\n`);
+		});
+		return new Promise<number>((resolve) => {
+			let quitting = false;
+			for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+				process.on(signal, () => {
+					if (quitting) return;
+					quitting = true;
+					void stop().then(() => resolve(0));
+				});
+			}
+		});
+	}
+	await runFullScreen(<App source={source} ascii={!isUnicodeSafe()} />, {
+		noColor: !options.color,
+		cleanup: stop,
+	});
+	return 0;
+}

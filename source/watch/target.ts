@@ -1,0 +1,112 @@
+import {spawn, type ChildProcess} from 'node:child_process';
+import {existsSync, readdirSync} from 'node:fs';
+import {findDescendants} from '../collectors/proc.js';
+import {readListeners, socketOwners} from '../collectors/sockets.js';
+import {inert} from '../format.js';
+import {UsageError} from '../options.js';
+
+/** A server to watch that we started: ended with its whole process group on quit. */
+export type Started = {
+	readonly child: ChildProcess;
+	/** Ends the server and every process it started; resolves once the main one is gone. */
+	readonly stop: () => Promise<void>;
+};
+
+const START_TIMEOUT_MS = 15_000;
+const POLL_MS = 100;
+/** Longest line of the server's stderr we keep; the rest of the line is dropped. */
+const MAX_LINE = 200;
+
+/** The process that listens on `port`, among those we may read; a UsageError says why not. */
+export async function ownerOfPort(port: number): Promise<number> {
+	const listener = (await readListeners()).find((candidate) => candidate.port === port);
+	if (!listener) throw new UsageError(`nothing listens on TCP port ${port}`);
+	const pids = readdirSync('/proc')
+		.filter((entry) => /^\d+$/.test(entry))
+		.map(Number);
+	const {owners, missing} = socketOwners(pids);
+	const owner = owners.get(listener.inode);
+	if (owner !== undefined) return owner;
+	throw new UsageError(
+		missing ??
+			`the process listening on port ${port} cannot be found in /proc: it may run in another container`,
+	);
+}
+
+/** Checks that `pid` is a process we can see. */
+export function checkPid(pid: number): number {
+	if (!existsSync(`/proc/${pid}/stat`)) throw new UsageError(`there is no process ${pid}`);
+	return pid;
+}
+
+/**
+ * Starts `command` in a process group of its own (so quitting ends its children too), its stdout
+ * discarded (it must not draw on our screen or mix with --json) and its stderr lines passed to `log`
+ * as inert text. Resolves once the process or one of its descendants listens on a TCP port.
+ */
+export async function startCommand(
+	command: readonly string[],
+	log: (line: string) => void,
+): Promise<Started> {
+	const child = spawn(command[0]!, command.slice(1), {
+		detached: true,
+		stdio: ['ignore', 'ignore', 'pipe'],
+	});
+	let exited: string | null = null;
+	let lastLine = '';
+	const gone = new Promise<void>((resolve) => {
+		child.once('exit', (code, signal) => {
+			exited = signal ?? `exit ${code}`;
+			resolve();
+		});
+		child.once('error', (error) => {
+			exited = error.message;
+			resolve();
+		});
+	});
+	let partial = '';
+	child.stderr!.setEncoding('utf8');
+	child.stderr!.on('data', (text: string) => {
+		const lines = (partial + text).split('\n');
+		partial = lines.pop()!.slice(0, MAX_LINE);
+		for (const line of lines) {
+			lastLine = inert(line.slice(0, MAX_LINE));
+			if (lastLine !== '') log(lastLine);
+		}
+	});
+	const stop = async () => {
+		if (exited === null && child.pid !== undefined) {
+			signalGroup(child.pid, 'SIGTERM');
+			const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), 1000);
+			await gone;
+			clearTimeout(timer);
+		}
+		// Children that outlived their parent (a process-per-client server's) are still in its group.
+		if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+	};
+	const deadline = Date.now() + START_TIMEOUT_MS;
+	while (exited === null && Date.now() < deadline) {
+		if (child.pid !== undefined && (await listensOnSomePort(child.pid))) return {child, stop};
+		await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+	}
+	await stop();
+	const why =
+		exited === null
+			? `did not listen on a TCP port within ${START_TIMEOUT_MS / 1000}s`
+			: `ended (${exited}) before listening on a TCP port`;
+	throw new UsageError(`${inert(command.join(' '))} ${why}${lastLine ? `: ${lastLine}` : ''}`);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+	try {
+		process.kill(-pid, signal);
+	} catch {
+		// The group is already empty.
+	}
+}
+
+async function listensOnSomePort(pid: number): Promise<boolean> {
+	const {owners} = socketOwners([pid, ...(await findDescendants(pid))]);
+	if (owners.size === 0) return false;
+	return (await readListeners()).some((listener) => owners.has(listener.inode));
+}

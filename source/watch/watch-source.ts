@@ -1,0 +1,282 @@
+import {ClientFleet} from '../clients/fleet.js';
+import {collectHost} from '../collectors/host.js';
+import {ProcCollector} from '../collectors/proc.js';
+import {
+	readConnections,
+	readListenOverflows,
+	readListeners,
+	socketOwners,
+	type ListenerReading,
+} from '../collectors/sockets.js';
+import type {Action} from '../controller.js';
+import type {DashboardSource} from '../dashboard-source.js';
+import type {OsFigures, Snapshot, WatchFigures} from '../metrics/snapshot.js';
+import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
+import {ConnectionTracker} from './tracker.js';
+
+export type WatchSettings = {
+	/** The server's main process: its descendants are part of it. */
+	readonly pid: number;
+	/** Only listeners on this port; null: every port the server's processes listen on. */
+	readonly port: number | null;
+	/** What a correct reply is, for the status line; 'any' takes any reply. */
+	readonly handler: string;
+	readonly rate: number;
+	readonly waitMs: number;
+	/** How often the kernel's tables are read. */
+	readonly readMs: number;
+	/** How often a snapshot is published (and rates rolled). */
+	readonly tickMs: number;
+};
+
+const HOST_MS = 2000;
+
+/** 0.0.0.0 and :: are where a server listens, not where a client connects. */
+function clientAddress(listener: ListenerReading): string {
+	const host = listener.local.slice(0, listener.local.lastIndexOf(':'));
+	if (host === '*' || host === '0.0.0.0') return '127.0.0.1';
+	if (host === '[::]') return '::1';
+	return host.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+}
+
+/**
+ * A server concurrency-top did not start, seen from the kernel: its processes and threads from
+ * /proc, its listeners and connections from sock_diag (through `ss`), folded by the same store into
+ * the same Snapshot the dashboard's panels draw. Test clients can be added against its port.
+ */
+export class WatchSource implements DashboardSource {
+	readonly #settings: WatchSettings;
+	readonly #store: MetricsStore;
+	readonly #proc: ProcCollector;
+	readonly #tracker: ConnectionTracker;
+	readonly #fleet: ClientFleet;
+	readonly #listeners = new Set<(snapshot: Snapshot) => void>();
+	readonly #roundTripListeners = new Set<(micros: readonly number[]) => void>();
+	readonly #timers = new Set<NodeJS.Timeout>();
+	#window: ConnectionWindow = {offset: 0, limit: 20};
+	#snapshot: Snapshot;
+	#watch: WatchFigures;
+	#listening: readonly ListenerReading[] = [];
+	#overflowsAtStart: number | null;
+	#children = new Map<number, number | null>();
+	#stopped = false;
+	/** Called when the watched process is gone. */
+	onGone: (() => void) | undefined;
+
+	constructor(settings: WatchSettings) {
+		this.#settings = settings;
+		this.#store = new MetricsStore({host: '', port: 0, handler: settings.handler});
+		this.#store.setPlacement('watched', settings.pid);
+		this.#proc = new ProcCollector({
+			serverPid: () => settings.pid,
+			port: () => null,
+			exclude: () => new Set(),
+			threads: true,
+		});
+		this.#tracker = new ConnectionTracker(settings.waitMs);
+		this.#fleet = new ClientFleet(() => this.target(), settings.rate, {
+			onReport: (report) => {
+				this.#store.applyClients(report);
+				for (const listener of this.#roundTripListeners) listener(report.rttMicros);
+			},
+			onExit: (code, signal) =>
+				this.#store.log(
+					Date.now(),
+					'error',
+					`test-client process ended (${signal ?? `exit ${code}`})`,
+				),
+		});
+		this.#overflowsAtStart = readListenOverflows();
+		this.#watch = {
+			listeners: [],
+			listenOverflows: null,
+			unreadBytes: 0,
+			unsentBytes: 0,
+			waitThresholdMs: settings.waitMs,
+			missing: null,
+		};
+		this.#snapshot = this.#compose();
+	}
+
+	get snapshot(): Snapshot {
+		return this.#snapshot;
+	}
+
+	/** Where test clients connect: the first listener of the server. */
+	target(): {host: string; port: number} {
+		const first = this.#listening[0];
+		if (!first) throw new Error('the server listens on no port yet');
+		return {host: clientAddress(first), port: first.port};
+	}
+
+	/** Reads once (so the first snapshot has the server's ports), then keeps reading. */
+	async start(): Promise<void> {
+		await this.read();
+		this.#store.apply({
+			type: 'listening',
+			mode: 'watched',
+			host: this.#listening[0]?.local.replace(/:\d+$/, '') ?? '',
+			port: this.#listening[0]?.port ?? 0,
+			at: Date.now(),
+		});
+		this.#repeat(this.#settings.readMs, () => this.read());
+		this.#repeat(HOST_MS, async () => this.#store.setHost(await collectHost()));
+		const tick = setInterval(() => {
+			this.#store.roll(Date.now());
+			this.#publish();
+		}, this.#settings.tickMs);
+		this.#timers.add(tick);
+		this.#publish();
+	}
+
+	/** One reading of /proc and the kernel's TCP tables, folded into the store. */
+	async read(now = Date.now()): Promise<void> {
+		const os = await this.#proc.collect(now);
+		if (os.processes.length === 0) {
+			this.onGone?.();
+			return;
+		}
+		const pids = os.processes.map((process) => process.pid);
+		const {owners, missing} = socketOwners(pids);
+		const all = await readListeners();
+		const port = this.#settings.port;
+		this.#listening = all.filter((listener) =>
+			port === null ? owners.has(listener.inode) : listener.port === port,
+		);
+		const ports = [...new Set(this.#listening.map((listener) => listener.port))];
+		const sockets = await readConnections(ports);
+		for (const event of this.#tracker.update(sockets, owners, now)) this.#store.apply(event);
+		this.#followChildren(pids.slice(1), now);
+		const acceptQueue = this.#listening.reduce((sum, listener) => sum + listener.acceptQueue, 0);
+		this.#store.setOs({
+			...os,
+			acceptQueue: ports.length > 0 ? acceptQueue : null,
+		} satisfies OsFigures);
+		const overflows = readListenOverflows();
+		this.#watch = {
+			listeners: this.#listening.map((listener) => ({
+				address: listener.local,
+				port: listener.port,
+				acceptQueue: listener.acceptQueue,
+				backlog: listener.backlog,
+			})),
+			listenOverflows:
+				overflows === null || this.#overflowsAtStart === null
+					? null
+					: overflows - this.#overflowsAtStart,
+			unreadBytes: sockets.reduce((sum, socket) => sum + socket.unread, 0),
+			unsentBytes: sockets.reduce((sum, socket) => sum + socket.unsent, 0),
+			waitThresholdMs: this.#settings.waitMs,
+			missing,
+		};
+	}
+
+	/** The server's child processes as the store's workers: up, down, and the connection each holds. */
+	#followChildren(children: readonly number[], now: number): void {
+		const held = this.#tracker.heldBy();
+		const alive = new Set(children);
+		for (const [pid] of this.#children) {
+			if (alive.has(pid)) continue;
+			this.#children.delete(pid);
+			const worker = {kind: 'process', pid} as const;
+			this.#store.apply({
+				type: 'worker-down',
+				worker,
+				mode: 'child',
+				reason: 'exited',
+				expected: true,
+				at: now,
+			});
+		}
+		for (const pid of children) {
+			const worker = {kind: 'process', pid} as const;
+			const connection = held.get(pid) ?? null;
+			if (!this.#children.has(pid)) {
+				this.#store.apply({
+					type: 'worker-up',
+					worker,
+					mode: 'child',
+					connection,
+					startupMs: null,
+					at: now,
+				});
+			} else if (this.#children.get(pid) !== connection) {
+				this.#store.apply({type: 'worker-busy', worker, connection, at: now});
+			}
+			this.#children.set(pid, connection);
+		}
+	}
+
+	readonly subscribe = (listener: (snapshot: Snapshot) => void): (() => void) => {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	};
+
+	readonly onRoundTrips = (listener: (micros: readonly number[]) => void): (() => void) => {
+		this.#roundTripListeners.add(listener);
+		return () => this.#roundTripListeners.delete(listener);
+	};
+
+	/** Only the test-client keys mean something here: the server is not ours to change. */
+	async dispatch(action: Action): Promise<void> {
+		if (this.#stopped) return;
+		if (action.type === 'add-clients') {
+			if (this.#listening.length === 0) {
+				this.#store.log(Date.now(), 'warn', 'no listening port to send test clients to');
+			} else this.#fleet.add(action.count);
+		} else if (action.type === 'drop-clients') this.#fleet.drop(action.count);
+		this.#publish();
+	}
+
+	setWindow(window: ConnectionWindow): void {
+		this.#window = window;
+		this.#publish();
+	}
+
+	log(level: 'info' | 'warn' | 'error', text: string): void {
+		this.#store.log(Date.now(), level, text);
+	}
+
+	/** Ends the clocks and the test clients; the watched server is not ours to stop. */
+	async stop(): Promise<void> {
+		if (this.#stopped) return;
+		this.#stopped = true;
+		for (const timer of this.#timers) clearTimeout(timer);
+		await this.#fleet.stop();
+	}
+
+	#compose(): Snapshot {
+		const snapshot = this.#store.snapshot(this.#window);
+		const extras = this.#tracker.extras();
+		const rows = snapshot.connections.rows.map((row) => {
+			const extra = extras.get(row.id);
+			return extra
+				? {...row, waitIn: extra.place ?? row.waitIn, unread: extra.unread, unsent: extra.unsent}
+				: row;
+		});
+		return {...snapshot, connections: {...snapshot.connections, rows}, watch: this.#watch};
+	}
+
+	#publish(): void {
+		this.#snapshot = this.#compose();
+		for (const listener of this.#listeners) listener(this.#snapshot);
+	}
+
+	/** Runs async work every `ms`, never two at once; a failed reading is logged and retried. */
+	#repeat(ms: number, work: () => Promise<void>): void {
+		const run = async () => {
+			try {
+				await work();
+			} catch (error: unknown) {
+				this.#store.log(Date.now(), 'warn', error instanceof Error ? error.message : String(error));
+			}
+			if (this.#stopped) return;
+			const timer = setTimeout(() => {
+				this.#timers.delete(timer);
+				void run();
+			}, ms);
+			this.#timers.add(timer);
+		};
+		this.#timers.add(setTimeout(() => void run(), ms));
+	}
+}

@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {cpus} from 'node:os';
+import {test} from 'node:test';
+import {fileURLToPath} from 'node:url';
+import {
+	parseConnections,
+	parseListeners,
+	readListeners,
+	socketOwners,
+} from '../source/collectors/sockets.js';
+import type {JsonLine} from '../source/json-output.js';
+import {waitFor} from './helpers/net.js';
+import {childPids, isAlive, threadCount} from './helpers/servers.js';
+
+// Each tutorial server of examples/python under `watch --json` with 14 test clients: the figures
+// the JSON gives are the ones the tutorial predicts, and the ones /proc and ss give at that moment.
+
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../examples/python/', import.meta.url));
+const CLIENTS = 14;
+
+const has = (command: string, ...args: string[]) =>
+	spawnSync(command, args, {stdio: 'ignore'}).status === 0;
+const missing = !has('ss', '-V')
+	? 'ss (iproute2) is not installed'
+	: !has('python3', '--version')
+		? 'python3 is not installed'
+		: null;
+
+/** A running `watch --json`: its latest line, and a way to wait for a line that satisfies a check. */
+class Watch {
+	readonly child: ChildProcess;
+	latest: JsonLine | undefined;
+	stderr = '';
+
+	constructor(args: readonly string[]) {
+		this.child = spawn(process.execPath, [CLI, 'watch', '--json', ...args], {
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let buffer = '';
+		this.child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+			buffer += text;
+			const lines = buffer.split('\n');
+			buffer = lines.pop()!;
+			if (lines.length > 0) this.latest = JSON.parse(lines.at(-1)!) as JsonLine;
+		});
+		this.child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
+	}
+
+	until(check: (line: JsonLine) => boolean, what: string): Promise<JsonLine> {
+		return waitFor(
+			() => this.latest !== undefined && check(this.latest) && this.latest,
+			() => `${what}; last line ${JSON.stringify(this.latest)}; stderr ${this.stderr}`,
+			30_000,
+		);
+	}
+
+	async stop(): Promise<void> {
+		if (this.child.exitCode !== null) return;
+		const exited = new Promise((resolve) => this.child.once('exit', resolve));
+		this.child.kill('SIGTERM');
+		await exited;
+	}
+}
+
+/** The server side of each connection on `port`, straight from ss. */
+function ssConnections(port: number) {
+	return parseConnections(
+		execFileSync('ss', ['-tinHe', `sport = :${port}`], {encoding: 'utf8'}),
+	).filter((socket) => socket.state === 'ESTAB');
+}
+
+function ssListener(port: number) {
+	const listeners = parseListeners(
+		execFileSync('ss', ['-ltnHe', `sport = :${port}`], {encoding: 'utf8'}),
+	);
+	assert.equal(listeners.length, 1);
+	return listeners[0]!;
+}
+
+/**
+ * Checks a line against /proc and ss, again on the next lines until both agree (a figure read a
+ * moment apart may differ while clients come and go); throws the last disagreement.
+ */
+async function agree(watch: Watch, check: (line: JsonLine) => void, what: string): Promise<void> {
+	let last: unknown;
+	try {
+		await waitFor(
+			() => {
+				try {
+					check(watch.latest!);
+					return true;
+				} catch (error: unknown) {
+					last = error;
+					return false;
+				}
+			},
+			what,
+			5000,
+		);
+	} catch {
+		throw last;
+	}
+}
+
+/** Runs watch on one example with 14 clients, waits for `ready`, checks, and ends it all. */
+async function watchExample(
+	script: string,
+	ready: (line: JsonLine) => boolean,
+	check: (line: JsonLine, pid: number) => void,
+): Promise<void> {
+	const watch = new Watch([
+		'--clients',
+		String(CLIENTS),
+		'--',
+		'python3',
+		`${EXAMPLES}${script}`,
+		'--port',
+		'0',
+		'--host',
+		'127.0.0.1',
+	]);
+	try {
+		const line = await watch.until(ready, `${script} with ${CLIENTS} clients`);
+		const pid = line.processes.pids[0]!;
+		await agree(watch, (latest) => check(latest, pid), `${script}: watch, /proc and ss agree`);
+		await watch.stop();
+		await waitFor(() => !isAlive(pid), `${script} to end when watch quits`, 5000);
+	} finally {
+		await watch.stop();
+	}
+}
+
+const served = (count: number) => (line: JsonLine) =>
+	line.clients.total === CLIENTS && line.connections.active === count;
+
+test(
+	'watch: the tutorial servers, each as the tutorial says, equal to /proc and ss',
+	{skip: missing ?? false, concurrency: 3},
+	async (t) => {
+		await Promise.all([
+			t.test('sequential: one served, the others waiting in the kernel', () =>
+				watchExample(
+					'sequential_server.py',
+					(line) => served(1)(line) && (line.queue.acceptQueue ?? 0) > 0,
+					(line) => {
+						const listener = ssListener(line.port);
+						// listen(5): the kernel completes backlog + 1 connections, then drops SYNs.
+						assert.equal(line.queue.acceptQueue, listener.backlog + 1);
+						assert.equal(line.watch!.listeners[0]!.backlog, 5);
+						assert.equal(line.connections.active, 1);
+						assert.equal(line.threads.os, 1);
+					},
+				),
+			),
+			t.test('thread per client: the idle threads plus one per client', async () => {
+				const server = spawn('python3', [`${EXAMPLES}thread_server.py`, '--port', '0'], {
+					stdio: 'ignore',
+				});
+				try {
+					const pid = server.pid!;
+					await waitFor(async () => {
+						const {owners} = socketOwners([pid]);
+						return (await readListeners()).some((listener) => owners.has(listener.inode));
+					}, 'thread_server.py to listen');
+					const idle = threadCount(pid);
+					const watch = new Watch(['--pid', String(pid), '--clients', String(CLIENTS)]);
+					try {
+						const line = await watch.until(
+							(line) => served(CLIENTS)(line) && line.threads.os === idle + CLIENTS,
+							'one thread per client',
+						);
+						assert.equal(threadCount(pid), idle + CLIENTS);
+						assert.equal(ssConnections(line.port).length, CLIENTS);
+					} finally {
+						await watch.stop();
+					}
+					// --pid: the server is not ours, and it runs on.
+					assert.ok(isAlive(pid));
+				} finally {
+					server.kill('SIGKILL');
+				}
+			}),
+			t.test('pool of 10: ten served, four waiting with unread bytes', () =>
+				watchExample(
+					'pool_server.py',
+					(line) => served(10)(line) && line.queue.waiting === 4,
+					(line, pid) => {
+						const unread = ssConnections(line.port).filter((socket) => socket.unread > 0);
+						assert.equal(unread.length, 4);
+						assert.equal(line.queue.acceptQueue, 0);
+						assert.equal(line.threads.os, threadCount(pid));
+						assert.ok(line.queue.longestWaitMs >= 500);
+					},
+				),
+			),
+			t.test('process per client: fourteen children, each holding its connection', () =>
+				watchExample(
+					'process_server.py',
+					(line) => served(CLIENTS)(line) && line.processes.count === CLIENTS + 1,
+					(line, pid) => {
+						assert.deepEqual(line.processes.pids.slice(1), childPids(pid));
+						assert.equal(ssConnections(line.port).length, CLIENTS);
+					},
+				),
+			),
+			...['asyncio_server.py', 'select_server.py'].map((script) =>
+				t.test(`${script}: one thread serves all fourteen`, () =>
+					watchExample(script, served(CLIENTS), (line, pid) => {
+						assert.equal(line.threads.os, 1);
+						assert.equal(threadCount(pid), 1);
+						assert.equal(line.queue.waiting, 0);
+						assert.equal(ssConnections(line.port).length, CLIENTS);
+					}),
+				),
+			),
+			t.test('hybrid: min(50, cpus + 4) served', () => {
+				const workers = Math.min(50, cpus().length + 4);
+				const served_ = Math.min(CLIENTS, workers);
+				return watchExample(
+					'hybrid_server.py',
+					(line) => served(served_)(line) && line.queue.waiting === CLIENTS - served_,
+					(line) => {
+						const unread = ssConnections(line.port).filter((socket) => socket.unread > 0);
+						assert.equal(unread.length, CLIENTS - served_);
+					},
+				);
+			}),
+			t.test('not Python: a Node echo server', async () => {
+				const watch = new Watch([
+					'--clients',
+					String(CLIENTS),
+					'--',
+					process.execPath,
+					'-e',
+					"require('net').createServer((s) => s.pipe(s)).listen(0, '127.0.0.1')",
+				]);
+				try {
+					const line = await watch.until(served(CLIENTS), 'the Node echo server');
+					const pid = line.processes.pids[0]!;
+					assert.equal(line.processes.count, 1);
+					assert.ok(Math.abs(line.threads.os! - threadCount(pid)) <= 1);
+					assert.equal(ssConnections(line.port).length, CLIENTS);
+					assert.ok(line.latency.samples > 0 || line.latency.p50 === null);
+				} finally {
+					await watch.stop();
+				}
+			}),
+		]);
+	},
+);
+
+test('watch: a mistake is one line and exit status 2', () => {
+	for (const [args, message] of [
+		[['watch'], /exactly one of --pid N, --port N or -- COMMAND/],
+		[['watch', '--pid', 'x'], /--pid must be a whole number/],
+		[['watch', '--port', '1', '--pid', '1'], /exactly one of/],
+		[['watch', '--pid', String(2 ** 22)], /there is no process/],
+		[['watch', '--bogus'], /--bogus is not a flag of watch/],
+		[['watch', 'server.py'], /a command to start goes after --/],
+	] as const) {
+		const result = spawnSync(process.execPath, [CLI, ...args], {encoding: 'utf8'});
+		assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+		assert.match(result.stderr, message);
+		assert.equal(result.stderr.trim().split('\n').length, 1);
+	}
+});
+
+test(
+	'watch -- a command that ends before listening: says so, exit 2',
+	{skip: missing ?? false},
+	() => {
+		const result = spawnSync(
+			process.execPath,
+			[CLI, 'watch', '--', 'python3', '-c', 'import sys; sys.stderr.write("boom\\n"); sys.exit(3)'],
+			{encoding: 'utf8'},
+		);
+		assert.equal(result.status, 2);
+		assert.match(result.stderr, /ended \(exit 3\) before listening on a TCP port: boom/);
+	},
+);
