@@ -20,7 +20,13 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {test} from 'node:test';
+import {Controller} from '../source/controller.js';
+import {parseOptions} from '../source/options.js';
+import {ControlServer} from '../source/remote/control-server.js';
+import {socketPathFor} from '../source/remote/endpoint.js';
+import {ensurePrivateDirectory} from '../source/remote/private-folder.js';
 import {RemoteSource} from '../source/remote/remote-source.js';
+import {sleep, waitFor} from './helpers/net.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('fixtures/internal-error.js', import.meta.url));
@@ -184,4 +190,146 @@ test('2. attach sends its token only after a valid server hello, and only to a s
 	await assert.rejects(RemoteSource.connect(target(guarded.port), options));
 	await guarded.close();
 	assert.match(guarded.received, new RegExp(`"token":"${ENV_TOKEN}"`));
+});
+
+const TIMING = {tickMs: 100, rollMs: 500, procMs: 500, hostMs: 5000};
+const TOKEN = 'an-operator-token-0123';
+
+async function serveControl(token: string | null, where: 'tcp' | 'socket') {
+	const controller = new Controller(parseOptions({port: '0', rate: '20'}), TIMING);
+	await controller.start();
+	const logs: string[] = [];
+	const control = new ControlServer(controller, {
+		version: 'test',
+		token,
+		log: (text) => logs.push(text),
+	});
+	const folder = path.join(mkdtempSync(path.join(os.tmpdir(), 'ct-')), 'd');
+	const endpoint =
+		where === 'tcp'
+			? await control.listenTcp('127.0.0.1', 0)
+			: await control.listenSocket(socketPathFor(process.pid, ensurePrivateDirectory(folder)));
+	const target =
+		endpoint.kind === 'tcp' ? {...endpoint} : {kind: 'socket' as const, path: endpoint.path};
+	const raw = () =>
+		endpoint.kind === 'tcp' ? net.connect(endpoint.port, '127.0.0.1') : net.connect(endpoint.path);
+	return {
+		controller,
+		control,
+		logs,
+		target,
+		raw,
+		stop: async () => {
+			await control.close();
+			await controller.stop();
+		},
+	};
+}
+
+test('3. forty connections that never say hello do not keep the operator out', async () => {
+	const serving = await serveControl(TOKEN, 'tcp');
+	const silent = Array.from({length: 40}, () => serving.raw());
+	try {
+		// Each has been accepted: it got the server's hello (or was already let go).
+		await Promise.all(
+			silent.map(
+				(socket) =>
+					new Promise<void>((resolve) => {
+						socket.on('error', () => {});
+						socket.once('data', () => resolve());
+						socket.once('close', () => resolve());
+					}),
+			),
+		);
+		const operator = await RemoteSource.connect(serving.target, {version: 'test', token: TOKEN});
+		assert.equal(serving.control.observerCount, 1, 'only the operator holds a slot');
+		const open = silent.filter((socket) => !socket.destroyed && !socket.readableEnded).length;
+		assert.ok(open <= 8, `${open} silent connections still waiting: the budget is 8`);
+		await waitFor(
+			() => silent.every((socket) => socket.destroyed || socket.readableEnded),
+			'every silent connection let go at its deadline',
+		);
+		const at = operator.snapshot.at;
+		await waitFor(() => operator.snapshot.at > at, 'the operator still watching');
+		operator.close();
+	} finally {
+		for (const socket of silent) socket.destroy();
+		await serving.stop();
+	}
+});
+
+test('4. what an observer sends reaches the log inert, and every line names the peer', async () => {
+	for (const where of ['socket', 'tcp'] as const) {
+		const serving = await serveControl(null, where);
+		const client = serving.raw();
+		client.on('error', () => {});
+		client.resume();
+		await once(client, 'connect');
+		const localPort = client.localPort;
+		const version = '1\u001b]0;pwned\u0007\n2026-01-01T00:00:00Z forged';
+		client.write(`${JSON.stringify({type: 'hello', protocol: 1, version})}\n`);
+		client.write('{"type":"action","action":{"type":"next-mode"}}\n');
+		await waitFor(
+			() => serving.logs.some((line) => line.includes('next-mode')),
+			'the action logged',
+		);
+		client.destroy();
+		await waitFor(() => serving.logs.some((line) => line.includes('left')), 'the leaving logged');
+		await serving.stop();
+		const peer =
+			where === 'tcp'
+				? `127.0.0.1:${localPort}`
+				: `uid ${process.getuid!()} pid ${process.pid}`;
+		for (const line of serving.logs) {
+			assert.ok(
+				!/[\u0000-\u001f]/.test(line),
+				`a control character reached the log: ${JSON.stringify(line)}`,
+			);
+			assert.ok(line.startsWith(`observer 1 (${peer}) `), `no peer in ${JSON.stringify(line)}`);
+		}
+		assert.ok(
+			serving.logs.some((line) => line.includes('version 1\\x1b]0;pwned\\x07\\x0a2026')),
+			serving.logs.join('\n'),
+		);
+	}
+});
+
+test('6. an observer that floods gets its actions dropped and its window answered at a bounded rate', async () => {
+	const serving = await serveControl(null, 'socket');
+	const flooder = serving.raw();
+	flooder.on('error', () => {});
+	let snapshots = 0;
+	flooder.setEncoding('utf8').on('data', (chunk: string) => {
+		snapshots += chunk.split('"type":"snapshot"').length - 1;
+	});
+	try {
+		await once(flooder, 'connect');
+		flooder.write('{"type":"hello","protocol":1,"version":"flood"}\n');
+		flooder.write('{"type":"action","action":{"type":"add-clients","count":1}}\n'.repeat(100));
+		await waitFor(
+			() => serving.logs.some((line) => /actions a second: \d+ dropped/.test(line)),
+			'the drop said',
+		);
+		assert.ok(
+			serving.controller.snapshot.clients.total <= 40,
+			`${serving.controller.snapshot.clients.total} clients from 100 actions sent at once`,
+		);
+		const before = snapshots;
+		const started = Date.now();
+		for (let i = 0; i < 20_000; i++) {
+			flooder.write(`{"type":"window","window":{"offset":${i % 50},"limit":${1 + (i % 20)}}}\n`);
+		}
+		await sleep(2000);
+		const seconds = (Date.now() - started) / 1000;
+		const rate = (snapshots - before) / seconds;
+		// 20 a second for the window changes (one each 50 ms), 10 for the ticks: far below one per message.
+		assert.ok(rate < 60, `${rate.toFixed(0)} snapshots a second to one observer`);
+		assert.ok(
+			flooder.writableLength > 0 || snapshots - before < 200,
+			'the flood is not read at once',
+		);
+	} finally {
+		flooder.destroy();
+		await serving.stop();
+	}
 });

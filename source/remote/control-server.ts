@@ -4,13 +4,16 @@ import net, {type Socket} from 'node:net';
 import type {Action} from '../controller.js';
 import type {Snapshot} from '../metrics/snapshot.js';
 import type {ConnectionWindow} from '../metrics/store.js';
+import {inert} from '../format.js';
 import {listen} from '../server/listen.js';
+import {describePeer} from './peer.js';
 import {
 	encode,
 	LineSplitter,
 	MAX_OBSERVER_LINE,
 	parseObserverMessage,
 	PROTOCOL,
+	type ObserverMessage,
 	type ServerMessage,
 } from './wire.js';
 
@@ -36,17 +39,36 @@ export type ControlServerOptions = {
 
 /** A viewer that does not read: frames are skipped for it above this much unsent output. */
 const MAX_BACKLOG = 1024 * 1024;
-/** A connection that has not said hello by then is not an observer. */
-const HELLO_TIMEOUT_MS = 5000;
+/** A connection that has not said hello (with its token) by then is not an observer. */
+const HELLO_TIMEOUT_MS = 3000;
+/** Connections waiting for their hello: past this, the oldest waiting one is let go. */
+const MAX_PENDING = 8;
 const BAD_LINES_BEFORE_HANGUP = 20;
+/** What one observer may send a second; past it its socket is not read until the second ends. */
+const MAX_INPUT_PER_SECOND = 64 * 1024;
+/** Actions an observer may send: a burst of this many, then this many a second. */
+const ACTION_BURST = 20;
+const ACTIONS_PER_SECOND = 10;
+/** An observer's window changes are answered at most this often; the last one always. */
+const MIN_PUSH_INTERVAL_MS = 50;
 
 type Observer = {
 	readonly id: number;
 	readonly socket: Socket;
 	readonly lines: LineSplitter;
+	/** Who is at the other end, for every log line about this connection. */
+	readonly peer: Promise<string>;
 	ready: boolean;
 	window: ConnectionWindow;
 	badLines: number;
+	/** The input budget's current second, and the bytes read in it. */
+	inputSecond: number;
+	inputBytes: number;
+	actionTokens: number;
+	actionsAt: number;
+	actionsDropped: number;
+	lastPushAt: number;
+	pushTimer: NodeJS.Timeout | undefined;
 };
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
@@ -60,7 +82,10 @@ export class ControlServer {
 	readonly #source: ControlledSource;
 	readonly #options: ControlServerOptions;
 	readonly #server: net.Server;
+	/** Observers whose hello (and token) was accepted: only they hold one of the slots. */
 	readonly #observers = new Set<Observer>();
+	/** Connections that have not yet said hello: a small budget of their own, a short deadline. */
+	readonly #pending = new Set<Observer>();
 	#nextId = 1;
 	#unsubscribe: (() => void) | undefined;
 	#endpoint: ControlEndpoint | undefined;
@@ -109,7 +134,7 @@ export class ControlServer {
 
 	async close(): Promise<void> {
 		this.#unsubscribe?.();
-		for (const observer of this.#observers) observer.socket.destroy();
+		for (const observer of [...this.#pending, ...this.#observers]) observer.socket.destroy();
 		await new Promise<void>((resolve) => {
 			if (!this.#server.listening) resolve();
 			else this.#server.close(() => resolve());
@@ -130,33 +155,42 @@ export class ControlServer {
 	}
 
 	#accept(socket: Socket): void {
-		const max = this.#options.maxObservers ?? 32;
-		if (this.#observers.size >= max) {
-			socket.end(encode({type: 'error', message: `too many observers (at most ${max})`}));
-			socket.on('error', () => {});
-			return;
-		}
+		const now = Date.now();
 		const observer: Observer = {
 			id: this.#nextId++,
 			socket,
 			lines: new LineSplitter(MAX_OBSERVER_LINE),
+			peer: describePeer(socket),
 			ready: false,
 			window: {offset: 0, limit: 20},
 			badLines: 0,
+			inputSecond: Math.floor(now / 1000),
+			inputBytes: 0,
+			actionTokens: ACTION_BURST,
+			actionsAt: now,
+			actionsDropped: 0,
+			lastPushAt: 0,
+			pushTimer: undefined,
 		};
-		this.#observers.add(observer);
+		// The oldest silent connection makes room: a crowd that never speaks cannot keep anyone out.
+		if (this.#pending.size >= MAX_PENDING) {
+			const oldest = this.#pending.values().next().value!;
+			this.#hangUp(oldest, `no hello while ${MAX_PENDING} others waited to say theirs`);
+		}
+		this.#pending.add(observer);
 		socket.setEncoding('utf8');
 		socket.setNoDelay(true);
 		const helloTimer = setTimeout(() => {
-			if (!observer.ready) this.#hangUp(observer, 'no hello in time');
+			if (!observer.ready) this.#hangUp(observer, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`);
 		}, HELLO_TIMEOUT_MS);
 		socket.on('data', (chunk: string) => this.#receive(observer, chunk));
 		socket.on('error', () => {});
 		socket.on('close', () => {
 			clearTimeout(helloTimer);
-			if (this.#observers.delete(observer) && observer.ready) {
-				this.#options.log(`observer ${observer.id} left (${this.#observers.size} watching)`);
-			}
+			clearTimeout(observer.pushTimer);
+			this.#pending.delete(observer);
+			if (this.#observers.delete(observer))
+				this.#log(observer, `left (${this.#observers.size} watching)`);
 		});
 		this.#send(observer, {
 			type: 'hello',
@@ -167,15 +201,27 @@ export class ControlServer {
 		});
 	}
 
+	/** One log line about a connection, with its peer: whatever it sent is shown inert. */
+	#log(observer: Observer, text: string): void {
+		void observer.peer.then((peer) =>
+			this.#options.log(`observer ${observer.id} (${peer}) ${inert(text)}`),
+		);
+	}
+
+	#isOpen(observer: Observer): boolean {
+		return this.#observers.has(observer) || this.#pending.has(observer);
+	}
+
 	#receive(observer: Observer, chunk: string): void {
-		if (!this.#observers.has(observer)) return;
+		if (!this.#isOpen(observer)) return;
+		this.#budgetInput(observer, chunk.length);
 		const lines = observer.lines.push(chunk);
 		if (lines === 'overflow') {
 			this.#hangUp(observer, `a line longer than ${MAX_OBSERVER_LINE} bytes`);
 			return;
 		}
 		for (const line of lines) {
-			if (!this.#observers.has(observer)) return;
+			if (!this.#isOpen(observer)) return;
 			const message = parseObserverMessage(line);
 			if (message === null) {
 				// Unknown or malformed: dropped. A peer that sends nothing else is not an observer.
@@ -184,38 +230,87 @@ export class ControlServer {
 				continue;
 			}
 			if (message.type === 'hello') {
-				if (!this.#tokenMatches(message.token)) {
-					this.#hangUp(observer, 'wrong or missing token');
-					return;
-				}
-				if (message.protocol !== PROTOCOL) {
-					this.#hangUp(
-						observer,
-						`protocol ${message.protocol} is not ${PROTOCOL} (server version ${this.#options.version})`,
-					);
-					return;
-				}
-				if (!observer.ready) {
-					observer.ready = true;
-					this.#options.log(
-						`observer ${observer.id} attached, version ${message.version} (${this.#observers.size} watching)`,
-					);
-				}
-				this.#push(observer);
-				continue;
-			}
-			if (!observer.ready) {
+				this.#hello(observer, message);
+			} else if (!observer.ready) {
 				this.#hangUp(observer, 'hello first');
-				return;
-			}
-			if (message.type === 'window') {
+			} else if (message.type === 'window') {
 				observer.window = message.window;
-				this.#push(observer);
+				this.#pushSoon(observer);
 			} else {
-				this.#options.log(`observer ${observer.id}: ${JSON.stringify(message.action)}`);
-				void this.#source.dispatch(message.action);
+				this.#act(observer, message.action);
 			}
 		}
+	}
+
+	/**
+	 * Past its budget of bytes this second, an observer's socket is not read until the next one:
+	 * the kernel buffers fill and the sender waits, instead of serve's CPU going to its flood.
+	 */
+	#budgetInput(observer: Observer, bytes: number): void {
+		const now = Date.now();
+		const second = Math.floor(now / 1000);
+		if (second !== observer.inputSecond) {
+			observer.inputSecond = second;
+			observer.inputBytes = 0;
+		}
+		observer.inputBytes += bytes;
+		if (observer.inputBytes <= MAX_INPUT_PER_SECOND) return;
+		observer.socket.pause();
+		setTimeout(() => observer.socket.resume(), (second + 1) * 1000 - now).unref();
+	}
+
+	#hello(observer: Observer, message: Extract<ObserverMessage, {type: 'hello'}>): void {
+		if (!this.#tokenMatches(message.token)) {
+			this.#hangUp(observer, 'wrong or missing token');
+			return;
+		}
+		if (message.protocol !== PROTOCOL) {
+			this.#hangUp(
+				observer,
+				`protocol ${message.protocol} is not ${PROTOCOL} (server version ${this.#options.version})`,
+			);
+			return;
+		}
+		if (!observer.ready) {
+			const max = this.#options.maxObservers ?? 32;
+			if (this.#observers.size >= max) {
+				this.#hangUp(observer, `too many observers (at most ${max})`);
+				return;
+			}
+			this.#pending.delete(observer);
+			this.#observers.add(observer);
+			observer.ready = true;
+			this.#log(
+				observer,
+				`attached, version ${message.version} (${this.#observers.size} watching)`,
+			);
+		}
+		this.#pushSoon(observer);
+	}
+
+	/** An action, within the observer's own rate: a flood is dropped (and said once a second). */
+	#act(observer: Observer, action: Action): void {
+		const now = Date.now();
+		observer.actionTokens = Math.min(
+			ACTION_BURST,
+			observer.actionTokens + ((now - observer.actionsAt) / 1000) * ACTIONS_PER_SECOND,
+		);
+		observer.actionsAt = now;
+		if (observer.actionTokens < 1) {
+			if (observer.actionsDropped++ === 0) {
+				setTimeout(() => {
+					this.#log(
+						observer,
+						`sent more than ${ACTIONS_PER_SECOND} actions a second: ${observer.actionsDropped} dropped`,
+					);
+					observer.actionsDropped = 0;
+				}, 1000).unref();
+			}
+			return;
+		}
+		observer.actionTokens -= 1;
+		this.#log(observer, JSON.stringify(action));
+		void this.#source.dispatch(action);
 	}
 
 	#tokenMatches(given: string | undefined): boolean {
@@ -229,7 +324,17 @@ export class ControlServer {
 		if (!observer.ready || observer.socket.destroyed) return;
 		// A viewer that does not keep up misses frames; it never makes the server buffer without end.
 		if (observer.socket.writableLength > MAX_BACKLOG) return;
+		clearTimeout(observer.pushTimer);
+		observer.pushTimer = undefined;
+		observer.lastPushAt = Date.now();
 		this.#send(observer, {type: 'snapshot', snapshot: this.#source.snapshotFor(observer.window)});
+	}
+
+	/** A push now, or, if one went out less than MIN_PUSH_INTERVAL_MS ago, one when that is over. */
+	#pushSoon(observer: Observer): void {
+		const wait = observer.lastPushAt + MIN_PUSH_INTERVAL_MS - Date.now();
+		if (wait <= 0) this.#push(observer);
+		else observer.pushTimer ??= setTimeout(() => this.#push(observer), wait);
 	}
 
 	#send(observer: Observer, message: ServerMessage): void {
@@ -237,8 +342,10 @@ export class ControlServer {
 	}
 
 	#hangUp(observer: Observer, reason: string): void {
-		this.#options.log(`observer ${observer.id} refused: ${reason}`);
+		this.#log(observer, `refused: ${reason}`);
 		this.#observers.delete(observer);
+		this.#pending.delete(observer);
+		clearTimeout(observer.pushTimer);
 		observer.socket.end(encode({type: 'error', message: reason}));
 		setTimeout(() => observer.socket.destroy(), 1000).unref();
 	}
