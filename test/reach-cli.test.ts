@@ -133,7 +133,10 @@ test('serve, then attach in a real terminal: keys drive the server; quitting lea
 		assert.equal(await exited, 0);
 		assert.equal(serve.exitCode, null, 'serve runs on after attach quits');
 		assert.ok(existsSync(socketPath));
-		await waitFor(() => log.some((line) => /observer 1 left/.test(line)), 'serve to see it leave');
+		await waitFor(
+			() => log.some((line) => /observer 1 \(uid \d+ pid \d+\) left/.test(line)),
+			'serve to see it leave',
+		);
 		assert.equal(await stop(serve), 0);
 		assert.ok(!existsSync(socketPath), 'serve removes its socket');
 	} finally {

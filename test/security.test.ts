@@ -192,6 +192,8 @@ test('2. attach sends its token only after a valid server hello, and only to a s
 	assert.match(guarded.received, new RegExp(`"token":"${ENV_TOKEN}"`));
 });
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f]/;
 const TIMING = {tickMs: 100, rollMs: 500, procMs: 500, hostMs: 5000};
 const TOKEN = 'an-operator-token-0123';
 
@@ -277,12 +279,10 @@ test('4. what an observer sends reaches the log inert, and every line names the 
 		await waitFor(() => serving.logs.some((line) => line.includes('left')), 'the leaving logged');
 		await serving.stop();
 		const peer =
-			where === 'tcp'
-				? `127.0.0.1:${localPort}`
-				: `uid ${process.getuid!()} pid ${process.pid}`;
+			where === 'tcp' ? `127.0.0.1:${localPort}` : `uid ${process.getuid!()} pid ${process.pid}`;
 		for (const line of serving.logs) {
 			assert.ok(
-				!/[\u0000-\u001f]/.test(line),
+				!CONTROL_CHARACTER.test(line),
 				`a control character reached the log: ${JSON.stringify(line)}`,
 			);
 			assert.ok(line.startsWith(`observer 1 (${peer}) `), `no peer in ${JSON.stringify(line)}`);
