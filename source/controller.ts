@@ -5,7 +5,7 @@ import {ProcCollector} from './collectors/proc.js';
 import type {EventLine, Snapshot} from './metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from './metrics/store.js';
 import {clientHost, type Options} from './options.js';
-import type {ServerSettings} from './protocol.js';
+import type {ClientReport, ServerSettings} from './protocol.js';
 import {MODE_NAMES, type ModeName, type ServerConfig} from './server/mode.js';
 import {createRunner, type ServerRunner} from './server/runner.js';
 import {MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from './options.js';
@@ -78,6 +78,7 @@ export class Controller implements DashboardSource {
 	readonly #proc: ProcCollector;
 	readonly #listeners = new Set<Listener>();
 	readonly #roundTripListeners = new Set<(micros: readonly number[]) => void>();
+	readonly #clientReportListeners = new Set<(report: ClientReport) => void>();
 	readonly #timers = new Set<NodeJS.Timeout>();
 	#window: ConnectionWindow = {offset: 0, limit: 20};
 	#snapshot: Snapshot;
@@ -111,6 +112,7 @@ export class Controller implements DashboardSource {
 				onReport: (report) => {
 					this.#store.applyClients(report);
 					for (const listener of this.#roundTripListeners) listener(report.rttMicros);
+					for (const listener of this.#clientReportListeners) listener(report);
 				},
 				onExit: (code, signal) =>
 					this.#store.log(
@@ -172,6 +174,17 @@ export class Controller implements DashboardSource {
 		this.#roundTripListeners.add(listener);
 		return () => this.#roundTripListeners.delete(listener);
 	};
+
+	/** Every report of the test-client process as it arrives: each client's phase and first reply. */
+	readonly onClientReport = (listener: (report: ClientReport) => void): (() => void) => {
+		this.#clientReportListeners.add(listener);
+		return () => this.#clientReportListeners.delete(listener);
+	};
+
+	/** The test-client process (the load), apart from the server's tree; undefined until it starts. */
+	get clientPid(): number | undefined {
+		return this.#fleet.pid;
+	}
 
 	/** A snapshot for another viewer's window (an attached observer), without moving this one's. */
 	snapshotFor(window: ConnectionWindow): Snapshot {

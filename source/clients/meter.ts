@@ -28,6 +28,8 @@ export type ClientsView = {
 		readonly p99Ms: number | null;
 		readonly maxMs: number | null;
 		readonly count: number;
+		/** The longest that a client still without its first reply has waited so far; null: none waits. */
+		readonly waitingMs: number | null;
 	};
 };
 
@@ -78,9 +80,15 @@ export class ClientsMeter {
 		>;
 		const firstReplies: number[] = [];
 		let waiting = 0;
+		let waitingMs: number | null = null;
 		for (const client of this.#report.clients) {
 			phases[client.phase]++;
-			if (client.phase === 'waiting' && client.lastRttMs === null) waiting++;
+			if (client.phase === 'waiting' && client.lastRttMs === null) {
+				waiting++;
+				if (client.connectedAt !== null) {
+					waitingMs = Math.max(waitingMs ?? 0, now - client.connectedAt);
+				}
+			}
 			if (client.firstReplyMs !== null) firstReplies.push(client.firstReplyMs);
 		}
 		firstReplies.sort((a, b) => a - b);
@@ -101,6 +109,7 @@ export class ClientsMeter {
 				p99Ms: percentile(firstReplies, 99),
 				maxMs: firstReplies.at(-1) ?? null,
 				count: firstReplies.length,
+				waitingMs,
 			},
 		};
 	}

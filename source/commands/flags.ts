@@ -111,3 +111,29 @@ export const CONTROL_FLAGS: readonly FlagSpec[] = [
 ];
 
 export const TARGET_FLAG = string('target', 'HOST:PORT', 'the echo server to load');
+
+const serverFlag = (name: string): FlagSpec => SERVER_FLAGS.find((flag) => flag.name === name)!;
+
+/** `compare`: the same load on every row; the server flags it shares keep their meaning. */
+export const COMPARE_FLAGS: readonly FlagSpec[] = [
+	string('modes', 'A,B', 'models to compare, comma-separated (default all eight)'),
+	string(
+		'target',
+		'NAME=HOST:PORT',
+		'outside echo servers as more rows, comma-separated: clients only,\nno server figures (its process is not ours)',
+	),
+	string('clients', 'N', `test clients per row, 0 to ${MAX_CLIENTS} (default 10)`),
+	RATE_FLAG,
+	serverFlag('work-ms'),
+	serverFlag('delay-ms'),
+	serverFlag('pool-size'),
+	string(
+		'budget-mb',
+		'N',
+		'memory the rows may take (default half of MemAvailable); rows that\nwould not fit are left out, and the view says which and why',
+	),
+	string('duration', 'S', 'end after S seconds and print the final table'),
+	swtch('json', 'one JSON line a second, a row per server (also when stdout is not a terminal)'),
+	swtch('markdown', 'with --duration: the final table in Markdown'),
+	COLOR_FLAG,
+];

@@ -9,6 +9,7 @@ import {WATCH_FLAGS} from '../watch/options.js';
 import {type CommandLine, type CommandSpec, PROGRAM} from './command-line.js';
 import {
 	COLOR_FLAG,
+	COMPARE_FLAGS,
 	CONTROL_FLAGS,
 	INTERVAL_FLAG,
 	JSON_FLAG,
@@ -118,6 +119,26 @@ the server, watches it, and ends it on quit. Keys: c/C add 1/10 test clients, x/
 		async run(line) {
 			const {watchMain} = await import('../watch/main.js');
 			return watchMain(line);
+		},
+	},
+	{
+		name: 'compare',
+		usage: '[options]',
+		summary: 'every model side by side under the same load, live',
+		description: `Every model as its own server process on its own port, the same test load on each (a
+test-client process per row), one row per server updated every second, the tutorial's opinion beside.
+Keys act on every row: c/C add 1/10 clients, x/X drop one/all, w/W CPU work, d/D I/O wait,
+r a storm of 500 clients; arrows pick a row, Enter opens its dashboard, Esc returns, q quits.`,
+		flags: COMPARE_FLAGS,
+		examples: [
+			`${PROGRAM} compare`,
+			`${PROGRAM} compare --modes async,thread,pool,process --clients 50 --work-ms 2`,
+			`${PROGRAM} compare --modes async,pool --target py-pool=127.0.0.1:9001`,
+			`${PROGRAM} compare --modes async,thread,pool --clients 14 --duration 10 --markdown`,
+		],
+		async run(line) {
+			const {runCompare} = await import('./compare.js');
+			return runCompare(line.values, line.args);
 		},
 	},
 	{

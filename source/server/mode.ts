@@ -75,6 +75,11 @@ export type ModeContext = {
 	readonly admit: (socket: Socket) => boolean;
 };
 
+/** About 8 MB of RSS per worker thread, measured (bench/thread-cost.ts); 10 MB keeps a margin. */
+export const THREAD_COST_BYTES = 10 * 2 ** 20;
+/** About 42 MB of RSS per Node child process (8.5 MB of it private); 50 MB keeps a margin. */
+export const PROCESS_COST_BYTES = 50 * 2 ** 20;
+
 /**
  * How many workers of `bytesEach` fit in half the machine's memory: thread or process per client
  * beyond it refuses connections, so that adding clients shows the model's cost and does not take

@@ -11,6 +11,8 @@ export type AppProps = {
 	readonly source: DashboardSource;
 	/** Draw with plain ASCII: the terminal or locale cannot show box and block characters. */
 	readonly ascii?: boolean;
+	/** Esc leaves the dashboard for the view that opened it (compare); without it Esc does nothing. */
+	readonly onBack?: () => void;
 };
 
 const sizeOf = (stdout: NodeJS.WriteStream) => ({
@@ -18,7 +20,8 @@ const sizeOf = (stdout: NodeJS.WriteStream) => ({
 	rows: stdout.rows || 24,
 });
 
-function useTerminalSize(): {columns: number; rows: number} {
+/** The terminal's size, following resizes. */
+export function useTerminalSize(): {columns: number; rows: number} {
 	const {stdout} = useStdout();
 	const [size, setSize] = useState(() => sizeOf(stdout));
 	useEffect(() => {
@@ -48,7 +51,7 @@ function useLatchedState(
 }
 
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
-export function App({source, ascii = false}: AppProps) {
+export function App({source, ascii = false, onBack}: AppProps) {
 	const {exit: onQuit} = useApp();
 	const live = useSyncExternalStore(source.subscribe, () => source.snapshot);
 	const {columns, rows} = useTerminalSize();
@@ -123,6 +126,7 @@ export function App({source, ascii = false}: AppProps) {
 				setFilter((text) => (text + input).slice(0, 40));
 			return;
 		}
+		if (key.escape && onBack) return onBack();
 		const command = commandFor(input, key);
 		if (command?.type === 'quit') return onQuit();
 		// Any key closes the help overlay, and does nothing else.

@@ -10,10 +10,9 @@ import {
 	refuseOverBudget,
 } from '../connection.js';
 import {listen} from '../listen.js';
-import {workerBudget, type ModeFactory} from '../mode.js';
+import {PROCESS_COST_BYTES, workerBudget, type ModeFactory} from '../mode.js';
 
-/** About 42 MB of RSS per child (8.5 MB of it private); 50 MB keeps a margin. */
-const PROCESS_BUDGET = workerBudget(50 * 2 ** 20);
+const PROCESS_BUDGET = workerBudget(PROCESS_COST_BYTES);
 
 export const CHILD_ENTRY = new URL('../child-entry.js', import.meta.url);
 

@@ -2,10 +2,9 @@ import net, {type Socket} from 'node:net';
 import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
-import {workerBudget, type ModeFactory} from '../mode.js';
+import {THREAD_COST_BYTES, workerBudget, type ModeFactory} from '../mode.js';
 
-/** About 8 MB of RSS per worker thread, measured (bench/thread-cost.ts); 10 MB keeps a margin. */
-const THREAD_BUDGET = workerBudget(10 * 2 ** 20);
+const THREAD_BUDGET = workerBudget(THREAD_COST_BYTES);
 
 /**
  * The tutorial's threading server: a new worker thread per client, which handles that client until

@@ -1,0 +1,78 @@
+import {defaultBudget} from '../compare/budget.js';
+import {CompareApp} from '../compare/app.js';
+import {toCompareJson} from '../compare/figures.js';
+import {parseCompareOptions, type CompareFlags, type CompareOptions} from '../compare/options.js';
+import {formatFinal} from '../compare/report.js';
+import {CompareSession} from '../compare/session.js';
+import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
+
+/** `concurrency-top compare …`: every model side by side under the same load. Returns the exit status. */
+export async function runCompare(values: CompareFlags, args: readonly string[]): Promise<number> {
+	const options = parseCompareOptions(values, Boolean(process.stdout.isTTY));
+	const command = `concurrency-top compare ${args.join(' ')}`.trim();
+	const session = new CompareSession(options, options.budgetBytes ?? defaultBudget());
+	if (session.rowCount === 0) {
+		for (const out of session.snapshot.leftOut) {
+			process.stderr.write(`concurrency-top: compare: left out ${out.name}: ${out.reason}\n`);
+		}
+		return 1;
+	}
+	await session.start();
+	if (options.format === 'live') return runLive(session, options, command);
+	return runHeadless(session, options, command);
+}
+
+async function runLive(
+	session: CompareSession,
+	options: CompareOptions,
+	command: string,
+): Promise<number> {
+	const reason = await runFullScreen(
+		<CompareApp
+			session={session}
+			ascii={!isUnicodeSafe()}
+			durationMs={options.durationS === null ? undefined : options.durationS * 1000}
+		/>,
+		{
+			noColor: !options.base.color,
+			// Every row's server and client processes end here, each given its own grace period.
+			cleanupTimeoutMs: 8000,
+			exitProcess: false,
+			cleanup: async () => {
+				const last = session.snapshot;
+				await session.stop();
+				if (options.durationS !== null)
+					process.stdout.write(`${formatFinal(last, 'text', command)}\n`);
+			},
+		},
+	);
+	return reason.code;
+}
+
+async function runHeadless(
+	session: CompareSession,
+	options: CompareOptions,
+	command: string,
+): Promise<number> {
+	// `compare --json | head -3`: a reader that leaves is the end of the output, not a crash.
+	process.stdout.on('error', () => void session.stop().then(() => process.exit(0)));
+	if (options.format === 'json') {
+		session.subscribe((snapshot) => {
+			if (snapshot.rows.length > 0)
+				process.stdout.write(`${JSON.stringify(toCompareJson(snapshot))}\n`);
+		});
+	}
+	const ended = new Promise<number>((resolve) => {
+		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+			process.once(signal, () => resolve(0));
+		}
+		if (options.durationS !== null) setTimeout(() => resolve(0), options.durationS * 1000);
+	});
+	const code = await ended;
+	const last = session.snapshot;
+	await session.stop();
+	if (options.format === 'text' || options.format === 'markdown') {
+		process.stdout.write(`${formatFinal(last, options.format, command)}\n`);
+	}
+	return code;
+}

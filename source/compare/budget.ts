@@ -1,0 +1,81 @@
+import {readFileSync} from 'node:fs';
+import os from 'node:os';
+import {formatBytes} from '../format.js';
+import {PROCESS_COST_BYTES, THREAD_COST_BYTES, type ModeName} from '../server/mode.js';
+
+/** What a row needs to start: a model's server, or an outside server that only gets clients. */
+export type RowPlan =
+	| {readonly kind: 'model'; readonly name: string; readonly mode: ModeName}
+	| {readonly kind: 'target'; readonly name: string; readonly host: string; readonly port: number};
+
+export type LeftOut = {readonly name: string; readonly reason: string};
+
+export type CostContext = {readonly poolSize: number; readonly cores: number};
+
+/** Both ends of one connection: socket buffers and bookkeeping in the server and the client process. */
+const CONNECTION_BYTES = 8 * 1024;
+
+/**
+ * What a row costs in memory with `clients` connected: its server process and the test-client
+ * process, plus what the model starts, at the per-thread and per-process costs the models themselves
+ * budget with (see server/mode.ts). The thread and process rows cost what they cost: nothing is
+ * scaled down to fit.
+ */
+export function rowCost(plan: RowPlan, clients: number, context: CostContext): number {
+	const connections = clients * CONNECTION_BYTES;
+	if (plan.kind === 'target') return PROCESS_COST_BYTES + connections;
+	const base = 2 * PROCESS_COST_BYTES + connections;
+	switch (plan.mode) {
+		case 'thread':
+			return base + clients * THREAD_COST_BYTES;
+		case 'process':
+			return base + clients * PROCESS_COST_BYTES;
+		case 'pool':
+			return base + context.poolSize * THREAD_COST_BYTES;
+		case 'hybrid':
+			return base + Math.min(50, context.cores + 4) * THREAD_COST_BYTES;
+		case 'cluster':
+			return base + context.cores * PROCESS_COST_BYTES;
+		default:
+			return base;
+	}
+}
+
+/**
+ * The rows that fit in `budgetBytes`, in the order asked for; a row that does not fit is left out
+ * with the reason, and later (cheaper) rows may still fit.
+ */
+export function planRows(
+	plans: readonly RowPlan[],
+	clients: number,
+	budgetBytes: number,
+	context: CostContext,
+): {readonly start: readonly RowPlan[]; readonly leftOut: readonly LeftOut[]} {
+	const start: RowPlan[] = [];
+	const leftOut: LeftOut[] = [];
+	let left = budgetBytes;
+	for (const plan of plans) {
+		const cost = rowCost(plan, clients, context);
+		if (cost <= left) {
+			start.push(plan);
+			left -= cost;
+		} else {
+			leftOut.push({
+				name: plan.name,
+				reason: `needs ${formatBytes(cost)} for ${clients} clients, ${formatBytes(Math.max(0, left))} of the ${formatBytes(budgetBytes)} budget left`,
+			});
+		}
+	}
+	return {start, leftOut};
+}
+
+/** Half of what the kernel says can be had without swapping (MemAvailable), as the models budget. */
+export function defaultBudget(): number {
+	try {
+		const match = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+		if (match) return (Number(match[1]) * 1024) / 2;
+	} catch {
+		// not Linux: fall back to the total, as workerBudget does
+	}
+	return os.totalmem() / 2;
+}

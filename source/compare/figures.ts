@@ -1,0 +1,129 @@
+import type {ModeName} from '../server/mode.js';
+import type {LeftOut} from './budget.js';
+
+/** One server's line of the comparison, every figure measured this second (null: not measurable). */
+export type RowFigures = {
+	readonly name: string;
+	readonly kind: 'model' | 'target';
+	/** The model running now (a dashboard opened from the row may switch it); null for a target. */
+	readonly mode: ModeName | null;
+	readonly port: number;
+	/** The server's own process; null for a target or while it is down. */
+	readonly pid: number | null;
+	/** As the row's test clients see it. */
+	readonly clients: {
+		readonly total: number;
+		readonly connected: number;
+		/** Connected and still without a reply on this connection. */
+		readonly waiting: number;
+		/** Have had a reply on their current connection. */
+		readonly answered: number;
+	};
+	/** Round trips completed per second by the row's clients. */
+	readonly messagesPerSec: number;
+	readonly p50Ms: number | null;
+	readonly p99Ms: number | null;
+	/**
+	 * Connect to first reply, the slowest: among the clients that have had one, or, if longer, how
+	 * long a client still without one has waited so far (then `firstReplyPending`).
+	 */
+	readonly slowestFirstReplyMs: number | null;
+	readonly firstReplyPending: boolean;
+	/** Connections the server itself counts as waiting (its line, its pool's queue). */
+	readonly serverWaiting: number | null;
+	/** Summed over the server's process tree, from /proc. */
+	readonly osThreads: number | null;
+	readonly processes: number | null;
+	readonly rssBytes: number | null;
+	/** Share of one core over the last second, summed over the tree. */
+	readonly cpuPercent: number | null;
+	/** The row's test-client process, in share of one core. */
+	readonly loadCpuPercent: number | null;
+	/** The load generator is near a full core: the row's figures are the clients' limit, not the server's. */
+	readonly loadLimited: boolean;
+	/** Messages per second, one a second, oldest first, at most a minute. */
+	readonly history: readonly number[];
+};
+
+export type CompareSettings = {
+	/** Test clients per row now, lowest and highest (they differ when a storm left a row out). */
+	readonly clients: {readonly min: number; readonly max: number};
+	readonly rate: number;
+	readonly workMs: number;
+	readonly delayMs: number;
+	readonly poolSize: number;
+};
+
+/** Everything the compare view shows, frozen at one tick. */
+export type CompareSnapshot = {
+	readonly at: number;
+	readonly settings: CompareSettings;
+	readonly rows: readonly RowFigures[];
+	readonly leftOut: readonly LeftOut[];
+	/** The latest things said (a storm left out somewhere, a server process that died), newest last. */
+	readonly notes: readonly string[];
+};
+
+/** A load generator at this share of its one core cannot send any faster. */
+export const LOAD_LIMIT_PERCENT = 90;
+
+/** The columns whose best figure is marked, and which way is better. */
+export const BEST_OF = {
+	messagesPerSec: 'max',
+	p50Ms: 'min',
+	p99Ms: 'min',
+	slowestFirstReplyMs: 'min',
+	waiting: 'min',
+	osThreads: 'min',
+	processes: 'min',
+	rssBytes: 'min',
+	cpuPercent: 'min',
+} as const;
+export type BestColumn = keyof typeof BEST_OF;
+
+function valueOf(row: RowFigures, column: BestColumn): number | null {
+	return column === 'waiting' ? row.clients.waiting : row[column];
+}
+
+/**
+ * For each row, the columns it is best in. A column is marked only where there is a difference to
+ * see: at least two rows with a figure, and not all equal.
+ */
+export function bestColumns(rows: readonly RowFigures[]): ReadonlySet<BestColumn>[] {
+	const marks = rows.map(() => new Set<BestColumn>());
+	for (const column of Object.keys(BEST_OF) as BestColumn[]) {
+		const values = rows.map((row) => valueOf(row, column));
+		const present = values.filter((value): value is number => value !== null);
+		if (present.length < 2) continue;
+		const best = BEST_OF[column] === 'max' ? Math.max(...present) : Math.min(...present);
+		if (present.every((value) => value === best)) continue;
+		values.forEach((value, index) => {
+			if (value === best) marks[index]!.add(column);
+		});
+	}
+	return marks;
+}
+
+const round = (value: number | null) => (value === null ? null : Math.round(value * 1000) / 1000);
+
+/** One `--json` line: the settings and a row per server, with the columns it is best in. */
+export function toCompareJson(snapshot: CompareSnapshot): object {
+	const marks = bestColumns(snapshot.rows);
+	return {
+		time: new Date(snapshot.at).toISOString(),
+		settings: snapshot.settings,
+		rows: snapshot.rows.map((row, index) => ({
+			...row,
+			messagesPerSec: round(row.messagesPerSec),
+			p50Ms: round(row.p50Ms),
+			p99Ms: round(row.p99Ms),
+			slowestFirstReplyMs: round(row.slowestFirstReplyMs),
+			cpuPercent: round(row.cpuPercent),
+			loadCpuPercent: round(row.loadCpuPercent),
+			history: row.history.map((value) => round(value)),
+			best: [...marks[index]!],
+		})),
+		leftOut: snapshot.leftOut,
+		notes: snapshot.notes,
+	};
+}

@@ -1,0 +1,43 @@
+import type {CompareSnapshot} from './figures.js';
+import {BEST_MARK, LOAD_MARK, markdownLines, tableLines, TEXT_MARK} from './layout.js';
+
+/** Wide enough for every column and the tutorial's words beside them. */
+const REPORT_WIDTH = 200;
+
+function footer(snapshot: CompareSnapshot, best: string): string[] {
+	return [
+		'',
+		`${best} best in its column; ${TEXT_MARK} the tutorial's text, not its table (it has no row for the model); ${LOAD_MARK} the load generator used most of a core: the clients were the limit`,
+		...snapshot.leftOut.map((out) => `left out ${out.name}: ${out.reason}`),
+		...snapshot.notes,
+	];
+}
+
+/** The last second's table, for a report: `--duration S` prints it when the comparison ends. */
+export function formatFinal(
+	snapshot: CompareSnapshot,
+	format: 'text' | 'markdown',
+	command: string,
+): string {
+	const {settings} = snapshot;
+	const about = `${snapshot.rows.length} servers, ${settings.clients.max} clients each × ${settings.rate}/s, work ${settings.workMs} ms, delay ${settings.delayMs} ms, pool ${settings.poolSize}; figures of the last second; CPU in % of one core, summed over the server's processes; load: the row's test-client process`;
+	if (format === 'markdown') {
+		return [
+			`Measured with \`${command}\`: ${about}.`,
+			'',
+			...markdownLines(snapshot),
+			...footer(snapshot, '**bold**'),
+		].join('\n');
+	}
+	return [
+		`${command}: ${about}`,
+		'',
+		...tableLines(snapshot, {
+			width: REPORT_WIDTH,
+			selected: -1,
+			bars: ['_', '.', '-', '~', '=', '+', '*', '#'],
+			pointer: ' ',
+		}),
+		...footer(snapshot, BEST_MARK),
+	].join('\n');
+}

@@ -1,0 +1,247 @@
+import os from 'node:os';
+import {stepMs} from '../controller.js';
+import {formatBytes} from '../format.js';
+import {MAX_CLIENTS, MAX_DELAY_MS, MAX_WORK_MS} from '../options.js';
+import {planRows, rowCost, type CostContext, type LeftOut, type RowPlan} from './budget.js';
+import {
+	LOAD_LIMIT_PERCENT,
+	type CompareSettings,
+	type CompareSnapshot,
+	type RowFigures,
+} from './figures.js';
+import type {CompareOptions} from './options.js';
+import {CpuShare, ModelRow, TargetRow, type CompareRow} from './rows.js';
+
+/** What a key press asks of every row at once. */
+export type CompareAction =
+	| {readonly type: 'add'; readonly count: number}
+	| {readonly type: 'drop'; readonly count: number | 'all'}
+	| {readonly type: 'work' | 'delay'; readonly direction: 1 | -1}
+	| {readonly type: 'storm'};
+
+/** The connect storm of key `r`: this many clients more on every row, all at once. */
+export const STORM_CLIENTS = 500;
+const HISTORY_SECONDS = 60;
+const NOTES_KEPT = 3;
+const TICK_MS = 1000;
+
+type Live = {
+	readonly row: CompareRow;
+	/** Clients asked for; what the memory budget is reckoned on. */
+	clients: number;
+	readonly load: CpuShare;
+	readonly history: number[];
+};
+
+/**
+ * The one place that acts in `compare`: owns every row (a server and its clients), applies the
+ * memory budget, carries out the keys on every row at once, and publishes a snapshot every second.
+ */
+export class CompareSession {
+	readonly #rows: Live[];
+	readonly #leftOut: LeftOut[];
+	readonly #budget: number;
+	readonly #context: CostContext;
+	readonly #listeners = new Set<(snapshot: CompareSnapshot) => void>();
+	#settings: Omit<CompareSettings, 'clients'>;
+	#notes: string[] = [];
+	#snapshot: CompareSnapshot;
+	#timer: NodeJS.Timeout | undefined;
+	#stopped = false;
+
+	constructor(options: CompareOptions, budgetBytes: number) {
+		const {base} = options;
+		this.#budget = budgetBytes;
+		this.#context = {poolSize: base.poolSize, cores: os.availableParallelism()};
+		const plans: RowPlan[] = [
+			...options.modes.map((mode) => ({kind: 'model', name: mode, mode}) as const),
+			...options.targets.map((target) => ({kind: 'target', ...target}) as const),
+		];
+		const {start, leftOut} = planRows(plans, base.clients, budgetBytes, this.#context);
+		this.#leftOut = [...leftOut];
+		const note = (text: string) => this.#note(text);
+		this.#rows = start.map((plan) => ({
+			row: plan.kind === 'model' ? new ModelRow(plan, base, note) : new TargetRow(plan, base, note),
+			clients: base.clients,
+			load: new CpuShare(),
+			history: [],
+		}));
+		this.#settings = {
+			rate: base.rate,
+			workMs: base.workMs,
+			delayMs: base.delayMs,
+			poolSize: base.poolSize,
+		};
+		this.#snapshot = this.#compose(Date.now(), []);
+	}
+
+	/** Rows that start (or started): those the budget allowed. */
+	get rowCount(): number {
+		return this.#rows.length;
+	}
+
+	get snapshot(): CompareSnapshot {
+		return this.#snapshot;
+	}
+
+	readonly subscribe = (listener: (snapshot: CompareSnapshot) => void): (() => void) => {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	};
+
+	/** The rows' servers and clients, all at once; a row that cannot start is left out, saying why. */
+	async start(): Promise<void> {
+		const results = await Promise.allSettled(this.#rows.map(({row}) => row.start()));
+		const failed = this.#rows.filter((_, index) => results[index]!.status === 'rejected');
+		results.forEach((result, index) => {
+			if (result.status === 'fulfilled') return;
+			const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+			this.#leftOut.push({
+				name: this.#rows[index]!.row.plan.name,
+				reason: `did not start: ${reason}`,
+			});
+		});
+		await Promise.all(failed.map(({row}) => row.stop()));
+		for (const live of failed) this.#rows.splice(this.#rows.indexOf(live), 1);
+		this.#timer = setInterval(() => void this.#tick(), TICK_MS);
+		this.#publish(this.#compose(Date.now(), this.#snapshot.rows));
+	}
+
+	/** Row `index`'s full dashboard; null for an outside server or no such row. */
+	dashboardOf(index: number): CompareRow['dashboard'] {
+		return this.#rows[index]?.row.dashboard ?? null;
+	}
+
+	/** Back from a row's dashboard, where its own keys may have changed its clients. */
+	resync(index: number): void {
+		const live = this.#rows[index];
+		if (live) live.clients = live.row.meter.view().clients.total;
+	}
+
+	dispatch(action: CompareAction): void {
+		if (this.#stopped) return;
+		switch (action.type) {
+			case 'add':
+				this.#add(action.count);
+				break;
+			case 'storm':
+				this.#add(STORM_CLIENTS);
+				break;
+			case 'drop':
+				for (const live of this.#rows) {
+					live.clients = action.count === 'all' ? 0 : Math.max(0, live.clients - action.count);
+					live.row.drop(action.count);
+				}
+				break;
+			case 'work':
+			case 'delay': {
+				const key = action.type === 'work' ? 'workMs' : 'delayMs';
+				const max = action.type === 'work' ? MAX_WORK_MS : MAX_DELAY_MS;
+				this.#settings = {
+					...this.#settings,
+					[key]: stepMs(this.#settings[key], action.direction, max),
+				};
+				for (const {row} of this.#rows) row.step({type: action.type, direction: action.direction});
+				break;
+			}
+		}
+		this.#publish(this.#compose(Date.now(), this.#snapshot.rows));
+	}
+
+	async stop(): Promise<void> {
+		if (this.#stopped) return;
+		this.#stopped = true;
+		clearInterval(this.#timer);
+		await Promise.all(this.#rows.map(({row}) => row.stop()));
+	}
+
+	/** `count` more clients on every row the memory budget still has room for; the rest are named. */
+	#add(count: number): void {
+		let left =
+			this.#budget -
+			this.#rows.reduce(
+				(sum, live) => sum + rowCost(live.row.plan, live.clients, this.#context),
+				0,
+			);
+		const skipped: string[] = [];
+		for (const live of this.#rows) {
+			const more = Math.min(count, MAX_CLIENTS - live.clients);
+			const extra =
+				rowCost(live.row.plan, live.clients + more, this.#context) -
+				rowCost(live.row.plan, live.clients, this.#context);
+			if (more <= 0 || extra > left) {
+				skipped.push(
+					`${live.row.plan.name} (${more <= 0 ? `at ${MAX_CLIENTS} clients` : `needs ${formatBytes(extra)}, ${formatBytes(Math.max(0, left))} left`})`,
+				);
+				continue;
+			}
+			left -= extra;
+			live.clients += more;
+			live.row.add(more);
+		}
+		if (skipped.length > 0) this.#note(`+${count} clients left out on ${skipped.join(', ')}`);
+	}
+
+	async #tick(): Promise<void> {
+		const now = Date.now();
+		const rows = await Promise.all(this.#rows.map((live) => this.#figures(live, now)));
+		if (!this.#stopped) this.#publish(this.#compose(now, rows));
+	}
+
+	async #figures(live: Live, now: number): Promise<RowFigures> {
+		const {row} = live;
+		row.meter.roll(now);
+		const view = row.meter.view(now);
+		const loadCpuPercent = await live.load.read(row.clientPid, now);
+		const {maxMs, waitingMs} = view.firstReply;
+		const pending = waitingMs !== null && waitingMs > (maxMs ?? -1);
+		const slowest = pending ? waitingMs : maxMs;
+		live.history.push(view.messagesPerSec);
+		if (live.history.length > HISTORY_SECONDS) live.history.shift();
+		return {
+			name: row.plan.name,
+			kind: row.plan.kind,
+			...row.server(),
+			clients: {
+				total: view.clients.total,
+				connected: view.clients.connected,
+				waiting: view.clients.waiting,
+				answered: view.firstReply.count,
+			},
+			messagesPerSec: view.messagesPerSec,
+			p50Ms: view.rtt.p50Ms,
+			p99Ms: view.rtt.p99Ms,
+			slowestFirstReplyMs: slowest,
+			firstReplyPending: pending,
+			loadCpuPercent,
+			loadLimited: loadCpuPercent !== null && loadCpuPercent >= LOAD_LIMIT_PERCENT,
+			history: [...live.history],
+		};
+	}
+
+	#compose(at: number, rows: readonly RowFigures[]): CompareSnapshot {
+		const asked = this.#rows.map((live) => live.clients);
+		return {
+			at,
+			settings: {
+				...this.#settings,
+				clients:
+					asked.length === 0
+						? {min: 0, max: 0}
+						: {min: Math.min(...asked), max: Math.max(...asked)},
+			},
+			rows,
+			leftOut: [...this.#leftOut],
+			notes: [...this.#notes],
+		};
+	}
+
+	#note(text: string): void {
+		this.#notes = [...this.#notes, text].slice(-NOTES_KEPT);
+	}
+
+	#publish(snapshot: CompareSnapshot): void {
+		this.#snapshot = snapshot;
+		for (const listener of this.#listeners) listener(snapshot);
+	}
+}

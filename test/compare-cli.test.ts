@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import {spawn, spawnSync} from 'node:child_process';
+import {test} from 'node:test';
+import {fileURLToPath} from 'node:url';
+import {findDescendants} from '../source/collectors/proc.js';
+import {isAlive} from './helpers/servers.js';
+import {sleep} from './helpers/net.js';
+
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+type Row = {
+	name: string;
+	pid: number | null;
+	clients: {total: number; connected: number; waiting: number; answered: number};
+	serverWaiting: number | null;
+	osThreads: number | null;
+	processes: number | null;
+	messagesPerSec: number;
+	best: string[];
+};
+type Line = {rows: Row[]; leftOut: {name: string; reason: string}[]};
+
+/** Runs compare headless to its end, noting every process of the tree while it runs. */
+async function runCompare(args: readonly string[]) {
+	const child = spawn(process.execPath, [CLI, 'compare', ...args], {
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let stdout = '';
+	let stderr = '';
+	child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+	child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+	const seen = new Set<number>();
+	const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+	let done = false;
+	void exited.then(() => (done = true));
+	while (!done) {
+		for (const pid of await findDescendants(child.pid!)) seen.add(pid);
+		await sleep(200);
+	}
+	return {code: await exited, stdout, stderr, seen};
+}
+
+test('compare --modes async,thread,pool --clients 14 --json --duration 5: the rows the issue asks for', async () => {
+	const {code, stdout, stderr, seen} = await runCompare([
+		'--modes',
+		'async,thread,pool',
+		'--clients',
+		'14',
+		'--json',
+		'--duration',
+		'5',
+	]);
+	assert.equal(code, 0, stderr);
+	const lines = stdout
+		.trim()
+		.split('\n')
+		.map((line) => JSON.parse(line) as Line);
+	assert.ok(lines.length >= 3, stdout);
+	const last = lines.at(-1)!;
+	const row = (name: string) => last.rows.find((candidate) => candidate.name === name)!;
+	assert.deepEqual(
+		last.rows.map((candidate) => candidate.name),
+		['async', 'thread', 'pool'],
+	);
+	// The default pool has 10 threads: 4 of 14 clients wait, by the clients' count and the server's.
+	assert.equal(row('pool').clients.waiting, 4, JSON.stringify(row('pool')));
+	assert.equal(row('pool').serverWaiting, 4);
+	assert.ok(row('thread').osThreads! > row('async').osThreads!, JSON.stringify(last.rows));
+	assert.deepEqual(row('async').clients, {total: 14, connected: 14, waiting: 0, answered: 14});
+	assert.ok(row('async').messagesPerSec > 0);
+	// Each server in a process of its own, apart from the compare process and the load.
+	const pids = last.rows.map((candidate) => candidate.pid);
+	assert.equal(new Set(pids).size, 3);
+	for (const pid of pids) assert.ok(seen.has(pid!), `server ${pid} is a child of compare`);
+	// Nothing of ours outlives compare.
+	await sleep(300);
+	assert.deepEqual(
+		[...seen].filter((pid) => isAlive(pid)),
+		[],
+	);
+});
+
+test('a memory budget too small for a row leaves it out and says why', async () => {
+	const {code, stdout, stderr} = await runCompare([
+		'--modes',
+		'async,process',
+		'--clients',
+		'14',
+		'--budget-mb',
+		'300',
+		'--json',
+		'--duration',
+		'2',
+	]);
+	assert.equal(code, 0, stderr);
+	const last = JSON.parse(stdout.trim().split('\n').at(-1)!) as Line;
+	assert.deepEqual(
+		last.rows.map((row) => row.name),
+		['async'],
+	);
+	assert.equal(last.leftOut[0]!.name, 'process');
+	assert.match(
+		last.leftOut[0]!.reason,
+		/^needs \d+M for 14 clients, \d+M of the 300M budget left$/,
+	);
+});
+
+test('--duration with --markdown ends by itself and prints the final table', async () => {
+	const {code, stdout, stderr} = await runCompare([
+		'--modes',
+		'async,sequential',
+		'--clients',
+		'3',
+		'--duration',
+		'2',
+		'--markdown',
+	]);
+	assert.equal(code, 0, stderr);
+	assert.match(stdout, /^Measured with `concurrency-top compare --modes async,sequential/);
+	assert.match(stdout, /\n\| server \| msg\/s \| p50 \|/);
+	assert.match(stdout, /\n\| async \| /);
+	assert.match(stdout, /\n\| sequential \| .* \| ~One at a time \|/);
+});
+
+test('compare: bad input is one line and status 2', () => {
+	const result = spawnSync(process.execPath, [CLI, 'compare', '--modes', 'fork'], {
+		encoding: 'utf8',
+	});
+	assert.equal(result.status, 2);
+	assert.match(result.stderr, /^concurrency-top: --modes is a comma-separated list of .*\n$/);
+});
