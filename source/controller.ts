@@ -158,8 +158,12 @@ export class Controller implements DashboardSource {
 			}
 			this.#publish();
 		});
-		this.#repeat(this.#timing.procMs, async () => this.#store.setOs(await this.#proc.collect()));
-		this.#repeat(this.#timing.hostMs, async () => this.#store.setHost(await collectHost()));
+		// The first reading is awaited, so the first frame already shows threads, processes, RSS and
+		// the accept queue rather than blanks.
+		await Promise.all([
+			this.#repeat(this.#timing.procMs, async () => this.#store.setOs(await this.#proc.collect())),
+			this.#repeat(this.#timing.hostMs, async () => this.#store.setHost(await collectHost())),
+		]);
 		this.#publish();
 	}
 
@@ -335,8 +339,11 @@ export class Controller implements DashboardSource {
 		this.#timers.add(setInterval(work, ms));
 	}
 
-	/** Runs async work every `ms`, never two at once; a failed reading leaves the last figures in place. */
-	#repeat(ms: number, work: () => Promise<void>): void {
+	/**
+	 * Runs async work now and then every `ms`, never two at once; a failed reading leaves the last
+	 * figures in place. Resolves when the first run is done.
+	 */
+	#repeat(ms: number, work: () => Promise<void>): Promise<void> {
 		const run = async () => {
 			try {
 				await work();
@@ -354,6 +361,6 @@ export class Controller implements DashboardSource {
 			}, ms);
 			this.#timers.add(timer);
 		};
-		void run();
+		return run();
 	}
 }

@@ -49,7 +49,9 @@ export type JsonLine = {
 		readonly messagesOutPerSec: number | null;
 		readonly bytesInPerSec: number;
 		readonly bytesOutPerSec: number;
+		readonly readsPerSec: number | null;
 		readonly messagesTotal: number | null;
+		readonly readsTotal: number | null;
 	};
 	readonly latency: {
 		readonly p50: number | null;
@@ -102,6 +104,8 @@ export function toJsonLine(snapshot: Snapshot): JsonLine {
 			messagesInPerSec: null,
 			messagesOutPerSec: null,
 			messagesTotal: null,
+			readsPerSec: null,
+			readsTotal: null,
 		},
 		watch: {
 			...watch,
@@ -157,7 +161,9 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 			messagesOutPerSec: round(snapshot.traffic.messagesOutPerSec),
 			bytesInPerSec: round(snapshot.traffic.bytesInPerSec),
 			bytesOutPerSec: round(snapshot.traffic.bytesOutPerSec),
+			readsPerSec: round(snapshot.traffic.readsPerSec),
 			messagesTotal: snapshot.traffic.messagesTotal,
+			readsTotal: snapshot.traffic.readsTotal,
 		},
 		latency: {
 			p50: roundOrNull(snapshot.latency.p50Ms),

@@ -40,13 +40,18 @@ export type ServerSettings = {
 /** One socket's reply queue in the reactor: [connection id, bytes, messages]. */
 export type OutputQueueRow = readonly [id: number, bytes: number, messages: number];
 
-/** Per-connection traffic since the last flush: [id, bytesIn, bytesOut, messagesIn, messagesOut]. */
+/**
+ * Per-connection traffic since the last flush: [id, bytesIn, bytesOut, messagesIn, messagesOut,
+ * reads]. Messages are newline-ended lines; reads are the chunks the socket delivered (one `recv`
+ * each), which count even when a client sends raw bytes without newlines.
+ */
 export type TrafficDelta = readonly [
 	id: number,
 	bytesIn: number,
 	bytesOut: number,
 	messagesIn: number,
 	messagesOut: number,
+	reads: number,
 ];
 
 export type ServerEvent =

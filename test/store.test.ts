@@ -8,7 +8,7 @@ const identity = {host: '127.0.0.1', port: 9, handler: 'echo'};
 test('rates cover the period since the last roll', () => {
 	const store = new MetricsStore(identity, 0);
 	store.apply({type: 'conn-open', id: 1, peer: 'a', state: 'active', by: MAIN, at: 0});
-	store.apply({type: 'traffic', deltas: [[1, 1000, 1000, 10, 10]]});
+	store.apply({type: 'traffic', deltas: [[1, 1000, 1000, 10, 10, 1]]});
 	store.roll(2000);
 	const snapshot = store.snapshot({offset: 0, limit: 10}, 2000);
 	assert.equal(snapshot.traffic.messagesInPerSec, 5);
@@ -22,7 +22,7 @@ test('rates cover the period since the last roll', () => {
 test('history keeps one entry a second, at most a minute', () => {
 	const store = new MetricsStore(identity, 0);
 	for (let second = 1; second <= HISTORY_SECONDS + 5; second++) {
-		store.apply({type: 'traffic', deltas: [[99, 0, 0, second, second]]});
+		store.apply({type: 'traffic', deltas: [[99, 0, 0, second, second, 1]]});
 		store.roll(second * 1000);
 	}
 	const {history} = store.snapshot({offset: 0, limit: 0}, 70_000).traffic;
@@ -116,9 +116,9 @@ test('sorted views: largest first, ties in arrival order; filters match peer, st
 	store.apply({
 		type: 'traffic',
 		deltas: [
-			[3, 300, 0, 0, 0],
-			[5, 500, 0, 0, 0],
-			[1, 300, 0, 0, 0],
+			[3, 300, 0, 0, 0, 1],
+			[5, 500, 0, 0, 0, 1],
+			[1, 300, 0, 0, 0, 1],
 		],
 	});
 	const ids = (window: Parameters<MetricsStore['snapshot']>[0]) =>
@@ -136,11 +136,11 @@ test('a sorted view keeps its order for a second while values change', () => {
 	for (let id = 1; id <= 3; id++) {
 		store.apply({type: 'conn-open', id, peer: `p${id}`, state: 'active', by: MAIN, at: 0});
 	}
-	store.apply({type: 'traffic', deltas: [[2, 100, 0, 0, 0]]});
+	store.apply({type: 'traffic', deltas: [[2, 100, 0, 0, 0, 1]]});
 	const ids = (now: number) =>
 		store.snapshot({offset: 0, limit: 10, sort: 'in'}, now).connections.rows.map((row) => row.id);
 	assert.deepEqual(ids(0), [2, 1, 3]);
-	store.apply({type: 'traffic', deltas: [[3, 1000, 0, 0, 0]]});
+	store.apply({type: 'traffic', deltas: [[3, 1000, 0, 0, 0, 1]]});
 	store.apply({type: 'conn-open', id: 4, peer: 'p4', state: 'active', by: MAIN, at: 0});
 	assert.deepEqual(ids(500), [2, 1, 3, 4], 'no jump within the second; the new one at the end');
 	assert.deepEqual(ids(1500), [3, 2, 1, 4], 're-sorted after a second');

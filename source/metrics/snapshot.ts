@@ -70,8 +70,10 @@ export type Placement = 'in-process' | 'worker' | 'watched';
 export type WorkerRow = {
 	readonly worker: WorkerRef;
 	readonly mode: string;
-	/** The connection it serves now; null: idle. */
+	/** The connection it serves now, when it serves one at a time; null: idle, or several (see `connections`). */
 	readonly connection: number | null;
+	/** Open connections it serves, from the server's own accounting (a cluster child serves many). */
+	readonly connections: number;
 	readonly ageMs: number;
 	/** Spawn to ready, as the server measured it; null if not (yet) known. */
 	readonly startupMs: number | null;
@@ -179,7 +181,11 @@ export type Snapshot = {
 		readonly messagesOutPerSec: number;
 		readonly bytesInPerSec: number;
 		readonly bytesOutPerSec: number;
+		/** Reads (one `recv` each, whatever their size) per second: the unit of work even without newlines. */
+		readonly readsPerSec: number;
+		/** Newline-ended messages in since start. */
 		readonly messagesTotal: number;
+		readonly readsTotal: number;
 		/** Since start, across model switches: the counters Prometheus scrapes. */
 		readonly messagesOutTotal: number;
 		readonly bytesInTotal: number;

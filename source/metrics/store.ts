@@ -31,7 +31,10 @@ const NO_OUTPUT: OutputQueueFigures = {sockets: 0, bytes: 0, messages: 0, top: [
 type Worker = {
 	readonly worker: WorkerRef;
 	readonly mode: string;
+	/** The connection it last said it serves (threads and per-client processes); null: none named. */
 	connection: number | null;
+	/** Open connections handled by it, counted from the connection events: a cluster child serves many. */
+	connections: number;
 	readonly startedAt: number;
 	startupMs: number | null;
 };
@@ -58,7 +61,13 @@ type Connection = {
 	messagesOut: number;
 };
 
-type Totals = {bytesIn: number; bytesOut: number; messagesIn: number; messagesOut: number};
+type Totals = {
+	bytesIn: number;
+	bytesOut: number;
+	messagesIn: number;
+	messagesOut: number;
+	reads: number;
+};
 
 export type ServerIdentity = {host: string; port: number; handler: string};
 
@@ -82,7 +91,7 @@ export class MetricsStore {
 	readonly #connections = new Map<number, Connection>();
 	/** Queued connections in arrival order; the first is the one that has waited longest. */
 	readonly #queued = new Map<number, Connection>();
-	readonly #totals: Totals = {bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0};
+	readonly #totals: Totals = {bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, reads: 0};
 	#acceptedTotal = 0;
 	#longestWaitMs = 0;
 	#server: ServerIdentity;
@@ -107,7 +116,13 @@ export class MetricsStore {
 
 	#windowStart: number;
 	#windowTotals: Totals = {...this.#totals};
-	#rates = {messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0};
+	#rates = {
+		messagesInPerSec: 0,
+		messagesOutPerSec: 0,
+		bytesInPerSec: 0,
+		bytesOutPerSec: 0,
+		readsPerSec: 0,
+	};
 	readonly #history: number[] = [];
 
 	readonly #rtt = new RoundTrips();
@@ -152,6 +167,7 @@ export class MetricsStore {
 				};
 				this.#connections.set(event.id, connection);
 				this.#acceptedTotal++;
+				this.#count(event.by, 1, event.at);
 				if (event.state === 'queued') {
 					this.#queued.set(event.id, connection);
 					this.#waiting[connection.waitIn!]++;
@@ -173,7 +189,9 @@ export class MetricsStore {
 				const connection = this.#connections.get(event.id);
 				if (!connection) break;
 				connection.state = 'active';
+				this.#count(connection.by, -1, event.at);
 				connection.by = event.by;
+				this.#count(event.by, 1, event.at);
 				connection.servedAt = event.at;
 				this.#unqueue(connection);
 				const waited = event.at - connection.openedAt;
@@ -190,6 +208,7 @@ export class MetricsStore {
 				if (!connection) break;
 				this.#connections.delete(event.id);
 				this.#stalled.delete(event.id);
+				this.#count(connection.by, -1, event.at);
 				const waited = event.at - connection.openedAt;
 				if (this.#unqueue(connection)) {
 					this.#longestWaitMs = Math.max(this.#longestWaitMs, waited);
@@ -204,7 +223,8 @@ export class MetricsStore {
 				break;
 			}
 			case 'traffic': {
-				for (const [id, bytesIn, bytesOut, messagesIn, messagesOut] of event.deltas) {
+				for (const [id, bytesIn, bytesOut, messagesIn, messagesOut, reads] of event.deltas) {
+					this.#totals.reads += reads;
 					this.#totals.bytesIn += bytesIn;
 					this.#totals.bytesOut += bytesOut;
 					this.#totals.messagesIn += messagesIn;
@@ -221,7 +241,7 @@ export class MetricsStore {
 			case 'worker-up': {
 				const worker = this.#worker(event.worker, event.mode, event.at);
 				worker.startupMs = event.startupMs;
-				if (event.connection !== null) this.#setBusy(worker, event.connection);
+				if (event.connection !== null) worker.connection = event.connection;
 				const startup = event.startupMs === null ? '' : ` in ${formatDuration(event.startupMs)}`;
 				this.log(
 					event.at,
@@ -232,7 +252,7 @@ export class MetricsStore {
 			}
 			case 'worker-busy': {
 				// A pool may hand a connection to a thread before the thread reports itself up.
-				this.#setBusy(this.#worker(event.worker, this.#mode ?? '', event.at), event.connection);
+				this.#worker(event.worker, this.#mode ?? '', event.at).connection = event.connection;
 				break;
 			}
 			case 'worker-down': {
@@ -315,7 +335,14 @@ export class MetricsStore {
 		const key = workerKey(ref);
 		let worker = this.#workers.get(key);
 		if (!worker) {
-			worker = {worker: ref, mode, connection: null, startedAt: at, startupMs: null};
+			worker = {
+				worker: ref,
+				mode,
+				connection: null,
+				connections: 0,
+				startedAt: at,
+				startupMs: null,
+			};
 			this.#workers.set(key, worker);
 			if (ref.kind === 'thread') this.#threads++;
 			else this.#processes++;
@@ -323,10 +350,19 @@ export class MetricsStore {
 		return worker;
 	}
 
-	#setBusy(worker: Worker, connection: number | null): void {
-		if (worker.connection === null && connection !== null) this.#busy++;
-		if (worker.connection !== null && connection === null) this.#busy--;
-		worker.connection = connection;
+	/**
+	 * Moves the count of open connections of the worker `by` names: busy means serving at least one,
+	 * by the server's own accounting of who holds each connection.
+	 */
+	#count(by: HandledBy, step: 1 | -1, at: number): void {
+		if (by.kind === 'main') return;
+		// A connection may name its thread or child before that reports itself up; never after it is gone.
+		const worker =
+			step === 1 ? this.#worker(by, this.#mode ?? '', at) : this.#workers.get(workerKey(by));
+		if (!worker) return;
+		if (step === 1 && worker.connections === 0) this.#busy++;
+		if (step === -1 && worker.connections === 1) this.#busy--;
+		worker.connections = Math.max(0, worker.connections + step);
 	}
 
 	#dropWorker(key: string): void {
@@ -335,7 +371,7 @@ export class MetricsStore {
 		this.#workers.delete(key);
 		if (worker.worker.kind === 'thread') this.#threads--;
 		else this.#processes--;
-		if (worker.connection !== null) this.#busy--;
+		if (worker.connections > 0) this.#busy--;
 	}
 
 	/** The server is gone (stopped or switched): its connections went with it. */
@@ -391,6 +427,7 @@ export class MetricsStore {
 			messagesOutPerSec: (this.#totals.messagesOut - before.messagesOut) / seconds,
 			bytesInPerSec: (this.#totals.bytesIn - before.bytesIn) / seconds,
 			bytesOutPerSec: (this.#totals.bytesOut - before.bytesOut) / seconds,
+			readsPerSec: (this.#totals.reads - before.reads) / seconds,
 		};
 		this.#windowTotals = {...this.#totals};
 		this.#windowStart = now;
@@ -419,7 +456,8 @@ export class MetricsStore {
 			workerRows.push({
 				worker: worker.worker,
 				mode: worker.mode,
-				connection: worker.connection,
+				connection: worker.connections === 0 ? null : worker.connection,
+				connections: worker.connections,
 				ageMs: now - worker.startedAt,
 				startupMs: worker.startupMs,
 			});
@@ -471,6 +509,7 @@ export class MetricsStore {
 			traffic: {
 				...this.#rates,
 				messagesTotal: this.#totals.messagesIn,
+				readsTotal: this.#totals.reads,
 				messagesOutTotal: this.#totals.messagesOut,
 				bytesInTotal: this.#totals.bytesIn,
 				bytesOutTotal: this.#totals.bytesOut,

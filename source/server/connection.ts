@@ -8,7 +8,7 @@ import {Responder, type WorkSettings} from './work.js';
  * `traffic` event a few times a second, so accounting costs a map update per chunk, not a message.
  */
 export class TrafficCounter {
-	readonly #rows = new Map<number, [number, number, number, number]>();
+	readonly #rows = new Map<number, [number, number, number, number, number]>();
 
 	add(
 		id: number,
@@ -16,6 +16,7 @@ export class TrafficCounter {
 		bytesOut: number,
 		messagesIn: number,
 		messagesOut: number,
+		reads = 0,
 	): void {
 		const row = this.#rows.get(id);
 		if (row) {
@@ -23,16 +24,17 @@ export class TrafficCounter {
 			row[1] += bytesOut;
 			row[2] += messagesIn;
 			row[3] += messagesOut;
+			row[4] += reads;
 		} else {
-			this.#rows.set(id, [bytesIn, bytesOut, messagesIn, messagesOut]);
+			this.#rows.set(id, [bytesIn, bytesOut, messagesIn, messagesOut, reads]);
 		}
 	}
 
 	/** Returns the deltas since the last flush and starts a new period. */
 	flush(): TrafficDelta[] {
 		const deltas: TrafficDelta[] = [];
-		for (const [id, [bytesIn, bytesOut, messagesIn, messagesOut]] of this.#rows) {
-			deltas.push([id, bytesIn, bytesOut, messagesIn, messagesOut]);
+		for (const [id, [bytesIn, bytesOut, messagesIn, messagesOut, reads]] of this.#rows) {
+			deltas.push([id, bytesIn, bytesOut, messagesIn, messagesOut, reads]);
 		}
 		this.#rows.clear();
 		return deltas;
@@ -100,6 +102,7 @@ export function serveSocket(socket: Socket, options: ServeOptions): void {
 	socket.setNoDelay(true);
 	closeWhenIdle(socket, options.settings().idleTimeoutMs, options.onIdle);
 	socket.on('data', (chunk: Buffer) => {
+		traffic.add(id, 0, 0, 0, 0, 1);
 		responder.feed(chunk);
 		flow();
 	});

@@ -120,7 +120,7 @@ export class EchoThread {
 		);
 		socket.on('data', (chunk: Buffer) => {
 			if (this.#connection?.socket !== socket) return;
-			this.#options.traffic.add(id, chunk.length, 0, countMessages(chunk), 0);
+			this.#options.traffic.add(id, chunk.length, 0, countMessages(chunk), 0, 1);
 			this.#inFlight += chunk.length;
 			this.#post({type: 'data', id, chunk}, wholeBuffer(chunk));
 			if (this.#inFlight > IN_FLIGHT_LIMIT) socket.pause();

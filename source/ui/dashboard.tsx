@@ -115,6 +115,11 @@ export function Dashboard({
 					width={columns}
 					rows={layout.connectionRows}
 					filterInput={filterInput}
+					waitingForServer={
+						snapshot.server.pid === null
+							? snapshot.clients.total - snapshot.clients.connected
+							: undefined
+					}
 				/>
 			) : null}
 			{layout.eventsHeight > 0 ? (

@@ -10,6 +10,7 @@ export type Glyphs = {
 	readonly sorted: string;
 	readonly ellipsis: string;
 	readonly dot: string;
+	readonly arrow: string;
 };
 
 export const UNICODE_GLYPHS: Glyphs = {
@@ -21,6 +22,7 @@ export const UNICODE_GLYPHS: Glyphs = {
 	sorted: '▼',
 	ellipsis: '…',
 	dot: '·',
+	arrow: '→',
 };
 
 export const ASCII_GLYPHS: Glyphs = {
@@ -32,6 +34,7 @@ export const ASCII_GLYPHS: Glyphs = {
 	sorted: 'v',
 	ellipsis: '~',
 	dot: '|',
+	arrow: '->',
 };
 
 export const GlyphsContext = createContext<Glyphs>(UNICODE_GLYPHS);

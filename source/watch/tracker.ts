@@ -72,7 +72,7 @@ export class ConnectionTracker {
 			const bytesOut = socket.bytesAcked - tracked.bytesOut;
 			tracked.bytesIn = socket.bytesReceived;
 			tracked.bytesOut = socket.bytesAcked;
-			if (bytesIn > 0 || bytesOut > 0) deltas.push([tracked.id, bytesIn, bytesOut, 0, 0]);
+			if (bytesIn > 0 || bytesOut > 0) deltas.push([tracked.id, bytesIn, bytesOut, 0, 0, 0]);
 		}
 		for (const [key, tracked] of this.#connections) {
 			if (seen.has(key)) continue;

@@ -91,9 +91,17 @@ export const createClusterMode: ModeFactory = (context) => {
 						break;
 					}
 					case 'traffic': {
-						for (const [local, bytesIn, bytesOut, messagesIn, messagesOut] of report.deltas) {
+						for (const [
+							local,
+							bytesIn,
+							bytesOut,
+							messagesIn,
+							messagesOut,
+							reads,
+						] of report.deltas) {
 							const id = ids.get(local);
-							if (id !== undefined) traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut);
+							if (id !== undefined)
+								traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut, reads);
 						}
 						break;
 					}

@@ -83,8 +83,8 @@ export const createProcessMode: ModeFactory = (context) => {
 		);
 		child.on('message', (report: ChildReport) => {
 			if (report.type === 'traffic') {
-				for (const [, bytesIn, bytesOut, messagesIn, messagesOut] of report.deltas) {
-					traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut);
+				for (const [, bytesIn, bytesOut, messagesIn, messagesOut, reads] of report.deltas) {
+					traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut, reads);
 				}
 			} else if (report.type === 'stall') {
 				emit({type: 'stall', id, stalled: report.stalled, at: Date.now()});

@@ -144,7 +144,7 @@ export const createReactorMode: ModeFactory = (context) => {
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 		emit({type: 'conn-open', id, peer, state: 'active', by: MAIN, at: Date.now()});
 		socket.on('data', (chunk: Buffer) => {
-			traffic.add(id, chunk.length, 0, countMessages(chunk), 0);
+			traffic.add(id, chunk.length, 0, countMessages(chunk), 0, 1);
 			responder.feed(chunk);
 			// Replies held back by --delay-ms count as queued: reading waits for them too.
 			if (entry.bytes + responder.pendingBytes > QUEUE_HIGH) socket.pause();

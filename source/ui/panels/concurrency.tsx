@@ -1,6 +1,7 @@
 import {Text} from '#ink';
 import {formatBytes} from '../../format.js';
 import type {Snapshot} from '../../metrics/snapshot.js';
+import {useGlyphs} from '../glyphs.js';
 import {Figure, Panel} from '../panel.js';
 
 export type ConcurrencyPanelProps = {
@@ -11,7 +12,37 @@ export type ConcurrencyPanelProps = {
 };
 
 /** Threads and processes of the server: the kernel's counts from /proc, and the model's own workers. */
+/**
+ * Busy of live worker threads; while a resized pool converges, the live count, the target and the
+ * difference: threads beyond the target end when their connection does (`12 → 8, 4 retiring`).
+ * Compacted to fit the narrow side panel of an 80-column terminal.
+ */
+function workerThreads(
+	server: Snapshot['server'],
+	workers: Snapshot['workers'],
+	arrow: string,
+	inner: number,
+): {label: string; value: string} {
+	const target = server.mode === 'pool' ? server.settings.poolSize : workers.threads;
+	if (workers.threads === target)
+		return {label: 'worker thr', value: target === 0 ? '0' : `${workers.busy}/${target} busy`};
+	const change =
+		workers.threads > target
+			? `${workers.threads - target} retiring`
+			: `${target - workers.threads} starting`;
+	const value = `${workers.threads} ${arrow} ${target}, ${change}`;
+	const label = 'pool';
+	return {
+		label,
+		value:
+			label.length + 1 + value.length <= inner
+				? value
+				: `${workers.threads}${arrow}${target} ${change}`,
+	};
+}
+
 export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelProps) {
+	const glyphs = useGlyphs();
 	const inner = width - 2;
 	const placement = server.placement === 'in-process' ? 'in-proc' : 'own proc';
 	if (server.pid === null) {
@@ -35,11 +66,7 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 		<Panel title="Concurrency" width={width}>
 			<Figure label="server" value={`${server.pid} ${placement}`} width={inner} />
 			<Figure label="OS threads" value={known ? String(threads) : '-'} width={inner} />
-			<Figure
-				label="worker thr"
-				value={workers.threads === 0 ? '0' : `${workers.busy}/${workers.threads} busy`}
-				width={inner}
-			/>
+			<Figure {...workerThreads(server, workers, glyphs.arrow, inner)} width={inner} />
 			<Figure label="processes" value={known ? String(processes.length) : '-'} width={inner} />
 			<Figure
 				label="rss cpu"

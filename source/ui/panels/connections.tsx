@@ -12,6 +12,8 @@ export type ConnectionsPanelProps = {
 	readonly rows: number;
 	/** The filter being typed; undefined when not typing one. */
 	readonly filterInput?: string | undefined;
+	/** Test clients trying to reach a server whose process is down; undefined while it is up. */
+	readonly waitingForServer?: number | undefined;
 };
 
 /** Lines the panel needs around its rows: two borders, the column header, the footer. */
@@ -71,7 +73,14 @@ function fit(text: string, column: Column, ellipsis: string): string {
 	return column.align === 'right' ? clipped.padStart(column.width) : clipped.padEnd(column.width);
 }
 
-function footerText(connections: Snapshot['connections'], shown: number, dot: string): string {
+function footerText(
+	connections: Snapshot['connections'],
+	shown: number,
+	dot: string,
+	waitingForServer: number | undefined,
+): string {
+	if (waitingForServer !== undefined)
+		return `server down: ${formatCount(waitingForServer)} test client${waitingForServer === 1 ? '' : 's'} waiting for it ${dot} press R to restart it`;
 	if (connections.open === 0)
 		return 'no connections: press c to add a test client, or connect with nc';
 	const {matching, offset, filter} = connections;
@@ -87,7 +96,13 @@ function footerText(connections: Snapshot['connections'], shown: number, dot: st
 	);
 }
 
-export function ConnectionsPanel({connections, width, rows, filterInput}: ConnectionsPanelProps) {
+export function ConnectionsPanel({
+	connections,
+	width,
+	rows,
+	filterInput,
+	waitingForServer,
+}: ConnectionsPanelProps) {
 	const glyphs = useGlyphs();
 	const columns = layout(width);
 	const shown = connections.rows.slice(0, rows);
@@ -126,7 +141,7 @@ export function ConnectionsPanel({connections, width, rows, filterInput}: Connec
 			</Box>
 			{filterInput === undefined ? (
 				<Text dimColor wrap="truncate">
-					{footerText(connections, shown.length, glyphs.dot)}
+					{footerText(connections, shown.length, glyphs.dot, waitingForServer)}
 				</Text>
 			) : (
 				<Text wrap="truncate">

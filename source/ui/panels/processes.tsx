@@ -22,8 +22,13 @@ const CompactTable = lazy(async () => ({
 /** Lines a CompactTable takes besides its rows: top border, heading, bottom border. */
 const TABLE_CHROME = 3;
 
-const serving = (row: WorkerRow | undefined) =>
-	row === undefined ? '' : row.connection === null ? 'idle' : `conn #${row.connection}`;
+/** What a worker serves, by the server's accounting: one named connection, or how many (a cluster child). */
+function serving(row: WorkerRow | undefined): string {
+	if (row === undefined) return '';
+	if (row.connections === 0) return 'idle';
+	if (row.connection !== null && row.connections === 1) return `conn #${row.connection}`;
+	return `${row.connections} conn${row.connections === 1 ? '' : 's'}`;
+}
 
 /**
  * The server's processes with their OS threads, memory and CPU (from /proc), and the model's worker

@@ -23,19 +23,24 @@ export function TrafficPanel({traffic, latency: rtt, settings, width}: TrafficPa
 	return (
 		<Panel title="Traffic" width={width}>
 			<Text wrap="truncate">
-				<Text dimColor>{'msg/s in '}</Text>
+				<Text dimColor>{'lines/s in '}</Text>
 				{formatCount(traffic.messagesInPerSec).padStart(5)}
 				<Text dimColor>{' out '}</Text>
 				{formatCount(traffic.messagesOutPerSec).padStart(5)}
 			</Text>
 			<Text wrap="truncate">
-				<Text dimColor>{'B/s   in '}</Text>
+				<Text dimColor>{'recv/s  in '}</Text>
+				{formatCount(traffic.readsPerSec).padStart(5)}
+				<Text dimColor>{' reads, any size'}</Text>
+			</Text>
+			<Text wrap="truncate">
+				<Text dimColor>{'B/s     in '}</Text>
 				{formatBytes(traffic.bytesInPerSec).padStart(5)}
 				<Text dimColor>{' out '}</Text>
 				{formatBytes(traffic.bytesOutPerSec).padStart(5)}
 			</Text>
 			<Text wrap="truncate">
-				<Text dimColor>{'rtt  p50 '}</Text>
+				<Text dimColor>{'rtt    p50 '}</Text>
 				{latency(rtt.p50Ms).padStart(6)}
 				<Text dimColor>{' p99 '}</Text>
 				{latency(rtt.p99Ms).padStart(6)}
