@@ -65,7 +65,7 @@ test('the Traffic panel labels lines and reads apart', () => {
 		/>,
 	);
 	assert.match(text, /lines\/s in +0 out/);
-	assert.match(text, /recv\/s +in +250 reads, any size/);
+	assert.match(text, /recv\/s +in +250 B\/s/);
 });
 
 for (const mode of ['async', 'pool', 'reactor', 'process'] as const) {

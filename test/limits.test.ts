@@ -94,7 +94,9 @@ test('the store counts each wait place, workers and output queues on their own',
 		threads: 1,
 		processes: 0,
 		busy: 1,
-		rows: [{worker: thread, mode: 'pool', connection: 1, connections: 1, ageMs: 100, startupMs: 25}],
+		rows: [
+			{worker: thread, mode: 'pool', connection: 1, connections: 1, ageMs: 100, startupMs: 25},
+		],
 	});
 	assert.deepEqual(snapshot.queue.output.top, [{id: 1, bytes: 10, messages: 2}]);
 	store.apply({type: 'conn-serve', id: 2, by: thread, at: 50});

@@ -17,9 +17,9 @@ test('the dashboard at 80x24 from a fixture snapshot', () => {
 	const expected = [
 		' concurrency-top  sequential  127.0.0.1:8080  echo  clients 3 (2 waiting)',
 		'╭─ Traffic ──────────────────────╮╭─ Concurrency ───────╮╭─ Queue ─────────────╮',
-		'│msg/s in    10 out    10        ││server   4242 in-proc││wait line           2│',
-		'│B/s   in  170B out  170B        ││OS threads         11││pool queue          0│',
-		'│rtt  p50 0.42ms p99  1.3ms      ││worker thr          0││kernel accept q     0│',
+		'│lines/s in    10 out    10      ││server   4242 in-proc││wait line           2│',
+		'│recv/s  in    10 B/s  170B/170B ││OS threads         11││pool queue          0│',
+		'│rtt    p50 0.42ms p99  1.3ms    ││worker thr          0││kernel accept q     0│',
 		'│work 0ms  delay 0ms  per message││processes           1││output q        0m 0B│',
 		'│                 ▁▅███ peak 10/s││rss cpu        80M 3%││longest wait      15s│',
 		'╰────────────────────────────────╯╰─────────────────────╯╰─────────────────────╯',

@@ -31,13 +31,10 @@ export function TrafficPanel({traffic, latency: rtt, settings, width}: TrafficPa
 			<Text wrap="truncate">
 				<Text dimColor>{'recv/s  in '}</Text>
 				{formatCount(traffic.readsPerSec).padStart(5)}
-				<Text dimColor>{' reads, any size'}</Text>
-			</Text>
-			<Text wrap="truncate">
-				<Text dimColor>{'B/s     in '}</Text>
+				<Text dimColor>{' B/s '}</Text>
 				{formatBytes(traffic.bytesInPerSec).padStart(5)}
-				<Text dimColor>{' out '}</Text>
-				{formatBytes(traffic.bytesOutPerSec).padStart(5)}
+				<Text dimColor>/</Text>
+				{formatBytes(traffic.bytesOutPerSec)}
 			</Text>
 			<Text wrap="truncate">
 				<Text dimColor>{'rtt    p50 '}</Text>
