@@ -17,6 +17,7 @@ import {
 	writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
+import {createInterface} from 'node:readline';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {test} from 'node:test';
@@ -331,5 +332,68 @@ test('6. an observer that floods gets its actions dropped and its window answere
 	} finally {
 		flooder.destroy();
 		await serving.stop();
+	}
+});
+
+test('8. idle connections to --metrics-port neither blind /proc nor make the echo server refuse, under ulimit -n 512', async () => {
+	const command = [process.execPath, CLI, '--json', '--port', '0', '--metrics-port', '0']
+		.map((word) => `'${word}'`)
+		.join(' ');
+	const child = spawn('bash', ['-c', `ulimit -n 512; exec ${command}`], {
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let stderr = '';
+	child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+	const snapshots: Array<{
+		port: number;
+		threads: {os: number | null};
+		connections: {active: number};
+	}> = [];
+	createInterface({input: child.stdout}).on('line', (line) => snapshots.push(JSON.parse(line)));
+	const sockets: net.Socket[] = [];
+	const open = (port: number) => {
+		const socket = net.connect(port, '127.0.0.1');
+		socket.on('error', () => {});
+		sockets.push(socket);
+		return socket;
+	};
+	try {
+		const metricsPort = Number(
+			await waitFor(() => /:(\d+)\/metrics/.exec(stderr)?.[1], 'the metrics address'),
+		);
+		const {port} = await waitFor(() => snapshots[0], 'the first snapshot');
+		let metricsOpen = 0;
+		for (let i = 0; i < 300; i++) {
+			const idle = open(metricsPort);
+			idle.on('connect', () => metricsOpen++);
+			idle.on('close', () => metricsOpen--);
+			idle.resume();
+		}
+		await sleep(500);
+		let echoed = 0;
+		let closed = 0;
+		for (let i = 0; i < 250; i++) {
+			const client = open(port);
+			client.once('connect', () => client.write('hi\n'));
+			client.once('data', () => echoed++);
+			client.once('close', () => closed++);
+		}
+		await waitFor(
+			() => echoed + closed === 250,
+			() => `${echoed} echoed, ${closed} closed of 250`,
+		);
+		assert.equal(echoed, 250, `${closed} echo clients were cut off`);
+		assert.ok(metricsOpen <= 16, `${metricsOpen} metrics connections held open`);
+		const seen = snapshots.length;
+		await waitFor(() => snapshots.length > seen + 1, 'two more snapshots');
+		const last = snapshots.at(-1)!;
+		assert.equal(last.connections.active, 250);
+		assert.ok(typeof last.threads.os === 'number' && last.threads.os > 0, JSON.stringify(last));
+		const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+		assert.equal(scrape.status, 200, 'a scrape still gets through');
+	} finally {
+		for (const socket of sockets) socket.destroy();
+		child.kill();
+		await once(child, 'exit');
 	}
 });

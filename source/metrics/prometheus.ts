@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type {Socket} from 'node:net';
 import client from 'prom-client';
 import type {DashboardSource} from '../dashboard-source.js';
 import {listen} from '../server/listen.js';
@@ -204,13 +205,37 @@ export type MetricsEndpoint = {
 	readonly close: () => Promise<void>;
 };
 
+/**
+ * Connections the metrics endpoint keeps at once. They come out of the descriptors kept free below
+ * `ulimit -n` (at least 128, see server/fd-limit.ts), never out of the echo server's: a crowd of
+ * idle ones cannot make the server refuse clients or the /proc reads fail with EMFILE.
+ */
+export const MAX_METRICS_CONNECTIONS = 16;
+/** A connection that has not sent a whole request by then is closed (Node's default is 60 s). */
+const METRICS_HEADERS_TIMEOUT_MS = 5000;
+
+/** At most MAX_METRICS_CONNECTIONS at once: a newcomer makes the oldest one go, idle or not. */
+function capConnections(server: http.Server): void {
+	const open = new Set<Socket>();
+	server.on('connection', (socket) => {
+		if (open.size >= MAX_METRICS_CONNECTIONS) open.values().next().value!.destroy();
+		open.add(socket);
+		socket.once('close', () => open.delete(socket));
+	});
+}
+
 /** Serves `/metrics` over HTTP on `host:port`; everything else is a 404. */
 export async function serveMetrics(
 	exporter: PrometheusExporter,
 	host: string,
 	port: number,
 ): Promise<MetricsEndpoint> {
-	const server = http.createServer((request, response) => {
+	const options = {
+		headersTimeout: METRICS_HEADERS_TIMEOUT_MS,
+		requestTimeout: 2 * METRICS_HEADERS_TIMEOUT_MS,
+		connectionsCheckingInterval: 1000,
+	};
+	const server = http.createServer(options, (request, response) => {
 		const path = (request.url ?? '/').split('?')[0];
 		if (request.method !== 'GET' && request.method !== 'HEAD') {
 			response.writeHead(405, {allow: 'GET, HEAD'}).end();
@@ -234,6 +259,7 @@ export async function serveMetrics(
 		);
 	});
 	server.keepAliveTimeout = 65_000;
+	capConnections(server);
 	const bound = await listen(server, host, port);
 	return {
 		exporter,
