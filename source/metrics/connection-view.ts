@@ -101,7 +101,7 @@ function clampOffset(window: ConnectionWindow, size: number): number {
 function matches(item: Viewable, filter: string): boolean {
 	return (
 		item.peer.toLowerCase().includes(filter) ||
-		item.state === filter ||
+		item.state.startsWith(filter) ||
 		handledByLabel(item.by).includes(filter)
 	);
 }

@@ -8,3 +8,4 @@ export {
 } from './full-screen.js';
 export {isUnicodeSafe, isColorDisabled} from './capabilities.js';
 export {parseFrame, diffGrids, blankGrid, graphemeWidth, type Grid} from './screen.js';
+export {KeyReader, ESCAPE_WAIT_MS, type KeyPress, type KeyName} from './input.js';

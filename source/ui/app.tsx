@@ -1,11 +1,12 @@
-import {useApp, useInput, useStdout, type Key} from '#ink';
+import {useApp, useStdin, useStdout} from '#ink';
 import {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
 import type {DashboardSource} from '../dashboard-source.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
 import {Dashboard, layoutFor, type View} from './dashboard.js';
 import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';
-import {commandFor, splitKeys, type KeyCommand} from './keys.js';
+import {KeyReader, type KeyPress} from '../terminal/index.js';
+import {commandFor, type KeyCommand} from './keys.js';
 
 export type AppProps = {
 	readonly source: DashboardSource;
@@ -38,16 +39,36 @@ export function useTerminalSize(): {columns: number; rows: number} {
  * State that key handling reads through a ref: keys that arrive together (typed fast, pasted, or
  * batched by a slow link) are handled before React renders again, and each must see the last change.
  */
-function useLatchedState(
-	initial: boolean,
-): [{readonly current: boolean}, (value: boolean) => void] {
+function useLatchedState<T>(initial: T): [{readonly current: T}, (value: T) => void] {
 	const ref = useRef(initial);
 	const [, rerender] = useState(initial);
-	const set = useCallback((value: boolean) => {
+	const set = useCallback((value: T) => {
 		ref.current = value;
 		rerender(value);
 	}, []);
 	return [ref, set];
+}
+
+/**
+ * Key presses from the terminal, each sequence (mouse report, paste, terminal reply, function key)
+ * parsed as one unit. The handler is read through a ref: keys that arrive in one chunk are handled
+ * one after another before React renders again.
+ */
+function useKeys(handler: (key: KeyPress) => void): void {
+	const {internal_eventEmitter: input, setRawMode} = useStdin();
+	const latest = useRef(handler);
+	latest.current = handler;
+	useEffect(() => {
+		setRawMode(true);
+		const reader = new KeyReader((key) => latest.current(key));
+		const onInput = (chunk: string) => reader.push(chunk);
+		input.on('input', onInput);
+		return () => {
+			input.off('input', onInput);
+			reader.dispose();
+			setRawMode(false);
+		};
+	}, [input, setRawMode]);
 }
 
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
@@ -56,9 +77,9 @@ export function App({source, ascii = false, onBack}: AppProps) {
 	const live = useSyncExternalStore(source.subscribe, () => source.snapshot);
 	const {columns, rows} = useTerminalSize();
 	const [help, showHelp] = useLatchedState(false);
-	const [offset, setOffset] = useState(0);
+	const [offset, setOffset] = useLatchedState(0);
 	const [sort, setSort] = useState<(typeof SORT_KEYS)[number]>('id');
-	const [filter, setFilter] = useState('');
+	const [filter, setFilter] = useLatchedState('');
 	/** While typing a filter, keys are text. */
 	const [editingFilter, setEditingFilter] = useLatchedState(false);
 	const [view, setView] = useState<View>('connections');
@@ -66,22 +87,25 @@ export function App({source, ascii = false, onBack}: AppProps) {
 	const snapshot = frozen ?? live;
 	const {connectionRows} = layoutFor(columns, rows);
 
+	const [offsetShown, filterShown] = [offset.current, filter.current];
 	useEffect(() => {
-		source.setWindow({offset, limit: connectionRows, sort, filter});
-	}, [source, offset, connectionRows, sort, filter]);
+		source.setWindow({offset: offsetShown, limit: connectionRows, sort, filter: filterShown});
+	}, [source, offsetShown, connectionRows, sort, filterShown]);
 
+	/** From the offset asked for last, not the last one shown: every key press counts. */
 	const scroll = (to: Extract<KeyCommand, {type: 'scroll'}>['to']) => {
-		const current = snapshot.connections.offset;
+		const current = offset.current;
 		const page = Math.max(1, connectionRows - 1);
+		const last = Math.max(0, source.snapshot.connections.matching - connectionRows);
 		const next = {
 			up: current - 1,
 			down: current + 1,
 			'page-up': current - page,
 			'page-down': current + page,
 			top: 0,
-			bottom: Number.MAX_SAFE_INTEGER,
+			bottom: last,
 		}[to];
-		setOffset(Math.max(0, next));
+		setOffset(Math.max(0, Math.min(last, next)));
 	};
 
 	const carryOut = (command: KeyCommand) => {
@@ -91,6 +115,10 @@ export function App({source, ascii = false, onBack}: AppProps) {
 				break;
 			case 'scroll':
 				scroll(command.to);
+				break;
+			case 'suspend':
+				// The terminal layer restores the terminal and stops; on `fg` it draws again.
+				process.kill(process.pid, 'SIGTSTP');
 				break;
 			case 'sort':
 				setSort((key) => SORT_KEYS[(SORT_KEYS.indexOf(key) + 1) % SORT_KEYS.length]!);
@@ -115,27 +143,34 @@ export function App({source, ascii = false, onBack}: AppProps) {
 		}
 	};
 
-	const handle = (input: string, key: Key) => {
-		if (editingFilter.current) {
-			if (key.return) setEditingFilter(false);
-			else if (key.escape) {
-				setFilter('');
-				setEditingFilter(false);
-			} else if (key.backspace || key.delete) setFilter((text) => text.slice(0, -1));
-			else if (!key.ctrl && !key.meta && input.length > 0)
-				setFilter((text) => (text + input).slice(0, 40));
-			return;
-		}
-		if (key.escape && onBack) return onBack();
-		const command = commandFor(input, key);
+	/** While typing a filter, keys are text: Enter keeps the filter, Esc clears it. */
+	const editFilter = (key: KeyPress) => {
+		if (key.kind === 'key' && key.name === 'return') setEditingFilter(false);
+		else if (key.kind === 'key' && key.name === 'escape') {
+			setFilter('');
+			setEditingFilter(false);
+		} else if (key.kind === 'key' && (key.name === 'backspace' || key.name === 'delete')) {
+			setFilter(filter.current.slice(0, -1));
+		} else if (key.kind === 'text' || key.kind === 'paste') {
+			setFilter((filter.current + key.text).slice(0, 40));
+		} else if (key.kind === 'ctrl' && key.letter === 'c') onQuit();
+	};
+
+	useKeys((key) => {
+		if (editingFilter.current) return editFilter(key);
+		const command = commandFor(key);
 		if (command?.type === 'quit') return onQuit();
 		// Any key closes the help overlay, and does nothing else.
 		if (help.current) return showHelp(false);
+		if (key.kind === 'key' && key.name === 'escape') {
+			// Esc clears a filter that was kept, or goes back to the view that opened this one.
+			if (filter.current !== '') {
+				setFilter('');
+				setOffset(0);
+			} else onBack?.();
+			return;
+		}
 		if (command) carryOut(command);
-	};
-
-	useInput((input, key) => {
-		for (const character of splitKeys(input, key)) handle(character, key);
 	});
 
 	return (
@@ -146,7 +181,7 @@ export function App({source, ascii = false, onBack}: AppProps) {
 				rows={rows}
 				view={help.current ? 'help' : view}
 				paused={frozen !== undefined}
-				filterInput={editingFilter.current ? filter : undefined}
+				filterInput={editingFilter.current ? filter.current : undefined}
 			/>
 		</GlyphsContext.Provider>
 	);

@@ -1,4 +1,4 @@
-import type {Key} from '#ink';
+import type {KeyName, KeyPress} from '../terminal/index.js';
 import type {Action} from '../controller.js';
 import {MODE_NAMES} from '../server/mode.js';
 
@@ -14,7 +14,17 @@ export type KeyCommand =
 	| {readonly type: 'pause'}
 	| {readonly type: 'view'; readonly view: 'events' | 'processes'}
 	| {readonly type: 'help'}
+	| {readonly type: 'suspend'}
 	| {readonly type: 'quit'};
+
+const KEY_COMMANDS: Partial<Record<KeyName, KeyCommand>> = {
+	up: {type: 'scroll', to: 'up'},
+	down: {type: 'scroll', to: 'down'},
+	'page-up': {type: 'scroll', to: 'page-up'},
+	'page-down': {type: 'scroll', to: 'page-down'},
+	home: {type: 'scroll', to: 'top'},
+	end: {type: 'scroll', to: 'bottom'},
+};
 
 /** Every key, as the help overlay lists it. The one place keys are described. */
 export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
@@ -36,39 +46,23 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['e', 'the event log in place of the connections (e returns)'],
 	['t', "the server's threads and processes in place of the connections"],
 	['?', 'this help (any key closes it)'],
+	['Ctrl-Z', 'stop (back to the shell; fg returns)'],
 	['q  Ctrl-C', 'quit'],
 ];
 
 /** The short list on the status line. */
 export const KEY_HINTS = 'c/C add x/X drop 1-8 model p place ? help q quit';
 
-/**
- * Keys typed quickly, pasted, or batched by a slow SSH link arrive as one chunk: a chunk of plain
- * characters is taken a character at a time, so `/1` opens the filter and then types `1` into it.
- */
-export function splitKeys(input: string, key: Key): string[] {
-	const special =
-		key.ctrl ||
-		key.meta ||
-		key.upArrow ||
-		key.downArrow ||
-		key.pageUp ||
-		key.pageDown ||
-		key.home ||
-		key.end;
-	return special || input.length <= 1 ? [input] : [...input];
-}
-
 /** What one key press asks for, or null for a key that means nothing. */
-export function commandFor(input: string, key: Key): KeyCommand | null {
-	if (key.ctrl && input === 'c') return {type: 'quit'};
-	if (key.upArrow) return {type: 'scroll', to: 'up'};
-	if (key.downArrow) return {type: 'scroll', to: 'down'};
-	if (key.pageUp) return {type: 'scroll', to: 'page-up'};
-	if (key.pageDown) return {type: 'scroll', to: 'page-down'};
-	if (key.home) return {type: 'scroll', to: 'top'};
-	if (key.end) return {type: 'scroll', to: 'bottom'};
-	if (key.ctrl || key.meta) return null;
+export function commandFor(key: KeyPress): KeyCommand | null {
+	if (key.kind === 'ctrl') {
+		if (key.letter === 'c') return {type: 'quit'};
+		if (key.letter === 'z') return {type: 'suspend'};
+		return null;
+	}
+	if (key.kind === 'key') return KEY_COMMANDS[key.name] ?? null;
+	if (key.kind !== 'text') return null;
+	const input = key.text;
 	switch (input) {
 		case 'c':
 			return {type: 'action', action: {type: 'add-clients', count: 1}};
