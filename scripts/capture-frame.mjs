@@ -7,6 +7,9 @@
  *
  *   node scripts/capture-frame.mjs [--seconds 4] [--clients 5] [--mode async] [--rate 2]
  *                                  [--cols 80] [--rows 24] [-- more dashboard flags]
+ *
+ * With --watch, a frame of `watch` instead: what follows -- is what to watch, as in
+ *   node scripts/capture-frame.mjs --watch --clients 14 -- -- python3 examples/python/pool_server.py --port 0
  */
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
@@ -22,6 +25,7 @@ const {values, positionals} = parseArgs({
 		rate: {type: 'string', default: '2'},
 		cols: {type: 'string', default: '80'},
 		rows: {type: 'string', default: '24'},
+		watch: {type: 'boolean', default: false},
 	},
 });
 const cols = Number(values.cols);
@@ -38,10 +42,7 @@ const child = pty.spawn(
 	process.execPath,
 	[
 		cli,
-		'--port',
-		'0',
-		'--mode',
-		values.mode,
+		...(values.watch ? ['watch'] : ['--port', '0', '--mode', values.mode]),
 		'--clients',
 		values.clients,
 		'--rate',

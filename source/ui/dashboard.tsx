@@ -7,6 +7,7 @@ import {HelpPanel} from './panels/help.js';
 import {ProcessesPanel} from './panels/processes.js';
 import {QueuePanel} from './panels/queue.js';
 import {HostLine, StatusLine} from './panels/status-line.js';
+import {KEY_HINTS, WATCH_KEY_HINTS} from './keys.js';
 import {TrafficPanel} from './panels/traffic.js';
 
 export const MIN_COLUMNS = 80;
@@ -71,12 +72,14 @@ export function Dashboard({
 		);
 	}
 	const mainHeight = layout.connectionRows + CONNECTIONS_CHROME;
+	const {watch} = snapshot;
+	const hints = watch ? WATCH_KEY_HINTS : KEY_HINTS;
 	if (view === 'help') {
 		return (
 			<Box flexDirection="column" width={columns} height={rows}>
 				<StatusLine snapshot={snapshot} width={columns} paused={paused} />
-				<HelpPanel width={columns} height={rows - 2} />
-				<HostLine host={snapshot.host} width={columns} />
+				<HelpPanel width={columns} height={rows - 2} watched={watch !== undefined} />
+				<HostLine host={snapshot.host} width={columns} hints={hints} />
 			</Box>
 		);
 	}
@@ -88,6 +91,7 @@ export function Dashboard({
 					traffic={snapshot.traffic}
 					latency={snapshot.latency}
 					settings={snapshot.server.settings}
+					watch={watch}
 					width={layout.trafficWidth}
 				/>
 				<ConcurrencyPanel
@@ -96,7 +100,7 @@ export function Dashboard({
 					os={snapshot.os}
 					width={layout.sideWidth}
 				/>
-				<QueuePanel queue={snapshot.queue} width={layout.sideWidth} />
+				<QueuePanel queue={snapshot.queue} watch={watch} width={layout.sideWidth} />
 			</Box>
 			{view === 'events' ? (
 				<EventsPanel events={snapshot.events} width={columns} height={mainHeight} />
@@ -120,12 +124,13 @@ export function Dashboard({
 							? snapshot.clients.total - snapshot.clients.connected
 							: undefined
 					}
+					watched={watch !== undefined}
 				/>
 			) : null}
 			{layout.eventsHeight > 0 ? (
 				<EventsPanel events={snapshot.events} width={columns} height={layout.eventsHeight} />
 			) : null}
-			<HostLine host={snapshot.host} width={columns} />
+			<HostLine host={snapshot.host} width={columns} hints={hints} />
 		</Box>
 	);
 }

@@ -50,8 +50,17 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['q  Ctrl-C', 'quit'],
 ];
 
+/** The keys that change the server: they mean nothing for a server we only watch. */
+const SERVER_KEYS: ReadonlySet<string> = new Set(['m  1-8', 'p', 'R', 'w  W', 'd  D', '+  -', '!']);
+
+/** The keys that do something: all of them for our own server, no server keys for a watched one. */
+export function keyHelp(watched: boolean): typeof KEY_HELP {
+	return watched ? KEY_HELP.filter(([keys]) => !SERVER_KEYS.has(keys)) : KEY_HELP;
+}
+
 /** The short list on the status line. */
 export const KEY_HINTS = 'c/C add x/X drop 1-8 model p place ? help q quit';
+export const WATCH_KEY_HINTS = 'c/C add x/X drop t threads e events ? help q quit';
 
 /** What one key press asks for, or null for a key that means nothing. */
 export function commandFor(key: KeyPress): KeyCommand | null {

@@ -138,6 +138,7 @@ export class WatchSource implements DashboardSource {
 		}
 		const pids = os.processes.map((process) => process.pid);
 		const {owners, missing} = socketOwners(pids);
+		if (missing !== null && this.#watch.missing === null) this.#store.log(now, 'warn', missing);
 		const all = await readListeners();
 		const port = this.#settings.port;
 		this.#listening = all.filter((listener) =>

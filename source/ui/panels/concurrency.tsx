@@ -1,6 +1,6 @@
 import {Text} from '#ink';
 import {formatBytes} from '../../format.js';
-import type {Snapshot} from '../../metrics/snapshot.js';
+import type {ProcessFigures, Snapshot} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
 import {Figure, Panel} from '../panel.js';
 
@@ -44,7 +44,9 @@ function workerThreads(
 export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelProps) {
 	const glyphs = useGlyphs();
 	const inner = width - 2;
-	const placement = server.placement === 'in-process' ? 'in-proc' : 'own proc';
+	const placement = {'in-process': 'in-proc', worker: 'own proc', watched: 'watched'}[
+		server.placement
+	];
 	if (server.pid === null) {
 		return (
 			<Panel title="Concurrency" width={width}>
@@ -66,7 +68,11 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 		<Panel title="Concurrency" width={width}>
 			<Figure label="server" value={`${server.pid} ${placement}`} width={inner} />
 			<Figure label="OS threads" value={known ? String(threads) : '-'} width={inner} />
-			<Figure {...workerThreads(server, workers, glyphs.arrow, inner)} width={inner} />
+			{processes.some((process) => process.tasks) ? (
+				<Figure label="run/sleep/blk" value={threadStates(processes)} width={inner} />
+			) : (
+				<Figure {...workerThreads(server, workers, glyphs.arrow, inner)} width={inner} />
+			)}
 			<Figure label="processes" value={known ? String(processes.length) : '-'} width={inner} />
 			<Figure
 				label="rss cpu"
@@ -75,4 +81,18 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 			/>
 		</Panel>
 	);
+}
+
+/**
+ * How many OS threads run, sleep, and are blocked in the kernel (proc(5) states R, S, D): a pool
+ * shows as threads that sleep and wake.
+ */
+function threadStates(processes: readonly ProcessFigures[]): string {
+	const count = {R: 0, S: 0, D: 0};
+	for (const process of processes) {
+		for (const task of process.tasks ?? []) {
+			if (task.state === 'R' || task.state === 'S' || task.state === 'D') count[task.state]++;
+		}
+	}
+	return `${count.R}/${count.S}/${count.D}`;
 }

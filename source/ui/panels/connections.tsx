@@ -14,6 +14,8 @@ export type ConnectionsPanelProps = {
 	readonly filterInput?: string | undefined;
 	/** Test clients trying to reach a server whose process is down; undefined while it is up. */
 	readonly waitingForServer?: number | undefined;
+	/** A watched server: the kernel's Recv-Q/Send-Q in place of message counts it cannot know. */
+	readonly watched?: boolean;
 };
 
 /** Lines the panel needs around its rows: two borders, the column header, the footer. */
@@ -59,12 +61,23 @@ const FIXED: readonly Column[] = [
 	{title: 'AGE', width: 6, align: 'right', cell: (row) => formatDuration(row.ageMs)},
 ];
 
+/** Recv-Q/Send-Q from the kernel (watch): bytes the server has not read / the peer has not acknowledged. */
+const QUEUES: Column = {
+	title: 'RQ/SQ',
+	width: 9,
+	align: 'right',
+	cell: (row) => `${formatBytes(row.unread ?? 0)}/${formatBytes(row.unsent ?? 0)}`,
+};
+
 /** The peer column takes what the fixed columns leave of the panel's inner width. */
-function layout(width: number): Column[] {
+function layout(width: number, watched: boolean): Column[] {
 	const inner = width - 2;
-	const fixed = FIXED.reduce((sum, column) => sum + column.width + 1, 0);
+	const chosen = watched
+		? FIXED.map((column) => (column.title === 'MSGS' ? QUEUES : column))
+		: FIXED;
+	const fixed = chosen.reduce((sum, column) => sum + column.width + 1, 0);
 	const peer = Math.max(8, inner - fixed);
-	return FIXED.map((column) => (column.title === 'PEER' ? {...column, width: peer} : column));
+	return chosen.map((column) => (column.title === 'PEER' ? {...column, width: peer} : column));
 }
 
 function fit(text: string, column: Column, ellipsis: string): string {
@@ -102,9 +115,10 @@ export function ConnectionsPanel({
 	rows,
 	filterInput,
 	waitingForServer,
+	watched = false,
 }: ConnectionsPanelProps) {
 	const glyphs = useGlyphs();
-	const columns = layout(width);
+	const columns = layout(width, watched);
 	const shown = connections.rows.slice(0, rows);
 	const header = columns
 		.map((column) => {

@@ -1,11 +1,17 @@
 import {Box, Text} from '#ink';
-import {KEY_HELP} from '../keys.js';
+import {keyHelp} from '../keys.js';
 import {Panel} from '../panel.js';
 
-export type HelpPanelProps = {readonly width: number; readonly height: number};
+export type HelpPanelProps = {
+	readonly width: number;
+	readonly height: number;
+	/** A server we only watch: the keys that would change it are left out. */
+	readonly watched?: boolean;
+};
 
 /** Every key, from the same table the key handler is described by. */
-export function HelpPanel({width, height}: HelpPanelProps) {
+export function HelpPanel({width, height, watched = false}: HelpPanelProps) {
+	const KEY_HELP = keyHelp(watched);
 	const keyWidth = Math.max(...KEY_HELP.map(([keys]) => keys.length)) + 2;
 	return (
 		<Panel title="Keys" width={width} height={height}>

@@ -1,6 +1,6 @@
 import {Box, Text} from '#ink';
-import {formatBytes, formatDuration} from '../../format.js';
-import type {Snapshot, WorkerRow} from '../../metrics/snapshot.js';
+import {formatBytes, formatDuration, inert} from '../../format.js';
+import type {ProcessFigures, Snapshot, ThreadFigures, WorkerRow} from '../../metrics/snapshot.js';
 import {lazy, Suspense} from 'react';
 import {Panel} from '../panel.js';
 
@@ -57,6 +57,12 @@ export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps
 		rss: formatBytes(process.rssBytes),
 		cpu: process.cpuPercent === null ? '-' : `${process.cpuPercent.toFixed(1)}%`,
 	}));
+	const tasks = processes.flatMap((process) =>
+		(process.tasks ?? []).map((task) => ({pid: process.pid, ...task})),
+	);
+	if (tasks.length > 0) {
+		return <OsThreads processes={processes} tasks={tasks} width={width} height={height} />;
+	}
 	const threadData = threads.slice(0, threadRoom).map((row) => ({
 		thread: row.worker.kind === 'thread' ? `#${row.worker.id}` : '',
 		model: row.mode,
@@ -107,6 +113,66 @@ export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps
 						/>
 						{hiddenThreads > 0 ? <Text dimColor>{`${hiddenThreads} more threads`}</Text> : null}
 					</Box>
+				) : null}
+			</Suspense>
+		</Panel>
+	);
+}
+
+/** proc(5) thread states, in words. */
+const STATES: Readonly<Record<string, string>> = {
+	R: 'running',
+	S: 'sleeping',
+	D: 'blocked',
+	I: 'idle',
+	T: 'stopped',
+	t: 'traced',
+	Z: 'zombie',
+};
+
+/**
+ * A watched server: every OS thread of every process, with its name, state and CPU, from /proc
+ * (the server tells us nothing of its own workers).
+ */
+function OsThreads({
+	processes,
+	tasks,
+	width,
+	height,
+}: {
+	readonly processes: readonly ProcessFigures[];
+	readonly tasks: readonly (ThreadFigures & {readonly pid: number})[];
+	readonly width: number;
+	readonly height: number;
+}) {
+	const room = Math.max(0, height - 2 - TABLE_CHROME - 1);
+	const data = tasks.slice(0, room).map((task) => ({
+		pid: task.pid,
+		tid: task.tid,
+		name: inert(task.name),
+		state: STATES[task.state] ?? task.state,
+		cpu: task.cpuPercent === null ? '-' : `${task.cpuPercent.toFixed(1)}%`,
+	}));
+	const rss = processes.reduce((sum, process) => sum + process.rssBytes, 0);
+	return (
+		<Panel
+			title={`Processes ${processes.length} · OS threads ${tasks.length} · rss ${formatBytes(rss)}`}
+			width={width}
+			height={height}
+		>
+			<Suspense fallback={<Text dimColor>loading the table…</Text>}>
+				<CompactTable
+					data={data}
+					columns={[
+						{key: 'pid', align: 'right'},
+						{key: 'tid', align: 'right'},
+						{key: 'name'},
+						{key: 'state'},
+						{key: 'cpu', align: 'right'},
+					]}
+				/>
+				{tasks.length > data.length ? (
+					<Text dimColor>{`${tasks.length - data.length} more threads`}</Text>
 				) : null}
 			</Suspense>
 		</Panel>

@@ -1,18 +1,21 @@
 import {Text} from '#ink';
 import {formatBytes, formatCount, formatDuration} from '../../format.js';
-import type {Snapshot} from '../../metrics/snapshot.js';
+import type {Snapshot, WatchFigures} from '../../metrics/snapshot.js';
 import {Figure, Panel} from '../panel.js';
 
 export type QueuePanelProps = {
 	readonly queue: Snapshot['queue'];
+	/** A watched server: its clients wait in the kernel, not in queues of its own we could see. */
+	readonly watch?: WatchFigures | undefined;
 	readonly width: number;
 };
 
 const warn = (count: number) => (count > 0 ? 'yellow' : undefined);
 
 /** Every place a client can wait, each counted on its own, and how long the waiting lasts. */
-export function QueuePanel({queue, width}: QueuePanelProps) {
+export function QueuePanel({queue, watch, width}: QueuePanelProps) {
 	const inner = width - 2;
+	if (watch) return <WatchedQueue queue={queue} watch={watch} width={width} />;
 	const {output} = queue;
 	return (
 		<Panel title="Queue" width={width}>
@@ -58,6 +61,55 @@ export function QueuePanel({queue, width}: QueuePanelProps) {
 					color={warn(queue.waiting)}
 				/>
 			)}
+		</Panel>
+	);
+}
+
+/**
+ * Where a watched server's clients wait: accepted with their bytes unread, or not accepted at all
+ * (the accept queue against its backlog); and the connections the kernel dropped at a full backlog.
+ */
+function WatchedQueue({
+	queue,
+	watch,
+	width,
+}: {
+	readonly queue: Snapshot['queue'];
+	readonly watch: WatchFigures;
+	readonly width: number;
+}) {
+	const inner = width - 2;
+	const backlog = watch.listeners.reduce((sum, listener) => sum + listener.backlog, 0);
+	const accept = queue.acceptQueue ?? 0;
+	return (
+		<Panel title="Queue" width={width}>
+			<Figure
+				label="waiting for srv"
+				value={String(queue.waiting)}
+				width={inner}
+				color={warn(queue.waiting)}
+			/>
+			<Figure
+				label="kernel accept q"
+				value={queue.acceptQueue === null ? 'n/a' : `${accept}/${backlog}`}
+				width={inner}
+				color={accept > 0 && accept >= backlog ? 'red' : warn(accept)}
+			/>
+			<Figure
+				label="listen overflows"
+				value={watch.listenOverflows === null ? 'n/a' : formatCount(watch.listenOverflows)}
+				width={inner}
+				color={warn(watch.listenOverflows ?? 0)}
+			/>
+			<Figure
+				label="longest wait"
+				value={queue.longestWaitMs > 0 ? formatDuration(queue.longestWaitMs) : '-'}
+				width={inner}
+				color={warn(queue.waiting)}
+			/>
+			<Text dimColor wrap="truncate">
+				{`waits: unread ${formatDuration(watch.waitThresholdMs)}`}
+			</Text>
 		</Panel>
 	);
 }

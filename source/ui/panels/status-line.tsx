@@ -37,18 +37,20 @@ export function StatusLine({snapshot, width, paused}: StatusLineProps) {
 export type HostLineProps = {
 	readonly host: Snapshot['host'];
 	readonly width: number;
+	/** The keys to remind of; the dashboard's by default. */
+	readonly hints?: string;
 };
 
 /** The bottom line: the main keys, and the whole machine's CPU and memory on the right. */
-export function HostLine({host, width}: HostLineProps) {
+export function HostLine({host, width, hints = KEY_HINTS}: HostLineProps) {
 	const meter =
 		host === null
 			? 'host …'
 			: `host cpu ${Math.round(host.cpuPercent)}% mem ${formatBytes(host.memUsedBytes)}/${formatBytes(host.memTotalBytes)}`;
-	const gap = width - KEY_HINTS.length - meter.length;
+	const gap = width - hints.length - meter.length;
 	return (
 		<Text wrap="truncate">
-			<Text dimColor>{KEY_HINTS}</Text>
+			<Text dimColor>{hints}</Text>
 			{gap > 0 ? ' '.repeat(gap) + meter : ''}
 		</Text>
 	);

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {render} from 'ink-testing-library';
+import type {Snapshot} from '../source/metrics/snapshot.js';
+import {Dashboard} from '../source/ui/dashboard.js';
+import {SEQUENTIAL_SNAPSHOT} from './fixtures.js';
+
+/** What `watch` makes of a pool server with two clients served and one waiting. */
+const WATCHED: Snapshot = {
+	...SEQUENTIAL_SNAPSHOT,
+	server: {...SEQUENTIAL_SNAPSHOT.server, mode: 'watched', placement: 'watched'},
+	connections: {
+		...SEQUENTIAL_SNAPSHOT.connections,
+		rows: SEQUENTIAL_SNAPSHOT.connections.rows.map((row, index) => ({
+			...row,
+			by: {kind: 'process', pid: 4242},
+			waitIn: row.state === 'queued' ? 'unread' : null,
+			unread: row.state === 'queued' ? 20 : 0,
+			unsent: index === 0 ? 7 : 0,
+		})),
+	},
+	queue: {...SEQUENTIAL_SNAPSHOT.queue, acceptQueue: 3},
+	os: {
+		acceptQueue: 3,
+		processes: [
+			{
+				pid: 4242,
+				name: 'python3',
+				threads: 3,
+				rssBytes: 16 * 1024 * 1024,
+				cpuPercent: 1,
+				tasks: [
+					{tid: 4242, name: 'python3', state: 'S', cpuPercent: 0},
+					{tid: 4243, name: 'worker\u001b[2J', state: 'R', cpuPercent: 12.5},
+					{tid: 4244, name: 'python3', state: 'D', cpuPercent: null},
+				],
+			},
+		],
+	},
+	watch: {
+		listeners: [{address: '127.0.0.1:8080', port: 8080, acceptQueue: 3, backlog: 5}],
+		listenOverflows: 2,
+		unreadBytes: 40,
+		unsentBytes: 7,
+		waitThresholdMs: 500,
+		missing: null,
+	},
+};
+
+function frame(snapshot: Snapshot, view?: 'help' | 'processes'): string {
+	const {lastFrame, unmount} = render(
+		<Dashboard snapshot={snapshot} columns={80} rows={24} view={view} />,
+	);
+	const text = lastFrame() ?? '';
+	unmount();
+	return text;
+}
+
+test('watch: the panels show the kernel queues, not the figures only our server knows', () => {
+	const text = frame(WATCHED);
+	assert.match(text, /waiting for srv\s+2/);
+	assert.match(text, /kernel accept q\s+3\/5/);
+	assert.match(text, /listen overflows\s+2/);
+	assert.match(text, /Recv-Q\s+40B Send-Q\s+7B/);
+	assert.match(text, /run\/sleep\/blk\s+1\/1\/1/);
+	assert.match(text, /RQ\/SQ/);
+	assert.match(text, /20B\/0B/);
+	assert.match(text, /\(unread\)/);
+	for (const absent of ['msg/s', 'work 0ms', 'wait line', 'pool queue', 'MSGS', '1-8 model']) {
+		assert.ok(!text.includes(absent), `${absent} shown for a watched server:\n${text}`);
+	}
+});
+
+test('watch: the dashboard without a watch section is unchanged', () => {
+	const text = frame(SEQUENTIAL_SNAPSHOT);
+	for (const present of ['msg/s', 'wait line', 'MSGS', '1-8 model'])
+		assert.ok(text.includes(present));
+});
+
+test('watch: the help lists no key that would change the server', () => {
+	const text = frame(WATCHED, 'help');
+	assert.match(text, /add one \/ ten test clients/);
+	for (const absent of ['next model', 'thread pool', 'crash one worker', 'restart the server']) {
+		assert.ok(!text.includes(absent), `${absent} in the help of watch`);
+	}
+});
+
+test('watch: t shows every OS thread with its state and CPU, names made inert', async () => {
+	const {lastFrame, unmount} = render(
+		<Dashboard snapshot={WATCHED} columns={80} rows={24} view="processes" />,
+	);
+	// The table is loaded on first use.
+	for (let i = 0; i < 100 && !(lastFrame() ?? '').includes('running'); i++) {
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+	const text = lastFrame() ?? '';
+	unmount();
+	assert.match(text, /OS threads 3/);
+	assert.match(text, /4243.*worker\\x1b\[2J.*running.*12\.5%/);
+	assert.match(text, /4244.*blocked/);
+	assert.ok(!text.includes('\u001b[2J'));
+});
