@@ -66,14 +66,22 @@ test('watch: the panels show the kernel queues, not the figures only our server 
 	assert.match(text, /RQ\/SQ/);
 	assert.match(text, /20B\/0B/);
 	assert.match(text, /\(unread\)/);
-	for (const absent of ['msg/s', 'work 0ms', 'wait line', 'pool queue', 'MSGS', '1-8 model']) {
+	for (const absent of [
+		'lines/s',
+		'msg/s',
+		'work 0ms',
+		'wait line',
+		'pool queue',
+		'MSGS',
+		'1-8 model',
+	]) {
 		assert.ok(!text.includes(absent), `${absent} shown for a watched server:\n${text}`);
 	}
 });
 
 test('watch: the dashboard without a watch section is unchanged', () => {
 	const text = frame(SEQUENTIAL_SNAPSHOT);
-	for (const present of ['msg/s', 'wait line', 'MSGS', '1-8 model'])
+	for (const present of ['lines/s', 'wait line', 'MSGS', '1-8 model'])
 		assert.ok(text.includes(present));
 });
 
