@@ -4,9 +4,10 @@ import net from 'node:net';
 import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
-import {summarize, LatencyHistogram} from '../source/bench/histogram.js';
+import {summarize, LatencyHistogram} from '../source/metrics/latency.js';
 import {parseBenchOptions} from '../source/bench/options.js';
-import type {BenchReport} from '../source/bench/report.js';
+import {formatCharts} from '../source/bench/chart.js';
+import {formatText, type BenchReport} from '../source/bench/report.js';
 import {acceptQueueInSs, readAcceptQueue} from '../source/collectors/proc.js';
 import {UsageError} from '../source/options.js';
 import {waitFor} from './helpers/net.js';
@@ -29,17 +30,29 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 			'--clients',
 			'3',
 			'--duration',
-			'1',
+			'0.5',
+			'--warmup',
+			'0.2',
 			'--json',
 		],
-		{timeout: 60_000},
+		{timeout: 90_000},
 	);
 	const report = JSON.parse(stdout) as BenchReport;
-	assert.match(stderr, /6\/6 sequential cpu ×3/, 'progress goes to stderr');
+	assert.match(stderr, /sequential cpu ×3, ETA/, 'progress goes to stderr');
 	assert.equal(report.scenario, 'matrix');
+	// A plain baseline for each listen backlog: Node's 511 (sequential) and async's 4096.
 	assert.deepEqual(
-		report.rows.map((row) => `${row.server} ${row.workload}`),
-		['plain echo', 'async echo', 'sequential echo', 'plain cpu', 'async cpu', 'sequential cpu'],
+		report.rows.map((row) => `${row.server} ${row.backlog} ${row.workload}`),
+		[
+			'plain 511 echo',
+			'plain 4096 echo',
+			'async 4096 echo',
+			'sequential 511 echo',
+			'plain 511 cpu',
+			'plain 4096 cpu',
+			'async 4096 cpu',
+			'sequential 511 cpu',
+		],
 	);
 	assert.ok(report.environment.cores > 0);
 	for (const row of report.rows) {
@@ -48,9 +61,6 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 			'messagesPerSec',
 			'roundTrips',
 			'measuredS',
-			'rttP50Ms',
-			'rttP99Ms',
-			'rttMaxMs',
 			'peakThreads',
 			'peakProcesses',
 			'peakRssBytes',
@@ -63,12 +73,29 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 			assert.ok((row[key] as number) > 0, `${key} > 0 in ${where}`);
 		}
 		assert.ok(Number.isInteger(row.peakThreads) && row.peakThreads >= 1);
-		assert.ok(row.rttP50Ms! <= row.rttP99Ms! && row.rttP99Ms! <= row.rttMaxMs! * 1.03, where);
+		const {rtt} = row;
+		assert.ok(rtt.samples > 0, where);
+		assert.ok(
+			rtt.p50Ms! <= rtt.p90Ms! &&
+				rtt.p90Ms! <= rtt.p99Ms! &&
+				rtt.p99Ms! <= rtt.p999Ms! &&
+				rtt.p999Ms! <= rtt.maxMs!,
+			where,
+		);
+		assert.ok(rtt.meanMs! > 0 && rtt.stdevMs! >= 0, where);
+		assert.ok(row.bytesPerSec > 0, where);
+		assert.deepEqual(Object.keys(row.errors).sort(), [
+			'closed',
+			'other',
+			'refused',
+			'resets',
+			'timeouts',
+		]);
 		assert.equal(row.clients, 3);
 		assert.equal(typeof row.verdict, 'string');
 		assert.ok(row.verdict.length > 0);
 	}
-	const [plain, async, sequential] = report.rows;
+	const [plain, , async, sequential] = report.rows;
 	assert.match(plain!.verdict, /^baseline/);
 	assert.equal(plain!.ratioMessagesPerSec, 1);
 	for (const row of [plain!, async!]) {
@@ -80,6 +107,50 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 	assert.equal(sequential!.starved, 2);
 	assert.equal(sequential!.allFirstReplyMs, null);
 	assert.match(sequential!.verdict, /2 of 3 clients starved/);
+	assert.equal(sequential!.errors.timeouts, 2, 'a client that never had a reply is a timeout');
+	// The text table fits the terminal's width; --wide shows every column, no header twice.
+	for (const line of formatText(report, 80).split('\n').slice(3))
+		assert.ok(line.length <= 80, line);
+	const headers = formatText(report)
+		.split('\n')[3]!
+		.trim()
+		.split(/\s{2,}/);
+	assert.equal(new Set(headers).size, headers.length, headers.join('|'));
+	assert.ok(headers.includes('timeouts') && headers.includes('p99.9') && headers.includes('MB/s'));
+	const chart = formatCharts(report.rows, 80);
+	assert.match(chart, /msgs\/s against clients/);
+	assert.match(chart, /round-trip time by percentile at 3 clients/);
+});
+
+test('bench --generator node: the Node load workers drive the same rows, errors counted', async () => {
+	const {stdout} = await run(
+		process.execPath,
+		[
+			CLI,
+			'bench',
+			'--generator',
+			'node',
+			'--modes',
+			'async',
+			'--workloads',
+			'echo',
+			'--clients',
+			'2',
+			'--duration',
+			'0.3',
+			'--json',
+		],
+		{timeout: 60_000},
+	);
+	const report = JSON.parse(stdout) as BenchReport;
+	assert.deepEqual(
+		report.rows.map((row) => `${row.server} ${row.generator}`),
+		['plain node', 'plain node', 'async node'],
+	);
+	for (const row of report.rows) {
+		assert.ok(row.messagesPerSec > 0 && row.rtt.samples > 0);
+		assert.deepEqual(row.errors, {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0});
+	}
 });
 
 test('bench: a bad flag is one line on stderr and exit status 2', async () => {
@@ -118,10 +189,14 @@ test('latency histogram: merged buckets give percentiles within 2%', () => {
 	for (let i = 1; i <= 1000; i++) (i % 2 ? a : b).record(i * 1000);
 	const summary = summarize([a, b])!;
 	assert.equal(summary.samples, 1000);
-	assert.ok(Math.abs(summary.p50Ms - 500) / 500 <= 0.021, String(summary.p50Ms));
-	assert.ok(Math.abs(summary.p99Ms - 990) / 990 <= 0.021, String(summary.p99Ms));
+	assert.ok(Math.abs(summary.p50Ms! - 500) / 500 <= 0.021, String(summary.p50Ms));
+	assert.ok(Math.abs(summary.p99Ms! - 990) / 990 <= 0.021, String(summary.p99Ms));
 	assert.equal(summary.maxMs, 1000);
-	assert.equal(summarize([new LatencyHistogram()]), null);
+	assert.ok(Math.abs(summary.meanMs! - 500.5) < 0.01, String(summary.meanMs));
+	assert.ok(Math.abs(summary.stdevMs! - 288.67) < 0.1, String(summary.stdevMs));
+	assert.ok(Math.abs(summary.p90Ms! - 900) / 900 <= 0.021 && summary.p999Ms! >= 990);
+	assert.equal(summarize([new LatencyHistogram()]).samples, 0);
+	assert.equal(summarize([new LatencyHistogram()]).p50Ms, null);
 });
 
 test('accept queue: parsed from ss, and read from a real listener that does not accept', async () => {

@@ -181,7 +181,7 @@ test('clients --target loads a plain echo server and reports what it measured', 
 		// 4 clients × 20 messages/s, less what the round trips cost.
 		assert.ok(view.messagesPerSec > 40 && view.messagesPerSec <= 90, String(view.messagesPerSec));
 		assert.ok(view.rtt.p50Ms! > 0 && view.rtt.p50Ms! <= view.rtt.p99Ms!);
-		assert.equal(view.firstReply.count, 4);
+		assert.equal(view.firstReply.samples, 4);
 		assert.ok(view.firstReply.maxMs! >= view.firstReply.p50Ms!);
 		assert.equal(await stop(child), 0);
 		await waitFor(() => sockets.size === 0, 'the clients closed their connections');

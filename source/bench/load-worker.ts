@@ -5,7 +5,7 @@
  */
 import {performance} from 'node:perf_hooks';
 import {TestClient} from '../clients/test-client.js';
-import {LatencyHistogram} from './histogram.js';
+import {LatencyHistogram} from '../metrics/latency.js';
 import type {WorkerCommand, WorkerReply} from './messages.js';
 
 const send = process.send?.bind(process);
@@ -21,6 +21,14 @@ let openedAt = 0;
 let firstReplies = 0;
 let lastFirstReplyAt = 0;
 let measureStart = 0;
+const errors = {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0};
+const ERROR_FIELD = {
+	refused: 'refused',
+	reset: 'resets',
+	closed: 'closed',
+	timeout: 'timeouts',
+	other: 'other',
+} as const;
 
 process.on('message', (command: WorkerCommand) => {
 	switch (command.type) {
@@ -28,6 +36,7 @@ process.on('message', (command: WorkerCommand) => {
 			openedAt = performance.now();
 			firstReplies = 0;
 			lastFirstReplyAt = 0;
+			for (const key of Object.keys(errors) as (keyof typeof errors)[]) errors[key] = 0;
 			// Idle clients send one message (to be sure they are served), then nothing for a day.
 			const rate = command.idle ? 1 / 86_400 : Number.POSITIVE_INFINITY;
 			for (let i = 0; i < command.count; i++) {
@@ -46,6 +55,7 @@ process.on('message', (command: WorkerCommand) => {
 							firstReplies++;
 							lastFirstReplyAt = Math.max(lastFirstReplyAt, at);
 						},
+						onError: (kind) => errors[ERROR_FIELD[kind]]++,
 					},
 				);
 				clients.push(client);
@@ -73,9 +83,12 @@ process.on('message', (command: WorkerCommand) => {
 				firstReplies,
 				lastFirstReplyMs: firstReplies > 0 ? lastFirstReplyAt - openedAt : null,
 				messages,
+				errors: {...errors},
 				seconds: (performance.now() - measureStart) / 1000,
 				counts: command.type === 'collect' ? histogram.counts : [],
 				maxMicros: histogram.maxMicros,
+				sumMicros: command.type === 'collect' ? histogram.sumMicros : 0,
+				sumSquares: command.type === 'collect' ? histogram.sumSquares : 0,
 			});
 			break;
 		}

@@ -3,13 +3,16 @@ import type {ModeName} from '../server/mode.js';
 import {runDashboardScenario} from './dashboard.js';
 import {checkEnvironment, skipReason, type Environment} from './environment.js';
 import {BENCH_HELP, parseBenchOptions, type BenchOptions} from './options.js';
-import {LoadWorkers, type ServerKind} from './processes.js';
+import {buildLoadgen, type Loadgen} from './loadgen.js';
+import {LoadWorkers, MODEL_BACKLOG, type ServerKind} from './processes.js';
+import {formatCharts} from './chart.js';
 import {Progress} from './progress.js';
 import {
 	cpuPerMessage,
 	evaluateTargets,
 	formatMarkdown,
 	formatText,
+	serverLabel,
 	toRow,
 	type BenchReport,
 	type BenchRow,
@@ -17,9 +20,10 @@ import {
 	type Skipped,
 	type Target,
 } from './report.js';
-import {measureMemory, runRow, type RowFigures, type RowSpec} from './run-row.js';
+import {measureMemory, runRow, type Load, type RowFigures, type RowSpec} from './run-row.js';
 import {workload, type Workload} from './workload.js';
 import {formatBytes} from '../format.js';
+import {EMPTY_SUMMARY, type LatencySummary} from '../metrics/latency.js';
 
 /** `concurrency-top bench …`: returns the exit status. */
 export async function benchMain(args: readonly string[]): Promise<number> {
@@ -87,8 +91,10 @@ function render(report: BenchReport, options: BenchOptions): string {
 	if (options.format === 'json') return JSON.stringify(report, null, 2);
 	if (report.scenario === 'memory') return formatMemory(report, options.format === 'markdown');
 	const extra = report.extra ? formatExtra(report.extra) : '';
-	const table = options.format === 'markdown' ? formatMarkdown(report) : formatText(report);
-	return report.rows.length > 0 ? `${table}${extra}` : `${formatText(report)}${extra}`;
+	const width = options.wide ? Number.POSITIVE_INFINITY : (process.stdout.columns ?? 160);
+	const table = options.format === 'markdown' ? formatMarkdown(report) : formatText(report, width);
+	const chart = options.chart ? `\n\n${formatCharts(report.rows, Math.min(width, 100))}` : '';
+	return `${table}${extra}${chart}`;
 }
 
 type MemoryLine = {
@@ -155,42 +161,78 @@ function formatExtra(extra: Readonly<Record<string, unknown>>): string {
 
 type Planned = {readonly spec: RowSpec; readonly baseline: boolean};
 
-/** The rows to run, plain first in every (workload, clients) group so the ratios are at hand. */
 /** Busy clients already running when a storm hits. */
 export const STORM_BACKGROUND_CLIENTS = 100;
 
+/** The listen backlog of a row's server: a model's own; an outside server is compared with Node's default. */
+const backlogOf = (server: ServerKind): number =>
+	server === 'plain' || server === 'target' ? 511 : MODEL_BACKLOG[server];
+
+type Loads = {
+	readonly main: Load;
+	/** The storm's own clients (busy form). */
+	readonly storm?: LoadWorkers;
+	/** The busy form's background load when the main load is the C generator. */
+	readonly background?: LoadWorkers;
+	stop(): Promise<void>;
+};
+
+/**
+ * The rows to run. In every (workload, clients) group a plain baseline comes first for each listen
+ * backlog its models use, so each model is compared with a plain server listening as it does. The
+ * storm scenario runs each server twice: busy (Node workers: 1000 connect while 100 keep it busy)
+ * and harsh (C generator: 1000 connect, then all send at once and keep echoing).
+ */
 function plan(
 	options: BenchOptions,
 	env: Environment,
-	stormWorkers?: LoadWorkers,
+	loads: Loads,
 ): {planned: Planned[]; skipped: Skipped[]} {
 	const planned: Planned[] = [];
 	const skipped: Skipped[] = [];
+	const forms: ('busy' | 'harsh' | undefined)[] =
+		options.scenario !== 'storm'
+			? [undefined]
+			: loads.main.kind === 'c'
+				? ['busy', 'harsh']
+				: ['busy'];
+	const others: ServerKind[] = [...options.modes, ...(options.target ? (['target'] as const) : [])];
+	const backlogs = [...new Set([511, ...options.modes.map((mode) => MODEL_BACKLOG[mode])])];
 	for (const name of options.workloads) {
 		const work = workload(name, options.workMs, options.delayMs);
-		for (const clients of options.clients) {
-			const servers: ServerKind[] = ['plain', ...options.modes];
-			for (const server of servers) {
-				const total = stormWorkers ? clients + STORM_BACKGROUND_CLIENTS : clients;
-				const reason = skipReason(env, server, total, options.workers);
-				if (reason) {
-					skipped.push({server, workload: name, clients, reason});
-					continue;
+		for (const clients of options.clients)
+			for (const form of forms) {
+				const servers = [
+					...backlogs.map((backlog) => ({server: 'plain' as const, backlog})),
+					...others.map((server) => ({server, backlog: backlogOf(server)})),
+				];
+				for (const {server, backlog} of servers) {
+					const busy = form === 'busy';
+					const total = busy ? clients + STORM_BACKGROUND_CLIENTS : clients;
+					const reason =
+						server === 'target' ? null : skipReason(env, server, total, options.workers);
+					if (reason) {
+						skipped.push({server, workload: name, clients, reason});
+						continue;
+					}
+					planned.push({
+						spec: {
+							server,
+							workload: work,
+							clients: busy ? STORM_BACKGROUND_CLIENTS : clients,
+							...(busy ? {storm: {clients, workers: loads.storm!}} : {}),
+							...(form ? {form} : {}),
+							...(server === 'target' ? {target: options.target!} : {}),
+							size: options.size,
+							depth: options.depth,
+							durationS: options.durationS,
+							warmupS: options.warmupS,
+							backlog,
+						},
+						baseline: server === 'plain',
+					});
 				}
-				planned.push({
-					spec: {
-						server,
-						workload: work,
-						clients: stormWorkers ? STORM_BACKGROUND_CLIENTS : clients,
-						...(stormWorkers ? {storm: {clients, workers: stormWorkers}} : {}),
-						size: options.size,
-						depth: options.depth,
-						durationS: options.durationS,
-					},
-					baseline: server === 'plain',
-				});
 			}
-		}
 	}
 	return {planned, skipped};
 }
@@ -208,59 +250,158 @@ function reportSkipped(skipped: readonly Skipped[]): void {
 }
 
 const label = (spec: RowSpec, workers?: number) =>
-	`${spec.server} ${spec.workload.name} ×${spec.clients}${spec.storm ? ` + storm of ${spec.storm.clients}` : ''}${workers ? ` (${workers} load processes)` : ''}`;
+	`${serverLabel(spec)} ${spec.workload.name} ×${spec.clients}${spec.storm ? ` + storm of ${spec.storm.clients}` : ''}${workers ? ` (${workers} load processes)` : ''}`;
 
-async function runMatrix(options: BenchOptions, env: Environment): Promise<ScenarioResult> {
+/**
+ * The load of the whole bench: the C generator when asked for and `cc` builds it (else the Node
+ * workers, with a line saying why), and for the storm's busy form, Node workers of its own.
+ */
+async function startLoads(options: BenchOptions): Promise<Loads> {
+	const built = options.generator === 'c' ? await buildLoadgen() : null;
+	if (typeof built === 'string')
+		process.stderr.write(
+			`bench: ${built}: the load comes from Node load workers, which top out below the servers (see bench/README.md)\n`,
+		);
+	const workers = built && typeof built !== 'string' ? null : LoadWorkers.start(options.workers);
+	const main: Load = workers
+		? {kind: 'node', workers}
+		: {kind: 'c', loadgen: built as Loadgen, processes: options.workers};
 	// A storm's clients connect from load processes of their own, whose event loops are not busy
 	// with the background load: the time to a first reply is then the server's doing.
-	const stormWorkers =
-		options.scenario === 'storm' ? LoadWorkers.start(options.workers) : undefined;
-	const {planned, skipped} = plan(options, env, stormWorkers);
+	const storm = options.scenario === 'storm' ? LoadWorkers.start(options.workers) : undefined;
+	const background = main.kind === 'c' && storm ? LoadWorkers.start(options.workers) : undefined;
+	return {
+		main,
+		...(storm ? {storm} : {}),
+		...(background ? {background} : {}),
+		async stop() {
+			await Promise.all([workers?.stop(), storm?.stop(), background?.stop()]);
+			if (main.kind === 'c') main.loadgen.dispose();
+		},
+	};
+}
+
+async function runMatrix(options: BenchOptions, env: Environment): Promise<ScenarioResult> {
+	const loads = await startLoads(options);
+	const {planned, skipped} = plan(options, env, loads);
 	reportSkipped(skipped);
-	const progress = new Progress(planned.length * options.repeat, options.durationS * 1000 + 1500);
-	const workers = LoadWorkers.start(options.workers);
+	const progress = new Progress(
+		planned.length * options.repeat + (loads.main.kind === 'c' ? 1 : 0),
+		(options.durationS + options.warmupS) * 1000 + 1500,
+	);
+	// The busy form of a storm keeps its background load on Node workers: the storm is timed there.
+	const loadOf = (spec: RowSpec): Load =>
+		spec.storm && loads.main.kind === 'c' ? {kind: 'node', workers: loads.background!} : loads.main;
 	// Repeats go round the whole group (plain, a, b, plain, a, b, …), so a noisy moment of the
 	// machine hits every server of the group alike rather than all runs of one.
 	const runs = planned.map(() => [] as RowFigures[]);
-	const group = (spec: RowSpec) =>
-		`${spec.workload.name}/${spec.clients}/${spec.storm?.clients ?? 0}`;
 	const groups = [...new Set(planned.map(({spec}) => group(spec)))];
+	let calibration: Calibration | null = null;
 	try {
-		for (const key of groups) {
-			for (let round = 0; round < options.repeat; round++) {
+		if (loads.main.kind === 'c') {
+			progress.step('calibration: the C generator against the plain server, 100 clients');
+			calibration = await calibrate(options, loads.main);
+			progress.advance();
+		}
+		for (const key of groups)
+			for (let round = 0; round < options.repeat; round++)
 				for (const [index, {spec}] of planned.entries()) {
 					if (group(spec) !== key) continue;
 					progress.step(
 						`${label(spec)}${options.repeat > 1 ? ` (run ${round + 1} of ${options.repeat})` : ''}`,
 					);
-					runs[index]!.push(await runRow(spec, workers));
+					runs[index]!.push(await runRow(spec, loadOf(spec)));
 					progress.advance();
 				}
-			}
-		}
 	} finally {
 		progress.finish();
-		await Promise.all([workers.stop(), stormWorkers?.stop()]);
+		await loads.stop();
 	}
+	const rows = toRows(planned, runs, calibration);
+	return {
+		rows,
+		skipped,
+		targets: evaluateTargets(rows, env.cores),
+		...(calibration ? {extra: {calibration}} : {}),
+	};
+}
+
+const group = (spec: RowSpec) =>
+	`${spec.workload.name}/${spec.clients}/${spec.storm?.clients ?? 0}/${spec.form ?? ''}`;
+
+/** Each row's medians and its ratios to the plain baseline of its group with its backlog. */
+function toRows(
+	planned: readonly Planned[],
+	runs: readonly RowFigures[][],
+	calibration: Calibration | null,
+): BenchRow[] {
 	const baselineIndex = new Map<string, number>();
 	planned.forEach(({spec, baseline}, index) => {
-		if (baseline) baselineIndex.set(group(spec), index);
+		if (baseline) baselineIndex.set(`${group(spec)}@${spec.backlog}`, index);
 	});
-	const rows = planned.map(({spec, baseline}, index) => {
-		const base = baselineIndex.get(group(spec));
-		const baseRuns = base === undefined ? null : runs[base]!;
+	return planned.map(({spec, baseline}, index) => {
+		const base = baselineIndex.get(`${group(spec)}@${spec.backlog}`);
+		const baseRuns = base === undefined || base === index ? null : runs[base]!;
+		const figures = medianOf(runs[index]!);
 		return {
 			...toRow(
 				spec,
-				medianOf(runs[index]!),
+				{...figures, generatorSaturated: saturated(figures, calibration)},
 				baseRuns && medianOf(baseRuns),
 				baseline,
-				baseRuns ? pairedRatios(runs[index]!, baseRuns) : undefined,
+				baseline
+					? {messagesPerSec: 1, p99: 1, cpuPerMessage: 1}
+					: baseRuns
+						? pairedRatios(runs[index]!, baseRuns)
+						: undefined,
 			),
-			runs: runs[index]!.map((figures) => Math.round(figures.messagesPerSec)),
+			runs: runs[index]!.map((run) => Math.round(run.messagesPerSec)),
 		};
 	});
-	return {rows, skipped, targets: evaluateTargets(rows, env.cores)};
+}
+
+/**
+ * What the C generator can drive: msgs/s per second of its own CPU, measured against the plain
+ * server at 100 clients. A row that reaches 90% of that for its load processes, or whose busiest
+ * load process was saturated, measures the generator.
+ */
+type Calibration = {
+	readonly messagesPerSec: number;
+	readonly loadCpuPercent: number;
+	readonly messagesPerCoreSecond: number;
+};
+
+async function calibrate(options: BenchOptions, load: Load): Promise<Calibration> {
+	const figures = await runRow(
+		{
+			server: 'plain',
+			workload: workload('echo', 0, 0),
+			clients: 100,
+			size: options.size,
+			depth: options.depth,
+			durationS: Math.min(2, options.durationS),
+			warmupS: Math.min(1, options.warmupS),
+			backlog: 511,
+		},
+		load,
+	);
+	const calibration = {
+		messagesPerSec: Math.round(figures.messagesPerSec),
+		loadCpuPercent: Math.round(figures.loadCpuPercent),
+		messagesPerCoreSecond: Math.round(
+			figures.messagesPerSec / Math.max(0.01, figures.loadCpuPercent / 100),
+		),
+	};
+	process.stderr.write(
+		`bench: calibration: the C generator drove the plain server at ${calibration.messagesPerSec} msgs/s using ${calibration.loadCpuPercent}% of a core: it can drive about ${calibration.messagesPerCoreSecond} msgs/s per core\n`,
+	);
+	return calibration;
+}
+
+function saturated(figures: RowFigures, calibration: Calibration | null): boolean {
+	if (figures.generatorSaturated) return true;
+	if (!calibration || figures.generator !== 'c') return false;
+	return figures.messagesPerSec >= 0.9 * calibration.messagesPerCoreSecond * figures.workers;
 }
 
 /**
@@ -278,8 +419,7 @@ function pairedRatios(
 		const base = baseRuns[round];
 		if (!base) return;
 		if (base.messagesPerSec > 0) rates.push(figures.messagesPerSec / base.messagesPerSec);
-		if (figures.rtt && base.rtt && base.rtt.p99Ms > 0)
-			p99s.push(figures.rtt.p99Ms / base.rtt.p99Ms);
+		if (figures.rtt.p99Ms !== null && base.rtt.p99Ms) p99s.push(figures.rtt.p99Ms / base.rtt.p99Ms);
 		const cpu = cpuPerMessage(figures);
 		const baseCpu = cpuPerMessage(base);
 		if (cpu !== null && baseCpu) cpus.push(cpu / baseCpu);
@@ -305,37 +445,60 @@ export function medianOf(runs: readonly RowFigures[]): RowFigures {
 	const first = runs[0]!;
 	if (runs.length === 1) return first;
 	const pick = (get: (figures: RowFigures) => number) => median(runs.map(get));
-	const rtts = runs.map((figures) => figures.rtt).filter((rtt) => rtt !== null);
 	const starved = Math.max(...runs.map((figures) => figures.starved));
 	const hosts = runs.map((figures) => figures.hostCpuPercent).filter((value) => value !== null);
+	const errors = (key: keyof RowFigures['errors']) => pick((figures) => figures.errors[key]);
 	return {
+		...first,
 		messagesPerSec: pick((figures) => figures.messagesPerSec),
+		bytesPerSec: pick((figures) => figures.bytesPerSec),
 		roundTrips: pick((figures) => figures.roundTrips),
 		measuredS: pick((figures) => figures.measuredS),
-		rtt:
-			rtts.length === 0
-				? null
-				: {
-						p50Ms: median(rtts.map((rtt) => rtt.p50Ms)),
-						p99Ms: median(rtts.map((rtt) => rtt.p99Ms)),
-						maxMs: median(rtts.map((rtt) => rtt.maxMs)),
-						samples: rtts.reduce((sum, rtt) => sum + rtt.samples, 0),
-					},
+		rtt: medianSummary(runs.map((figures) => figures.rtt)),
+		connect: medianSummary(runs.map((figures) => figures.connect)),
+		firstReply: medianSummary(runs.map((figures) => figures.firstReply)),
 		allFirstReplyMs:
 			starved > 0 ? null : pick((figures) => figures.allFirstReplyMs ?? Number.POSITIVE_INFINITY),
 		firstReplies: Math.min(...runs.map((figures) => figures.firstReplies)),
 		starved,
+		errors: {
+			refused: errors('refused'),
+			resets: errors('resets'),
+			closed: errors('closed'),
+			timeouts: errors('timeouts'),
+			other: errors('other'),
+		},
 		peakThreads: Math.max(...runs.map((figures) => figures.peakThreads)),
 		peakProcesses: Math.max(...runs.map((figures) => figures.peakProcesses)),
 		peakRssBytes: Math.max(...runs.map((figures) => figures.peakRssBytes)),
 		cpuPercent: pick((figures) => figures.cpuPercent),
 		cpuSeconds: pick((figures) => figures.cpuSeconds),
-		workers: first.workers,
+		workers: Math.max(...runs.map((figures) => figures.workers)),
 		loadCpuPercent: pick((figures) => figures.loadCpuPercent),
+		loadCpuMaxPercent: pick((figures) => figures.loadCpuMaxPercent),
+		generatorSaturated: runs.some((figures) => figures.generatorSaturated),
 		hostCpuPercent: hosts.length === 0 ? null : median(hosts),
 		listenOverflows: runs.some((figures) => figures.listenOverflows === null)
 			? null
 			: Math.max(...runs.map((figures) => figures.listenOverflows!)),
+	};
+}
+
+/** Field by field, the median of the runs that had samples. */
+function medianSummary(summaries: readonly LatencySummary[]): LatencySummary {
+	const present = summaries.filter((summary) => summary.samples > 0);
+	if (present.length === 0) return EMPTY_SUMMARY;
+	const field = (key: Exclude<keyof LatencySummary, 'samples'>) =>
+		median(present.map((summary) => summary[key]!));
+	return {
+		samples: present.reduce((sum, summary) => sum + summary.samples, 0),
+		p50Ms: field('p50Ms'),
+		p90Ms: field('p90Ms'),
+		p99Ms: field('p99Ms'),
+		p999Ms: field('p999Ms'),
+		maxMs: field('maxMs'),
+		meanMs: field('meanMs'),
+		stdevMs: field('stdevMs'),
 	};
 }
 
@@ -360,11 +523,13 @@ async function runSaturation(options: BenchOptions, env: Environment): Promise<S
 				size: options.size,
 				depth: options.depth,
 				durationS: options.durationS,
+				warmupS: options.warmupS,
+				backlog: 511,
 			};
 			progress.step(label(spec, count));
 			const workers = LoadWorkers.start(count);
 			try {
-				const figures = await runRow(spec, workers);
+				const figures = await runRow(spec, {kind: 'node', workers});
 				first ??= figures;
 				const row = toRow(spec, figures, first, false);
 				rows.push({
@@ -400,7 +565,7 @@ async function runMemory(
 ): Promise<ScenarioResult & {extra: Record<string, unknown>}> {
 	const clients = options.clients[0]!;
 	const work: Workload = workload('echo', 0, 0);
-	const servers: ServerKind[] = ['plain', ...(options.modes as ModeName[])];
+	const servers: Exclude<ServerKind, 'target'>[] = ['plain', ...(options.modes as ModeName[])];
 	const skipped: Skipped[] = [];
 	const runnable = servers.filter((server) => {
 		const reason = skipReason(env, server, clients, options.workers);

@@ -1,3 +1,5 @@
+import type {LoadErrors} from './loadgen.js';
+
 /** Bench orchestrator ↔ load workers and server processes: plain objects over IPC. */
 
 export type WorkerCommand =
@@ -26,10 +28,14 @@ export type WorkerStatus = {
 	readonly lastFirstReplyMs: number | null;
 	/** Round trips completed since `measure`. */
 	readonly messages: number;
+	/** Failed connects and connections since `open`. */
+	readonly errors: LoadErrors;
 	readonly seconds: number;
-	/** Histogram buckets (see histogram.ts); empty for `status`. */
+	/** Histogram buckets (see metrics/latency.ts); empty for `status`. */
 	readonly counts: number[];
 	readonly maxMicros: number;
+	readonly sumMicros: number;
+	readonly sumSquares: number;
 };
 
 export type WorkerReply = WorkerStatus | {readonly type: 'closed'};

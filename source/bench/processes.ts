@@ -1,4 +1,4 @@
-import {fork, type ChildProcess} from 'node:child_process';
+import {execFile, fork, type ChildProcess} from 'node:child_process';
 import {once} from 'node:events';
 import {findDescendants} from '../collectors/proc.js';
 import type {ModeName} from '../server/mode.js';
@@ -10,8 +10,24 @@ const LOAD_WORKER = new URL('load-worker.js', import.meta.url);
 const PLAIN_SERVER = new URL('../../bench/plain-echo-server.js', import.meta.url);
 const READY_TIMEOUT_MS = 15_000;
 
-/** What a row's server is: one of the models, or the plain baseline. */
-export type ServerKind = ModeName | 'plain';
+/** What a row's server is: one of the models, the plain baseline, or an outside server (--target). */
+export type ServerKind = ModeName | 'plain' | 'target';
+
+/**
+ * The listen backlog each model asks for (source/server/modes/*): the plain baseline of a model's row
+ * listens with the same, so a storm's dropped connects are the model's doing, not the backlog's.
+ * A bench test reads the real backlogs with `ss` and checks this table against them.
+ */
+export const MODEL_BACKLOG: Readonly<Record<ModeName, number>> = {
+	sequential: 511,
+	async: 4096,
+	thread: 511,
+	pool: 511,
+	process: 511,
+	reactor: 511,
+	hybrid: 4096,
+	cluster: 511,
+};
 
 /** `BENCH_CPU_PROF=dir` profiles each server process (`node --cpu-prof`) into `dir`. */
 function serverExecArgv(): string[] {
@@ -55,12 +71,17 @@ async function end(child: ChildProcess, graceful: () => void): Promise<void> {
 
 export type RunningServer = {
 	readonly pid: number;
+	readonly host: string;
 	readonly port: number;
 	stop(): Promise<void>;
 };
 
 /** Forks the server of one row: a model through ServerHost, or the plain baseline. */
-export async function startServer(kind: ServerKind, work: Workload): Promise<RunningServer> {
+export async function startServer(
+	kind: Exclude<ServerKind, 'target'>,
+	work: Workload,
+	backlog = 511,
+): Promise<RunningServer> {
 	const child =
 		kind === 'plain'
 			? fork(
@@ -68,6 +89,7 @@ export async function startServer(kind: ServerKind, work: Workload): Promise<Run
 					[
 						...(work.workMs > 0 ? ['--work-ms', String(work.workMs)] : []),
 						...(work.delayMs > 0 ? ['--delay-ms', String(work.delayMs)] : []),
+						...['--backlog', String(backlog)],
 					],
 					{execArgv: serverExecArgv(), stdio: ['ignore', 'ignore', 'inherit', 'ipc']},
 				)
@@ -83,6 +105,7 @@ export async function startServer(kind: ServerKind, work: Workload): Promise<Run
 	);
 	return {
 		pid: ready.pid,
+		host: '127.0.0.1',
 		port: ready.port,
 		async stop() {
 			// Models stop through ServerHost (children and workers too); leftovers are killed.
@@ -99,6 +122,33 @@ export async function startServer(kind: ServerKind, work: Workload): Promise<Run
 			}
 		},
 	};
+}
+
+/**
+ * An outside server (`--target`): not started or stopped by the bench, but found in /proc by its
+ * listening port (`ss -p` names the process for its owner), so its CPU, threads and memory are
+ * measured as a model's are.
+ */
+export async function attachTarget(target: {
+	readonly host: string;
+	readonly port: number;
+}): Promise<RunningServer> {
+	const pid = await new Promise<number | null>((resolve) => {
+		execFile(
+			'ss',
+			['-Hltnp', `sport = :${target.port}`],
+			{timeout: 2000, env: {...process.env, LC_ALL: 'C'}},
+			(error, stdout) => {
+				const match = /pid=(\d+)/.exec(stdout);
+				resolve(error || !match ? null : Number(match[1]));
+			},
+		);
+	});
+	if (pid === null)
+		throw new Error(
+			`no process of this user listens on port ${target.port} (ss -ltnp): the bench measures a server it can see in /proc`,
+		);
+	return {pid, host: target.host, port: target.port, stop: async () => {}};
 }
 
 /** The load-generator processes, kept for the whole bench and told what to open for each row. */

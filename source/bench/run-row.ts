@@ -1,9 +1,28 @@
+import os from 'node:os';
 import {setTimeout as sleep} from 'node:timers/promises';
-import {summarize, type LatencySummary} from './histogram.js';
+import {EMPTY_SUMMARY, summarize, type LatencySummary} from '../metrics/latency.js';
+import {runLoadgen, type LoadErrors, type Loadgen, type LoadgenResult} from './loadgen.js';
 import type {WorkerStatus} from './messages.js';
-import {LoadWorkers, startServer, type ServerKind} from './processes.js';
-import {cpuSecondsOf, hostTicks, listenOverflows, ProcSampler} from './sampler.js';
+import {
+	attachTarget,
+	LoadWorkers,
+	startServer,
+	type RunningServer,
+	type ServerKind,
+} from './processes.js';
+import {
+	cpuSecondsOf,
+	hostTicks,
+	listenOverflows,
+	ProcSampler,
+	readListenBacklog,
+} from './sampler.js';
 import type {Workload} from './workload.js';
+
+/** What drives a row: the C generator (the yardstick) or the Node load workers. */
+export type Load =
+	| {readonly kind: 'c'; readonly loadgen: Loadgen; readonly processes: number}
+	| {readonly kind: 'node'; readonly workers: LoadWorkers};
 
 export type RowSpec = {
 	readonly server: ServerKind;
@@ -14,39 +33,63 @@ export type RowSpec = {
 	/** Messages in flight per client. */
 	readonly depth: number;
 	readonly durationS: number;
+	/** Seconds of load before the measured window (C generator). */
+	readonly warmupS: number;
+	/** The listen backlog of the server (the plain baseline takes its model's). */
+	readonly backlog: number;
+	/** For `server: 'target'`: the outside server's address. */
+	readonly target?: {readonly host: string; readonly port: number};
+	/** Storm scenario: busy (Node workers, a storm on a loaded server) or harsh (C: all at once). */
+	readonly form?: 'busy' | 'harsh';
 	/**
-	 * A connect storm: once the row's own clients (the background load) are all served and the
-	 * measurement runs, this many more clients connect at once from their own load processes, send
-	 * one message each and wait. The row's first-reply figures are then the storm's.
+	 * A connect storm on a busy server (Node workers): once the row's own clients (the background
+	 * load) are all served and the measurement runs, this many more clients connect at once from
+	 * their own load processes, send one message each and wait. The first-reply figures are theirs.
 	 */
 	readonly storm?: {readonly clients: number; readonly workers: LoadWorkers};
 };
 
 const STORM_TIMEOUT_MS = 15_000;
 
-/** The measured figures of one row, before ratios and verdicts. */
+/** The busiest load process above this share of a core: the generator, not the server, set the pace. */
+export const SATURATED_PERCENT = 90;
+
+/** The measured figures of one row, before ratios and verdicts. Times in ms, CPU in % of one core. */
 export type RowFigures = {
+	readonly generator: 'c' | 'node';
 	readonly messagesPerSec: number;
+	readonly bytesPerSec: number;
 	readonly roundTrips: number;
 	readonly measuredS: number;
-	readonly rtt: LatencySummary | null;
-	/** From the moment the clients were told to connect until the last first reply; null if some had none. */
+	readonly rtt: LatencySummary;
+	/** connect() to completed handshake, per connection (C generator only). */
+	readonly connect: LatencySummary;
+	/** From the moment the clients send (C) or are told to connect (Node) to each first reply. */
+	readonly firstReply: LatencySummary;
+	/** The last first reply; null if some client had none. */
 	readonly allFirstReplyMs: number | null;
 	readonly firstReplies: number;
 	readonly starved: number;
+	readonly errors: LoadErrors;
 	readonly peakThreads: number;
 	readonly peakProcesses: number;
 	readonly peakRssBytes: number;
-	/** Server CPU time over the measured window, in % of one core. */
+	/** Server CPU time over the measured window. */
 	readonly cpuPercent: number;
 	readonly cpuSeconds: number;
+	/** Load processes. */
 	readonly workers: number;
-	/** The load workers' CPU over the same window, in % of one core. */
+	/** The load processes' CPU together over the window, and the busiest one's. */
 	readonly loadCpuPercent: number;
+	readonly loadCpuMaxPercent: number;
+	/** The busiest load process used ≥ SATURATED_PERCENT of a core: the row measures the generator. */
+	readonly generatorSaturated: boolean;
 	/** The whole machine's CPU over the window, in % of all cores: near 100 means no core was idle. */
 	readonly hostCpuPercent: number | null;
 	/** Connects the kernel dropped on a full accept queue during the row (namespace-wide; null if unknown). */
 	readonly listenOverflows: number | null;
+	/** The server's listen backlog as the kernel holds it (`ss`); null if unknown. */
+	readonly backlog: number | null;
 };
 
 const SAMPLE_MS = 250;
@@ -55,19 +98,169 @@ const POLL_MS = 50;
 const total = (statuses: readonly WorkerStatus[], key: 'firstReplies' | 'clients' | 'messages') =>
 	statuses.reduce((sum, status) => sum + status[key], 0);
 
+/** /proc around the measured window: the server tree's CPU and peaks, the host's CPU, overflows. */
+class Watch {
+	readonly sampler: ProcSampler;
+	#host: {busy: number; total: number} | null = null;
+	#overflows: number | null = null;
+	#started = 0;
+
+	constructor(pid: number) {
+		this.sampler = new ProcSampler(pid);
+	}
+
+	async begin(): Promise<void> {
+		await this.sampler.sample();
+		this.sampler.start(SAMPLE_MS);
+		this.#overflows = await listenOverflows();
+	}
+
+	async markStart(): Promise<void> {
+		this.#host = await hostTicks();
+		await this.sampler.markStart();
+		this.#started = performance.now();
+	}
+
+	/** The window's server CPU, host CPU and length, and the overflows since `begin`. */
+	async markEnd() {
+		const cpuSeconds = await this.sampler.markEnd();
+		const host = await hostTicks();
+		const overflows = await listenOverflows();
+		const elapsedS = (performance.now() - this.#started) / 1000;
+		await this.sampler.stop();
+		const before = this.#host;
+		return {
+			cpuSeconds,
+			elapsedS,
+			hostCpuPercent:
+				before && host && host.total > before.total
+					? (100 * (host.busy - before.busy)) / (host.total - before.total)
+					: null,
+			listenOverflows:
+				this.#overflows === null || overflows === null ? null : overflows - this.#overflows,
+			peaks: this.sampler.peaks,
+		};
+	}
+}
+
+type WindowFigures = Awaited<ReturnType<Watch['markEnd']>>;
+
+function serverFigures(window: WindowFigures) {
+	return {
+		peakThreads: window.peaks.threads,
+		peakProcesses: window.peaks.processes,
+		peakRssBytes: window.peaks.rssBytes,
+		cpuPercent: (100 * window.cpuSeconds) / window.elapsedS,
+		cpuSeconds: window.cpuSeconds,
+		hostCpuPercent: window.hostCpuPercent,
+		listenOverflows: window.listenOverflows,
+	};
+}
+
 /**
- * One row: a fresh server process, the clients opened all at once, a wait for every first reply (up
- * to the row's duration, at least 3 s), then `durationS` of measurement; /proc sampled all along.
+ * One row: a fresh server process (the plain one with the backlog of its model), loaded by the C
+ * generator or the Node workers, /proc sampled all along.
  */
-export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFigures> {
-	const server = await startServer(spec.server, spec.workload);
-	const sampler = new ProcSampler(server.pid);
+export async function runRow(spec: RowSpec, load: Load): Promise<RowFigures> {
+	const server =
+		spec.server === 'target'
+			? await attachTarget(spec.target!)
+			: await startServer(spec.server, spec.workload, spec.backlog);
 	try {
-		await sampler.sample();
-		sampler.start(SAMPLE_MS);
-		const overflowsBefore = await listenOverflows();
+		const backlog = await readListenBacklog(server.port);
+		const figures =
+			load.kind === 'c'
+				? await driveC(spec, server, load.loadgen, load.processes)
+				: await driveNode(spec, server, load.workers);
+		return {...figures, backlog};
+	} finally {
+		await server.stop();
+	}
+}
+
+/**
+ * The C generator: all connections open, then all send at once and keep echoing; the window starts
+ * after the warm-up. When its busiest process was saturated, the row runs again with one more load
+ * process, up to one per core: as many as needed, as far as the machine allows.
+ */
+async function driveC(
+	spec: RowSpec,
+	server: RunningServer,
+	loadgen: Loadgen,
+	processes: number,
+): Promise<Omit<RowFigures, 'backlog'>> {
+	const cores = os.availableParallelism();
+	for (let count = processes; ; count++) {
+		const watch = new Watch(server.pid);
+		await watch.begin();
+		let started: Promise<void> | undefined;
+		const result = await runLoadgen(loadgen, {
+			host: server.host,
+			port: server.port,
+			connections: spec.clients,
+			processes: Math.min(count, spec.clients),
+			size: spec.size,
+			depth: spec.depth,
+			warmupS: spec.warmupS,
+			durationS: spec.durationS,
+			// Time for every first reply: a model that starves clients should not hold a row for long,
+			// but a storm of a thousand may take seconds to be answered, and that is what it measures.
+			timeoutS: spec.clients >= 1000 ? 15 : Math.max(3, spec.warmupS + spec.durationS),
+			onGo() {
+				started = sleep(spec.warmupS * 1000).then(() => watch.markStart());
+			},
+		});
+		await started;
+		const window = await watch.markEnd();
+		const figures = fromLoadgen(result, window, spec.clients);
+		if (!figures.generatorSaturated || count >= cores || count >= spec.clients) return figures;
+		// Let the server close the last run's connections before the next.
+		await sleep(200);
+	}
+}
+
+function fromLoadgen(
+	result: LoadgenResult,
+	window: WindowFigures,
+	clients: number,
+): Omit<RowFigures, 'backlog'> {
+	const starved = clients - result.firstReplies;
+	return {
+		generator: 'c',
+		messagesPerSec: result.messagesPerSec,
+		bytesPerSec: result.bytesPerSec,
+		roundTrips: result.messages,
+		measuredS: window.elapsedS,
+		rtt: result.rtt ?? EMPTY_SUMMARY,
+		connect: result.connect ?? EMPTY_SUMMARY,
+		firstReply: result.firstReply ?? EMPTY_SUMMARY,
+		allFirstReplyMs: starved > 0 ? null : (result.firstReply?.maxMs ?? null),
+		firstReplies: result.firstReplies,
+		starved,
+		errors: result.errors,
+		...serverFigures(window),
+		workers: result.processes,
+		loadCpuPercent: result.cpuPercentTotal,
+		loadCpuMaxPercent: result.cpuPercentMax,
+		generatorSaturated: result.cpuPercentMax >= SATURATED_PERCENT,
+	};
+}
+
+/**
+ * The Node load workers: the clients opened all at once, a wait for every first reply (up to the
+ * row's duration, at least 3 s), then `durationS` of measurement; with a storm, the storm's clients
+ * connect half a second into the window.
+ */
+async function driveNode(
+	spec: RowSpec,
+	server: RunningServer,
+	workers: LoadWorkers,
+): Promise<Omit<RowFigures, 'backlog'>> {
+	const watch = new Watch(server.pid);
+	try {
+		await watch.begin();
 		workers.open({
-			host: '127.0.0.1',
+			host: server.host,
 			port: server.port,
 			count: spec.clients,
 			depth: spec.depth,
@@ -81,80 +274,83 @@ export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFi
 		}
 		workers.measure();
 		const loadBefore = await cpuSecondsOf(workers.pids);
-		const hostBefore = await hostTicks();
-		await sampler.markStart();
+		await watch.markStart();
 		const started = performance.now();
-		let storm: {firstReplies: number; lastFirstReplyMs: number | null} | null = null;
-		if (spec.storm) {
-			// Let the background load run a moment first, so the storm meets a busy server.
-			await sleep(Math.min(500, (spec.durationS * 1000) / 4));
-			spec.storm.workers.open({
-				host: '127.0.0.1',
-				port: server.port,
-				count: spec.storm.clients,
-				depth: 1,
-				size: spec.size,
-				idle: true,
-			});
-			const deadline = Date.now() + STORM_TIMEOUT_MS;
-			let statuses: WorkerStatus[] = [];
-			while (Date.now() < deadline) {
-				statuses = await spec.storm.workers.ask('status');
-				if (total(statuses, 'firstReplies') >= spec.storm.clients) break;
-				await sleep(POLL_MS / 5);
-			}
-			storm = {
-				firstReplies: total(statuses, 'firstReplies'),
-				lastFirstReplyMs: Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0)),
-			};
-		}
+		const storm = spec.storm ? await runStorm(spec, spec.storm, server) : null;
 		await sleep(Math.max(0, spec.durationS * 1000 - (performance.now() - started)));
 		const statuses = await workers.ask('collect');
-		const cpuSeconds = await sampler.markEnd();
-		const loadSeconds = (await cpuSecondsOf(workers.pids)) - loadBefore;
-		const hostAfter = await hostTicks();
-		const overflowsAfter = await listenOverflows();
-		const elapsedS = (performance.now() - started) / 1000;
-		await sampler.stop();
+		const window = await watch.markEnd();
+		const loadPercent = (100 * ((await cpuSecondsOf(workers.pids)) - loadBefore)) / window.elapsedS;
 		const expected = spec.storm ? spec.storm.clients : spec.clients;
 		const firstReplies = storm ? storm.firstReplies : total(statuses, 'firstReplies');
+		const lastFirstReply = storm
+			? storm.lastFirstReplyMs
+			: Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0));
 		const roundTrips = total(statuses, 'messages');
-		const measuredS = Math.max(...statuses.map((status) => status.seconds), elapsedS);
-		const peaks = sampler.peaks;
+		const measuredS = Math.max(...statuses.map((status) => status.seconds), window.elapsedS);
+		const errors = addErrors(statuses.map((status) => status.errors));
 		return {
+			generator: 'node',
 			messagesPerSec: roundTrips / measuredS,
+			bytesPerSec: (roundTrips * spec.size) / measuredS,
 			roundTrips,
 			measuredS,
 			rtt: summarize(statuses),
-			allFirstReplyMs:
-				firstReplies < expected
-					? null
-					: storm
-						? storm.lastFirstReplyMs
-						: Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0)),
+			connect: EMPTY_SUMMARY,
+			firstReply: EMPTY_SUMMARY,
+			allFirstReplyMs: firstReplies < expected ? null : lastFirstReply,
 			firstReplies,
 			starved: expected - firstReplies,
-			peakThreads: peaks.threads,
-			peakProcesses: peaks.processes,
-			peakRssBytes: peaks.rssBytes,
-			cpuPercent: (100 * cpuSeconds) / elapsedS,
-			cpuSeconds,
+			errors: {...errors, timeouts: errors.timeouts + expected - firstReplies},
+			...serverFigures(window),
 			workers: workers.size,
-			loadCpuPercent: (100 * loadSeconds) / elapsedS,
-			hostCpuPercent:
-				hostBefore && hostAfter && hostAfter.total > hostBefore.total
-					? (100 * (hostAfter.busy - hostBefore.busy)) / (hostAfter.total - hostBefore.total)
-					: null,
-			listenOverflows:
-				overflowsBefore === null || overflowsAfter === null
-					? null
-					: overflowsAfter - overflowsBefore,
+			loadCpuPercent: loadPercent,
+			loadCpuMaxPercent: loadPercent,
+			generatorSaturated: loadPercent >= SATURATED_PERCENT * workers.size,
 		};
 	} finally {
-		await sampler.stop();
+		await watch.sampler.stop();
 		await Promise.all([workers.close(), spec.storm?.workers.close()]);
-		await server.stop();
 	}
+}
+
+function addErrors(parts: readonly LoadErrors[]): LoadErrors {
+	const sum = (key: keyof LoadErrors) => parts.reduce((total, part) => total + part[key], 0);
+	return {
+		refused: sum('refused'),
+		resets: sum('resets'),
+		closed: sum('closed'),
+		timeouts: sum('timeouts'),
+		other: sum('other'),
+	};
+}
+
+async function runStorm(
+	spec: RowSpec,
+	storm: NonNullable<RowSpec['storm']>,
+	server: RunningServer,
+): Promise<{firstReplies: number; lastFirstReplyMs: number | null}> {
+	// Let the background load run a moment first, so the storm meets a busy server.
+	await sleep(Math.min(500, (spec.durationS * 1000) / 4));
+	storm.workers.open({
+		host: server.host,
+		port: server.port,
+		count: storm.clients,
+		depth: 1,
+		size: spec.size,
+		idle: true,
+	});
+	const deadline = Date.now() + STORM_TIMEOUT_MS;
+	let statuses: WorkerStatus[] = [];
+	while (Date.now() < deadline) {
+		statuses = await storm.workers.ask('status');
+		if (total(statuses, 'firstReplies') >= storm.clients) break;
+		await sleep(POLL_MS / 5);
+	}
+	return {
+		firstReplies: total(statuses, 'firstReplies'),
+		lastFirstReplyMs: Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0)),
+	};
 }
 
 /**
@@ -162,7 +358,7 @@ export async function runRow(spec: RowSpec, workers: LoadWorkers): Promise<RowFi
  * minus its RSS with none, divided by `clients`.
  */
 export async function measureMemory(
-	server: ServerKind,
+	server: Exclude<ServerKind, 'target'>,
 	workload: Workload,
 	clients: number,
 	workers: LoadWorkers,

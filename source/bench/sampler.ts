@@ -1,3 +1,4 @@
+import {execFile} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
 import {findDescendants, readProcess} from '../collectors/proc.js';
 
@@ -119,4 +120,22 @@ export async function listenOverflows(): Promise<number | null> {
 	} catch {
 		return null;
 	}
+}
+
+/**
+ * The listen backlog of the listener on `port`, as the kernel holds it (Send-Q of `ss -ltn` for a
+ * listening socket; capped by net.core.somaxconn); null where `ss` is missing.
+ */
+export function readListenBacklog(port: number): Promise<number | null> {
+	return new Promise((resolve) => {
+		execFile(
+			'ss',
+			['-Hltn', `sport = :${port}`],
+			{timeout: 2000, env: {...process.env, LC_ALL: 'C'}},
+			(error, stdout) => {
+				const sendQ = Number(stdout.trim().split('\n')[0]?.trim().split(/\s+/)[2]);
+				resolve(error || !Number.isFinite(sendQ) || stdout.trim() === '' ? null : sendQ);
+			},
+		);
+	});
 }

@@ -1,4 +1,4 @@
-import {RoundTrips} from '../metrics/latency.js';
+import {EMPTY_SUMMARY, RoundTrips, summarizeMs, type LatencySummary} from '../metrics/latency.js';
 import type {ClientPhase, ClientReport} from '../protocol.js';
 
 /** What the `clients` command shows: the test clients' own view of a server they do not run. */
@@ -16,29 +16,15 @@ export type ClientsView = {
 	readonly messagesPerSec: number;
 	readonly roundTripsTotal: number;
 	/** Round trips of the last period, in milliseconds. */
-	readonly rtt: {
-		readonly p50Ms: number | null;
-		readonly p99Ms: number | null;
-		readonly maxMs: number | null;
-		readonly samples: number;
-	};
+	readonly rtt: LatencySummary;
 	/** Connect to first reply, over the clients that have had one on their current connection. */
-	readonly firstReply: {
-		readonly p50Ms: number | null;
-		readonly p99Ms: number | null;
-		readonly maxMs: number | null;
-		readonly count: number;
+	readonly firstReply: LatencySummary & {
 		/** The longest that a client still without its first reply has waited so far; null: none waits. */
 		readonly waitingMs: number | null;
 	};
 };
 
 const PHASES: readonly ClientPhase[] = ['connecting', 'waiting', 'answered', 'reconnecting'];
-
-function percentile(sorted: readonly number[], p: number): number | null {
-	if (sorted.length === 0) return null;
-	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** Folds the client process's reports into per-second figures; `roll` closes a period. */
 export class ClientsMeter {
@@ -50,7 +36,7 @@ export class ClientsMeter {
 	#total = 0;
 	#rates: Pick<ClientsView, 'messagesPerSec' | 'rtt'> = {
 		messagesPerSec: 0,
-		rtt: {p50Ms: null, p99Ms: null, maxMs: null, samples: 0},
+		rtt: EMPTY_SUMMARY,
 	};
 
 	constructor(target: string, now = Date.now()) {
@@ -91,7 +77,6 @@ export class ClientsMeter {
 			}
 			if (client.firstReplyMs !== null) firstReplies.push(client.firstReplyMs);
 		}
-		firstReplies.sort((a, b) => a - b);
 		return {
 			at: now,
 			target: this.#target,
@@ -104,13 +89,7 @@ export class ClientsMeter {
 			messagesPerSec: this.#rates.messagesPerSec,
 			roundTripsTotal: this.#total,
 			rtt: this.#rates.rtt,
-			firstReply: {
-				p50Ms: percentile(firstReplies, 50),
-				p99Ms: percentile(firstReplies, 99),
-				maxMs: firstReplies.at(-1) ?? null,
-				count: firstReplies.length,
-				waitingMs,
-			},
+			firstReply: {...summarizeMs(firstReplies), waitingMs},
 		};
 	}
 }

@@ -13,7 +13,33 @@ export type ClientTuning = {
 	readonly size?: number;
 	/** Called at the first reply on each connection, with `performance.now()`. */
 	readonly onFirstReply?: (at: number) => void;
+	/** Called when a connect fails or a connection ends other than by `stop`. */
+	readonly onError?: (kind: ClientErrorKind) => void;
 };
+
+/**
+ * How a connection failed, as load-test tools count it: the server refused the connect, reset the
+ * connection, closed it, or did not answer a connect in time; anything else is `other`.
+ */
+export type ClientErrorKind = 'refused' | 'reset' | 'closed' | 'timeout' | 'other';
+
+/** The kind of a socket error, from its code. */
+export function errorKind(code: string | undefined): ClientErrorKind {
+	switch (code) {
+		case 'ECONNREFUSED':
+			return 'refused';
+		case 'ECONNRESET':
+		case 'EPIPE':
+			return 'reset';
+		case 'ETIMEDOUT':
+			return 'timeout';
+		default:
+			return 'other';
+	}
+}
+
+/** A connect that has not completed after this long is given up and counted as a timeout. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 2000;
@@ -34,6 +60,7 @@ export class TestClient {
 	readonly #payload: Buffer | undefined;
 	readonly #size: number;
 	readonly #onFirstReply: ((at: number) => void) | undefined;
+	readonly #onError: ((kind: ClientErrorKind) => void) | undefined;
 	/** Send times of the messages in flight, oldest first. */
 	#inFlight: number[] = [];
 	#socket: Socket | undefined;
@@ -65,6 +92,7 @@ export class TestClient {
 				? undefined
 				: Buffer.from(('x'.repeat(this.#size - 1) + '\n').repeat(this.#depth));
 		this.#onFirstReply = tuning.onFirstReply;
+		this.#onError = tuning.onError;
 	}
 
 	start(): void {
@@ -93,7 +121,15 @@ export class TestClient {
 		const socket = net.connect({host: this.#target.host, port: this.#target.port});
 		this.#socket = socket;
 		socket.setNoDelay(true);
+		// A server whose backlog is full drops the SYN and the kernel retries for minutes: give up
+		// sooner, as a user would, and say so.
+		socket.setTimeout(CONNECT_TIMEOUT_MS, () => {
+			if (socket.connecting)
+				socket.destroy(Object.assign(new Error('connect timed out'), {code: 'ETIMEDOUT'}));
+		});
+		let failed = false;
 		socket.on('connect', () => {
+			socket.setTimeout(0);
 			this.#retryMs = FIRST_RETRY_MS;
 			this.#local = formatAddress(socket.localAddress, socket.localPort);
 			this.#connectedAt = Date.now();
@@ -126,9 +162,13 @@ export class TestClient {
 				this.#timer = setTimeout(() => this.#send(), wait);
 			}
 		});
-		socket.on('error', () => {});
+		socket.on('error', (error: NodeJS.ErrnoException) => {
+			failed = true;
+			if (!this.#stopped) this.#onError?.(errorKind(error.code));
+		});
 		socket.on('close', () => {
 			clearTimeout(this.#timer);
+			if (!failed && !this.#stopped) this.#onError?.('closed');
 			this.#inFlight = [];
 			this.#local = null;
 			this.#connectedAt = null;

@@ -206,7 +206,7 @@ export class CompareSession {
 				total: view.clients.total,
 				connected: view.clients.connected,
 				waiting: view.clients.waiting,
-				answered: view.firstReply.count,
+				answered: view.firstReply.samples,
 			},
 			messagesPerSec: view.messagesPerSec,
 			p50Ms: view.rtt.p50Ms,

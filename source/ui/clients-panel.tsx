@@ -60,7 +60,7 @@ export function ClientsPanel({view, width}: ClientsPanelProps) {
 					{ms(firstReply.p99Ms).padStart(6)}
 					<Text dimColor>{' max '}</Text>
 					{ms(firstReply.maxMs).padStart(6)}
-					<Text dimColor>{` (${firstReply.count} answered)`}</Text>
+					<Text dimColor>{` (${firstReply.samples} answered)`}</Text>
 				</Text>
 			</Panel>
 		</Box>
