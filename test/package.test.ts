@@ -33,7 +33,7 @@ test('the packed tarball, installed alone into an empty folder, runs with npx', 
 		for (const file of files) {
 			assert.match(
 				file,
-				/^(dist\/.+\.js|package\.json|readme\.md|license)$/i,
+				/^(dist\/.+\.js|package\.json|readme\.md|license|bench\/loadgen\.c)$/i,
 				`${file} in the package`,
 			);
 			assert.doesNotMatch(file, /^dist\/test\//, 'no tests in the package');
