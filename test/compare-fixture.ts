@@ -42,5 +42,6 @@ export const EIGHT_ROWS: CompareSnapshot = {
 	settings: {clients: {min: 14, max: 14}, rate: 2, workMs: 0, delayMs: 0, poolSize: 10},
 	rows: MODE_NAMES.map((_, index) => row(index)),
 	leftOut: [],
+	starting: [],
 	notes: [],
 };

@@ -17,8 +17,10 @@ export async function runCompare(values: CompareFlags, args: readonly string[]):
 		}
 		return 1;
 	}
-	await session.start();
+	// The screen comes up at once and shows the rows as they start: that takes seconds with many.
+	const started = session.start();
 	if (options.format === 'live') return runLive(session, options, command);
+	await started;
 	return runHeadless(session, options, command);
 }
 

@@ -46,7 +46,7 @@ export function CompareApp({session, ascii = false, durationMs}: CompareAppProps
 	const snapshot = useSyncExternalStore(session.subscribe, () => session.snapshot);
 	const {columns, rows} = useTerminalSize();
 	const [selected, setSelected] = useState(0);
-	const [open, setOpen] = useState<number | null>(null);
+	const [open, setOpen] = useState<string | null>(null);
 	const [message, setMessage] = useState<string | undefined>(undefined);
 
 	useEffect(() => {
@@ -64,9 +64,9 @@ export function CompareApp({session, ascii = false, durationMs}: CompareAppProps
 		}
 		if (key.return) {
 			const row = snapshot.rows[selected];
-			if (row && session.dashboardOf(selected)) {
+			if (row && session.dashboardOf(row.name)) {
 				setMessage(undefined);
-				return setOpen(selected);
+				return setOpen(row.name);
 			}
 			return setMessage(
 				row ? `${row.name} is an outside server: there is no dashboard of it` : undefined,

@@ -60,6 +60,8 @@ export type CompareSnapshot = {
 	readonly settings: CompareSettings;
 	readonly rows: readonly RowFigures[];
 	readonly leftOut: readonly LeftOut[];
+	/** Rows whose server is still starting: not in `rows` yet. */
+	readonly starting: readonly string[];
 	/** The latest things said (a storm left out somewhere, a server process that died), newest last. */
 	readonly notes: readonly string[];
 };
@@ -124,6 +126,7 @@ export function toCompareJson(snapshot: CompareSnapshot): object {
 			best: [...marks[index]!],
 		})),
 		leftOut: snapshot.leftOut,
+		starting: snapshot.starting,
 		notes: snapshot.notes,
 	};
 }

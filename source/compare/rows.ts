@@ -108,10 +108,10 @@ export class ModelRow implements CompareRow {
 			osThreads: sum((process) => process.threads),
 			processes: processes?.length ?? null,
 			rssBytes: sum((process) => process.rssBytes),
-			cpuPercent:
-				processes === null || processes.some((process) => process.cpuPercent === null)
-					? null
-					: sum((process) => process.cpuPercent ?? 0),
+			// A process's first reading has no CPU share yet (it counts from the next): the others do.
+			cpuPercent: processes?.some((process) => process.cpuPercent !== null)
+				? sum((process) => process.cpuPercent ?? 0)
+				: null,
 		};
 	}
 

@@ -27,6 +27,9 @@ const TICK_MS = 1000;
 
 type Live = {
 	readonly row: CompareRow;
+	/** Until its server listens; keys pressed meanwhile wait in `pending`, in order. */
+	running: boolean;
+	readonly pending: (() => void)[];
 	/** Clients asked for; what the memory budget is reckoned on. */
 	clients: number;
 	readonly load: CpuShare;
@@ -62,6 +65,8 @@ export class CompareSession {
 		const note = (text: string) => this.#note(text);
 		this.#rows = start.map((plan) => ({
 			row: plan.kind === 'model' ? new ModelRow(plan, base, note) : new TargetRow(plan, base, note),
+			running: false,
+			pending: [],
 			clients: base.clients,
 			load: new CpuShare(),
 			history: [],
@@ -91,31 +96,45 @@ export class CompareSession {
 
 	/** The rows' servers and clients, all at once; a row that cannot start is left out, saying why. */
 	async start(): Promise<void> {
-		const results = await Promise.allSettled(this.#rows.map(({row}) => row.start()));
-		const failed = this.#rows.filter((_, index) => results[index]!.status === 'rejected');
-		results.forEach((result, index) => {
-			if (result.status === 'fulfilled') return;
-			const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
-			this.#leftOut.push({
-				name: this.#rows[index]!.row.plan.name,
-				reason: `did not start: ${reason}`,
-			});
-		});
-		await Promise.all(failed.map(({row}) => row.stop()));
-		for (const live of failed) this.#rows.splice(this.#rows.indexOf(live), 1);
 		this.#timer = setInterval(() => void this.#tick(), TICK_MS);
-		this.#publish(this.#compose(Date.now(), this.#snapshot.rows));
+		await Promise.all([...this.#rows].map((live) => this.#startRow(live)));
 	}
 
-	/** Row `index`'s full dashboard; null for an outside server or no such row. */
-	dashboardOf(index: number): CompareRow['dashboard'] {
-		return this.#rows[index]?.row.dashboard ?? null;
+	/** Starts one row; a row that cannot start is left out, saying why, and the others run on. */
+	async #startRow(live: Live): Promise<void> {
+		try {
+			await live.row.start();
+		} catch (error: unknown) {
+			const reason = error instanceof Error ? error.message : String(error);
+			this.#leftOut.push({name: live.row.plan.name, reason: `did not start: ${reason}`});
+			this.#rows.splice(this.#rows.indexOf(live), 1);
+			await live.row.stop();
+			return;
+		}
+		if (this.#stopped) return;
+		live.running = true;
+		for (const action of live.pending.splice(0)) action();
+	}
+
+	/** Carries out `action` on the row now, or once its server listens. */
+	#onRow(live: Live, action: () => void): void {
+		if (live.running) action();
+		else live.pending.push(action);
+	}
+
+	/** The named row's full dashboard; null for an outside server or no such row. */
+	dashboardOf(name: string): CompareRow['dashboard'] {
+		return this.#find(name)?.row.dashboard ?? null;
 	}
 
 	/** Back from a row's dashboard, where its own keys may have changed its clients. */
-	resync(index: number): void {
-		const live = this.#rows[index];
+	resync(name: string): void {
+		const live = this.#find(name);
 		if (live) live.clients = live.row.meter.view().clients.total;
+	}
+
+	#find(name: string): Live | undefined {
+		return this.#rows.find((live) => live.running && live.row.plan.name === name);
 	}
 
 	dispatch(action: CompareAction): void {
@@ -130,7 +149,7 @@ export class CompareSession {
 			case 'drop':
 				for (const live of this.#rows) {
 					live.clients = action.count === 'all' ? 0 : Math.max(0, live.clients - action.count);
-					live.row.drop(action.count);
+					this.#onRow(live, () => live.row.drop(action.count));
 				}
 				break;
 			case 'work':
@@ -141,7 +160,9 @@ export class CompareSession {
 					...this.#settings,
 					[key]: stepMs(this.#settings[key], action.direction, max),
 				};
-				for (const {row} of this.#rows) row.step({type: action.type, direction: action.direction});
+				for (const live of this.#rows) {
+					this.#onRow(live, () => live.row.step({type: action.type, direction: action.direction}));
+				}
 				break;
 			}
 		}
@@ -177,14 +198,15 @@ export class CompareSession {
 			}
 			left -= extra;
 			live.clients += more;
-			live.row.add(more);
+			this.#onRow(live, () => live.row.add(more));
 		}
 		if (skipped.length > 0) this.#note(`+${count} clients left out on ${skipped.join(', ')}`);
 	}
 
 	async #tick(): Promise<void> {
 		const now = Date.now();
-		const rows = await Promise.all(this.#rows.map((live) => this.#figures(live, now)));
+		const running = this.#rows.filter((live) => live.running);
+		const rows = await Promise.all(running.map((live) => this.#figures(live, now)));
 		if (!this.#stopped) this.#publish(this.#compose(now, rows));
 	}
 
@@ -232,6 +254,7 @@ export class CompareSession {
 			},
 			rows,
 			leftOut: [...this.#leftOut],
+			starting: this.#rows.filter((live) => !live.running).map((live) => live.row.plan.name),
 			notes: [...this.#notes],
 		};
 	}

@@ -53,10 +53,11 @@ export function compareScreen(snapshot: CompareSnapshot, options: ScreenOptions)
 	const top = [
 		title(snapshot, glyphs.dot),
 		...(snapshot.rows.length === 0
-			? ['starting the servers and their clients; the first figures come after a second']
+			? ['the first figures come a second after the first server listens']
 			: tableLines(snapshot, {width, selected: options.selected, ...glyphs})),
 	];
 	const notes = [
+		...(snapshot.starting.length === 0 ? [] : [`starting ${snapshot.starting.join(', ')}`]),
 		...snapshot.leftOut.map((out) => `left out ${out.name}: ${out.reason}`),
 		...snapshot.notes,
 		...(options.message === undefined ? [] : [options.message]),
