@@ -63,6 +63,12 @@ export const DEFAULT_TIMING: ControllerTiming = {
 type Listener = (snapshot: Snapshot) => void;
 
 /**
+ * After `c`/`x`, the test-client process reports at once and again when the new clients connected;
+ * those reports are published as they come for this long, so the key's effect is on screen at once.
+ */
+const SHOW_REPORTS_MS = 500;
+
+/**
  * The one place that acts: owns the server, the test clients, the store and the collectors, carries
  * out actions one at a time, and publishes a snapshot on every tick.
  */
@@ -86,6 +92,8 @@ export class Controller implements DashboardSource {
 	/** Actions run one after another: a switch finishes before the next key is carried out. */
 	#queue: Promise<void> = Promise.resolve();
 	#stopped = false;
+	/** Until then, client reports publish at once: the effect of `c`/`x` shows without the tick. */
+	#showReportsUntil = 0;
 
 	constructor(options: Options, timing: ControllerTiming = DEFAULT_TIMING) {
 		this.#options = options;
@@ -111,6 +119,7 @@ export class Controller implements DashboardSource {
 			{
 				onReport: (report) => {
 					this.#store.applyClients(report);
+					if (Date.now() < this.#showReportsUntil) this.#publish();
 					for (const listener of this.#roundTripListeners) listener(report.rttMicros);
 					for (const listener of this.#clientReportListeners) listener(report);
 				},
@@ -237,10 +246,12 @@ export class Controller implements DashboardSource {
 		switch (action.type) {
 			case 'add-clients': {
 				this.#fleet.add(action.count);
+				this.#showReportsUntil = Date.now() + SHOW_REPORTS_MS;
 				break;
 			}
 			case 'drop-clients': {
 				this.#fleet.drop(action.count);
+				this.#showReportsUntil = Date.now() + SHOW_REPORTS_MS;
 				break;
 			}
 			case 'next-mode': {

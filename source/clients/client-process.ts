@@ -7,6 +7,8 @@ import type {ClientCommand, ClientReport} from '../protocol.js';
 import {TestClient, type Target} from './test-client.js';
 
 const REPORT_MS = 250;
+/** After `add`, one more report this soon, with the new clients connected. */
+const CONNECTED_REPORT_MS = 30;
 
 const send = process.send?.bind(process);
 if (!send) {
@@ -35,6 +37,8 @@ process.on('message', (command: ClientCommand) => {
 				clients.push(client);
 				client.start();
 			}
+			// Loopback connects take well under this: the dashboard shows them without waiting a period.
+			setTimeout(report, CONNECTED_REPORT_MS);
 			break;
 		}
 		case 'drop': {
