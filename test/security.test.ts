@@ -25,7 +25,7 @@ import {Controller} from '../source/controller.js';
 import {parseOptions} from '../source/options.js';
 import {ControlServer} from '../source/remote/control-server.js';
 import {socketPathFor} from '../source/remote/endpoint.js';
-import {ensurePrivateDirectory} from '../source/remote/private-folder.js';
+import {ensurePrivateDirectory, privateDirectory} from '../source/remote/private-folder.js';
 import {RemoteSource} from '../source/remote/remote-source.js';
 import {sleep, waitFor} from './helpers/net.js';
 
@@ -396,4 +396,30 @@ test('8. idle connections to --metrics-port neither blind /proc nor make the ech
 		child.kill();
 		await once(child, 'exit');
 	}
+});
+
+test('1. the private folder is only made where nobody else can swap it: a runtime dir open to others is not used', () => {
+	const open = mkdtempSync(path.join(os.tmpdir(), 'ct-open-'));
+	chmodSync(open, 0o777);
+	const tmp = mkdtempSync(path.join(os.tmpdir(), 'ct-tmp-'));
+	const uid = process.getuid!();
+	assert.equal(
+		privateDirectory({XDG_RUNTIME_DIR: open, TMPDIR: tmp}),
+		path.join(tmp, `concurrency-top-${uid}`),
+	);
+	const mine = mkdtempSync(path.join(os.tmpdir(), 'ct-runtime-'));
+	assert.equal(
+		privateDirectory({XDG_RUNTIME_DIR: mine, TMPDIR: tmp}),
+		path.join(mine, 'concurrency-top'),
+	);
+	assert.throws(
+		() => ensurePrivateDirectory(path.join(open, 'concurrency-top')),
+		/lets other users replace what is in it/,
+	);
+	chmodSync(open, 0o1777);
+	assert.equal(
+		lstatSync(ensurePrivateDirectory(path.join(open, 'd'))).mode & 0o777,
+		0o700,
+		'sticky, as /tmp',
+	);
 });

@@ -4,16 +4,35 @@
  * symlink in it, or read what is there, so it is created 0700, checked for owner and mode every
  * time it is used, and files in it are created exclusively, never through a symlink.
  */
-import {constants, lstatSync, mkdirSync, openSync, unlinkSync, type Stats} from 'node:fs';
+import {constants, lstatSync, mkdirSync, openSync, statSync, unlinkSync, type Stats} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Under $XDG_RUNTIME_DIR (private by its definition), else a folder of our own in the temp dir. */
+/**
+ * Whether nobody but this user (or root) can rename or replace what is in `parent`: ours or
+ * root's, and writable by others only with the sticky bit (as /tmp is). Otherwise the folder we
+ * checked could be swapped for a symlink between the check and the use.
+ */
+function isSafeParent(parent: string): boolean {
+	try {
+		const stat = statSync(parent);
+		const uid = process.getuid?.();
+		const owner = uid === undefined || stat.uid === uid || stat.uid === 0;
+		return stat.isDirectory() && owner && ((stat.mode & 0o022) === 0 || (stat.mode & 0o1000) !== 0);
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Under $XDG_RUNTIME_DIR (private by its definition, and checked: `sudo -E` can carry another
+ * user's), else a folder of our own in the temp dir.
+ */
 export function privateDirectory(env: NodeJS.ProcessEnv = process.env): string {
 	const runtime = env.XDG_RUNTIME_DIR;
-	return runtime
-		? path.join(runtime, 'concurrency-top')
-		: path.join(os.tmpdir(), `concurrency-top-${process.getuid?.() ?? 0}`);
+	if (runtime && isSafeParent(runtime) && (statSync(runtime).mode & 0o077) === 0)
+		return path.join(runtime, 'concurrency-top');
+	return path.join(env.TMPDIR || os.tmpdir(), `concurrency-top-${process.getuid?.() ?? 0}`);
 }
 
 /** Why `stat` is not a file only this user can reach, or null when it is. */
@@ -46,6 +65,11 @@ export function checkPrivateDirectory(directory: string): string {
 
 /** Creates the private folder if it is not there, then checks it (whoever created it). */
 export function ensurePrivateDirectory(directory = privateDirectory()): string {
+	if (!isSafeParent(path.dirname(directory))) {
+		throw new Error(
+			`${path.dirname(directory)} lets other users replace what is in it: point XDG_RUNTIME_DIR or TMPDIR at a folder of your own`,
+		);
+	}
 	try {
 		// Not recursive: the parent ($XDG_RUNTIME_DIR or the temp dir) must already exist.
 		mkdirSync(directory, {mode: 0o700});
