@@ -138,7 +138,11 @@ export type InodeOwners = {
 	readonly missing: string | null;
 };
 
-/** Maps each socket inode held by `pids` to the pid that holds it (the first, if shared). */
+/**
+ * Maps each socket inode held by `pids` to the pid that holds it. A socket held by several (a
+ * parent that forked a child for it and has not closed its copy yet) goes to the last of `pids`:
+ * give parents first, and the child that serves the connection is named.
+ */
 export function socketOwners(pids: readonly number[]): InodeOwners {
 	const owners = new Map<number, number>();
 	let missing: string | null = null;
@@ -160,8 +164,7 @@ export function socketOwners(pids: readonly number[]): InodeOwners {
 				continue;
 			}
 			if (!target.startsWith('socket:[')) continue;
-			const inode = Number(target.slice(8, -1));
-			if (!owners.has(inode)) owners.set(inode, pid);
+			owners.set(Number(target.slice(8, -1)), pid);
 		}
 	}
 	return {owners, missing};

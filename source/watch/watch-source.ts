@@ -137,15 +137,15 @@ export class WatchSource implements DashboardSource {
 			return;
 		}
 		const pids = os.processes.map((process) => process.pid);
-		const {owners, missing} = socketOwners(pids);
-		if (missing !== null && this.#watch.missing === null) this.#store.log(now, 'warn', missing);
 		const all = await readListeners();
-		const port = this.#settings.port;
-		this.#listening = all.filter((listener) =>
-			port === null ? owners.has(listener.inode) : listener.port === port,
-		);
+		// The ports come from the last reading's owners, and the owners are read after the
+		// connections: a socket ss lists as accepted is then always found in some process's fds.
+		if (this.#listening.length === 0) this.#listening = this.#ours(all, socketOwners(pids).owners);
 		const ports = [...new Set(this.#listening.map((listener) => listener.port))];
 		const sockets = await readConnections(ports);
+		const {owners, missing} = socketOwners(pids);
+		if (missing !== null && this.#watch.missing === null) this.#store.log(now, 'warn', missing);
+		this.#listening = this.#ours(all, owners);
 		for (const event of this.#tracker.update(sockets, owners, now)) this.#store.apply(event);
 		this.#followChildren(pids.slice(1), now);
 		const acceptQueue = this.#listening.reduce((sum, listener) => sum + listener.acceptQueue, 0);
@@ -170,6 +170,14 @@ export class WatchSource implements DashboardSource {
 			waitThresholdMs: this.#settings.waitMs,
 			missing,
 		};
+	}
+
+	/** The listeners the server holds (or, with --port, those on that port). */
+	#ours(all: readonly ListenerReading[], owners: ReadonlyMap<number, number>): ListenerReading[] {
+		const port = this.#settings.port;
+		return all.filter((listener) =>
+			port === null ? owners.has(listener.inode) : listener.port === port,
+		);
 	}
 
 	/** The server's child processes as the store's workers: up, down, and the connection each holds. */
