@@ -19,7 +19,7 @@ export type RowFigures = {
 		/** Have had a reply on their current connection. */
 		readonly answered: number;
 	};
-	/** Round trips completed per second by the row's clients. */
+	/** Replies per second: as the server counted them, or for an outside server its clients' round trips. */
 	readonly messagesPerSec: number;
 	readonly p50Ms: number | null;
 	readonly p99Ms: number | null;

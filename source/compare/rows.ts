@@ -15,7 +15,13 @@ const TICKS_PER_SECOND = 100;
 export type ServerFigures = Pick<
 	RowFigures,
 	'mode' | 'pid' | 'port' | 'serverWaiting' | 'osThreads' | 'processes' | 'rssBytes' | 'cpuPercent'
->;
+> & {
+	/**
+	 * Replies per second as the server counted them; null: not ours to count. Steadier than the
+	 * clients' count, which arrives in batches four times a second.
+	 */
+	readonly repliesPerSec: number | null;
+};
 
 /** One server of the comparison and its own test clients. */
 export type CompareRow = {
@@ -105,6 +111,7 @@ export class ModelRow implements CompareRow {
 			pid: snapshot.server.pid,
 			port: snapshot.server.port,
 			serverWaiting: snapshot.queue.waiting,
+			repliesPerSec: snapshot.traffic.messagesOutPerSec,
 			osThreads: sum((process) => process.threads),
 			processes: processes?.length ?? null,
 			rssBytes: sum((process) => process.rssBytes),
@@ -168,6 +175,7 @@ export class TargetRow implements CompareRow {
 			pid: null,
 			port: plan.port,
 			serverWaiting: null,
+			repliesPerSec: null,
 			osThreads: null,
 			processes: null,
 			rssBytes: null,

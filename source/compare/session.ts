@@ -218,19 +218,21 @@ export class CompareSession {
 		const {maxMs, waitingMs} = view.firstReply;
 		const pending = waitingMs !== null && waitingMs > (maxMs ?? -1);
 		const slowest = pending ? waitingMs : maxMs;
-		live.history.push(view.messagesPerSec);
+		const {repliesPerSec, ...server} = row.server();
+		const messagesPerSec = repliesPerSec ?? view.messagesPerSec;
+		live.history.push(messagesPerSec);
 		if (live.history.length > HISTORY_SECONDS) live.history.shift();
 		return {
 			name: row.plan.name,
 			kind: row.plan.kind,
-			...row.server(),
+			...server,
 			clients: {
 				total: view.clients.total,
 				connected: view.clients.connected,
 				waiting: view.clients.waiting,
 				answered: view.firstReply.samples,
 			},
-			messagesPerSec: view.messagesPerSec,
+			messagesPerSec,
 			p50Ms: view.rtt.p50Ms,
 			p99Ms: view.rtt.p99Ms,
 			slowestFirstReplyMs: slowest,
