@@ -229,10 +229,35 @@ export type ClientStatus = {
 	readonly firstReplyMs: number | null;
 };
 
+/**
+ * Failed connects and connections, as load-test tools count them: connects the server refused,
+ * connections reset (ECONNRESET, EPIPE), closed by the server, timed out (a connect, or a first
+ * reply, that did not come in the time allowed), and anything else.
+ */
+export type ConnectionErrors = {
+	readonly refused: number;
+	readonly resets: number;
+	readonly closed: number;
+	readonly timeouts: number;
+	readonly other: number;
+};
+
+export const NO_ERRORS: ConnectionErrors = {
+	refused: 0,
+	resets: 0,
+	closed: 0,
+	timeouts: 0,
+	other: 0,
+};
+
 /** Test-client process → dashboard, a few times a second. */
 export type ClientReport = {
 	readonly type: 'report';
 	readonly clients: readonly ClientStatus[];
 	/** Round-trip times completed since the last report, in microseconds. */
 	readonly rttMicros: readonly number[];
+	/** Since the process started (absent from reports of older senders). */
+	readonly errors?: ConnectionErrors;
+	/** Bytes received from the server since the process started. */
+	readonly bytesIn?: number;
 };

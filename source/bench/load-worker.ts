@@ -4,7 +4,7 @@
  * run at once so the clients are not the bottleneck; they report over IPC only when asked.
  */
 import {performance} from 'node:perf_hooks';
-import {TestClient} from '../clients/test-client.js';
+import {ERROR_FIELD, TestClient} from '../clients/test-client.js';
 import {LatencyHistogram} from '../metrics/latency.js';
 import type {WorkerCommand, WorkerReply} from './messages.js';
 
@@ -22,13 +22,6 @@ let firstReplies = 0;
 let lastFirstReplyAt = 0;
 let measureStart = 0;
 const errors = {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0};
-const ERROR_FIELD = {
-	refused: 'refused',
-	reset: 'resets',
-	closed: 'closed',
-	timeout: 'timeouts',
-	other: 'other',
-} as const;
 
 process.on('message', (command: WorkerCommand) => {
 	switch (command.type) {

@@ -9,22 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {LatencySummary} from '../metrics/latency.js';
+import type {ConnectionErrors} from '../protocol.js';
 
 /** From dist/source/bench/: the package root holds bench/loadgen.c (shipped in the package). */
 const SOURCE = fileURLToPath(new URL('../../../bench/loadgen.c', import.meta.url));
 
-/** Failures as a load-test tool counts them, over the whole run. */
-export type LoadErrors = {
-	/** Connects the server refused (RST to the SYN). */
-	readonly refused: number;
-	/** Connections reset (ECONNRESET, EPIPE). */
-	readonly resets: number;
-	/** Connections the server closed (EOF). */
-	readonly closed: number;
-	/** Connects that did not complete, and connections that never had a reply, within the time allowed. */
-	readonly timeouts: number;
-	readonly other: number;
-};
+/** Failures over the whole run. */
+export type LoadErrors = ConnectionErrors;
 
 /** What one loadgen run measured (its JSON, as printed). */
 export type LoadgenResult = {

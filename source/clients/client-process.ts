@@ -3,8 +3,8 @@
  * server's process, so they never share its event loop: a server that blocks cannot slow its own
  * load, and round-trip times are what a separate program would see.
  */
-import type {ClientCommand, ClientReport} from '../protocol.js';
-import {TestClient, type Target} from './test-client.js';
+import {NO_ERRORS, type ClientCommand, type ClientReport} from '../protocol.js';
+import {ERROR_FIELD, TestClient, type Target} from './test-client.js';
 
 const REPORT_MS = 250;
 /** After `add`, one more report this soon, with the new clients connected. */
@@ -21,6 +21,8 @@ let ratePerSecond = 1;
 const clients: TestClient[] = [];
 let nextId = 1;
 let rttMicros: number[] = [];
+const errors = {...NO_ERRORS};
+let bytesIn = 0;
 
 process.on('message', (command: ClientCommand) => {
 	switch (command.type) {
@@ -31,8 +33,15 @@ process.on('message', (command: ClientCommand) => {
 		}
 		case 'add': {
 			for (let i = 0; i < command.count; i++) {
-				const client = new TestClient(nextId++, target, ratePerSecond, (micros) =>
-					rttMicros.push(micros),
+				const client = new TestClient(
+					nextId++,
+					target,
+					ratePerSecond,
+					(micros) => rttMicros.push(micros),
+					{
+						onError: (kind) => errors[ERROR_FIELD[kind]]++,
+						onData: (bytes) => (bytesIn += bytes),
+					},
 				);
 				clients.push(client);
 				client.start();
@@ -55,6 +64,8 @@ function report(): void {
 		type: 'report',
 		clients: clients.map((client) => client.status()),
 		rttMicros,
+		errors: {...errors},
+		bytesIn,
 	};
 	rttMicros = [];
 	send!(message);

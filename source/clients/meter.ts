@@ -1,5 +1,16 @@
-import {EMPTY_SUMMARY, RoundTrips, summarizeMs, type LatencySummary} from '../metrics/latency.js';
-import type {ClientPhase, ClientReport} from '../protocol.js';
+import {
+	EMPTY_SUMMARY,
+	LatencyHistogram,
+	RoundTrips,
+	summarizeMs,
+	type LatencySummary,
+} from '../metrics/latency.js';
+import {
+	NO_ERRORS,
+	type ClientPhase,
+	type ClientReport,
+	type ConnectionErrors,
+} from '../protocol.js';
 
 /** What the `clients` command shows: the test clients' own view of a server they do not run. */
 export type ClientsView = {
@@ -14,6 +25,10 @@ export type ClientsView = {
 	};
 	/** Round trips completed per second over the last period: each is one message out and its reply. */
 	readonly messagesPerSec: number;
+	/** Bytes received per second over the last period. */
+	readonly bytesPerSec: number;
+	/** Failed connects and connections since the clients started. */
+	readonly errors: ConnectionErrors;
 	readonly roundTripsTotal: number;
 	/** Round trips of the last period, in milliseconds. */
 	readonly rtt: LatencySummary;
@@ -22,6 +37,18 @@ export type ClientsView = {
 		/** The longest that a client still without its first reply has waited so far; null: none waits. */
 		readonly waitingMs: number | null;
 	};
+};
+
+/** The summary at the end of `clients --duration`: the measured window after the warm-up. */
+export type ClientsSummary = {
+	readonly target: string;
+	readonly durationS: number;
+	readonly clients: number;
+	readonly roundTrips: number;
+	readonly messagesPerSec: number;
+	readonly bytesPerSec: number;
+	readonly rtt: LatencySummary;
+	readonly errors: ConnectionErrors;
 };
 
 const PHASES: readonly ClientPhase[] = ['connecting', 'waiting', 'answered', 'reconnecting'];
@@ -34,10 +61,20 @@ export class ClientsMeter {
 	#periodStart: number;
 	#periodCount = 0;
 	#total = 0;
-	#rates: Pick<ClientsView, 'messagesPerSec' | 'rtt'> = {
+	#rates: Pick<ClientsView, 'messagesPerSec' | 'bytesPerSec' | 'rtt'> = {
 		messagesPerSec: 0,
+		bytesPerSec: 0,
 		rtt: EMPTY_SUMMARY,
 	};
+	#periodBytes = 0;
+	/** The measured window of `--duration` (after `--warmup`): everything since `startWindow`. */
+	#window: {
+		readonly start: number;
+		readonly histogram: LatencyHistogram;
+		roundTrips: number;
+		readonly bytesIn: number;
+		readonly errors: ConnectionErrors;
+	} | null = null;
 
 	constructor(target: string, now = Date.now()) {
 		this.#target = target;
@@ -45,8 +82,13 @@ export class ClientsMeter {
 	}
 
 	apply(report: ClientReport): void {
+		this.#periodBytes += (report.bytesIn ?? 0) - (this.#report.bytesIn ?? 0);
 		this.#report = report;
 		for (const micros of report.rttMicros) this.#rtt.record(micros);
+		if (this.#window) {
+			for (const micros of report.rttMicros) this.#window.histogram.record(micros);
+			this.#window.roundTrips += report.rttMicros.length;
+		}
 		this.#periodCount += report.rttMicros.length;
 		this.#total += report.rttMicros.length;
 	}
@@ -54,9 +96,50 @@ export class ClientsMeter {
 	roll(now = Date.now()): void {
 		const seconds = (now - this.#periodStart) / 1000;
 		if (seconds <= 0) return;
-		this.#rates = {messagesPerSec: this.#periodCount / seconds, rtt: this.#rtt.roll()};
+		this.#rates = {
+			messagesPerSec: this.#periodCount / seconds,
+			bytesPerSec: this.#periodBytes / seconds,
+			rtt: this.#rtt.roll(),
+		};
 		this.#periodCount = 0;
+		this.#periodBytes = 0;
 		this.#periodStart = now;
+	}
+
+	/** Starts the measured window: the summary counts from here (the warm-up is over). */
+	startWindow(now = Date.now()): void {
+		this.#window = {
+			start: now,
+			histogram: new LatencyHistogram(),
+			roundTrips: 0,
+			bytesIn: this.#report.bytesIn ?? 0,
+			errors: this.#report.errors ?? NO_ERRORS,
+		};
+	}
+
+	/** The measured window so far, as autocannon sums up a run; null before `startWindow`. */
+	summary(now = Date.now()): ClientsSummary | null {
+		const window = this.#window;
+		if (!window) return null;
+		const seconds = Math.max(0.001, (now - window.start) / 1000);
+		const errors = this.#report.errors ?? NO_ERRORS;
+		const since = (key: keyof ConnectionErrors) => errors[key] - window.errors[key];
+		return {
+			target: this.#target,
+			durationS: seconds,
+			clients: this.#report.clients.length,
+			roundTrips: window.roundTrips,
+			messagesPerSec: window.roundTrips / seconds,
+			bytesPerSec: ((this.#report.bytesIn ?? 0) - window.bytesIn) / seconds,
+			rtt: window.histogram.summary(),
+			errors: {
+				refused: since('refused'),
+				resets: since('resets'),
+				closed: since('closed'),
+				timeouts: since('timeouts'),
+				other: since('other'),
+			},
+		};
 	}
 
 	view(now = Date.now()): ClientsView {
@@ -87,6 +170,8 @@ export class ClientsMeter {
 				phases,
 			},
 			messagesPerSec: this.#rates.messagesPerSec,
+			bytesPerSec: this.#rates.bytesPerSec,
+			errors: this.#report.errors ?? NO_ERRORS,
 			roundTripsTotal: this.#total,
 			rtt: this.#rates.rtt,
 			firstReply: {...summarizeMs(firstReplies), waitingMs},

@@ -1,6 +1,6 @@
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
-import type {ClientPhase, ClientStatus} from '../protocol.js';
+import type {ClientPhase, ClientStatus, ConnectionErrors} from '../protocol.js';
 import {formatAddress} from '../server/connection.js';
 
 export type Target = {readonly host: string; readonly port: number};
@@ -15,6 +15,8 @@ export type ClientTuning = {
 	readonly onFirstReply?: (at: number) => void;
 	/** Called when a connect fails or a connection ends other than by `stop`. */
 	readonly onError?: (kind: ClientErrorKind) => void;
+	/** Called with the size of every chunk received. */
+	readonly onData?: (bytes: number) => void;
 };
 
 /**
@@ -22,6 +24,15 @@ export type ClientTuning = {
  * connection, closed it, or did not answer a connect in time; anything else is `other`.
  */
 export type ClientErrorKind = 'refused' | 'reset' | 'closed' | 'timeout' | 'other';
+
+/** The ConnectionErrors field each kind counts in. */
+export const ERROR_FIELD = {
+	refused: 'refused',
+	reset: 'resets',
+	closed: 'closed',
+	timeout: 'timeouts',
+	other: 'other',
+} as const satisfies Record<ClientErrorKind, keyof ConnectionErrors>;
 
 /** The kind of a socket error, from its code. */
 export function errorKind(code: string | undefined): ClientErrorKind {
@@ -61,6 +72,7 @@ export class TestClient {
 	readonly #size: number;
 	readonly #onFirstReply: ((at: number) => void) | undefined;
 	readonly #onError: ((kind: ClientErrorKind) => void) | undefined;
+	readonly #onData: ((bytes: number) => void) | undefined;
 	/** Send times of the messages in flight, oldest first. */
 	#inFlight: number[] = [];
 	#socket: Socket | undefined;
@@ -93,6 +105,7 @@ export class TestClient {
 				: Buffer.from(('x'.repeat(this.#size - 1) + '\n').repeat(this.#depth));
 		this.#onFirstReply = tuning.onFirstReply;
 		this.#onError = tuning.onError;
+		this.#onData = tuning.onData;
 	}
 
 	start(): void {
@@ -139,6 +152,7 @@ export class TestClient {
 			this.#send();
 		});
 		socket.on('data', (chunk: Buffer) => {
+			this.#onData?.(chunk.length);
 			if (this.#inFlight.length === 0) return;
 			// Each reply ends in a newline; a chunk may hold several replies, or part of one.
 			const now = performance.now();

@@ -3,7 +3,8 @@ import {useEffect, useState} from 'react';
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';
 import type {Options} from '../options.js';
-import {CLIENTS_COMMAND_DEFAULT, UsageError} from '../options.js';
+import {CLIENTS_COMMAND_DEFAULT, numberFrom, UsageError} from '../options.js';
+import {formatClientsSummary} from '../clients/summary.js';
 import type {ReachOptions} from '../reach-options.js';
 import {ClientsPanel} from '../ui/clients-panel.js';
 
@@ -35,7 +36,11 @@ function ClientsApp({source, onQuit}: {readonly source: Source; readonly onQuit:
  * `concurrency-top clients --target HOST:PORT`: only the test clients, against any TCP echo server,
  * with a small live panel or, with --json (or no terminal), one JSON line a second.
  */
-export async function runClients(options: Options, reach: ReachOptions): Promise<void> {
+export async function runClients(
+	options: Options,
+	reach: ReachOptions,
+	length: RunLength = {durationS: null, warmupS: 0},
+): Promise<void> {
 	const target = reach.target;
 	if (target === null) {
 		throw new UsageError('clients needs --target HOST:PORT, the echo server to load');
@@ -72,26 +77,54 @@ export async function runClients(options: Options, reach: ReachOptions): Promise
 	}, ROLL_MS);
 
 	let quitting = false;
-	const quit = async (beforeExit?: () => void) => {
+	const screen: {unmount?: () => void} = {};
+	// With --duration, the summary of the measured window ends the run (or Ctrl-C, with what it has).
+	const quit = async () => {
 		if (quitting) return;
 		quitting = true;
-		beforeExit?.();
+		meter.roll();
+		const summary = meter.summary();
+		screen.unmount?.();
 		await fleet.stop();
+		if (summary)
+			process.stdout.write(
+				json
+					? `${JSON.stringify({summary})}\n`
+					: `\n${formatClientsSummary(summary, length.warmupS)}\n`,
+			);
 		process.exit(0);
 	};
-
-	if (json) {
-		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-			process.on(signal, () => void quit());
-		return;
+	if (length.durationS !== null) {
+		setTimeout(() => meter.startWindow(), length.warmupS * 1000).unref();
+		setTimeout(() => void quit(), (length.warmupS + length.durationS) * 1000);
 	}
+
+	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+		process.on(signal, () => void quit());
+	if (json) return;
 	setInterval(() => {
 		for (const listener of listeners) listener();
 	}, TICK_MS);
-	const ink = render(<ClientsApp source={source} onQuit={() => void quit(() => ink.unmount())} />, {
+	const ink = render(<ClientsApp source={source} onQuit={() => void quit()} />, {
 		exitOnCtrlC: false,
 	});
-	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-		process.on(signal, () => void quit(() => ink.unmount()));
-	}
+	screen.unmount = () => ink.unmount();
+}
+
+/** `--duration S`: run that long after `--warmup S`, then print a summary and end. */
+export type RunLength = {readonly durationS: number | null; readonly warmupS: number};
+
+export function parseRunLength(values: {
+	readonly duration?: unknown;
+	readonly warmup?: unknown;
+}): RunLength {
+	const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+	const durationS = text(values.duration);
+	const warmupS = text(values.warmup);
+	if (warmupS !== undefined && durationS === undefined)
+		throw new UsageError('--warmup needs --duration S: the warm-up comes before a measured run');
+	return {
+		durationS: durationS === undefined ? null : numberFrom('duration', durationS, 0, 0.1, 86_400),
+		warmupS: numberFrom('warmup', warmupS, 0, 0, 3600),
+	};
 }

@@ -90,16 +90,29 @@ The target is a socket path, HOST:PORT, or nothing (the only serve running).`,
 				help: `test clients to open, 0 to ${MAX_CLIENTS} (default ${CLIENTS_COMMAND_DEFAULT})`,
 			},
 			RATE_FLAG,
+			{
+				name: 'duration',
+				type: 'string',
+				value: 'S',
+				help: 'run S seconds (after --warmup), then print a summary and end',
+			},
+			{
+				name: 'warmup',
+				type: 'string',
+				value: 'S',
+				help: 'seconds of load before the measured --duration (default 0)',
+			},
 			JSON_FLAG,
 			COLOR_FLAG,
 		],
 		examples: [
 			`${PROGRAM} clients --target 127.0.0.1:8080 --clients 50 --rate 5`,
+			`${PROGRAM} clients --target 127.0.0.1:8080 --clients 100 --rate 1000 --warmup 2 --duration 10`,
 			`${PROGRAM} clients --target 10.0.0.5:8080 --json | head -3`,
 		],
 		async run(line) {
-			const {runClients} = await import('./clients.js');
-			await runClients(options(line), reach(line));
+			const {parseRunLength, runClients} = await import('./clients.js');
+			await runClients(options(line), reach(line), parseRunLength(line.values));
 		},
 	},
 	{

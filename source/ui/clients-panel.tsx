@@ -1,6 +1,6 @@
 import {Box, Text} from '#ink';
 import type {ClientsView} from '../clients/meter.js';
-import {formatCount, formatDuration} from '../format.js';
+import {formatBytes, formatCount, formatDuration} from '../format.js';
 import {Panel} from './panel.js';
 
 const ms = (value: number | null) => (value === null ? '-' : formatDuration(value));
@@ -42,6 +42,12 @@ export function ClientsPanel({view, width}: ClientsPanelProps) {
 					{formatCount(view.messagesPerSec).padStart(6)}
 					<Text dimColor>{'  total '}</Text>
 					{formatCount(view.roundTripsTotal)}
+					<Text dimColor>{'  bytes/s '}</Text>
+					{formatBytes(view.bytesPerSec)}
+				</Text>
+				<Text wrap="truncate">
+					<Text dimColor>{'errors        '}</Text>
+					{`refused ${view.errors.refused}  resets ${view.errors.resets}  closed ${view.errors.closed}  timeouts ${view.errors.timeouts}  other ${view.errors.other}`}
 				</Text>
 				<Text wrap="truncate">
 					<Text dimColor>{'round trip    '}</Text>
