@@ -255,8 +255,36 @@ test('3. forty connections that never say hello do not keep the operator out', a
 		const at = operator.snapshot.at;
 		await waitFor(() => operator.snapshot.at > at, 'the operator still watching');
 		operator.close();
+		const refusals = serving.logs.filter((line) => line.includes('refused')).length;
+		assert.ok(refusals <= 12, `${refusals} log lines for 40 silent connections: a flood of lines`);
+		assert.ok(serving.logs.some((line) => /\d+ more connections refused/.test(line)));
 	} finally {
 		for (const socket of silent) socket.destroy();
+		await serving.stop();
+	}
+});
+
+test('3. a crowd from one address makes room from its own ranks, not from a newcomer elsewhere', async () => {
+	const serving = await serveControl(TOKEN, 'tcp');
+	const port = serving.target.kind === 'tcp' ? serving.target.port : 0;
+	const connectFrom = async (localAddress: string) => {
+		const socket = net.connect({host: '127.0.0.1', port, localAddress});
+		socket.on('error', () => {});
+		await once(socket, 'data');
+		return socket;
+	};
+	const sockets: net.Socket[] = [];
+	try {
+		// Someone slow to say hello, from one address; then a crowd from another.
+		const slow = await connectFrom('127.0.0.1');
+		sockets.push(slow);
+		for (let i = 0; i < 20; i++) sockets.push(await connectFrom('127.0.0.2'));
+		await sleep(200);
+		assert.ok(!slow.readableEnded && !slow.destroyed, 'the crowd pushed out the one elsewhere');
+		slow.write(`${JSON.stringify({type: 'hello', protocol: 1, version: 'test', token: TOKEN})}\n`);
+		await waitFor(() => serving.control.observerCount === 1, 'the slow one attached');
+	} finally {
+		for (const socket of sockets) socket.destroy();
 		await serving.stop();
 	}
 });

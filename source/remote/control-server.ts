@@ -71,6 +71,40 @@ type Observer = {
 	pushTimer: NodeJS.Timeout | undefined;
 };
 
+/** A flood of connections must not become a flood of log lines. */
+const REFUSALS_LOGGED_PER_SECOND = 5;
+
+/** Up to `perSecond` lines a second; beyond that, one line a second saying how many were not. */
+class LogBudget {
+	readonly #perSecond: number;
+	readonly #summary: (count: number) => void;
+	#second = 0;
+	#used = 0;
+	#skipped = 0;
+
+	constructor(perSecond: number, summary: (count: number) => void) {
+		this.#perSecond = perSecond;
+		this.#summary = summary;
+	}
+
+	/** Whether one more line may be written now. */
+	take(): boolean {
+		const second = Math.floor(Date.now() / 1000);
+		if (second !== this.#second) {
+			this.#second = second;
+			this.#used = 0;
+		}
+		if (this.#used++ < this.#perSecond) return true;
+		if (this.#skipped++ === 0) {
+			setTimeout(() => {
+				this.#summary(this.#skipped);
+				this.#skipped = 0;
+			}, 1000).unref();
+		}
+		return false;
+	}
+}
+
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /**
@@ -86,6 +120,8 @@ export class ControlServer {
 	readonly #observers = new Set<Observer>();
 	/** Connections that have not yet said hello: a small budget of their own, a short deadline. */
 	readonly #pending = new Set<Observer>();
+	/** Refusals of connections that never said hello: logged up to a rate, then counted. */
+	readonly #refusals: LogBudget;
 	#nextId = 1;
 	#unsubscribe: (() => void) | undefined;
 	#endpoint: ControlEndpoint | undefined;
@@ -93,6 +129,11 @@ export class ControlServer {
 	constructor(source: ControlledSource, options: ControlServerOptions) {
 		this.#source = source;
 		this.#options = options;
+		this.#refusals = new LogBudget(REFUSALS_LOGGED_PER_SECOND, (count) =>
+			options.log(
+				`control: ${count} more connections refused before they were observers (not logged one by one)`,
+			),
+		);
 		this.#server = net.createServer((socket) => this.#accept(socket));
 		this.#server.on('error', (error) => options.log(`control: ${error.message}`));
 	}
@@ -174,8 +215,7 @@ export class ControlServer {
 		};
 		// The oldest silent connection makes room: a crowd that never speaks cannot keep anyone out.
 		if (this.#pending.size >= MAX_PENDING) {
-			const oldest = this.#pending.values().next().value!;
-			this.#hangUp(oldest, `no hello while ${MAX_PENDING} others waited to say theirs`);
+			this.#hangUp(this.#crowded(), `no hello while ${MAX_PENDING} others waited to say theirs`);
 		}
 		this.#pending.add(observer);
 		socket.setEncoding('utf8');
@@ -199,6 +239,20 @@ export class ControlServer {
 			pid: process.pid,
 			tokenRequired: this.#options.token !== null,
 		});
+	}
+
+	/**
+	 * The waiting connection to let go: the oldest from the address with the most waiting, so that
+	 * a crowd from one address makes room from its own ranks, not from an operator elsewhere.
+	 */
+	#crowded(): Observer {
+		const byAddress = new Map<string | undefined, Observer[]>();
+		for (const waiting of this.#pending) {
+			const address = waiting.socket.remoteAddress;
+			byAddress.set(address, [...(byAddress.get(address) ?? []), waiting]);
+		}
+		const largest = [...byAddress.values()].reduce((a, b) => (b.length > a.length ? b : a));
+		return largest[0]!;
 	}
 
 	/** One log line about a connection, with its peer: whatever it sent is shown inert. */
@@ -342,7 +396,7 @@ export class ControlServer {
 	}
 
 	#hangUp(observer: Observer, reason: string): void {
-		this.#log(observer, `refused: ${reason}`);
+		if (observer.ready || this.#refusals.take()) this.#log(observer, `refused: ${reason}`);
 		this.#observers.delete(observer);
 		this.#pending.delete(observer);
 		clearTimeout(observer.pushTimer);
