@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import {spawn, spawnSync} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {createInterface} from 'node:readline';
@@ -21,6 +21,36 @@ function sizeKb(folder: string): number {
 	return Number(result.stdout.split('\t')[0]);
 }
 
+/** Limits the package test holds the package to (issue 14: installed at most 12 MB). */
+const TARBALL_LIMIT_KB = 1024;
+const INSTALLED_LIMIT_MB = 12;
+
+/** The first JSON line of `child` that `accept` takes, or an error after `timeoutMs`. */
+async function lineWhere<T>(
+	child: ChildProcess,
+	accept: (value: T) => boolean,
+	timeoutMs: number,
+): Promise<T> {
+	const lines = createInterface({input: child.stdout!});
+	const found = (async () => {
+		for await (const line of lines) {
+			const value = JSON.parse(line) as T;
+			if (accept(value)) return value;
+		}
+		throw new Error('the program ended first');
+	})();
+	let timer: NodeJS.Timeout | undefined;
+	const timeout = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new Error(`no such JSON line in ${timeoutMs} ms`)), timeoutMs);
+	});
+	try {
+		return await Promise.race([found, timeout]);
+	} finally {
+		clearTimeout(timer);
+		lines.close();
+	}
+}
+
 test('the packed tarball, installed alone into an empty folder, runs with npx', async (t) => {
 	const folder = mkdtempSync(path.join(os.tmpdir(), 'ct-pack-'));
 	try {
@@ -29,63 +59,107 @@ test('the packed tarball, installed alone into an empty folder, runs with npx', 
 		) as [{filename: string; files: {path: string}[]; size: number}];
 		const files = packed[0].files.map((file) => file.path);
 		assert.ok(files.includes('dist/cli.js'));
+		assert.ok(files.includes('dist/app/main.js'));
 		assert.ok(files.includes('package.json'));
+		assert.ok(files.includes('LICENSE'));
 		for (const file of files) {
 			assert.match(
 				file,
-				/^(dist\/.+\.js|package\.json|readme\.md|license|bench\/loadgen\.c)$/i,
+				/^(dist\/cli\.js|dist\/app\/[\w-]+\.js|dist\/app\/THIRD-PARTY-LICENSES\.txt|package\.json|readme\.md|LICENSE|bench\/loadgen\.c)$/,
 				`${file} in the package`,
 			);
-			assert.doesNotMatch(file, /^dist\/test\//, 'no tests in the package');
 		}
 		const app = path.join(folder, 'app');
 		mkdirSync(app);
 		writeFileSync(path.join(app, 'package.json'), '{"private": true}\n');
-		npm(
-			['install', '--omit=dev', '--no-audit', '--no-fund', path.join(folder, packed[0].filename)],
-			app,
+		const tarball = path.join(folder, packed[0].filename);
+		npm(['install', '--omit=dev', '--no-audit', '--no-fund', tarball], app);
+		// Everything it runs is bundled: nothing but the package itself is installed.
+		const modules = readdirSync(path.join(app, 'node_modules')).filter(
+			(name) => !name.startsWith('.'),
 		);
-		const modules = readdirSync(path.join(app, 'node_modules'));
-		for (const dev of ['typescript', 'eslint', 'prettier', 'node-pty', '@xterm', 'tsx', 'ts-node'])
-			assert.ok(!modules.includes(dev), `${dev} is not installed`);
-		assert.ok(
-			!existsSync(path.join(app, 'node_modules/concurrency-top/source')),
-			'no TypeScript sources',
-		);
+		assert.deepEqual(modules, ['concurrency-top']);
+		const tarballKb = packed[0].size / 1024;
+		const installedMb = sizeKb(path.join(app, 'node_modules')) / 1024;
 		t.diagnostic(
-			`tarball ${(packed[0].size / 1024).toFixed(1)} KB; installed node_modules ${(sizeKb(path.join(app, 'node_modules')) / 1024).toFixed(1)} MB`,
+			`tarball ${tarballKb.toFixed(1)} KB (limit ${TARBALL_LIMIT_KB}); installed with --omit=dev ${installedMb.toFixed(1)} MB (limit ${INSTALLED_LIMIT_MB})`,
 		);
+		assert.ok(tarballKb <= TARBALL_LIMIT_KB, `tarball ${tarballKb.toFixed(1)} KB`);
+		assert.ok(installedMb <= INSTALLED_LIMIT_MB, `installed ${installedMb.toFixed(1)} MB`);
 
-		const npx = (...args: string[]) =>
-			spawnSync('npx', ['--no-install', 'concurrency-top', ...args], {
-				cwd: app,
-				encoding: 'utf8',
-				timeout: 30_000,
-			});
-		const version = npx('--version');
-		assert.equal(version.status, 0, version.stderr);
-		assert.equal(version.stdout.trim(), '0.1.0');
-		const help = npx('--help');
+		const bin = path.join(app, 'node_modules/.bin/concurrency-top');
+		const run = (...args: string[]) =>
+			spawnSync(bin, args, {cwd: app, encoding: 'utf8', timeout: 60_000});
+		const npx = spawnSync('npx', ['--no-install', 'concurrency-top', '--version'], {
+			cwd: app,
+			encoding: 'utf8',
+			timeout: 30_000,
+		});
+		assert.equal(npx.status, 0, npx.stderr);
+		assert.equal(npx.stdout.trim(), '0.1.0');
+		// The form the readme gives for running it before it is published: a relative path.
+		const fromTarball = spawnSync('npx', ['--yes', `./${packed[0].filename}`, '--version'], {
+			cwd: folder,
+			encoding: 'utf8',
+			timeout: 60_000,
+		});
+		assert.equal(fromTarball.status, 0, fromTarball.stderr);
+		assert.equal(fromTarball.stdout.trim(), '0.1.0');
+		const help = run('--help');
 		assert.equal(help.status, 0, help.stderr);
 		assert.match(help.stdout, /Usage\n\s+\$ concurrency-top/);
 		assert.match(help.stdout, /concurrency-top serve/);
 
-		const child = spawn(
-			path.join(app, 'node_modules/.bin/concurrency-top'),
-			['--json', '--port', '0', '--clients', '1'],
-			{cwd: app, stdio: ['ignore', 'pipe', 'pipe']},
+		// Each file a thread or a child process starts is found in the bundle: a thread per client,
+		// and a process per client inside a server process, both with the test-client process.
+		for (const args of [
+			['--mode', 'thread'],
+			['--mode', 'process', '--placement', 'worker'],
+		]) {
+			const child = spawn(
+				bin,
+				['--json', '--port', '0', '--clients', '2', '--rate', '20', ...args],
+				{
+					cwd: app,
+					stdio: ['ignore', 'pipe', 'pipe'],
+				},
+			);
+			try {
+				await lineWhere<{connections: {active: number}; latency: {samples: number}}>(
+					child,
+					(json) => json.connections.active === 2 && json.latency.samples > 0,
+					30_000,
+				);
+				const exited = once(child, 'exit');
+				child.kill('SIGTERM');
+				assert.deepEqual(await exited, [0, null], args.join(' '));
+			} finally {
+				child.kill('SIGKILL');
+			}
+		}
+
+		const bench = run(
+			...['bench', '--modes', 'async', '--clients', '2', '--workloads', 'echo'],
+			...['--duration', '0.3', '--json'],
 		);
-		const [line] = (await Promise.race([
-			once(createInterface({input: child.stdout}), 'line'),
-			new Promise((_, reject) => setTimeout(() => reject(new Error('no JSON line')), 15_000)),
-		])) as [string];
-		const json = JSON.parse(line) as {mode: string; port: number};
-		assert.equal(json.mode, 'async');
-		assert.ok(json.port > 0);
-		const exited = once(child, 'exit');
-		child.kill('SIGTERM');
-		assert.deepEqual(await exited, [0, null]);
+		assert.equal(bench.status, 0, bench.stderr);
+		assert.ok(JSON.parse(bench.stdout), 'bench prints its JSON from the bundle');
+		const dashboard = run('bench', '--scenario', 'dashboard');
+		assert.equal(dashboard.status, 2, dashboard.stderr);
+		assert.match(dashboard.stderr, /^concurrency-top: bench --scenario dashboard needs node-pty/);
+		assert.equal(dashboard.stderr.trim().split('\n').length, 1, dashboard.stderr);
 	} finally {
 		rmSync(folder, {recursive: true, force: true});
 	}
+});
+
+test('npm start does not build again when the build is current', () => {
+	const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts/start.mjs'), '--version'], {
+		cwd: ROOT,
+		encoding: 'utf8',
+		timeout: 30_000,
+	});
+	assert.equal(result.status, 0, result.stderr);
+	assert.equal(result.stdout.trim(), '0.1.0');
+	assert.doesNotMatch(result.stderr, /building/, 'npm test built just before');
 });

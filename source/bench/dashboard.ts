@@ -3,6 +3,7 @@ import net from 'node:net';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 import {readProcess} from '../collectors/proc.js';
+import {UsageError} from '../options.js';
 import type {Environment} from './environment.js';
 import {FD_HEADROOM} from './environment.js';
 import type {BenchOptions} from './options.js';
@@ -46,20 +47,26 @@ type XtermModule = {
 
 /** @xterm/headless (a dev dependency) reads the screen back as a person sees it. */
 async function loadXterm(): Promise<XtermModule> {
-	const module = (await import('@xterm/headless')) as unknown as {
-		default?: XtermModule;
-	} & XtermModule;
-	return module.default ?? module;
+	try {
+		const module = (await import('@xterm/headless')) as unknown as {
+			default?: XtermModule;
+		} & XtermModule;
+		return module.default ?? module;
+	} catch {
+		throw new UsageError(NEEDS);
+	}
 }
+
+/** Both are dev dependencies, not shipped: said in one line, not as a stack trace. */
+const NEEDS =
+	'bench --scenario dashboard needs node-pty and @xterm/headless: run it from a checkout after npm ci, or npm install node-pty @xterm/headless beside this package';
 
 async function loadPty(): Promise<PtyModule> {
 	try {
 		const module = (await import('node-pty')) as unknown as {default?: PtyModule} & PtyModule;
 		return module.default ?? module;
 	} catch {
-		throw new Error(
-			'the dashboard scenario needs node-pty (a dev dependency): run it from a checkout after npm ci',
-		);
+		throw new UsageError(NEEDS);
 	}
 }
 
@@ -190,6 +197,12 @@ async function measureCpu(
 		seconds,
 		split,
 	};
+}
+
+/** Fails with one line, before anything else is printed, when node-pty or @xterm/headless is missing. */
+export async function checkDashboardNeeds(): Promise<void> {
+	await loadPty();
+	await loadXterm();
 }
 
 /**

@@ -1,6 +1,6 @@
 import {UsageError} from '../options.js';
 import type {ModeName} from '../server/mode.js';
-import {runDashboardScenario} from './dashboard.js';
+import {checkDashboardNeeds, runDashboardScenario} from './dashboard.js';
 import {checkEnvironment, skipReason, type Environment} from './environment.js';
 import {BENCH_HELP, parseBenchOptions, type BenchOptions} from './options.js';
 import {buildLoadgen, type Loadgen} from './loadgen.js';
@@ -41,6 +41,7 @@ export async function benchMain(args: readonly string[]): Promise<number> {
 		process.stdout.write(`${BENCH_HELP.trim()}\n`);
 		return 0;
 	}
+	if (options.scenario === 'dashboard') await checkDashboardNeeds();
 	const env = checkEnvironment();
 	const command = `concurrency-top bench ${args.join(' ')}`.trim();
 	const base = {

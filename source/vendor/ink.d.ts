@@ -1,3 +1,3 @@
-// The types of `#ink` (package.json "imports"): Ink's own. At run time `#ink` is dist/vendor/ink.js,
-// Ink bundled into one file by scripts/bundle-ink.mjs.
+// The types of `#ink` (package.json "imports"): Ink's own. At run time `#ink` is Ink itself, bundled
+// with the rest of the program by scripts/bundle.mjs.
 export * from 'ink';

@@ -1,7 +1,7 @@
 import {Box, Text} from '#ink';
 import {formatBytes, formatDuration, inert} from '../../format.js';
 import type {ProcessFigures, Snapshot, ThreadFigures, WorkerRow} from '../../metrics/snapshot.js';
-import {lazy, Suspense} from 'react';
+import {CompactTable} from '../compact-table.js';
 import {Panel} from '../panel.js';
 
 export type ProcessesPanelProps = {
@@ -10,14 +10,6 @@ export type ProcessesPanelProps = {
 	readonly width: number;
 	readonly height: number;
 };
-
-/**
- * ink-table loads Ink's unbundled build behind it (a third of a second): it is loaded the first time
- * this view opens, not at start.
- */
-const CompactTable = lazy(async () => ({
-	default: (await import('../compact-table.js')).CompactTable,
-}));
 
 /** Lines a CompactTable takes besides its rows: top border, heading, bottom border. */
 const TABLE_CHROME = 3;
@@ -78,7 +70,7 @@ export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps
 			width={width}
 			height={height}
 		>
-			<Suspense fallback={<Text dimColor>loading the table…</Text>}>
+			<>
 				{processData.length === 0 ? (
 					<Text dimColor>no /proc reading yet</Text>
 				) : (
@@ -114,7 +106,7 @@ export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps
 						{hiddenThreads > 0 ? <Text dimColor>{`${hiddenThreads} more threads`}</Text> : null}
 					</Box>
 				) : null}
-			</Suspense>
+			</>
 		</Panel>
 	);
 }
@@ -160,7 +152,7 @@ function OsThreads({
 			width={width}
 			height={height}
 		>
-			<Suspense fallback={<Text dimColor>loading the table…</Text>}>
+			<>
 				<CompactTable
 					data={data}
 					columns={[
@@ -174,7 +166,7 @@ function OsThreads({
 				{tasks.length > data.length ? (
 					<Text dimColor>{`${tasks.length - data.length} more threads`}</Text>
 				) : null}
-			</Suspense>
+			</>
 		</Panel>
 	);
 }

@@ -1,0 +1,135 @@
+/**
+ * Bundles the compiled program (dist/source, after tsc) into dist/app: one file per entry point (the
+ * CLI and each file a worker thread or child process starts), plus chunks loaded only when a command
+ * or an optional part needs them. dist/cli.js loads dist/app/main.js.
+ *
+ * Why: loading ~600 separate modules (Ink's dependencies, es-toolkit's index, React) was most of the
+ * start-up time, and a second, unbundled Ink came in with @alcalzone/ink-table. Bundled, every module
+ * exists once, React and Ink are their production builds, and nothing is needed from node_modules at
+ * run time: the package has no dependencies to install.
+ *
+ * Entry files are referenced as `new URL('<relative path>', import.meta.url)`; in the bundle every
+ * file sits in dist/app, so such a reference is rewritten to the file's name there. A reference to a
+ * file not listed below fails the build rather than the program.
+ */
+import {build} from 'esbuild';
+import {readFileSync, rmSync, writeFileSync, existsSync, readdirSync} from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath, URL} from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = path.join(root, 'dist');
+const out = path.join(dist, 'app');
+
+/** Output name (in dist/app) of every file the program starts or reads by path. */
+const ENTRIES = {
+	'source/main.js': 'main',
+	'source/server/thread-entry.js': 'thread-entry',
+	'source/server/child-entry.js': 'child-entry',
+	'source/server/server-process.js': 'server-process',
+	'source/clients/client-process.js': 'client-process',
+	'source/bench/server-process.js': 'bench-server-process',
+	'source/bench/load-worker.js': 'load-worker',
+	'bench/plain-echo-server.js': 'plain-echo-server',
+};
+/** Files outside the bundle that it refers to, as seen from dist/app. */
+const OUTSIDE = {
+	'cli.js': '../cli.js',
+	'../package.json': '../../package.json',
+	'../bench/loadgen.c': '../../bench/loadgen.c',
+};
+
+const reference = /new URL\((['"])([^'"]+)\1,\s*import\.meta\.url\)/g;
+
+/** Rewrites `new URL('../child-entry.js', import.meta.url)` to the file's place in dist/app. */
+const flatten = {
+	name: 'flatten-entry-references',
+	setup(build) {
+		build.onLoad({filter: /\.js$/}, (args) => {
+			if (
+				!args.path.startsWith(dist + path.sep) ||
+				args.path.includes(`${path.sep}vendor${path.sep}`)
+			) {
+				return undefined;
+			}
+			const text = readFileSync(args.path, 'utf8');
+			const contents = text.replaceAll(reference, (whole, quote, relative) => {
+				const target = path.relative(dist, path.resolve(path.dirname(args.path), relative));
+				const name = ENTRIES[target] ?? OUTSIDE[target];
+				if (name === undefined) {
+					throw new Error(`${args.path}: ${relative} is not a known entry (scripts/bundle.mjs)`);
+				}
+				const to = name.startsWith('..') ? name : `./${name}.js`;
+				return `new URL(${quote}${to}${quote}, import.meta.url)`;
+			});
+			return {contents, loader: 'js'};
+		});
+	},
+};
+
+/** `#ink` is Ink itself, so that @alcalzone/ink-table and the program share one copy. */
+const oneInk = {
+	name: 'one-ink',
+	setup(build) {
+		build.onResolve({filter: /^#ink$/}, (args) =>
+			build.resolve('ink', {kind: args.kind, resolveDir: args.resolveDir}),
+		);
+		// Ink loads React's devtools only when DEV=true, which a user of this program never sets.
+		build.onResolve({filter: /^react-devtools-core$/}, () => ({
+			path: 'devtools',
+			namespace: 'stub',
+		}));
+		build.onLoad({filter: /.*/, namespace: 'stub'}, () => ({
+			contents: 'export default {connectToDevTools() {}};',
+			loader: 'js',
+		}));
+	},
+};
+
+rmSync(out, {recursive: true, force: true});
+const result = await build({
+	entryPoints: Object.fromEntries(
+		Object.entries(ENTRIES).map(([file, name]) => [name, path.join(dist, file)]),
+	),
+	outdir: out,
+	chunkNames: '[name]-[hash]',
+	bundle: true,
+	splitting: true,
+	format: 'esm',
+	platform: 'node',
+	target: 'node20',
+	define: {'process.env.NODE_ENV': '"production"'},
+	// Only for `bench --scenario dashboard`, from a checkout: said in one line when missing.
+	external: ['node-pty', '@xterm/headless'],
+	// Some dependencies are CommonJS and require Node's built-ins.
+	banner: {
+		js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);",
+	},
+	legalComments: 'none',
+	minifySyntax: true,
+	minifyWhitespace: true,
+	metafile: true,
+	plugins: [flatten, oneInk],
+	logLevel: 'warning',
+});
+
+writeFileSync(path.join(out, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile));
+
+/** The licence of every package bundled into dist/app, as their licences ask when redistributed. */
+function thirdPartyLicenses(metafile) {
+	const packages = new Map();
+	for (const input of Object.keys(metafile.inputs)) {
+		const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+		if (match) packages.set(match[1], path.resolve(root, match[1]));
+	}
+	const sections = [...packages.values()].sort().map((directory) => {
+		const manifest = JSON.parse(readFileSync(path.join(directory, 'package.json'), 'utf8'));
+		const file = readdirSync(directory).find((name) => /^(licen[cs]e|copying)/i.test(name));
+		const text =
+			file && existsSync(path.join(directory, file))
+				? readFileSync(path.join(directory, file), 'utf8')
+				: `License: ${manifest.license}`;
+		return `${manifest.name}@${manifest.version} (${manifest.license})\n\n${text.trim()}\n`;
+	});
+	return `Packages bundled into this program, and their licences.\n\n${sections.join(`\n${'-'.repeat(72)}\n\n`)}`;
+}
