@@ -4,6 +4,7 @@ import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
+import {COMMANDS} from '../source/commands/registry.js';
 import {KEY_HELP} from '../source/ui/keys.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -19,7 +20,8 @@ function documentation(): string {
 		.replaceAll(/`(\d)`–`(\d)`/g, '`$1-$2`');
 }
 
-const HELPS = [[], ['serve'], ['attach'], ['clients'], ['bench']] as const;
+/** The dashboard's --help, and every subcommand's from the registry: a new one is checked too. */
+const HELPS: readonly (readonly string[])[] = [[], ...COMMANDS.map((command) => [command.name])];
 
 for (const command of HELPS) {
 	test(`every flag of \`${[...command, '--help'].join(' ')}\` is documented`, () => {
