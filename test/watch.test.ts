@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {once} from 'node:events';
+import net from 'node:net';
 import {cpus} from 'node:os';
 import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
@@ -278,5 +280,52 @@ test(
 		);
 		assert.equal(result.status, 2);
 		assert.match(result.stderr, /ended \(exit 3\) before listening on a TCP port: boom/);
+	},
+);
+
+const nobody = typeof process.getuid === 'function' && process.getuid() === 0;
+
+test(
+	'watch as another user: one line says which right is missing',
+	{skip: nobody ? false : 'needs root, to run watch as nobody against a root process'},
+	async () => {
+		// The test runner's own process: root's, so nobody may not read its fds.
+		const asNobody = (args: readonly string[]) =>
+			spawnSync(process.execPath, [CLI, 'watch', ...args], {
+				encoding: 'utf8',
+				uid: 65_534,
+				gid: 65_534,
+				timeout: 5000,
+				killSignal: 'SIGTERM',
+			});
+		const byPid = asNobody(['--pid', String(process.pid), '--json']);
+		assert.match(
+			byPid.stderr,
+			new RegExp(
+				`^concurrency-top: cannot read /proc/${process.pid}/fd \\(owned by uid 0\\).*CAP_SYS_PTRACE`,
+				'm',
+			),
+		);
+		const listener = net.createServer().listen(0, '127.0.0.1');
+		await once(listener, 'listening');
+		try {
+			const port = (listener.address() as net.AddressInfo).port;
+			const result = await new Promise<{status: number | null; stderr: string}>((resolve) => {
+				const child = spawn(process.execPath, [CLI, 'watch', '--port', String(port)], {
+					uid: 65_534,
+					gid: 65_534,
+				});
+				let stderr = '';
+				child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+				child.on('exit', (status) => resolve({status, stderr}));
+			});
+			assert.equal(result.status, 2);
+			assert.match(
+				result.stderr,
+				/^concurrency-top: the process listening on port \d+ is not one whose \/proc\/<pid>\/fd you may read.*CAP_SYS_PTRACE\)\n$/,
+			);
+		} finally {
+			listener.close();
+		}
 	},
 );

@@ -152,7 +152,7 @@ export function socketOwners(pids: readonly number[]): InodeOwners {
 			fds = readdirSync(`/proc/${pid}/fd`);
 		} catch (error: unknown) {
 			if ((error as NodeJS.ErrnoException).code === 'EACCES') {
-				missing ??= `cannot read /proc/${pid}/fd (${ownerOf(pid)}): watch it as that user or as root (CAP_SYS_PTRACE) to see which process holds each connection`;
+				missing ??= `cannot read /proc/${pid}/fd (${ownerOf(pid)}), so its sockets cannot be told apart: watch as that user, or as root (CAP_SYS_PTRACE)`;
 			}
 			continue;
 		}

@@ -28,8 +28,9 @@ export async function ownerOfPort(port: number): Promise<number> {
 	const owner = owners.get(listener.inode);
 	if (owner !== undefined) return owner;
 	throw new UsageError(
-		missing ??
-			`the process listening on port ${port} cannot be found in /proc: it may run in another container`,
+		missing === null
+			? `the process listening on port ${port} is not in this /proc: it may run in another container or namespace`
+			: `the process listening on port ${port} is not one whose /proc/<pid>/fd you may read: watch as its user, or as root (CAP_SYS_PTRACE)`,
 	);
 }
 
