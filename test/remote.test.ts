@@ -5,10 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {once} from 'node:events';
 import {test} from 'node:test';
-import {Controller} from '../source/controller.js';
-import {parseOptions, UsageError} from '../source/options.js';
+import {UsageError} from '../source/options.js';
 import {parseHostPort, parseReachOptions} from '../source/reach-options.js';
-import {ControlServer} from '../source/remote/control-server.js';
 import {listServeSockets, resolveTarget, socketPathFor} from '../source/remote/endpoint.js';
 import {ensurePrivateDirectory} from '../source/remote/private-folder.js';
 import {AttachError, RemoteSource} from '../source/remote/remote-source.js';
@@ -18,9 +16,8 @@ import {
 	parseObserverMessage,
 	parseServerMessage,
 } from '../source/remote/wire.js';
+import {startServing} from './helpers/control.js';
 import {sleep, waitFor} from './helpers/net.js';
-
-const TIMING = {tickMs: 100, rollMs: 500, procMs: 500, hostMs: 5000};
 
 test('observer messages: only the known ones, every field checked', () => {
 	assert.deepEqual(
@@ -112,18 +109,6 @@ test('attach with no target finds the only serve, and says so when there is none
 	});
 	assert.throws(() => resolveTarget('what', directory), /socket path or HOST:PORT/);
 });
-
-async function startServing(token: string | null = null) {
-	const controller = new Controller(parseOptions({port: '0', rate: '20'}), TIMING);
-	await controller.start();
-	const logs: string[] = [];
-	const control = new ControlServer(controller, {
-		version: 'test',
-		token,
-		log: (text) => logs.push(text),
-	});
-	return {controller, control, logs};
-}
 
 test('several observers drive one server; a bad one hurts nobody', async () => {
 	const {controller, control, logs} = await startServing();

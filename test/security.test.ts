@@ -21,12 +21,10 @@ import {createInterface} from 'node:readline';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {test} from 'node:test';
-import {Controller} from '../source/controller.js';
-import {parseOptions} from '../source/options.js';
-import {ControlServer} from '../source/remote/control-server.js';
 import {socketPathFor} from '../source/remote/endpoint.js';
 import {ensurePrivateDirectory, privateDirectory} from '../source/remote/private-folder.js';
 import {RemoteSource} from '../source/remote/remote-source.js';
+import {startServing} from './helpers/control.js';
 import {sleep, waitFor} from './helpers/net.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -195,18 +193,10 @@ test('2. attach sends its token only after a valid server hello, and only to a s
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f]/;
-const TIMING = {tickMs: 100, rollMs: 500, procMs: 500, hostMs: 5000};
 const TOKEN = 'an-operator-token-0123';
 
 async function serveControl(token: string | null, where: 'tcp' | 'socket') {
-	const controller = new Controller(parseOptions({port: '0', rate: '20'}), TIMING);
-	await controller.start();
-	const logs: string[] = [];
-	const control = new ControlServer(controller, {
-		version: 'test',
-		token,
-		log: (text) => logs.push(text),
-	});
+	const {controller, control, logs} = await startServing(token);
 	const folder = path.join(mkdtempSync(path.join(os.tmpdir(), 'ct-')), 'd');
 	const endpoint =
 		where === 'tcp'
