@@ -1,5 +1,13 @@
 import {ClientFleet} from './clients/fleet.js';
-import type {DashboardSource} from './dashboard-source.js';
+import {
+	ALL_ACTIONS,
+	DONE,
+	refused,
+	type Action,
+	type ActionResult,
+	type DashboardSource,
+	type SourceCapabilities,
+} from './dashboard-source.js';
 import {collectHost} from './collectors/host.js';
 import {ProcCollector} from './collectors/proc.js';
 import type {EventLine, Snapshot} from './metrics/snapshot.js';
@@ -18,26 +26,6 @@ export function stepMs(value: number, direction: 1 | -1, max: number): number {
 	if (direction === 1) return Math.min(max, WORK_STEPS_MS.find((step) => step > value) ?? value);
 	return [...WORK_STEPS_MS].reverse().find((step) => step < value) ?? 0;
 }
-
-/** Everything a key press can ask for. */
-export type Action =
-	| {readonly type: 'add-clients'; readonly count: number}
-	| {readonly type: 'drop-clients'; readonly count: number | 'all'}
-	| {readonly type: 'next-mode'}
-	| {readonly type: 'set-mode'; readonly mode: ModeName}
-	/** Moves the server into its own process, or back into the dashboard's (key `p`). */
-	| {readonly type: 'toggle-placement'}
-	/** Starts the server again after its process died (worker placement). */
-	| {readonly type: 'restart-server'}
-	/** CPU work per message, one step up or down. */
-	| {readonly type: 'work'; readonly direction: 1 | -1}
-	/** Simulated I/O wait per message, one step up or down. */
-	| {readonly type: 'delay'; readonly direction: 1 | -1}
-	/** Grows or shrinks the `pool` model's thread pool. */
-	| {readonly type: 'resize-pool'; readonly by: number}
-	| {readonly type: 'set-max-connections'; readonly max: number | null}
-	/** Crashes one worker thread or child process, to show that only its connection is lost. */
-	| {readonly type: 'crash-worker'};
 
 export type ControllerTiming = {
 	/** How often a snapshot is published (counts, rows, ages). */
@@ -143,6 +131,8 @@ export class Controller implements DashboardSource {
 		return this.#snapshot;
 	}
 
+	readonly capabilities: SourceCapabilities = {actions: ALL_ACTIONS, otherwise: '', quit: 'stop'};
+
 	get port(): number {
 		return this.#server.port;
 	}
@@ -210,17 +200,16 @@ export class Controller implements DashboardSource {
 		this.#publish();
 	}
 
-	dispatch(action: Action): Promise<void> {
-		this.#queue = this.#queue
-			.then(() => this.#carryOut(action))
+	dispatch(action: Action): Promise<ActionResult> {
+		const result = this.#queue
+			.then(async () => this.#carryOut(action))
 			.catch((error: unknown) => {
-				this.#store.log(
-					Date.now(),
-					'error',
-					error instanceof Error ? error.message : String(error),
-				);
+				const why = error instanceof Error ? error.message : String(error);
+				this.#store.log(Date.now(), 'error', why);
+				return refused(why);
 			});
-		return this.#queue;
+		this.#queue = result.then(() => undefined);
+		return result;
 	}
 
 	/** Calls `listener` with every line of the event log as it happens (serve prints them). */
@@ -241,8 +230,8 @@ export class Controller implements DashboardSource {
 		await Promise.all([this.#fleet.stop(), this.#server.stop()]);
 	}
 
-	async #carryOut(action: Action): Promise<void> {
-		if (this.#stopped) return;
+	async #carryOut(action: Action): Promise<ActionResult> {
+		if (this.#stopped) return refused('the dashboard is stopping');
 		switch (action.type) {
 			case 'add-clients': {
 				this.#fleet.add(action.count);
@@ -277,7 +266,8 @@ export class Controller implements DashboardSource {
 				break;
 			}
 			case 'restart-server': {
-				if (this.#server.pid !== null && this.#server.placement === 'worker') break;
+				if (this.#server.pid !== null && this.#server.placement === 'worker')
+					return refused('the server is running: R restarts it after its process died');
 				await this.#restart();
 				break;
 			}
@@ -295,6 +285,9 @@ export class Controller implements DashboardSource {
 				break;
 			}
 			case 'crash-worker': {
+				const {workers} = this.#store.snapshot({offset: 0, limit: 0});
+				if (workers.threads + workers.processes === 0)
+					return refused(`${this.#mode} has no worker thread or child process to crash`);
 				this.#server.crashWorker();
 				break;
 			}
@@ -304,6 +297,7 @@ export class Controller implements DashboardSource {
 			}
 		}
 		this.#publish();
+		return DONE;
 	}
 
 	#createRunner(placement: Options['placement']): ServerRunner {

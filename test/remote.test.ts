@@ -31,17 +31,52 @@ test('observer messages: only the known ones, every field checked', () => {
 		type: 'window',
 		window: {offset: 3, limit: 17},
 	});
+	// The window carries the sort and the filter, as the local one does.
+	assert.deepEqual(
+		parseObserverMessage(
+			'{"type":"window","window":{"offset":0,"limit":5,"sort":"rtt","filter":"queued"}}',
+		),
+		{type: 'window', window: {offset: 0, limit: 5, sort: 'rtt', filter: 'queued'}},
+	);
+	// Every action a key can send, numbered so the server can say what became of it.
+	for (const action of [
+		{type: 'toggle-placement'},
+		{type: 'restart-server'},
+		{type: 'work', direction: 1},
+		{type: 'delay', direction: -1},
+		{type: 'resize-pool', by: -1},
+		{type: 'set-max-connections', max: null},
+		{type: 'crash-worker'},
+	]) {
+		assert.deepEqual(parseObserverMessage(JSON.stringify({type: 'action', id: 7, action})), {
+			type: 'action',
+			id: 7,
+			action,
+		});
+	}
+	// An action out of range or unknown is answered with the reason, not taken for garbage.
+	for (const action of [
+		'{"type":"add-clients","count":1e9}',
+		'{"type":"add-clients","count":-1}',
+		'{"type":"add-clients","count":"3"}',
+		'{"type":"set-mode","mode":"__proto__"}',
+		'{"type":"drop-clients","count":1.5}',
+		'{"type":"work","direction":5}',
+		'{"type":"resize-pool","by":1e9}',
+		'{"type":"teleport"}',
+	]) {
+		const parsed = parseObserverMessage(`{"type":"action","action":${action}}`);
+		assert.equal(parsed?.type, 'bad-action', action);
+	}
 	for (const bad of [
 		'not json',
 		'[]',
 		'null',
 		'{"type":"stop"}',
-		'{"type":"action","action":{"type":"add-clients","count":1e9}}',
-		'{"type":"action","action":{"type":"add-clients","count":-1}}',
-		'{"type":"action","action":{"type":"add-clients","count":"3"}}',
-		'{"type":"action","action":{"type":"set-mode","mode":"__proto__"}}',
-		'{"type":"action","action":{"type":"drop-clients","count":1.5}}',
+		'{"type":"action","id":-1,"action":{"type":"next-mode"}}',
 		'{"type":"window","window":{"offset":0,"limit":100000}}',
+		'{"type":"window","window":{"offset":0,"limit":5,"sort":"__proto__"}}',
+		`{"type":"window","window":{"offset":0,"limit":5,"filter":"${'x'.repeat(41)}"}}`,
 		'{"type":"hello","protocol":1,"version":{}}',
 		`{"type":"hello","protocol":1,"version":"1","token":"${'x'.repeat(5000)}"}`,
 	]) {

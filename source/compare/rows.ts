@@ -1,7 +1,14 @@
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter} from '../clients/meter.js';
 import {readProcess} from '../collectors/proc.js';
-import {Controller, DEFAULT_TIMING, type Action} from '../controller.js';
+import {Controller, DEFAULT_TIMING} from '../controller.js';
+import {
+	ACTION_TYPES,
+	refused,
+	unavailable,
+	type Action,
+	type SourceCapabilities,
+} from '../dashboard-source.js';
 import type {DashboardSource} from '../dashboard-source.js';
 import type {Options} from '../options.js';
 import type {ModeName} from '../server/mode.js';
@@ -61,6 +68,11 @@ export class ModelRow implements CompareRow {
 			if (line.level === 'error') note(`${plan.name}: ${line.text}`);
 		});
 		this.#controller = controller;
+		const capabilities: SourceCapabilities = {
+			actions: new Set(ACTION_TYPES.filter((type) => type !== 'toggle-placement')),
+			otherwise: 'compare keeps each server in its own process: p does nothing here',
+			quit: 'stop',
+		};
 		this.dashboard = {
 			get snapshot() {
 				return controller.snapshot;
@@ -69,15 +81,14 @@ export class ModelRow implements CompareRow {
 			setWindow: (window) => controller.setWindow(window),
 			dispatch: async (action) => {
 				// Every row's server stays in a process of its own, so that /proc shows it alone.
-				if (action.type === 'toggle-placement') {
-					controller.log(
-						'warn',
-						'compare keeps each server in its own process: p does nothing here',
-					);
-					return;
+				const why = unavailable(action, capabilities);
+				if (why !== null) {
+					controller.log('warn', why);
+					return refused(why);
 				}
 				return controller.dispatch(action);
 			},
+			capabilities,
 		};
 	}
 

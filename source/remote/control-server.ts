@@ -1,7 +1,12 @@
 import {createHash, timingSafeEqual} from 'node:crypto';
 import {chmodSync, unlinkSync} from 'node:fs';
 import net, {type Socket} from 'node:net';
-import type {Action} from '../controller.js';
+import {
+	refused,
+	type Action,
+	type ActionResult,
+	type DashboardSource,
+} from '../dashboard-source.js';
 import type {Snapshot} from '../metrics/snapshot.js';
 import type {ConnectionWindow} from '../metrics/store.js';
 import {inert} from '../format.js';
@@ -18,10 +23,10 @@ import {
 } from './wire.js';
 
 /** What the control server needs from the Controller. */
-export type ControlledSource = {
-	readonly snapshot: Snapshot;
-	readonly subscribe: (listener: (snapshot: Snapshot) => void) => () => void;
-	readonly dispatch: (action: Action) => Promise<void>;
+export type ControlledSource = Pick<
+	DashboardSource,
+	'snapshot' | 'subscribe' | 'dispatch' | 'capabilities'
+> & {
 	readonly snapshotFor: (window: ConnectionWindow) => Snapshot;
 };
 
@@ -238,6 +243,7 @@ export class ControlServer {
 			version: this.#options.version,
 			pid: process.pid,
 			tokenRequired: this.#options.token !== null,
+			actions: [...this.#source.capabilities.actions],
 		});
 	}
 
@@ -290,8 +296,11 @@ export class ControlServer {
 			} else if (message.type === 'window') {
 				observer.window = message.window;
 				this.#pushSoon(observer);
+			} else if (message.type === 'bad-action') {
+				// Answered, not counted as malformed: a key this server cannot take never costs the observer its connection.
+				this.#act(observer, message.why, message.id);
 			} else {
-				this.#act(observer, message.action);
+				this.#act(observer, message.action, message.id);
 			}
 		}
 	}
@@ -342,8 +351,36 @@ export class ControlServer {
 		this.#pushSoon(observer);
 	}
 
-	/** An action, within the observer's own rate: a flood is dropped (and said once a second). */
-	#act(observer: Observer, action: Action): void {
+	/**
+	 * An action (or why it cannot be one), within the observer's own rate; what became of it goes
+	 * back to the observer.
+	 */
+	#act(observer: Observer, action: Action | string, id: number | undefined): void {
+		if (!this.#withinRate(observer)) {
+			this.#answer(
+				observer,
+				id,
+				refused(`more than ${ACTIONS_PER_SECOND} actions a second: dropped`),
+			);
+			return;
+		}
+		if (typeof action === 'string') {
+			this.#answer(observer, id, refused(action));
+			return;
+		}
+		this.#log(observer, JSON.stringify(action));
+		void this.#source.dispatch(action).then((result) => this.#answer(observer, id, result));
+	}
+
+	/** The result of action `id`, for observers that numbered it (older ones did not). */
+	#answer(observer: Observer, id: number | undefined, result: ActionResult): void {
+		if (id === undefined || !this.#observers.has(observer)) return;
+		if (observer.socket.writableLength > MAX_BACKLOG) return;
+		this.#send(observer, {type: 'result', id, result});
+	}
+
+	/** Takes one action from the observer's budget; a flood is dropped (and logged once a second). */
+	#withinRate(observer: Observer): boolean {
 		const now = Date.now();
 		observer.actionTokens = Math.min(
 			ACTION_BURST,
@@ -360,11 +397,10 @@ export class ControlServer {
 					observer.actionsDropped = 0;
 				}, 1000).unref();
 			}
-			return;
+			return false;
 		}
 		observer.actionTokens -= 1;
-		this.#log(observer, JSON.stringify(action));
-		void this.#source.dispatch(action);
+		return true;
 	}
 
 	#tokenMatches(given: string | undefined): boolean {

@@ -1,8 +1,16 @@
 import net, {type Socket} from 'node:net';
-import type {Action} from '../controller.js';
-import type {DashboardSource} from '../dashboard-source.js';
+import {
+	ALL_ACTIONS,
+	refused,
+	unavailable,
+	type Action,
+	type ActionResult,
+	type ActionType,
+	type ConnectionWindow,
+	type DashboardSource,
+	type SourceCapabilities,
+} from '../dashboard-source.js';
 import type {Snapshot} from '../metrics/snapshot.js';
-import type {ConnectionWindow} from '../metrics/store.js';
 import {TOKEN_ENV} from '../reach-options.js';
 import {describeTarget, type ControlTarget} from './endpoint.js';
 import {
@@ -15,12 +23,20 @@ import {
 	type ObserverMessage,
 } from './wire.js';
 
+type Hello = {
+	readonly version: string;
+	readonly pid: number;
+	readonly actions: ReadonlySet<ActionType>;
+};
+
 /** Could not attach: nothing there, refused, or not a concurrency-top serve. One line for the user. */
 export class AttachError extends Error {
 	override readonly name = 'AttachError';
 }
 
 const CONNECT_TIMEOUT_MS = 5000;
+/** Actions sent and not yet answered; past this the oldest is given up on. */
+const MAX_PENDING_ACTIONS = 64;
 
 /**
  * A `serve` running elsewhere, seen through its control socket: the same DashboardSource the
@@ -33,16 +49,25 @@ export class RemoteSource implements DashboardSource {
 	#snapshot: Snapshot;
 	#window: ConnectionWindow = {offset: 0, limit: 20};
 	#closedByUs = false;
+	/** Actions sent, by id, until the server says what became of them. */
+	readonly #pending = new Map<number, (result: ActionResult) => void>();
+	#nextActionId = 1;
 	/** The server's version, from its hello. */
 	readonly serverVersion: string;
 	readonly serverPid: number;
+	readonly capabilities: SourceCapabilities;
 	onClose: ((reason: string) => void) | undefined;
 
-	private constructor(socket: Socket, first: Snapshot, version: string, pid: number) {
+	private constructor(socket: Socket, first: Snapshot, hello: Hello) {
 		this.#socket = socket;
 		this.#snapshot = first;
-		this.serverVersion = version;
-		this.serverPid = pid;
+		this.serverVersion = hello.version;
+		this.serverPid = hello.pid;
+		this.capabilities = {
+			actions: hello.actions,
+			otherwise: `the server (${hello.version}) does not carry out this action`,
+			quit: 'detach',
+		};
 	}
 
 	/** Connects, says hello, and resolves once the first snapshot is in. */
@@ -58,7 +83,7 @@ export class RemoteSource implements DashboardSource {
 		socket.setEncoding('utf8');
 		const lines = new LineSplitter(MAX_SERVER_LINE);
 		return new Promise<RemoteSource>((resolve, reject) => {
-			let hello: {version: string; pid: number} | undefined;
+			let hello: Hello | undefined;
 			let source: RemoteSource | undefined;
 			const timer = setTimeout(
 				() => fail(`no answer from ${where} within ${CONNECT_TIMEOUT_MS / 1000}s`),
@@ -108,7 +133,11 @@ export class RemoteSource implements DashboardSource {
 								return;
 							}
 							if (hello) continue;
-							hello = {version: message.version, pid: message.pid};
+							hello = {
+								version: message.version,
+								pid: message.pid,
+								actions: message.actions ? new Set(message.actions) : ALL_ACTIONS,
+							};
 							// Only now, to a peer that greeted as a concurrency-top serve, and only if it asks.
 							socket.write(
 								encode({
@@ -123,13 +152,16 @@ export class RemoteSource implements DashboardSource {
 							if (source) source.#closed(`the server says: ${message.message}`);
 							else fail(`${where} refused: ${message.message}`);
 							return;
+						case 'result':
+							if (source) source.#settle(message.id, message.result);
+							break;
 						case 'snapshot':
 							if (!hello) continue;
 							if (source) {
 								source.#receive(message.snapshot);
 							} else {
 								clearTimeout(timer);
-								source = new RemoteSource(socket, message.snapshot, hello.version, hello.pid);
+								source = new RemoteSource(socket, message.snapshot, hello);
 								resolve(source);
 							}
 							break;
@@ -148,15 +180,27 @@ export class RemoteSource implements DashboardSource {
 		return () => this.#listeners.delete(listener);
 	};
 
-	/** Sent and forgotten: the result shows in the next snapshots, as it does locally. */
-	dispatch(action: Action): Promise<void> {
-		this.#send({type: 'action', action});
-		return Promise.resolve();
+	/** Sent with a number; resolves when the server says what became of it. */
+	dispatch(action: Action): Promise<ActionResult> {
+		const why = unavailable(action, this.capabilities);
+		if (why !== null) return Promise.resolve(refused(why));
+		if (this.#closedByUs) return Promise.resolve(refused('detached from the server'));
+		const id = this.#nextActionId++;
+		if (this.#pending.size >= MAX_PENDING_ACTIONS) {
+			const [oldest] = this.#pending.keys();
+			this.#settle(oldest!, refused('no answer from the server'));
+		}
+		const result = new Promise<ActionResult>((resolve) => this.#pending.set(id, resolve));
+		this.#send({type: 'action', id, action});
+		return result;
 	}
 
 	setWindow(window: ConnectionWindow): void {
-		const bounded = {offset: window.offset, limit: Math.min(window.limit, MAX_WINDOW)};
-		if (bounded.offset === this.#window.offset && bounded.limit === this.#window.limit) return;
+		const bounded: ConnectionWindow = {...window, limit: Math.min(window.limit, MAX_WINDOW)};
+		const same = (['offset', 'limit', 'sort', 'filter'] as const).every(
+			(key) => bounded[key] === this.#window[key],
+		);
+		if (same) return;
 		this.#window = bounded;
 		this.#send({type: 'window', window: bounded});
 	}
@@ -172,12 +216,19 @@ export class RemoteSource implements DashboardSource {
 		if (!this.#socket.destroyed && this.#socket.writable) this.#socket.write(encode(message));
 	}
 
+	#settle(id: number, result: ActionResult): void {
+		const resolve = this.#pending.get(id);
+		this.#pending.delete(id);
+		resolve?.(result);
+	}
+
 	#receive(snapshot: Snapshot): void {
 		this.#snapshot = snapshot;
 		for (const listener of this.#listeners) listener(snapshot);
 	}
 
 	#closed(reason: string): void {
+		for (const id of [...this.#pending.keys()]) this.#settle(id, refused(reason));
 		if (this.#closedByUs) return;
 		this.#closedByUs = true;
 		this.onClose?.(reason);

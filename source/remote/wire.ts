@@ -3,9 +3,17 @@
  * message per line. Everything read from a socket is data from the network: it is parsed here,
  * checked field by field, and dropped when it is not exactly one of the messages below.
  */
-import type {Action} from '../controller.js';
+import {
+	ACTION_TYPES,
+	MAX_FILTER_LENGTH,
+	type Action,
+	type ActionResult,
+	type ActionType,
+	type ConnectionWindow,
+} from '../dashboard-source.js';
+import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
-import type {ConnectionWindow} from '../metrics/store.js';
+import {MAX_CONNECTIONS, MAX_POOL_SIZE} from '../options.js';
 import {MODE_NAMES} from '../server/mode.js';
 
 export const PROTOCOL = 1;
@@ -24,8 +32,12 @@ export type ServerMessage =
 			readonly version: string;
 			readonly pid: number;
 			readonly tokenRequired: boolean;
+			/** The actions this server carries out for an observer; absent: all of them. */
+			readonly actions?: readonly ActionType[];
 	  }
 	| {readonly type: 'snapshot'; readonly snapshot: Snapshot}
+	/** What became of the observer's action `id`: carried out, or refused and why. */
+	| {readonly type: 'result'; readonly id: number; readonly result: ActionResult}
 	| {readonly type: 'error'; readonly message: string};
 
 /** observer → serve. */
@@ -36,8 +48,16 @@ export type ObserverMessage =
 			readonly version: string;
 			readonly token?: string;
 	  }
-	| {readonly type: 'action'; readonly action: Action}
+	/** `id`, when given, is echoed in the `result`. */
+	| {readonly type: 'action'; readonly id?: number; readonly action: Action}
 	| {readonly type: 'window'; readonly window: ConnectionWindow};
+
+/** An observer's line as parsed: a message, or an action the server cannot take, with why. */
+export type ObserverInput =
+	ObserverMessage | {readonly type: 'bad-action'; readonly id?: number; readonly why: string};
+
+/** Action ids an observer chooses: small non-negative integers. */
+const MAX_ACTION_ID = 2 ** 31;
 
 type Json = Record<string, unknown>;
 
@@ -56,8 +76,11 @@ function parseJson(line: string): unknown {
 	}
 }
 
-/** One line from an observer, or null when it is not a message we know. */
-export function parseObserverMessage(line: string): ObserverMessage | null {
+/**
+ * One line from an observer, or null when it is not a message we know. An action message whose
+ * action is unknown or out of range is not malformed: it is answered with the reason.
+ */
+export function parseObserverMessage(line: string): ObserverInput | null {
 	if (line.length > MAX_OBSERVER_LINE) return null;
 	const message = parseJson(line);
 	if (!isObject(message)) return null;
@@ -73,39 +96,77 @@ export function parseObserverMessage(line: string): ObserverMessage | null {
 			};
 		}
 		case 'action': {
+			if (message.id !== undefined && !isInt(message.id, 0, MAX_ACTION_ID)) return null;
+			const id = message.id === undefined ? {} : {id: message.id};
 			const action = parseAction(message.action);
-			return action === null ? null : {type: 'action', action};
+			return typeof action === 'string'
+				? {type: 'bad-action', ...id, why: action}
+				: {type: 'action', ...id, action};
 		}
-		case 'window': {
-			const window = message.window;
-			if (!isObject(window)) return null;
-			if (!isInt(window.offset, 0, Number.MAX_SAFE_INTEGER) || !isInt(window.limit, 0, MAX_WINDOW))
-				return null;
-			return {type: 'window', window: {offset: window.offset, limit: window.limit}};
-		}
+		case 'window':
+			return parseWindow(message.window);
 		default:
 			return null;
 	}
 }
 
-function parseAction(action: unknown): Action | null {
-	if (!isObject(action)) return null;
-	switch (action.type) {
+function parseWindow(window: unknown): ObserverMessage | null {
+	if (!isObject(window)) return null;
+	if (!isInt(window.offset, 0, Number.MAX_SAFE_INTEGER) || !isInt(window.limit, 0, MAX_WINDOW))
+		return null;
+	if (window.sort !== undefined && !(SORT_KEYS as readonly unknown[]).includes(window.sort))
+		return null;
+	if (window.filter !== undefined && !isShortString(window.filter, MAX_FILTER_LENGTH)) return null;
+	return {
+		type: 'window',
+		window: {
+			offset: window.offset,
+			limit: window.limit,
+			...(window.sort === undefined ? {} : {sort: window.sort as (typeof SORT_KEYS)[number]}),
+			...(window.filter === undefined ? {} : {filter: window.filter as string}),
+		},
+	};
+}
+
+const isDirection = (value: unknown): value is 1 | -1 => value === 1 || value === -1;
+
+/** An action from the network, checked field by field; a string says what is wrong with it. */
+function parseAction(action: unknown): Action | string {
+	if (!isObject(action) || !(ACTION_TYPES as readonly unknown[]).includes(action.type))
+		return 'unknown action: this server carries out ' + ACTION_TYPES.join(', ');
+	const type = action.type as ActionType;
+	switch (type) {
 		case 'add-clients':
 			return isInt(action.count, 1, MAX_ADD_PER_ACTION)
-				? {type: 'add-clients', count: action.count}
-				: null;
+				? {type, count: action.count}
+				: `add-clients: count 1 to ${MAX_ADD_PER_ACTION}`;
 		case 'drop-clients':
-			if (action.count === 'all') return {type: 'drop-clients', count: 'all'};
-			return isInt(action.count, 1, 10_000) ? {type: 'drop-clients', count: action.count} : null;
-		case 'next-mode':
-			return {type: 'next-mode'};
+			if (action.count === 'all') return {type, count: 'all'};
+			return isInt(action.count, 1, 10_000)
+				? {type, count: action.count}
+				: 'drop-clients: count 1 to 10000 or "all"';
 		case 'set-mode':
 			return (MODE_NAMES as readonly unknown[]).includes(action.mode)
-				? {type: 'set-mode', mode: action.mode as (typeof MODE_NAMES)[number]}
-				: null;
-		default:
-			return null;
+				? {type, mode: action.mode as (typeof MODE_NAMES)[number]}
+				: `set-mode: mode one of ${MODE_NAMES.join(', ')}`;
+		case 'work':
+		case 'delay':
+			return isDirection(action.direction)
+				? {type, direction: action.direction}
+				: `${type}: direction 1 or -1`;
+		case 'resize-pool':
+			return isInt(action.by, -MAX_POOL_SIZE, MAX_POOL_SIZE) && action.by !== 0
+				? {type, by: action.by}
+				: `resize-pool: by a non-zero step within ±${MAX_POOL_SIZE}`;
+		case 'set-max-connections':
+			return action.max === null || isInt(action.max, 1, MAX_CONNECTIONS)
+				? {type, max: action.max}
+				: `set-max-connections: max null or 1 to ${MAX_CONNECTIONS}`;
+		case 'next-mode':
+		case 'toggle-placement':
+		case 'restart-server':
+		case 'crash-worker':
+			return {type};
 	}
 }
 
@@ -129,11 +190,28 @@ export function parseServerMessage(line: string): ServerMessage | null {
 				version: message.version,
 				pid: message.pid,
 				tokenRequired: message.tokenRequired,
+				// Unknown names (a newer server's actions) are left out, not fatal.
+				...(Array.isArray(message.actions)
+					? {
+							actions: ACTION_TYPES.filter((type) => (message.actions as unknown[]).includes(type)),
+						}
+					: {}),
 			};
 		case 'error':
 			return isShortString(message.message, 1000)
 				? {type: 'error', message: withoutControls(message.message)}
 				: null;
+		case 'result': {
+			const result = message.result;
+			if (!isInt(message.id, 0, MAX_ACTION_ID) || !isObject(result)) return null;
+			if (result.ok === true) return {type: 'result', id: message.id, result: {ok: true}};
+			if (result.ok !== false || !isShortString(result.why, 1000)) return null;
+			return {
+				type: 'result',
+				id: message.id,
+				result: {ok: false, why: withoutControls(result.why)},
+			};
+		}
 		case 'snapshot':
 			return isSnapshot(message.snapshot)
 				? {type: 'snapshot', snapshot: cleanStrings(message.snapshot)}

@@ -1,6 +1,6 @@
 import {useApp, useStdin, useStdout} from '#ink';
 import {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
-import type {DashboardSource} from '../dashboard-source.js';
+import {MAX_FILTER_LENGTH, type DashboardSource} from '../dashboard-source.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
 import {Dashboard, layoutFor, type View} from './dashboard.js';
@@ -71,6 +71,22 @@ function useKeys(handler: (key: KeyPress) => void): void {
 	}, [input, setRawMode]);
 }
 
+/** How long a refused action's reason stays on the bottom line. */
+const NOTICE_MS = 5000;
+
+/** One line of news for the bottom line (why an action was refused), gone after NOTICE_MS. */
+function useNotice(): [string | undefined, (text: string) => void] {
+	const [notice, setNotice] = useState<string | undefined>(undefined);
+	const timer = useRef<NodeJS.Timeout | undefined>(undefined);
+	useEffect(() => () => clearTimeout(timer.current), []);
+	const say = useCallback((text: string) => {
+		clearTimeout(timer.current);
+		setNotice(text);
+		timer.current = setTimeout(() => setNotice(undefined), NOTICE_MS);
+	}, []);
+	return [notice, say];
+}
+
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
 export function App({source, ascii = false, onBack}: AppProps) {
 	const {exit: onQuit} = useApp();
@@ -84,6 +100,7 @@ export function App({source, ascii = false, onBack}: AppProps) {
 	const [editingFilter, setEditingFilter] = useLatchedState(false);
 	const [view, setView] = useState<View>('connections');
 	const [frozen, setFrozen] = useState<Snapshot | undefined>(undefined);
+	const [notice, say] = useNotice();
 	const snapshot = frozen ?? live;
 	const {connectionRows} = layoutFor(columns, rows);
 
@@ -111,7 +128,10 @@ export function App({source, ascii = false, onBack}: AppProps) {
 	const carryOut = (command: KeyCommand) => {
 		switch (command.type) {
 			case 'action':
-				void source.dispatch(command.action);
+				// A refusal (by this source, or by the server at the other end) says why on screen.
+				void source.dispatch(command.action).then((result) => {
+					if (!result.ok) say(result.why);
+				});
 				break;
 			case 'scroll':
 				scroll(command.to);
@@ -152,7 +172,7 @@ export function App({source, ascii = false, onBack}: AppProps) {
 		} else if (key.kind === 'key' && (key.name === 'backspace' || key.name === 'delete')) {
 			setFilter(filter.current.slice(0, -1));
 		} else if (key.kind === 'text' || key.kind === 'paste') {
-			setFilter((filter.current + key.text).slice(0, 40));
+			setFilter((filter.current + key.text).slice(0, MAX_FILTER_LENGTH));
 		} else if (key.kind === 'ctrl' && key.letter === 'c') onQuit();
 	};
 
@@ -182,6 +202,7 @@ export function App({source, ascii = false, onBack}: AppProps) {
 				view={help.current ? 'help' : view}
 				paused={frozen !== undefined}
 				filterInput={editingFilter.current ? filter.current : undefined}
+				notice={notice}
 			/>
 		</GlyphsContext.Provider>
 	);

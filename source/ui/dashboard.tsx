@@ -51,6 +51,8 @@ export type DashboardProps = {
 	readonly paused?: boolean;
 	/** The filter being typed, shown with a cursor; undefined when not typing one. */
 	readonly filterInput?: string | undefined;
+	/** Why the last action was refused, for a few seconds; shown in place of the key hints. */
+	readonly notice?: string | undefined;
 };
 
 /** The whole screen, from one snapshot. Pure: the same snapshot and size give the same frame. */
@@ -61,6 +63,7 @@ export function Dashboard({
 	view = 'connections',
 	paused = false,
 	filterInput,
+	notice,
 }: DashboardProps) {
 	const layout = layoutFor(columns, rows);
 	if (!layout.fits) {
@@ -79,7 +82,7 @@ export function Dashboard({
 			<Box flexDirection="column" width={columns} height={rows}>
 				<StatusLine snapshot={snapshot} width={columns} paused={paused} />
 				<HelpPanel width={columns} height={rows - 2} watched={watch !== undefined} />
-				<HostLine host={snapshot.host} width={columns} hints={hints} />
+				<HostLine host={snapshot.host} width={columns} hints={hints} notice={notice} />
 			</Box>
 		);
 	}
@@ -130,7 +133,7 @@ export function Dashboard({
 			{layout.eventsHeight > 0 ? (
 				<EventsPanel events={snapshot.events} width={columns} height={layout.eventsHeight} />
 			) : null}
-			<HostLine host={snapshot.host} width={columns} hints={hints} />
+			<HostLine host={snapshot.host} width={columns} hints={hints} notice={notice} />
 		</Box>
 	);
 }

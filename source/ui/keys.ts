@@ -1,5 +1,5 @@
 import type {KeyName, KeyPress} from '../terminal/index.js';
-import type {Action} from '../controller.js';
+import type {Action} from '../dashboard-source.js';
 import {MODE_NAMES} from '../server/mode.js';
 
 /** What a key press means; the App carries it out. */
@@ -47,7 +47,7 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['t', "the server's threads and processes in place of the connections"],
 	['?', 'this help (any key closes it)'],
 	['Ctrl-Z', 'stop (back to the shell; fg returns)'],
-	['q  Ctrl-C', 'quit'],
+	['q  Ctrl-C', 'quit (attach: detach; the server runs on)'],
 ];
 
 /** The keys that change the server: they mean nothing for a server we only watch. */

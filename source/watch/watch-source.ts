@@ -8,8 +8,15 @@ import {
 	socketOwners,
 	type ListenerReading,
 } from '../collectors/sockets.js';
-import type {Action} from '../controller.js';
-import type {DashboardSource} from '../dashboard-source.js';
+import {
+	DONE,
+	refused,
+	unavailable,
+	type Action,
+	type ActionResult,
+	type DashboardSource,
+	type SourceCapabilities,
+} from '../dashboard-source.js';
 import type {OsFigures, Snapshot, WatchFigures} from '../metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
 import {ConnectionTracker} from './tracker.js';
@@ -227,14 +234,26 @@ export class WatchSource implements DashboardSource {
 	};
 
 	/** Only the test-client keys mean something here: the server is not ours to change. */
-	async dispatch(action: Action): Promise<void> {
-		if (this.#stopped) return;
+	readonly capabilities: SourceCapabilities = {
+		actions: new Set(['add-clients', 'drop-clients']),
+		otherwise: 'watch only adds and drops test clients: the server is not ours to change',
+		quit: 'stop',
+	};
+
+	async dispatch(action: Action): Promise<ActionResult> {
+		if (this.#stopped) return refused('watch is stopping');
+		const why = unavailable(action, this.capabilities);
+		if (why !== null) return refused(why);
 		if (action.type === 'add-clients') {
 			if (this.#listening.length === 0) {
-				this.#store.log(Date.now(), 'warn', 'no listening port to send test clients to');
-			} else this.#fleet.add(action.count);
+				const text = 'no listening port to send test clients to';
+				this.#store.log(Date.now(), 'warn', text);
+				return refused(text);
+			}
+			this.#fleet.add(action.count);
 		} else if (action.type === 'drop-clients') this.#fleet.drop(action.count);
 		this.#publish();
+		return DONE;
 	}
 
 	setWindow(window: ConnectionWindow): void {

@@ -1,5 +1,5 @@
 import {Text} from '#ink';
-import {formatBytes} from '../../format.js';
+import {formatBytes, inert} from '../../format.js';
 import type {Snapshot} from '../../metrics/snapshot.js';
 import {KEY_HINTS} from '../keys.js';
 
@@ -39,10 +39,19 @@ export type HostLineProps = {
 	readonly width: number;
 	/** The keys to remind of; the dashboard's by default. */
 	readonly hints?: string;
+	/** Why the last action was refused: in place of the hints while it is fresh. */
+	readonly notice?: string | undefined;
 };
 
 /** The bottom line: the main keys, and the whole machine's CPU and memory on the right. */
-export function HostLine({host, width, hints = KEY_HINTS}: HostLineProps) {
+export function HostLine({host, width, hints = KEY_HINTS, notice}: HostLineProps) {
+	if (notice !== undefined) {
+		return (
+			<Text wrap="truncate" color="yellow">
+				{inert(notice)}
+			</Text>
+		);
+	}
 	const meter =
 		host === null
 			? 'host …'
