@@ -1,12 +1,28 @@
 import type {Snapshot, WatchFigures} from './metrics/snapshot.js';
 
 /**
+ * The version of the JSON convention every command's output follows (docs/json.md): `schema` first,
+ * `at` in epoch milliseconds, units in the key (`…Ms`, `…Bytes`, `…PerSec`, `…Percent`), totals
+ * since start `…Total`. 2 added `at`, `schema` and the `…Ms` percentiles; the keys of 1 (`time`,
+ * `latency.p50`, `latency.p99`) stay until 0.3.
+ */
+export const JSON_SCHEMA = 2;
+
+/** One JSON document of any command, as a line: the schema version first. */
+export function jsonLine(document: object): string {
+	return `${JSON.stringify({schema: JSON_SCHEMA, ...document})}\n`;
+}
+
+/**
  * One line of `--json` output: the documented, stable projection of a snapshot. For a watched
  * server (`watch`) the figures only the server itself could know (its model, settings, worker
  * threads, messages) are null, and `watch` holds what the kernel adds; for the dashboard's own
  * server `watch` is null.
  */
 export type JsonLine = {
+	/** When the snapshot was taken, epoch milliseconds. */
+	readonly at: number;
+	/** @deprecated schema 1: `at` as an ISO string; goes in 0.3. */
 	readonly time: string;
 	readonly mode: string | null;
 	readonly host: string;
@@ -54,9 +70,13 @@ export type JsonLine = {
 		readonly readsTotal: number | null;
 	};
 	readonly latency: {
-		readonly p50: number | null;
-		readonly p99: number | null;
+		readonly p50Ms: number | null;
+		readonly p99Ms: number | null;
 		readonly samples: number;
+		/** @deprecated schema 1: p50Ms without the unit; goes in 0.3. */
+		readonly p50: number | null;
+		/** @deprecated schema 1: p99Ms without the unit; goes in 0.3. */
+		readonly p99: number | null;
 	};
 	readonly clients: {readonly total: number; readonly connected: number; readonly waiting: number};
 	readonly hostCpuPercent: number | null;
@@ -124,6 +144,7 @@ export function toJsonLine(snapshot: Snapshot): JsonLine {
 function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 	const processes = snapshot.os?.processes ?? [];
 	return {
+		at: snapshot.at,
 		time: new Date(snapshot.at).toISOString(),
 		mode: snapshot.server.mode,
 		host: snapshot.server.host,
@@ -166,9 +187,11 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 			readsTotal: snapshot.traffic.readsTotal,
 		},
 		latency: {
+			p50Ms: roundOrNull(snapshot.latency.p50Ms),
+			p99Ms: roundOrNull(snapshot.latency.p99Ms),
+			samples: snapshot.latency.samples,
 			p50: roundOrNull(snapshot.latency.p50Ms),
 			p99: roundOrNull(snapshot.latency.p99Ms),
-			samples: snapshot.latency.samples,
 		},
 		clients: snapshot.clients,
 		hostCpuPercent: snapshot.host ? round(snapshot.host.cpuPercent) : null,

@@ -1,3 +1,4 @@
+import {JSON_SCHEMA} from '../json-output.js';
 import {UsageError} from '../options.js';
 import type {ModeName} from '../server/mode.js';
 import {checkDashboardNeeds, runDashboardScenario} from './dashboard.js';
@@ -48,6 +49,7 @@ export async function benchMain(args: readonly string[]): Promise<number> {
 		tool: 'concurrency-top bench',
 		scenario: options.scenario,
 		command,
+		at: Date.now(),
 		startedAt: new Date().toISOString(),
 		environment: env,
 		settings: {
@@ -89,7 +91,7 @@ export async function benchMain(args: readonly string[]): Promise<number> {
 }
 
 function render(report: BenchReport, options: BenchOptions): string {
-	if (options.format === 'json') return JSON.stringify(report, null, 2);
+	if (options.format === 'json') return JSON.stringify({schema: JSON_SCHEMA, ...report}, null, 2);
 	if (report.scenario === 'memory') return formatMemory(report, options.format === 'markdown');
 	const extra = report.extra ? formatExtra(report.extra) : '';
 	const width = options.wide ? Number.POSITIVE_INFINITY : (process.stdout.columns ?? 160);

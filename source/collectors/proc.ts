@@ -265,6 +265,7 @@ export class ProcCollector {
 				threads: reading.threads,
 				rssBytes: reading.rssBytes,
 				cpuPercent: cpu(`p${reading.pid}`, reading.cpuTicks),
+				cpuSeconds: reading.cpuTicks / TICKS_PER_SECOND,
 				...(tasks ? {tasks} : {}),
 			});
 		}

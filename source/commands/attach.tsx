@@ -1,4 +1,4 @@
-import {toJsonLine} from '../json-output.js';
+import {jsonLine, toJsonLine} from '../json-output.js';
 import type {Options} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
 import {resolveTarget} from '../remote/endpoint.js';
@@ -34,7 +34,7 @@ export async function runAttach(
 			const second = Math.floor(snapshot.at / 1000);
 			if (second === lastSecond) return;
 			lastSecond = second;
-			process.stdout.write(`${JSON.stringify(toJsonLine(snapshot))}\n`);
+			process.stdout.write(jsonLine(toJsonLine(snapshot)));
 		});
 		source.onClose = (reason) => {
 			process.stderr.write(`concurrency-top: ${reason}\n`);

@@ -1,4 +1,5 @@
 import {render, useInput, useStdout} from '#ink';
+import {jsonLine} from '../json-output.js';
 import {useEffect, useState} from 'react';
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';
@@ -73,7 +74,7 @@ export async function runClients(
 	const json = options.json || !process.stdout.isTTY;
 	setInterval(() => {
 		meter.roll();
-		if (json) process.stdout.write(`${JSON.stringify(meter.view())}\n`);
+		if (json) process.stdout.write(jsonLine(meter.view()));
 	}, ROLL_MS);
 
 	let quitting = false;
@@ -89,7 +90,7 @@ export async function runClients(
 		if (summary)
 			process.stdout.write(
 				json
-					? `${JSON.stringify({summary})}\n`
+					? jsonLine({at: Date.now(), summary})
 					: `\n${formatClientsSummary(summary, length.warmupS)}\n`,
 			);
 		process.exit(0);

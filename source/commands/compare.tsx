@@ -1,6 +1,7 @@
 import {defaultBudget} from '../compare/budget.js';
 import {CompareApp} from '../compare/app.js';
 import {toCompareJson} from '../compare/figures.js';
+import {jsonLine} from '../json-output.js';
 import {parseCompareOptions, type CompareFlags, type CompareOptions} from '../compare/options.js';
 import {formatFinal} from '../compare/report.js';
 import {CompareSession} from '../compare/session.js';
@@ -60,8 +61,7 @@ async function runHeadless(
 	process.stdout.on('error', () => void session.stop().then(() => process.exit(0)));
 	if (options.format === 'json') {
 		session.subscribe((snapshot) => {
-			if (snapshot.rows.length > 0)
-				process.stdout.write(`${JSON.stringify(toCompareJson(snapshot))}\n`);
+			if (snapshot.rows.length > 0) process.stdout.write(jsonLine(toCompareJson(snapshot)));
 		});
 	}
 	const ended = new Promise<number>((resolve) => {

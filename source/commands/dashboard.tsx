@@ -1,4 +1,4 @@
-import {toJsonLine} from '../json-output.js';
+import {jsonLine, toJsonLine} from '../json-output.js';
 import type {Options} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
 import {startMetricsFor} from './reach.js';
@@ -19,7 +19,7 @@ export async function runDashboard(options: Options, reach?: ReachOptions): Prom
 
 	if (headless) {
 		controller.subscribe((snapshot) => {
-			process.stdout.write(`${JSON.stringify(toJsonLine(snapshot))}\n`);
+			process.stdout.write(jsonLine(toJsonLine(snapshot)));
 		});
 		let quitting = false;
 		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

@@ -1,4 +1,4 @@
-import {toJsonLine} from '../json-output.js';
+import {jsonLine, toJsonLine} from '../json-output.js';
 import type {Options} from '../options.js';
 import type {ReachOptions} from '../reach-options.js';
 import {ControlServer} from '../remote/control-server.js';
@@ -49,8 +49,7 @@ export async function runServe(options: Options, reach: ReachOptions): Promise<v
 			`${new Date(event.at).toISOString()} ${event.level.padEnd(5)} ${event.text}\n`,
 		);
 	});
-	const printJson = () =>
-		process.stdout.write(`${JSON.stringify(toJsonLine(controller.snapshot))}\n`);
+	const printJson = () => process.stdout.write(jsonLine(toJsonLine(controller.snapshot)));
 	if (options.json) setInterval(printJson, timing.rollMs);
 	process.on('SIGUSR1', printJson);
 

@@ -112,6 +112,7 @@ const round = (value: number | null) => (value === null ? null : Math.round(valu
 export function toCompareJson(snapshot: CompareSnapshot): object {
 	const marks = bestColumns(snapshot.rows);
 	return {
+		at: snapshot.at,
 		time: new Date(snapshot.at).toISOString(),
 		settings: snapshot.settings,
 		rows: snapshot.rows.map((row, index) => ({

@@ -3,7 +3,7 @@ import type {Socket} from 'node:net';
 import client from 'prom-client';
 import type {DashboardSource} from '../dashboard-source.js';
 import {listen} from '../server/listen.js';
-import type {Snapshot} from './snapshot.js';
+import type {ProcessFigures, Snapshot} from './snapshot.js';
 
 /** Round-trip buckets in seconds: from a loopback echo (~0.1 ms) to a thread-per-client pile-up (seconds). */
 export const RTT_BUCKETS = [
@@ -34,8 +34,14 @@ export class PrometheusExporter {
 	readonly #rtt: client.Histogram<'model'>;
 	readonly #clients: client.Gauge<'state'>;
 	readonly #hostCpu: client.Gauge;
+	readonly #cpu: client.Counter<'model'>;
+	readonly #refused: client.Counter<'model'>;
+	readonly #busy: client.Gauge<'model'>;
+	readonly #outputBytes: client.Gauge<'model'>;
 	/** The totals already counted, so that each scrape adds only what is new. */
-	#seen = {accepted: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0};
+	#seen = {accepted: 0, refused: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0};
+	/** CPU seconds already counted, per server process. */
+	#cpuSeen = new Map<number, number>();
 
 	constructor(source: DashboardSource, version: string) {
 		this.#source = source;
@@ -115,8 +121,32 @@ export class PrometheusExporter {
 			registers,
 		});
 		this.#hostCpu = new client.Gauge({
-			name: `${PREFIX}host_cpu_percent`,
-			help: 'The whole machine CPU load, in percent.',
+			name: `${PREFIX}host_cpu_ratio`,
+			help: 'The whole machine CPU load, from 0 (idle) to 1 (every core busy).',
+			registers,
+		});
+		this.#cpu = new client.Counter({
+			name: `${PREFIX}server_cpu_seconds_total`,
+			help: 'CPU time (user and system) used by the server processes (/proc/<pid>/stat); in-process, the dashboard shares the process.',
+			labelNames: ['model'],
+			registers,
+		});
+		this.#refused = new client.Counter({
+			name: `${PREFIX}connections_refused_total`,
+			help: 'Connections the server closed at once because it was at its connection limit.',
+			labelNames: ['model'],
+			registers,
+		});
+		this.#busy = new client.Gauge({
+			name: `${PREFIX}busy_workers`,
+			help: 'Worker threads or child processes of the model serving a connection now.',
+			labelNames: ['model'],
+			registers,
+		});
+		this.#outputBytes = new client.Gauge({
+			name: `${PREFIX}output_queue_bytes`,
+			help: 'Reply bytes waiting in the server output queues (the reactor model).',
+			labelNames: ['model'],
 			registers,
 		});
 	}
@@ -150,6 +180,8 @@ export class PrometheusExporter {
 			this.#longestWait,
 			this.#clients,
 			this.#hostCpu,
+			this.#busy,
+			this.#outputBytes,
 		])
 			gauge.reset();
 		this.#info.set({model, handler: snapshot.server.handler, version: this.#version}, 1);
@@ -175,11 +207,18 @@ export class PrometheusExporter {
 		this.#clients.set({state: 'total'}, snapshot.clients.total);
 		this.#clients.set({state: 'connected'}, snapshot.clients.connected);
 		this.#clients.set({state: 'waiting'}, snapshot.clients.waiting);
-		if (snapshot.host) this.#hostCpu.set(snapshot.host.cpuPercent);
+		if (snapshot.host) this.#hostCpu.set(snapshot.host.cpuPercent / 100);
+		// A server we only watch cannot tell its workers or its output queues.
+		if (!snapshot.watch) {
+			this.#busy.set({model}, snapshot.workers.busy);
+			this.#outputBytes.set({model}, snapshot.queue.output.bytes);
+		}
+		if (processes) this.#countCpu(model, processes);
 
 		const traffic = snapshot.traffic;
 		const now = {
 			accepted: snapshot.connections.acceptedTotal,
+			refused: snapshot.queue.refusedTotal,
 			messagesIn: traffic.messagesTotal,
 			messagesOut: traffic.messagesOutTotal,
 			bytesIn: traffic.bytesInTotal,
@@ -187,11 +226,27 @@ export class PrometheusExporter {
 		};
 		const seen = this.#seen;
 		this.#accepted.inc({model}, Math.max(0, now.accepted - seen.accepted));
+		this.#refused.inc({model}, Math.max(0, now.refused - seen.refused));
 		this.#messages.inc({model, direction: 'in'}, Math.max(0, now.messagesIn - seen.messagesIn));
 		this.#messages.inc({model, direction: 'out'}, Math.max(0, now.messagesOut - seen.messagesOut));
 		this.#bytes.inc({model, direction: 'in'}, Math.max(0, now.bytesIn - seen.bytesIn));
 		this.#bytes.inc({model, direction: 'out'}, Math.max(0, now.bytesOut - seen.bytesOut));
 		this.#seen = now;
+	}
+
+	/**
+	 * Adds the CPU each server process used since the last scrape. A process seen for the first time
+	 * adds all it used; the CPU of one that ended between two scrapes after the last is not seen.
+	 */
+	#countCpu(model: string, processes: readonly ProcessFigures[]): void {
+		const seen = new Map<number, number>();
+		for (const process of processes) {
+			if (process.cpuSeconds === undefined) continue;
+			const before = this.#cpuSeen.get(process.pid) ?? 0;
+			this.#cpu.inc({model}, Math.max(0, process.cpuSeconds - before));
+			seen.set(process.pid, Math.max(before, process.cpuSeconds));
+		}
+		this.#cpuSeen = seen;
 	}
 
 	#model(snapshot: Snapshot): string {

@@ -45,6 +45,8 @@ export type ProcessFigures = {
 	readonly rssBytes: number;
 	/** Share of one core over the last collection period; null on the first reading. */
 	readonly cpuPercent: number | null;
+	/** CPU time (user and system) the process has used since it started, from /proc/<pid>/stat. */
+	readonly cpuSeconds?: number;
 	/** Each OS thread, when the collector was asked for them (watch). */
 	readonly tasks?: readonly ThreadFigures[];
 };

@@ -1,6 +1,6 @@
 import type {CommandLine} from '../commands/command-line.js';
 import {startMetricsFor} from '../commands/reach.js';
-import {toJsonLine} from '../json-output.js';
+import {jsonLine, toJsonLine} from '../json-output.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
 import {parseWatchOptions, type WatchOptions} from './options.js';
@@ -69,7 +69,7 @@ async function run(
 
 	if (options.json || !process.stdout.isTTY) {
 		source.subscribe((snapshot) => {
-			process.stdout.write(`${JSON.stringify(toJsonLine(snapshot))}\n`);
+			process.stdout.write(jsonLine(toJsonLine(snapshot)));
 		});
 		return new Promise<number>((resolve) => {
 			let quitting = false;
