@@ -15,12 +15,24 @@ function footer(snapshot: CompareSnapshot, best: string): string[] {
 
 /** The last second's table, for a report: `--duration S` prints it when the comparison ends. */
 export function formatFinal(
-	snapshot: CompareSnapshot,
+	last: CompareSnapshot,
 	format: 'text' | 'markdown',
 	command: string,
 ): string {
+	// One second of replies is a noisy figure on a busy machine: the report gives the run's mean.
+	const snapshot = {
+		...last,
+		rows: last.rows.map((row) => ({
+			...row,
+			messagesPerSec:
+				row.history.length === 0
+					? row.messagesPerSec
+					: row.history.reduce((sum, value) => sum + value, 0) / row.history.length,
+		})),
+	};
+	const seconds = Math.max(0, ...snapshot.rows.map((row) => row.history.length));
 	const {settings} = snapshot;
-	const about = `${snapshot.rows.length} servers, ${settings.clients.max} clients each × ${settings.rate}/s, work ${settings.workMs} ms, delay ${settings.delayMs} ms, pool ${settings.poolSize}; figures of the last second; CPU in % of one core, summed over the server's processes; load: the row's test-client process`;
+	const about = `${snapshot.rows.length} servers, ${settings.clients.max} clients each × ${settings.rate}/s, work ${settings.workMs} ms, delay ${settings.delayMs} ms, pool ${settings.poolSize}; msg/s: the mean of the last ${seconds} s, the other figures of the last second; CPU in % of one core, summed over the server's processes; load: the row's test-client process`;
 	if (format === 'markdown') {
 		return [
 			`Measured with \`${command}\`: ${about}.`,
