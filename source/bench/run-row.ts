@@ -1,5 +1,6 @@
 import os from 'node:os';
 import {setTimeout as sleep} from 'node:timers/promises';
+import {findDescendants} from '../collectors/proc.js';
 import {EMPTY_SUMMARY, summarize, type LatencySummary} from '../metrics/latency.js';
 import {runLoadgen, type LoadErrors, type Loadgen, type LoadgenResult} from './loadgen.js';
 import type {WorkerStatus} from './messages.js';
@@ -93,6 +94,25 @@ export type RowFigures = {
 };
 
 const SAMPLE_MS = 250;
+const SETTLE_STEP_MS = 200;
+const SETTLE_MAX_MS = 5000;
+
+/**
+ * Waits until the server's process tree is idle (under 10% of a core over 200 ms; at most 5 s): a
+ * server is measured as its clients meet it, started and not still starting (a model that keeps
+ * threads ready has had the moment to start them).
+ */
+async function settle(pid: number): Promise<void> {
+	const deadline = Date.now() + SETTLE_MAX_MS;
+	const tree = async () => cpuSecondsOf([pid, ...(await findDescendants(pid))]);
+	let before = await tree();
+	while (Date.now() < deadline) {
+		await sleep(SETTLE_STEP_MS);
+		const now = await tree();
+		if (now - before < 0.1 * (SETTLE_STEP_MS / 1000)) return;
+		before = now;
+	}
+}
 const POLL_MS = 50;
 
 const total = (statuses: readonly WorkerStatus[], key: 'firstReplies' | 'clients' | 'messages') =>
@@ -167,6 +187,7 @@ export async function runRow(spec: RowSpec, load: Load): Promise<RowFigures> {
 			? await attachTarget(spec.target!)
 			: await startServer(spec.server, spec.workload, spec.backlog);
 	try {
+		await settle(server.pid);
 		const backlog = await readListenBacklog(server.port);
 		const figures =
 			load.kind === 'c'
