@@ -100,6 +100,11 @@ export class EchoThread {
 		);
 	}
 
+	/** Settles when the worker has loaded its modules (or is gone). */
+	get ready(): Promise<void> {
+		return this.#ready;
+	}
+
 	get connection(): number | null {
 		return this.#connection?.id ?? null;
 	}

@@ -20,7 +20,7 @@ export type ModeName = (typeof MODE_NAMES)[number];
 export const MODE_SUMMARY: Readonly<Record<ModeName, string>> = {
 	sequential: 'one client at a time; the rest wait in line',
 	async: "one event loop serves every client (Node's asyncio)",
-	thread: 'a new worker thread per client, ended when it leaves',
+	thread: 'a worker thread per client, ended when it leaves; 16 spares kept started',
 	pool: 'a fixed pool of worker threads; extra clients wait for a free one',
 	process: 'a new child process per client, owning its socket',
 	reactor: 'the select() loop made explicit: per-socket output queues, written when writable',
