@@ -78,7 +78,13 @@ export type JsonLine = {
 		/** @deprecated schema 1: p99Ms without the unit; goes in 0.3. */
 		readonly p99: number | null;
 	};
-	readonly clients: {readonly total: number; readonly connected: number; readonly waiting: number};
+	readonly clients: {
+		readonly total: number;
+		readonly connected: number;
+		readonly waiting: number;
+		/** watch --handler: replies that were not the correct one; absent when not checked. */
+		readonly wrongReplies?: number;
+	};
 	readonly hostCpuPercent: number | null;
 	readonly watch: JsonWatch | null;
 };

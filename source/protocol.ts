@@ -3,6 +3,7 @@
  * worker thread or child process), and dashboard ↔ test-client process. Plain objects only, so each
  * one survives structured clone and `process.send` unchanged.
  */
+import type {HandlerName} from './server/handler.js';
 
 /** Who handles a connection: the main event loop, a worker thread, or a child process. */
 export type HandledBy =
@@ -212,6 +213,8 @@ export type ClientCommand =
 			readonly host: string;
 			readonly port: number;
 			readonly ratePerSecond: number;
+			/** Check each reply against this handler's (watch --handler); absent: any reply counts. */
+			readonly expect?: HandlerName;
 	  }
 	| {readonly type: 'add'; readonly count: number}
 	| {readonly type: 'drop'; readonly count: number | 'all'};
@@ -260,4 +263,6 @@ export type ClientReport = {
 	readonly errors?: ConnectionErrors;
 	/** Bytes received from the server since the process started. */
 	readonly bytesIn?: number;
+	/** Reply lines that were not what `expect` says, since the process started; absent without it. */
+	readonly wrongReplies?: number;
 };

@@ -111,10 +111,12 @@ async function watchExample(
 	script: string,
 	ready: (line: JsonLine) => boolean,
 	check: (line: JsonLine, pid: number) => void,
+	flags: readonly string[] = [],
 ): Promise<void> {
 	const watch = new Watch([
 		'--clients',
 		String(CLIENTS),
+		...flags,
 		'--',
 		'python3',
 		`${EXAMPLES}${script}`,
@@ -169,12 +171,20 @@ test(
 					const idle = threadCount(pid);
 					const watch = new Watch(['--pid', String(pid), '--clients', String(CLIENTS)]);
 					try {
-						const line = await watch.until(
+						await watch.until(
 							(line) => served(CLIENTS)(line) && line.threads.os === idle + CLIENTS,
 							'one thread per client',
 						);
-						assert.equal(threadCount(pid), idle + CLIENTS);
-						assert.equal(ssConnections(line.port).length, CLIENTS);
+						await agree(
+							watch,
+							(line) => {
+								assert.equal(threadCount(pid), line.threads.os);
+								assert.equal(ssConnections(line.port).length, line.connections.active);
+								// The tutorial's thread server echoes, and echo is the default check.
+								assert.equal(line.clients.wrongReplies, 0);
+							},
+							'thread_server.py: watch, /proc and ss agree',
+						);
 					} finally {
 						await watch.stop();
 					}
@@ -194,7 +204,10 @@ test(
 						assert.equal(line.queue.acceptQueue, 0);
 						assert.equal(line.threads.os, threadCount(pid));
 						assert.ok(line.queue.longestWaitMs >= 500);
+						// The tutorial's pool upper-cases: with --handler upper every reply is right.
+						assert.equal(line.clients.wrongReplies, 0);
 					},
+					['--handler', 'upper'],
 				),
 			),
 			t.test('process per client: fourteen children, each holding its connection', () =>
@@ -233,18 +246,29 @@ test(
 				const watch = new Watch([
 					'--clients',
 					String(CLIENTS),
+					// An echo server is not an upper-casing one: its replies are counted wrong.
+					'--handler',
+					'upper',
 					'--',
 					process.execPath,
 					'-e',
 					"require('net').createServer((s) => s.pipe(s)).listen(0, '127.0.0.1')",
 				]);
 				try {
-					const line = await watch.until(served(CLIENTS), 'the Node echo server');
-					const pid = line.processes.pids[0]!;
-					assert.equal(line.processes.count, 1);
-					assert.ok(Math.abs(line.threads.os! - threadCount(pid)) <= 1);
-					assert.equal(ssConnections(line.port).length, CLIENTS);
-					assert.ok(line.latency.samples > 0 || line.latency.p50 === null);
+					const first = await watch.until(
+						(line) => served(CLIENTS)(line) && (line.clients.wrongReplies ?? 0) >= CLIENTS,
+						'the Node echo server, its replies counted wrong',
+					);
+					const pid = first.processes.pids[0]!;
+					await agree(
+						watch,
+						(line) => {
+							assert.equal(line.processes.count, 1);
+							assert.equal(line.threads.os, threadCount(pid));
+							assert.equal(ssConnections(line.port).length, CLIENTS);
+						},
+						'node echo: watch, /proc and ss agree',
+					);
 				} finally {
 					await watch.stop();
 				}

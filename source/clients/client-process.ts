@@ -4,6 +4,7 @@
  * load, and round-trip times are what a separate program would see.
  */
 import {NO_ERRORS, type ClientCommand, type ClientReport} from '../protocol.js';
+import type {HandlerName} from '../server/handler.js';
 import {ERROR_FIELD, TestClient, type Target} from './test-client.js';
 
 const REPORT_MS = 250;
@@ -18,6 +19,8 @@ if (!send) {
 
 let target: Target = {host: '127.0.0.1', port: 0};
 let ratePerSecond = 1;
+let expect: HandlerName | undefined;
+let wrongReplies = 0;
 const clients: TestClient[] = [];
 let nextId = 1;
 let rttMicros: number[] = [];
@@ -29,6 +32,7 @@ process.on('message', (command: ClientCommand) => {
 		case 'configure': {
 			target = {host: command.host, port: command.port};
 			ratePerSecond = command.ratePerSecond;
+			expect = command.expect;
 			break;
 		}
 		case 'add': {
@@ -41,6 +45,7 @@ process.on('message', (command: ClientCommand) => {
 					{
 						onError: (kind) => errors[ERROR_FIELD[kind]]++,
 						onData: (bytes) => (bytesIn += bytes),
+						...(expect ? {expect, onWrongReplies: (count: number) => (wrongReplies += count)} : {}),
 					},
 				);
 				clients.push(client);
@@ -66,6 +71,7 @@ function report(): void {
 		rttMicros,
 		errors: {...errors},
 		bytesIn,
+		...(expect ? {wrongReplies} : {}),
 	};
 	rttMicros = [];
 	send!(message);

@@ -1,6 +1,7 @@
 import {fork, type ChildProcess} from 'node:child_process';
 import {once} from 'node:events';
 import type {ClientCommand, ClientReport} from '../protocol.js';
+import type {HandlerName} from '../server/handler.js';
 import type {Target} from './test-client.js';
 
 export type FleetEvents = {
@@ -19,13 +20,21 @@ export class ClientFleet {
 	readonly #target: () => Target;
 	readonly #ratePerSecond: number;
 	readonly #events: FleetEvents;
+	readonly #expect: HandlerName | undefined;
 	#child: ChildProcess | undefined;
 
 	/** `target` is read when the process starts: after the server has bound its port. */
-	constructor(target: () => Target, ratePerSecond: number, events: FleetEvents) {
+	/** `expect`: check every reply against this handler's (watch); without it any reply counts. */
+	constructor(
+		target: () => Target,
+		ratePerSecond: number,
+		events: FleetEvents,
+		expect?: HandlerName,
+	) {
 		this.#target = target;
 		this.#ratePerSecond = ratePerSecond;
 		this.#events = events;
+		this.#expect = expect;
 	}
 
 	get pid(): number | undefined {
@@ -72,6 +81,7 @@ export class ClientFleet {
 			host,
 			port,
 			ratePerSecond: this.#ratePerSecond,
+			...(this.#expect ? {expect: this.#expect} : {}),
 		} satisfies ClientCommand);
 		this.#child = child;
 		return child;

@@ -1,5 +1,7 @@
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
+import type {HandlerName} from '../server/handler.js';
+import {ReplyChecker} from './reply-check.js';
 import type {ClientPhase, ClientStatus, ConnectionErrors} from '../protocol.js';
 import {formatAddress} from '../server/connection.js';
 
@@ -17,6 +19,10 @@ export type ClientTuning = {
 	readonly onError?: (kind: ClientErrorKind) => void;
 	/** Called with the size of every chunk received. */
 	readonly onData?: (bytes: number) => void;
+	/** Checks each reply line against this handler's reply to the line sent (text lines only). */
+	readonly expect?: HandlerName;
+	/** Called with the number of wrong reply lines in a chunk, when `expect` is set. */
+	readonly onWrongReplies?: (count: number) => void;
 };
 
 /**
@@ -73,6 +79,8 @@ export class TestClient {
 	readonly #onFirstReply: ((at: number) => void) | undefined;
 	readonly #onError: ((kind: ClientErrorKind) => void) | undefined;
 	readonly #onData: ((bytes: number) => void) | undefined;
+	readonly #checker: ReplyChecker | undefined;
+	readonly #onWrongReplies: ((count: number) => void) | undefined;
 	/** Send times of the messages in flight, oldest first. */
 	#inFlight: number[] = [];
 	#socket: Socket | undefined;
@@ -106,6 +114,8 @@ export class TestClient {
 		this.#onFirstReply = tuning.onFirstReply;
 		this.#onError = tuning.onError;
 		this.#onData = tuning.onData;
+		this.#checker = tuning.expect === undefined ? undefined : new ReplyChecker(tuning.expect);
+		this.#onWrongReplies = tuning.onWrongReplies;
 	}
 
 	start(): void {
@@ -149,10 +159,13 @@ export class TestClient {
 			this.#firstReplyMs = null;
 			this.#lastRttMs = null;
 			this.#phase = 'waiting';
+			this.#checker?.reset();
 			this.#send();
 		});
 		socket.on('data', (chunk: Buffer) => {
 			this.#onData?.(chunk.length);
+			const wrong = this.#checker?.received(chunk) ?? 0;
+			if (wrong > 0) this.#onWrongReplies?.(wrong);
 			if (this.#inFlight.length === 0) return;
 			// Each reply ends in a newline; a chunk may hold several replies, or part of one.
 			const now = performance.now();
@@ -206,7 +219,11 @@ export class TestClient {
 			return;
 		}
 		let text = '';
-		for (let i = 0; i < count; i++) text += `client ${this.id} message ${++this.#sequence}\n`;
+		for (let i = 0; i < count; i++) {
+			const line = `client ${this.id} message ${++this.#sequence}`;
+			this.#checker?.sent(line);
+			text += `${line}\n`;
+		}
 		socket.write(text);
 	}
 }

@@ -206,6 +206,8 @@ export type Snapshot = {
 		readonly connected: number;
 		/** Connected but still without a reply: the clients a blocked server keeps waiting. */
 		readonly waiting: number;
+		/** Replies that were not what `watch --handler` says a correct one is; absent when not checked. */
+		readonly wrongReplies?: number;
 	};
 	readonly os: OsFigures | null;
 	readonly host: HostFigures | null;

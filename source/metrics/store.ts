@@ -129,6 +129,7 @@ export class MetricsStore {
 	#latency: Snapshot['latency'] = {p50Ms: null, p99Ms: null, maxMs: null, samples: 0};
 
 	#clients: readonly ClientStatus[] = [];
+	#wrongReplies: number | undefined;
 	#clientsByLocal = new Map<string, ClientStatus>();
 	#os: OsFigures | null = null;
 	#host: HostFigures | null = null;
@@ -389,6 +390,7 @@ export class MetricsStore {
 
 	applyClients(report: ClientReport): void {
 		this.#clients = report.clients;
+		this.#wrongReplies = report.wrongReplies;
 		this.#clientsByLocal = new Map();
 		for (const client of report.clients) {
 			if (client.local !== null) this.#clientsByLocal.set(client.local, client);
@@ -516,7 +518,12 @@ export class MetricsStore {
 				history: [...this.#history],
 			},
 			latency: this.#latency,
-			clients: {total: this.#clients.length, connected, waiting},
+			clients: {
+				total: this.#clients.length,
+				connected,
+				waiting,
+				...(this.#wrongReplies === undefined ? {} : {wrongReplies: this.#wrongReplies}),
+			},
 			os: this.#os,
 			host: this.#host,
 			events: this.#events.slice(-20),

@@ -12,7 +12,7 @@ import {
 	UsageError,
 } from '../options.js';
 import {parseReachOptions, type ReachOptions} from '../reach-options.js';
-import {HANDLER_NAMES} from '../server/handler.js';
+import {HANDLER_NAMES, type HandlerName} from '../server/handler.js';
 
 export type WatchOptions = {
 	/** Exactly one of pid, port and command says what to watch. */
@@ -21,8 +21,8 @@ export type WatchOptions = {
 	readonly command: readonly string[];
 	readonly clients: number;
 	readonly rate: number;
-	/** echo or upper; 'any' with --any-reply. */
-	readonly handler: string;
+	/** The reply a correct server gives; 'any' with --any-reply. */
+	readonly handler: HandlerName | 'any';
 	readonly waitMs: number;
 	/** Seconds between frames (and JSON lines). */
 	readonly interval: number;

@@ -19,6 +19,7 @@ import {
 } from '../dashboard-source.js';
 import type {OsFigures, Snapshot, WatchFigures} from '../metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
+import type {HandlerName} from '../server/handler.js';
 import {ConnectionTracker} from './tracker.js';
 
 export type WatchSettings = {
@@ -27,7 +28,7 @@ export type WatchSettings = {
 	/** Only listeners on this port; null: every port the server's processes listen on. */
 	readonly port: number | null;
 	/** What a correct reply is, for the status line; 'any' takes any reply. */
-	readonly handler: string;
+	readonly handler: HandlerName | 'any';
 	readonly rate: number;
 	readonly waitMs: number;
 	/** How often the kernel's tables are read. */
@@ -81,18 +82,23 @@ export class WatchSource implements DashboardSource {
 			threads: true,
 		});
 		this.#tracker = new ConnectionTracker(settings.waitMs);
-		this.#fleet = new ClientFleet(() => this.target(), settings.rate, {
-			onReport: (report) => {
-				this.#store.applyClients(report);
-				for (const listener of this.#roundTripListeners) listener(report.rttMicros);
+		this.#fleet = new ClientFleet(
+			() => this.target(),
+			settings.rate,
+			{
+				onReport: (report) => {
+					this.#store.applyClients(report);
+					for (const listener of this.#roundTripListeners) listener(report.rttMicros);
+				},
+				onExit: (code, signal) =>
+					this.#store.log(
+						Date.now(),
+						'error',
+						`test-client process ended (${signal ?? `exit ${code}`})`,
+					),
 			},
-			onExit: (code, signal) =>
-				this.#store.log(
-					Date.now(),
-					'error',
-					`test-client process ended (${signal ?? `exit ${code}`})`,
-				),
-		});
+			settings.handler === 'any' ? undefined : settings.handler,
+		);
 		this.#overflowsAtStart = readListenOverflows();
 		this.#watch = {
 			listeners: [],

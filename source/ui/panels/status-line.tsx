@@ -16,8 +16,10 @@ export function StatusLine({snapshot, width, paused}: StatusLineProps) {
 	const {server, clients} = snapshot;
 	const mode = ` ${server.mode ?? 'stopped'} `;
 	const waiting = clients.waiting > 0 ? ` (${clients.waiting} waiting)` : '';
+	const wrong = clients.wrongReplies ? `  ${clients.wrongReplies} wrong replies` : '';
 	const placement = server.placement === 'worker' ? '  own process' : '';
 	const where = ` ${server.host}:${server.port}  ${server.handler}${placement}  clients ${clients.total}${waiting}`;
+	const room = Math.max(0, width - 17 - mode.length - pausedLabel.length);
 	return (
 		<Text wrap="truncate">
 			<Text bold inverse>
@@ -26,7 +28,12 @@ export function StatusLine({snapshot, width, paused}: StatusLineProps) {
 			<Text bold color="magenta">
 				{mode}
 			</Text>
-			{where.padEnd(Math.max(0, width - 17 - mode.length - pausedLabel.length))}
+			{wrong === ''
+				? where.padEnd(room)
+				: where.padEnd(room - wrong.length).slice(0, Math.max(0, room - wrong.length))}
+			<Text bold color="red">
+				{wrong}
+			</Text>
 			<Text bold inverse color="yellow">
 				{pausedLabel}
 			</Text>
