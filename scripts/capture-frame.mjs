@@ -9,7 +9,7 @@
  *                                  [--cols 80] [--rows 24] [-- more dashboard flags]
  *
  * With --watch, a frame of `watch` instead: what follows -- is what to watch, as in
- *   node scripts/capture-frame.mjs --watch --clients 14 -- -- python3 examples/python/pool_server.py --port 0
+ *   node scripts/capture-frame.mjs --watch --clients 14 -- --handler upper -- python3 examples/python/pool_server.py --port 0
  */
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
