@@ -129,3 +129,39 @@ test('compare: bad input is one line and status 2', () => {
 	assert.equal(result.status, 2);
 	assert.match(result.stderr, /^concurrency-top: --modes is a comma-separated list of .*\n$/);
 });
+
+test('an outside server on this machine is a row: its clients, and its processes read from /proc', async (t) => {
+	// A plain echo server in a process of its own, as someone else's server would be.
+	const server = spawn(
+		process.execPath,
+		[
+			'-e',
+			"const s = require('net').createServer((c) => c.pipe(c)).listen(0, '127.0.0.1', () => console.log(s.address().port))",
+		],
+		{stdio: ['ignore', 'pipe', 'ignore']},
+	);
+	t.after(() => server.kill());
+	const port = await new Promise<number>((resolve) =>
+		server.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+	);
+	const {code, stdout, stderr} = await runCompare([
+		'--modes',
+		'async',
+		'--target',
+		`plain=127.0.0.1:${port}`,
+		'--clients',
+		'3',
+		'--json',
+		'--duration',
+		'3',
+	]);
+	assert.equal(code, 0, stderr);
+	const last = JSON.parse(stdout.trim().split('\n').at(-1)!) as Line;
+	const plain = last.rows.find((row) => row.name === 'plain')!;
+	assert.ok(plain, stdout);
+	assert.equal(plain.pid, server.pid);
+	assert.deepEqual(plain.clients, {total: 3, connected: 3, waiting: 0, answered: 3});
+	assert.equal(plain.processes, 1);
+	assert.ok(plain.osThreads! >= 1);
+	assert.equal(plain.serverWaiting, null, 'not ours to count');
+});

@@ -120,7 +120,7 @@ export const COMPARE_FLAGS: readonly FlagSpec[] = [
 	string(
 		'target',
 		'NAME=HOST:PORT',
-		'outside echo servers as more rows, comma-separated: clients only,\nno server figures (its process is not ours)',
+		'outside echo servers as more rows, comma-separated; on this machine\ntheir processes are read from /proc, elsewhere only their clients measure',
 	),
 	string('clients', 'N', `test clients per row, 0 to ${MAX_CLIENTS} (default 10)`),
 	RATE_FLAG,

@@ -108,14 +108,16 @@ export function bestColumns(rows: readonly RowFigures[]): ReadonlySet<BestColumn
 
 const round = (value: number | null) => (value === null ? null : Math.round(value * 1000) / 1000);
 
-/** One `--json` line: the settings and a row per server, with the columns it is best in. */
+const settingsWithoutRate = ({rate: _rate, ...rest}: CompareSettings) => rest;
+
+/** One `--json` line (units in the keys, as every command's JSON): the settings and a row per server, with the columns it is best in. */
 export function toCompareJson(snapshot: CompareSnapshot): object {
 	const marks = bestColumns(snapshot.rows);
 	return {
 		at: snapshot.at,
 		time: new Date(snapshot.at).toISOString(),
-		settings: snapshot.settings,
-		rows: snapshot.rows.map((row, index) => ({
+		settings: {...settingsWithoutRate(snapshot.settings), ratePerSec: snapshot.settings.rate},
+		rows: snapshot.rows.map(({history, ...row}, index) => ({
 			...row,
 			messagesPerSec: round(row.messagesPerSec),
 			p50Ms: round(row.p50Ms),
@@ -123,7 +125,7 @@ export function toCompareJson(snapshot: CompareSnapshot): object {
 			slowestFirstReplyMs: round(row.slowestFirstReplyMs),
 			cpuPercent: round(row.cpuPercent),
 			loadCpuPercent: round(row.loadCpuPercent),
-			history: row.history.map((value) => round(value)),
+			messagesPerSecHistory: history.map((value) => round(value)),
 			best: [...marks[index]!],
 		})),
 		leftOut: snapshot.leftOut,

@@ -1,6 +1,6 @@
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter} from '../clients/meter.js';
-import {readProcess} from '../collectors/proc.js';
+import {ProcCollector} from '../collectors/proc.js';
 import {Controller, DEFAULT_TIMING} from '../controller.js';
 import {
 	ACTION_TYPES,
@@ -10,13 +10,12 @@ import {
 	type SourceCapabilities,
 } from '../dashboard-source.js';
 import type {DashboardSource} from '../dashboard-source.js';
-import type {Options} from '../options.js';
+import type {OsFigures} from '../metrics/snapshot.js';
+import {isLoopback, type Options} from '../options.js';
 import type {ModeName} from '../server/mode.js';
+import {ownerOfPort} from '../watch/target.js';
 import type {RowPlan} from './budget.js';
 import type {RowFigures} from './figures.js';
-
-/** Linux states CPU time in ticks of 1/100 s (USER_HZ, fixed by the kernel ABI). */
-const TICKS_PER_SECOND = 100;
 
 /** The figures of a row that come from its server: its own reports and /proc of its process tree. */
 export type ServerFigures = Pick<
@@ -44,9 +43,29 @@ export type CompareRow = {
 	drop(count: number | 'all'): void;
 	/** CPU work or I/O wait, one step; outside servers are not ours to change. */
 	step(action: Extract<Action, {type: 'work' | 'delay'}>): void;
+	/** Reads what the row reads itself (an outside server's /proc); the models' come with their snapshot. */
+	collect(now: number): Promise<void>;
 	server(): ServerFigures;
 	stop(): Promise<void>;
 };
+
+/** Threads, processes, RSS and CPU summed over a server's process tree; nulls when not read. */
+function treeFigures(
+	os: OsFigures | null,
+): Pick<ServerFigures, 'osThreads' | 'processes' | 'rssBytes' | 'cpuPercent'> {
+	const processes = os?.processes ?? null;
+	const sum = (pick: (process: OsFigures['processes'][number]) => number) =>
+		processes === null ? null : processes.reduce((total, process) => total + pick(process), 0);
+	return {
+		osThreads: sum((process) => process.threads),
+		processes: processes?.length ?? null,
+		rssBytes: sum((process) => process.rssBytes),
+		// A process's first reading has no CPU share yet (it counts from the next): the others do.
+		cpuPercent: processes?.some((process) => process.cpuPercent !== null)
+			? sum((process) => process.cpuPercent ?? 0)
+			: null,
+	};
+}
 
 /** A model's server in its own process (the worker placement), driven by a Controller of its own. */
 export class ModelRow implements CompareRow {
@@ -112,24 +131,17 @@ export class ModelRow implements CompareRow {
 		void this.#controller.dispatch(action);
 	}
 
+	async collect(): Promise<void> {}
+
 	server(): ServerFigures {
 		const snapshot = this.#controller.snapshot;
-		const processes = snapshot.os?.processes ?? null;
-		const sum = (pick: (process: NonNullable<typeof processes>[number]) => number) =>
-			processes === null ? null : processes.reduce((total, process) => total + pick(process), 0);
 		return {
 			mode: snapshot.server.mode as ModeName | null,
 			pid: snapshot.server.pid,
 			port: snapshot.server.port,
 			serverWaiting: snapshot.queue.waiting,
 			repliesPerSec: snapshot.traffic.messagesOutPerSec,
-			osThreads: sum((process) => process.threads),
-			processes: processes?.length ?? null,
-			rssBytes: sum((process) => process.rssBytes),
-			// A process's first reading has no CPU share yet (it counts from the next): the others do.
-			cpuPercent: processes?.some((process) => process.cpuPercent !== null)
-				? sum((process) => process.cpuPercent ?? 0)
-				: null,
+			...treeFigures(snapshot.os),
 		};
 	}
 
@@ -138,13 +150,19 @@ export class ModelRow implements CompareRow {
 	}
 }
 
-/** An outside echo server: only the clients are ours, so only the clients' figures are measured. */
+/**
+ * An outside echo server: the clients are ours; its processes are read from /proc when it listens
+ * on this machine (a loopback target) and its owner is a process we may read.
+ */
 export class TargetRow implements CompareRow {
-	readonly plan: RowPlan;
+	readonly plan: Extract<RowPlan, {kind: 'target'}>;
 	readonly meter: ClientsMeter;
 	readonly dashboard = null;
 	readonly #fleet: ClientFleet;
 	readonly #clients: number;
+	readonly #note: (text: string) => void;
+	#proc: {readonly pid: number; readonly collector: ProcCollector} | null = null;
+	#os: OsFigures | null = null;
 
 	constructor(
 		plan: Extract<RowPlan, {kind: 'target'}>,
@@ -154,6 +172,7 @@ export class TargetRow implements CompareRow {
 		this.plan = plan;
 		this.meter = new ClientsMeter(`${plan.host}:${plan.port}`);
 		this.#clients = base.clients;
+		this.#note = note;
 		this.#fleet = new ClientFleet(() => ({host: plan.host, port: plan.port}), base.rate, {
 			onReport: (report) => this.meter.apply(report),
 			onExit: (code, signal) =>
@@ -167,6 +186,21 @@ export class TargetRow implements CompareRow {
 
 	async start(): Promise<void> {
 		if (this.#clients > 0) this.#fleet.add(this.#clients);
+		if (!isLoopback(this.plan.host)) {
+			this.#note(
+				`${this.plan.name}: not on this machine, so no server figures (only its clients')`,
+			);
+			return;
+		}
+		try {
+			const pid = await ownerOfPort(this.plan.port);
+			const exclude = () => new Set(this.#fleet.pid === undefined ? [] : [this.#fleet.pid]);
+			const collector = new ProcCollector({serverPid: () => pid, port: () => null, exclude});
+			this.#proc = {pid, collector};
+		} catch (error: unknown) {
+			const reason = error instanceof Error ? error.message : String(error);
+			this.#note(`${this.plan.name}: no server figures: ${reason}`);
+		}
 	}
 
 	add(count: number): void {
@@ -179,18 +213,18 @@ export class TargetRow implements CompareRow {
 
 	step(): void {}
 
+	async collect(now: number): Promise<void> {
+		if (this.#proc) this.#os = await this.#proc.collector.collect(now);
+	}
+
 	server(): ServerFigures {
-		const plan = this.plan as Extract<RowPlan, {kind: 'target'}>;
 		return {
 			mode: null,
-			pid: null,
-			port: plan.port,
+			pid: this.#proc?.pid ?? null,
+			port: this.plan.port,
 			serverWaiting: null,
 			repliesPerSec: null,
-			osThreads: null,
-			processes: null,
-			rssBytes: null,
-			cpuPercent: null,
+			...treeFigures(this.#os),
 		};
 	}
 
@@ -199,17 +233,19 @@ export class TargetRow implements CompareRow {
 	}
 }
 
-/** A process's share of one core between two readings, from /proc/<pid>/stat. */
-export class CpuShare {
-	#last: {pid: number; ticks: number; at: number} | null = null;
+/** The share of one core a load generator (a row's test-client process) used since the last reading. */
+export class LoadCpu {
+	#pid = 0;
+	readonly #collector = new ProcCollector({
+		serverPid: () => this.#pid,
+		port: () => null,
+		exclude: () => new Set(),
+	});
 
-	async read(pid: number | undefined, now = Date.now()): Promise<number | null> {
+	async read(pid: number | undefined, now: number): Promise<number | null> {
 		if (pid === undefined) return null;
-		const reading = await readProcess(pid);
-		if (!reading) return null;
-		const last = this.#last;
-		this.#last = {pid, ticks: reading.cpuTicks, at: now};
-		if (!last || last.pid !== pid || now <= last.at) return null;
-		return ((reading.cpuTicks - last.ticks) / TICKS_PER_SECOND / ((now - last.at) / 1000)) * 100;
+		this.#pid = pid;
+		const os = await this.#collector.collect(now);
+		return os.processes.find((process) => process.pid === pid)?.cpuPercent ?? null;
 	}
 }

@@ -10,7 +10,7 @@ import {
 	type RowFigures,
 } from './figures.js';
 import type {CompareOptions} from './options.js';
-import {CpuShare, ModelRow, TargetRow, type CompareRow} from './rows.js';
+import {LoadCpu, ModelRow, TargetRow, type CompareRow} from './rows.js';
 
 /** What a key press asks of every row at once. */
 export type CompareAction =
@@ -32,7 +32,7 @@ type Live = {
 	readonly pending: (() => void)[];
 	/** Clients asked for; what the memory budget is reckoned on. */
 	clients: number;
-	readonly load: CpuShare;
+	readonly load: LoadCpu;
 	readonly history: number[];
 };
 
@@ -68,7 +68,7 @@ export class CompareSession {
 			running: false,
 			pending: [],
 			clients: base.clients,
-			load: new CpuShare(),
+			load: new LoadCpu(),
 			history: [],
 		}));
 		this.#settings = {
@@ -214,7 +214,10 @@ export class CompareSession {
 		const {row} = live;
 		row.meter.roll(now);
 		const view = row.meter.view(now);
-		const loadCpuPercent = await live.load.read(row.clientPid, now);
+		const [loadCpuPercent] = await Promise.all([
+			live.load.read(row.clientPid, now),
+			row.collect(now),
+		]);
 		const {maxMs, waitingMs} = view.firstReply;
 		const pending = waitingMs !== null && waitingMs > (maxMs ?? -1);
 		const slowest = pending ? waitingMs : maxMs;
