@@ -7,6 +7,9 @@ import {readdirSync, readFileSync} from 'node:fs';
 
 import type {OsFigures, ProcessFigures, ThreadFigures} from '../metrics/snapshot.js';
 
+/** The one helper program the dashboard and the server run (as children) to ask the kernel. */
+const HELPER = 'ss';
+
 /** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ, fixed by the kernel ABI). */
 const TICKS_PER_SECOND = 100;
 
@@ -250,7 +253,9 @@ export class ProcCollector {
 		};
 		const processes: ProcessFigures[] = [];
 		for (const reading of readings) {
-			if (!reading || exclude.has(reading.ppid)) continue;
+			// `ss`, run for a moment by the collector or by a queue's peer check, is a tool of ours,
+			// not part of the server: counted, it made a process and a thread flicker into the figures.
+			if (!reading || exclude.has(reading.ppid) || reading.name === HELPER) continue;
 			const tasks: ThreadFigures[] | undefined = this.#source.threads
 				? readThreads(reading.pid).map((thread) => ({
 						tid: thread.tid,
