@@ -99,6 +99,7 @@ export class Controller implements DashboardSource {
 			poolSize: options.poolSize,
 			maxConnections: options.maxConnections,
 			idleTimeoutMs: options.idleTimeout === null ? null : options.idleTimeout * 1000,
+			maxWorkers: options.maxWorkers,
 		};
 		this.#server = this.#createRunner(options.placement);
 		this.#fleet = new ClientFleet(

@@ -31,6 +31,8 @@ export type Options = {
 	readonly maxConnections: number | null;
 	/** Seconds a connection may stay silent before it is closed; null: never (the default). */
 	readonly idleTimeout: number | null;
+	/** Threads or child processes of the per-client models at most; null: the computed budget. */
+	readonly maxWorkers: number | null;
 	/** Seconds between frames (and JSON lines); rates stay per second. */
 	readonly interval: number;
 };
@@ -51,6 +53,7 @@ export type RawFlags = {
 	readonly delayMs?: string;
 	readonly maxConnections?: string;
 	readonly idleTimeout?: string;
+	readonly maxWorkers?: string;
 	readonly interval?: string;
 };
 
@@ -77,6 +80,7 @@ export const MAX_WORK_MS = 10_000;
 export const MAX_DELAY_MS = 60_000;
 export const MAX_CONNECTIONS = 100_000;
 export const MAX_IDLE_TIMEOUT = 86_400;
+export const MAX_WORKERS = 10_000;
 
 export const MAX_CLIENTS = 10_000;
 /** `clients` opens this many when --clients is not given; the dashboard none. */
@@ -105,6 +109,10 @@ export function parseOptions(flags: RawFlags): Options {
 			flags.idleTimeout === undefined
 				? null
 				: integer('idle-timeout', flags.idleTimeout, 0, 1, MAX_IDLE_TIMEOUT),
+		maxWorkers:
+			flags.maxWorkers === undefined
+				? null
+				: integer('max-workers', flags.maxWorkers, 0, 1, MAX_WORKERS),
 		interval: numberFrom(
 			'interval',
 			flags.interval,

@@ -36,6 +36,8 @@ export type ServerSettings = {
 	readonly maxConnections: number | null;
 	/** Connections silent this long (ms) are closed; null: never (the default). */
 	readonly idleTimeoutMs?: number | null;
+	/** --max-workers: replaces the computed budget of thread and process per client; null: computed. */
+	readonly maxWorkers?: number | null;
 };
 
 /** One socket's reply queue in the reactor: [connection id, bytes, messages]. */

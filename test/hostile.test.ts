@@ -5,46 +5,14 @@
  * clients do not count.
  */
 import assert from 'node:assert/strict';
-import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import {once} from 'node:events';
 import {test} from 'node:test';
-import type {ServerEvent, ServerSettings} from '../source/protocol.js';
-import {MODE_NAMES, type ModeName} from '../source/server/mode.js';
-import {createRunner, type ServerRunner} from '../source/server/runner.js';
-import {childPids, fdCount, startHost, threadCount} from './helpers/servers.js';
+import {MODE_NAMES} from '../source/server/mode.js';
+import {fdCount, startHost, startServerProcess, threadCount, treeRss} from './helpers/servers.js';
 import {ByteClient, sleep, waitFor} from './helpers/net.js';
 
 const MB = 2 ** 20;
-
-/** RSS of the server process and its children (the process and cluster models' workers). */
-function treeRss(pid: number): number {
-	let total = 0;
-	for (const each of [pid, ...childPids(pid)]) {
-		try {
-			const status = readFileSync(`/proc/${each}/status`, 'utf8');
-			total += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-		} catch {
-			// Gone while we read.
-		}
-	}
-	return total;
-}
-
-async function serverProcess(
-	mode: ModeName,
-	settings: Partial<ServerSettings> = {},
-): Promise<{runner: ServerRunner; events: ServerEvent[]; port: number; pid: number}> {
-	const events: ServerEvent[] = [];
-	const runner = createRunner(
-		'worker',
-		{host: '127.0.0.1', port: 0, handler: 'echo'},
-		{poolSize: 4, ...settings},
-		{emit: (event) => events.push(event), onCrash: () => {}},
-	);
-	const port = await runner.start(mode);
-	return {runner, events, port, pid: runner.pid!};
-}
 
 /** Samples `sample` every 25 ms until `work` settles; resolves with the largest value seen. */
 async function peakDuring(sample: () => number, work: Promise<unknown>): Promise<number> {
@@ -102,7 +70,7 @@ for (const mode of MODE_NAMES) {
 
 for (const mode of MODE_NAMES) {
 	test(`${mode}: a client that never reads is no longer read from, is reported stalled, and costs bounded memory`, async (t) => {
-		const {runner, events, port, pid} = await serverProcess(mode);
+		const {runner, events, port, pid} = await startServerProcess(mode);
 		try {
 			const hog = await ByteClient.connect(port);
 			await hog.ask('hello\n');
@@ -176,7 +144,7 @@ async function pushLines(socket: net.Socket, total: number, stuckMs: number): Pr
 
 for (const mode of MODE_NAMES) {
 	test(`${mode}: with --delay-ms, replies waiting on their delay stop reading like unsent output (256 MB offered, bounded RSS)`, async (t) => {
-		const {runner, port, pid} = await serverProcess(mode, {delayMs: 5});
+		const {runner, port, pid} = await startServerProcess(mode, {delayMs: 5});
 		try {
 			const hog = await ByteClient.connect(port);
 			await hog.ask('hello\n');
@@ -207,7 +175,7 @@ for (const mode of MODE_NAMES) {
 
 for (const mode of MODE_NAMES) {
 	test(`${mode}: one 64 MB message without a newline is echoed whole in bounded memory`, async (t) => {
-		const {runner, port, pid} = await serverProcess(mode);
+		const {runner, port, pid} = await startServerProcess(mode);
 		try {
 			const client = net.connect({host: '127.0.0.1', port});
 			client.on('error', () => {});

@@ -2,7 +2,7 @@
  * The flags of the dashboard, serve, attach and clients, declared once: each command lists the
  * groups it takes. The values are checked in source/options.ts and source/reach-options.ts.
  */
-import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS, MAX_POOL_SIZE} from '../options.js';
+import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS, MAX_POOL_SIZE, MAX_WORKERS} from '../options.js';
 import {TOKEN_ENV} from '../reach-options.js';
 import {HANDLER_NAMES} from '../server/handler.js';
 import {MODE_NAMES, MODE_SUMMARY} from '../server/mode.js';
@@ -67,6 +67,11 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
 		'refuse connections beyond N open ones (default: what the fd limit allows)',
 	),
 	string('idle-timeout', 'S', 'close connections silent for S seconds (default: never)'),
+	string(
+		'max-workers',
+		'N',
+		`threads (thread model) or child processes (process model) at most,\n1 to ${MAX_WORKERS} (default: from memory, cores and the fd limit)`,
+	),
 ];
 
 export const INTERVAL_FLAG = string(

@@ -1,6 +1,7 @@
 import type {Socket} from 'node:net';
 import type {EmitEvent, TrafficDelta} from '../protocol.js';
 import type {HandlerName} from './handler.js';
+import type {WorkerBudget} from './mode.js';
 import {Responder, type WorkSettings} from './work.js';
 
 /**
@@ -168,27 +169,23 @@ export function closeWhenIdle(
 
 let budgetWarnedAt = 0;
 
-/** Refuses a connection because one more worker would not fit in memory, and says why (at most every 10 s). */
-export function refuseOverBudget(
-	socket: Socket,
-	budget: number,
-	what: string,
-	emit: EmitEvent,
-): void {
+/** Refuses a connection because one more worker is over the model's budget, and says why (in the log at most every 10 s). */
+export function refuseOverBudget(socket: Socket, budget: WorkerBudget, emit: EmitEvent): void {
 	const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 	socket.on('error', () => {});
 	socket.destroy();
 	const at = Date.now();
+	const why = `${budget.limit} ${budget.what} (${budget.why})`;
 	if (at - budgetWarnedAt > 10_000) {
 		budgetWarnedAt = at;
 		emit({
 			type: 'log',
 			level: 'warn',
-			text: `${budget} ${what} would fill half of this machine's memory: refusing more clients`,
+			text: `budget of ${why} reached: refusing more clients (--max-workers raises it)`,
 			at,
 		});
 	}
-	emit({type: 'refused', peer, limit: budget, why: `${budget} ${what} (half the memory)`, at});
+	emit({type: 'refused', peer, limit: budget.limit, why, at});
 }
 
 /** A reset or broken pipe ends only its own connection: 'close' follows, and the caller accounts for it there. */

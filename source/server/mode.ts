@@ -3,6 +3,7 @@ import type {Socket} from 'node:net';
 import type {EmitEvent, ServerSettings} from '../protocol.js';
 import type {TrafficCounter} from './connection.js';
 import type {HandlerName} from './handler.js';
+import {fdConnectionCap, openFileLimit} from './fd-limit.js';
 
 /** The concurrency models, in the order the number keys and `m` walk through them. */
 export const MODE_NAMES = [
@@ -80,13 +81,44 @@ export const THREAD_COST_BYTES = 10 * 2 ** 20;
 /** About 42 MB of RSS per Node child process (8.5 MB of it private); 50 MB keeps a margin. */
 export const PROCESS_COST_BYTES = 50 * 2 ** 20;
 
+/** What a thread or child process per client may have at most, and why that many. */
+export type WorkerBudget = {readonly limit: number; readonly what: string; readonly why: string};
+
+export type WorkerCost = {
+	/** `threads`, `child processes`. */
+	readonly what: string;
+	/** RSS each, measured (with a margin). */
+	readonly bytes: number;
+	/** How many a core can keep answering: each start costs a core 25-150 ms, and each lives on. */
+	readonly perCore: number;
+	/** File descriptors each costs the server (see FD_COST). */
+	readonly fds: number;
+};
+
 /**
- * How many workers of `bytesEach` fit in half the machine's memory: thread or process per client
- * beyond it refuses connections, so that adding clients shows the model's cost and does not take
- * the machine down with it.
+ * The default budget is the smallest of: a quarter of the machine's memory at `cost.bytes` each,
+ * `cost.perCore` per core, and the fd limit less headroom at `cost.fds` each. Beyond it thread and
+ * process per client refuse connections, so adding clients shows the model's cost and does not
+ * take the machine down with it. `--max-workers` replaces it.
  */
-export function workerBudget(bytesEach: number): number {
-	return Math.max(1, Math.floor(os.totalmem() / 2 / bytesEach));
+export function workerBudget(
+	cost: WorkerCost,
+	override: number | null | undefined,
+	fdLimit = openFileLimit(),
+): WorkerBudget {
+	if (override) return {limit: override, what: cost.what, why: `--max-workers ${override}`};
+	const byMemory = Math.floor(os.totalmem() / 4 / cost.bytes);
+	const cores = os.availableParallelism();
+	const byCores = cost.perCore * cores;
+	const byFds = fdLimit === null ? Infinity : fdConnectionCap(fdLimit, cost.fds);
+	const limit = Math.max(1, Math.min(byMemory, byCores, byFds));
+	const why =
+		limit === byCores
+			? `${cost.perCore} per core × ${cores}`
+			: limit === byMemory
+				? `a quarter of ${Math.round(os.totalmem() / 2 ** 30)} GB`
+				: `ulimit -n ${fdLimit}`;
+	return {limit, what: cost.what, why};
 }
 
 export type ModeFactory = (context: ModeContext) => ServerMode;

@@ -1,6 +1,8 @@
 import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import net, {type Socket} from 'node:net';
 import type {ServerEvent, ServerSettings} from '../../source/protocol.js';
+import type {ModeName} from '../../source/server/mode.js';
+import {createRunner, type ServerRunner} from '../../source/server/runner.js';
 import {ServerHost} from '../../source/server/host.js';
 import type {HandlerName} from '../../source/server/handler.js';
 
@@ -160,4 +162,34 @@ export function isAlive(pid: number): boolean {
 	} catch {
 		return false;
 	}
+}
+
+/** RSS of a process and its children (the process and cluster models' workers), from /proc. */
+export function treeRss(pid: number): number {
+	let total = 0;
+	for (const each of [pid, ...childPids(pid)]) {
+		try {
+			const status = readFileSync(`/proc/${each}/status`, 'utf8');
+			total += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+		} catch {
+			// Gone while we read.
+		}
+	}
+	return total;
+}
+
+/** A server in a process of its own (worker placement), so that its RSS is its own. */
+export async function startServerProcess(
+	mode: ModeName,
+	settings: Partial<ServerSettings> = {},
+): Promise<{runner: ServerRunner; events: ServerEvent[]; port: number; pid: number}> {
+	const events: ServerEvent[] = [];
+	const runner = createRunner(
+		'worker',
+		{host: '127.0.0.1', port: 0, handler: 'echo'},
+		{poolSize: 4, ...settings},
+		{emit: (event) => events.push(event), onCrash: () => {}},
+	);
+	const port = await runner.start(mode);
+	return {runner, events, port, pid: runner.pid!};
 }

@@ -9,10 +9,24 @@ import {
 	ignoreSocketErrors,
 	refuseOverBudget,
 } from '../connection.js';
+import {FD_COST} from '../fd-limit.js';
 import {listen} from '../listen.js';
+import {PeerWatch} from '../peer-watch.js';
+import {SpawnGate} from '../spawn-gate.js';
 import {PROCESS_COST_BYTES, workerBudget, type ModeFactory} from '../mode.js';
 
-const PROCESS_BUDGET = workerBudget(PROCESS_COST_BYTES);
+const MAIN = {kind: 'main'} as const;
+
+/**
+ * About 42 MB of RSS per child (8.5 MB of it private); 50 MB keeps a margin. 16 a core: a child
+ * costs a core 80-150 ms to start, and 110 children on 2 cores took 4.5 GB.
+ */
+export const PROCESS_COST = {
+	what: 'child processes',
+	bytes: PROCESS_COST_BYTES,
+	perCore: 16,
+	fds: FD_COST.process,
+} as const;
 
 export const CHILD_ENTRY = new URL('../child-entry.js', import.meta.url);
 
@@ -45,42 +59,39 @@ export const createProcessMode: ModeFactory = (context) => {
 	const handedOver = new Map<ChildProcess, Promise<void>>();
 	const pending = new Set<Socket>();
 	let stopping = false;
+	const gate = new SpawnGate();
+	const watch = new PeerWatch();
+	const budget = workerBudget(PROCESS_COST, settings().maxWorkers);
 
-	const server = net.createServer({pauseOnConnect: true}, (socket) => {
-		if (!admit(socket)) return;
-		if (children.size >= PROCESS_BUDGET) {
-			refuseOverBudget(socket, PROCESS_BUDGET, 'child processes', emit);
-			return;
-		}
-		const id = nextConnectionId();
-		ignoreSocketErrors(socket);
+	/** Forks the child of connection `id`; settles once it owns the socket (or is gone). */
+	const startChild = (id: number, socket: Socket, queued: boolean): Promise<void> => {
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 		const spawnedAt = performance.now();
 		const child = forkChild();
 		const pid = child.pid;
 		if (pid === undefined) {
 			socket.destroy();
-			return;
+			if (queued) emit({type: 'conn-close', id, at: Date.now()});
+			return Promise.resolve();
 		}
 		const ref: WorkerRef = {kind: 'process', pid};
 		children.add(child);
 		pending.add(socket);
-		emit({type: 'conn-open', id, peer, state: 'active', by: ref, at: Date.now()});
+		if (queued) emit({type: 'conn-serve', id, by: ref, at: Date.now()});
+		else emit({type: 'conn-open', id, peer, state: 'active', by: ref, at: Date.now()});
 		child.on('error', () => {});
-		handedOver.set(
-			child,
-			new Promise<void>((resolve) => {
-				const timer = setTimeout(resolve, 5000);
-				const done = () => {
-					clearTimeout(timer);
-					resolve();
-				};
-				child.on('message', (report: ChildReport) => {
-					if (report.type === 'owned') done();
-				});
-				child.once('exit', done);
-			}),
-		);
+		const owned = new Promise<void>((resolve) => {
+			const timer = setTimeout(resolve, 5000);
+			const done = () => {
+				clearTimeout(timer);
+				resolve();
+			};
+			child.on('message', (report: ChildReport) => {
+				if (report.type === 'owned') done();
+			});
+			child.once('exit', done);
+		});
+		handedOver.set(child, owned);
 		child.on('message', (report: ChildReport) => {
 			if (report.type === 'traffic') {
 				for (const [, bytesIn, bytesOut, messagesIn, messagesOut, reads] of report.deltas) {
@@ -147,6 +158,42 @@ export const createProcessMode: ModeFactory = (context) => {
 				if (error) child.kill('SIGKILL');
 			});
 		};
+		return owned;
+	};
+
+	const server = net.createServer({pauseOnConnect: true}, (socket) => {
+		if (!admit(socket)) return;
+		if (children.size + gate.waiting >= budget.limit) {
+			refuseOverBudget(socket, budget, emit);
+			return;
+		}
+		const id = nextConnectionId();
+		ignoreSocketErrors(socket);
+		const queued = !gate.isFree;
+		let started = false;
+		if (queued) {
+			// Paused, it would never see its client leave: the kernel is asked instead.
+			watch.add(socket);
+			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+			emit({
+				type: 'conn-open',
+				id,
+				peer,
+				state: 'queued',
+				by: MAIN,
+				waitIn: 'line',
+				at: Date.now(),
+			});
+			socket.once('close', () => {
+				watch.delete(socket);
+				if (!started) emit({type: 'conn-close', id, at: Date.now()});
+			});
+		}
+		gate.enter(socket, () => {
+			started = true;
+			watch.delete(socket);
+			return startChild(id, socket, queued);
+		});
 	});
 
 	return {
@@ -154,6 +201,8 @@ export const createProcessMode: ModeFactory = (context) => {
 		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
 		async stop() {
 			stopping = true;
+			gate.clear();
+			watch.stop();
 			// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
 			// callback may never come; the listener itself is closed at once all the same.
 			for (const socket of pending) socket.destroy();

@@ -1,10 +1,48 @@
 import net, {type Socket} from 'node:net';
 import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
+import {FD_COST} from '../fd-limit.js';
 import {closeServer, listen} from '../listen.js';
 import {THREAD_COST_BYTES, workerBudget, type ModeFactory} from '../mode.js';
+import {SpawnGate} from '../spawn-gate.js';
 
-const THREAD_BUDGET = workerBudget(THREAD_COST_BYTES);
+const MAIN = {kind: 'main'} as const;
+/** What a connection waiting for its thread may send before it is no longer read. */
+const EARLY_BYTES = 64 * 1024;
+
+/**
+ * About 8 MB of RSS per worker thread, measured (bench/thread-cost.ts); 10 MB keeps a margin. 64 a
+ * core: idle threads cost no CPU, but each start does, and 283 threads on 2 cores answered nothing.
+ */
+export const THREAD_COST = {
+	what: 'threads',
+	bytes: THREAD_COST_BYTES,
+	perCore: 64,
+	fds: FD_COST.thread,
+} as const;
+
+/**
+ * Reads what a connection sends while it waits for its thread (up to EARLY_BYTES), so that a client
+ * that leaves meanwhile is seen: a reset that arrives while the connection is still in the kernel's
+ * accept queue shows up as an end of stream, which Node reports only once the bytes before it are
+ * read. Returns the function that stops and hands the bytes back to the socket.
+ */
+function holdEarlyBytes(socket: Socket): () => void {
+	const early: Buffer[] = [];
+	let size = 0;
+	const collect = (chunk: Buffer) => {
+		early.push(chunk);
+		size += chunk.length;
+		if (size > EARLY_BYTES) socket.pause();
+	};
+	socket.on('data', collect);
+	socket.resume();
+	return () => {
+		socket.off('data', collect);
+		socket.pause();
+		if (size > 0) socket.unshift(Buffer.concat(early));
+	};
+}
 
 /**
  * Threads started ahead of need, as Apache keeps MinSpareThreads: a Worker takes about 120 ms to
@@ -16,7 +54,10 @@ export const SPARE_THREADS = 16;
 
 /**
  * The tutorial's threading server: a new worker thread per client, which handles that client until
- * it disconnects and then ends. Thread count (and memory) rises and falls with the clients.
+ * it disconnects and then ends. Thread count (and memory) rises and falls with the clients. With
+ * no spare ready, threads start a few at a time (SpawnGate), and a client that leaves before its
+ * thread starts never costs one: after a storm of connect-and-reset the server is back to idle in
+ * seconds, not minutes.
  */
 export const createThreadMode: ModeFactory = (context) => {
 	const {config, emit, nextConnectionId, traffic, settings, admit} = context;
@@ -25,6 +66,8 @@ export const createThreadMode: ModeFactory = (context) => {
 	/** Started, serving no one yet, oldest first. */
 	const spares: EchoThread[] = [];
 	let running = false;
+	const gate = new SpawnGate();
+	const budget = workerBudget(THREAD_COST, settings().maxWorkers);
 
 	const startThread = (connection?: number): EchoThread => {
 		const thread = new EchoThread({
@@ -50,7 +93,7 @@ export const createThreadMode: ModeFactory = (context) => {
 	 */
 	let starting = false;
 	const topUp = () => {
-		if (starting || !running || spares.length >= SPARE_THREADS || threads.size >= THREAD_BUDGET)
+		if (starting || !running || spares.length >= SPARE_THREADS || threads.size >= budget.limit)
 			return;
 		starting = true;
 		const spare = startThread();
@@ -61,26 +104,58 @@ export const createThreadMode: ModeFactory = (context) => {
 		});
 	};
 
+	/** Serves connection `id` on `thread` from now on. */
+	const serve = (id: number, socket: Socket, thread: EchoThread, queued: boolean) => {
+		if (queued) emit({type: 'conn-serve', id, by: thread.ref, at: Date.now()});
+		else {
+			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+			emit({type: 'conn-open', id, peer, state: 'active', by: thread.ref, at: Date.now()});
+		}
+		thread.attach(id, socket);
+	};
+
 	const server = net.createServer({pauseOnConnect: true}, (socket) => {
 		if (!admit(socket)) return;
-		if (spares.length === 0 && threads.size >= THREAD_BUDGET) {
-			refuseOverBudget(socket, THREAD_BUDGET, 'threads', emit);
+		if (threads.size - spares.length + gate.waiting >= budget.limit) {
+			refuseOverBudget(socket, budget, emit);
 			return;
 		}
 		const id = nextConnectionId();
 		sockets.add(socket);
 		ignoreSocketErrors(socket);
-		const thread = spares.shift() ?? startThread(id);
-		topUp();
-		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-		emit({type: 'conn-open', id, peer, state: 'active', by: thread.ref, at: Date.now()});
+		let thread = spares.shift();
+		const queued = !thread && !gate.isFree;
 		socket.once('close', () => {
 			sockets.delete(socket);
-			emit({type: 'conn-close', id, at: Date.now()});
-			thread.detach();
-			void thread.terminate();
+			if (thread || queued) emit({type: 'conn-close', id, at: Date.now()});
+			thread?.detach();
+			void thread?.terminate();
 		});
-		thread.attach(id, socket);
+		if (thread) {
+			serve(id, socket, thread, false);
+			topUp();
+			return;
+		}
+		if (queued) {
+			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+			emit({
+				type: 'conn-open',
+				id,
+				peer,
+				state: 'queued',
+				by: MAIN,
+				waitIn: 'line',
+				at: Date.now(),
+			});
+		}
+		const release = holdEarlyBytes(socket);
+		gate.enter(socket, async () => {
+			release();
+			const started = startThread(id);
+			thread = started;
+			serve(id, socket, started, queued);
+			await started.ready;
+		});
 	});
 
 	return {
@@ -100,6 +175,7 @@ export const createThreadMode: ModeFactory = (context) => {
 		async stop() {
 			running = false;
 			spares.length = 0;
+			gate.clear();
 			await closeServer(server, sockets);
 			await Promise.all([...threads].map((thread) => thread.terminate()));
 		},

@@ -1,0 +1,117 @@
+/**
+ * The per-client models' worker budget, and recovery from a storm of connect-and-reset: once it
+ * stops, every model is back to its idle threads and children and answers again within 5 s.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import {test} from 'node:test';
+import {parseOptions} from '../source/options.js';
+import {MODE_NAMES, workerBudget} from '../source/server/mode.js';
+import {PROCESS_COST} from '../source/server/modes/process.js';
+import {THREAD_COST} from '../source/server/modes/thread.js';
+import {childPids, startServerProcess, threadCount, treeRss} from './helpers/servers.js';
+import {ByteClient, sleep, waitFor} from './helpers/net.js';
+
+const MB = 2 ** 20;
+
+test('worker budget: the smallest of memory, cores and the fd limit; --max-workers replaces it', () => {
+	const threads = workerBudget(THREAD_COST, null, null);
+	assert.ok(threads.limit >= 1 && threads.limit <= 64 * 1024, `${threads.limit}`);
+	assert.match(threads.why, /per core|GB/);
+	// 150 fds less 128 of headroom: 5 per thread, 2 per child.
+	const byFds = workerBudget(THREAD_COST, null, 150);
+	assert.deepEqual(byFds, {limit: 4, what: 'threads', why: 'ulimit -n 150'});
+	assert.equal(workerBudget(PROCESS_COST, null, 150).limit, 11);
+	assert.deepEqual(workerBudget(PROCESS_COST, 500, 200), {
+		limit: 500,
+		what: 'child processes',
+		why: '--max-workers 500',
+	});
+	assert.equal(parseOptions({maxWorkers: '3'}).maxWorkers, 3);
+	assert.throws(() => parseOptions({maxWorkers: '0'}), /--max-workers must be a whole number/);
+});
+
+for (const mode of ['thread', 'process'] as const) {
+	test(`${mode}: beyond --max-workers connections are refused, with the reason as an event and in the log`, async () => {
+		const {runner, events, port} = await startServerProcess(mode, {maxWorkers: 2});
+		try {
+			const kept = [await ByteClient.connect(port), await ByteClient.connect(port)];
+			for (const client of kept)
+				assert.equal((await client.ask('hi\n', 10_000)).toString(), 'hi\n');
+			const extra = await ByteClient.connect(port);
+			await waitFor(() => extra.socket.destroyed, 'the third connection to be closed');
+			const refused = events.find((event) => event.type === 'refused');
+			assert.ok(refused?.type === 'refused');
+			assert.equal(refused.limit, 2);
+			assert.match(refused.why, /--max-workers 2/);
+			assert.ok(
+				events.some((event) => event.type === 'log' && /--max-workers raises it/.test(event.text)),
+			);
+			await Promise.all(kept.map((client) => client.close()));
+		} finally {
+			await runner.stop();
+		}
+	});
+}
+
+/** Opens connections that send a line and reset, `parallel` at a time, for `ms`; returns how many. */
+async function churn(port: number, ms: number, parallel: number): Promise<number> {
+	let count = 0;
+	const end = Date.now() + ms;
+	const one = () =>
+		new Promise<void>((resolve) => {
+			const socket = net.connect({host: '127.0.0.1', port});
+			socket.on('error', () => {});
+			socket.once('close', () => resolve());
+			socket.once('connect', () => {
+				count++;
+				socket.write('x\n');
+				setTimeout(() => socket.resetAndDestroy(), Math.random() * 20);
+			});
+		});
+	await Promise.all(
+		Array.from({length: parallel}, async () => {
+			while (Date.now() < end) await one();
+		}),
+	);
+	return count;
+}
+
+async function answers(port: number): Promise<boolean> {
+	try {
+		const client = await ByteClient.connect(port);
+		const ok = (await client.ask('ping\n', 1000)).toString() === 'ping\n';
+		client.socket.destroy();
+		return ok;
+	} catch {
+		return false;
+	}
+}
+
+for (const mode of MODE_NAMES) {
+	test(`${mode}: after 5 s of connect-and-reset churn, threads and children are back to idle and it answers within 5 s`, async (t) => {
+		const {runner, port, pid} = await startServerProcess(mode);
+		try {
+			assert.ok(await answers(port));
+			await sleep(500);
+			const idle = {threads: threadCount(pid), children: childPids(pid).length, rss: treeRss(pid)};
+			const count = await churn(port, 5000, 30);
+			const stoppedAt = Date.now();
+			await waitFor(
+				async () =>
+					threadCount(pid) <= idle.threads + 1 &&
+					childPids(pid).length <= idle.children &&
+					(await answers(port)),
+				() =>
+					`idle figures (threads ${threadCount(pid)}, was ${idle.threads}; children ${childPids(pid).length}, was ${idle.children}) and an answer`,
+				5000,
+			);
+			const rss = treeRss(pid);
+			t.diagnostic(
+				`${count} connections; back after ${Date.now() - stoppedAt} ms; RSS ${(idle.rss / MB).toFixed(0)} → ${(rss / MB).toFixed(0)} MB`,
+			);
+		} finally {
+			await runner.stop();
+		}
+	});
+}
