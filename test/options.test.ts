@@ -21,6 +21,7 @@ test('defaults', () => {
 		delayMs: 0,
 		maxConnections: null,
 		idleTimeout: null,
+		maxWorkers: null,
 		interval: 1,
 	});
 });
