@@ -66,6 +66,13 @@ test('wider terminals show the load column and the tutorial beside the figures',
 	assert.ok(!wide.some((line) => line.startsWith('  tutorial')), 'no separate block');
 });
 
+test('a narrow terminal shows fewer columns, each line within its width', () => {
+	const narrow = compareScreen(EIGHT_ROWS, {...OPTIONS, columns: 60});
+	assert.equal(narrow[1], '  server     msg/s     p99     1st  wait   thr   CPU  trend');
+	assert.equal(narrow[3], '› async         28*  2.2ms    13ms*    0*   11*   2%  ▁▂▄▅▇█');
+	for (const line of narrow) assert.ok([...line].length <= 60, line);
+});
+
 test('a short terminal keeps the table and the keys, and drops the tutorial block', () => {
 	const short = compareScreen(EIGHT_ROWS, {...OPTIONS, rows: 12});
 	assert.equal(short.length, 12);

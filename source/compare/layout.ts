@@ -55,6 +55,9 @@ const MEASURED: readonly Column[] = [
 	{title: 'CPU', width: 4, value: (row) => percent(row.cpuPercent), best: 'cpuPercent'},
 ];
 
+/** The measured columns a terminal narrower than 80 columns leaves out, in this order. */
+const DROPPED_FIRST = ['prc', 'p50', 'RSS', 'CPU', 'thr'];
+
 /** Shown when the terminal is wide enough: the load generator's own CPU. */
 const LOAD: Column = {title: 'load', width: 4, value: (row) => percent(row.loadCpuPercent)};
 
@@ -79,9 +82,17 @@ export function columnsFor(width: number): {
 	/** The tutorial's columns on the same line; otherwise in a block of their own below. */
 	readonly opinionsBeside: boolean;
 } {
-	const fixed = 2 + NAME_WIDTH + MEASURED.reduce((sum, column) => sum + cellWidth(column), 0) + 1;
+	// Narrower than 80 columns: the least telling columns go first, and the trend keeps its minimum.
+	let measured = MEASURED;
+	const widthOf = (columns: readonly Column[]) =>
+		2 + NAME_WIDTH + columns.reduce((sum, column) => sum + cellWidth(column), 0) + 1;
+	for (const title of DROPPED_FIRST) {
+		if (widthOf(measured) + SPARK_MIN <= width) break;
+		measured = measured.filter((column) => column.title !== title);
+	}
+	const fixed = widthOf(measured);
 	const withLoad = width - fixed - cellWidth(LOAD) >= SPARK_MIN + 4;
-	const columns = withLoad ? [...MEASURED, LOAD] : MEASURED;
+	const columns = withLoad ? [...measured, LOAD] : measured;
 	const left = width - fixed - (withLoad ? cellWidth(LOAD) : 0);
 	const opinionsBeside = left - opinionsWidth >= SPARK_MIN + 4;
 	const spark = Math.max(
