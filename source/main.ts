@@ -29,26 +29,17 @@ try {
 		process.stdout.write(`${VERSION}\n`);
 		process.exit(0);
 	}
-	if (command.raw) {
-		process.exitCode =
-			(await command.run({
-				values: {},
-				positionals: [],
-				args: args.map((a) => (a === '-h' ? '--help' : a)),
-			})) ?? 0;
-	} else {
-		if (has(HELP_FLAGS)) {
-			process.stdout.write(formatHelp(command, named ? [] : COMMANDS));
-			process.exit(0);
-		}
-		if (!named && argv[0] !== undefined && !argv[0].startsWith('-')) {
-			throw new UsageError(
-				`unknown command "${argv[0]}": commands are ${COMMANDS.map((each) => each.name).join(', ')}; see ${PROGRAM} --help`,
-			);
-		}
-		const status = await command.run(parseCommandLine(command, args));
-		if (typeof status === 'number') process.exitCode = status;
+	if (has(HELP_FLAGS)) {
+		process.stdout.write(formatHelp(command, named ? [] : COMMANDS));
+		process.exit(0);
 	}
+	if (!named && argv[0] !== undefined && !argv[0].startsWith('-')) {
+		throw new UsageError(
+			`unknown command "${argv[0]}": commands are ${COMMANDS.map((each) => each.name).join(', ')}; see ${PROGRAM} --help`,
+		);
+	}
+	const status = await command.run(parseCommandLine(command, args));
+	if (typeof status === 'number') process.exitCode = status;
 } catch (error: unknown) {
 	if (error instanceof UsageError) fail(error.message);
 	internalError(error);

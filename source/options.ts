@@ -157,6 +157,31 @@ export function positiveNumber(
 	return parsed;
 }
 
+/** A comma-separated list of names from `allowed`, each once, in the order given. */
+export function list<T extends string>(
+	flag: string,
+	value: string | undefined,
+	allowed: readonly T[],
+): T[] | undefined {
+	if (value === undefined) return undefined;
+	const items = value.split(',').map((item) => item.trim());
+	if (items.some((item) => item === '')) {
+		throw new UsageError(`--${flag} is a comma-separated list (got "${value}")`);
+	}
+	return [...new Set(items.map((item) => oneOf(flag, item, allowed)))];
+}
+
+/** A comma-separated list of whole numbers from `min` to `max`, each once. */
+export function numberList(
+	flag: string,
+	value: string | undefined,
+	min: number,
+	max: number,
+): number[] | undefined {
+	if (value === undefined) return undefined;
+	return [...new Set(value.split(',').map((item) => integer(flag, item, 0, min, max)))];
+}
+
 /** A number from `min` to `max`, decimals allowed. */
 export function numberFrom(
 	flag: string,

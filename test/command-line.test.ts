@@ -44,6 +44,8 @@ for (const [name, args, message] of [
 	['dashboard', ['--json=yes'], /^--json is a switch and takes no value \(got "yes"\)$/],
 	['dashboard', ['--mode', 'a', '--mode=b'], /^--mode can only be set once$/],
 	['attach', ['a', 'b'], /^unexpected argument "b" to attach; see concurrency-top attach --help$/],
+	['bench', ['extra'], /^unexpected argument "extra" to bench; see concurrency-top bench --help$/],
+	['bench', ['--mode', 'async'], /^--mode is not a flag of bench/],
 ] as const) {
 	test(`${name} ${args.join(' ')}: ${String(message)}`, () => {
 		const spec = name === 'dashboard' ? DASHBOARD : command(name);

@@ -3,7 +3,7 @@ import {UsageError} from '../options.js';
 import type {ModeName} from '../server/mode.js';
 import {checkDashboardNeeds, runDashboardScenario} from './dashboard.js';
 import {checkEnvironment, skipReason, type Environment} from './environment.js';
-import {BENCH_HELP, parseBenchOptions, type BenchOptions} from './options.js';
+import {parseBenchOptions, type BenchFlags, type BenchOptions} from './options.js';
 import {buildLoadgen, type Loadgen} from './loadgen.js';
 import {LoadWorkers, MODEL_BACKLOG, type ServerKind} from './processes.js';
 import {formatCharts} from './chart.js';
@@ -27,20 +27,16 @@ import {formatBytes} from '../format.js';
 import {EMPTY_SUMMARY, type LatencySummary} from '../metrics/latency.js';
 
 /** `concurrency-top bench …`: returns the exit status. */
-export async function benchMain(args: readonly string[]): Promise<number> {
+export async function benchMain(values: BenchFlags, args: readonly string[]): Promise<number> {
 	let options: BenchOptions;
 	try {
-		options = parseBenchOptions(args);
+		options = parseBenchOptions(values);
 	} catch (error: unknown) {
 		if (error instanceof UsageError) {
 			process.stderr.write(`concurrency-top: ${error.message}\n`);
 			return 2;
 		}
 		throw error;
-	}
-	if (options.help) {
-		process.stdout.write(`${BENCH_HELP.trim()}\n`);
-		return 0;
 	}
 	if (options.scenario === 'dashboard') await checkDashboardNeeds();
 	const env = checkEnvironment();

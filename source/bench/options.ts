@@ -1,5 +1,4 @@
-import {parseArgs} from 'node:util';
-import {UsageError} from '../options.js';
+import {integer, list, numberFrom, numberList, oneOf, UsageError} from '../options.js';
 import {parseHostPort} from '../reach-options.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 import {WORKLOAD_NAMES, type WorkloadName} from './workload.js';
@@ -31,7 +30,6 @@ export type BenchOptions = {
 	readonly wide: boolean;
 	/** Charts in the terminal: msgs/s against clients per server, and a latency percentile curve. */
 	readonly chart: boolean;
-	readonly help: boolean;
 };
 
 export const BENCH_DEFAULTS = {
@@ -57,82 +55,17 @@ const SCENARIO_CLIENTS: Readonly<Record<ScenarioName, readonly number[]>> = {
 
 export const MAX_BENCH_CLIENTS = 20_000;
 
-export const BENCH_HELP = `
-  Usage
-    $ concurrency-top bench [options]
+/** The flags as the command-line parser hands them over (BENCH_FLAGS in source/commands/flags.ts). */
+export type BenchFlags = Readonly<Record<string, string | boolean | undefined>>;
 
-  Runs each model's server (and a plain Node echo server as the baseline) under closed-loop test
-  clients in separate processes, and prints the measured comparison table. Progress on stderr.
-
-  Options
-    --scenario NAME   matrix (default): every mode × clients × workload, with a ratio to plain
-                      saturation: plain server, 1..4 load-generator processes (is the server the bottleneck?)
-                      storm: while 100 clients keep the server busy, 1000 more connect at once (async unless
-                      --modes); time until every one of them got its first reply
-                      memory: RSS per idle connection for each model
-                      dashboard: the real dashboard in a pty: start to first frame, CPU at 10,000 idle connections
-    --modes a,b       models to run (default all: ${MODE_NAMES.join(',')}; none: only --target)
-    --clients a,b     concurrent clients per row (default ${BENCH_DEFAULTS.clients.join(',')})
-    --workloads a,b   ${WORKLOAD_NAMES.join(', ')}: work per message (default all)
-    --work-ms N       CPU busy time per message for the cpu workload (default ${BENCH_DEFAULTS.workMs})
-    --delay-ms N      wait per message for the io workload (default ${BENCH_DEFAULTS.delayMs})
-    --size N          message bytes, newline included (default ${BENCH_DEFAULTS.size})
-    --depth N         messages in flight per client, pipelining (default ${BENCH_DEFAULTS.depth})
-    --generator c|node  c (default): bench/loadgen.c, built with cc at start (the Node workers if cc is
-                      missing); all connections open, then all send at once and keep echoing. node: the
-                      dashboard's own test clients in --workers Node processes
-    --workers N       load processes (default ${BENCH_DEFAULTS.workers}; the C generator adds one per saturated row, up to one per core)
-    --target HOST:PORT  also measure an outside echo server, in the same rows (only it with --modes none)
-    --duration S      measured seconds per row (default ${BENCH_DEFAULTS.durationS})
-    --warmup S        seconds of load before each measured window, C generator (default ${BENCH_DEFAULTS.warmupS})
-    --repeat N        runs of each row, interleaved; the table shows medians (default ${BENCH_DEFAULTS.repeat})
-    --json            one JSON document on stdout
-    --markdown        a Markdown table on stdout
-    --wide            every column, however wide the terminal (the text table fits it otherwise)
-    --chart           draw msgs/s against clients per server and a latency percentile curve
-    --help            print this help
-
-  Examples
-    $ concurrency-top bench --modes async,sequential --clients 4 --duration 1 --json
-    $ concurrency-top bench --scenario storm --modes async
-    $ concurrency-top bench --scenario saturation --depth 8
-    $ concurrency-top bench --modes none --target 127.0.0.1:7000 --clients 10,100 --chart
-`;
-
-export function parseBenchOptions(args: readonly string[]): BenchOptions {
-	let values: Record<string, string | boolean | undefined>;
-	try {
-		({values} = parseArgs({
-			args: [...args],
-			strict: true,
-			allowPositionals: false,
-			options: {
-				scenario: {type: 'string'},
-				modes: {type: 'string'},
-				clients: {type: 'string'},
-				workloads: {type: 'string'},
-				'work-ms': {type: 'string'},
-				'delay-ms': {type: 'string'},
-				size: {type: 'string'},
-				depth: {type: 'string'},
-				workers: {type: 'string'},
-				duration: {type: 'string'},
-				repeat: {type: 'string'},
-				warmup: {type: 'string'},
-				generator: {type: 'string'},
-				target: {type: 'string'},
-				json: {type: 'boolean'},
-				markdown: {type: 'boolean'},
-				wide: {type: 'boolean'},
-				chart: {type: 'boolean'},
-				help: {type: 'boolean'},
-			},
-		}));
-	} catch (error: unknown) {
-		const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-		throw new UsageError(`bench: ${message.replace(/\. To specify a positional.*$/, '')}`);
-	}
-	const string = (name: string) => values[name] as string | undefined;
+/**
+ * The bench's flag values, as the one command-line parser (source/commands/command-line.ts) checked
+ * them against BENCH_FLAGS, checked by the shared validators; a mistake is one line naming the flag.
+ */
+export function parseBenchOptions(values: BenchFlags): BenchOptions {
+	const string = (name: string) =>
+		values[name.replaceAll(/-([a-z])/g, (_, letter: string) => letter.toUpperCase())] as
+			string | undefined;
 	if (values.json && values.markdown)
 		throw new UsageError('bench: choose --json or --markdown, not both');
 	const scenario = oneOf('scenario', string('scenario') ?? 'matrix', SCENARIO_NAMES);
@@ -151,86 +84,18 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
 		workloads:
 			list('workloads', string('workloads'), WORKLOAD_NAMES) ??
 			(scenario === 'storm' ? (['echo'] as const) : WORKLOAD_NAMES),
-		workMs: number('work-ms', string('work-ms'), BENCH_DEFAULTS.workMs, 0, 1000),
-		delayMs: number('delay-ms', string('delay-ms'), BENCH_DEFAULTS.delayMs, 0, 10_000),
-		size: whole('size', string('size'), BENCH_DEFAULTS.size, 1, 1_048_576),
-		depth: whole('depth', string('depth'), BENCH_DEFAULTS.depth, 1, 1000),
-		workers: whole('workers', string('workers'), BENCH_DEFAULTS.workers, 1, 16),
-		durationS: number('duration', string('duration'), BENCH_DEFAULTS.durationS, 0.1, 600),
-		repeat: whole('repeat', string('repeat'), BENCH_DEFAULTS.repeat, 1, 20),
-		warmupS: number('warmup', string('warmup'), BENCH_DEFAULTS.warmupS, 0, 60),
+		workMs: numberFrom('work-ms', string('work-ms'), BENCH_DEFAULTS.workMs, 0, 1000),
+		delayMs: numberFrom('delay-ms', string('delay-ms'), BENCH_DEFAULTS.delayMs, 0, 10_000),
+		size: integer('size', string('size'), BENCH_DEFAULTS.size, 1, 1_048_576),
+		depth: integer('depth', string('depth'), BENCH_DEFAULTS.depth, 1, 1000),
+		workers: integer('workers', string('workers'), BENCH_DEFAULTS.workers, 1, 16),
+		durationS: numberFrom('duration', string('duration'), BENCH_DEFAULTS.durationS, 0.1, 600),
+		repeat: integer('repeat', string('repeat'), BENCH_DEFAULTS.repeat, 1, 20),
+		warmupS: numberFrom('warmup', string('warmup'), BENCH_DEFAULTS.warmupS, 0, 60),
 		generator: oneOf('generator', string('generator') ?? 'c', ['c', 'node'] as const),
-		target: target === undefined ? null : benchTarget(target),
+		target: target === undefined ? null : parseHostPort('target', target),
 		format: values.json ? 'json' : values.markdown ? 'markdown' : 'text',
 		wide: values.wide === true,
 		chart: values.chart === true,
-		help: values.help === true,
 	};
-}
-
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-	if ((allowed as readonly string[]).includes(value)) return value as T;
-	throw new UsageError(`bench: --${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
-}
-
-function list<T extends string>(
-	flag: string,
-	value: string | undefined,
-	allowed: readonly T[],
-): T[] | undefined {
-	if (value === undefined) return undefined;
-	const items = value.split(',').map((item) => item.trim());
-	if (items.some((item) => item === ''))
-		throw new UsageError(`bench: --${flag} is a comma-separated list (got "${value}")`);
-	return [...new Set(items.map((item) => oneOf(flag, item, allowed)))];
-}
-
-function numberList(
-	flag: string,
-	value: string | undefined,
-	min: number,
-	max: number,
-): number[] | undefined {
-	if (value === undefined) return undefined;
-	return [...new Set(value.split(',').map((item) => whole(flag, item, 0, min, max)))];
-}
-
-function whole(
-	flag: string,
-	value: string | undefined,
-	fallback: number,
-	min: number,
-	max: number,
-) {
-	if (value === undefined) return fallback;
-	const parsed = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-	if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max)
-		throw new UsageError(
-			`bench: --${flag} takes whole numbers from ${min} to ${max} (got "${value}")`,
-		);
-	return parsed;
-}
-
-function number(
-	flag: string,
-	value: string | undefined,
-	fallback: number,
-	min: number,
-	max: number,
-) {
-	if (value === undefined) return fallback;
-	const parsed = /^\d*\.?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-	if (!(parsed >= min && parsed <= max))
-		throw new UsageError(
-			`bench: --${flag} must be a number from ${min} to ${max} (got "${value}")`,
-		);
-	return parsed;
-}
-
-function benchTarget(value: string): {host: string; port: number} {
-	try {
-		return parseHostPort('target', value);
-	} catch (error: unknown) {
-		throw new UsageError(`bench: ${(error as Error).message}`);
-	}
 }

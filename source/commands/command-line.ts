@@ -42,8 +42,6 @@ export type CommandSpec = {
 	/** The most positional arguments it takes (0 unless said). */
 	readonly maxPositionals?: number;
 	readonly examples: readonly string[];
-	/** Takes its arguments unparsed and answers its own --help (bench, until it moves here). */
-	readonly raw?: boolean;
 	/** Loads the command (lazily: only the one that runs is ever loaded) and runs it. */
 	readonly run: (line: CommandLine) => Promise<number | void>;
 };
@@ -54,12 +52,16 @@ export const PROGRAM = 'concurrency-top';
 export const HELP_FLAGS = ['-h', '--help'] as const;
 export const VERSION_FLAGS = ['-v', '--version'] as const;
 
-function camel(name: string): string {
+/** `pool-size` → `poolSize`: how parsed values are keyed. */
+export function camel(name: string): string {
 	return name.replaceAll(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
 /** Checks `args` against the command's flags; a mistake is a UsageError of one line. */
-export function parseCommandLine(command: CommandSpec, args: readonly string[]): CommandLine {
+export function parseCommandLine(
+	command: Pick<CommandSpec, 'name' | 'flags' | 'maxPositionals'>,
+	args: readonly string[],
+): CommandLine {
 	const values: Record<string, string | boolean> = {};
 	const positionals: string[] = [];
 	const seen = new Set<string>();
@@ -109,11 +111,11 @@ export function parseCommandLine(command: CommandSpec, args: readonly string[]):
 	return {values, positionals, args};
 }
 
-function helpCommand(command: CommandSpec): string {
+function helpCommand(command: Pick<CommandSpec, 'name'>): string {
 	return `${PROGRAM}${command.name === 'dashboard' ? '' : ` ${command.name}`} --help`;
 }
 
-function unknownFlag(command: CommandSpec, given: string): string {
+function unknownFlag(command: Pick<CommandSpec, 'name'>, given: string): string {
 	const where = command.name === 'dashboard' ? '' : ` of ${command.name}`;
 	return `${given} is not a flag${where}; see ${helpCommand(command)}`;
 }

@@ -142,3 +142,52 @@ export const COMPARE_FLAGS: readonly FlagSpec[] = [
 	swtch('markdown', 'with --duration: the final table in Markdown'),
 	COLOR_FLAG,
 ];
+
+/** `bench`: its own matrix of rows; the defaults are in source/bench/options.ts. */
+export const BENCH_FLAGS: readonly FlagSpec[] = [
+	string(
+		'scenario',
+		'NAME',
+		[
+			'matrix (default): every mode × clients × workload, with a ratio to plain',
+			'saturation: plain server, 1..4 load-generator processes (is the server the bottleneck?)',
+			'storm: while 100 clients keep the server busy, 1000 more connect at once (async unless',
+			'--modes); time until every one of them got its first reply',
+			'memory: RSS per idle connection for each model',
+			'dashboard: the real dashboard in a pty: start to first frame, CPU at 10,000 idle connections',
+		].join('\n'),
+	),
+	string(
+		'modes',
+		'A,B',
+		`models to run (default all: ${MODE_NAMES.join(',')}; none: only --target)`,
+	),
+	string('clients', 'A,B', 'concurrent clients per row (default 1,10,100,1000)'),
+	string('workloads', 'A,B', 'echo, io, cpu: work per message (default all)'),
+	string('work-ms', 'N', 'CPU busy time per message for the cpu workload (default 1)'),
+	string('delay-ms', 'N', 'wait per message for the io workload (default 5)'),
+	string('size', 'N', 'message bytes, newline included (default 64)'),
+	string('depth', 'N', 'messages in flight per client, pipelining (default 1)'),
+	string(
+		'generator',
+		'c|node',
+		"c (default): bench/loadgen.c, built with cc at start (the Node workers if cc is\nmissing); all connections open, then all send at once and keep echoing. node: the\ndashboard's own test clients in --workers Node processes",
+	),
+	string(
+		'workers',
+		'N',
+		'load processes (default 1; the C generator adds one per saturated row, up to one per core)',
+	),
+	string(
+		'target',
+		'HOST:PORT',
+		'also measure an outside echo server, in the same rows (only it with --modes none)',
+	),
+	string('duration', 'S', 'measured seconds per row (default 2)'),
+	string('warmup', 'S', 'seconds of load before each measured window, C generator (default 1)'),
+	string('repeat', 'N', 'runs of each row, interleaved; the table shows medians (default 1)'),
+	swtch('json', 'one JSON document on stdout'),
+	swtch('markdown', 'a Markdown table on stdout'),
+	swtch('wide', 'every column, however wide the terminal (the text table fits it otherwise)'),
+	swtch('chart', 'draw msgs/s against clients per server and a latency percentile curve'),
+];

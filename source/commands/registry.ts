@@ -9,6 +9,7 @@ import {WATCH_FLAGS} from '../watch/options.js';
 import {type CommandLine, type CommandSpec, PROGRAM} from './command-line.js';
 import {
 	COLOR_FLAG,
+	BENCH_FLAGS,
 	COMPARE_FLAGS,
 	CONTROL_FLAGS,
 	INTERVAL_FLAG,
@@ -158,14 +159,18 @@ r a storm of 500 clients; arrows pick a row, Enter opens its dashboard, Esc retu
 		name: 'bench',
 		usage: '[options]',
 		summary: 'measure every model against a plain server',
-		description: '',
-		flags: [],
-		examples: [],
-		// Parses its own flags (source/bench/options.ts) and answers its own --help.
-		raw: true,
+		description: `Runs each model's server (and a plain Node echo server as the baseline) under closed-loop test
+clients in separate processes, and prints the measured comparison table. Progress on stderr.`,
+		flags: BENCH_FLAGS,
+		examples: [
+			`${PROGRAM} bench --modes async,sequential --clients 4 --duration 1 --json`,
+			`${PROGRAM} bench --scenario storm --modes async`,
+			`${PROGRAM} bench --scenario saturation --depth 8`,
+			`${PROGRAM} bench --modes none --target 127.0.0.1:7000 --clients 10,100 --chart`,
+		],
 		async run(line) {
 			const {benchMain} = await import('../bench/main.js');
-			return benchMain(line.args);
+			return benchMain(line.values, line.args);
 		},
 	},
 ];
