@@ -60,7 +60,7 @@ test('compare in a real terminal: the keys act on every row, Enter opens a dashb
 	await session.waitFor(() => line('pool').startsWith('›'));
 	session.press('\r');
 	await session.waitFor(
-		(s) => /concurrency-top +pool +127\.0\.0\.1:\d+/.test(s.lines()[0] ?? ''),
+		(s) => /^ +(concurrency-top +)?pool +127\.0\.0\.1:\d+/.test(s.lines()[0] ?? ''),
 		5000,
 	);
 	session.press('\u001B');

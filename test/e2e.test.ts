@@ -108,7 +108,12 @@ test('resizing reflows at once; too small says what it needs; nothing is drawn o
 	await session.waitFor(
 		(s) => s.lines()[8]?.startsWith('╭─ Connections') === true && s.lines()[8]!.length === 120,
 	);
-	assert.ok(session.lines().some((line) => line.startsWith('╭─ Events')));
+	// The width the table cannot use goes to the event log beside it, not into the PEER column.
+	assert.match(session.lines()[8]!, /^╭─ Connections .*╮╭─ Events ─+╮$/);
+	assert.match(session.lines()[9]!, /^│ +ID▼ PEER {20,30}STATE/);
+	session.resize(200, 50);
+	await session.waitFor((s) => /╮╭─ Events ─{80,}╮$/.test(s.lines()[8] ?? ''));
+	assert.match(session.lines()[9]!, /^│ +ID▼ PEER {20,30}STATE/);
 	session.resize(60, 20);
 	await session.waitFor((s) => /needs 80x24\nthis window is 60x20/.test(s.text()));
 	session.resize(80, 24);

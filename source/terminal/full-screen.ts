@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import {Writable} from 'node:stream';
 import type {ReactNode} from 'react';
 import {render, type Instance} from '#ink';
-import {isColorDisabled} from './capabilities.js';
+import {isColorDisabled, isUnicodeSafe} from './capabilities.js';
 import {diffGrids, parseFrame, type Grid} from './screen.js';
 
 const esc = '\u001B';
@@ -29,6 +29,11 @@ export type FullScreenOptions = {
 	readonly maxFps?: number;
 	/** Monochrome output (also when NO_COLOR is set). */
 	readonly noColor?: boolean;
+	/**
+	 * Only ASCII is written: any other character becomes a stand-in of its width.
+	 * @default !isUnicodeSafe(env): the locale is not UTF-8, or TERM is `linux` or `dumb`
+	 */
+	readonly ascii?: boolean;
 	/** Exit the process when done (the CLI wants this; tests may not). @default true */
 	readonly exitProcess?: boolean;
 	/** Let Ink exit on Ctrl-C (status 0). @default true */
@@ -168,7 +173,7 @@ class ScreenWriter {
 		public cols: number,
 		public rows: number,
 		private readonly intervalMs: number,
-		private readonly noColor: boolean,
+		private readonly look: {readonly noColor: boolean; readonly ascii: boolean},
 	) {}
 
 	frame(frame: string): void {
@@ -207,7 +212,7 @@ class ScreenWriter {
 			return;
 		}
 		if (this.latest === this.latestDrawn) return;
-		const next = parseFrame(this.latest, this.cols, this.rows, {noColor: this.noColor});
+		const next = parseFrame(this.latest, this.cols, this.rows, this.look);
 		const bytes = diffGrids(this.shown, next);
 		this.shown = next;
 		this.latestDrawn = this.latest;
@@ -312,13 +317,10 @@ export async function runFullScreen(
 
 	const [cols, rows] = size();
 	const output = new TerminalOutput(stdout);
-	const writer = new ScreenWriter(
-		output,
-		cols,
-		rows,
-		Math.ceil(1000 / Math.max(1, maxFps)),
-		isColorDisabled(env, options.noColor),
-	);
+	const writer = new ScreenWriter(output, cols, rows, Math.ceil(1000 / Math.max(1, maxFps)), {
+		noColor: isColorDisabled(env, options.noColor),
+		ascii: options.ascii ?? !isUnicodeSafe(env),
+	});
 	const sink = new FrameSink(cols, rows, (frame) => writer.frame(frame));
 
 	// A closed terminal (SIGHUP) makes writes fail asynchronously; that must not crash the exit path.

@@ -4,6 +4,8 @@
  * absolute cursor positioning, never a newline and never past the last row or column.
  */
 
+import {asciiFor} from './ascii.js';
+
 const esc = '\u001B';
 
 /** One frame as the terminal should show it: `rows` rows of exactly `cols` cells each. */
@@ -19,6 +21,8 @@ export type Grid = {
 export type ParseOptions = {
 	/** Drop foreground and background colours, keep bold, inverse and the like. */
 	readonly noColor?: boolean;
+	/** Only ASCII reaches the grid: every other grapheme becomes an ASCII stand-in of its width. */
+	readonly ascii?: boolean;
 };
 
 type Sgr = {
@@ -140,6 +144,7 @@ export function parseFrame(
 	const grid = blankGrid(cols, rows);
 	const state: Sgr = {flags: new Set(), fg: undefined, bg: undefined};
 	const noColor = options.noColor ?? false;
+	const ascii = options.ascii ?? false;
 	let style = '';
 	let x = 0;
 	let y = 0;
@@ -175,6 +180,15 @@ export function parseFrame(
 				chars[x] = ' ';
 				styles[x] = style;
 				x++;
+				continue;
+			}
+			if (ascii && (segment.length > 1 || segment.charCodeAt(0) >= 0x7f)) {
+				// Each stand-in character takes one cell: a wide grapheme becomes two.
+				for (const char of asciiFor(segment, width)) {
+					chars[x] = char;
+					styles[x] = style;
+					x++;
+				}
 				continue;
 			}
 			chars[x] = segment;

@@ -4,6 +4,8 @@ import {MAX_FILTER_LENGTH, type DashboardSource} from '../dashboard-source.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
 import {Dashboard, layoutFor, type View} from './dashboard.js';
+import {CONNECTIONS_CHROME} from './panels/connections.js';
+import {share} from './panels/processes.js';
 import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';
 import {KeyReader, type KeyPress} from '../terminal/index.js';
 import {commandFor, type KeyCommand} from './keys.js';
@@ -87,6 +89,14 @@ function useNotice(): [string | undefined, (text: string) => void] {
 	return [notice, say];
 }
 
+/** How far the threads view can scroll: until the longer of its two lists shows its last row. */
+function lastProcessesOffset({os, workers}: Snapshot, height: number): number {
+	const processes = os?.processes.length ?? 0;
+	const threads = workers.rows.filter((row) => row.worker.kind !== 'process').length;
+	const {processRoom, threadRoom} = share(Math.max(0, height - 2), processes, threads);
+	return Math.max(0, processes - processRoom, threads - threadRoom);
+}
+
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
 export function App({source, ascii = false, onBack}: AppProps) {
 	const {exit: onQuit} = useApp();
@@ -98,7 +108,8 @@ export function App({source, ascii = false, onBack}: AppProps) {
 	const [filter, setFilter] = useLatchedState('');
 	/** While typing a filter, keys are text. */
 	const [editingFilter, setEditingFilter] = useLatchedState(false);
-	const [view, setView] = useState<View>('connections');
+	const [view, setView] = useLatchedState<View>('connections');
+	const [processesOffset, setProcessesOffset] = useLatchedState(0);
 	const [frozen, setFrozen] = useState<Snapshot | undefined>(undefined);
 	const [notice, say] = useNotice();
 	const snapshot = frozen ?? live;
@@ -109,11 +120,17 @@ export function App({source, ascii = false, onBack}: AppProps) {
 		source.setWindow({offset: offsetShown, limit: connectionRows, sort, filter: filterShown});
 	}, [source, offsetShown, connectionRows, sort, filterShown]);
 
-	/** From the offset asked for last, not the last one shown: every key press counts. */
+	/**
+	 * From the offset asked for last, not the last one shown: every key press counts. In the threads
+	 * view (`t`) the same keys scroll its lists (the panel clamps to what each list has).
+	 */
 	const scroll = (to: Extract<KeyCommand, {type: 'scroll'}>['to']) => {
-		const current = offset.current;
+		const threads = view.current === 'processes';
+		const current = threads ? processesOffset.current : offset.current;
 		const page = Math.max(1, connectionRows - 1);
-		const last = Math.max(0, source.snapshot.connections.matching - connectionRows);
+		const last = threads
+			? lastProcessesOffset(source.snapshot, connectionRows + CONNECTIONS_CHROME)
+			: Math.max(0, source.snapshot.connections.matching - connectionRows);
 		const next = {
 			up: current - 1,
 			down: current + 1,
@@ -122,7 +139,7 @@ export function App({source, ascii = false, onBack}: AppProps) {
 			top: 0,
 			bottom: last,
 		}[to];
-		setOffset(Math.max(0, Math.min(last, next)));
+		(threads ? setProcessesOffset : setOffset)(Math.max(0, Math.min(last, next)));
 	};
 
 	const carryOut = (command: KeyCommand) => {
@@ -152,7 +169,8 @@ export function App({source, ascii = false, onBack}: AppProps) {
 				setFrozen((current) => (current ? undefined : live));
 				break;
 			case 'view':
-				setView((current) => (current === command.view ? 'connections' : command.view));
+				setView(view.current === command.view ? 'connections' : command.view);
+				setProcessesOffset(0);
 				break;
 			case 'help':
 				showHelp(true);
@@ -199,7 +217,8 @@ export function App({source, ascii = false, onBack}: AppProps) {
 				snapshot={snapshot}
 				columns={columns}
 				rows={rows}
-				view={help.current ? 'help' : view}
+				view={help.current ? 'help' : view.current}
+				processesOffset={processesOffset.current}
 				paused={frozen !== undefined}
 				filterInput={editingFilter.current ? filter.current : undefined}
 				notice={notice}

@@ -1,7 +1,11 @@
 import {Box, Text} from '#ink';
 import type {Snapshot} from '../metrics/snapshot.js';
 import {ConcurrencyPanel} from './panels/concurrency.js';
-import {CONNECTIONS_CHROME, ConnectionsPanel} from './panels/connections.js';
+import {
+	CONNECTIONS_CHROME,
+	CONNECTIONS_FULL_WIDTH,
+	ConnectionsPanel,
+} from './panels/connections.js';
 import {EventsPanel} from './panels/events.js';
 import {HelpPanel} from './panels/help.js';
 import {ProcessesPanel} from './panels/processes.js';
@@ -23,20 +27,33 @@ export type Layout = {
 	readonly sideWidth: number;
 	readonly trafficWidth: number;
 	readonly connectionRows: number;
-	/** Height of the events panel; 0 when the window is too short for it. */
+	/** Height of the events panel under the connections; 0 when the window is too short for it. */
 	readonly eventsHeight: number;
+	/** Width of the connections (or threads) panel. */
+	readonly mainWidth: number;
+	/** Width of the event log beside it, where the window is wider than the table needs; or 0. */
+	readonly besideWidth: number;
 };
+
+/** The narrowest event log worth putting beside the connections. */
+const BESIDE_MIN_WIDTH = 30;
 
 /** Where everything goes for a terminal of this size; the App asks it how many rows to fetch. */
 export function layoutFor(columns: number, rows: number): Layout {
 	const sideWidth = Math.max(23, Math.floor(columns / 4));
-	const eventsHeight = rows >= EVENTS_FROM_ROWS ? Math.min(14, Math.floor(rows / 4)) : 0;
+	// Width the table cannot use goes to the event log beside it, not into one wide column.
+	const besideWidth =
+		columns - CONNECTIONS_FULL_WIDTH >= BESIDE_MIN_WIDTH ? columns - CONNECTIONS_FULL_WIDTH : 0;
+	const eventsHeight =
+		besideWidth === 0 && rows >= EVENTS_FROM_ROWS ? Math.min(14, Math.floor(rows / 4)) : 0;
 	return {
 		fits: columns >= MIN_COLUMNS && rows >= MIN_ROWS,
 		sideWidth,
 		trafficWidth: columns - 2 * sideWidth,
 		connectionRows: Math.max(0, rows - 1 - TOP_HEIGHT - 1 - CONNECTIONS_CHROME - eventsHeight),
 		eventsHeight,
+		mainWidth: columns - besideWidth,
+		besideWidth,
 	};
 }
 
@@ -53,6 +70,8 @@ export type DashboardProps = {
 	readonly filterInput?: string | undefined;
 	/** Why the last action was refused, for a few seconds; shown in place of the key hints. */
 	readonly notice?: string | undefined;
+	/** How far the threads view (`t`) is scrolled. */
+	readonly processesOffset?: number;
 };
 
 /** The whole screen, from one snapshot. Pure: the same snapshot and size give the same frame. */
@@ -64,6 +83,7 @@ export function Dashboard({
 	paused = false,
 	filterInput,
 	notice,
+	processesOffset = 0,
 }: DashboardProps) {
 	const layout = layoutFor(columns, rows);
 	if (!layout.fits) {
@@ -108,28 +128,36 @@ export function Dashboard({
 			{view === 'events' ? (
 				<EventsPanel events={snapshot.events} width={columns} height={mainHeight} />
 			) : null}
-			{view === 'processes' ? (
-				<ProcessesPanel
-					os={snapshot.os}
-					workers={snapshot.workers}
-					width={columns}
-					height={mainHeight}
-				/>
-			) : null}
-			{view === 'connections' ? (
-				<ConnectionsPanel
-					connections={snapshot.connections}
-					width={columns}
-					rows={layout.connectionRows}
-					filterInput={filterInput}
-					waitingForServer={
-						snapshot.server.pid === null
-							? snapshot.clients.total - snapshot.clients.connected
-							: undefined
-					}
-					watched={watch !== undefined}
-				/>
-			) : null}
+			{view === 'events' ? null : (
+				<Box height={mainHeight} width={columns}>
+					{view === 'processes' ? (
+						<ProcessesPanel
+							os={snapshot.os}
+							workers={snapshot.workers}
+							width={layout.mainWidth}
+							height={mainHeight}
+							offset={processesOffset}
+						/>
+					) : null}
+					{view === 'connections' ? (
+						<ConnectionsPanel
+							connections={snapshot.connections}
+							width={layout.mainWidth}
+							rows={layout.connectionRows}
+							filterInput={filterInput}
+							waitingForServer={
+								snapshot.server.pid === null
+									? snapshot.clients.total - snapshot.clients.connected
+									: undefined
+							}
+							watched={watch !== undefined}
+						/>
+					) : null}
+					{layout.besideWidth > 0 ? (
+						<EventsPanel events={snapshot.events} width={layout.besideWidth} height={mainHeight} />
+					) : null}
+				</Box>
+			)}
 			{layout.eventsHeight > 0 ? (
 				<EventsPanel events={snapshot.events} width={columns} height={layout.eventsHeight} />
 			) : null}

@@ -26,32 +26,52 @@ const KEY_COMMANDS: Partial<Record<KeyName, KeyCommand>> = {
 	end: {type: 'scroll', to: 'bottom'},
 };
 
-/** Every key, as the help overlay lists it. The one place keys are described. */
+/** `1 sequential  2 async …` for models `from`..`to` (1-based): which model each number key starts. */
+function modeKeys(from: number, to: number): string {
+	return MODE_NAMES.slice(from - 1, to)
+		.map((mode, index) => `${from + index} ${mode}`)
+		.join('  ');
+}
+
+/**
+ * Every key, as the help overlay lists it. The one place keys are described. Each line fits an
+ * 80-column window whole, and all of them fit a 24-row one.
+ */
 export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['c  C', 'add one / ten test clients'],
 	['x  X', 'drop the newest / every test client'],
-	['m  1-8', 'next model / model n: the server restarts on the same port'],
+	['m', 'next model: the server restarts on the same port'],
+	['1-4', modeKeys(1, 4)],
+	['5-8', modeKeys(5, 8)],
 	['p', 'run the server in a process of its own, or back in this one'],
 	['R', 'restart the server (after its process died)'],
 	['w  W', 'more / less CPU work per message'],
 	['d  D', 'more / less simulated I/O wait per message'],
 	['+  -', 'grow / shrink the thread pool'],
 	['!', 'crash one worker thread or child process'],
-	['↑ ↓  j k', 'scroll the connections'],
-	['PgUp PgDn', 'scroll a page'],
+	['↑ ↓ j k PgUp PgDn', 'scroll the connections (or threads) a row / a page'],
 	['g G  Home End', 'first / last connection'],
 	['s', 'sort by the next column (marked in the header)'],
 	['/', 'filter by peer, state or handler (Enter keeps, Esc clears)'],
 	['space', 'pause the display (the server and clients run on)'],
-	['e', 'the event log in place of the connections (e returns)'],
-	['t', "the server's threads and processes in place of the connections"],
+	['e  t', 'events / threads and processes in place of the connections'],
 	['?', 'this help (any key closes it)'],
 	['Ctrl-Z', 'stop (back to the shell; fg returns)'],
 	['q  Ctrl-C', 'quit (attach: detach; the server runs on)'],
 ];
 
 /** The keys that change the server: they mean nothing for a server we only watch. */
-const SERVER_KEYS: ReadonlySet<string> = new Set(['m  1-8', 'p', 'R', 'w  W', 'd  D', '+  -', '!']);
+const SERVER_KEYS: ReadonlySet<string> = new Set([
+	'm',
+	'1-4',
+	'5-8',
+	'p',
+	'R',
+	'w  W',
+	'd  D',
+	'+  -',
+	'!',
+]);
 
 /** The keys that do something: all of them for our own server, no server keys for a watched one. */
 export function keyHelp(watched: boolean): typeof KEY_HELP {

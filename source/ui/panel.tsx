@@ -28,6 +28,7 @@ export function Panel({title, width, height, children}: PanelProps) {
 				borderStyle={glyphs.border}
 				borderTop={false}
 				borderColor="gray"
+				width={width}
 				flexGrow={1}
 				overflow="hidden"
 			>

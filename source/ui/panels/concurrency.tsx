@@ -32,13 +32,11 @@ function workerThreads(
 			: `${target - workers.threads} starting`;
 	const value = `${workers.threads} ${arrow} ${target}, ${change}`;
 	const label = 'pool';
-	return {
-		label,
-		value:
-			label.length + 1 + value.length <= inner
-				? value
-				: `${workers.threads}${arrow}${target} ${change}`,
-	};
+	// Shorter forms for the narrow side panel, down to the two counts alone.
+	const fits = [value, `${workers.threads}${arrow}${target} ${change}`].find(
+		(text) => label.length + 1 + text.length <= inner,
+	);
+	return {label, value: fits ?? `${workers.threads}${arrow}${target}`};
 }
 
 export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelProps) {
@@ -59,6 +57,9 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 			</Panel>
 		);
 	}
+	const serverValue = `${server.pid} ${placement}`;
+	// A seven-digit pid in its own process does not fit beside "server" in an 80-column window.
+	const serverLabel = 'server'.length + 1 + serverValue.length <= inner ? 'server' : 'pid';
 	const processes = os?.processes ?? [];
 	const threads = processes.reduce((sum, process) => sum + process.threads, 0);
 	const rss = processes.reduce((sum, process) => sum + process.rssBytes, 0);
@@ -66,7 +67,7 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 	const known = os !== null && processes.length > 0;
 	return (
 		<Panel title="Concurrency" width={width}>
-			<Figure label="server" value={`${server.pid} ${placement}`} width={inner} />
+			<Figure label={serverLabel} value={serverValue} width={inner} />
 			<Figure label="OS threads" value={known ? String(threads) : '-'} width={inner} />
 			{processes.some((process) => process.tasks) ? (
 				<Figure label="run/sleep/blk" value={threadStates(processes)} width={inner} />

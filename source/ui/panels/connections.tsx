@@ -69,14 +69,21 @@ const QUEUES: Column = {
 	cell: (row) => `${formatBytes(row.unread ?? 0)}/${formatBytes(row.unsent ?? 0)}`,
 };
 
-/** The peer column takes what the fixed columns leave of the panel's inner width. */
+/** Widest peer shown whole: `[::ffff:127.0.0.1]:65535` and room to spare; wider ones are cut. */
+const PEER_MAX = 28;
+
+/** Width at which every column is shown whole: wider windows put the extra beside this panel. */
+export const CONNECTIONS_FULL_WIDTH =
+	FIXED.reduce((sum, column) => sum + column.width + 1, 0) + PEER_MAX + 2;
+
+/** The peer column takes what the fixed columns leave of the panel's inner width, up to PEER_MAX. */
 function layout(width: number, watched: boolean): Column[] {
 	const inner = width - 2;
 	const chosen = watched
 		? FIXED.map((column) => (column.title === 'MSGS' ? QUEUES : column))
 		: FIXED;
 	const fixed = chosen.reduce((sum, column) => sum + column.width + 1, 0);
-	const peer = Math.max(8, inner - fixed);
+	const peer = Math.max(8, Math.min(PEER_MAX, inner - fixed));
 	return chosen.map((column) => (column.title === 'PEER' ? {...column, width: peer} : column));
 }
 

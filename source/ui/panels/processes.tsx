@@ -9,6 +9,8 @@ export type ProcessesPanelProps = {
 	readonly workers: Snapshot['workers'];
 	readonly width: number;
 	readonly height: number;
+	/** Rows scrolled off the top of each list (`j`/`k` in this view); clamped to what there is. */
+	readonly offset?: number;
 };
 
 /** Lines a CompactTable takes besides its rows: top border, heading, bottom border. */
@@ -26,7 +28,7 @@ function serving(row: WorkerRow | undefined): string {
  * The server's processes with their OS threads, memory and CPU (from /proc), and the model's worker
  * threads, each busy with a connection or idle.
  */
-export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps) {
+export function ProcessesPanel({os, workers, width, height, offset = 0}: ProcessesPanelProps) {
 	const processes = os?.processes ?? [];
 	const byPid = new Map<number, WorkerRow>();
 	const threads: WorkerRow[] = [];
@@ -34,16 +36,16 @@ export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps
 		if (row.worker.kind === 'process') byPid.set(row.worker.pid, row);
 		else threads.push(row);
 	}
-	const room = Math.max(0, height - 2);
-	const threadRoom =
-		threads.length === 0 ? 0 : Math.min(threads.length, Math.floor((room - 2 * TABLE_CHROME) / 2));
-	const processRoom = Math.max(
-		0,
-		room - TABLE_CHROME - (threadRoom > 0 ? threadRoom + TABLE_CHROME : 0) - 1,
+	const {processRoom, threadRoom} = share(
+		Math.max(0, height - 2),
+		processes.length,
+		threads.length,
 	);
-	const processData = processes.slice(0, processRoom).map((process, index) => ({
+	const processFrom = Math.max(0, Math.min(offset, processes.length - processRoom));
+	const threadFrom = Math.max(0, Math.min(offset, threads.length - threadRoom));
+	const processData = processes.slice(processFrom, processFrom + processRoom).map((process) => ({
 		pid: process.pid,
-		role: index === 0 ? 'server' : 'child',
+		role: process === processes[0] ? 'server' : 'child',
 		serves: serving(byPid.get(process.pid)),
 		threads: process.threads,
 		rss: formatBytes(process.rssBytes),
@@ -55,15 +57,15 @@ export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps
 	if (tasks.length > 0) {
 		return <OsThreads processes={processes} tasks={tasks} width={width} height={height} />;
 	}
-	const threadData = threads.slice(0, threadRoom).map((row) => ({
+	const threadData = threads.slice(threadFrom, threadFrom + threadRoom).map((row) => ({
 		thread: row.worker.kind === 'thread' ? `#${row.worker.id}` : '',
 		model: row.mode,
 		serves: serving(row),
 		age: formatDuration(row.ageMs),
 		startup: row.startupMs === null ? '-' : formatDuration(row.startupMs),
 	}));
-	const hiddenProcesses = processes.length - processData.length;
-	const hiddenThreads = workers.threads - threadData.length;
+	const processesMore = more(processFrom, processData.length, processes.length, 'processes');
+	const threadsMore = more(threadFrom, threadData.length, threads.length, 'threads');
 	return (
 		<Panel
 			title={`Processes ${processes.length} · worker threads ${workers.threads} · busy workers ${workers.busy}`}
@@ -86,9 +88,7 @@ export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps
 								{key: 'cpu', align: 'right'},
 							]}
 						/>
-						{hiddenProcesses > 0 ? (
-							<Text dimColor>{`${hiddenProcesses} more processes`}</Text>
-						) : null}
+						{processesMore ? <Text dimColor>{processesMore}</Text> : null}
 					</Box>
 				)}
 				{threadData.length > 0 ? (
@@ -103,12 +103,47 @@ export function ProcessesPanel({os, workers, width, height}: ProcessesPanelProps
 								{key: 'startup', align: 'right'},
 							]}
 						/>
-						{hiddenThreads > 0 ? <Text dimColor>{`${hiddenThreads} more threads`}</Text> : null}
+						{threadsMore ? <Text dimColor>{threadsMore}</Text> : null}
 					</Box>
 				) : null}
 			</>
 		</Panel>
 	);
+}
+
+/**
+ * Rows of each table in `room` lines: each table costs TABLE_CHROME lines, and a line under it when
+ * it does not show all its rows (to say so). Threads get what the processes do not need, and at least
+ * half when both overflow.
+ */
+export function share(
+	room: number,
+	processes: number,
+	threads: number,
+): {processRoom: number; threadRoom: number} {
+	const tables = threads > 0 ? 2 : 1;
+	const fits = (p: number, t: number) =>
+		p + t + tables * TABLE_CHROME + (p < processes ? 1 : 0) + (t < threads ? 1 : 0) <= room;
+	let processRoom = Math.min(processes, Math.max(0, room - tables * TABLE_CHROME));
+	let threadRoom = 0;
+	while (processRoom > 0 && !fits(processRoom, 0)) processRoom--;
+	// Hand lines to the threads, one at a time, while they fit and the processes keep at least half.
+	for (;;) {
+		if (threadRoom < threads && fits(processRoom, threadRoom + 1)) threadRoom++;
+		else if (threadRoom < threads && processRoom > threadRoom && processRoom > 1) processRoom--;
+		else break;
+	}
+	return {processRoom, threadRoom};
+}
+
+/** `3 above · 5 more below`, or '' when every row shows. */
+function more(from: number, shown: number, total: number, what: string): string {
+	const below = total - from - shown;
+	if (from === 0 && below <= 0) return '';
+	const parts = [];
+	if (from > 0) parts.push(`${from} above`);
+	if (below > 0) parts.push(`${below} more ${what} below`);
+	return `${parts.join(', ')} (j/k scroll)`;
 }
 
 /** proc(5) thread states, in words. */

@@ -10,36 +10,53 @@ export type StatusLineProps = {
 	readonly paused: boolean;
 };
 
-/** The top line: which model runs where, with which handler, and the test clients. */
+/**
+ * The top line: which model runs where, with which handler, and the test clients. Whole at 80
+ * columns: the program's name gives way first, and PAUSED takes its place.
+ */
 export function StatusLine({snapshot, width, paused}: StatusLineProps) {
-	const pausedLabel = paused ? ' PAUSED (space resumes) ' : '';
 	const {server, clients} = snapshot;
 	const mode = ` ${server.mode ?? 'stopped'} `;
-	const waiting = clients.waiting > 0 ? ` (${clients.waiting} waiting)` : '';
+	const parts = [
+		`${server.host}:${server.port}`,
+		server.handler,
+		server.placement === 'worker' ? 'own proc' : '',
+		`clients ${clients.total}${clients.waiting > 0 ? ` (${clients.waiting} waiting)` : ''}`,
+	].filter((part) => part !== '');
+	// Wrong replies are an alarm: they keep their place at the end, whatever else gives way.
 	const wrong = clients.wrongReplies ? `  ${clients.wrongReplies} wrong replies` : '';
-	const placement = server.placement === 'worker' ? '  own process' : '';
-	const where = ` ${server.host}:${server.port}  ${server.handler}${placement}  clients ${clients.total}${waiting}`;
-	const room = Math.max(0, width - 17 - mode.length - pausedLabel.length);
+	const pausedShort = paused ? ' PAUSED ' : '';
+	// Two spaces between the parts where they fit, one where they would not.
+	const spaced = ` ${parts.join('  ')}`;
+	const fixed = mode.length + wrong.length;
+	const where =
+		pausedShort.length + fixed + spaced.length <= width ? spaced : ` ${parts.join(' ')}`;
+	const room = width - fixed - where.length;
+	const badge = paused
+		? room >= PAUSED_LONG.length
+			? PAUSED_LONG
+			: pausedShort
+		: room >= NAME.length
+			? NAME
+			: '';
 	return (
 		<Text wrap="truncate">
-			<Text bold inverse>
-				{' concurrency-top '}
+			<Text bold inverse color={paused ? 'yellow' : undefined}>
+				{badge}
 			</Text>
 			<Text bold color="magenta">
 				{mode}
 			</Text>
-			{wrong === ''
-				? where.padEnd(room)
-				: where.padEnd(room - wrong.length).slice(0, Math.max(0, room - wrong.length))}
+			{where.slice(0, Math.max(0, width - badge.length - fixed))}
 			<Text bold color="red">
 				{wrong}
-			</Text>
-			<Text bold inverse color="yellow">
-				{pausedLabel}
 			</Text>
 		</Text>
 	);
 }
+
+const NAME = ' concurrency-top ';
+const PAUSED_LONG = ' PAUSED (space resumes) ';
 
 export type HostLineProps = {
 	readonly host: Snapshot['host'];

@@ -14,6 +14,9 @@ export type TrafficPanelProps = {
 	readonly width: number;
 };
 
+/** A setting in whole ms (`0ms`, `250ms`), or seconds from one on: `work 10.0s  delay 1m00s  per msg` fits. */
+const setting = (ms: number) => (ms < 1000 ? `${ms}ms` : formatDuration(ms));
+
 const latency = (ms: number | null) => (ms === null ? '-' : formatDuration(ms));
 
 /** Echo traffic from the server's own counts; round trips from the test clients' timers. */
@@ -47,10 +50,10 @@ export function TrafficPanel({traffic, latency: rtt, settings, watch, width}: Tr
 			</Text>
 			<Text wrap="truncate">
 				<Text dimColor>{'work '}</Text>
-				<Text color={settings.workMs > 0 ? 'yellow' : undefined}>{`${settings.workMs}ms`}</Text>
+				<Text color={settings.workMs > 0 ? 'yellow' : undefined}>{setting(settings.workMs)}</Text>
 				<Text dimColor>{'  delay '}</Text>
-				<Text color={settings.delayMs > 0 ? 'yellow' : undefined}>{`${settings.delayMs}ms`}</Text>
-				<Text dimColor>{'  per message'}</Text>
+				<Text color={settings.delayMs > 0 ? 'yellow' : undefined}>{setting(settings.delayMs)}</Text>
+				<Text dimColor>{'  per msg'}</Text>
 			</Text>
 			<Text wrap="truncate">
 				<Text color="green">
