@@ -32,7 +32,7 @@ async function keyToFrame(
 ): Promise<number> {
 	const began = performance.now();
 	session.press(keys);
-	await session.waitFor(shown, 5000);
+	await session.waitFor(shown, 10_000);
 	return Math.round(performance.now() - began);
 }
 
