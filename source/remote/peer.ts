@@ -5,7 +5,7 @@
  * process's uid.
  */
 import {execFile} from 'node:child_process';
-import {readFileSync, readlinkSync} from 'node:fs';
+import {existsSync, readFileSync, readlinkSync} from 'node:fs';
 import type {Socket} from 'node:net';
 
 /** One `ss` run answers every lookup that waits for it; never more than one at a time. */
@@ -32,9 +32,16 @@ export function parseUnixSockets(text: string): Map<number, UnixSocketRow> {
 	return rows;
 }
 
+/** From the system's own folders, not from whatever a PATH of this run puts first. */
+const SS = ['/usr/bin/ss', '/bin/ss', '/usr/sbin/ss', '/sbin/ss'].find((file) => existsSync(file));
+
 function runSs(): Promise<Map<number, UnixSocketRow>> {
 	return new Promise((resolve) => {
-		execFile('ss', ['-xpn'], {timeout: 2000, maxBuffer: 8 * 1024 * 1024}, (error, stdout) => {
+		if (SS === undefined) {
+			resolve(new Map());
+			return;
+		}
+		execFile(SS, ['-xpn'], {timeout: 2000, maxBuffer: 8 * 1024 * 1024}, (error, stdout) => {
 			resolve(error ? new Map() : parseUnixSockets(stdout));
 		});
 	});
