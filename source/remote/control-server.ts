@@ -46,7 +46,7 @@ export type ControlServerOptions = {
 const MAX_BACKLOG = 1024 * 1024;
 /** A connection that has not said hello (with its token) by then is not an observer. */
 const HELLO_TIMEOUT_MS = 3000;
-/** Connections waiting for their hello: past this, the oldest waiting one is let go. */
+/** Connections waiting for their hello: past this, one of the biggest crowd is let go. */
 const MAX_PENDING = 8;
 const BAD_LINES_BEFORE_HANGUP = 20;
 /** What one observer may send a second; past it its socket is not read until the second ends. */
@@ -218,7 +218,7 @@ export class ControlServer {
 			lastPushAt: 0,
 			pushTimer: undefined,
 		};
-		// The oldest silent connection makes room: a crowd that never speaks cannot keep anyone out.
+		// A crowd that never speaks makes room from its own ranks: it cannot keep anyone out.
 		if (this.#pending.size >= MAX_PENDING) {
 			this.#hangUp(this.#crowded(), `no hello while ${MAX_PENDING} others waited to say theirs`);
 		}
@@ -437,6 +437,8 @@ export class ControlServer {
 		this.#pending.delete(observer);
 		clearTimeout(observer.pushTimer);
 		observer.socket.end(encode({type: 'error', message: reason}));
-		setTimeout(() => observer.socket.destroy(), 1000).unref();
+		// Time for the reason to be read; less for one that never said hello, so that a connect
+		// flood does not hold descriptors.
+		setTimeout(() => observer.socket.destroy(), observer.ready ? 1000 : 200).unref();
 	}
 }
