@@ -21,18 +21,26 @@ const ENV = {
 	LANG: 'C.UTF-8',
 };
 
-/** The dashboard in a pty, optionally under a lower `ulimit -n`, drawn and listening. */
+/**
+ * The dashboard in a pty, optionally under a lower `ulimit -n`, drawn and listening. With
+ * `underShell`, a shell stays the session leader, as when it is run from an interactive shell: the
+ * dashboard's exit then sends its process group no SIGHUP to clean up after it.
+ */
 async function dashboard(
 	t: TestContext,
 	args: string[],
 	ulimit?: number,
+	underShell = false,
 ): Promise<{session: PtySession; port: number}> {
 	const command = [process.execPath, CLI, '--port', '0', ...args]
 		.map((word) => `'${word}'`)
 		.join(' ');
 	const session = new PtySession(
 		'bash',
-		['-c', `${ulimit === undefined ? '' : `ulimit -n ${ulimit}; `}exec ${command}`],
+		[
+			'-c',
+			`${ulimit === undefined ? '' : `ulimit -n ${ulimit}; `}${underShell ? `${command}; exit $?` : `exec ${command}`}`,
+		],
 		{cols: 100, rows: 30, env: ENV},
 	);
 	t.after(() => session.dispose());
@@ -142,13 +150,7 @@ async function refusedAndStillWorking(
 }
 
 test('worker placement: a crashed server process shows on screen with the offer to restart; R restarts it', async (t) => {
-	const {session, port} = await dashboard(t, ['--placement', 'worker', '--mode', 'thread']);
-	await session.waitFor((s) => /│server\s+\d+ own proc/.test(s.text()), 10_000);
-	const descendants = await findDescendants(session.pid);
-	const server = descendants.find((pid) =>
-		new RegExp(`│server\\s+${pid} own proc`).test(session.text()),
-	);
-	assert.ok(server !== undefined, `server pid on screen among ${descendants.join(' ')}`);
+	const {session, port, server} = await workerDashboard(t, ['--mode', 'thread']);
 	process.kill(server, 'SIGKILL');
 	await session.waitFor(
 		(s) =>
@@ -169,6 +171,52 @@ test('worker placement: a crashed server process shows on screen with the offer 
 	session.press('q');
 	assert.equal((await session.waitForExit()).exitCode, 0);
 });
+
+/** The dashboard with its server in a process of its own, and that process's pid, from the screen. */
+async function workerDashboard(
+	t: TestContext,
+	args: string[],
+): Promise<{session: PtySession; port: number; server: number; descendants: number[]}> {
+	const {session, port} = await dashboard(t, ['--placement', 'worker', ...args], undefined, true);
+	await session.waitFor((s) => /│server\s+\d+ own proc/.test(s.text()), 10_000);
+	const descendants = await findDescendants(session.pid);
+	const server = descendants.find((pid) =>
+		new RegExp(`│server\\s+${pid} own proc`).test(session.text()),
+	);
+	assert.ok(server !== undefined, `server pid on screen among ${descendants.join(' ')}`);
+	return {session, port, server, descendants};
+}
+
+for (const [state, hold] of [
+	[
+		'busy (--work-ms 1000, 30 lines waiting)',
+		async (port: number) => {
+			const socket = await connect(port);
+			socket.on('error', () => {});
+			socket.write('x\n'.repeat(30));
+			await sleep(500);
+		},
+	],
+	['stopped (SIGSTOP)', async (_port: number, server: number) => process.kill(server, 'SIGSTOP')],
+] as const) {
+	test(`worker placement: q with the server process ${state} kills it at the deadline; nothing outlives the dashboard, the port is free within 2 s`, async (t) => {
+		const {session, port, server, descendants} = await workerDashboard(t, ['--work-ms', '1000']);
+		t.after(() => {
+			for (const pid of descendants) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+		});
+		await hold(port, server);
+		const started = Date.now();
+		session.press('q');
+		assert.equal((await session.waitForExit(5000)).exitCode, 0);
+		await waitFor(
+			() => descendants.every((pid) => !isAlive(pid)),
+			() => `no survivor among ${descendants.filter((pid) => isAlive(pid)).join(' ')}`,
+			Math.max(0, 2000 - (Date.now() - started)),
+		);
+		assert.ok(await portIsFree(port), `port ${port} is free`);
+		assert.ok(Date.now() - started <= 2000, `ended in ${Date.now() - started} ms`);
+	});
+}
 
 /** Every descendant gone, the port free and the terminal restored, within a second of `end`. */
 async function endsCleanly(

@@ -1,4 +1,5 @@
 import {fork, type ChildProcess} from 'node:child_process';
+import {readdirSync, readFileSync} from 'node:fs';
 import type {Placement} from '../metrics/snapshot.js';
 import type {EmitEvent, ServerCommand, ServerReport, ServerSettings} from '../protocol.js';
 import {ListenError} from './listen.js';
@@ -6,6 +7,45 @@ import {ServerHost} from './host.js';
 import type {ModeName, ServerConfig} from './mode.js';
 
 const SERVER_ENTRY = new URL('server-process.js', import.meta.url);
+/**
+ * How long the server process may take to stop before it and its children are killed (SIGKILL):
+ * inside the dashboard's 1 s exit deadline, so that a busy (--work-ms) or stopped (SIGSTOP) server
+ * never outlives it holding the port.
+ */
+export const STOP_DEADLINE_MS = 700;
+
+/** `pid` and every process below it, from /proc (synchronous: it also runs in an 'exit' handler). */
+export function processTree(pid: number): number[] {
+	const tree = [pid];
+	for (let i = 0; i < tree.length; i++) {
+		let tasks: string[] = [];
+		try {
+			tasks = readdirSync(`/proc/${tree[i]}/task`);
+		} catch {
+			continue;
+		}
+		for (const task of tasks) {
+			try {
+				const text = readFileSync(`/proc/${tree[i]}/task/${task}/children`, 'utf8').trim();
+				if (text) tree.push(...text.split(/\s+/).map(Number));
+			} catch {
+				// The thread ended while we read.
+			}
+		}
+	}
+	return tree;
+}
+
+/** SIGKILL to `pid` and its descendants, children first found before any is killed. */
+function killTree(pid: number): void {
+	for (const each of processTree(pid)) {
+		try {
+			process.kill(each, 'SIGKILL');
+		} catch {
+			// Already gone.
+		}
+	}
+}
 
 /**
  * The controller's one handle on the server, wherever it runs: in the dashboard's process, or in a
@@ -107,18 +147,22 @@ class WorkerRunner implements ServerRunner {
 	async stop(): Promise<void> {
 		const child = this.#child;
 		if (!child) return;
+		const exited = new Promise((resolve) => {
+			if (child.exitCode !== null || child.signalCode !== null) resolve(undefined);
+			else child.once('exit', resolve);
+		});
+		// Busy in a handler or stopped, it would never answer: at the deadline it and its children die.
+		const deadline = setTimeout(() => killTree(child.pid!), STOP_DEADLINE_MS);
+		const stopped = this.#request({type: 'stop', request: 0}).catch(() => {});
+		// From here its exit is expected, not a crash.
+		this.#child = undefined;
 		try {
-			await this.#request({type: 'stop', request: 0});
+			await Promise.race([stopped, exited]);
 		} finally {
-			this.#child = undefined;
-			if (child.exitCode === null && child.signalCode === null) {
-				const exited = new Promise((resolve) => child.once('exit', resolve));
-				// Closing the channel is how the server process knows to end; SIGKILL if it does not.
-				child.disconnect();
-				const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-				await exited;
-				clearTimeout(timer);
-			}
+			// Closing the channel is how the server process knows to end.
+			if (child.connected) child.disconnect();
+			await exited;
+			clearTimeout(deadline);
 		}
 	}
 
@@ -164,7 +208,11 @@ class WorkerRunner implements ServerRunner {
 				}
 			}
 		});
+		// Whatever way the dashboard ends, the server process and its children end with it.
+		const lastResort = () => killTree(child.pid!);
+		process.once('exit', lastResort);
 		child.once('exit', (code, signal) => {
+			process.off('exit', lastResort);
 			const reason = signal ?? `exit ${code}`;
 			for (const pending of this.#pending.values()) {
 				pending.reject(new Error(`server process ended (${reason})`));
