@@ -6,8 +6,12 @@
  *   node dist/bench/startup.js [--runs=9] [--cli=dist/cli.js[,/other/checkout/dist/cli.js]] [--no-htop]
  *
  * `node -e 0` is measured as the floor (Node's own start), and htop's first frame as a reference.
+ * Beside the wall time, the CPU time the program itself used until then (user + system, from
+ * /usr/bin/time and /proc/<pid>/stat, 10 ms steps): on a busy machine the wall time mostly measures
+ * the queue for a core, the CPU time what the program costs.
  */
 import {spawnSync, execFileSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
 import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {PtySession} from '../test/helpers/pty.js';
@@ -37,23 +41,40 @@ const sleep = async (ms: number) =>
 		setTimeout(resolve, ms);
 	});
 
-/** Wall time of a command that exits by itself, in ms. */
-function timeToExit(file: string, args: readonly string[]): number {
+type Sample = {readonly wallMs: number; readonly cpuMs: number | null};
+
+/** Wall and CPU time of a command that exits by itself, in ms (CPU from /usr/bin/time -f). */
+function timeToExit(file: string, args: readonly string[]): Sample {
 	const started = performance.now();
-	const result = spawnSync(file, args, {stdio: 'ignore'});
+	const result = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', file, ...args], {encoding: 'utf8'});
+	const wallMs = performance.now() - started;
 	if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.status}`);
-	return performance.now() - started;
+	const cpu = /cpu (\d+\.\d+) (\d+\.\d+)\s*$/.exec(result.stderr);
+	return {wallMs, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : null};
 }
 
-/** Spawn to the first screen that shows `marker`, in ms, checked every 2 ms. */
-async function timeToFrame(file: string, args: readonly string[], marker: string): Promise<number> {
+/** CPU time process `pid` has used, in ms (utime + stime of /proc/<pid>/stat, 100 ticks a second). */
+function cpuMsOf(pid: number): number | null {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+	} catch {
+		return null;
+	}
+}
+
+/** Spawn to the first screen that shows `marker`, checked every 2 ms, and the CPU used until then. */
+async function timeToFrame(file: string, args: readonly string[], marker: string): Promise<Sample> {
 	const started = performance.now();
 	const session = new PtySession(file, args, {cols: 80, rows: 24});
 	try {
 		const deadline = started + 15_000;
 		for (;;) {
 			await session.settled();
-			if (session.text().includes(marker)) return performance.now() - started;
+			if (session.text().includes(marker)) {
+				return {wallMs: performance.now() - started, cpuMs: cpuMsOf(session.pid)};
+			}
 			if (performance.now() > deadline)
 				throw new Error(`no "${marker}" from ${file} ${args.join(' ')}`);
 			await sleep(2);
@@ -69,7 +90,7 @@ const median = (values: readonly number[]) => {
 	return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-type Case = {readonly name: string; readonly measure: () => Promise<number>};
+type Case = {readonly name: string; readonly measure: () => Promise<Sample>};
 const cases: Case[] = [
 	{name: 'node -e 0 (floor)', measure: async () => timeToExit(process.execPath, ['-e', '0'])},
 ];
@@ -91,17 +112,25 @@ if (withHtop)
 		measure: async () => timeToFrame('htop', [], 'Load average'),
 	});
 
-const samples = new Map<string, number[]>(cases.map((each) => [each.name, []]));
+const samples = new Map<string, Sample[]>(cases.map((each) => [each.name, []]));
 for (let run = 0; run < runs; run++) {
 	for (const each of cases) samples.get(each.name)!.push(await each.measure());
 }
-console.log(`start-up, ${runs} runs each, interleaved; pty 80x24; ms`);
+const show = (values: readonly number[]) =>
+	values.length === 0
+		? '      -'.repeat(3)
+		: [median(values), Math.min(...values), Math.max(...values)]
+				.map((value) => value.toFixed(0).padStart(7))
+				.join('');
+console.log(`start-up, ${runs} runs each, interleaved; pty 80x24; ms; load average ${loadavg()}`);
 console.log(
-	`${'what'.padEnd(64)} ${'median'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)}`,
+	`${'what'.padEnd(52)}${'wall: median    min    max'.padStart(28)}${'cpu: median    min    max'.padStart(28)}`,
 );
 for (const [name, values] of samples) {
-	const show = (value: number) => value.toFixed(0).padStart(7);
-	console.log(
-		`${name.padEnd(64)} ${show(median(values))} ${show(Math.min(...values))} ${show(Math.max(...values))}`,
-	);
+	const cpu = values.flatMap((value) => (value.cpuMs === null ? [] : [value.cpuMs]));
+	console.log(`${name.padEnd(52)}  ${show(values.map((value) => value.wallMs))}   ${show(cpu)}`);
+}
+
+function loadavg(): string {
+	return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
