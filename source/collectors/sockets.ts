@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs';
 
 // What the kernel knows about a server's TCP sockets, for `watch`: its listeners and the
 // connections on their ports, each with its TCP counters, from sock_diag through `ss` (iproute2).
@@ -37,15 +37,28 @@ const SS_TIMEOUT_MS = 5000;
 /** `ss` output at 20,000 connections is about 20 MB; never hold more than this. */
 const SS_MAX_BUFFER = 64 * 1024 * 1024;
 
+const NO_SS =
+	'ss (iproute2) is not installed in /usr/bin, /bin, /usr/sbin or /sbin: watch reads the kernel TCP tables through it';
+
 /** Why `ss` could not be run, for one line to the user. */
 export class SocketsUnavailable extends Error {
 	override readonly name = 'SocketsUnavailable';
 }
 
+/**
+ * From the system's own folders, not the first `ss` on PATH: watch is often run as root, to watch
+ * another user's server, and must not run whatever a PATH of this run puts first.
+ */
+const SS = ['/usr/bin/ss', '/bin/ss', '/usr/sbin/ss', '/sbin/ss'].find((file) => existsSync(file));
+
 function runSs(args: readonly string[]): Promise<string> {
 	return new Promise((resolve, reject) => {
+		if (SS === undefined) {
+			reject(new SocketsUnavailable(NO_SS));
+			return;
+		}
 		execFile(
-			'ss',
+			SS,
 			args,
 			{timeout: SS_TIMEOUT_MS, maxBuffer: SS_MAX_BUFFER, env: {...process.env, LC_ALL: 'C'}},
 			(error, stdout, stderr) => {
@@ -54,7 +67,7 @@ function runSs(args: readonly string[]): Promise<string> {
 				reject(
 					new SocketsUnavailable(
 						code === 'ENOENT'
-							? 'ss (iproute2) is not installed: watch reads the kernel TCP table through it'
+							? NO_SS
 							: `ss failed: ${String(stderr).trim().split('\n')[0] || error.message}`,
 					),
 				);

@@ -1,5 +1,6 @@
 import type {CommandLine} from '../commands/command-line.js';
 import {startMetricsFor} from '../commands/reach.js';
+import {SocketsUnavailable} from '../collectors/sockets.js';
 import {jsonLine, toJsonLine} from '../json-output.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
@@ -19,6 +20,16 @@ export async function watchMain(line: CommandLine): Promise<number> {
 		return 1;
 	}
 	const options = parseWatchOptions(line);
+	try {
+		return await watch(options);
+	} catch (error: unknown) {
+		if (!(error instanceof SocketsUnavailable)) throw error;
+		process.stderr.write(`concurrency-top: ${error.message}\n`);
+		return 1;
+	}
+}
+
+async function watch(options: WatchOptions): Promise<number> {
 	let started: Started | undefined;
 	const early: string[] = [];
 	// The server's stderr lines go to the event log once there is one; until then, kept here.
