@@ -188,7 +188,9 @@ export type ChildReport =
 	| {readonly type: 'refused'; readonly peer: string}
 	/** `id`: the connection's id (process per client) or local number (cluster). */
 	| {readonly type: 'stall'; readonly id: number; readonly stalled: boolean}
-	| {readonly type: 'idle-closed'; readonly id: number};
+	| {readonly type: 'idle-closed'; readonly id: number}
+	/** A cluster child could not listen: the kernel's code (EADDRINUSE, EACCES, ...), to explain in one line. */
+	| {readonly type: 'listen-failed'; readonly code: string; readonly message: string};
 
 /** Dashboard → server process (`--placement worker`). */
 export type ServerCommand =

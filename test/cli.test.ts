@@ -5,6 +5,7 @@ import {once} from 'node:events';
 import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {createInterface} from 'node:readline';
+import {MODE_NAMES} from '../source/server/mode.js';
 import {ByteClient} from './helpers/net.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -54,22 +55,27 @@ test('an unknown flag is refused with status 2', () => {
 	assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
 });
 
-test('a port in use says so and suggests --port 0', async () => {
-	const blocker = net.createServer();
-	blocker.listen(0, '127.0.0.1');
-	await once(blocker, 'listening');
-	const {port} = blocker.address() as net.AddressInfo;
-	try {
-		const result = run('--port', String(port), '--json');
-		assert.equal(result.status, 2);
-		assert.equal(
-			result.stderr,
-			`concurrency-top: port ${port} on 127.0.0.1 is in use: choose another with --port N, or --port 0 for any free port\n`,
-		);
-	} finally {
-		blocker.close();
-	}
-});
+for (const args of [
+	...MODE_NAMES.map((mode) => ['--mode', mode]),
+	['--mode', 'cluster', '--placement', 'worker'],
+]) {
+	test(`a port in use says so in one line and suggests --port 0, exit 2: ${args.join(' ')}`, async () => {
+		const blocker = net.createServer();
+		blocker.listen(0, '127.0.0.1');
+		await once(blocker, 'listening');
+		const {port} = blocker.address() as net.AddressInfo;
+		try {
+			const result = run('--port', String(port), '--json', ...args);
+			assert.equal(
+				result.stderr,
+				`concurrency-top: port ${port} on 127.0.0.1 is in use: choose another with --port N, or --port 0 for any free port\n`,
+			);
+			assert.equal(result.status, 2);
+		} finally {
+			blocker.close();
+		}
+	});
+}
 
 test('listening beyond loopback prints a warning that anyone can connect', async () => {
 	const child = spawn(process.execPath, [CLI, '--json', '--port', '0', '--host', '0.0.0.0'], {

@@ -92,6 +92,13 @@ function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 	server.on('drop', (data) => {
 		report({type: 'refused', peer: formatAddress(data?.remoteAddress, data?.remotePort)});
 	});
+	// A port in use or not ours to bind is the user's to fix: the parent says it in one line.
+	server.once('error', (error: NodeJS.ErrnoException) => {
+		if (server.listening) return;
+		report({type: 'listen-failed', code: error.code ?? '', message: error.message}, () =>
+			process.exit(0),
+		);
+	});
 	server.listen({host: command.host, port: command.port}, () => {
 		// An accept that fails (EMFILE) is an 'error' on the server: without a listener it would end
 		// the child. Before listening, an error should end it: the parent sees the exit.

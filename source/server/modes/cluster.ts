@@ -4,6 +4,7 @@ import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
 import type {ModeFactory} from '../mode.js';
 import {idleText} from '../connection.js';
+import {explainListenError} from '../listen.js';
 import {fdCapReason, fdConnectionCap, openFileLimit} from '../fd-limit.js';
 import {CHILD_ENTRY, exitReason} from './process.js';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -69,6 +70,12 @@ export const createClusterMode: ModeFactory = (context) => {
 							at: Date.now(),
 						});
 						resolve(report.port);
+						break;
+					}
+					case 'listen-failed': {
+						clearTimeout(timer);
+						const error = Object.assign(new Error(report.message), {code: report.code});
+						reject(explainListenError(error, config.host, config.port));
 						break;
 					}
 					case 'conn-open': {
