@@ -13,6 +13,7 @@ import {
 } from '../source/collectors/sockets.js';
 import type {JsonLine} from '../source/json-output.js';
 import {waitFor} from './helpers/net.js';
+import {parseExposition, valueOf} from './helpers/prometheus.js';
 import {childPids, isAlive, threadCount} from './helpers/servers.js';
 
 // Each tutorial server of examples/python under `watch --json` with 14 test clients: the figures
@@ -261,6 +262,8 @@ test(
 					// An echo server is not an upper-casing one: its replies are counted wrong.
 					'--handler',
 					'upper',
+					'--metrics-port',
+					'0',
 					'--',
 					process.execPath,
 					'-e',
@@ -280,6 +283,14 @@ test(
 							assert.equal(ssConnections(line.port).length, CLIENTS);
 						},
 						'node echo: watch, /proc and ss agree',
+					);
+					// --metrics-port: the same figures for Prometheus.
+					const address = /metrics on (http:\/\/\S+)/.exec(watch.stderr)?.[1];
+					assert.ok(address, watch.stderr);
+					const {samples} = parseExposition(await (await fetch(address)).text());
+					assert.equal(
+						valueOf(samples, 'concurrency_top_connections', {model: 'watched', state: 'active'}),
+						CLIENTS,
 					);
 				} finally {
 					await watch.stop();
