@@ -59,6 +59,21 @@ test('under a tiny fd limit (ulimit -n 20) it says so in one line, no stack trac
 	);
 });
 
+for (const mode of ['async', 'cluster'] as const) {
+	test(`under a small fd limit (ulimit -n 50) the start says how many connections fit: ${mode}`, () => {
+		// spawnSync with a timeout: the program runs (--json) until it is killed.
+		const result = spawnSync(
+			'bash',
+			['-c', `ulimit -n 50; exec '${process.execPath}' '${CLI}' --json --port 0 --mode ${mode}`],
+			{encoding: 'utf8', timeout: 4000, killSignal: 'SIGTERM'},
+		);
+		assert.equal(
+			result.stderr.split('\n')[0],
+			"concurrency-top: warning: ulimit -n 50 leaves room for 1 connection (the rest is kept for the dashboard's own files): raise it to 1024 or more for more",
+		);
+	});
+}
+
 /** Listening TCP sockets of these processes, as `address:port` in the kernel's hex form. */
 function listeners(pids: number[]): string[] {
 	const inodes = new Set<string>();

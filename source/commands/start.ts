@@ -1,6 +1,8 @@
 import {Controller, DEFAULT_TIMING, type ControllerTiming} from '../controller.js';
 import {isLoopback, type Options} from '../options.js';
 import {ListenError} from '../server/listen.js';
+import {FD_COST, fdConnectionCap, openFileLimit} from '../server/fd-limit.js';
+import type {ModeName} from '../server/mode.js';
 import {fail} from './fail.js';
 
 /**
@@ -19,6 +21,11 @@ export async function startController(
 		if (error instanceof ListenError) fail(error.message);
 		throw error;
 	}
+	const small = smallFdCap(options.mode);
+	if (small) {
+		process.stderr.write(`concurrency-top: warning: ${small}\n`);
+		controller.log('warn', small);
+	}
 	if (!isLoopback(options.host)) {
 		const warning = `listening on ${options.host}:${controller.port}: anyone who can reach this machine can connect`;
 		process.stderr.write(`concurrency-top: warning: ${warning}\n`);
@@ -34,4 +41,15 @@ export async function startController(
 export function timingFor(intervalS: number): ControllerTiming {
 	const ms = Math.round(intervalS * 1000);
 	return {tickMs: ms, rollMs: ms, procMs: ms, hostMs: Math.max(DEFAULT_TIMING.hostMs, ms)};
+}
+
+/** Below this many connections allowed by `ulimit -n`, the start says so: the cap is otherwise a surprise. */
+const SMALL_FD_CAP = 100;
+
+/** The warning for a `ulimit -n` that leaves room for few connections, or null. */
+export function smallFdCap(mode: ModeName, limit = openFileLimit()): string | null {
+	if (limit === null) return null;
+	const cap = fdConnectionCap(limit, FD_COST[mode]);
+	if (cap >= SMALL_FD_CAP) return null;
+	return `ulimit -n ${limit} leaves room for ${cap} connection${cap === 1 ? '' : 's'} (the rest is kept for the dashboard's own files): raise it to 1024 or more for more`;
 }
