@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs';
 import os from 'node:os';
 import {formatBytes} from '../format.js';
 import {PROCESS_COST_BYTES, THREAD_COST_BYTES, type ModeName} from '../server/mode.js';
+import {SPARE_THREADS} from '../server/modes/thread.js';
 
 /** What a row needs to start: a model's server, or an outside server that only gets clients. */
 export type RowPlan =
@@ -27,7 +28,8 @@ export function rowCost(plan: RowPlan, clients: number, context: CostContext): n
 	const base = 2 * PROCESS_COST_BYTES + connections;
 	switch (plan.mode) {
 		case 'thread':
-			return base + clients * THREAD_COST_BYTES;
+			// Each client's thread, and the spares it keeps started ahead.
+			return base + (clients + SPARE_THREADS) * THREAD_COST_BYTES;
 		case 'process':
 			return base + clients * PROCESS_COST_BYTES;
 		case 'pool':
