@@ -405,11 +405,15 @@ export function evaluateTargets(rows: readonly BenchRow[], cores: number): Targe
 		if (!row) return;
 		targets.push({
 			name: `${server} ≥ ${least.toFixed(1)}× plain msgs/s at ${clients} connections on ${cores} cores`,
-			met: row.ratioMessagesPerSec === null ? null : row.ratioMessagesPerSec >= least,
+			// Clients that never had a reply make a rate from the few served: not the goal.
+			met:
+				row.ratioMessagesPerSec === null
+					? null
+					: row.starved === 0 && row.ratioMessagesPerSec >= least,
 			detail:
 				row.ratioMessagesPerSec === null
 					? 'no ratio (load generator saturated)'
-					: `${row.ratioMessagesPerSec.toFixed(2)}× msgs/s, p99 ${row.ratioP99?.toFixed(2) ?? '-'}×; server CPU per message ${row.ratioCpuPerMessage?.toFixed(2) ?? '-'}× plain's`,
+					: `${row.starved > 0 ? `${row.starved} of ${row.clients} clients starved; ` : ''}${row.ratioMessagesPerSec.toFixed(2)}× msgs/s, p99 ${row.ratioP99?.toFixed(2) ?? '-'}×; server CPU per message ${row.ratioCpuPerMessage?.toFixed(2) ?? '-'}× plain's`,
 		});
 	};
 	goal('async', 100, 1);
