@@ -16,7 +16,7 @@ import {clientHost, type Options} from './options.js';
 import type {ClientReport, ServerSettings} from './protocol.js';
 import {MODE_NAMES, type ModeName, type ServerConfig} from './server/mode.js';
 import {createRunner, type ServerRunner} from './server/runner.js';
-import {MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from './options.js';
+import {MAX_CLIENTS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from './options.js';
 
 /** The steps `work-up`/`work-down` and `delay-up`/`delay-down` walk through, in ms per message. */
 export const WORK_STEPS_MS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] as const;
@@ -80,6 +80,8 @@ export class Controller implements DashboardSource {
 	/** Actions run one after another: a switch finishes before the next key is carried out. */
 	#queue: Promise<void> = Promise.resolve();
 	#stopped = false;
+	/** Test clients not added at the cap so far, as the client process last said. */
+	#capped = 0;
 	/** Until then, client reports publish at once: the effect of `c`/`x` shows without the tick. */
 	#showReportsUntil = 0;
 
@@ -108,6 +110,7 @@ export class Controller implements DashboardSource {
 			{
 				onReport: (report) => {
 					this.#store.applyClients(report);
+					this.#reportCapped(report.capped ?? 0);
 					if (Date.now() < this.#showReportsUntil) this.#publish();
 					for (const listener of this.#roundTripListeners) listener(report.rttMicros);
 					for (const listener of this.#clientReportListeners) listener(report);
@@ -126,6 +129,18 @@ export class Controller implements DashboardSource {
 			exclude: () => new Set(this.#fleet.pid === undefined ? [] : [this.#fleet.pid]),
 		});
 		this.#snapshot = this.#store.snapshot(this.#window);
+	}
+
+	/** Says in the log when asks for test clients were cut at the cap, at most once a report. */
+	#reportCapped(capped: number): void {
+		if (capped <= this.#capped) return;
+		const cut = capped - this.#capped;
+		this.#capped = capped;
+		this.#store.log(
+			Date.now(),
+			'warn',
+			`test clients are capped at ${MAX_CLIENTS} for every source (flags, keys, observers): ${cut} not added`,
+		);
 	}
 
 	get snapshot(): Snapshot {

@@ -219,6 +219,8 @@ export type ClientCommand =
 			readonly ratePerSecond: number;
 			/** Check each reply against this handler's (watch --handler); absent: any reply counts. */
 			readonly expect?: HandlerName;
+			/** Test clients at most, whoever asks for them (flags, keys, observers); beyond, `add` is cut. */
+			readonly maxClients: number;
 	  }
 	| {readonly type: 'add'; readonly count: number}
 	| {readonly type: 'drop'; readonly count: number | 'all'};
@@ -269,4 +271,6 @@ export type ClientReport = {
 	readonly bytesIn?: number;
 	/** Reply lines that were not what `expect` says, since the process started; absent without it. */
 	readonly wrongReplies?: number;
+	/** Clients asked for and not added because the cap (maxClients) was reached, since the process started. */
+	readonly capped?: number;
 };

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
+import {ClientFleet} from '../source/clients/fleet.js';
+import type {ClientReport} from '../source/protocol.js';
 import {stepMs} from '../source/controller.js';
 import {MetricsStore} from '../source/metrics/store.js';
 import {parseOptions, UsageError} from '../source/options.js';
@@ -158,4 +160,27 @@ test('options: new flags are checked with one-line messages', () => {
 		],
 		[1, 10, 2, 0, 1000],
 	);
+});
+
+test('one cap on test clients for every source: asks beyond it are cut, and the cut is reported', async () => {
+	const {host, port} = await startHost('async');
+	let last: ClientReport | undefined;
+	const fleet = new ClientFleet(
+		() => ({host: '127.0.0.1', port}),
+		1,
+		{onReport: (report) => (last = report), onExit: () => {}},
+		undefined,
+		5,
+	);
+	try {
+		// Three asks of 3, as a flag, a key and an observer would make them: 5 exist, 4 were cut.
+		for (let i = 0; i < 3; i++) fleet.add(3);
+		await waitFor(
+			() => last?.clients.length === 5 && last.capped === 4,
+			() => `5 clients and 4 cut (${last?.clients.length} and ${last?.capped})`,
+		);
+	} finally {
+		await fleet.stop();
+		await host.stop();
+	}
 });

@@ -26,6 +26,8 @@ let nextId = 1;
 let rttMicros: number[] = [];
 const errors = {...NO_ERRORS};
 let bytesIn = 0;
+let maxClients = 0;
+let capped = 0;
 
 process.on('message', (command: ClientCommand) => {
 	switch (command.type) {
@@ -33,10 +35,14 @@ process.on('message', (command: ClientCommand) => {
 			target = {host: command.host, port: command.port};
 			ratePerSecond = command.ratePerSecond;
 			expect = command.expect;
+			maxClients = command.maxClients;
 			break;
 		}
 		case 'add': {
-			for (let i = 0; i < command.count; i++) {
+			// One cap for every source: whoever asks, no more than maxClients exist at once.
+			const count = Math.min(command.count, Math.max(0, maxClients - clients.length));
+			capped += command.count - count;
+			for (let i = 0; i < count; i++) {
 				const client = new TestClient(
 					nextId++,
 					target,
@@ -72,6 +78,7 @@ function report(): void {
 		errors: {...errors},
 		bytesIn,
 		...(expect ? {wrongReplies} : {}),
+		capped,
 	};
 	rttMicros = [];
 	send!(message);

@@ -1,6 +1,7 @@
 import {fork, type ChildProcess} from 'node:child_process';
 import {once} from 'node:events';
 import type {ClientCommand, ClientReport} from '../protocol.js';
+import {MAX_CLIENTS} from '../options.js';
 import type {HandlerName} from '../server/handler.js';
 import type {Target} from './test-client.js';
 
@@ -21,6 +22,7 @@ export class ClientFleet {
 	readonly #ratePerSecond: number;
 	readonly #events: FleetEvents;
 	readonly #expect: HandlerName | undefined;
+	readonly #maxClients: number;
 	#child: ChildProcess | undefined;
 
 	/** `target` is read when the process starts: after the server has bound its port. */
@@ -30,7 +32,9 @@ export class ClientFleet {
 		ratePerSecond: number,
 		events: FleetEvents,
 		expect?: HandlerName,
+		maxClients = MAX_CLIENTS,
 	) {
+		this.#maxClients = maxClients;
 		this.#target = target;
 		this.#ratePerSecond = ratePerSecond;
 		this.#events = events;
@@ -81,6 +85,7 @@ export class ClientFleet {
 			host,
 			port,
 			ratePerSecond: this.#ratePerSecond,
+			maxClients: this.#maxClients,
 			...(this.#expect ? {expect: this.#expect} : {}),
 		} satisfies ClientCommand);
 		this.#child = child;
