@@ -1,5 +1,6 @@
 import {execFile} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
+import {SS} from './sockets.js';
 
 // /proc files are generated in memory by the kernel: reading them synchronously costs microseconds
 // and spares the libuv thread pool a round trip per file, which at one read per process per second
@@ -160,8 +161,12 @@ let useSs = true;
 
 function readAcceptQueueSs(port: number): Promise<number | null> {
 	return new Promise((resolve) => {
+		if (SS === undefined) {
+			resolve(null);
+			return;
+		}
 		execFile(
-			'ss',
+			SS,
 			['-Hltn', `sport = :${port}`],
 			{timeout: 2000, env: {...process.env, LC_ALL: 'C'}},
 			(error, stdout) => resolve(error ? null : acceptQueueInSs(stdout)),
@@ -287,8 +292,13 @@ export class ProcCollector {
  */
 export async function readEstablishedPeers(port: number): Promise<Set<string> | null> {
 	const output = await new Promise<string | null>((resolve) => {
+		// The system's ss, never the first on PATH (see SS); without it, /proc.
+		if (SS === undefined) {
+			resolve(null);
+			return;
+		}
 		execFile(
-			'ss',
+			SS,
 			['-Htn', 'state', 'established', `sport = :${port}`],
 			{timeout: 2000, maxBuffer: 64 * 1024 * 1024, env: {...process.env, LC_ALL: 'C'}},
 			(error, stdout) => resolve(error ? null : stdout),

@@ -49,7 +49,9 @@ export class SocketsUnavailable extends Error {
  * From the system's own folders, not the first `ss` on PATH: watch is often run as root, to watch
  * another user's server, and must not run whatever a PATH of this run puts first.
  */
-const SS = ['/usr/bin/ss', '/bin/ss', '/usr/sbin/ss', '/sbin/ss'].find((file) => existsSync(file));
+export const SS = ['/usr/bin/ss', '/bin/ss', '/usr/sbin/ss', '/sbin/ss'].find((file) =>
+	existsSync(file),
+);
 
 function runSs(args: readonly string[]): Promise<string> {
 	return new Promise((resolve, reject) => {
