@@ -335,7 +335,21 @@ export class Controller implements DashboardSource {
 
 	/** Starts the current mode on the current runner (a new server process if it is down). */
 	async #restart(): Promise<void> {
-		await this.#server.start(this.#mode);
+		await this.#startServer(this.#mode);
+	}
+
+	/**
+	 * Starts `mode` and shows where the server runs. A server process that could not listen (port
+	 * taken) is ended, so the panel's "down" is the truth and the restart action can try again.
+	 */
+	async #startServer(mode: ModeName): Promise<void> {
+		try {
+			await this.#server.start(mode);
+		} catch (error) {
+			if (this.#server.placement === 'worker') await this.#server.stop().catch(() => {});
+			this.#store.setPlacement(this.#server.placement, this.#server.pid);
+			throw error;
+		}
 		this.#store.setPlacement(this.#server.placement, this.#server.pid);
 	}
 
@@ -348,7 +362,7 @@ export class Controller implements DashboardSource {
 		const from = this.#mode;
 		this.#store.log(Date.now(), 'info', `switching ${from} → ${mode}`);
 		this.#mode = mode;
-		await this.#server.start(mode);
+		await this.#startServer(mode);
 	}
 
 	#publish(): void {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import {once} from 'node:events';
+import net from 'node:net';
 import {test} from 'node:test';
 import {Controller} from '../source/controller.js';
 import {parseOptions} from '../source/options.js';
@@ -76,4 +77,36 @@ test('worker placement: the server process dies with the dashboard', async () =>
 		() => `server process ${serverPid} or its children still alive`,
 	);
 	await client.closed;
+});
+
+test('worker placement: after a restart failed on a taken port, the panel says down and restart tries again once it is free', async () => {
+	const controller = new Controller(parseOptions({port: '0', placement: 'worker', mode: 'async'}));
+	const blocker = net.createServer();
+	try {
+		await controller.start();
+		const port = controller.port;
+		process.kill(controller.serverPid!, 'SIGKILL');
+		await waitFor(() => controller.serverPid === null, 'the server process counted as down');
+		blocker.listen(port, '127.0.0.1');
+		await once(blocker, 'listening');
+		await controller.dispatch({type: 'restart-server'});
+		assert.equal(controller.serverPid, null, 'no server process left that cannot listen');
+		await waitFor(
+			() => controller.snapshot.server.pid === null,
+			() => `the panel says down (pid ${controller.snapshot.server.pid})`,
+		);
+		await new Promise((resolve) => blocker.close(resolve));
+		await controller.dispatch({type: 'restart-server'});
+		assert.ok(controller.serverPid !== null, 'restarted once the port is free');
+		await waitFor(
+			() => controller.snapshot.server.pid === controller.serverPid,
+			'the panel says up',
+		);
+		const client = await LineClient.connect(port);
+		assert.equal(await client.ask('back'), 'back');
+		await client.close();
+	} finally {
+		blocker.close();
+		await controller.stop();
+	}
 });
