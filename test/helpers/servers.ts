@@ -5,6 +5,8 @@ import type {ModeName} from '../../source/server/mode.js';
 import {createRunner, type ServerRunner} from '../../source/server/runner.js';
 import {ServerHost} from '../../source/server/host.js';
 import type {HandlerName} from '../../source/server/handler.js';
+import {SPARE_THREADS} from '../../source/server/modes/thread.js';
+import {waitFor} from './net.js';
 
 /** A line client that reads replies line by line, so a test can ask and wait for the answer. */
 export class LineClient {
@@ -112,7 +114,24 @@ export async function startHost(
 		settings,
 	);
 	const port = await host.start(mode);
+	await sparesStarted(mode, events);
 	return {host, events, port};
+}
+
+/**
+ * Thread per client starts its spare threads one at a time after it listens: a thread count or RSS
+ * taken before they are all up would count them as growth, and one taken after as a leak.
+ */
+async function sparesStarted(
+	mode: ModeName | string,
+	events: readonly ServerEvent[],
+): Promise<void> {
+	if (mode !== 'thread') return;
+	await waitFor(
+		() => events.filter((event) => event.type === 'worker-up').length >= SPARE_THREADS,
+		'the spare threads to start',
+		30_000,
+	);
 }
 
 /** OS threads of a process: the entries of /proc/<pid>/task. */
@@ -191,5 +210,6 @@ export async function startServerProcess(
 		{emit: (event) => events.push(event), onCrash: () => {}},
 	);
 	const port = await runner.start(mode);
+	await sparesStarted(mode, events);
 	return {runner, events, port, pid: runner.pid!};
 }
