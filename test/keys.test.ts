@@ -118,3 +118,16 @@ for (const [how, stop] of [
 		assert.equal(session.cursorVisible, true);
 	});
 }
+
+test('the threads view (t) scrolls with the same keys, and says what is above and below', async (t) => {
+	const session = await dashboard(t, ['--mode', 'pool']);
+	session.press('t');
+	await session.waitFor((s) => /more threads below/.test(s.text()), 10_000);
+	const threadIds = (s: PtySession) =>
+		s.lines().flatMap((line) => /^│ *│ +#(\d+) │ pool/.exec(line)?.[1] ?? []);
+	const first = threadIds(session)[0];
+	await keyToFrame(session, 'jj', (s) => /2 above/.test(s.text()));
+	assert.notEqual(threadIds(session)[0], first, session.text());
+	await keyToFrame(session, 'G', (s) => !/more threads below/.test(s.text()));
+	await keyToFrame(session, 'g', (s) => !/above/.test(s.text()));
+});

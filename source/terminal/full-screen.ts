@@ -190,17 +190,17 @@ class ScreenWriter {
 	resize(cols: number, rows: number): void {
 		this.cols = cols;
 		this.rows = rows;
-		this.redraw();
+		this.redraw(RESIZE_SETTLE_MS);
 	}
 
 	/** Draw the next frame whole: the screen's contents are unknown (a resize, or back from a stop). */
-	redraw(): void {
+	redraw(afterMs = 0): void {
 		this.shown = undefined;
 		this.latestDrawn = undefined;
 		if (this.pending !== undefined) this.abandon();
 		if (this.timer !== undefined) clearTimeout(this.timer);
 		this.timer = undefined;
-		this.schedule(0);
+		this.schedule(afterMs);
 	}
 
 	flush(): void {
@@ -272,6 +272,12 @@ class ScreenWriter {
 		this.timer = setTimeout(() => this.flush(), ms);
 	}
 }
+
+/**
+ * After a resize, the whole frame is drawn this much later: time for the app to commit its layout for
+ * the new size (a timer of 0 sometimes fired first on a loaded machine, and drew the old layout).
+ */
+const RESIZE_SETTLE_MS = 40;
 
 /** How often a terminal that took only part of a frame is offered the rest. */
 const retryMs = 20;
