@@ -114,7 +114,7 @@ export async function startHost(
 		settings,
 	);
 	const port = await host.start(mode);
-	await sparesStarted(mode, events);
+	await sparesStarted(mode, events, settings.maxWorkers);
 	return {host, events, port};
 }
 
@@ -125,10 +125,13 @@ export async function startHost(
 async function sparesStarted(
 	mode: ModeName | string,
 	events: readonly ServerEvent[],
+	maxWorkers: number | null | undefined,
 ): Promise<void> {
 	if (mode !== 'thread') return;
+	// Spares never take more than the worker budget.
+	const spares = Math.min(SPARE_THREADS, maxWorkers ?? SPARE_THREADS);
 	await waitFor(
-		() => events.filter((event) => event.type === 'worker-up').length >= SPARE_THREADS,
+		() => events.filter((event) => event.type === 'worker-up').length >= spares,
 		'the spare threads to start',
 		30_000,
 	);
@@ -210,6 +213,6 @@ export async function startServerProcess(
 		{emit: (event) => events.push(event), onCrash: () => {}},
 	);
 	const port = await runner.start(mode);
-	await sparesStarted(mode, events);
+	await sparesStarted(mode, events, settings.maxWorkers);
 	return {runner, events, port, pid: runner.pid!};
 }
