@@ -13,8 +13,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {createHistogram} from 'node:perf_hooks';
-import {Controller, DEFAULT_TIMING} from '../source/controller.js';
-import {parseOptions} from '../source/options.js';
+import {Controller, DEFAULT_TIMING} from '../source/live/controller.js';
+import {parseOptions} from '../source/options/options.js';
 import {ControlServer} from '../source/remote/control-server.js';
 
 const role = process.argv[2];

@@ -9,7 +9,7 @@ import net from 'node:net';
 import {setFlagsFromString} from 'node:v8';
 import {runInNewContext} from 'node:vm';
 import {MetricsStore} from '../source/metrics/store.js';
-import {ServerHost} from '../source/server/host.js';
+import {EchoServer} from '../source/server/echo-server.js';
 import {MODE_NAMES} from '../source/server/mode.js';
 
 export type Figures = {
@@ -121,7 +121,7 @@ async function clientLife(port: number, counters: Counters, n: number): Promise<
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 	const log = options.log ?? (() => {});
 	const store = new MetricsStore({host: '127.0.0.1', port: 0, handler: 'echo'});
-	const host = new ServerHost({host: '127.0.0.1', port: 0, handler: 'echo'}, (event) =>
+	const host = new EchoServer({host: '127.0.0.1', port: 0, handler: 'echo'}, (event) =>
 		store.apply(event),
 	);
 	const counters: Counters = {connections: 0, echoedBytes: 0, corrupt: 0};

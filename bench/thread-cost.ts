@@ -8,8 +8,8 @@ import {fork} from 'node:child_process';
 import {once} from 'node:events';
 import {readFileSync} from 'node:fs';
 import net from 'node:net';
-import type {ServerEvent} from '../source/protocol.js';
-import {ServerHost} from '../source/server/host.js';
+import type {ServerEvent} from '../source/server/protocol.js';
+import {EchoServer} from '../source/server/echo-server.js';
 import type {ModeName} from '../source/server/mode.js';
 
 const [connections = 100, seconds = 3] = process.argv.slice(2, 4).map(Number);
@@ -61,7 +61,7 @@ function threads(): number {
 
 for (const mode of modes) {
 	const events: ServerEvent[] = [];
-	const host = new ServerHost(
+	const host = new EchoServer(
 		{host: '127.0.0.1', port: 0, handler: 'echo'},
 		(event) => events.push(event),
 		{

@@ -30,7 +30,7 @@ const ENTRIES = {
 	'source/clients/client-process.js': 'client-process',
 	'source/bench/server-process.js': 'bench-server-process',
 	'source/bench/load-worker.js': 'load-worker',
-	'bench/plain-echo-server.js': 'plain-echo-server',
+	'source/bench/plain-echo-server.js': 'plain-echo-server',
 };
 /** Files outside the bundle that it refers to, as seen from dist/app. */
 const OUTSIDE = {

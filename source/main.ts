@@ -4,11 +4,11 @@ import {
 	parseCommandLine,
 	PROGRAM,
 	VERSION_FLAGS,
-} from './commands/command-line.js';
+} from './options/command-line.js';
 import {fail, internalError} from './commands/fail.js';
 import {COMMANDS, DASHBOARD} from './commands/registry.js';
-import {UsageError} from './options.js';
-import {VERSION} from './version.js';
+import {UsageError} from './options/options.js';
+import {VERSION} from './shared/version.js';
 
 // `concurrency-top --json | head -3`: a reader that leaves is the end of the output, not a crash.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {test} from 'node:test';
-import {ServerHost} from '../source/server/host.js';
+import {EchoServer} from '../source/server/echo-server.js';
 
 test('async listens with a deep accept queue, so a connect storm is not dropped by the kernel', async (t) => {
 	let ss: string;
@@ -12,7 +12,7 @@ test('async listens with a deep accept queue, so a connect storm is not dropped 
 		return;
 	}
 	assert.ok(ss.length > 0);
-	const host = new ServerHost({host: '127.0.0.1', port: 0, handler: 'echo'}, () => {});
+	const host = new EchoServer({host: '127.0.0.1', port: 0, handler: 'echo'}, () => {});
 	try {
 		const port = await host.start('async');
 		// For a listener, ss shows the backlog as Send-Q; the kernel caps it at net.core.somaxconn.

@@ -3,9 +3,9 @@ import {spawn, spawnSync} from 'node:child_process';
 import {createInterface} from 'node:readline';
 import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
-import {parseCommandLine, type CommandSpec} from '../source/commands/command-line.js';
+import {parseCommandLine, type CommandSpec} from '../source/options/command-line.js';
 import {COMMANDS, DASHBOARD} from '../source/commands/registry.js';
-import {UsageError} from '../source/options.js';
+import {UsageError} from '../source/options/options.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 

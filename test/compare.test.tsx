@@ -5,10 +5,10 @@ import {planRows, rowCost, type RowPlan} from '../source/compare/budget.js';
 import {bestColumns} from '../source/compare/figures.js';
 import {markdownLines} from '../source/compare/layout.js';
 import {parseCompareOptions, type CompareFlags} from '../source/compare/options.js';
-import {parseCommandLine} from '../source/commands/command-line.js';
+import {parseCommandLine} from '../source/options/command-line.js';
 import {COMMANDS} from '../source/commands/registry.js';
 import {compareScreen, CompareView} from '../source/compare/view.js';
-import {UsageError} from '../source/options.js';
+import {UsageError} from '../source/options/options.js';
 import {EIGHT_ROWS} from './compare-fixture.js';
 
 const FRAME_80x24 = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {Controller} from '../source/controller.js';
-import {parseOptions} from '../source/options.js';
+import {Controller} from '../source/live/controller.js';
+import {parseOptions} from '../source/options/options.js';
 import {waitFor} from './helpers/net.js';
 
 test('switching models with test clients connected ends with every client served again', async () => {

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import {test} from 'node:test';
 import {MetricsStore} from '../source/metrics/store.js';
-import type {ServerEvent} from '../source/protocol.js';
-import {ServerHost} from '../source/server/host.js';
+import type {ServerEvent} from '../source/server/protocol.js';
+import {EchoServer} from '../source/server/echo-server.js';
 import type {ModeName} from '../source/server/mode.js';
 import {hybridPoolSize} from '../source/server/modes/pool.js';
 import {LineClient} from './helpers/servers.js';
@@ -18,7 +18,7 @@ import {waitFor} from './helpers/net.js';
 async function start(mode: ModeName) {
 	const events: ServerEvent[] = [];
 	const store = new MetricsStore({host: '127.0.0.1', port: 0, handler: 'upper'});
-	const host = new ServerHost({host: '127.0.0.1', port: 0, handler: 'upper'}, (event) => {
+	const host = new EchoServer({host: '127.0.0.1', port: 0, handler: 'upper'}, (event) => {
 		events.push(event);
 		store.apply(event);
 	});

@@ -3,13 +3,13 @@ import {execFileSync} from 'node:child_process';
 import {readdirSync} from 'node:fs';
 import {test} from 'node:test';
 import {render} from 'ink-testing-library';
-import {Controller} from '../source/controller.js';
+import {Controller} from '../source/live/controller.js';
 import {MetricsStore} from '../source/metrics/store.js';
-import {parseOptions} from '../source/options.js';
+import {parseOptions} from '../source/options/options.js';
 import {ConcurrencyPanel} from '../source/ui/panels/concurrency.js';
 import {ConnectionsPanel} from '../source/ui/panels/connections.js';
 import {TrafficPanel} from '../source/ui/panels/traffic.js';
-import {SEQUENTIAL_SNAPSHOT} from './fixtures.js';
+import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 import {waitFor} from './helpers/net.js';
 import {LineClient, startHost} from './helpers/servers.js';
 

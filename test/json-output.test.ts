@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {JSON_SCHEMA, jsonLine, toJsonLine} from '../source/json-output.js';
-import {SEQUENTIAL_SNAPSHOT} from './fixtures.js';
+import {JSON_SCHEMA, jsonLine, toJsonLine} from '../source/metrics/json-output.js';
+import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 
 /** Keys of schema 1 kept until 0.3: the only ones allowed to break the convention. */
 const DEPRECATED = new Set(['time', 'p50', 'p99']);

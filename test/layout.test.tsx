@@ -10,8 +10,8 @@ import {fileURLToPath} from 'node:url';
 import {render} from 'ink-testing-library';
 import type {Snapshot} from '../source/metrics/snapshot.js';
 import {MODE_NAMES, type ModeName} from '../source/server/mode.js';
-import {Dashboard} from '../source/ui/dashboard.js';
-import {SEQUENTIAL_SNAPSHOT} from './fixtures.js';
+import {Dashboard} from '../source/ui/layout.js';
+import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 
 const FRAMES = fileURLToPath(new URL('../../test/fixtures/frames/', import.meta.url));
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {ClientFleet} from '../source/clients/fleet.js';
-import type {ClientReport} from '../source/protocol.js';
-import {stepMs} from '../source/controller.js';
+import type {ClientReport} from '../source/server/protocol.js';
+import {stepMs} from '../source/live/controller.js';
 import {MetricsStore} from '../source/metrics/store.js';
-import {parseOptions, UsageError} from '../source/options.js';
+import {parseOptions, UsageError} from '../source/options/options.js';
 import {LineClient, startHost} from './helpers/servers.js';
 import {waitFor} from './helpers/net.js';
 

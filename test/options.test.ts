@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {inert} from '../source/format.js';
-import {isLoopback, parseOptions, UsageError} from '../source/options.js';
+import {inert} from '../source/shared/format.js';
+import {isLoopback, parseOptions, UsageError} from '../source/options/options.js';
 import {acceptQueueIn} from '../source/collectors/proc.js';
 import {makeHandler, countMessages} from '../source/server/handler.js';
 

@@ -3,12 +3,12 @@ import {spawn} from 'node:child_process';
 import {once} from 'node:events';
 import net from 'node:net';
 import {test} from 'node:test';
-import {Controller} from '../source/controller.js';
-import {parseOptions} from '../source/options.js';
+import {Controller} from '../source/live/controller.js';
+import {parseOptions} from '../source/options/options.js';
 import {childPids, isAlive, LineClient} from './helpers/servers.js';
 import {waitFor} from './helpers/net.js';
 
-const FIXTURE = new URL('fixtures/dashboard.js', import.meta.url);
+const FIXTURE = new URL('fixtures/controller-own-process.js', import.meta.url);
 
 test('worker placement: the same echo, from a server process that is a child of the dashboard', async () => {
 	const controller = new Controller(

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {test} from 'node:test';
-import {Controller} from '../source/controller.js';
+import {Controller} from '../source/live/controller.js';
 import {startMetrics} from '../source/metrics/prometheus.js';
-import {parseOptions} from '../source/options.js';
+import {parseOptions} from '../source/options/options.js';
 import {ByteClient, waitFor} from './helpers/net.js';
 import {parseExposition, valueOf} from './helpers/prometheus.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {establishedIn, peersInSs, readEstablishedPeers} from '../source/collectors/proc.js';
 import {MetricsStore} from '../source/metrics/store.js';
-import type {ServerEvent} from '../source/protocol.js';
+import type {ServerEvent} from '../source/server/protocol.js';
 import {hybridPoolSize} from '../source/server/modes/pool.js';
 import {LineClient, startHost} from './helpers/servers.js';
 import {waitFor} from './helpers/net.js';

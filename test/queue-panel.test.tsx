@@ -3,7 +3,7 @@ import {test} from 'node:test';
 import {render} from 'ink-testing-library';
 import {MetricsStore} from '../source/metrics/store.js';
 import {QueuePanel} from '../source/ui/panels/queue.js';
-import {SEQUENTIAL_SNAPSHOT} from './fixtures.js';
+import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 
 function lastLine(queue: Partial<(typeof SEQUENTIAL_SNAPSHOT)['queue']>): string {
 	const {lastFrame, unmount} = render(

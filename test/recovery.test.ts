@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {test} from 'node:test';
-import {parseOptions} from '../source/options.js';
+import {parseOptions} from '../source/options/options.js';
 import {MODE_NAMES, workerBudget} from '../source/server/mode.js';
 import {PROCESS_COST} from '../source/server/modes/process.js';
 import {THREAD_COST} from '../source/server/modes/thread.js';

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {once} from 'node:events';
 import {test} from 'node:test';
-import {UsageError} from '../source/options.js';
-import {parseHostPort, parseReachOptions} from '../source/reach-options.js';
+import {UsageError} from '../source/options/options.js';
+import {parseHostPort, parseEndpointOptions} from '../source/options/endpoints.js';
 import {listServeSockets, resolveTarget, socketPathFor} from '../source/remote/endpoint.js';
 import {ensurePrivateDirectory} from '../source/remote/private-folder.js';
 import {AttachError, RemoteSource} from '../source/remote/remote-source.js';
@@ -104,27 +104,27 @@ test('reach flags: loopback by default; wider needs a flag, and a control port a
 	assert.throws(() => parseHostPort('target', 'host:0'), UsageError);
 	assert.throws(() => parseHostPort('target', 'a:b:c'), UsageError);
 	assert.throws(
-		() => parseReachOptions({metricsPort: '9100', metricsHost: '0.0.0.0'}),
+		() => parseEndpointOptions({metricsPort: '9100', metricsHost: '0.0.0.0'}),
 		/--metrics-allow-remote/,
 	);
 	assert.equal(
-		parseReachOptions({metricsPort: '9100', metricsHost: '0.0.0.0', metricsAllowRemote: true})
+		parseEndpointOptions({metricsPort: '9100', metricsHost: '0.0.0.0', metricsAllowRemote: true})
 			.metrics?.host,
 		'0.0.0.0',
 	);
 	assert.throws(
-		() => parseReachOptions({controlPort: '7070', controlHost: '0.0.0.0'}, {}),
+		() => parseEndpointOptions({controlPort: '7070', controlHost: '0.0.0.0'}, {}),
 		/--control-allow-remote/,
 	);
 	assert.throws(
 		() =>
-			parseReachOptions(
+			parseEndpointOptions(
 				{controlPort: '7070', controlHost: '0.0.0.0', controlAllowRemote: true},
 				{},
 			),
 		/token/,
 	);
-	const wide = parseReachOptions(
+	const wide = parseEndpointOptions(
 		{controlPort: '7070', controlHost: '0.0.0.0', controlAllowRemote: true},
 		{CONCURRENCY_TOP_TOKEN: 'a-long-enough-secret'},
 	);

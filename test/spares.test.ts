@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import type {ServerEvent} from '../source/protocol.js';
+import type {ServerEvent} from '../source/server/protocol.js';
 import {SPARE_THREADS} from '../source/server/modes/thread.js';
 import {waitFor} from './helpers/net.js';
 import {LineClient, startHost} from './helpers/servers.js';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {render} from 'ink-testing-library';
-import {Dashboard} from '../source/ui/dashboard.js';
+import {Dashboard} from '../source/ui/layout.js';
 import {ASCII_GLYPHS, GlyphsContext} from '../source/ui/glyphs.js';
 import {KEY_HELP} from '../source/ui/keys.js';
-import {SEQUENTIAL_SNAPSHOT} from './fixtures.js';
+import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 
 function frame(element: React.JSX.Element): string {
 	const {lastFrame, unmount} = render(element);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {render} from 'ink-testing-library';
 import type {Snapshot} from '../source/metrics/snapshot.js';
-import {Dashboard} from '../source/ui/dashboard.js';
-import {SEQUENTIAL_SNAPSHOT} from './fixtures.js';
+import {Dashboard} from '../source/ui/layout.js';
+import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 
 /** What `watch` makes of a pool server with two clients served and one waiting. */
 const WATCHED: Snapshot = {

@@ -11,7 +11,7 @@ import {
 	readListeners,
 	socketOwners,
 } from '../source/collectors/sockets.js';
-import type {JsonLine} from '../source/json-output.js';
+import type {JsonLine} from '../source/metrics/json-output.js';
 import {waitFor} from './helpers/net.js';
 import {parseExposition, valueOf} from './helpers/prometheus.js';
 import {childPids, isAlive, threadCount} from './helpers/servers.js';

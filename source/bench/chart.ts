@@ -1,4 +1,4 @@
-import {formatCount, formatDuration} from '../format.js';
+import {formatCount, formatDuration} from '../shared/format.js';
 import {serverLabel, type BenchRow} from './report.js';
 
 /**

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {LatencySummary} from '../metrics/latency.js';
-import type {ConnectionErrors} from '../protocol.js';
+import type {ConnectionErrors} from '../server/protocol.js';
 
 /** From dist/source/bench/: the package root holds bench/loadgen.c (shipped in the package). */
 const SOURCE = fileURLToPath(new URL('../../../bench/loadgen.c', import.meta.url));

@@ -1,7 +1,7 @@
-import {JSON_SCHEMA} from '../json-output.js';
-import {UsageError} from '../options.js';
+import {JSON_SCHEMA} from '../metrics/json-output.js';
+import {UsageError} from '../options/options.js';
 import type {ModeName} from '../server/mode.js';
-import {checkDashboardNeeds, runDashboardScenario} from './dashboard.js';
+import {checkDashboardNeeds, runDashboardScenario} from './terminal-scenario.js';
 import {checkEnvironment, skipReason, type Environment} from './environment.js';
 import {parseBenchOptions, type BenchFlags, type BenchOptions} from './options.js';
 import {buildLoadgen, type Loadgen} from './loadgen.js';
@@ -23,7 +23,7 @@ import {
 } from './report.js';
 import {measureMemory, runRow, type Load, type RowFigures, type RowSpec} from './run-row.js';
 import {workload, type Workload} from './workload.js';
-import {formatBytes} from '../format.js';
+import {formatBytes} from '../shared/format.js';
 import {EMPTY_SUMMARY, type LatencySummary} from '../metrics/latency.js';
 
 /** `concurrency-top bench …`: returns the exit status. */

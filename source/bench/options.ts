@@ -1,5 +1,5 @@
-import {integer, list, numberFrom, numberList, oneOf, UsageError} from '../options.js';
-import {parseHostPort} from '../reach-options.js';
+import {integer, list, numberFrom, numberList, oneOf, UsageError} from '../options/options.js';
+import {parseHostPort} from '../options/endpoints.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 import {WORKLOAD_NAMES, type WorkloadName} from './workload.js';
 
@@ -59,7 +59,7 @@ export const MAX_BENCH_CLIENTS = 20_000;
 export type BenchFlags = Readonly<Record<string, string | boolean | undefined>>;
 
 /**
- * The bench's flag values, as the one command-line parser (source/commands/command-line.ts) checked
+ * The bench's flag values, as the one command-line parser (source/options/command-line.ts) checked
  * them against BENCH_FLAGS, checked by the shared validators; a mistake is one line naming the flag.
  */
 export function parseBenchOptions(values: BenchFlags): BenchOptions {

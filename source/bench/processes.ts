@@ -7,7 +7,7 @@ import type {Workload} from './workload.js';
 
 const SERVER_PROCESS = new URL('server-process.js', import.meta.url);
 const LOAD_WORKER = new URL('load-worker.js', import.meta.url);
-const PLAIN_SERVER = new URL('../../bench/plain-echo-server.js', import.meta.url);
+const PLAIN_SERVER = new URL('./plain-echo-server.js', import.meta.url);
 const READY_TIMEOUT_MS = 15_000;
 
 /** What a row's server is: one of the models, the plain baseline, or an outside server (--target). */
@@ -76,7 +76,7 @@ export type RunningServer = {
 	stop(): Promise<void>;
 };
 
-/** Forks the server of one row: a model through ServerHost, or the plain baseline. */
+/** Forks the server of one row: a model through EchoServer, or the plain baseline. */
 export async function startServer(
 	kind: Exclude<ServerKind, 'target'>,
 	work: Workload,
@@ -108,7 +108,7 @@ export async function startServer(
 		host: '127.0.0.1',
 		port: ready.port,
 		async stop() {
-			// Models stop through ServerHost (children and workers too); leftovers are killed.
+			// Models stop through EchoServer (children and workers too); leftovers are killed.
 			const children = await findDescendants(ready.pid);
 			await end(child, () =>
 				kind === 'plain' ? child.kill('SIGTERM') : child.send({type: 'stop'}),

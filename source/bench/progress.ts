@@ -1,4 +1,4 @@
-import {formatDuration} from '../format.js';
+import {formatDuration} from '../shared/format.js';
 
 /**
  * A progress bar with an ETA on stderr, so stdout carries only the result. On a terminal it redraws

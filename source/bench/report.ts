@@ -1,4 +1,4 @@
-import {formatBytes, formatDuration} from '../format.js';
+import {formatBytes, formatDuration} from '../shared/format.js';
 import type {Environment} from './environment.js';
 import type {LatencySummary} from '../metrics/latency.js';
 import type {RowFigures, RowSpec} from './run-row.js';

@@ -1,10 +1,10 @@
 /**
- * A model's server in a process of its own, for the bench: ServerHost with its events folded into a
+ * A model's server in a process of its own, for the bench: EchoServer with its events folded into a
  * MetricsStore that rolls and snapshots on the dashboard's clock, so the row measures the server with
  * all its accounting on. Its own process, so /proc shows its threads, processes, memory and CPU alone.
  * argv: mode, workload name, work ms, delay ms.
  */
-import {DEFAULT_TIMING} from '../controller.js';
+import {DEFAULT_TIMING} from '../live/controller.js';
 import {MetricsStore} from '../metrics/store.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 import {createHost, workload, WORKLOAD_NAMES, type WorkloadName} from './workload.js';

@@ -1,5 +1,5 @@
-import type {EmitEvent} from '../protocol.js';
-import {ServerHost} from '../server/host.js';
+import type {EmitEvent} from '../server/protocol.js';
+import {EchoServer} from '../server/echo-server.js';
 import type {ServerConfig} from '../server/mode.js';
 
 /** Work per message: none (echo), I/O-bound (a wait before the reply) or CPU-bound (busy time). */
@@ -20,7 +20,7 @@ export function workload(name: WorkloadName, workMs: number, delayMs: number): W
 	return {name, workMs: 0, delayMs: 0};
 }
 
-/** Starts servers exactly as the dashboard does, through ServerHost, with the row's work per message. */
-export function createHost(config: ServerConfig, emit: EmitEvent, work: Workload): ServerHost {
-	return new ServerHost(config, emit, {workMs: work.workMs, delayMs: work.delayMs});
+/** Starts servers exactly as the dashboard does, through EchoServer, with the row's work per message. */
+export function createHost(config: ServerConfig, emit: EmitEvent, work: Workload): EchoServer {
+	return new EchoServer(config, emit, {workMs: work.workMs, delayMs: work.delayMs});
 }

@@ -3,7 +3,7 @@
  * server's process, so they never share its event loop: a server that blocks cannot slow its own
  * load, and round-trip times are what a separate program would see.
  */
-import {NO_ERRORS, type ClientCommand, type ClientReport} from '../protocol.js';
+import {NO_ERRORS, type ClientCommand, type ClientReport} from '../server/protocol.js';
 import type {HandlerName} from '../server/handler.js';
 import {ERROR_FIELD, TestClient, type Target} from './test-client.js';
 

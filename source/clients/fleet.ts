@@ -1,9 +1,11 @@
 import {fork, type ChildProcess} from 'node:child_process';
 import {once} from 'node:events';
-import type {ClientCommand, ClientReport} from '../protocol.js';
-import {MAX_CLIENTS} from '../options.js';
+import type {ClientCommand, ClientReport} from '../server/protocol.js';
 import type {HandlerName} from '../server/handler.js';
 import type {Target} from './test-client.js';
+
+/** The most test clients one run opens. */
+export const MAX_CLIENTS = 10_000;
 
 export type FleetEvents = {
 	readonly onReport: (report: ClientReport) => void;

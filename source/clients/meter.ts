@@ -10,7 +10,7 @@ import {
 	type ClientPhase,
 	type ClientReport,
 	type ConnectionErrors,
-} from '../protocol.js';
+} from '../server/protocol.js';
 
 /** What the `clients` command shows: the test clients' own view of a server they do not run. */
 export type ClientsView = {

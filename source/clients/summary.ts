@@ -1,4 +1,4 @@
-import {formatBytes, formatCount, formatDuration} from '../format.js';
+import {formatBytes, formatCount, formatDuration} from '../shared/format.js';
 import type {ClientsSummary} from './meter.js';
 
 const ms = (value: number | null) => (value === null ? '-' : formatDuration(value));

@@ -2,7 +2,7 @@ import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import type {HandlerName} from '../server/handler.js';
 import {ReplyChecker} from './reply-check.js';
-import type {ClientPhase, ClientStatus, ConnectionErrors} from '../protocol.js';
+import type {ClientPhase, ClientStatus, ConnectionErrors} from '../server/protocol.js';
 import {formatAddress} from '../server/connection.js';
 
 export type Target = {readonly host: string; readonly port: number};

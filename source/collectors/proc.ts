@@ -6,7 +6,7 @@ import {SS} from './sockets.js';
 // and spares the libuv thread pool a round trip per file, which at one read per process per second
 // was most of the dashboard's idle CPU.
 
-import type {OsFigures, ProcessFigures, ThreadFigures} from '../metrics/snapshot.js';
+import type {OsFigures, ProcessFigures, ThreadFigures} from './figures.js';
 
 /** The one helper program the dashboard and the server run (as children) to ask the kernel. */
 const HELPER = 'ss';

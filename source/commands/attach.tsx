@@ -1,11 +1,11 @@
-import {jsonLine, toJsonLine} from '../json-output.js';
-import type {Options} from '../options.js';
-import type {ReachOptions} from '../reach-options.js';
+import {jsonLine, toJsonLine} from '../metrics/json-output.js';
+import type {Options} from '../options/options.js';
+import type {EndpointOptions} from '../options/endpoints.js';
 import {resolveTarget} from '../remote/endpoint.js';
 import {AttachError, RemoteSource} from '../remote/remote-source.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
-import {VERSION} from '../version.js';
+import {VERSION} from '../shared/version.js';
 
 /**
  * `concurrency-top attach [target]`: the dashboard of a `serve` elsewhere, keys included. Quitting
@@ -13,7 +13,7 @@ import {VERSION} from '../version.js';
  */
 export async function runAttach(
 	options: Options,
-	reach: ReachOptions,
+	reach: EndpointOptions,
 	args: readonly string[],
 ): Promise<void> {
 	const target = resolveTarget(args[0]);

@@ -1,13 +1,13 @@
 import {render, useInput, useStdout} from '#ink';
-import {jsonLine} from '../json-output.js';
+import {jsonLine} from '../metrics/json-output.js';
 import {useEffect, useState} from 'react';
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';
-import type {Options} from '../options.js';
-import {CLIENTS_COMMAND_DEFAULT, numberFrom, UsageError} from '../options.js';
+import type {Options} from '../options/options.js';
+import {CLIENTS_COMMAND_DEFAULT, numberFrom, UsageError} from '../options/options.js';
 import {formatClientsSummary} from '../clients/summary.js';
-import type {ReachOptions} from '../reach-options.js';
-import {ClientsPanel} from '../ui/clients-panel.js';
+import type {EndpointOptions} from '../options/endpoints.js';
+import {ClientsPanel} from '../ui/panels/clients.js';
 
 const TICK_MS = 250;
 const ROLL_MS = 1000;
@@ -39,7 +39,7 @@ function ClientsApp({source, onQuit}: {readonly source: Source; readonly onQuit:
  */
 export async function runClients(
 	options: Options,
-	reach: ReachOptions,
+	reach: EndpointOptions,
 	length: RunLength = {durationS: null, warmupS: 0},
 ): Promise<void> {
 	const target = reach.target;

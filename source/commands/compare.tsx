@@ -1,7 +1,7 @@
 import {defaultBudget} from '../compare/budget.js';
 import {CompareApp} from '../compare/app.js';
 import {toCompareJson} from '../compare/figures.js';
-import {jsonLine} from '../json-output.js';
+import {jsonLine} from '../metrics/json-output.js';
 import {parseCompareOptions, type CompareFlags, type CompareOptions} from '../compare/options.js';
 import {formatFinal} from '../compare/report.js';
 import {CompareSession} from '../compare/session.js';

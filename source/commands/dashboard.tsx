@@ -1,13 +1,13 @@
-import {jsonLine, toJsonLine} from '../json-output.js';
-import type {Options} from '../options.js';
-import type {ReachOptions} from '../reach-options.js';
-import {startMetricsFor} from './reach.js';
+import {jsonLine, toJsonLine} from '../metrics/json-output.js';
+import type {Options} from '../options/options.js';
+import type {EndpointOptions} from '../options/endpoints.js';
+import {startMetricsFor} from './metrics-endpoint.js';
 import {startController, timingFor} from './start.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
 
 /** `concurrency-top`: the server, its test clients and the live dashboard (or JSON lines when headless). */
-export async function runDashboard(options: Options, reach?: ReachOptions): Promise<void> {
+export async function runDashboard(options: Options, reach?: EndpointOptions): Promise<void> {
 	const headless = options.json || !process.stdout.isTTY;
 	const timing = timingFor(options.interval);
 	const controller = await startController(options, timing);

@@ -1,5 +1,5 @@
 import {closeSync, writeSync} from 'node:fs';
-import {TOKEN_ENV} from '../reach-options.js';
+import {TOKEN_ENV} from '../options/endpoints.js';
 import {createPrivateFile} from '../remote/private-folder.js';
 
 /** A user's mistake: one line on stderr, exit status 2, never a stack trace. */

@@ -1,12 +1,18 @@
 /**
  * The flags of the dashboard, serve, attach and clients, declared once: each command lists the
- * groups it takes. The values are checked in source/options.ts and source/reach-options.ts.
+ * groups it takes. The values are checked in source/options/options.ts and source/options/endpoints.ts.
  */
-import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS, MAX_POOL_SIZE, MAX_WORKERS} from '../options.js';
-import {TOKEN_ENV} from '../reach-options.js';
+import {
+	DEFAULTS,
+	INTERVAL_LIMITS,
+	MAX_CLIENTS,
+	MAX_POOL_SIZE,
+	MAX_WORKERS,
+} from '../options/options.js';
+import {TOKEN_ENV} from '../options/endpoints.js';
 import {HANDLER_NAMES} from '../server/handler.js';
 import {MODE_NAMES, MODE_SUMMARY} from '../server/mode.js';
-import type {FlagSpec} from './command-line.js';
+import type {FlagSpec} from '../options/command-line.js';
 
 const string = (name: string, value: string, help: string): FlagSpec => ({
 	name,

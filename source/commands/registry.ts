@@ -3,10 +3,10 @@
  * written), and how to run it. A command's code is imported only when it runs, so starting one never
  * loads the others. To add a command, add an entry here.
  */
-import {CLIENTS_COMMAND_DEFAULT, DEFAULTS, MAX_CLIENTS, parseOptions} from '../options.js';
-import {parseReachOptions} from '../reach-options.js';
+import {CLIENTS_COMMAND_DEFAULT, DEFAULTS, MAX_CLIENTS, parseOptions} from '../options/options.js';
+import {parseEndpointOptions} from '../options/endpoints.js';
 import {WATCH_FLAGS} from '../watch/options.js';
-import {type CommandLine, type CommandSpec, PROGRAM} from './command-line.js';
+import {type CommandLine, type CommandSpec, PROGRAM} from '../options/command-line.js';
 import {
 	COLOR_FLAG,
 	BENCH_FLAGS,
@@ -22,7 +22,7 @@ import {
 } from './flags.js';
 
 const options = (line: CommandLine) => parseOptions(line.values);
-const reach = (line: CommandLine) => parseReachOptions(line.values);
+const reach = (line: CommandLine) => parseEndpointOptions(line.values);
 
 export const DASHBOARD: CommandSpec = {
 	name: 'dashboard',
@@ -131,7 +131,7 @@ the server, watches it, and ends it on quit. Keys: c/C add 1/10 test clients, x/
 			`${PROGRAM} watch --pid 4242 --json | head -3`,
 		],
 		async run(line) {
-			const {watchMain} = await import('../watch/main.js');
+			const {watchMain} = await import('./watch.js');
 			return watchMain(line);
 		},
 	},

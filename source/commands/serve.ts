@@ -1,11 +1,11 @@
-import {jsonLine, toJsonLine} from '../json-output.js';
-import type {Options} from '../options.js';
-import type {ReachOptions} from '../reach-options.js';
+import {jsonLine, toJsonLine} from '../metrics/json-output.js';
+import type {Options} from '../options/options.js';
+import type {EndpointOptions} from '../options/endpoints.js';
 import {ControlServer} from '../remote/control-server.js';
 import {socketPathFor} from '../remote/endpoint.js';
 import {ensurePrivateDirectory} from '../remote/private-folder.js';
-import {VERSION} from '../version.js';
-import {startMetricsFor} from './reach.js';
+import {VERSION} from '../shared/version.js';
+import {startMetricsFor} from './metrics-endpoint.js';
 import {fail} from './fail.js';
 import {startController, timingFor} from './start.js';
 
@@ -16,7 +16,7 @@ const log = (text: string) =>
  * `concurrency-top serve`: the Controller with no screen. Logs to stderr, JSON lines on stdout with
  * --json (and one on SIGUSR1), and observers on a control socket: `attach` draws the dashboard.
  */
-export async function runServe(options: Options, reach: ReachOptions): Promise<void> {
+export async function runServe(options: Options, reach: EndpointOptions): Promise<void> {
 	const timing = timingFor(options.interval);
 	const controller = await startController(options, timing);
 	const metrics = await startMetricsFor(controller, reach, log);

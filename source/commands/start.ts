@@ -1,5 +1,5 @@
-import {Controller, DEFAULT_TIMING, type ControllerTiming} from '../controller.js';
-import {isLoopback, type Options} from '../options.js';
+import {Controller, DEFAULT_TIMING, type ControllerTiming} from '../live/controller.js';
+import {isLoopback, type Options} from '../options/options.js';
 import {ListenError} from '../server/listen.js';
 import {FD_COST, fdConnectionCap, openFileLimit} from '../server/fd-limit.js';
 import type {ModeName} from '../server/mode.js';

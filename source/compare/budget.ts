@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs';
 import os from 'node:os';
-import {formatBytes} from '../format.js';
+import {formatBytes} from '../shared/format.js';
 import {PROCESS_COST_BYTES, THREAD_COST_BYTES, type ModeName} from '../server/mode.js';
 import {SPARE_THREADS} from '../server/modes/thread.js';
 

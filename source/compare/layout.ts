@@ -1,4 +1,4 @@
-import {formatBytes, formatCount, formatDuration} from '../format.js';
+import {formatBytes, formatCount, formatDuration} from '../shared/format.js';
 import {sparkline} from '../ui/sparkline.js';
 import type {BestColumn, CompareSnapshot, RowFigures} from './figures.js';
 import {bestColumns} from './figures.js';

@@ -1,5 +1,5 @@
-import {integer, numberFrom, parseOptions, UsageError, type Options} from '../options.js';
-import {parseHostPort} from '../reach-options.js';
+import {integer, numberFrom, parseOptions, UsageError, type Options} from '../options/options.js';
+import {parseHostPort} from '../options/endpoints.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 
 /** An outside echo server to load beside the models: `--target name=host:port`. */

@@ -1,17 +1,17 @@
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter} from '../clients/meter.js';
 import {ProcCollector} from '../collectors/proc.js';
-import {Controller, DEFAULT_TIMING} from '../controller.js';
+import {Controller, DEFAULT_TIMING} from '../live/controller.js';
 import {
 	ACTION_TYPES,
 	refused,
 	unavailable,
 	type Action,
 	type SourceCapabilities,
-} from '../dashboard-source.js';
-import type {DashboardSource} from '../dashboard-source.js';
+} from '../metrics/source.js';
+import type {DashboardSource} from '../metrics/source.js';
 import type {OsFigures} from '../metrics/snapshot.js';
-import {isLoopback, type Options} from '../options.js';
+import {isLoopback, type Options} from '../options/options.js';
 import type {ModeName} from '../server/mode.js';
 import {ownerOfPort} from '../watch/target.js';
 import type {RowPlan} from './budget.js';

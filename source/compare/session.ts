@@ -1,7 +1,7 @@
 import os from 'node:os';
-import {stepMs} from '../controller.js';
-import {formatBytes} from '../format.js';
-import {MAX_CLIENTS, MAX_DELAY_MS, MAX_WORK_MS} from '../options.js';
+import {stepMs} from '../live/controller.js';
+import {formatBytes} from '../shared/format.js';
+import {MAX_CLIENTS, MAX_DELAY_MS, MAX_WORK_MS} from '../options/options.js';
 import {planRows, rowCost, type CostContext, type LeftOut, type RowPlan} from './budget.js';
 import {
 	LOAD_LIMIT_PERCENT,

@@ -1,4 +1,4 @@
-import type {HandledBy} from '../protocol.js';
+import type {HandledBy} from '../server/protocol.js';
 
 /** Columns the connection list can be sorted by; `id` is arrival order. */
 export const SORT_KEYS = ['id', 'state', 'by', 'in', 'out', 'msgs', 'rtt'] as const;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type {Socket} from 'node:net';
 import client from 'prom-client';
-import type {DashboardSource} from '../dashboard-source.js';
+import type {DashboardSource} from './source.js';
 import {listen} from '../server/listen.js';
 import type {ProcessFigures, Snapshot} from './snapshot.js';
 

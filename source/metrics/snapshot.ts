@@ -4,8 +4,13 @@ import type {
 	ServerSettings,
 	WaitPlace,
 	WorkerRef,
-} from '../protocol.js';
+} from '../server/protocol.js';
 import type {SortKey} from './connection-view.js';
+import type {HostFigures, OsFigures} from '../collectors/figures.js';
+import type {Placement} from '../server/protocol.js';
+
+export type {HostFigures, OsFigures, ProcessFigures, ThreadFigures} from '../collectors/figures.js';
+export type {Placement} from '../server/protocol.js';
 
 /** One connection as the server sees it, with the round-trip time its test client measured, if any. */
 export type ConnectionRow = {
@@ -27,46 +32,6 @@ export type ConnectionRow = {
 	readonly unread?: number;
 	readonly unsent?: number;
 };
-
-/** One OS thread of a server process, read from /proc/<pid>/task. */
-export type ThreadFigures = {
-	readonly tid: number;
-	readonly name: string;
-	/** proc(5) state letter: R running, S sleeping, D blocked in the kernel, … */
-	readonly state: string;
-	readonly cpuPercent: number | null;
-};
-
-/** One process of the server, read from /proc. */
-export type ProcessFigures = {
-	readonly pid: number;
-	readonly name: string;
-	readonly threads: number;
-	readonly rssBytes: number;
-	/** Share of one core over the last collection period; null on the first reading. */
-	readonly cpuPercent: number | null;
-	/** CPU time (user and system) the process has used since it started, from /proc/<pid>/stat. */
-	readonly cpuSeconds?: number;
-	/** Each OS thread, when the collector was asked for them (watch). */
-	readonly tasks?: readonly ThreadFigures[];
-};
-
-export type OsFigures = {
-	/** The server's own process first, then its descendants (test clients excluded). */
-	readonly processes: readonly ProcessFigures[];
-	/** Connections completed by the kernel but not yet accepted, summed over the listening sockets. */
-	readonly acceptQueue: number | null;
-};
-
-export type HostFigures = {
-	readonly cpuPercent: number;
-	readonly cores: number;
-	readonly memUsedBytes: number;
-	readonly memTotalBytes: number;
-};
-
-/** Where the server runs: in the dashboard's process, or in a server process it supervises. */
-export type Placement = 'in-process' | 'worker' | 'watched';
 
 /** A live worker thread or child process of the server. */
 export type WorkerRow = {

@@ -1,4 +1,4 @@
-import {formatDuration} from '../format.js';
+import {formatDuration} from '../shared/format.js';
 import {RoundTrips} from './latency.js';
 import {ConnectionView, type ConnectionWindow} from './connection-view.js';
 import type {
@@ -10,7 +10,7 @@ import type {
 	ServerSettings,
 	WaitPlace,
 	WorkerRef,
-} from '../protocol.js';
+} from '../server/protocol.js';
 import {DEFAULT_SETTINGS} from '../server/mode.js';
 import type {
 	ConnectionRow,

@@ -1,15 +1,10 @@
 import {createHash, timingSafeEqual} from 'node:crypto';
 import {chmodSync, unlinkSync} from 'node:fs';
 import net, {type Socket} from 'node:net';
-import {
-	refused,
-	type Action,
-	type ActionResult,
-	type DashboardSource,
-} from '../dashboard-source.js';
+import {refused, type Action, type ActionResult, type DashboardSource} from '../metrics/source.js';
 import type {Snapshot} from '../metrics/snapshot.js';
 import type {ConnectionWindow} from '../metrics/store.js';
-import {inert} from '../format.js';
+import {inert} from '../shared/format.js';
 import {listen} from '../server/listen.js';
 import {describePeer} from './peer.js';
 import {

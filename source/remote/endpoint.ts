@@ -1,7 +1,7 @@
 import {existsSync, readdirSync, unlinkSync} from 'node:fs';
 import path from 'node:path';
-import {UsageError} from '../options.js';
-import {parseHostPort} from '../reach-options.js';
+import {UsageError} from '../options/options.js';
+import {parseHostPort} from '../options/endpoints.js';
 import {checkPrivateDirectory, checkPrivateSocket, privateDirectory} from './private-folder.js';
 
 /** Where `attach` connects: a Unix socket, or a TCP host and port. */

@@ -9,9 +9,9 @@ import {
 	type ConnectionWindow,
 	type DashboardSource,
 	type SourceCapabilities,
-} from '../dashboard-source.js';
+} from '../metrics/source.js';
 import type {Snapshot} from '../metrics/snapshot.js';
-import {TOKEN_ENV} from '../reach-options.js';
+import {TOKEN_ENV} from '../options/endpoints.js';
 import {describeTarget, type ControlTarget} from './endpoint.js';
 import {
 	encode,

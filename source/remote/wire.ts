@@ -10,10 +10,10 @@ import {
 	type ActionResult,
 	type ActionType,
 	type ConnectionWindow,
-} from '../dashboard-source.js';
+} from '../metrics/source.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
-import {MAX_CONNECTIONS, MAX_POOL_SIZE} from '../options.js';
+import {MAX_CONNECTIONS, MAX_POOL_SIZE} from '../options/options.js';
 import {MODE_NAMES} from '../server/mode.js';
 
 export const PROTOCOL = 1;

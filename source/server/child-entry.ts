@@ -4,7 +4,7 @@
  * traffic to the parent over IPC. It ends when the parent's IPC channel closes.
  */
 import net, {type Socket} from 'node:net';
-import type {ChildCommand, ChildReport, ServerSettings} from '../protocol.js';
+import type {ChildCommand, ChildReport, ServerSettings} from './protocol.js';
 import {formatAddress, ignoreSocketErrors, serveSocket, TrafficCounter} from './connection.js';
 import {DEFAULT_SETTINGS} from './mode.js';
 import {fdConnectionCap, openFileLimit} from './fd-limit.js';

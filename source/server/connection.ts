@@ -1,8 +1,10 @@
 import type {Socket} from 'node:net';
-import type {EmitEvent, TrafficDelta} from '../protocol.js';
+import type {EmitEvent, TrafficDelta} from './protocol.js';
 import type {HandlerName} from './handler.js';
-import type {WorkerBudget} from './mode.js';
 import {Responder, type WorkSettings} from './work.js';
+
+/** How many threads or child processes a model may start, what they are and why that many. */
+export type WorkerBudget = {readonly limit: number; readonly what: string; readonly why: string};
 
 /**
  * Per-connection byte and message counts, accumulated where the bytes flow and flushed as one

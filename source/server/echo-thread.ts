@@ -1,13 +1,7 @@
 import type {Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {Worker} from 'node:worker_threads';
-import type {
-	EmitEvent,
-	ServerSettings,
-	ThreadCommand,
-	ThreadReply,
-	WorkerRef,
-} from '../protocol.js';
+import type {EmitEvent, ServerSettings, ThreadCommand, ThreadReply, WorkerRef} from './protocol.js';
 import {closeWhenIdle, idleText, StallReport, type TrafficCounter} from './connection.js';
 import {countMessages, wholeBuffer, type HandlerName} from './handler.js';
 

@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs';
-import type {ModeName} from './mode.js';
+import type {ModeName} from './mode-names.js';
 
 /**
  * File descriptors one connection costs the process that accepts it, measured with 20 clients: a

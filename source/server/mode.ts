@@ -1,22 +1,12 @@
 import os from 'node:os';
 import type {Socket} from 'node:net';
-import type {EmitEvent, ServerSettings} from '../protocol.js';
-import type {TrafficCounter} from './connection.js';
+import type {EmitEvent, ServerSettings} from './protocol.js';
+import type {TrafficCounter, WorkerBudget} from './connection.js';
 import type {HandlerName} from './handler.js';
 import {fdConnectionCap, openFileLimit} from './fd-limit.js';
+import type {ModeName} from './mode-names.js';
 
-/** The concurrency models, in the order the number keys and `m` walk through them. */
-export const MODE_NAMES = [
-	'sequential',
-	'async',
-	'thread',
-	'pool',
-	'process',
-	'reactor',
-	'hybrid',
-	'cluster',
-] as const;
-export type ModeName = (typeof MODE_NAMES)[number];
+export {MODE_NAMES, type ModeName} from './mode-names.js';
 
 export const MODE_SUMMARY: Readonly<Record<ModeName, string>> = {
 	sequential: 'one client at a time; the rest wait in line',
@@ -82,7 +72,7 @@ export const THREAD_COST_BYTES = 10 * 2 ** 20;
 export const PROCESS_COST_BYTES = 50 * 2 ** 20;
 
 /** What a thread or child process per client may have at most, and why that many. */
-export type WorkerBudget = {readonly limit: number; readonly what: string; readonly why: string};
+export type {WorkerBudget} from './connection.js';
 
 export type WorkerCost = {
 	/** `threads`, `child processes`. */

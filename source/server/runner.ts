@@ -1,9 +1,9 @@
 import {fork, type ChildProcess} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
-import type {Placement} from '../metrics/snapshot.js';
-import type {EmitEvent, ServerCommand, ServerReport, ServerSettings} from '../protocol.js';
+import type {Placement} from './protocol.js';
+import type {EmitEvent, ServerCommand, ServerReport, ServerSettings} from './protocol.js';
 import {ListenError} from './listen.js';
-import {ServerHost} from './host.js';
+import {EchoServer} from './echo-server.js';
 import type {ModeName, ServerConfig} from './mode.js';
 
 const SERVER_ENTRY = new URL('server-process.js', import.meta.url);
@@ -80,16 +80,16 @@ export function createRunner(
 ): ServerRunner {
 	return placement === 'in-process'
 		? new InProcessRunner(config, settings, events.emit)
-		: new WorkerRunner(config, settings, events);
+		: new ServerProcessRunner(config, settings, events);
 }
 
 class InProcessRunner implements ServerRunner {
 	readonly placement = 'in-process';
 	readonly pid = process.pid;
-	readonly #host: ServerHost;
+	readonly #host: EchoServer;
 
 	constructor(config: ServerConfig, settings: Partial<ServerSettings>, emit: EmitEvent) {
-		this.#host = new ServerHost(config, emit, settings);
+		this.#host = new EchoServer(config, emit, settings);
 	}
 
 	get port(): number {
@@ -115,7 +115,7 @@ class InProcessRunner implements ServerRunner {
 
 type Pending = {resolve: (port: number) => void; reject: (error: Error) => void};
 
-class WorkerRunner implements ServerRunner {
+class ServerProcessRunner implements ServerRunner {
 	readonly placement = 'worker';
 	#config: ServerConfig;
 	#settings: Partial<ServerSettings>;

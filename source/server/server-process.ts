@@ -1,10 +1,10 @@
 /**
- * Entry point of the server process (`--placement worker`): a ServerHost driven by the dashboard
+ * Entry point of the server process (`--placement worker`): a EchoServer driven by the dashboard
  * over IPC. Its events go back in batches, one IPC message per turn of the event loop. It ends when
  * the dashboard's IPC channel closes, whatever the reason, and its own children follow it.
  */
-import type {ServerCommand, ServerEvent, ServerReport, ServerSettings} from '../protocol.js';
-import {ServerHost} from './host.js';
+import type {ServerCommand, ServerEvent, ServerReport, ServerSettings} from './protocol.js';
+import {EchoServer} from './echo-server.js';
 import {MODE_NAMES, type ModeName, type ServerConfig} from './mode.js';
 
 const send = process.send?.bind(process);
@@ -27,7 +27,7 @@ const flush = () => {
 	batch = [];
 	report({type: 'events', events});
 };
-const host = new ServerHost(
+const host = new EchoServer(
 	config,
 	(event) => {
 		if (batch.length === 0) setImmediate(flush);

@@ -3,7 +3,7 @@
  * posts its bytes here; the reply is computed here, so per-message CPU work runs on this thread.
  */
 import {parentPort, workerData} from 'node:worker_threads';
-import type {ServerSettings, ThreadCommand, ThreadReply} from '../protocol.js';
+import type {ServerSettings, ThreadCommand, ThreadReply} from './protocol.js';
 import {wholeBuffer, type HandlerName} from './handler.js';
 import {Responder} from './work.js';
 

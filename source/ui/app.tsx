@@ -1,9 +1,9 @@
 import {useApp, useStdin, useStdout} from '#ink';
 import {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
-import {MAX_FILTER_LENGTH, type DashboardSource} from '../dashboard-source.js';
+import {MAX_FILTER_LENGTH, type DashboardSource} from '../metrics/source.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
-import {Dashboard, layoutFor, type View} from './dashboard.js';
+import {Dashboard, layoutFor, type View} from './layout.js';
 import {CONNECTIONS_CHROME} from './panels/connections.js';
 import {share} from './panels/processes.js';
 import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';

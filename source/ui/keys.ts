@@ -1,5 +1,5 @@
 import type {KeyName, KeyPress} from '../terminal/index.js';
-import type {Action} from '../dashboard-source.js';
+import type {Action} from '../metrics/source.js';
 import {MODE_NAMES} from '../server/mode.js';
 
 /** What a key press means; the App carries it out. */

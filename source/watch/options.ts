@@ -1,5 +1,5 @@
-import type {CommandLine} from '../commands/command-line.js';
-import type {FlagSpec} from '../commands/command-line.js';
+import type {CommandLine} from '../options/command-line.js';
+import type {FlagSpec} from '../options/command-line.js';
 import {
 	DEFAULTS,
 	integer,
@@ -10,8 +10,8 @@ import {
 	oneOf,
 	positiveNumber,
 	UsageError,
-} from '../options.js';
-import {parseReachOptions, type ReachOptions} from '../reach-options.js';
+} from '../options/options.js';
+import {parseEndpointOptions, type EndpointOptions} from '../options/endpoints.js';
 import {HANDLER_NAMES, type HandlerName} from '../server/handler.js';
 
 export type WatchOptions = {
@@ -28,7 +28,7 @@ export type WatchOptions = {
 	readonly interval: number;
 	readonly json: boolean;
 	readonly color: boolean;
-	readonly reach: ReachOptions;
+	readonly reach: EndpointOptions;
 };
 
 export const WAIT_MS_DEFAULT = 500;
@@ -105,6 +105,6 @@ export function parseWatchOptions(line: CommandLine): WatchOptions {
 		),
 		json: values['json'] === true,
 		color: values['color'] !== false,
-		reach: parseReachOptions(values),
+		reach: parseEndpointOptions(values),
 	};
 }

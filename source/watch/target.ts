@@ -2,8 +2,8 @@ import {spawn, type ChildProcess} from 'node:child_process';
 import {existsSync, readdirSync} from 'node:fs';
 import {findDescendants} from '../collectors/proc.js';
 import {readListeners, socketOwners} from '../collectors/sockets.js';
-import {inert} from '../format.js';
-import {UsageError} from '../options.js';
+import {inert} from '../shared/format.js';
+import {UsageError} from '../options/options.js';
 
 /** A server to watch that we started: ended with its whole process group on quit. */
 export type Started = {

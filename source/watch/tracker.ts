@@ -1,5 +1,5 @@
 import type {SocketReading} from '../collectors/sockets.js';
-import type {HandledBy, ServerEvent, TrafficDelta, WaitPlace} from '../protocol.js';
+import type {HandledBy, ServerEvent, TrafficDelta, WaitPlace} from '../server/protocol.js';
 
 /** One connection as watch follows it between readings of the kernel's table. */
 type Tracked = {

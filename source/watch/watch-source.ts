@@ -1,5 +1,5 @@
 import {ClientFleet} from '../clients/fleet.js';
-import {collectHost} from '../collectors/host.js';
+import {collectMachine} from '../collectors/machine.js';
 import {ProcCollector} from '../collectors/proc.js';
 import {
 	readConnections,
@@ -16,7 +16,7 @@ import {
 	type ActionResult,
 	type DashboardSource,
 	type SourceCapabilities,
-} from '../dashboard-source.js';
+} from '../metrics/source.js';
 import type {OsFigures, Snapshot, WatchFigures} from '../metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
 import type {HandlerName} from '../server/handler.js';
@@ -133,7 +133,7 @@ export class WatchSource implements DashboardSource {
 			at: Date.now(),
 		});
 		this.#repeat(this.#settings.readMs, () => this.read());
-		this.#repeat(HOST_MS, async () => this.#store.setHost(await collectHost()));
+		this.#repeat(HOST_MS, async () => this.#store.setHost(await collectMachine()));
 		const tick = setInterval(() => {
 			this.#store.roll(Date.now());
 			this.#publish();

@@ -1,5 +1,5 @@
-import {Controller} from '../../source/controller.js';
-import {parseOptions} from '../../source/options.js';
+import {Controller} from '../../source/live/controller.js';
+import {parseOptions} from '../../source/options/options.js';
 import {ControlServer} from '../../source/remote/control-server.js';
 
 const TIMING = {tickMs: 100, rollMs: 500, procMs: 500, hostMs: 5000};

@@ -1,9 +1,9 @@
 import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import net, {type Socket} from 'node:net';
-import type {ServerEvent, ServerSettings} from '../../source/protocol.js';
+import type {ServerEvent, ServerSettings} from '../../source/server/protocol.js';
 import type {ModeName} from '../../source/server/mode.js';
 import {createRunner, type ServerRunner} from '../../source/server/runner.js';
-import {ServerHost} from '../../source/server/host.js';
+import {EchoServer} from '../../source/server/echo-server.js';
 import type {HandlerName} from '../../source/server/handler.js';
 import {SPARE_THREADS} from '../../source/server/modes/thread.js';
 import {waitFor} from './net.js';
@@ -100,15 +100,15 @@ export class LineClient {
 	}
 }
 
-export type TestServer = {host: ServerHost; events: ServerEvent[]; port: number};
+export type TestServer = {host: EchoServer; events: ServerEvent[]; port: number};
 
 export async function startHost(
-	mode: Parameters<ServerHost['start']>[0],
+	mode: Parameters<EchoServer['start']>[0],
 	handler: HandlerName = 'echo',
 	settings: Partial<ServerSettings> = {},
 ): Promise<TestServer> {
 	const events: ServerEvent[] = [];
-	const host = new ServerHost(
+	const host = new EchoServer(
 		{host: '127.0.0.1', port: 0, handler},
 		(event) => events.push(event),
 		settings,

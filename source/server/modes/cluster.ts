@@ -1,7 +1,7 @@
 import cluster, {type Worker} from 'node:cluster';
 import os from 'node:os';
 import {performance} from 'node:perf_hooks';
-import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
+import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
 import type {ModeFactory} from '../mode.js';
 import {idleText} from '../connection.js';
 import {explainListenError} from '../listen.js';

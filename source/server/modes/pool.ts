@@ -1,6 +1,6 @@
 import net, {type Socket} from 'node:net';
 import os from 'node:os';
-import type {ServerSettings} from '../../protocol.js';
+import type {ServerSettings} from '../protocol.js';
 import {acceptErrors, formatAddress, ignoreSocketErrors} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';

@@ -1,7 +1,7 @@
 import {fork, type ChildProcess} from 'node:child_process';
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
-import type {ChildCommand, ChildReport, WorkerRef} from '../../protocol.js';
+import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
 import {
 	acceptErrors,
 	formatAddress,

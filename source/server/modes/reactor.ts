@@ -1,5 +1,5 @@
 import net, {type Socket} from 'node:net';
-import type {OutputQueueRow} from '../../protocol.js';
+import type {OutputQueueRow} from '../protocol.js';
 import {
 	acceptErrors,
 	closeWhenIdle,

@@ -1,5 +1,5 @@
 import {Text} from '#ink';
-import {formatBytes} from '../../format.js';
+import {formatBytes} from '../../shared/format.js';
 import type {ProcessFigures, Snapshot} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
 import {Figure, Panel} from '../panel.js';

@@ -1,5 +1,5 @@
 import {Box, Text} from '#ink';
-import {formatBytes, formatCount, formatDuration, inert} from '../../format.js';
+import {formatBytes, formatCount, formatDuration, inert} from '../../shared/format.js';
 import {handledByLabel, type SortKey} from '../../metrics/connection-view.js';
 import type {ConnectionRow, Snapshot} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';

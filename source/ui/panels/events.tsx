@@ -1,5 +1,5 @@
 import {Text} from '#ink';
-import {inert} from '../../format.js';
+import {inert} from '../../shared/format.js';
 import type {EventLine} from '../../metrics/snapshot.js';
 import {Panel} from '../panel.js';
 

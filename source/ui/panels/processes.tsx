@@ -1,5 +1,5 @@
 import {Box, Text} from '#ink';
-import {formatBytes, formatDuration, inert} from '../../format.js';
+import {formatBytes, formatDuration, inert} from '../../shared/format.js';
 import type {ProcessFigures, Snapshot, ThreadFigures, WorkerRow} from '../../metrics/snapshot.js';
 import {CompactTable} from '../compact-table.js';
 import {Panel} from '../panel.js';

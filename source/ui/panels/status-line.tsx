@@ -1,5 +1,5 @@
 import {Text} from '#ink';
-import {formatBytes, inert} from '../../format.js';
+import {formatBytes, inert} from '../../shared/format.js';
 import type {Snapshot} from '../../metrics/snapshot.js';
 import {KEY_HINTS} from '../keys.js';
 

@@ -1,5 +1,5 @@
 import {Text} from '#ink';
-import {formatBytes, formatCount, formatDuration} from '../../format.js';
+import {formatBytes, formatCount, formatDuration} from '../../shared/format.js';
 import type {Snapshot, WatchFigures} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
 import {Panel} from '../panel.js';

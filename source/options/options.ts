@@ -1,7 +1,8 @@
 import net from 'node:net';
-import type {Placement} from './metrics/snapshot.js';
-import {HANDLER_NAMES, type HandlerName} from './server/handler.js';
-import {MODE_NAMES, type ModeName} from './server/mode.js';
+import type {Placement} from '../metrics/snapshot.js';
+import {HANDLER_NAMES, type HandlerName} from '../server/handler.js';
+import {MODE_NAMES, type ModeName} from '../server/mode.js';
+import {MAX_CLIENTS} from '../clients/fleet.js';
 
 /** A mistake on the command line: printed as one line, exit status 2, never a stack trace. */
 export class UsageError extends Error {
@@ -37,7 +38,7 @@ export type Options = {
 	readonly interval: number;
 };
 
-/** The flags as the command line parser (source/commands/command-line.ts) hands them over: strings, so that every value is checked here, in one place. */
+/** The flags as the command line parser (source/options/command-line.ts) hands them over: strings, so that every value is checked here, in one place. */
 export type RawFlags = {
 	readonly mode?: string;
 	readonly host?: string;
@@ -82,7 +83,8 @@ export const MAX_CONNECTIONS = 100_000;
 export const MAX_IDLE_TIMEOUT = 86_400;
 export const MAX_WORKERS = 10_000;
 
-export const MAX_CLIENTS = 10_000;
+/** The most test clients one run opens (the fleet's own cap). */
+export {MAX_CLIENTS};
 /** `clients` opens this many when --clients is not given; the dashboard none. */
 export const CLIENTS_COMMAND_DEFAULT = 10;
 export const MAX_RATE = 10_000;

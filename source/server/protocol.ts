@@ -3,7 +3,7 @@
  * worker thread or child process), and dashboard ↔ test-client process. Plain objects only, so each
  * one survives structured clone and `process.send` unchanged.
  */
-import type {HandlerName} from './server/handler.js';
+import type {HandlerName} from './handler.js';
 
 /** Who handles a connection: the main event loop, a worker thread, or a child process. */
 export type HandledBy =
@@ -274,3 +274,6 @@ export type ClientReport = {
 	/** Clients asked for and not added because the cap (maxClients) was reached, since the process started. */
 	readonly capped?: number;
 };
+
+/** Where the server runs: in the dashboard's process, or in a server process it supervises. */
+export type Placement = 'in-process' | 'worker' | 'watched';

@@ -1,4 +1,4 @@
-import {ClientFleet} from './clients/fleet.js';
+import {ClientFleet} from '../clients/fleet.js';
 import {
 	ALL_ACTIONS,
 	DONE,
@@ -7,16 +7,16 @@ import {
 	type ActionResult,
 	type DashboardSource,
 	type SourceCapabilities,
-} from './dashboard-source.js';
-import {collectHost} from './collectors/host.js';
-import {ProcCollector} from './collectors/proc.js';
-import type {EventLine, Snapshot} from './metrics/snapshot.js';
-import {MetricsStore, type ConnectionWindow} from './metrics/store.js';
-import {clientHost, type Options} from './options.js';
-import type {ClientReport, ServerSettings} from './protocol.js';
-import {MODE_NAMES, type ModeName, type ServerConfig} from './server/mode.js';
-import {createRunner, type ServerRunner} from './server/runner.js';
-import {MAX_CLIENTS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from './options.js';
+} from '../metrics/source.js';
+import {collectMachine} from '../collectors/machine.js';
+import {ProcCollector} from '../collectors/proc.js';
+import type {EventLine, Snapshot} from '../metrics/snapshot.js';
+import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
+import {clientHost, type Options} from '../options/options.js';
+import type {ClientReport, ServerSettings} from '../server/protocol.js';
+import {MODE_NAMES, type ModeName, type ServerConfig} from '../server/mode.js';
+import {createRunner, type ServerRunner} from '../server/runner.js';
+import {MAX_CLIENTS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from '../options/options.js';
 
 /** The steps `work-up`/`work-down` and `delay-up`/`delay-down` walk through, in ms per message. */
 export const WORK_STEPS_MS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] as const;
@@ -177,7 +177,7 @@ export class Controller implements DashboardSource {
 		// the accept queue rather than blanks.
 		await Promise.all([
 			this.#repeat(this.#timing.procMs, async () => this.#store.setOs(await this.#proc.collect())),
-			this.#repeat(this.#timing.hostMs, async () => this.#store.setHost(await collectHost())),
+			this.#repeat(this.#timing.hostMs, async () => this.#store.setHost(await collectMachine())),
 		]);
 		this.#publish();
 	}

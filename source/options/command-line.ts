@@ -2,9 +2,9 @@
  * The one argument parser of every subcommand: flags are declared (name, value, help), the command
  * line is checked against the command's own list, and each command's --help is written from the same
  * declarations, so a flag cannot be accepted without being documented or documented without being
- * accepted. Values stay strings: each is checked by the validators in source/options.ts.
+ * accepted. Values stay strings: each is checked by the validators in source/options/options.ts.
  */
-import {UsageError} from '../options.js';
+import {UsageError} from './options.js';
 
 export type FlagSpec = {
 	/** As typed, without the dashes: `pool-size`. */

@@ -1,4 +1,4 @@
-import type {Snapshot} from '../source/metrics/snapshot.js';
+import type {Snapshot} from '../../source/metrics/snapshot.js';
 
 /** A fixed snapshot: a sequential server with one client served and two waiting. */
 export const SEQUENTIAL_SNAPSHOT: Snapshot = {

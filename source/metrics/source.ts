@@ -3,11 +3,11 @@
  * `serve` elsewhere seen through `attach` (RemoteSource), a watched server (WatchSource). The App
  * knows this module and nothing else of them, so every key means the same on each.
  */
-import type {ConnectionWindow} from './metrics/connection-view.js';
-import type {Snapshot} from './metrics/snapshot.js';
-import type {ModeName} from './server/mode.js';
+import type {ConnectionWindow} from './connection-view.js';
+import type {Snapshot} from './snapshot.js';
+import type {ModeName} from '../server/mode.js';
 
-export type {ConnectionWindow, SortKey} from './metrics/connection-view.js';
+export type {ConnectionWindow, SortKey} from './connection-view.js';
 
 /** Everything a key press can ask of the source. */
 export type Action =

@@ -1,10 +1,10 @@
 /** What the dashboard and serve share to be reached from outside: the Prometheus endpoint. */
-import type {DashboardSource} from '../dashboard-source.js';
+import type {DashboardSource} from '../metrics/source.js';
 import type {MetricsEndpoint} from '../metrics/prometheus.js';
-import {isLoopback} from '../options.js';
-import type {ReachOptions} from '../reach-options.js';
+import {isLoopback} from '../options/options.js';
+import type {EndpointOptions} from '../options/endpoints.js';
 import {ListenError} from '../server/listen.js';
-import {VERSION} from '../version.js';
+import {VERSION} from '../shared/version.js';
 import {fail} from './fail.js';
 
 /** The Prometheus endpoint, when --metrics-port asks for one; its address goes to stderr. */
@@ -13,7 +13,7 @@ export async function startMetricsFor(
 		readonly onRoundTrips: (listener: (micros: readonly number[]) => void) => () => void;
 		readonly stop: () => Promise<void>;
 	},
-	reach: ReachOptions | undefined,
+	reach: EndpointOptions | undefined,
 	// Headless, the address goes to stderr (it matters with --metrics-port 0); the full screen stays clean.
 	log: (text: string) => void = (text) => {
 		if (!process.stdout.isTTY) process.stderr.write(`concurrency-top: ${text}\n`);

@@ -1,7 +1,7 @@
 import {Box, Text} from '#ink';
-import type {ClientsView} from '../clients/meter.js';
-import {formatBytes, formatCount, formatDuration} from '../format.js';
-import {Panel} from './panel.js';
+import type {ClientsView} from '../../clients/meter.js';
+import {formatBytes, formatCount, formatDuration} from '../../shared/format.js';
+import {Panel} from '../panel.js';
 
 const ms = (value: number | null) => (value === null ? '-' : formatDuration(value));
 

@@ -1,5 +1,5 @@
 import type {Socket} from 'node:net';
-import type {EmitEvent, ServerEvent, ServerSettings} from '../protocol.js';
+import type {EmitEvent, ServerEvent, ServerSettings} from './protocol.js';
 import {formatAddress, TrafficCounter} from './connection.js';
 import {DEFAULT_SETTINGS, type ModeName, type ServerConfig, type ServerMode} from './mode.js';
 import {MODE_FACTORIES} from './modes/index.js';
@@ -12,7 +12,7 @@ const TRAFFIC_FLUSH_MS = 100;
  * Runs one server mode at a time and switches between them on the same port. Everything it learns
  * leaves as typed events through `emit`, so it can run inside the dashboard or in a process of its own.
  */
-export class ServerHost {
+export class EchoServer {
 	readonly #emit: EmitEvent;
 	readonly #traffic = new TrafficCounter();
 	#config: ServerConfig;

@@ -1,7 +1,7 @@
 import {isLoopback, UsageError} from './options.js';
 
 /** Where an observer or a scraper reaches this process, and who may. */
-export type ReachOptions = {
+export type EndpointOptions = {
 	/** Prometheus endpoint; null: none. */
 	readonly metrics: {readonly host: string; readonly port: number} | null;
 	/** `serve`: a loopback (or, with allowRemote, any) TCP port instead of the Unix socket. */
@@ -16,7 +16,7 @@ export type ReachOptions = {
 	readonly clientsGiven: boolean;
 };
 
-export type ReachFlags = {
+export type EndpointFlags = {
 	readonly metricsPort?: string;
 	readonly metricsHost?: string;
 	readonly metricsAllowRemote?: boolean;
@@ -36,10 +36,10 @@ const MIN_TOKEN_LENGTH = 16;
  * The reach flags, checked here so that a mistake is one line and exit 2. Widening an endpoint
  * beyond loopback always takes an explicit flag; the control port also takes a token.
  */
-export function parseReachOptions(
-	flags: ReachFlags,
+export function parseEndpointOptions(
+	flags: EndpointFlags,
 	env: NodeJS.ProcessEnv = process.env,
-): ReachOptions {
+): EndpointOptions {
 	const metricsHost = flags.metricsHost ?? '127.0.0.1';
 	checkHost('metrics-host', metricsHost);
 	if (!isLoopback(metricsHost) && !flags.metricsAllowRemote) {

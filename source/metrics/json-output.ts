@@ -1,4 +1,4 @@
-import type {Snapshot, WatchFigures} from './metrics/snapshot.js';
+import type {Snapshot, WatchFigures} from './snapshot.js';
 
 /**
  * The version of the JSON convention every command's output follows (docs/json.md): `schema` first,

@@ -1,12 +1,12 @@
-import type {CommandLine} from '../commands/command-line.js';
-import {startMetricsFor} from '../commands/reach.js';
+import type {CommandLine} from '../options/command-line.js';
+import {startMetricsFor} from './metrics-endpoint.js';
 import {SocketsUnavailable} from '../collectors/sockets.js';
-import {jsonLine, toJsonLine} from '../json-output.js';
+import {jsonLine, toJsonLine} from '../metrics/json-output.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
-import {parseWatchOptions, type WatchOptions} from './options.js';
-import {checkPid, ownerOfPort, startCommand, type Started} from './target.js';
-import {WatchSource} from './watch-source.js';
+import {parseWatchOptions, type WatchOptions} from '../watch/options.js';
+import {checkPid, ownerOfPort, startCommand, type Started} from '../watch/target.js';
+import {WatchSource} from '../watch/watch-source.js';
 
 /** How often the kernel's tables are read: twice a frame at the default interval, so a wait is seen early. */
 const READ_MS = 500;

@@ -1,0 +1,38 @@
+/** What the collectors read from the kernel: the figures a Snapshot carries for the server's processes and the machine. */
+
+/** One OS thread of a server process, read from /proc/<pid>/task. */
+export type ThreadFigures = {
+	readonly tid: number;
+	readonly name: string;
+	/** proc(5) state letter: R running, S sleeping, D blocked in the kernel, … */
+	readonly state: string;
+	readonly cpuPercent: number | null;
+};
+
+/** One process of the server, read from /proc. */
+export type ProcessFigures = {
+	readonly pid: number;
+	readonly name: string;
+	readonly threads: number;
+	readonly rssBytes: number;
+	/** Share of one core over the last collection period; null on the first reading. */
+	readonly cpuPercent: number | null;
+	/** CPU time (user and system) the process has used since it started, from /proc/<pid>/stat. */
+	readonly cpuSeconds?: number;
+	/** Each OS thread, when the collector was asked for them (watch). */
+	readonly tasks?: readonly ThreadFigures[];
+};
+
+export type OsFigures = {
+	/** The server's own process first, then its descendants (test clients excluded). */
+	readonly processes: readonly ProcessFigures[];
+	/** Connections completed by the kernel but not yet accepted, summed over the listening sockets. */
+	readonly acceptQueue: number | null;
+};
+
+export type HostFigures = {
+	readonly cpuPercent: number;
+	readonly cores: number;
+	readonly memUsedBytes: number;
+	readonly memTotalBytes: number;
+};
