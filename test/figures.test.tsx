@@ -150,3 +150,39 @@ test('the first snapshot already holds the kernel figures: threads, processes, R
 		await controller.stop();
 	}
 });
+
+test('worker placement: a stopped server process shows as not responding, in the panel and the log, until it resumes', async () => {
+	const controller = new Controller(parseOptions({port: '0', placement: 'worker', mode: 'async'}));
+	const panel = () =>
+		frame(
+			<ConcurrencyPanel
+				server={controller.snapshot.server}
+				workers={controller.snapshot.workers}
+				os={null}
+				width={34}
+			/>,
+		);
+	const events = () => controller.snapshot.events.map((line) => line.text).join('\n');
+	try {
+		await controller.start();
+		const pid = controller.serverPid!;
+		assert.doesNotMatch(panel(), /not responding/);
+		process.kill(pid, 'SIGSTOP');
+		try {
+			await waitFor(
+				() => /server not responding for [2-9] s/.test(panel()),
+				() => `panel: ${panel()}\nevents: ${events()}`,
+			);
+			assert.match(events(), new RegExp(`server process ${pid} not responding: no report for`));
+		} finally {
+			process.kill(pid, 'SIGCONT');
+		}
+		await waitFor(
+			() => !/not responding/.test(panel()) && /responding again after/.test(events()),
+			() => `panel: ${panel()}\nevents: ${events()}`,
+		);
+		assert.equal(controller.snapshot.server.notRespondingMs, null);
+	} finally {
+		await controller.stop();
+	}
+});

@@ -57,6 +57,12 @@ type Listener = (snapshot: Snapshot) => void;
 const SHOW_REPORTS_MS = 500;
 
 /**
+ * A server process silent this long (it reports every HEARTBEAT_MS) is stopped or hung: the panel
+ * and the event log say so.
+ */
+export const NOT_RESPONDING_MS = 2000;
+
+/**
  * The one place that acts: owns the server, the test clients, the store and the collectors, carries
  * out actions one at a time, and publishes a snapshot on every tick.
  */
@@ -75,6 +81,8 @@ export class Controller implements DashboardSource {
 	readonly #clientReportListeners = new Set<(report: ClientReport) => void>();
 	readonly #timers = new Set<NodeJS.Timeout>();
 	#window: ConnectionWindow = {offset: 0, limit: 20};
+	/** Since when the server process has said nothing, once that counts as not responding. */
+	#silentSince: number | null = null;
 	#snapshot: Snapshot;
 	#mode: ModeName;
 	/** Actions run one after another: a switch finishes before the next key is carried out. */
@@ -171,6 +179,7 @@ export class Controller implements DashboardSource {
 				this.#store.roll(now);
 				rolledAt = now;
 			}
+			this.#checkResponding(now);
 			this.#publish();
 		});
 		// The first reading is awaited, so the first frame already shows threads, processes, RSS and
@@ -351,6 +360,34 @@ export class Controller implements DashboardSource {
 			throw error;
 		}
 		this.#store.setPlacement(this.#server.placement, this.#server.pid);
+	}
+
+	/** Logs when the server process stops reporting (SIGSTOP, a hung loop) and when it resumes. */
+	#checkResponding(now: number): void {
+		if (this.#server.pid === null) {
+			// Down (its end is logged as such) or in-process: nothing to wait for.
+			this.#silentSince = null;
+			return;
+		}
+		const silent = this.#server.silentMs(now);
+		const stuck = silent >= NOT_RESPONDING_MS;
+		const seconds = (ms: number) => (ms / 1000).toFixed(1);
+		if (stuck && this.#silentSince === null) {
+			this.#silentSince = now - silent;
+			this.#store.log(
+				now,
+				'error',
+				`server process ${this.#server.pid} not responding: no report for ${seconds(silent)} s`,
+			);
+		} else if (!stuck && this.#silentSince !== null) {
+			this.#store.log(
+				now,
+				'info',
+				`server process responding again after ${seconds(now - this.#silentSince)} s`,
+			);
+			this.#silentSince = null;
+		}
+		this.#store.setNotResponding(stuck ? silent : null);
 	}
 
 	#configure(settings: Partial<ServerSettings>): void {

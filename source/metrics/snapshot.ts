@@ -98,6 +98,8 @@ export type Snapshot = {
 		readonly pid: number | null;
 		/** Work per message, pool size, connection limit: as the server last reported them. */
 		readonly settings: ServerSettings;
+		/** How long the server process has said nothing, once that is long enough to mean it is stopped or hung; absent or null while it answers. */
+		readonly notRespondingMs?: number | null;
 	};
 	readonly workers: {
 		/** Live worker threads and child processes of the running model. */

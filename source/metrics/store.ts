@@ -98,6 +98,7 @@ export class MetricsStore {
 	#mode: string | null = null;
 	#placement: Placement = 'in-process';
 	#pid: number | null = process.pid;
+	#notRespondingMs: number | null = null;
 	#settings: ServerSettings = DEFAULT_SETTINGS;
 	readonly #waiting: Record<WaitPlace, number> = {line: 0, pool: 0, accept: 0, unread: 0};
 	/** Live workers in start order; counts kept as events arrive, so a snapshot never walks them all. */
@@ -322,6 +323,12 @@ export class MetricsStore {
 	setPlacement(placement: Placement, pid: number | null): void {
 		this.#placement = placement;
 		this.#pid = pid;
+		this.#notRespondingMs = null;
+	}
+
+	/** The server process has said nothing for this long (null: it answers). */
+	setNotResponding(ms: number | null): void {
+		this.#notRespondingMs = ms;
 	}
 
 	#unqueue(connection: Connection): boolean {
@@ -473,6 +480,7 @@ export class MetricsStore {
 				placement: this.#placement,
 				pid: this.#pid,
 				settings: this.#settings,
+				notRespondingMs: this.#notRespondingMs,
 			},
 			workers: {
 				threads: this.#threads,

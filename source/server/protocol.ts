@@ -208,7 +208,12 @@ export type ServerCommand =
 export type ServerReport =
 	| {readonly type: 'events'; readonly events: readonly ServerEvent[]}
 	| {readonly type: 'done'; readonly request: number; readonly port: number}
-	| {readonly type: 'failed'; readonly request: number; readonly message: string};
+	| {readonly type: 'failed'; readonly request: number; readonly message: string}
+	/** Sent every HEARTBEAT_MS, so that a stopped or hung server process shows as one. */
+	| {readonly type: 'alive'};
+
+/** How often the server process says it is alive, whatever else it reports. */
+export const HEARTBEAT_MS = 500;
 
 /** Dashboard → test-client process. */
 export type ClientCommand =

@@ -64,6 +64,8 @@ export type ServerRunner = {
 	configure(settings: Partial<ServerSettings>): void;
 	/** Crashes one worker thread or child process of the running model. */
 	crashWorker(): void;
+	/** How long the server process has said nothing, heartbeat included (0 in-process or while down). */
+	silentMs(now: number): number;
 };
 
 export type RunnerEvents = {
@@ -111,6 +113,10 @@ class InProcessRunner implements ServerRunner {
 	crashWorker(): void {
 		this.#host.crashWorker();
 	}
+
+	silentMs(): number {
+		return 0;
+	}
 }
 
 type Pending = {resolve: (port: number) => void; reject: (error: Error) => void};
@@ -122,6 +128,8 @@ class ServerProcessRunner implements ServerRunner {
 	readonly #events: RunnerEvents;
 	#child: ChildProcess | undefined;
 	#requests = 0;
+	/** When the server process last reported anything (its heartbeat included). */
+	#heardAt = 0;
 	readonly #pending = new Map<number, Pending>();
 
 	constructor(config: ServerConfig, settings: Partial<ServerSettings>, events: RunnerEvents) {
@@ -175,6 +183,10 @@ class ServerProcessRunner implements ServerRunner {
 		this.#child?.send({type: 'crash-worker'} satisfies ServerCommand);
 	}
 
+	silentMs(now: number): number {
+		return this.#child ? Math.max(0, now - this.#heardAt) : 0;
+	}
+
 	#request(command: ServerCommand): Promise<number> {
 		const child = this.#spawn();
 		const request = ++this.#requests;
@@ -192,7 +204,9 @@ class ServerProcessRunner implements ServerRunner {
 			{execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc']},
 		);
 		child.on('error', () => {});
+		this.#heardAt = Date.now();
 		child.on('message', (report: ServerReport) => {
+			this.#heardAt = Date.now();
 			switch (report.type) {
 				case 'events': {
 					for (const event of report.events) this.#events.emit(event);

@@ -3,7 +3,13 @@
  * over IPC. Its events go back in batches, one IPC message per turn of the event loop. It ends when
  * the dashboard's IPC channel closes, whatever the reason, and its own children follow it.
  */
-import type {ServerCommand, ServerEvent, ServerReport, ServerSettings} from './protocol.js';
+import {
+	HEARTBEAT_MS,
+	type ServerCommand,
+	type ServerEvent,
+	type ServerReport,
+	type ServerSettings,
+} from './protocol.js';
 import {EchoServer} from './echo-server.js';
 import {MODE_NAMES, type ModeName, type ServerConfig} from './mode.js';
 
@@ -15,6 +21,9 @@ if (!send) {
 const report = (message: ServerReport) => {
 	if (process.connected) send(message);
 };
+
+// Silence from a running server process means it is stopped or hung: the dashboard says so.
+setInterval(() => report({type: 'alive'}), HEARTBEAT_MS).unref();
 
 const {config, settings} = JSON.parse(process.argv[2] ?? '{}') as {
 	config: ServerConfig;

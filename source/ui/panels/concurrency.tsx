@@ -67,7 +67,13 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 	const known = os !== null && processes.length > 0;
 	return (
 		<Panel title="Concurrency" width={width}>
-			<Figure label={serverLabel} value={serverValue} width={inner} />
+			{server.notRespondingMs ? (
+				<Text color="red" wrap="truncate">
+					{notResponding(server.notRespondingMs, inner)}
+				</Text>
+			) : (
+				<Figure label={serverLabel} value={serverValue} width={inner} />
+			)}
 			<Figure label="OS threads" value={known ? String(threads) : '-'} width={inner} />
 			{processes.some((process) => process.tasks) ? (
 				<Figure label="run/sleep/blk" value={threadStates(processes)} width={inner} />
@@ -82,6 +88,13 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 			/>
 		</Panel>
 	);
+}
+
+/** In place of the server's line (the panel keeps its height), as long a form as fits. */
+function notResponding(ms: number, inner: number): string {
+	const seconds = Math.floor(ms / 1000);
+	const forms = [`server not responding for ${seconds} s`, `not responding ${seconds} s`];
+	return forms.find((form) => form.length <= inner) ?? `no reply ${seconds}s`;
 }
 
 /**
