@@ -11,6 +11,7 @@ import net from 'node:net';
 import type {ServerEvent} from '../source/server/protocol.js';
 import {EchoServer} from '../source/server/echo-server.js';
 import type {ModeName} from '../source/server/mode.js';
+import {DEFAULT_SETTINGS} from '../source/server/settings.js';
 
 const [connections = 100, seconds = 3] = process.argv.slice(2, 4).map(Number);
 const modes = (process.argv[4] ?? 'async,thread,pool').split(',') as ModeName[];
@@ -64,9 +65,7 @@ for (const mode of modes) {
 	const host = new EchoServer(
 		{host: '127.0.0.1', port: 0, handler: 'echo'},
 		(event) => events.push(event),
-		{
-			poolSize: connections,
-		},
+		{...DEFAULT_SETTINGS, poolSize: connections},
 	);
 	globalThis.gc?.();
 	const rssBefore = rssBytes();

@@ -180,7 +180,14 @@ test('bench options: defaults, lists and scenarios', () => {
 	assert.deepEqual(parseBenchOptions({scenario: 'storm'}).modes, ['async']);
 	assert.deepEqual(parseBenchOptions({scenario: 'storm'}).clients, [1000]);
 	assert.deepEqual(parseBenchOptions({clients: '4,4,10'}).clients, [4, 10]);
-	assert.deepEqual(parseBenchOptions({workMs: '2.5'}).workMs, 2.5);
+	assert.equal(parseBenchOptions({workMs: '2'}).workMs, 2);
+	// The same flag, the same rule as the dashboard's (source/server/settings.ts): whole ms, 0 to 10000.
+	for (const workMs of ['2.5', '10001']) {
+		assert.throws(
+			() => parseBenchOptions({workMs}),
+			/^UsageError: --work-ms must be a whole number from 0 to 10000/,
+		);
+	}
 	assert.throws(() => parseBenchOptions({scenario: 'x'}), UsageError);
 	assert.throws(() => parseBenchOptions({modes: 'none'}), UsageError);
 });

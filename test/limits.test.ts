@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {ClientFleet} from '../source/clients/fleet.js';
 import type {ClientReport} from '../source/server/protocol.js';
-import {stepMs} from '../source/live/controller.js';
+import {stepMs} from '../source/server/settings.js';
 import {MetricsStore} from '../source/metrics/store.js';
 import {parseOptions, UsageError} from '../source/options/options.js';
 import {LineClient, startHost} from './helpers/servers.js';

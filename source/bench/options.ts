@@ -1,6 +1,7 @@
 import {integer, list, numberFrom, numberList, oneOf, UsageError} from '../options/options.js';
 import {parseHostPort} from '../options/endpoints.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
+import {MAX_DELAY_MS, MAX_WORK_MS} from '../server/settings.js';
 import {WORKLOAD_NAMES, type WorkloadName} from './workload.js';
 
 export const SCENARIO_NAMES = ['matrix', 'saturation', 'storm', 'memory', 'dashboard'] as const;
@@ -84,8 +85,9 @@ export function parseBenchOptions(values: BenchFlags): BenchOptions {
 		workloads:
 			list('workloads', string('workloads'), WORKLOAD_NAMES) ??
 			(scenario === 'storm' ? (['echo'] as const) : WORKLOAD_NAMES),
-		workMs: numberFrom('work-ms', string('work-ms'), BENCH_DEFAULTS.workMs, 0, 1000),
-		delayMs: numberFrom('delay-ms', string('delay-ms'), BENCH_DEFAULTS.delayMs, 0, 10_000),
+		// The server's own rules (source/server/settings.ts): the same flag means the same everywhere.
+		workMs: integer('work-ms', string('work-ms'), BENCH_DEFAULTS.workMs, 0, MAX_WORK_MS),
+		delayMs: integer('delay-ms', string('delay-ms'), BENCH_DEFAULTS.delayMs, 0, MAX_DELAY_MS),
 		size: integer('size', string('size'), BENCH_DEFAULTS.size, 1, 1_048_576),
 		depth: integer('depth', string('depth'), BENCH_DEFAULTS.depth, 1, 1000),
 		workers: integer('workers', string('workers'), BENCH_DEFAULTS.workers, 1, 16),

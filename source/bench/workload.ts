@@ -1,6 +1,7 @@
 import type {EmitEvent} from '../server/protocol.js';
 import {EchoServer} from '../server/echo-server.js';
 import type {ServerConfig} from '../server/mode.js';
+import {DEFAULT_SETTINGS} from '../server/settings.js';
 
 /** Work per message: none (echo), I/O-bound (a wait before the reply) or CPU-bound (busy time). */
 export const WORKLOAD_NAMES = ['echo', 'io', 'cpu'] as const;
@@ -22,5 +23,9 @@ export function workload(name: WorkloadName, workMs: number, delayMs: number): W
 
 /** Starts servers exactly as the dashboard does, through EchoServer, with the row's work per message. */
 export function createHost(config: ServerConfig, emit: EmitEvent, work: Workload): EchoServer {
-	return new EchoServer(config, emit, {workMs: work.workMs, delayMs: work.delayMs});
+	return new EchoServer(config, emit, {
+		...DEFAULT_SETTINGS,
+		workMs: work.workMs,
+		delayMs: work.delayMs,
+	});
 }

@@ -2,13 +2,8 @@
  * The flags of the dashboard, serve, attach and clients, declared once: each command lists the
  * groups it takes. The values are checked in source/options/options.ts and source/options/endpoints.ts.
  */
-import {
-	DEFAULTS,
-	INTERVAL_LIMITS,
-	MAX_CLIENTS,
-	MAX_POOL_SIZE,
-	MAX_WORKERS,
-} from '../options/options.js';
+import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS} from '../options/options.js';
+import {MAX_POOL_SIZE, MAX_WORKERS} from '../server/settings.js';
 import {TOKEN_ENV} from '../options/endpoints.js';
 import {HANDLER_NAMES} from '../server/handler.js';
 import {MODE_NAMES, MODE_SUMMARY} from '../server/mode.js';

@@ -1,7 +1,7 @@
 import os from 'node:os';
-import {stepMs} from '../live/controller.js';
 import {formatBytes} from '../shared/format.js';
-import {MAX_CLIENTS, MAX_DELAY_MS, MAX_WORK_MS} from '../options/options.js';
+import {MAX_CLIENTS} from '../options/options.js';
+import {MAX_DELAY_MS, MAX_WORK_MS, stepMs} from '../server/settings.js';
 import {planRows, rowCost, type CostContext, type LeftOut, type RowPlan} from './budget.js';
 import {
 	LOAD_LIMIT_PERCENT,

@@ -16,16 +16,14 @@ import {clientHost, type Options} from '../options/options.js';
 import type {ClientReport, ServerSettings} from '../server/protocol.js';
 import {MODE_NAMES, type ModeName, type ServerConfig} from '../server/mode.js';
 import {createRunner, type ServerRunner} from '../server/runner.js';
-import {MAX_CLIENTS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from '../options/options.js';
-
-/** The steps `work-up`/`work-down` and `delay-up`/`delay-down` walk through, in ms per message. */
-export const WORK_STEPS_MS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] as const;
-
-/** The next step from `value` in `direction`, clamped to [0, max]. */
-export function stepMs(value: number, direction: 1 | -1, max: number): number {
-	if (direction === 1) return Math.min(max, WORK_STEPS_MS.find((step) => step > value) ?? value);
-	return [...WORK_STEPS_MS].reverse().find((step) => step < value) ?? 0;
-}
+import {MAX_CLIENTS} from '../options/options.js';
+import {
+	MAX_DELAY_MS,
+	MAX_WORK_MS,
+	settingsFromOptions,
+	stepMs,
+	stepPoolSize,
+} from '../server/settings.js';
 
 export type ControllerTiming = {
 	/** How often a snapshot is published (counts, rows, ages). */
@@ -103,14 +101,7 @@ export class Controller implements DashboardSource {
 			handler: options.handler,
 		});
 		this.#config = {host: options.host, port: options.port, handler: options.handler};
-		this.#settings = {
-			workMs: options.workMs,
-			delayMs: options.delayMs,
-			poolSize: options.poolSize,
-			maxConnections: options.maxConnections,
-			idleTimeoutMs: options.idleTimeout === null ? null : options.idleTimeout * 1000,
-			maxWorkers: options.maxWorkers,
-		};
+		this.#settings = settingsFromOptions(options);
 		this.#server = this.#createRunner(options.placement);
 		this.#fleet = new ClientFleet(
 			() => ({host: clientHost(options.host), port: this.#server.port}),
@@ -305,7 +296,7 @@ export class Controller implements DashboardSource {
 				break;
 			}
 			case 'resize-pool': {
-				const poolSize = Math.max(1, Math.min(MAX_POOL_SIZE, this.#settings.poolSize + action.by));
+				const poolSize = stepPoolSize(this.#settings.poolSize, action.by);
 				this.#configure({poolSize});
 				break;
 			}
@@ -326,7 +317,7 @@ export class Controller implements DashboardSource {
 	}
 
 	#createRunner(placement: Options['placement']): ServerRunner {
-		const runner: ServerRunner = createRunner(placement, this.#config, this.#settings, {
+		const runner: ServerRunner = createRunner(placement, this.#config, () => this.#settings, {
 			emit: (event) => this.#store.apply(event),
 			onCrash: (reason) => {
 				if (this.#server !== runner) return;

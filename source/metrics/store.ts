@@ -11,7 +11,7 @@ import type {
 	WaitPlace,
 	WorkerRef,
 } from '../server/protocol.js';
-import {DEFAULT_SETTINGS} from '../server/mode.js';
+import {DEFAULT_SETTINGS} from '../server/settings.js';
 import type {
 	ConnectionRow,
 	EventLine,

@@ -3,6 +3,15 @@ import type {Placement} from '../metrics/snapshot.js';
 import {HANDLER_NAMES, type HandlerName} from '../server/handler.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 import {MAX_CLIENTS} from '../clients/fleet.js';
+import {
+	DEFAULT_SETTINGS,
+	MAX_CONNECTIONS,
+	MAX_DELAY_MS,
+	MAX_IDLE_TIMEOUT,
+	MAX_POOL_SIZE,
+	MAX_WORK_MS,
+	MAX_WORKERS,
+} from '../server/settings.js';
 
 /** A mistake on the command line: printed as one line, exit status 2, never a stack trace. */
 export class UsageError extends Error {
@@ -58,6 +67,7 @@ export type RawFlags = {
 	readonly interval?: string;
 };
 
+/** The command line's defaults; the server settings' own come from DEFAULT_SETTINGS. */
 export const DEFAULTS = {
 	mode: 'async',
 	host: '127.0.0.1',
@@ -66,9 +76,9 @@ export const DEFAULTS = {
 	clients: 0,
 	rate: 2,
 	placement: 'in-process',
-	poolSize: 10,
-	workMs: 0,
-	delayMs: 0,
+	poolSize: DEFAULT_SETTINGS.poolSize,
+	workMs: DEFAULT_SETTINGS.workMs,
+	delayMs: DEFAULT_SETTINGS.delayMs,
 	interval: 1,
 } as const;
 
@@ -76,12 +86,6 @@ export const DEFAULTS = {
 export const INTERVAL_LIMITS = {min: 0.2, max: 10} as const;
 
 export const PLACEMENTS: readonly Placement[] = ['in-process', 'worker'];
-export const MAX_POOL_SIZE = 1000;
-export const MAX_WORK_MS = 10_000;
-export const MAX_DELAY_MS = 60_000;
-export const MAX_CONNECTIONS = 100_000;
-export const MAX_IDLE_TIMEOUT = 86_400;
-export const MAX_WORKERS = 10_000;
 
 /** The most test clients one run opens (the fleet's own cap). */
 export {MAX_CLIENTS};

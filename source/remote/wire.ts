@@ -13,7 +13,7 @@ import {
 } from '../metrics/source.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
-import {MAX_CONNECTIONS, MAX_POOL_SIZE} from '../options/options.js';
+import {MAX_CONNECTIONS, MAX_POOL_SIZE} from '../server/settings.js';
 import {MODE_NAMES} from '../server/mode.js';
 
 export const PROTOCOL = 1;

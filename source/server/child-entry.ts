@@ -6,7 +6,7 @@
 import net, {type Socket} from 'node:net';
 import type {ChildCommand, ChildReport, ServerSettings} from './protocol.js';
 import {formatAddress, ignoreSocketErrors, serveSocket, TrafficCounter} from './connection.js';
-import {DEFAULT_SETTINGS} from './mode.js';
+import {DEFAULT_SETTINGS} from './settings.js';
 import {fdConnectionCap, openFileLimit} from './fd-limit.js';
 
 const FLUSH_MS = 100;

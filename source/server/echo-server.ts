@@ -1,7 +1,8 @@
 import type {Socket} from 'node:net';
 import type {EmitEvent, ServerEvent, ServerSettings} from './protocol.js';
 import {formatAddress, TrafficCounter} from './connection.js';
-import {DEFAULT_SETTINGS, type ModeName, type ServerConfig, type ServerMode} from './mode.js';
+import type {ModeName, ServerConfig, ServerMode} from './mode.js';
+import {DEFAULT_SETTINGS} from './settings.js';
 import {MODE_FACTORIES} from './modes/index.js';
 import {ListenError} from './listen.js';
 import {FD_COST, fdCapReason, fdConnectionCap, openFileLimit} from './fd-limit.js';
@@ -27,9 +28,9 @@ export class EchoServer {
 	/** The mode starting or running, for the fd cost of its connections. */
 	#costOf: ModeName = 'async';
 
-	constructor(config: ServerConfig, emit: EmitEvent, settings: Partial<ServerSettings> = {}) {
+	constructor(config: ServerConfig, emit: EmitEvent, settings: ServerSettings = DEFAULT_SETTINGS) {
 		this.#config = config;
-		this.#settings = {...DEFAULT_SETTINGS, ...settings};
+		this.#settings = settings;
 		this.#emit = (event: ServerEvent) => {
 			if (event.type === 'conn-open') this.#open.add(event.id);
 			else if (event.type === 'conn-close') this.#open.delete(event.id);

@@ -19,13 +19,6 @@ export const MODE_SUMMARY: Readonly<Record<ModeName, string>> = {
 	cluster: 'pre-forked processes sharing one listening socket',
 };
 
-export const DEFAULT_SETTINGS: ServerSettings = {
-	workMs: 0,
-	delayMs: 0,
-	poolSize: 10,
-	maxConnections: null,
-};
-
 export type ServerConfig = {
 	readonly host: string;
 	/** 0 asks the kernel for a free port. */

@@ -74,10 +74,14 @@ export type RunnerEvents = {
 	readonly onCrash: (reason: string) => void;
 };
 
+/**
+ * `settings` reads the current settings from their owner (the Controller): a server (process) started
+ * later starts with them, and the runner keeps no copy of its own.
+ */
 export function createRunner(
 	placement: Placement,
 	config: ServerConfig,
-	settings: Partial<ServerSettings>,
+	settings: () => ServerSettings,
 	events: RunnerEvents,
 ): ServerRunner {
 	return placement === 'in-process'
@@ -90,8 +94,8 @@ class InProcessRunner implements ServerRunner {
 	readonly pid = process.pid;
 	readonly #host: EchoServer;
 
-	constructor(config: ServerConfig, settings: Partial<ServerSettings>, emit: EmitEvent) {
-		this.#host = new EchoServer(config, emit, settings);
+	constructor(config: ServerConfig, settings: () => ServerSettings, emit: EmitEvent) {
+		this.#host = new EchoServer(config, emit, settings());
 	}
 
 	get port(): number {
@@ -124,7 +128,7 @@ type Pending = {resolve: (port: number) => void; reject: (error: Error) => void}
 class ServerProcessRunner implements ServerRunner {
 	readonly placement = 'worker';
 	#config: ServerConfig;
-	#settings: Partial<ServerSettings>;
+	readonly #settings: () => ServerSettings;
 	readonly #events: RunnerEvents;
 	#child: ChildProcess | undefined;
 	#requests = 0;
@@ -132,7 +136,7 @@ class ServerProcessRunner implements ServerRunner {
 	#heardAt = 0;
 	readonly #pending = new Map<number, Pending>();
 
-	constructor(config: ServerConfig, settings: Partial<ServerSettings>, events: RunnerEvents) {
+	constructor(config: ServerConfig, settings: () => ServerSettings, events: RunnerEvents) {
 		this.#config = config;
 		this.#settings = settings;
 		this.#events = events;
@@ -175,7 +179,6 @@ class ServerProcessRunner implements ServerRunner {
 	}
 
 	configure(settings: Partial<ServerSettings>): void {
-		this.#settings = {...this.#settings, ...settings};
 		this.#child?.send({type: 'configure', settings} satisfies ServerCommand);
 	}
 
@@ -200,7 +203,7 @@ class ServerProcessRunner implements ServerRunner {
 		if (this.#child) return this.#child;
 		const child = fork(
 			SERVER_ENTRY,
-			[JSON.stringify({config: this.#config, settings: this.#settings})],
+			[JSON.stringify({config: this.#config, settings: this.#settings()})],
 			{execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc']},
 		);
 		child.on('error', () => {});

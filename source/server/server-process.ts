@@ -27,7 +27,7 @@ setInterval(() => report({type: 'alive'}), HEARTBEAT_MS).unref();
 
 const {config, settings} = JSON.parse(process.argv[2] ?? '{}') as {
 	config: ServerConfig;
-	settings: Partial<ServerSettings>;
+	settings: ServerSettings;
 };
 
 let batch: ServerEvent[] = [];

@@ -5,6 +5,7 @@ import type {ModeName} from '../../source/server/mode.js';
 import {createRunner, type ServerRunner} from '../../source/server/runner.js';
 import {EchoServer} from '../../source/server/echo-server.js';
 import type {HandlerName} from '../../source/server/handler.js';
+import {DEFAULT_SETTINGS} from '../../source/server/settings.js';
 import {SPARE_THREADS} from '../../source/server/modes/thread.js';
 import {waitFor} from './net.js';
 
@@ -111,7 +112,7 @@ export async function startHost(
 	const host = new EchoServer(
 		{host: '127.0.0.1', port: 0, handler},
 		(event) => events.push(event),
-		settings,
+		{...DEFAULT_SETTINGS, ...settings},
 	);
 	const port = await host.start(mode);
 	await sparesStarted(mode, events, settings.maxWorkers);
@@ -209,7 +210,7 @@ export async function startServerProcess(
 	const runner = createRunner(
 		'worker',
 		{host: '127.0.0.1', port: 0, handler: 'echo'},
-		{poolSize: 4, ...settings},
+		() => ({...DEFAULT_SETTINGS, poolSize: 4, ...settings}),
 		{emit: (event) => events.push(event), onCrash: () => {}},
 	);
 	const port = await runner.start(mode);
