@@ -130,3 +130,31 @@ for (const args of [
 		}
 	});
 }
+
+test('under a small address-space limit (prlimit --as=8G) the screen commands say so in one line, no stack trace', () => {
+	const result = spawnSync(
+		'prlimit',
+		[`--as=${8 * 2 ** 30}`, process.execPath, CLI, '--json', '--port', '0'],
+		{encoding: 'utf8', timeout: 10_000},
+	);
+	assert.equal(result.status, 2, result.stderr);
+	assert.match(
+		result.stderr,
+		/^concurrency-top: the address-space limit \(ulimit -v\) is 8 GiB, and the screen's layout engine \(WebAssembly\) reserves about 22 GiB: raise it to 24 GiB or unlimited, or run node --disable-wasm-trap-handler \S+ \(serve needs neither\)\n$/,
+	);
+	// With the trap handler off, 8 GiB is plenty: the dashboard runs and prints its first line.
+	const off = spawnSync(
+		'prlimit',
+		[
+			`--as=${8 * 2 ** 30}`,
+			process.execPath,
+			'--disable-wasm-trap-handler',
+			CLI,
+			'--json',
+			'--port',
+			'0',
+		],
+		{encoding: 'utf8', timeout: 4000, killSignal: 'SIGTERM'},
+	);
+	assert.match(off.stdout, /^\{"schema":2,/, off.stderr);
+});

@@ -3,8 +3,15 @@
  * written), and how to run it. A command's code is imported only when it runs, so starting one never
  * loads the others. To add a command, add an entry here.
  */
-import {CLIENTS_COMMAND_DEFAULT, DEFAULTS, MAX_CLIENTS, parseOptions} from '../options/options.js';
+import {
+	CLIENTS_COMMAND_DEFAULT,
+	DEFAULTS,
+	MAX_CLIENTS,
+	parseOptions,
+	UsageError,
+} from '../options/options.js';
 import {parseEndpointOptions} from '../options/endpoints.js';
+import {screenAddressSpaceProblem} from '../shared/address-space.js';
 import {WATCH_FLAGS} from '../watch/options.js';
 import {type CommandLine, type CommandSpec, PROGRAM} from '../options/command-line.js';
 import {
@@ -39,10 +46,17 @@ Keys: c/C add 1/10 test clients, x/X drop, m next model, ? help, q quit.`,
 		`nc 127.0.0.1 ${DEFAULTS.port}      (from another terminal: you are a client too)`,
 	],
 	async run(line) {
+		checkScreen();
 		const {runDashboard} = await import('./dashboard.js');
 		await runDashboard(options(line), reach(line));
 	},
 };
+
+/** Before a command that loads the screen (Ink): one line if the address-space limit is too small. */
+function checkScreen(): void {
+	const problem = screenAddressSpaceProblem();
+	if (problem) throw new UsageError(problem);
+}
 
 /** The subcommands, in the order of --help. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -72,6 +86,7 @@ The target is a socket path, HOST:PORT, or nothing (the only serve running).`,
 		maxPositionals: 1,
 		examples: [`${PROGRAM} attach`, `${PROGRAM} attach 127.0.0.1:7070`],
 		async run(line) {
+			checkScreen();
 			const {runAttach} = await import('./attach.js');
 			await runAttach(options(line), reach(line), line.positionals);
 		},
@@ -112,6 +127,7 @@ The target is a socket path, HOST:PORT, or nothing (the only serve running).`,
 			`${PROGRAM} clients --target 10.0.0.5:8080 --json | head -3`,
 		],
 		async run(line) {
+			checkScreen();
 			const {parseRunLength, runClients} = await import('./clients.js');
 			await runClients(options(line), reach(line), parseRunLength(line.values));
 		},
@@ -131,6 +147,7 @@ the server, watches it, and ends it on quit. Keys: c/C add 1/10 test clients, x/
 			`${PROGRAM} watch --pid 4242 --json | head -3`,
 		],
 		async run(line) {
+			checkScreen();
 			const {watchMain} = await import('./watch.js');
 			return watchMain(line);
 		},
@@ -151,6 +168,7 @@ r a storm of 500 clients; arrows pick a row, Enter opens its dashboard, Esc retu
 			`${PROGRAM} compare --modes async,thread,pool --clients 14 --duration 10 --markdown`,
 		],
 		async run(line) {
+			checkScreen();
 			const {runCompare} = await import('./compare.js');
 			return runCompare(line.values, line.args);
 		},
