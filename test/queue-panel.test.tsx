@@ -4,6 +4,7 @@ import {render} from 'ink-testing-library';
 import {MetricsStore} from '../source/metrics/store.js';
 import {QueuePanel} from '../source/ui/panels/queue.js';
 import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
+import {startHost} from './helpers/servers.js';
 
 function lastLine(queue: Partial<(typeof SEQUENTIAL_SNAPSHOT)['queue']>): string {
 	const {lastFrame, unmount} = render(
@@ -54,4 +55,27 @@ test('the store counts stalled connections until they drain or close, and logs e
 		.snapshot({offset: 0, limit: 5})
 		.events.filter((line) => /does not read its replies/.test(line.text));
 	assert.equal(logged.length, 3);
+});
+
+test('the Queue panel shows the worker budget of thread and process per client all the time, not only while refusing', async () => {
+	const cases = [
+		['thread', {}, /budget +\d+ threads/],
+		['process', {}, /budget +\d+ children/],
+		['thread', {maxWorkers: 3}, /budget +3 threads/],
+		['async', {}, /pool queue +0/],
+	] as const;
+	for (const [mode, settings, expected] of cases) {
+		const {host, port, events} = await startHost(mode, 'echo', settings);
+		try {
+			const store = new MetricsStore({host: '127.0.0.1', port, handler: 'echo'});
+			for (const event of events) store.apply(event);
+			const {queue} = store.snapshot({offset: 0, limit: 0});
+			assert.equal(queue.refusing, null);
+			const {lastFrame, unmount} = render(<QueuePanel queue={queue} width={25} />);
+			assert.match(lastFrame()!, expected, `${mode} ${JSON.stringify(settings)}`);
+			unmount();
+		} finally {
+			await host.stop();
+		}
+	}
 });

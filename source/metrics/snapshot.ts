@@ -144,6 +144,8 @@ export type Snapshot = {
 		readonly stalled: number;
 		/** Why connections were refused in the last few seconds; null when none were. */
 		readonly refusing: string | null;
+		/** Thread and process per client: the workers they start before refusing (`128 threads`); else absent or null. */
+		readonly budget?: string | null;
 	};
 	readonly traffic: {
 		readonly messagesInPerSec: number;

@@ -99,6 +99,8 @@ export class MetricsStore {
 	#placement: Placement = 'in-process';
 	#pid: number | null = process.pid;
 	#notRespondingMs: number | null = null;
+	/** The running model's worker budget, as its 'listening' said. */
+	#budget: string | null = null;
 	#settings: ServerSettings = DEFAULT_SETTINGS;
 	readonly #waiting: Record<WaitPlace, number> = {line: 0, pool: 0, accept: 0, unread: 0};
 	/** Live workers in start order; counts kept as events arrive, so a snapshot never walks them all. */
@@ -147,6 +149,7 @@ export class MetricsStore {
 		switch (event.type) {
 			case 'listening': {
 				this.#mode = event.mode;
+				this.#budget = event.budget ? `${event.budget.limit} ${event.budget.what}` : null;
 				// Figures of one model's queue belong to it: a switch starts them afresh (the log keeps the history).
 				this.#longestWaitMs = 0;
 				this.#server = {...this.#server, host: event.host, port: event.port};
@@ -511,6 +514,7 @@ export class MetricsStore {
 				atLimit: limit !== null && this.#connections.size >= limit,
 				refusedTotal: this.#refusedTotal,
 				stalled: this.#stalled.size,
+				budget: this.#budget,
 				refusing:
 					this.#lastRefusal !== null && now - this.#lastRefusal.at < REFUSING_SHOWN_MS
 						? this.#lastRefusal.why

@@ -81,6 +81,7 @@ export class EchoServer {
 			mode: name,
 			host: this.#config.host,
 			port: this.port,
+			...(mode.budget ? {budget: mode.budget} : {}),
 			at: Date.now(),
 		});
 		return this.port;

@@ -40,6 +40,8 @@ export type ServerMode = {
 	 * show what a crash takes down; returns what it hit, or null if the model has none.
 	 */
 	crashWorker?(): string | null;
+	/** Thread and process per client: the workers they start before they refuse connections. */
+	readonly budget?: WorkerBudget;
 };
 
 export type ModeContext = {

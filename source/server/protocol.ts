@@ -63,6 +63,8 @@ export type ServerEvent =
 			readonly mode: string;
 			readonly host: string;
 			readonly port: number;
+			/** Thread and process per client: how many workers they start before refusing; else absent. */
+			readonly budget?: {readonly limit: number; readonly what: string; readonly why: string};
 			readonly at: number;
 	  }
 	| {

@@ -198,6 +198,7 @@ export const createProcessMode: ModeFactory = (context) => {
 
 	return {
 		name: context.name,
+		budget,
 		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
 		async stop() {
 			stopping = true;

@@ -160,6 +160,7 @@ export const createThreadMode: ModeFactory = (context) => {
 
 	return {
 		name: context.name,
+		budget,
 		async start() {
 			const port = await listen(server, config.host, config.port, undefined, acceptErrors(emit));
 			running = true;

@@ -20,12 +20,17 @@ export function QueuePanel({queue, watch, width}: QueuePanelProps) {
 	return (
 		<Panel title="Queue" width={width}>
 			<Figure label="wait line" value={String(queue.line)} width={inner} color={warn(queue.line)} />
-			<Figure
-				label="pool queue"
-				value={String(queue.pool)}
-				width={inner}
-				color={warn(queue.pool)}
-			/>
+			{queue.budget ? (
+				// Thread and process per client have no pool: in its place, their budget of workers.
+				<Figure label="budget" value={shortBudget(queue.budget, inner)} width={inner} />
+			) : (
+				<Figure
+					label="pool queue"
+					value={String(queue.pool)}
+					width={inner}
+					color={warn(queue.pool)}
+				/>
+			)}
 			<Figure
 				label="kernel accept q"
 				value={queue.acceptQueue === null ? 'n/a' : String(queue.acceptQueue)}
@@ -63,6 +68,13 @@ export function QueuePanel({queue, watch, width}: QueuePanelProps) {
 			)}
 		</Panel>
 	);
+}
+
+/** `32 child processes`, or `32 children` where that does not fit beside its label. */
+function shortBudget(budget: string, inner: number): string {
+	return 'budget '.length + budget.length <= inner
+		? budget
+		: budget.replace('child processes', 'children');
 }
 
 /**
