@@ -5,7 +5,7 @@ import type {ModeName, ServerConfig, ServerMode} from './mode.js';
 import {DEFAULT_SETTINGS} from './settings.js';
 import {MODE_FACTORIES} from './modes/index.js';
 import {ListenError} from './listen.js';
-import {FD_COST, fdCapReason, fdConnectionCap, openFileLimit} from './fd-limit.js';
+import {FD_COST, fdConnectionCap, openFileLimit, refusalReason} from './fd-limit.js';
 
 const TRAFFIC_FLUSH_MS = 100;
 
@@ -148,10 +148,7 @@ export class EchoServer {
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 		socket.on('error', () => {});
 		socket.destroy();
-		const [cap, why] =
-			atLimit && (fdCap === null || limit <= fdCap)
-				? [limit, `--max-connections ${limit}`]
-				: [fdCap!, fdCapReason(this.#fdLimit!, fdCap!)];
+		const {limit: cap, why} = refusalReason(atLimit ? limit : null, this.#fdLimit, fdCap);
 		this.#emit({type: 'refused', peer, limit: cap, why, at: Date.now()});
 		return false;
 	}

@@ -46,3 +46,23 @@ export function fdConnectionCap(limit: number, cost = 1): number {
 export function fdCapReason(limit: number, cap: number): string {
 	return `ulimit -n ${limit} (${cap} connections + headroom)`;
 }
+
+/**
+ * Why a connection was refused and at what limit: --max-connections if that is the lower, else the
+ * fd limit. `workers` processes each accept their own share (cluster); `fdCap` is one's cap, null
+ * when the fd limit is unknown.
+ */
+export function refusalReason(
+	maxConnections: number | null,
+	fdLimit: number | null,
+	fdCap: number | null,
+	workers = 1,
+): {readonly limit: number; readonly why: string} {
+	const each = maxConnections === null ? null : Math.ceil(maxConnections / workers);
+	const perWorker = workers === 1 ? '' : ' per worker';
+	if (maxConnections !== null && (fdCap === null || each! <= fdCap)) {
+		const share = workers === 1 ? '' : ` (${each} per worker)`;
+		return {limit: maxConnections, why: `--max-connections ${maxConnections}${share}`};
+	}
+	return {limit: fdCap! * workers, why: `${fdCapReason(fdLimit!, fdCap!)}${perWorker}`};
+}

@@ -3,10 +3,9 @@ import os from 'node:os';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
 import type {ModeFactory} from '../mode.js';
-import {idleText} from '../connection.js';
 import {explainListenError} from '../listen.js';
-import {fdCapReason, fdConnectionCap, openFileLimit} from '../fd-limit.js';
-import {CHILD_ENTRY, exitReason} from './process.js';
+import {fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
+import {CHILD_ENTRY, emitChildDown, emitChildUp, relayConnectionReport} from '../serving-child.js';
 import {setTimeout as delay} from 'node:timers/promises';
 
 /** How long stop() waits for a worker's IPC channel to close after its exit. */
@@ -23,12 +22,20 @@ const READY_TIMEOUT_MS = 15_000;
  * primary accept every connection and pass it on: a different model.)
  */
 export const createClusterMode: ModeFactory = (context) => {
-	const {config, emit, nextConnectionId, traffic, settings} = context;
+	const {config, emit, nextConnectionId, settings} = context;
 	const size = os.availableParallelism();
 	const workers = new Set<Worker>();
 	let stopping = false;
 	let port = config.port;
 	const fdLimit = openFileLimit();
+	/** Each worker accepts its own share: --max-connections and the fd cap are per worker. */
+	const refusal = () =>
+		refusalReason(
+			settings().maxConnections,
+			fdLimit,
+			fdLimit === null ? null : fdConnectionCap(fdLimit),
+			size,
+		);
 
 	const spawn = (): Promise<number> => {
 		const spawnedAt = performance.now();
@@ -45,6 +52,7 @@ export const createClusterMode: ModeFactory = (context) => {
 				READY_TIMEOUT_MS,
 			);
 			worker.on('message', (report: ChildReport) => {
+				if (relayConnectionReport(context, report, (local) => ids.get(local))) return;
 				switch (report.type) {
 					case 'ready': {
 						if (report.port === undefined) {
@@ -61,14 +69,7 @@ export const createClusterMode: ModeFactory = (context) => {
 						}
 						clearTimeout(timer);
 						started = true;
-						emit({
-							type: 'worker-up',
-							worker: ref,
-							mode: context.name,
-							connection: null,
-							startupMs: performance.now() - spawnedAt,
-							at: Date.now(),
-						});
+						emitChildUp(context, ref, null, spawnedAt);
 						resolve(report.port);
 						break;
 					}
@@ -97,68 +98,19 @@ export const createClusterMode: ModeFactory = (context) => {
 						if (id !== undefined) emit({type: 'conn-close', id, at: Date.now()});
 						break;
 					}
-					case 'traffic': {
-						for (const [
-							local,
-							bytesIn,
-							bytesOut,
-							messagesIn,
-							messagesOut,
-							reads,
-						] of report.deltas) {
-							const id = ids.get(local);
-							if (id !== undefined)
-								traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut, reads);
-						}
-						break;
-					}
-					case 'stall': {
-						const id = ids.get(report.id);
-						if (id !== undefined) {
-							emit({type: 'stall', id, stalled: report.stalled, at: Date.now()});
-						}
-						break;
-					}
-					case 'idle-closed': {
-						const id = ids.get(report.id);
-						if (id !== undefined) {
-							const text = idleText(id, settings().idleTimeoutMs);
-							emit({type: 'log', level: 'info', text, at: Date.now()});
-						}
-						break;
-					}
 					case 'refused': {
-						const max = settings().maxConnections;
-						const fdCap = fdLimit === null ? Infinity : fdConnectionCap(fdLimit);
-						const byMax = max !== null && Math.ceil(max / size) <= fdCap;
-						emit({
-							type: 'refused',
-							peer: report.peer,
-							limit: byMax ? max : fdCap * size,
-							why: byMax
-								? `--max-connections ${max} (${Math.ceil(max / size)} per worker)`
-								: `${fdCapReason(fdLimit!, fdCap)} per worker`,
-							at: Date.now(),
-						});
+						emit({type: 'refused', peer: report.peer, ...refusal(), at: Date.now()});
 						break;
 					}
 				}
 			});
 			worker.process.once('exit', (code, signal) => {
 				clearTimeout(timer);
-				reject(new Error(`cluster worker pid ${pid} ended (${exitReason(code, signal)})`));
 				workers.delete(worker);
 				for (const id of ids.values()) emit({type: 'conn-close', id, at: Date.now()});
 				ids.clear();
-				const expected = stopping;
-				emit({
-					type: 'worker-down',
-					worker: ref,
-					mode: context.name,
-					reason: exitReason(code, signal),
-					expected,
-					at: Date.now(),
-				});
+				const reason = emitChildDown(context, ref, {code, signal}, stopping);
+				reject(new Error(`cluster worker pid ${pid} ended (${reason})`));
 				if (!stopping && started) {
 					emit({
 						type: 'log',

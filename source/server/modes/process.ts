@@ -1,19 +1,20 @@
-import {fork, type ChildProcess} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
-import {
-	acceptErrors,
-	formatAddress,
-	idleText,
-	ignoreSocketErrors,
-	refuseOverBudget,
-} from '../connection.js';
+import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {FD_COST} from '../fd-limit.js';
 import {listen} from '../listen.js';
 import {PeerWatch} from '../peer-watch.js';
 import {SpawnGate} from '../spawn-gate.js';
-import {PROCESS_COST_BYTES, workerBudget, type ModeFactory} from '../mode.js';
+import {PROCESS_COST_BYTES, workerBudget, type ModeContext, type ModeFactory} from '../mode.js';
+import {
+	emitChildDown,
+	emitChildUp,
+	endChild,
+	forkChild,
+	relayConnectionReport,
+} from '../serving-child.js';
 
 const MAIN = {kind: 'main'} as const;
 
@@ -28,32 +29,13 @@ export const PROCESS_COST = {
 	fds: FD_COST.process,
 } as const;
 
-export const CHILD_ENTRY = new URL('../child-entry.js', import.meta.url);
-
-/** Forks a server child whose output never reaches the dashboard's terminal. */
-export function forkChild(): ChildProcess {
-	return fork(CHILD_ENTRY, [], {execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc']});
-}
-
-/** Ends a child and resolves once it has exited. */
-export async function endChild(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null || child.signalCode !== null) return;
-	const exited = new Promise((resolve) => child.once('exit', resolve));
-	child.kill('SIGTERM');
-	await exited;
-}
-
-export function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
-	return signal ?? `exit ${code}`;
-}
-
 /**
  * The tutorial's multiprocessing server: a child process per client. The socket is passed to the
  * child as a handle (the parent's copy closes once sent), so the child alone owns it; killing the
  * child ends that client's connection and nobody else's.
  */
 export const createProcessMode: ModeFactory = (context) => {
-	const {config, emit, nextConnectionId, traffic, settings, admit} = context;
+	const {config, emit, nextConnectionId, settings, admit} = context;
 	const children = new Set<ChildProcess>();
 	/** Per child: settles once the child owns its socket (or is gone), so stop never kills a child mid-handover and strands the socket. */
 	const handedOver = new Map<ChildProcess, Promise<void>>();
@@ -80,42 +62,13 @@ export const createProcessMode: ModeFactory = (context) => {
 		if (queued) emit({type: 'conn-serve', id, by: ref, at: Date.now()});
 		else emit({type: 'conn-open', id, peer, state: 'active', by: ref, at: Date.now()});
 		child.on('error', () => {});
-		const owned = new Promise<void>((resolve) => {
-			const timer = setTimeout(resolve, 5000);
-			const done = () => {
-				clearTimeout(timer);
-				resolve();
-			};
-			child.on('message', (report: ChildReport) => {
-				if (report.type === 'owned') done();
-			});
-			child.once('exit', done);
-		});
+		const owned = ownsSocket(child);
 		handedOver.set(child, owned);
 		child.on('message', (report: ChildReport) => {
-			if (report.type === 'traffic') {
-				for (const [, bytesIn, bytesOut, messagesIn, messagesOut, reads] of report.deltas) {
-					traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut, reads);
-				}
-			} else if (report.type === 'stall') {
-				emit({type: 'stall', id, stalled: report.stalled, at: Date.now()});
-			} else if (report.type === 'idle-closed') {
-				emit({
-					type: 'log',
-					level: 'info',
-					text: idleText(id, settings().idleTimeoutMs),
-					at: Date.now(),
-				});
-			} else if (report.type === 'ready') {
-				emit({
-					type: 'worker-up',
-					worker: ref,
-					mode: context.name,
-					connection: id,
-					startupMs: performance.now() - spawnedAt,
-					at: Date.now(),
-				});
-				handOver();
+			if (relayConnectionReport(context, report, () => id)) return;
+			if (report.type === 'ready') {
+				emitChildUp(context, ref, id, spawnedAt);
+				handOverSocket(child, socket, id, context, () => pending.delete(socket));
 			}
 		});
 		child.once('exit', (code, signal) => {
@@ -125,39 +78,16 @@ export const createProcessMode: ModeFactory = (context) => {
 			socket.destroy();
 			emit({type: 'conn-close', id, at: Date.now()});
 			const expected = stopping || code === 0;
-			emit({
-				type: 'worker-down',
-				worker: ref,
-				mode: context.name,
-				reason: exitReason(code, signal),
-				expected,
-				at: Date.now(),
-			});
+			const reason = emitChildDown(context, ref, {code, signal}, expected);
 			if (!expected) {
 				emit({
 					type: 'log',
 					level: 'warn',
-					text: `pid ${pid} ended (${exitReason(code, signal)}): only connection #${id} was lost`,
+					text: `pid ${pid} ended (${reason}): only connection #${id} was lost`,
 					at: Date.now(),
 				});
 			}
 		});
-		// Sent once the child says it is ready. Sent at once, as before, a socket whose client left
-		// while several children were starting under load left children that never ended (5 of 6 in
-		// a repro, none after this change); why, inside Node's handle passing, is not pinned down.
-		const handOver = () => {
-			const command: ChildCommand = {
-				type: 'socket',
-				id,
-				handler: config.handler,
-				settings: settings(),
-			};
-			if (!child.connected) return;
-			child.send(command, socket, (error) => {
-				pending.delete(socket);
-				if (error) child.kill('SIGKILL');
-			});
-		};
 		return owned;
 	};
 
@@ -227,3 +157,39 @@ export const createProcessMode: ModeFactory = (context) => {
 		},
 	};
 };
+
+/** Settles once the child says it owns its socket, or has ended, or after 5 s. */
+function ownsSocket(child: ChildProcess): Promise<void> {
+	return new Promise<void>((resolve) => {
+		const timer = setTimeout(resolve, 5000);
+		const done = () => {
+			clearTimeout(timer);
+			resolve();
+		};
+		child.on('message', (report: ChildReport) => {
+			if (report.type === 'owned') done();
+		});
+		child.once('exit', done);
+	});
+}
+
+/**
+ * Sends the client's socket to its child, once the child says it is ready. Sent at once, as before,
+ * a socket whose client left while several children were starting under load left children that
+ * never ended (5 of 6 in a repro, none after this change); why, inside Node's handle passing, is not
+ * pinned down.
+ */
+function handOverSocket(
+	child: ChildProcess,
+	socket: Socket,
+	id: number,
+	{config, settings}: Pick<ModeContext, 'config' | 'settings'>,
+	onSent: () => void,
+): void {
+	const command: ChildCommand = {type: 'socket', id, handler: config.handler, settings: settings()};
+	if (!child.connected) return;
+	child.send(command, socket, (error) => {
+		onSent();
+		if (error) child.kill('SIGKILL');
+	});
+}

@@ -1,0 +1,100 @@
+import {fork, type ChildProcess} from 'node:child_process';
+import {performance} from 'node:perf_hooks';
+import type {ChildReport, WorkerRef} from './protocol.js';
+import type {ModeContext} from './mode.js';
+import {idleText} from './connection.js';
+
+/**
+ * A child process that serves connections (child-entry.ts), as process per client and cluster run
+ * them: how it is started and ended, and how what it reports becomes the dashboard's events. Both
+ * models use these, so a child's report means the same whichever model started it.
+ */
+export const CHILD_ENTRY = new URL('./child-entry.js', import.meta.url);
+
+/** Forks a server child whose output never reaches the dashboard's terminal. */
+export function forkChild(): ChildProcess {
+	return fork(CHILD_ENTRY, [], {execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc']});
+}
+
+/** Ends a child and resolves once it has exited. */
+export async function endChild(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	child.kill('SIGTERM');
+	await exited;
+}
+
+export function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
+	return signal ?? `exit ${code}`;
+}
+
+type Reporting = Pick<ModeContext, 'emit' | 'traffic' | 'settings'>;
+
+/**
+ * Passes on what a child reports about its connections (bytes and messages, stalls, idle closes);
+ * `idOf` turns the child's number for a connection into its dashboard-wide id (undefined: gone).
+ * Returns false for a report that is not about a connection, for the model to handle.
+ */
+export function relayConnectionReport(
+	context: Reporting,
+	report: ChildReport,
+	idOf: (local: number) => number | undefined,
+): boolean {
+	switch (report.type) {
+		case 'traffic': {
+			for (const [local, bytesIn, bytesOut, messagesIn, messagesOut, reads] of report.deltas) {
+				const id = idOf(local);
+				if (id !== undefined)
+					context.traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut, reads);
+			}
+			return true;
+		}
+		case 'stall': {
+			const id = idOf(report.id);
+			if (id !== undefined) {
+				context.emit({type: 'stall', id, stalled: report.stalled, at: Date.now()});
+			}
+			return true;
+		}
+		case 'idle-closed': {
+			const id = idOf(report.id);
+			if (id !== undefined) {
+				const text = idleText(id, context.settings().idleTimeoutMs);
+				context.emit({type: 'log', level: 'info', text, at: Date.now()});
+			}
+			return true;
+		}
+		default: {
+			return false;
+		}
+	}
+}
+
+/** The child is up and serving: `connection` is the one it was started for (null: it accepts its own). */
+export function emitChildUp(
+	context: Pick<ModeContext, 'emit' | 'name'>,
+	worker: WorkerRef,
+	connection: number | null,
+	spawnedAt: number,
+): void {
+	context.emit({
+		type: 'worker-up',
+		worker,
+		mode: context.name,
+		connection,
+		startupMs: performance.now() - spawnedAt,
+		at: Date.now(),
+	});
+}
+
+/** The child ended; returns why, as the dashboard words it. */
+export function emitChildDown(
+	context: Pick<ModeContext, 'emit' | 'name'>,
+	worker: WorkerRef,
+	exit: {readonly code: number | null; readonly signal: NodeJS.Signals | null},
+	expected: boolean,
+): string {
+	const reason = exitReason(exit.code, exit.signal);
+	context.emit({type: 'worker-down', worker, mode: context.name, reason, expected, at: Date.now()});
+	return reason;
+}
