@@ -207,6 +207,30 @@ test('several observers drive one server; a bad one hurts nobody', async () => {
 	assert.deepEqual(listServeSockets(directory), [], 'the socket is removed on close');
 });
 
+test('a hostile server cannot write escape sequences to the observer terminal with its hello', async () => {
+	const version = '\u001b]0;pwned\u0007\u001b[2J';
+	const server = net.createServer((socket) => {
+		socket.on('error', () => {});
+		socket.write(
+			`${JSON.stringify({type: 'hello', protocol: 999, version, pid: 1, tokenRequired: false})}\n`,
+		);
+	});
+	server.listen(0, '127.0.0.1');
+	await once(server, 'listening');
+	const {port} = server.address() as net.AddressInfo;
+	try {
+		await assert.rejects(
+			RemoteSource.connect({kind: 'tcp', host: '127.0.0.1', port}, {version: 'test'}),
+			(error: unknown) =>
+				error instanceof AttachError &&
+				/speaks protocol 999/.test(error.message) &&
+				!/[\u0000-\u001f\u007f-\u009f]/.test(error.message),
+		);
+	} finally {
+		server.close();
+	}
+});
+
 test('a token-protected port refuses a wrong token with one line', async () => {
 	const {controller, control} = await startServing('a-long-enough-secret');
 	const endpoint = await control.listenTcp('127.0.0.1', 0);

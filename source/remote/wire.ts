@@ -187,7 +187,8 @@ export function parseServerMessage(line: string): ServerMessage | null {
 			return {
 				type: 'hello',
 				protocol: message.protocol,
-				version: message.version,
+				// Printed when the protocols differ, before any snapshot is checked.
+				version: withoutControls(message.version),
 				pid: message.pid,
 				tokenRequired: message.tokenRequired,
 				// Unknown names (a newer server's actions) are left out, not fatal.
