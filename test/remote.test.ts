@@ -224,6 +224,7 @@ test('a hostile server cannot write escape sequences to the observer terminal wi
 			(error: unknown) =>
 				error instanceof AttachError &&
 				/speaks protocol 999/.test(error.message) &&
+				// eslint-disable-next-line no-control-regex
 				!/[\u0000-\u001f\u007f-\u009f]/.test(error.message),
 		);
 	} finally {
