@@ -416,6 +416,59 @@ test('8. idle connections to --metrics-port neither blind /proc nor make the ech
 	}
 });
 
+test("8. the metrics port counts in the fd budget: under ulimit -n 160 its 16 connections and the echo server's together stay within the limit", async () => {
+	const command = [process.execPath, CLI, '--json', '--port', '0', '--metrics-port', '0']
+		.map((word) => `'${word}'`)
+		.join(' ');
+	const child = spawn('bash', ['-c', `ulimit -n 160; exec ${command}`], {
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let stderr = '';
+	child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+	const snapshots: Array<{port: number; threads: {os: number | null}}> = [];
+	createInterface({input: child.stdout}).on('line', (line) => snapshots.push(JSON.parse(line)));
+	const sockets: net.Socket[] = [];
+	const open = (port: number) => {
+		const socket = net.connect(port, '127.0.0.1');
+		socket.on('error', () => {});
+		sockets.push(socket);
+		return socket;
+	};
+	try {
+		const metricsPort = Number(
+			await waitFor(() => /:(\d+)\/metrics/.exec(stderr)?.[1], 'the metrics address'),
+		);
+		// 160 less 128 of headroom less the metrics port's listener and 16 connections (before: 32).
+		assert.match(stderr, /ulimit -n 160 leaves room for 15 connections/);
+		const {port} = await waitFor(() => snapshots[0], 'the first snapshot');
+		for (let i = 0; i < 16; i++) open(metricsPort).resume();
+		await sleep(300);
+		let echoed = 0;
+		let closed = 0;
+		for (let i = 0; i < 25; i++) {
+			const client = open(port);
+			client.once('connect', () => client.write('hi\n'));
+			client.once('data', () => echoed++);
+			client.once('close', () => closed++);
+		}
+		await waitFor(
+			() => echoed === 15 && closed === 10,
+			() => `${echoed} echoed, ${closed} refused of 25 (15 and 10 expected)`,
+		);
+		const fds = readdirSync(`/proc/${child.pid}/fd`).length;
+		assert.ok(fds < 160, `${fds} descriptors open of 160`);
+		const seen = snapshots.length;
+		await waitFor(() => snapshots.length > seen + 1, 'two more snapshots');
+		assert.ok(typeof snapshots.at(-1)!.threads.os === 'number', 'the /proc figures keep coming');
+		const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+		assert.equal(scrape.status, 200, 'a scrape still gets through');
+	} finally {
+		for (const socket of sockets) socket.destroy();
+		child.kill();
+		await once(child, 'exit');
+	}
+});
+
 test('1. the private folder is only made where nobody else can swap it: a runtime dir open to others is not used', () => {
 	const open = mkdtempSync(path.join(os.tmpdir(), 'ct-open-'));
 	chmodSync(open, 0o777);

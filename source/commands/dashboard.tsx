@@ -10,7 +10,7 @@ import {App} from '../ui/app.js';
 export async function runDashboard(options: Options, reach?: EndpointOptions): Promise<void> {
 	const headless = options.json || !process.stdout.isTTY;
 	const timing = timingFor(options.interval);
-	const controller = await startController(options, timing);
+	const controller = await startController(options, timing, reach);
 	const metrics = await startMetricsFor(controller, reach);
 
 	const stop = async () => {

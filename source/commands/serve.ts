@@ -18,7 +18,7 @@ const log = (text: string) =>
  */
 export async function runServe(options: Options, reach: EndpointOptions): Promise<void> {
 	const timing = timingFor(options.interval);
-	const controller = await startController(options, timing);
+	const controller = await startController(options, timing, reach);
 	const metrics = await startMetricsFor(controller, reach, log);
 	const control = new ControlServer(controller, {
 		version: VERSION,

@@ -1,7 +1,8 @@
 import {Controller, DEFAULT_TIMING, type ControllerTiming} from '../live/controller.js';
 import {isLoopback, type Options} from '../options/options.js';
 import {ListenError} from '../server/listen.js';
-import {FD_COST, fdConnectionCap, openFileLimit} from '../server/fd-limit.js';
+import {FD_COST, fdConnectionCap, openFileLimit, reserveMetricsFds} from '../server/fd-limit.js';
+import type {EndpointOptions} from '../options/endpoints.js';
 import type {ModeName} from '../server/mode.js';
 import {fail} from './fail.js';
 
@@ -12,7 +13,10 @@ import {fail} from './fail.js';
 export async function startController(
 	options: Options,
 	timing: ControllerTiming,
+	reach?: EndpointOptions,
 ): Promise<Controller> {
+	// The metrics endpoint shares this process's descriptors: every cap counts its connections.
+	if (reach?.metrics) reserveMetricsFds();
 	const controller = new Controller(options, timing);
 	try {
 		await controller.start();

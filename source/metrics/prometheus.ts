@@ -3,6 +3,9 @@ import type {Socket} from 'node:net';
 import client from 'prom-client';
 import type {DashboardSource} from './source.js';
 import {listen} from '../server/listen.js';
+// Its connections are counted in the fd budget (reserveMetricsFds), never out of the headroom the
+// dashboard's /proc reads need: a crowd of idle ones cannot make them fail with EMFILE.
+import {MAX_METRICS_CONNECTIONS} from '../server/fd-limit.js';
 import type {ProcessFigures, Snapshot} from './snapshot.js';
 
 /** Round-trip buckets in seconds: from a loopback echo (~0.1 ms) to a thread-per-client pile-up (seconds). */
@@ -260,12 +263,6 @@ export type MetricsEndpoint = {
 	readonly close: () => Promise<void>;
 };
 
-/**
- * Connections the metrics endpoint keeps at once. They come out of the descriptors kept free below
- * `ulimit -n` (at least 128, see server/fd-limit.ts), never out of the echo server's: a crowd of
- * idle ones cannot make the server refuse clients or the /proc reads fail with EMFILE.
- */
-export const MAX_METRICS_CONNECTIONS = 16;
 /** A connection that has not sent a whole request by then is closed (Node's default is 60 s). */
 const METRICS_HEADERS_TIMEOUT_MS = 5000;
 

@@ -37,9 +37,23 @@ export function fdHeadroom(limit: number): number {
 	return Math.max(128, Math.ceil(limit * 0.05));
 }
 
+/**
+ * Connections the metrics endpoint (--metrics-port) keeps at once (metrics/prometheus.ts): with
+ * its listener, they come out of the echo server's descriptors in the same process.
+ */
+export const MAX_METRICS_CONNECTIONS = 16;
+
+/** Descriptors set aside in this process for the metrics endpoint; 0 without one. */
+let reserved = 0;
+
+/** Sets aside the metrics endpoint's descriptors (before the server starts, so every cap counts them). */
+export function reserveMetricsFds(): void {
+	reserved = MAX_METRICS_CONNECTIONS + 1;
+}
+
 /** Connections that fit under `limit` with headroom, at `cost` descriptors each. */
 export function fdConnectionCap(limit: number, cost = 1): number {
-	return Math.max(1, Math.floor((limit - fdHeadroom(limit)) / cost));
+	return Math.max(1, Math.floor((limit - fdHeadroom(limit) - reserved) / cost));
 }
 
 /** What a refusal at the fd cap says on screen and in the log. */
