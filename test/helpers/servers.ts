@@ -115,7 +115,10 @@ export async function startHost(
 		{...DEFAULT_SETTINGS, ...settings},
 	);
 	const port = await host.start(mode);
-	await sparesStarted(mode, events, settings.maxWorkers);
+	await sparesStarted(mode, events, settings.maxWorkers).catch(async (error: unknown) => {
+		await host.stop();
+		throw error;
+	});
 	return {host, events, port};
 }
 
@@ -214,6 +217,10 @@ export async function startServerProcess(
 		{emit: (event) => events.push(event), onCrash: () => {}},
 	);
 	const port = await runner.start(mode);
-	await sparesStarted(mode, events, settings.maxWorkers);
+	// A server process left running keeps the test file from ending.
+	await sparesStarted(mode, events, settings.maxWorkers).catch(async (error: unknown) => {
+		await runner.stop();
+		throw error;
+	});
 	return {runner, events, port, pid: runner.pid!};
 }
