@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {test} from 'node:test';
 import {Controller} from '../source/live/controller.js';
 import {startMetrics} from '../source/metrics/prometheus.js';
 import {parseOptions} from '../source/options/options.js';
-import {ByteClient, waitFor} from './helpers/net.js';
+import {ByteClient, sleep, waitFor} from './helpers/net.js';
 import {parseExposition, valueOf} from './helpers/prometheus.js';
 
 /** Debian's `prometheus` package ships promtool; where it is missing that check is skipped, said. */
@@ -160,5 +160,45 @@ test('counters follow the model that ran; gauges show only the current one', asy
 	} finally {
 		await controller.stop();
 		await endpoint.close();
+	}
+});
+
+test('a local user flooding /metrics with pipelined requests does not stop the echo server', async () => {
+	const controller = new Controller(parseOptions({port: '0'}), {
+		tickMs: 100,
+		rollMs: 500,
+		procMs: 300,
+		hostMs: 300,
+	});
+	await controller.start();
+	const endpoint = await startMetrics(controller, '127.0.0.1', 0, 'test');
+	// The flood comes from another process, as it would: 8 connections, requests pipelined.
+	const flooder = spawn(process.execPath, [
+		'-e',
+		`const net = require('node:net');
+		const request = 'GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'.repeat(50);
+		for (let i = 0; i < 8; i++) {
+			const socket = net.connect(${endpoint.port}, '127.0.0.1');
+			socket.on('error', () => {});
+			socket.resume();
+			const flood = () => { while (!socket.destroyed && socket.write(request)); };
+			socket.on('connect', flood);
+			socket.on('drain', flood);
+		}`,
+	]);
+	const outside = await ByteClient.connect(controller.port);
+	try {
+		await sleep(1000);
+		const started = Date.now();
+		await outside.ask('still there?\n', 30_000);
+		const took = Date.now() - started;
+		// Before the fix: no echo at all for as long as the flood lasted (8 s measured).
+		console.log(`echo under a /metrics flood answered in ${took} ms`);
+		assert.ok(took < 3000, `the echo server answered in ${took} ms, not within 3 s`);
+	} finally {
+		flooder.kill('SIGKILL');
+		await outside.close();
+		await endpoint.close();
+		await controller.stop();
 	}
 });

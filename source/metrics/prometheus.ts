@@ -276,6 +276,34 @@ function capConnections(server: http.Server): void {
 	});
 }
 
+/** Scrapes closer together than this get the same text: a flood of requests costs no rendering. */
+const MIN_SCRAPE_INTERVAL_MS = 200;
+
+/** The exporter's text, rendered again only when the last rendering is older than the interval. */
+function scrapeAtMostEvery(exporter: PrometheusExporter): Promise<string> {
+	const now = Date.now();
+	const last = lastScrape.get(exporter);
+	if (last && now - last.at < MIN_SCRAPE_INTERVAL_MS) return last.text;
+	const text = exporter.scrape();
+	lastScrape.set(exporter, {at: now, text});
+	return text;
+}
+const lastScrape = new WeakMap<PrometheusExporter, {at: number; text: Promise<string>}>();
+
+/** Requests one connection may make a second; past them it is closed (a scraper makes one in 15 s). */
+const MAX_REQUESTS_PER_SECOND = 10;
+const requestsSeen = new WeakMap<Socket, {second: number; count: number}>();
+
+function withinRequestRate(socket: Socket): boolean {
+	const second = Math.floor(Date.now() / 1000);
+	const seen = requestsSeen.get(socket);
+	if (!seen || seen.second !== second) {
+		requestsSeen.set(socket, {second, count: 1});
+		return true;
+	}
+	return ++seen.count <= MAX_REQUESTS_PER_SECOND;
+}
+
 /** Serves `/metrics` over HTTP on `host:port`; everything else is a 404. */
 export async function serveMetrics(
 	exporter: PrometheusExporter,
@@ -288,6 +316,10 @@ export async function serveMetrics(
 		connectionsCheckingInterval: 1000,
 	};
 	const server = http.createServer(options, (request, response) => {
+		if (!withinRequestRate(request.socket)) {
+			request.socket.destroy();
+			return;
+		}
 		const path = (request.url ?? '/').split('?')[0];
 		if (request.method !== 'GET' && request.method !== 'HEAD') {
 			response.writeHead(405, {allow: 'GET, HEAD'}).end();
@@ -299,7 +331,7 @@ export async function serveMetrics(
 				.end('concurrency-top: the metrics are at /metrics\n');
 			return;
 		}
-		exporter.scrape().then(
+		scrapeAtMostEvery(exporter).then(
 			(text) => {
 				response.writeHead(200, {'content-type': exporter.contentType});
 				response.end(request.method === 'HEAD' ? undefined : text);
