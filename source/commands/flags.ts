@@ -6,7 +6,8 @@ import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS} from '../options/options.js';
 import {MAX_POOL_SIZE, MAX_WORKERS} from '../server/settings.js';
 import {TOKEN_ENV} from '../options/endpoints.js';
 import {HANDLER_NAMES} from '../server/handler.js';
-import {MODE_NAMES, MODE_SUMMARY} from '../server/mode.js';
+import {MODE_NAMES} from '../server/mode.js';
+import {MODES} from '../server/modes/index.js';
 import type {FlagSpec} from '../options/command-line.js';
 
 const string = (name: string, value: string, help: string): FlagSpec => ({
@@ -30,7 +31,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
 		'NAME',
 		[
 			`concurrency model (default ${DEFAULTS.mode}):`,
-			...MODE_NAMES.map((name) => `  ${name.padEnd(11)} ${MODE_SUMMARY[name]}`),
+			...MODE_NAMES.map((name) => `  ${name.padEnd(11)} ${MODES[name].summary}`),
 		].join('\n'),
 	),
 	string('port', 'N', `TCP port, 0 for any free port (default ${DEFAULTS.port})`),

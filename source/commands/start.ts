@@ -1,7 +1,8 @@
 import {Controller, DEFAULT_TIMING, type ControllerTiming} from '../live/controller.js';
 import {isLoopback, type Options} from '../options/options.js';
 import {ListenError} from '../server/listen.js';
-import {FD_COST, fdConnectionCap, openFileLimit, reserveMetricsFds} from '../server/fd-limit.js';
+import {fdConnectionCap, openFileLimit, reserveMetricsFds} from '../server/fd-limit.js';
+import {MODES} from '../server/modes/index.js';
 import type {EndpointOptions} from '../options/endpoints.js';
 import type {ModeName} from '../server/mode.js';
 import {fail} from './fail.js';
@@ -53,7 +54,7 @@ const SMALL_FD_CAP = 100;
 /** The warning for a `ulimit -n` that leaves room for few connections, or null. */
 export function smallFdCap(mode: ModeName, limit = openFileLimit()): string | null {
 	if (limit === null) return null;
-	const cap = fdConnectionCap(limit, FD_COST[mode]);
+	const cap = fdConnectionCap(limit, MODES[mode].fdCost);
 	if (cap >= SMALL_FD_CAP) return null;
 	return `ulimit -n ${limit} leaves room for ${cap} connection${cap === 1 ? '' : 's'} (the rest is kept for the dashboard's own files): raise it to 1024 or more for more`;
 }

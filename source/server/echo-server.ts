@@ -3,9 +3,9 @@ import type {EmitEvent, ServerEvent, ServerSettings} from './protocol.js';
 import {formatAddress, TrafficCounter} from './connection.js';
 import type {ModeName, ServerConfig, ServerMode} from './mode.js';
 import {DEFAULT_SETTINGS} from './settings.js';
-import {MODE_FACTORIES} from './modes/index.js';
+import {MODES} from './modes/index.js';
 import {ListenError} from './listen.js';
-import {FD_COST, fdConnectionCap, openFileLimit, refusalReason} from './fd-limit.js';
+import {fdConnectionCap, openFileLimit, refusalReason} from './fd-limit.js';
 
 const TRAFFIC_FLUSH_MS = 100;
 
@@ -56,7 +56,7 @@ export class EchoServer {
 		const switching = this.#mode !== undefined;
 		await this.stop();
 		this.#costOf = name;
-		const mode = MODE_FACTORIES[name]({
+		const mode = MODES[name].create({
 			name,
 			config: this.#config,
 			emit: this.#emit,
@@ -136,7 +136,7 @@ export class EchoServer {
 	/** The most connections the running mode can hold within the fd limit; null if unknown. */
 	get fdCap(): number | null {
 		if (this.#fdLimit === null) return null;
-		return fdConnectionCap(this.#fdLimit, FD_COST[this.#costOf]);
+		return fdConnectionCap(this.#fdLimit, MODES[this.#costOf].fdCost);
 	}
 
 	#admit(socket: Socket): boolean {

@@ -1,21 +1,4 @@
 import {readFileSync} from 'node:fs';
-import type {ModeName} from './mode-names.js';
-
-/**
- * File descriptors one connection costs the process that accepts it, measured with 20 clients: a
- * socket each; thread per client adds its worker's event loop (epoll, eventfd, ...: 5 in all);
- * process per client keeps the child's IPC channel. Cluster children accept for themselves.
- */
-export const FD_COST: Readonly<Record<ModeName, number>> = {
-	sequential: 1,
-	async: 1,
-	thread: 5,
-	pool: 1,
-	process: 2,
-	reactor: 1,
-	hybrid: 1,
-	cluster: 1,
-};
 
 /** The soft limit on open files of this process (`ulimit -n`), from /proc/self/limits; null if unknown. */
 export function openFileLimit(): number | null {

@@ -8,17 +8,6 @@ import type {ModeName} from './mode-names.js';
 
 export {MODE_NAMES, type ModeName} from './mode-names.js';
 
-export const MODE_SUMMARY: Readonly<Record<ModeName, string>> = {
-	sequential: 'one client at a time; the rest wait in line',
-	async: "one event loop serves every client (Node's asyncio)",
-	thread: 'a worker thread per client, ended when it leaves; 16 spares kept started',
-	pool: 'a fixed pool of worker threads; extra clients wait for a free one',
-	process: 'a new child process per client, owning its socket',
-	reactor: 'the select() loop made explicit: per-socket output queues, written when writable',
-	hybrid: 'a pool of min(50, cores + 4) threads and a larger backlog',
-	cluster: 'pre-forked processes sharing one listening socket',
-};
-
 export type ServerConfig = {
 	readonly host: string;
 	/** 0 asks the kernel for a free port. */
@@ -76,7 +65,7 @@ export type WorkerCost = {
 	readonly bytes: number;
 	/** How many a core can keep answering: each start costs a core 25-150 ms, and each lives on. */
 	readonly perCore: number;
-	/** File descriptors each costs the server (see FD_COST). */
+	/** File descriptors each costs the server (the model's ModeEntry.fdCost). */
 	readonly fds: number;
 };
 
@@ -107,3 +96,18 @@ export function workerBudget(
 }
 
 export type ModeFactory = (context: ModeContext) => ServerMode;
+
+/**
+ * One model, as the registry (modes/index.ts) lists it: everything the rest of the program needs to
+ * know about it comes from here. Its number key is its place in MODE_NAMES.
+ */
+export type ModeEntry = {
+	/** One line: `--help` and the help overlay say it. */
+	readonly summary: string;
+	/**
+	 * File descriptors one connection costs the process that accepts it, measured with 20 clients:
+	 * the fd cap divides the limit by it. Cluster children accept for themselves.
+	 */
+	readonly fdCost: number;
+	readonly create: ModeFactory;
+};

@@ -33,6 +33,15 @@ function modeKeys(from: number, to: number): string {
 		.join('  ');
 }
 
+/** The number keys' lines of the help: two, the models split in halves (`1-4`, `5-8`). */
+function modeKeyLines(): [keys: string, what: string][] {
+	const half = Math.ceil(MODE_NAMES.length / 2);
+	return [
+		[`1-${half}`, modeKeys(1, half)],
+		[`${half + 1}-${MODE_NAMES.length}`, modeKeys(half + 1, MODE_NAMES.length)],
+	];
+}
+
 /**
  * Every key, as the help overlay lists it. The one place keys are described. Each line fits an
  * 80-column window whole, and all of them fit a 24-row one.
@@ -41,8 +50,7 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['c  C', 'add one / ten test clients'],
 	['x  X', 'drop the newest / every test client'],
 	['m', 'next model: the server restarts on the same port'],
-	['1-4', modeKeys(1, 4)],
-	['5-8', modeKeys(5, 8)],
+	...modeKeyLines(),
 	['p', 'run the server in a process of its own, or back in this one'],
 	['R', 'restart the server (after its process died)'],
 	['w  W', 'more / less CPU work per message'],
@@ -63,8 +71,7 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 /** The keys that change the server: they mean nothing for a server we only watch. */
 const SERVER_KEYS: ReadonlySet<string> = new Set([
 	'm',
-	'1-4',
-	'5-8',
+	...modeKeyLines().map(([keys]) => keys),
 	'p',
 	'R',
 	'w  W',
@@ -79,7 +86,7 @@ export function keyHelp(watched: boolean): typeof KEY_HELP {
 }
 
 /** The short list on the status line. */
-export const KEY_HINTS = 'c/C add x/X drop 1-8 model p place ? help q quit';
+export const KEY_HINTS = `c/C add x/X drop 1-${MODE_NAMES.length} model p place ? help q quit`;
 export const WATCH_KEY_HINTS = 'c/C add x/X drop t threads e events ? help q quit';
 
 /** What one key press asks for, or null for a key that means nothing. */

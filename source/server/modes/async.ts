@@ -7,7 +7,7 @@ import {
 	serveSocket,
 } from '../connection.js';
 import {closeServer, listen} from '../listen.js';
-import type {ModeFactory} from '../mode.js';
+import type {ModeFactory, ModeEntry} from '../mode.js';
 
 const MAIN = {kind: 'main'} as const;
 
@@ -56,4 +56,10 @@ export const createAsyncMode: ModeFactory = ({
 		start: () => listen(server, config.host, config.port, ASYNC_BACKLOG, acceptErrors(emit)),
 		stop: () => closeServer(server, sockets),
 	};
+};
+
+export const asyncMode: ModeEntry = {
+	summary: "one event loop serves every client (Node's asyncio)",
+	fdCost: 1,
+	create: createAsyncMode,
 };

@@ -2,7 +2,7 @@ import cluster, {type Worker} from 'node:cluster';
 import os from 'node:os';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
-import type {ModeFactory} from '../mode.js';
+import type {ModeFactory, ModeEntry} from '../mode.js';
 import {explainListenError} from '../listen.js';
 import {fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
 import {CHILD_ENTRY, emitChildDown, emitChildUp, relayConnectionReport} from '../serving-child.js';
@@ -180,4 +180,10 @@ export const createClusterMode: ModeFactory = (context) => {
 			for (const worker of workers) if (worker.isConnected()) worker.send(command);
 		},
 	};
+};
+
+export const clusterMode: ModeEntry = {
+	summary: 'pre-forked processes sharing one listening socket',
+	fdCost: 1,
+	create: createClusterMode,
 };

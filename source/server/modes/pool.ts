@@ -4,7 +4,7 @@ import type {ServerSettings} from '../protocol.js';
 import {acceptErrors, formatAddress, ignoreSocketErrors} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
-import type {ModeContext, ModeFactory, ServerMode} from '../mode.js';
+import type {ModeContext, ModeFactory, ServerMode, ModeEntry} from '../mode.js';
 import {PeerWatch} from '../peer-watch.js';
 
 type Waiting = {readonly id: number; readonly socket: Socket};
@@ -172,3 +172,15 @@ export const createPoolMode: ModeFactory = (context) =>
 /** The tutorial's listen(10) over listen(5): a larger backlog, here the kernel's usual ceiling. */
 export const createHybridMode: ModeFactory = (context) =>
 	createPool(context, () => hybridPoolSize(), 4096);
+
+export const poolMode: ModeEntry = {
+	summary: 'a fixed pool of worker threads; extra clients wait for a free one',
+	fdCost: 1,
+	create: createPoolMode,
+};
+
+export const hybridMode: ModeEntry = {
+	summary: 'a pool of min(50, cores + 4) threads and a larger backlog',
+	fdCost: 1,
+	create: createHybridMode,
+};

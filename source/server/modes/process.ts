@@ -3,11 +3,16 @@ import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
 import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
-import {FD_COST} from '../fd-limit.js';
 import {listen} from '../listen.js';
 import {PeerWatch} from '../peer-watch.js';
 import {SpawnGate} from '../spawn-gate.js';
-import {PROCESS_COST_BYTES, workerBudget, type ModeContext, type ModeFactory} from '../mode.js';
+import {
+	PROCESS_COST_BYTES,
+	workerBudget,
+	type ModeContext,
+	type ModeFactory,
+	type ModeEntry,
+} from '../mode.js';
 import {
 	emitChildDown,
 	emitChildUp,
@@ -18,6 +23,9 @@ import {
 
 const MAIN = {kind: 'main'} as const;
 
+/** File descriptors one connection costs the server: A socket, and the IPC channel to the child kept open while it serves. */
+const FDS_PER_CONNECTION = 2;
+
 /**
  * About 42 MB of RSS per child (8.5 MB of it private); 50 MB keeps a margin. 16 a core: a child
  * costs a core 80-150 ms to start, and 110 children on 2 cores took 4.5 GB.
@@ -26,7 +34,7 @@ export const PROCESS_COST = {
 	what: 'child processes',
 	bytes: PROCESS_COST_BYTES,
 	perCore: 16,
-	fds: FD_COST.process,
+	fds: FDS_PER_CONNECTION,
 } as const;
 
 /**
@@ -193,3 +201,9 @@ function handOverSocket(
 		if (error) child.kill('SIGKILL');
 	});
 }
+
+export const processMode: ModeEntry = {
+	summary: 'a new child process per client, owning its socket',
+	fdCost: FDS_PER_CONNECTION,
+	create: createProcessMode,
+};

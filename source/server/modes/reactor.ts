@@ -10,7 +10,7 @@ import {
 } from '../connection.js';
 import {countMessages} from '../handler.js';
 import {closeServer, listen} from '../listen.js';
-import type {ModeFactory} from '../mode.js';
+import type {ModeFactory, ModeEntry} from '../mode.js';
 import {Responder} from '../work.js';
 
 const MAIN = {kind: 'main'} as const;
@@ -171,4 +171,10 @@ export const createReactorMode: ModeFactory = (context) => {
 			report();
 		},
 	};
+};
+
+export const reactorMode: ModeEntry = {
+	summary: 'the select() loop made explicit: per-socket output queues, written when writable',
+	fdCost: 1,
+	create: createReactorMode,
 };

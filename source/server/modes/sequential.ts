@@ -7,7 +7,7 @@ import {
 	serveSocket,
 } from '../connection.js';
 import {closeServer, listen} from '../listen.js';
-import type {ModeFactory} from '../mode.js';
+import type {ModeFactory, ModeEntry} from '../mode.js';
 import {PeerWatch} from '../peer-watch.js';
 
 const MAIN = {kind: 'main'} as const;
@@ -94,4 +94,10 @@ export const createSequentialMode: ModeFactory = ({
 			await closeServer(server, sockets);
 		},
 	};
+};
+
+export const sequentialMode: ModeEntry = {
+	summary: 'one client at a time; the rest wait in line',
+	fdCost: 1,
+	create: createSequentialMode,
 };
