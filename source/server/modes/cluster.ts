@@ -2,7 +2,7 @@ import cluster, {type Worker} from 'node:cluster';
 import os from 'node:os';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
-import type {ModeFactory, ModeEntry} from '../mode.js';
+import type {ModeContext, ModeEntry, ModeFactory} from '../mode.js';
 import {explainListenError} from '../listen.js';
 import {fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
 import {CHILD_ENTRY, emitChildDown, emitChildUp, relayConnectionReport} from '../serving-child.js';
@@ -22,9 +22,8 @@ const READY_TIMEOUT_MS = 15_000;
  * primary accept every connection and pass it on: a different model.)
  */
 export const createClusterMode: ModeFactory = (context) => {
-	const {config, emit, nextConnectionId, settings} = context;
+	const {config, emit, settings} = context;
 	const size = os.availableParallelism();
-	const workers = new Set<Worker>();
 	let stopping = false;
 	let port = config.port;
 	const fdLimit = openFileLimit();
@@ -37,71 +36,43 @@ export const createClusterMode: ModeFactory = (context) => {
 			size,
 		);
 
+	/** Each worker's connections: its own number for each → the dashboard-wide id. */
+	const workers = new Map<Worker, Map<number, number>>();
+
 	const spawn = (): Promise<number> => {
 		const spawnedAt = performance.now();
 		const worker = cluster.fork();
 		const pid = worker.process.pid!;
 		const ref: WorkerRef = {kind: 'process', pid};
-		/** The worker numbers its connections; these are their dashboard-wide ids. */
 		const ids = new Map<number, number>();
-		workers.add(worker);
+		workers.set(worker, ids);
 		let started = false;
+		const relay = connectionRelay(context, ref, ids, refusal);
 		const ready = new Promise<number>((resolve, reject) => {
 			const timer = setTimeout(
 				() => reject(new Error(`cluster worker pid ${pid} did not start`)),
 				READY_TIMEOUT_MS,
 			);
 			worker.on('message', (report: ChildReport) => {
-				if (relayConnectionReport(context, report, (local) => ids.get(local))) return;
-				switch (report.type) {
-					case 'ready': {
-						if (report.port === undefined) {
-							const command: ChildCommand = {
-								type: 'cluster',
-								host: config.host,
-								port: config.port,
-								handler: config.handler,
-								settings: settings(),
-								size,
-							};
-							worker.send(command);
-							break;
-						}
-						clearTimeout(timer);
-						started = true;
-						emitChildUp(context, ref, null, spawnedAt);
-						resolve(report.port);
-						break;
-					}
-					case 'listen-failed': {
-						clearTimeout(timer);
-						const error = Object.assign(new Error(report.message), {code: report.code});
-						reject(explainListenError(error, config.host, config.port));
-						break;
-					}
-					case 'conn-open': {
-						const id = nextConnectionId();
-						ids.set(report.local, id);
-						emit({
-							type: 'conn-open',
-							id,
-							peer: report.peer,
-							state: 'active',
-							by: ref,
-							at: Date.now(),
-						});
-						break;
-					}
-					case 'conn-close': {
-						const id = ids.get(report.local);
-						ids.delete(report.local);
-						if (id !== undefined) emit({type: 'conn-close', id, at: Date.now()});
-						break;
-					}
-					case 'refused': {
-						emit({type: 'refused', peer: report.peer, ...refusal(), at: Date.now()});
-						break;
-					}
+				if (relay(report)) return;
+				if (report.type === 'ready' && report.port === undefined) {
+					worker.send({
+						type: 'cluster',
+						host: config.host,
+						port: config.port,
+						handler: config.handler,
+						settings: settings(),
+						size,
+					} satisfies ChildCommand);
+				} else if (report.type === 'ready') {
+					clearTimeout(timer);
+					started = true;
+					emitChildUp(context, ref, null, spawnedAt);
+					resolve(report.port!);
+				} else if (report.type === 'listen-failed') {
+					clearTimeout(timer);
+					const error = Object.assign(new Error(report.message), {code: report.code});
+					reject(explainListenError(error, config.host, config.port));
 				}
 			});
 			worker.process.once('exit', (code, signal) => {
@@ -111,15 +82,10 @@ export const createClusterMode: ModeFactory = (context) => {
 				ids.clear();
 				const reason = emitChildDown(context, ref, {code, signal}, stopping);
 				reject(new Error(`cluster worker pid ${pid} ended (${reason})`));
-				if (!stopping && started) {
-					emit({
-						type: 'log',
-						level: 'warn',
-						text: `cluster worker pid ${pid} died: starting a replacement`,
-						at: Date.now(),
-					});
-					spawn().catch(() => {});
-				}
+				if (stopping || !started) return;
+				const text = `cluster worker pid ${pid} died: starting a replacement`;
+				emit({type: 'log', level: 'warn', text, at: Date.now()});
+				spawn().catch(() => {});
 			});
 		});
 		return ready;
@@ -141,35 +107,14 @@ export const createClusterMode: ModeFactory = (context) => {
 		},
 		async stop() {
 			stopping = true;
-			await Promise.all(
-				[...workers].map(async (worker) => {
-					const child = worker.process;
-					// The primary gives up its copy of the shared listening socket when the worker's
-					// channel closes, which can come after 'exit': until then the port is still taken
-					// (seen in the soak as EADDRINUSE on the next model's listen).
-					const disconnected = child.connected
-						? new Promise((resolve) => child.once('disconnect', resolve))
-						: undefined;
-					if (child.exitCode === null && child.signalCode === null) {
-						const exited = new Promise((resolve) => child.once('exit', resolve));
-						child.kill('SIGTERM');
-						await exited;
-					}
-					// Bounded: a 'disconnect' that never comes (seen once in CI, after the exit) must not
-					// leave stop() pending forever; a port still held is retried by the host's switch.
-					if (disconnected) {
-						const timeout = new AbortController();
-						await Promise.race([
-							disconnected,
-							delay(DISCONNECT_WAIT_MS, undefined, {signal: timeout.signal}).catch(() => {}),
-						]);
-						timeout.abort();
-					}
-				}),
-			);
+			await Promise.all([...workers.keys()].map((worker) => stopWorker(worker)));
 		},
 		crashWorker() {
-			const worker = workers.values().next().value;
+			// The busiest first: the kernel may have given every connection to one worker.
+			const [worker] = [...workers].reduce<[Worker | undefined, number]>(
+				(best, [candidate, ids]) => (ids.size > best[1] ? [candidate, ids.size] : best),
+				[undefined, -1],
+			);
 			const pid = worker?.process.pid;
 			if (!worker || pid === undefined) return null;
 			worker.process.kill('SIGKILL');
@@ -177,7 +122,7 @@ export const createClusterMode: ModeFactory = (context) => {
 		},
 		configure(next) {
 			const command: ChildCommand = {type: 'settings', settings: next};
-			for (const worker of workers) if (worker.isConnected()) worker.send(command);
+			for (const worker of workers.keys()) if (worker.isConnected()) worker.send(command);
 		},
 	};
 };
@@ -187,3 +132,59 @@ export const clusterMode: ModeEntry = {
 	fdCost: 1,
 	create: createClusterMode,
 };
+
+/**
+ * What a worker reports about its connections, as the dashboard's events: opened (a new
+ * dashboard-wide id), closed, refused, and the shared child reports. False for any other report.
+ */
+function connectionRelay(
+	context: ModeContext,
+	ref: WorkerRef,
+	ids: Map<number, number>,
+	refusal: () => {readonly limit: number; readonly why: string},
+): (report: ChildReport) => boolean {
+	const {emit} = context;
+	return (report) => {
+		if (relayConnectionReport(context, report, (local) => ids.get(local))) return true;
+		if (report.type === 'conn-open') {
+			const id = context.nextConnectionId();
+			ids.set(report.local, id);
+			emit({type: 'conn-open', id, peer: report.peer, state: 'active', by: ref, at: Date.now()});
+		} else if (report.type === 'conn-close') {
+			const id = ids.get(report.local);
+			ids.delete(report.local);
+			if (id !== undefined) emit({type: 'conn-close', id, at: Date.now()});
+		} else if (report.type === 'refused') {
+			emit({type: 'refused', peer: report.peer, ...refusal(), at: Date.now()});
+		} else {
+			return false;
+		}
+		return true;
+	};
+}
+
+/** Ends a worker and waits for its channel to close (bounded), which frees the shared port. */
+async function stopWorker(worker: Worker): Promise<void> {
+	const child = worker.process;
+	// The primary gives up its copy of the shared listening socket when the worker's channel
+	// closes, which can come after 'exit': until then the port is still taken (seen in the soak as
+	// EADDRINUSE on the next model's listen).
+	const disconnected = child.connected
+		? new Promise((resolve) => child.once('disconnect', resolve))
+		: undefined;
+	if (child.exitCode === null && child.signalCode === null) {
+		const exited = new Promise((resolve) => child.once('exit', resolve));
+		child.kill('SIGTERM');
+		await exited;
+	}
+	// Bounded: a 'disconnect' that never comes (seen once in CI, after the exit) must not leave
+	// stop() pending forever; a port still held is retried by the host's switch.
+	if (disconnected) {
+		const timeout = new AbortController();
+		await Promise.race([
+			disconnected,
+			delay(DISCONNECT_WAIT_MS, undefined, {signal: timeout.signal}).catch(() => {}),
+		]);
+		timeout.abort();
+	}
+}
