@@ -145,170 +145,51 @@ export class MetricsStore {
 		this.#windowStart = now;
 	}
 
+	/** Folds one server event into the figures: a method per kind of event. */
 	apply(event: ServerEvent): void {
 		switch (event.type) {
 			case 'listening': {
-				this.#mode = event.mode;
-				this.#budget = event.budget ? `${event.budget.limit} ${event.budget.what}` : null;
-				// Figures of one model's queue belong to it: a switch starts them afresh (the log keeps the history).
-				this.#longestWaitMs = 0;
-				this.#server = {...this.#server, host: event.host, port: event.port};
-				this.log(event.at, 'info', `${event.mode} server listening on ${event.host}:${event.port}`);
+				this.#listening(event);
 				break;
 			}
 			case 'conn-open': {
-				const connection: Connection = {
-					id: event.id,
-					peer: event.peer,
-					state: event.state,
-					by: event.by,
-					waitIn: event.state === 'queued' ? (event.waitIn ?? 'line') : null,
-					openedAt: event.at,
-					servedAt: event.state === 'active' ? event.at : null,
-					bytesIn: 0,
-					bytesOut: 0,
-					messagesIn: 0,
-					messagesOut: 0,
-				};
-				this.#connections.set(event.id, connection);
-				this.#acceptedTotal++;
-				this.#count(event.by, 1, event.at);
-				if (event.state === 'queued') {
-					this.#queued.set(event.id, connection);
-					this.#waiting[connection.waitIn!]++;
-					this.log(
-						event.at,
-						'info',
-						`#${event.id} ${event.peer} connected, ${WAIT_PLACES[connection.waitIn!]}`,
-					);
-				} else {
-					this.log(
-						event.at,
-						'info',
-						`#${event.id} ${event.peer} connected, ${handledBy(event.by)}`,
-					);
-				}
+				this.#opened(event);
 				break;
 			}
 			case 'conn-serve': {
-				const connection = this.#connections.get(event.id);
-				if (!connection) break;
-				connection.state = 'active';
-				this.#count(connection.by, -1, event.at);
-				connection.by = event.by;
-				this.#count(event.by, 1, event.at);
-				connection.servedAt = event.at;
-				this.#unqueue(connection);
-				const waited = event.at - connection.openedAt;
-				this.#longestWaitMs = Math.max(this.#longestWaitMs, waited);
-				this.log(
-					event.at,
-					'info',
-					`#${event.id} served by ${handledBy(event.by)} after waiting ${formatDuration(waited)}`,
-				);
+				this.#served(event);
 				break;
 			}
 			case 'conn-close': {
-				const connection = this.#connections.get(event.id);
-				if (!connection) break;
-				this.#connections.delete(event.id);
-				this.#stalled.delete(event.id);
-				this.#count(connection.by, -1, event.at);
-				const waited = event.at - connection.openedAt;
-				if (this.#unqueue(connection)) {
-					this.#longestWaitMs = Math.max(this.#longestWaitMs, waited);
-					this.log(
-						event.at,
-						'info',
-						`#${event.id} ${connection.peer} left while waiting (${formatDuration(waited)})`,
-					);
-					break;
-				}
-				this.log(event.at, 'info', `#${event.id} ${connection.peer} closed`);
+				this.#closed(event);
 				break;
 			}
 			case 'traffic': {
-				for (const [id, bytesIn, bytesOut, messagesIn, messagesOut, reads] of event.deltas) {
-					this.#totals.reads += reads;
-					this.#totals.bytesIn += bytesIn;
-					this.#totals.bytesOut += bytesOut;
-					this.#totals.messagesIn += messagesIn;
-					this.#totals.messagesOut += messagesOut;
-					const connection = this.#connections.get(id);
-					if (!connection) continue;
-					connection.bytesIn += bytesIn;
-					connection.bytesOut += bytesOut;
-					connection.messagesIn += messagesIn;
-					connection.messagesOut += messagesOut;
-				}
+				this.#counted(event);
 				break;
 			}
 			case 'worker-up': {
-				const worker = this.#worker(event.worker, event.mode, event.at);
-				worker.startupMs = event.startupMs;
-				if (event.connection !== null) worker.connection = event.connection;
-				const startup = event.startupMs === null ? '' : ` in ${formatDuration(event.startupMs)}`;
-				this.log(
-					event.at,
-					'info',
-					`${describeWorker(event.worker)} started${startup} (${event.mode})`,
-				);
+				this.#workerUp(event);
 				break;
 			}
 			case 'worker-busy': {
-				// A pool may hand a connection to a thread before the thread reports itself up.
-				this.#worker(event.worker, this.#mode ?? '', event.at).connection = event.connection;
+				this.#workerBusy(event);
 				break;
 			}
 			case 'worker-down': {
-				this.#dropWorker(workerKey(event.worker));
-				this.log(
-					event.at,
-					event.expected ? 'info' : 'warn',
-					`${describeWorker(event.worker)} ${event.expected ? 'ended' : 'died'} (${event.reason})`,
-				);
+				this.#workerDown(event);
 				break;
 			}
 			case 'output-queues': {
-				this.#output = {
-					sockets: event.sockets,
-					bytes: event.bytes,
-					messages: event.messages,
-					top: event.top.map(([id, bytes, messages]) => ({id, bytes, messages})),
-				};
+				this.#outputQueues(event);
 				break;
 			}
 			case 'stall': {
-				if (!event.stalled) {
-					this.#stalled.delete(event.id);
-					break;
-				}
-				if (!this.#connections.has(event.id) || this.#stalled.has(event.id)) break;
-				this.#stalled.add(event.id);
-				this.log(
-					event.at,
-					'warn',
-					`#${event.id} does not read its replies: server stopped reading it`,
-				);
+				this.#stall(event);
 				break;
 			}
 			case 'refused': {
-				this.#refusedTotal++;
-				this.#lastRefusal = {why: event.why, at: event.at};
-				this.#refusedSinceLog++;
-				// One line a second at most: a flood of refusals must not flood the log.
-				if (event.at - this.#refusedLogged >= 1000) {
-					const count = this.#refusedSinceLog;
-					this.log(
-						event.at,
-						'warn',
-						count === 1
-							? `${event.peer} refused: at ${event.why}`
-							: `${count} connections refused: at ${event.why}`,
-					);
-					this.#refusedLogged = event.at;
-					this.#refusedSinceLog = 0;
-				}
+				this.#refused(event);
 				break;
 			}
 			case 'settings': {
@@ -319,6 +200,158 @@ export class MetricsStore {
 				this.log(event.at, event.level, event.text);
 				break;
 			}
+		}
+	}
+
+	#listening(event: Extract<ServerEvent, {type: 'listening'}>): void {
+		this.#mode = event.mode;
+		this.#budget = event.budget ? `${event.budget.limit} ${event.budget.what}` : null;
+		// Figures of one model's queue belong to it: a switch starts them afresh (the log keeps the history).
+		this.#longestWaitMs = 0;
+		this.#server = {...this.#server, host: event.host, port: event.port};
+		this.log(event.at, 'info', `${event.mode} server listening on ${event.host}:${event.port}`);
+	}
+
+	#opened(event: Extract<ServerEvent, {type: 'conn-open'}>): void {
+		const connection: Connection = {
+			id: event.id,
+			peer: event.peer,
+			state: event.state,
+			by: event.by,
+			waitIn: event.state === 'queued' ? (event.waitIn ?? 'line') : null,
+			openedAt: event.at,
+			servedAt: event.state === 'active' ? event.at : null,
+			bytesIn: 0,
+			bytesOut: 0,
+			messagesIn: 0,
+			messagesOut: 0,
+		};
+		this.#connections.set(event.id, connection);
+		this.#acceptedTotal++;
+		this.#count(event.by, 1, event.at);
+		if (event.state === 'queued') {
+			this.#queued.set(event.id, connection);
+			this.#waiting[connection.waitIn!]++;
+			this.log(
+				event.at,
+				'info',
+				`#${event.id} ${event.peer} connected, ${WAIT_PLACES[connection.waitIn!]}`,
+			);
+		} else {
+			this.log(event.at, 'info', `#${event.id} ${event.peer} connected, ${handledBy(event.by)}`);
+		}
+	}
+
+	#served(event: Extract<ServerEvent, {type: 'conn-serve'}>): void {
+		const connection = this.#connections.get(event.id);
+		if (!connection) return;
+		connection.state = 'active';
+		this.#count(connection.by, -1, event.at);
+		connection.by = event.by;
+		this.#count(event.by, 1, event.at);
+		connection.servedAt = event.at;
+		this.#unqueue(connection);
+		const waited = event.at - connection.openedAt;
+		this.#longestWaitMs = Math.max(this.#longestWaitMs, waited);
+		this.log(
+			event.at,
+			'info',
+			`#${event.id} served by ${handledBy(event.by)} after waiting ${formatDuration(waited)}`,
+		);
+	}
+
+	#closed(event: Extract<ServerEvent, {type: 'conn-close'}>): void {
+		const connection = this.#connections.get(event.id);
+		if (!connection) return;
+		this.#connections.delete(event.id);
+		this.#stalled.delete(event.id);
+		this.#count(connection.by, -1, event.at);
+		const waited = event.at - connection.openedAt;
+		if (this.#unqueue(connection)) {
+			this.#longestWaitMs = Math.max(this.#longestWaitMs, waited);
+			this.log(
+				event.at,
+				'info',
+				`#${event.id} ${connection.peer} left while waiting (${formatDuration(waited)})`,
+			);
+			return;
+		}
+		this.log(event.at, 'info', `#${event.id} ${connection.peer} closed`);
+	}
+
+	#counted(event: Extract<ServerEvent, {type: 'traffic'}>): void {
+		for (const [id, bytesIn, bytesOut, messagesIn, messagesOut, reads] of event.deltas) {
+			this.#totals.reads += reads;
+			this.#totals.bytesIn += bytesIn;
+			this.#totals.bytesOut += bytesOut;
+			this.#totals.messagesIn += messagesIn;
+			this.#totals.messagesOut += messagesOut;
+			const connection = this.#connections.get(id);
+			if (!connection) continue;
+			connection.bytesIn += bytesIn;
+			connection.bytesOut += bytesOut;
+			connection.messagesIn += messagesIn;
+			connection.messagesOut += messagesOut;
+		}
+	}
+
+	#workerUp(event: Extract<ServerEvent, {type: 'worker-up'}>): void {
+		const worker = this.#worker(event.worker, event.mode, event.at);
+		worker.startupMs = event.startupMs;
+		if (event.connection !== null) worker.connection = event.connection;
+		const startup = event.startupMs === null ? '' : ` in ${formatDuration(event.startupMs)}`;
+		this.log(event.at, 'info', `${describeWorker(event.worker)} started${startup} (${event.mode})`);
+	}
+
+	#workerBusy(event: Extract<ServerEvent, {type: 'worker-busy'}>): void {
+		// A pool may hand a connection to a thread before the thread reports itself up.
+		this.#worker(event.worker, this.#mode ?? '', event.at).connection = event.connection;
+	}
+
+	#workerDown(event: Extract<ServerEvent, {type: 'worker-down'}>): void {
+		this.#dropWorker(workerKey(event.worker));
+		this.log(
+			event.at,
+			event.expected ? 'info' : 'warn',
+			`${describeWorker(event.worker)} ${event.expected ? 'ended' : 'died'} (${event.reason})`,
+		);
+	}
+
+	#outputQueues(event: Extract<ServerEvent, {type: 'output-queues'}>): void {
+		this.#output = {
+			sockets: event.sockets,
+			bytes: event.bytes,
+			messages: event.messages,
+			top: event.top.map(([id, bytes, messages]) => ({id, bytes, messages})),
+		};
+	}
+
+	#stall(event: Extract<ServerEvent, {type: 'stall'}>): void {
+		if (!event.stalled) {
+			this.#stalled.delete(event.id);
+			return;
+		}
+		if (!this.#connections.has(event.id) || this.#stalled.has(event.id)) return;
+		this.#stalled.add(event.id);
+		this.log(event.at, 'warn', `#${event.id} does not read its replies: server stopped reading it`);
+	}
+
+	#refused(event: Extract<ServerEvent, {type: 'refused'}>): void {
+		this.#refusedTotal++;
+		this.#lastRefusal = {why: event.why, at: event.at};
+		this.#refusedSinceLog++;
+		// One line a second at most: a flood of refusals must not flood the log.
+		if (event.at - this.#refusedLogged >= 1000) {
+			const count = this.#refusedSinceLog;
+			this.log(
+				event.at,
+				'warn',
+				count === 1
+					? `${event.peer} refused: at ${event.why}`
+					: `${count} connections refused: at ${event.why}`,
+			);
+			this.#refusedLogged = event.at;
+			this.#refusedSinceLog = 0;
 		}
 	}
 
