@@ -44,60 +44,16 @@ export const PROCESS_COST = {
  */
 export const createProcessMode: ModeFactory = (context) => {
 	const {config, emit, nextConnectionId, settings, admit} = context;
-	const children = new Set<ChildProcess>();
-	/** Per child: settles once the child owns its socket (or is gone), so stop never kills a child mid-handover and strands the socket. */
-	const handedOver = new Map<ChildProcess, Promise<void>>();
-	const pending = new Set<Socket>();
-	let stopping = false;
+	const family: Children = {
+		children: new Set(),
+		handedOver: new Map(),
+		pending: new Set(),
+		stopping: false,
+	};
+	const {children, handedOver, pending} = family;
 	const gate = new SpawnGate();
 	const watch = new PeerWatch();
 	const budget = workerBudget(PROCESS_COST, settings().maxWorkers);
-
-	/** Forks the child of connection `id`; settles once it owns the socket (or is gone). */
-	const startChild = (id: number, socket: Socket, queued: boolean): Promise<void> => {
-		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-		const spawnedAt = performance.now();
-		const child = forkChild();
-		const pid = child.pid;
-		if (pid === undefined) {
-			socket.destroy();
-			if (queued) emit({type: 'conn-close', id, at: Date.now()});
-			return Promise.resolve();
-		}
-		const ref: WorkerRef = {kind: 'process', pid};
-		children.add(child);
-		pending.add(socket);
-		if (queued) emit({type: 'conn-serve', id, by: ref, at: Date.now()});
-		else emit({type: 'conn-open', id, peer, state: 'active', by: ref, at: Date.now()});
-		child.on('error', () => {});
-		const owned = ownsSocket(child);
-		handedOver.set(child, owned);
-		child.on('message', (report: ChildReport) => {
-			if (relayConnectionReport(context, report, () => id)) return;
-			if (report.type === 'ready') {
-				emitChildUp(context, ref, id, spawnedAt);
-				handOverSocket(child, socket, id, context, () => pending.delete(socket));
-			}
-		});
-		child.once('exit', (code, signal) => {
-			children.delete(child);
-			handedOver.delete(child);
-			pending.delete(socket);
-			socket.destroy();
-			emit({type: 'conn-close', id, at: Date.now()});
-			const expected = stopping || code === 0;
-			const reason = emitChildDown(context, ref, {code, signal}, expected);
-			if (!expected) {
-				emit({
-					type: 'log',
-					level: 'warn',
-					text: `pid ${pid} ended (${reason}): only connection #${id} was lost`,
-					at: Date.now(),
-				});
-			}
-		});
-		return owned;
-	};
 
 	const server = net.createServer({pauseOnConnect: true}, (socket) => {
 		if (!admit(socket)) return;
@@ -108,29 +64,11 @@ export const createProcessMode: ModeFactory = (context) => {
 		const id = nextConnectionId();
 		ignoreSocketErrors(socket);
 		const queued = !gate.isFree;
-		let started = false;
-		if (queued) {
-			// Paused, it would never see its client leave: the kernel is asked instead.
-			watch.add(socket);
-			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-			emit({
-				type: 'conn-open',
-				id,
-				peer,
-				state: 'queued',
-				by: MAIN,
-				waitIn: 'line',
-				at: Date.now(),
-			});
-			socket.once('close', () => {
-				watch.delete(socket);
-				if (!started) emit({type: 'conn-close', id, at: Date.now()});
-			});
-		}
+		const markStarted = queued ? waitInLine(context, watch, socket, id) : () => {};
 		gate.enter(socket, () => {
-			started = true;
+			markStarted();
 			watch.delete(socket);
-			return startChild(id, socket, queued);
+			return startChild(context, family, id, socket, queued);
 		});
 	});
 
@@ -139,7 +77,7 @@ export const createProcessMode: ModeFactory = (context) => {
 		budget,
 		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
 		async stop() {
-			stopping = true;
+			family.stopping = true;
 			gate.clear();
 			watch.stop();
 			// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
@@ -165,6 +103,94 @@ export const createProcessMode: ModeFactory = (context) => {
 		},
 	};
 };
+
+/**
+ * Shows a connection waiting for its turn to start a child as queued in line. Paused, it would never
+ * see its client leave: the kernel is asked instead. Returns what marks it started.
+ */
+function waitInLine(
+	{emit}: Pick<ModeContext, 'emit'>,
+	watch: PeerWatch,
+	socket: Socket,
+	id: number,
+): () => void {
+	let started = false;
+	watch.add(socket);
+	const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+	emit({type: 'conn-open', id, peer, state: 'queued', by: MAIN, waitIn: 'line', at: Date.now()});
+	socket.once('close', () => {
+		watch.delete(socket);
+		if (!started) emit({type: 'conn-close', id, at: Date.now()});
+	});
+	return () => {
+		started = true;
+	};
+}
+
+/** The children of process per client, shared by the code that starts them and stop(). */
+type Children = {
+	readonly children: Set<ChildProcess>;
+	/** Per child: settles once the child owns its socket (or is gone), so stop never kills a child mid-handover and strands the socket. */
+	readonly handedOver: Map<ChildProcess, Promise<void>>;
+	/** Sockets not yet handed over to their child. */
+	readonly pending: Set<Socket>;
+	stopping: boolean;
+};
+
+/** Forks the child of connection `id`; settles once it owns the socket (or is gone). */
+function startChild(
+	context: ModeContext,
+	family: Children,
+	id: number,
+	socket: Socket,
+	queued: boolean,
+): Promise<void> {
+	const {emit} = context;
+	// Read family.stopping when a child ends, not now: stop() may come in between.
+	const {children, handedOver, pending} = family;
+	const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+	const spawnedAt = performance.now();
+	const child = forkChild();
+	const pid = child.pid;
+	if (pid === undefined) {
+		socket.destroy();
+		if (queued) emit({type: 'conn-close', id, at: Date.now()});
+		return Promise.resolve();
+	}
+	const ref: WorkerRef = {kind: 'process', pid};
+	children.add(child);
+	pending.add(socket);
+	if (queued) emit({type: 'conn-serve', id, by: ref, at: Date.now()});
+	else emit({type: 'conn-open', id, peer, state: 'active', by: ref, at: Date.now()});
+	child.on('error', () => {});
+	const owned = ownsSocket(child);
+	handedOver.set(child, owned);
+	child.on('message', (report: ChildReport) => {
+		if (relayConnectionReport(context, report, () => id)) return;
+		if (report.type === 'ready') {
+			emitChildUp(context, ref, id, spawnedAt);
+			handOverSocket(child, socket, id, context, () => pending.delete(socket));
+		}
+	});
+	child.once('exit', (code, signal) => {
+		children.delete(child);
+		handedOver.delete(child);
+		pending.delete(socket);
+		socket.destroy();
+		emit({type: 'conn-close', id, at: Date.now()});
+		const expected = family.stopping || code === 0;
+		const reason = emitChildDown(context, ref, {code, signal}, expected);
+		if (!expected) {
+			emit({
+				type: 'log',
+				level: 'warn',
+				text: `pid ${pid} ended (${reason}): only connection #${id} was lost`,
+				at: Date.now(),
+			});
+		}
+	});
+	return owned;
+}
 
 /** Settles once the child says it owns its socket, or has ended, or after 5 s. */
 function ownsSocket(child: ChildProcess): Promise<void> {
