@@ -6,6 +6,7 @@ import {AttachError, RemoteSource} from '../remote/remote-source.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
 import {VERSION} from '../shared/version.js';
+import {onQuitSignal} from '../shared/quit-signals.js';
 
 /**
  * `concurrency-top attach [target]`: the dashboard of a `serve` elsewhere, keys included. Quitting
@@ -40,12 +41,10 @@ export async function runAttach(
 			process.stderr.write(`concurrency-top: ${reason}\n`);
 			process.exit(1);
 		};
-		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-			process.on(signal, () => {
-				source.close();
-				process.exit(0);
-			});
-		}
+		onQuitSignal(() => {
+			source.close();
+			process.exit(0);
+		});
 		return;
 	}
 

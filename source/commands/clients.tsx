@@ -8,6 +8,7 @@ import {CLIENTS_COMMAND_DEFAULT, numberFrom, UsageError} from '../options/option
 import {formatClientsSummary} from '../clients/summary.js';
 import type {EndpointOptions} from '../options/endpoints.js';
 import {ClientsPanel} from '../ui/panels/clients.js';
+import {onQuitSignal} from '../shared/quit-signals.js';
 
 const TICK_MS = 250;
 const ROLL_MS = 1000;
@@ -100,8 +101,7 @@ export async function runClients(
 		setTimeout(() => void quit(), (length.warmupS + length.durationS) * 1000);
 	}
 
-	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-		process.on(signal, () => void quit());
+	onQuitSignal(() => void quit());
 	if (json) return;
 	setInterval(() => {
 		for (const listener of listeners) listener();

@@ -6,6 +6,7 @@ import {parseCompareOptions, type CompareFlags, type CompareOptions} from '../co
 import {formatFinal} from '../compare/report.js';
 import {CompareSession} from '../compare/session.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
+import {onQuitSignal} from '../shared/quit-signals.js';
 
 /** `concurrency-top compare …`: every model side by side under the same load. Returns the exit status. */
 export async function runCompare(values: CompareFlags, args: readonly string[]): Promise<number> {
@@ -65,9 +66,7 @@ async function runHeadless(
 		});
 	}
 	const ended = new Promise<number>((resolve) => {
-		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-			process.once(signal, () => resolve(0));
-		}
+		onQuitSignal(() => resolve(0));
 		if (options.durationS !== null) setTimeout(() => resolve(0), options.durationS * 1000);
 	});
 	const code = await ended;

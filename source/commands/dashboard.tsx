@@ -5,6 +5,7 @@ import {startMetricsFor} from './metrics-endpoint.js';
 import {startController, timingFor} from './start.js';
 import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
+import {onQuitSignal} from '../shared/quit-signals.js';
 
 /** `concurrency-top`: the server, its test clients and the live dashboard (or JSON lines when headless). */
 export async function runDashboard(options: Options, reach?: EndpointOptions): Promise<void> {
@@ -21,14 +22,7 @@ export async function runDashboard(options: Options, reach?: EndpointOptions): P
 		controller.subscribe((snapshot) => {
 			process.stdout.write(jsonLine(toJsonLine(snapshot)));
 		});
-		let quitting = false;
-		for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-			process.on(signal, () => {
-				if (quitting) return;
-				quitting = true;
-				void stop().then(() => process.exit(0));
-			});
-		}
+		onQuitSignal(() => void stop().then(() => process.exit(0)));
 		return;
 	}
 	await runFullScreen(<App source={controller} ascii={!isUnicodeSafe()} />, {

@@ -8,6 +8,7 @@ import {VERSION} from '../shared/version.js';
 import {startMetricsFor} from './metrics-endpoint.js';
 import {fail} from './fail.js';
 import {startController, timingFor} from './start.js';
+import {onQuitSignal} from '../shared/quit-signals.js';
 
 const log = (text: string) =>
 	process.stderr.write(`${new Date().toISOString()} concurrency-top: ${text}\n`);
@@ -61,6 +62,5 @@ export async function runServe(options: Options, reach: EndpointOptions): Promis
 		await Promise.all([control.close(), controller.stop(), metrics?.close()]);
 		process.exit(0);
 	};
-	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-		process.on(signal, () => void quit());
+	onQuitSignal(() => void quit());
 }

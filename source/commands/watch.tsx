@@ -7,6 +7,7 @@ import {App} from '../ui/app.js';
 import {parseWatchOptions, type WatchOptions} from '../watch/options.js';
 import {checkPid, ownerOfPort, startCommand, type Started} from '../watch/target.js';
 import {WatchSource} from '../watch/watch-source.js';
+import {onQuitSignal} from '../shared/quit-signals.js';
 
 /** How often the kernel's tables are read: twice a frame at the default interval, so a wait is seen early. */
 const READ_MS = 500;
@@ -83,14 +84,7 @@ async function run(
 			process.stdout.write(jsonLine(toJsonLine(snapshot)));
 		});
 		return new Promise<number>((resolve) => {
-			let quitting = false;
-			for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-				process.on(signal, () => {
-					if (quitting) return;
-					quitting = true;
-					void stop().then(() => resolve(0));
-				});
-			}
+			onQuitSignal(() => void stop().then(() => resolve(0)));
 		});
 	}
 	await runFullScreen(<App source={source} ascii={!isUnicodeSafe()} />, {

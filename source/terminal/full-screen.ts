@@ -4,6 +4,7 @@ import type {ReactNode} from 'react';
 import {render, type Instance} from '#ink';
 import {isColorDisabled, isUnicodeSafe} from './capabilities.js';
 import {diffGrids, parseFrame, type Grid} from './screen.js';
+import {QUIT_SIGNALS} from '../shared/quit-signals.js';
 
 const esc = '\u001B';
 /** Alternate screen (saves the cursor and the main screen), cursor hidden, autowrap off. */
@@ -282,8 +283,6 @@ const RESIZE_SETTLE_MS = 40;
 /** How often a terminal that took only part of a frame is offered the rest. */
 const retryMs = 20;
 
-const exitSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
 /**
  * SIGHUP exits with 129 (128 + 1), what a shell reports for a process the hangup killed, so a wrapper
  * (`ssh host concurrency-top; echo $?`) can tell a dropped connection from a deliberate quit; the
@@ -442,7 +441,7 @@ export async function runFullScreen(
 			if (timer !== undefined) clearTimeout(timer);
 		}
 		if (exitProcess) process.exit(reason.code);
-		for (const signal of exitSignals) process.off(signal, onSignal);
+		for (const signal of QUIT_SIGNALS) process.off(signal, onSignal);
 		process.off('uncaughtException', onError);
 		process.off('unhandledRejection', onError);
 		process.off('exit', restoreTerminal);
@@ -461,7 +460,7 @@ export async function runFullScreen(
 	// Reading a terminal that hung up fails (EIO) before or instead of SIGHUP: treat it as the hangup.
 	const onInputError = (): void => onSignal('SIGHUP');
 	stdin.on('error', onInputError);
-	for (const signal of exitSignals) process.on(signal, onSignal);
+	for (const signal of QUIT_SIGNALS) process.on(signal, onSignal);
 	process.on('uncaughtException', onError);
 	process.on('unhandledRejection', onError);
 	// Last resort if something calls process.exit() directly: restore synchronously (TTY writes are).
