@@ -36,3 +36,29 @@ export type HostFigures = {
 	readonly memUsedBytes: number;
 	readonly memTotalBytes: number;
 };
+
+/** A process tree's figures summed: threads, RSS, and CPU (a process's first reading, with no CPU share yet, counts 0). */
+export type ProcessTotals = {
+	readonly threads: number;
+	readonly rssBytes: number;
+	readonly cpuPercent: number;
+	/** Whether any process has a CPU share yet (on the first reading none has). */
+	readonly cpuKnown: boolean;
+};
+
+/** The one place a process tree's figures are summed (panels, JSON lines, Prometheus, compare). */
+export function processTotals(processes: readonly ProcessFigures[]): ProcessTotals {
+	let threads = 0;
+	let rssBytes = 0;
+	let cpuPercent = 0;
+	let cpuKnown = false;
+	for (const process of processes) {
+		threads += process.threads;
+		rssBytes += process.rssBytes;
+		if (process.cpuPercent !== null) {
+			cpuPercent += process.cpuPercent;
+			cpuKnown = true;
+		}
+	}
+	return {threads, rssBytes, cpuPercent, cpuKnown};
+}

@@ -16,6 +16,7 @@ import type {ModeName} from '../server/mode.js';
 import {ownerOfPort} from '../watch/target.js';
 import type {RowPlan} from './budget.js';
 import type {RowFigures} from './figures.js';
+import {processTotals} from '../collectors/figures.js';
 
 /** The figures of a row that come from its server: its own reports and /proc of its process tree. */
 export type ServerFigures = Pick<
@@ -53,17 +54,14 @@ export type CompareRow = {
 function treeFigures(
 	os: OsFigures | null,
 ): Pick<ServerFigures, 'osThreads' | 'processes' | 'rssBytes' | 'cpuPercent'> {
-	const processes = os?.processes ?? null;
-	const sum = (pick: (process: OsFigures['processes'][number]) => number) =>
-		processes === null ? null : processes.reduce((total, process) => total + pick(process), 0);
+	if (os === null) return {osThreads: null, processes: null, rssBytes: null, cpuPercent: null};
+	const totals = processTotals(os.processes);
 	return {
-		osThreads: sum((process) => process.threads),
-		processes: processes?.length ?? null,
-		rssBytes: sum((process) => process.rssBytes),
+		osThreads: totals.threads,
+		processes: os.processes.length,
+		rssBytes: totals.rssBytes,
 		// A process's first reading has no CPU share yet (it counts from the next): the others do.
-		cpuPercent: processes?.some((process) => process.cpuPercent !== null)
-			? sum((process) => process.cpuPercent ?? 0)
-			: null,
+		cpuPercent: totals.cpuKnown ? totals.cpuPercent : null,
 	};
 }
 

@@ -1,4 +1,5 @@
 import type {Snapshot, WatchFigures} from './snapshot.js';
+import {processTotals} from '../collectors/figures.js';
 
 /**
  * The version of the JSON convention every command's output follows (docs/json.md): `schema` first,
@@ -149,6 +150,7 @@ export function toJsonLine(snapshot: Snapshot): JsonLine {
 
 function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 	const processes = snapshot.os?.processes ?? [];
+	const totals = processTotals(processes);
 	return {
 		at: snapshot.at,
 		time: new Date(snapshot.at).toISOString(),
@@ -174,14 +176,14 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 			refusedTotal: snapshot.queue.refusedTotal,
 		},
 		threads: {
-			os: snapshot.os ? processes.reduce((sum, process) => sum + process.threads, 0) : null,
+			os: snapshot.os ? totals.threads : null,
 			workers: snapshot.workers.threads,
 			busy: snapshot.workers.busy,
 		},
 		processes: {
 			count: processes.length,
 			pids: processes.map((process) => process.pid),
-			rssBytes: snapshot.os ? processes.reduce((sum, process) => sum + process.rssBytes, 0) : null,
+			rssBytes: snapshot.os ? totals.rssBytes : null,
 		},
 		traffic: {
 			messagesInPerSec: round(snapshot.traffic.messagesInPerSec),

@@ -7,6 +7,7 @@ import {listen} from '../server/listen.js';
 // dashboard's /proc reads need: a crowd of idle ones cannot make them fail with EMFILE.
 import {MAX_METRICS_CONNECTIONS} from '../server/fd-limit.js';
 import type {ProcessFigures, Snapshot} from './snapshot.js';
+import {processTotals} from '../collectors/figures.js';
 
 /** Round-trip buckets in seconds: from a loopback echo (~0.1 ms) to a thread-per-client pile-up (seconds). */
 export const RTT_BUCKETS = [
@@ -192,15 +193,10 @@ export class PrometheusExporter {
 		this.#connections.set({model, state: 'queued'}, snapshot.connections.queued);
 		const processes = snapshot.os?.processes;
 		if (processes) {
-			this.#threads.set(
-				{model},
-				processes.reduce((sum, process) => sum + process.threads, 0),
-			);
+			const totals = processTotals(processes);
+			this.#threads.set({model}, totals.threads);
 			this.#processes.set({model}, processes.length);
-			this.#rss.set(
-				{model},
-				processes.reduce((sum, process) => sum + process.rssBytes, 0),
-			);
+			this.#rss.set({model}, totals.rssBytes);
 		}
 		this.#queue.set({model, queue: 'wait_line'}, snapshot.queue.waiting);
 		if (snapshot.queue.acceptQueue !== null) {

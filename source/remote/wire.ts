@@ -15,6 +15,7 @@ import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
 import {MAX_CONNECTIONS, MAX_POOL_SIZE} from '../server/settings.js';
 import {MODE_NAMES} from '../server/mode.js';
+import {inert} from '../shared/format.js';
 
 export const PROTOCOL = 1;
 /** An observer sends short lines; anything longer is not ours. */
@@ -188,7 +189,7 @@ export function parseServerMessage(line: string): ServerMessage | null {
 				type: 'hello',
 				protocol: message.protocol,
 				// Printed when the protocols differ, before any snapshot is checked.
-				version: withoutControls(message.version),
+				version: inert(message.version),
 				pid: message.pid,
 				tokenRequired: message.tokenRequired,
 				// Unknown names (a newer server's actions) are left out, not fatal.
@@ -200,7 +201,7 @@ export function parseServerMessage(line: string): ServerMessage | null {
 			};
 		case 'error':
 			return isShortString(message.message, 1000)
-				? {type: 'error', message: withoutControls(message.message)}
+				? {type: 'error', message: inert(message.message)}
 				: null;
 		case 'result': {
 			const result = message.result;
@@ -210,7 +211,7 @@ export function parseServerMessage(line: string): ServerMessage | null {
 			return {
 				type: 'result',
 				id: message.id,
-				result: {ok: false, why: withoutControls(result.why)},
+				result: {ok: false, why: inert(result.why)},
 			};
 		}
 		case 'snapshot':
@@ -222,15 +223,9 @@ export function parseServerMessage(line: string): ServerMessage | null {
 	}
 }
 
-/** Text from the network reaches a terminal: no escape sequences. */
-const withoutControls = (text: string) =>
-	[...text]
-		.map((char) => (char < ' ' || (char >= '\u007f' && char <= '\u009f') ? ' ' : char))
-		.join('');
-
-/** Every string in a parsed JSON value, without control characters (the panels print them). */
+/** Every string in a parsed JSON value made inert (the panels print them): no control character reaches a terminal. */
 function cleanStrings<T>(value: T): T {
-	if (typeof value === 'string') return withoutControls(value) as T;
+	if (typeof value === 'string') return inert(value) as T;
 	if (Array.isArray(value)) return value.map((item: unknown) => cleanStrings(item)) as T;
 	if (isObject(value)) {
 		return Object.fromEntries(

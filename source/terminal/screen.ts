@@ -5,6 +5,7 @@
  */
 
 import {asciiFor} from './ascii.js';
+import stringWidth from 'string-width';
 
 const esc = '\u001B';
 
@@ -89,30 +90,12 @@ function styleKey(state: Sgr): string {
 }
 
 const segmenter = new Intl.Segmenter('en', {granularity: 'grapheme'});
-const zeroWidth = /^[\p{Mn}\p{Me}\p{Cf}\u200B]+$/u;
-const emoji = /\p{Extended_Pictographic}/u;
-
-/** Columns a grapheme takes on a terminal: 0, 1 or 2 (East Asian wide and emoji take 2). */
+/**
+ * Columns a grapheme takes on a terminal: 0, 1 or 2, measured by string-width, the function Ink lays
+ * out with, so the grid and Ink agree on every emoji, flag and East Asian character.
+ */
 export function graphemeWidth(grapheme: string): number {
-	if (zeroWidth.test(grapheme)) return 0;
-	const cp = grapheme.codePointAt(0) ?? 0;
-	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0;
-	if (cp < 0x1100) return 1;
-	if (grapheme.includes('\uFE0F') || (cp >= 0x1f000 && emoji.test(grapheme))) return 2;
-	const wide =
-		cp <= 0x115f ||
-		(cp >= 0x2e80 && cp <= 0x303e) ||
-		(cp >= 0x3041 && cp <= 0x33ff) ||
-		(cp >= 0x3400 && cp <= 0x4dbf) ||
-		(cp >= 0x4e00 && cp <= 0x9fff) ||
-		(cp >= 0xa000 && cp <= 0xa4cf) ||
-		(cp >= 0xac00 && cp <= 0xd7a3) ||
-		(cp >= 0xf900 && cp <= 0xfaff) ||
-		(cp >= 0xfe30 && cp <= 0xfe4f) ||
-		(cp >= 0xff00 && cp <= 0xff60) ||
-		(cp >= 0xffe0 && cp <= 0xffe6) ||
-		(cp >= 0x20000 && cp <= 0x3fffd);
-	return wide ? 2 : 1;
+	return Math.min(stringWidth(grapheme), 2);
 }
 
 /** An empty grid: every cell a space in the default style. */

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import xterm from '@xterm/headless';
-import {blankGrid, diffGrids, parseFrame, type Grid} from '../../source/terminal/screen.js';
+import {
+	blankGrid,
+	diffGrids,
+	graphemeWidth,
+	parseFrame,
+	type Grid,
+} from '../../source/terminal/screen.js';
+import stringWidth from 'string-width';
 import {isColorDisabled, isUnicodeSafe} from '../../source/terminal/capabilities.js';
 
 const {Terminal} = xterm;
@@ -123,4 +130,22 @@ test('isColorDisabled honours NO_COLOR and the option', () => {
 	assert.equal(isColorDisabled({NO_COLOR: '1'}), true);
 	assert.equal(isColorDisabled({NO_COLOR: ''}), false);
 	assert.equal(isColorDisabled({}, true), true);
+});
+
+test('graphemeWidth is the width Ink lays out with (string-width): emoji, flags, East Asian, controls', () => {
+	const cases: ReadonlyArray<[string, number]> = [
+		['a', 1],
+		['中', 2],
+		['⚡', 2],
+		['✅', 2],
+		['⏰', 2],
+		['🇫🇷', 2],
+		['\u0301', 0],
+		['\u200B', 0],
+		['\u0007', 0],
+	];
+	for (const [grapheme, width] of cases) {
+		assert.equal(graphemeWidth(grapheme), width, JSON.stringify(grapheme));
+		assert.equal(graphemeWidth(grapheme), Math.min(stringWidth(grapheme), 2));
+	}
 });

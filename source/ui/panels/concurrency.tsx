@@ -3,6 +3,7 @@ import {formatBytes} from '../../shared/format.js';
 import type {ProcessFigures, Snapshot} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
 import {Figure, Panel} from '../panel.js';
+import {processTotals} from '../../collectors/figures.js';
 
 export type ConcurrencyPanelProps = {
 	readonly server: Snapshot['server'];
@@ -61,9 +62,7 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 	// A seven-digit pid in its own process does not fit beside "server" in an 80-column window.
 	const serverLabel = 'server'.length + 1 + serverValue.length <= inner ? 'server' : 'pid';
 	const processes = os?.processes ?? [];
-	const threads = processes.reduce((sum, process) => sum + process.threads, 0);
-	const rss = processes.reduce((sum, process) => sum + process.rssBytes, 0);
-	const cpu = processes.reduce((sum, process) => sum + (process.cpuPercent ?? 0), 0);
+	const {threads, rssBytes: rss, cpuPercent: cpu} = processTotals(processes);
 	const known = os !== null && processes.length > 0;
 	return (
 		<Panel title="Concurrency" width={width}>

@@ -3,6 +3,7 @@ import {formatBytes, formatDuration, inert} from '../../shared/format.js';
 import type {ProcessFigures, Snapshot, ThreadFigures, WorkerRow} from '../../metrics/snapshot.js';
 import {CompactTable} from '../compact-table.js';
 import {Panel} from '../panel.js';
+import {processTotals} from '../../collectors/figures.js';
 
 export type ProcessesPanelProps = {
 	readonly os: Snapshot['os'];
@@ -180,7 +181,7 @@ function OsThreads({
 		state: STATES[task.state] ?? task.state,
 		cpu: task.cpuPercent === null ? '-' : `${task.cpuPercent.toFixed(1)}%`,
 	}));
-	const rss = processes.reduce((sum, process) => sum + process.rssBytes, 0);
+	const rss = processTotals(processes).rssBytes;
 	return (
 		<Panel
 			title={`Processes ${processes.length} · OS threads ${tasks.length} · rss ${formatBytes(rss)}`}
