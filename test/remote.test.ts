@@ -17,6 +17,7 @@ import {
 	parseServerMessage,
 } from '../source/remote/wire.js';
 import {startServing} from './helpers/control.js';
+import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 import {sleep, waitFor} from './helpers/net.js';
 
 test('observer messages: only the known ones, every field checked', () => {
@@ -88,6 +89,32 @@ test('server messages: a snapshot of the wrong shape is dropped; control charact
 	assert.equal(parseServerMessage('{"type":"snapshot","snapshot":{"at":1}}'), null);
 	const error = parseServerMessage(JSON.stringify({type: 'error', message: 'a\u001b[2Jb'}));
 	assert.deepEqual(error, {type: 'error', message: 'a\\x1b[2Jb'});
+});
+
+test('server messages: a snapshot is checked whole; a hole or a wrong type anywhere drops it', () => {
+	const parse = (snapshot: unknown) =>
+		parseServerMessage(JSON.stringify({type: 'snapshot', snapshot}));
+	assert.deepEqual(parse(SEQUENTIAL_SNAPSHOT), {type: 'snapshot', snapshot: SEQUENTIAL_SNAPSHOT});
+	/** The snapshot with the value at `path` replaced (undefined: removed). */
+	const changed = (path: readonly (string | number)[], value: unknown) => {
+		const snapshot = structuredClone(SEQUENTIAL_SNAPSHOT) as unknown as Record<string, unknown>;
+		let at = snapshot;
+		for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
+		if (value === undefined) delete at[path.at(-1)!];
+		else at[path.at(-1)!] = value;
+		return snapshot;
+	};
+	const broken: ReadonlyArray<[readonly (string | number)[], unknown]> = [
+		[['connections', 'rows', 0, 'bytesIn'], '12'],
+		[['queue', 'output'], undefined],
+		[['server', 'settings', 'workMs'], null],
+		[['connections', 'rows', 0, 'state'], 'dancing'],
+		[['events'], [{at: 1, level: 'info'}]],
+		[['workers', 'rows'], [{worker: {kind: 'thread'}}]],
+	];
+	for (const [path, value] of broken) {
+		assert.equal(parse(changed(path, value)), null, path.join('.'));
+	}
 });
 
 test('lines are bounded: a longer one is an overflow, not a bigger buffer', () => {

@@ -16,6 +16,7 @@ import type {Snapshot} from '../metrics/snapshot.js';
 import {MAX_CONNECTIONS, MAX_POOL_SIZE} from '../server/settings.js';
 import {MODE_NAMES} from '../server/mode.js';
 import {inert} from '../shared/format.js';
+import {matchesSchema, snapshotSchema} from './snapshot-schema.js';
 
 export const PROTOCOL = 1;
 /** An observer sends short lines; anything longer is not ours. */
@@ -235,34 +236,11 @@ function cleanStrings<T>(value: T): T {
 	return value;
 }
 
-const NUMBERS: Readonly<Record<string, readonly string[]>> = {
-	connections: ['open', 'active', 'queued', 'acceptedTotal', 'offset'],
-	queue: ['waiting', 'oldestWaitMs', 'longestWaitMs'],
-	traffic: ['messagesInPerSec', 'messagesOutPerSec', 'bytesInPerSec', 'bytesOutPerSec'],
-	latency: ['samples'],
-	clients: ['total', 'connected', 'waiting'],
-};
+/** The whole snapshot is checked, every field, against the schema its type is checked against. */
+const SNAPSHOT = snapshotSchema(MAX_WINDOW);
 
 function isSnapshot(value: unknown): value is Snapshot {
-	if (!isObject(value) || typeof value.at !== 'number') return false;
-	const server = value.server;
-	if (!isObject(server) || typeof server.host !== 'string' || typeof server.port !== 'number')
-		return false;
-	for (const [part, fields] of Object.entries(NUMBERS)) {
-		const object = value[part];
-		if (!isObject(object)) return false;
-		if (!fields.every((field) => typeof object[field] === 'number')) return false;
-	}
-	const connections = value.connections as Json;
-	const traffic = value.traffic as Json;
-	if (!Array.isArray(connections.rows) || connections.rows.length > MAX_WINDOW) return false;
-	if (!connections.rows.every((row) => isObject(row) && typeof row.peer === 'string')) return false;
-	if (!Array.isArray(traffic.history) || !traffic.history.every((n) => typeof n === 'number'))
-		return false;
-	if (!Array.isArray(value.events)) return false;
-	if (value.os !== null && !(isObject(value.os) && Array.isArray(value.os.processes))) return false;
-	if (value.host !== null && !isObject(value.host)) return false;
-	return true;
+	return matchesSchema(value, SNAPSHOT);
 }
 
 /**
