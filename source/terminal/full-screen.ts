@@ -157,6 +157,20 @@ const cancel = '\u0018';
  * are not queued but coalesced (the newest wins) and diffed against the frame in flight once it is
  * through, so memory stays bounded however slowly the terminal reads.
  */
+/** How long after a key press frames are drawn at once: the action's effects, published as they come. */
+const ANSWER_MS = 300;
+
+/** The writer of the screen being drawn: the app's key handler reaches it through {@link answerInput}. */
+let activeWriter: ScreenWriter | undefined;
+
+/**
+ * The app read a key: the frames that answer it are drawn at once, not at the frame-rate cap (a key's
+ * effect on screen within a frame's time, the tick and the cap unchanged).
+ */
+export function answerInput(): void {
+	activeWriter?.answerInput();
+}
+
 class ScreenWriter {
 	private shown: Grid | undefined;
 	private latest = '';
@@ -165,6 +179,8 @@ class ScreenWriter {
 	/** What the terminal has not yet taken of the frame in flight. */
 	private pending: Buffer | undefined;
 	private lastFlush = 0;
+	/** Until then, frames answer a key press (see {@link answerInput}). */
+	private answerUntil = 0;
 	private closed = false;
 	/** Bytes written since start, for diagnostics. */
 	bytes = 0;
@@ -180,7 +196,20 @@ class ScreenWriter {
 	frame(frame: string): void {
 		if (this.closed) return;
 		this.latest = frame;
+		// A frame that answers a key is drawn at once: the cap is for frames nobody asked for. Not
+		// while a whole redraw waits for the app's new layout (a resize, back from a stop).
+		if (Date.now() < this.answerUntil && this.shown !== undefined && this.pending === undefined) {
+			if (this.timer !== undefined) clearTimeout(this.timer);
+			this.timer = undefined;
+			this.schedule(0);
+			return;
+		}
 		this.schedule(Math.max(0, this.lastFlush + this.intervalMs - Date.now()));
+	}
+
+	/** A key was read: the frames of the next {@link ANSWER_MS} answer it. */
+	answerInput(): void {
+		this.answerUntil = Date.now() + ANSWER_MS;
 	}
 
 	/**
@@ -326,6 +355,7 @@ export async function runFullScreen(
 		noColor: isColorDisabled(env, options.noColor),
 		ascii: options.ascii ?? !isUnicodeSafe(env),
 	});
+	activeWriter = writer;
 	const sink = new FrameSink(cols, rows, (frame) => writer.frame(frame));
 
 	// A closed terminal (SIGHUP) makes writes fail asynchronously; that must not crash the exit path.
@@ -353,6 +383,7 @@ export async function runFullScreen(
 	/** Main screen, cursor shown, cooked mode, blocking writes: the terminal as we found it. */
 	const leaveScreen = (): boolean => {
 		writer.close();
+		if (activeWriter === writer) activeWriter = undefined;
 		const wasRaw = stdin.isTTY && stdin.isRaw;
 		try {
 			if (wasRaw) stdin.setRawMode(false);
@@ -401,6 +432,7 @@ export async function runFullScreen(
 			output.hold();
 			output.writeAll(enterSequence);
 			writer.reopen();
+			activeWriter = writer;
 			onResize();
 		});
 		// SIGSTOP, not SIGTSTP again: this process listens to SIGTSTP, and SIGSTOP cannot be caught.

@@ -1,5 +1,6 @@
 export {
 	runFullScreen,
+	answerInput,
 	exitCodeForSignal,
 	enterSequence,
 	leaveSequence,

@@ -7,7 +7,7 @@ import {Dashboard, layoutFor, type View} from './layout.js';
 import {CONNECTIONS_CHROME} from './panels/connections.js';
 import {share} from './panels/processes.js';
 import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';
-import {KeyReader, type KeyPress} from '../terminal/index.js';
+import {answerInput, KeyReader, type KeyPress} from '../terminal/index.js';
 import {commandFor, type KeyCommand} from './keys.js';
 
 export type AppProps = {
@@ -63,7 +63,10 @@ function useKeys(handler: (key: KeyPress) => void): void {
 	useEffect(() => {
 		setRawMode(true);
 		const reader = new KeyReader((key) => latest.current(key));
-		const onInput = (chunk: string) => reader.push(chunk);
+		const onInput = (chunk: string) => {
+			answerInput();
+			reader.push(chunk);
+		};
 		input.on('input', onInput);
 		return () => {
 			input.off('input', onInput);
