@@ -1,14 +1,18 @@
 import {useApp, useStdin, useStdout} from '#ink';
 import {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
-import {MAX_FILTER_LENGTH, type DashboardSource} from '../metrics/source.js';
-import {SORT_KEYS} from '../metrics/connection-view.js';
-import type {Snapshot} from '../metrics/snapshot.js';
-import {Dashboard, layoutFor, type View} from './layout.js';
-import {CONNECTIONS_CHROME} from './panels/connections.js';
-import {share} from './panels/processes.js';
+import type {DashboardSource} from '../metrics/source.js';
+import {Dashboard, layoutFor} from './layout.js';
 import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';
 import {answerInput, KeyReader, type KeyPress} from '../terminal/index.js';
-import {commandFor, type KeyCommand} from './keys.js';
+import {
+	INITIAL_VIEW_STATE,
+	meaningOf,
+	reduce,
+	roomFor,
+	type Effect,
+	type ViewAction,
+	type ViewState,
+} from './view-state.js';
 
 export type AppProps = {
 	readonly source: DashboardSource;
@@ -35,20 +39,6 @@ export function useTerminalSize(): {columns: number; rows: number} {
 		};
 	}, [stdout]);
 	return size;
-}
-
-/**
- * State that key handling reads through a ref: keys that arrive together (typed fast, pasted, or
- * batched by a slow link) are handled before React renders again, and each must see the last change.
- */
-function useLatchedState<T>(initial: T): [{readonly current: T}, (value: T) => void] {
-	const ref = useRef(initial);
-	const [, rerender] = useState(initial);
-	const set = useCallback((value: T) => {
-		ref.current = value;
-		rerender(value);
-	}, []);
-	return [ref, set];
 }
 
 /**
@@ -92,12 +82,24 @@ function useNotice(): [string | undefined, (text: string) => void] {
 	return [notice, say];
 }
 
-/** How far the threads view can scroll: until the longer of its two lists shows its last row. */
-function lastProcessesOffset({os, workers}: Snapshot, height: number): number {
-	const processes = os?.processes.length ?? 0;
-	const threads = workers.rows.filter((row) => row.worker.kind !== 'process').length;
-	const {processRoom, threadRoom} = share(Math.max(0, height - 2), processes, threads);
-	return Math.max(0, processes - processRoom, threads - threadRoom);
+/**
+ * The view state, changed by {@link reduce} at once: keys that arrive together (typed fast, pasted,
+ * or batched by a slow link) are handled before React renders again, and each must see the change
+ * made by the one before. Returns what to draw, and how to read the latest state and change it.
+ */
+function useViewState(): [
+	shown: ViewState,
+	latest: () => ViewState,
+	change: (action: ViewAction) => void,
+] {
+	const state = useRef(INITIAL_VIEW_STATE);
+	const [shown, show] = useState(INITIAL_VIEW_STATE);
+	const latest = useCallback(() => state.current, []);
+	const change = useCallback((action: ViewAction) => {
+		state.current = reduce(state.current, action);
+		show(state.current);
+	}, []);
+	return [shown, latest, change];
 }
 
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
@@ -105,78 +107,29 @@ export function App({source, ascii = false, onBack}: AppProps) {
 	const {exit: onQuit} = useApp();
 	const live = useSyncExternalStore(source.subscribe, () => source.snapshot);
 	const {columns, rows} = useTerminalSize();
-	const [help, showHelp] = useLatchedState(false);
-	const [offset, setOffset] = useLatchedState(0);
-	const [sort, setSort] = useState<(typeof SORT_KEYS)[number]>('id');
-	const [filter, setFilter] = useLatchedState('');
-	/** While typing a filter, keys are text. */
-	const [editingFilter, setEditingFilter] = useLatchedState(false);
-	const [view, setView] = useLatchedState<View>('connections');
-	const [processesOffset, setProcessesOffset] = useLatchedState(0);
-	const [frozen, setFrozen] = useState<Snapshot | undefined>(undefined);
+	const [state, latest, change] = useViewState();
 	const [notice, say] = useNotice();
-	const snapshot = frozen ?? live;
 	const {connectionRows} = layoutFor(columns, rows);
 
-	const [offsetShown, filterShown] = [offset.current, filter.current];
+	const {offset, sort, filter} = state;
 	useEffect(() => {
-		source.setWindow({offset: offsetShown, limit: connectionRows, sort, filter: filterShown});
-	}, [source, offsetShown, connectionRows, sort, filterShown]);
+		source.setWindow({offset, limit: connectionRows, sort, filter});
+	}, [source, offset, connectionRows, sort, filter]);
 
-	/**
-	 * From the offset asked for last, not the last one shown: every key press counts. In the threads
-	 * view (`t`) the same keys scroll its lists (the panel clamps to what each list has).
-	 */
-	const scroll = (to: Extract<KeyCommand, {type: 'scroll'}>['to']) => {
-		const threads = view.current === 'processes';
-		const current = threads ? processesOffset.current : offset.current;
-		const page = Math.max(1, connectionRows - 1);
-		const last = threads
-			? lastProcessesOffset(source.snapshot, connectionRows + CONNECTIONS_CHROME)
-			: Math.max(0, source.snapshot.connections.matching - connectionRows);
-		const next = {
-			up: current - 1,
-			down: current + 1,
-			'page-up': current - page,
-			'page-down': current + page,
-			top: 0,
-			bottom: last,
-		}[to];
-		(threads ? setProcessesOffset : setOffset)(Math.max(0, Math.min(last, next)));
-	};
-
-	const carryOut = (command: KeyCommand) => {
-		switch (command.type) {
+	const carryOut = (effect: Effect) => {
+		switch (effect.type) {
 			case 'action':
 				// A refusal (by this source, or by the server at the other end) says why on screen.
-				void source.dispatch(command.action).then((result) => {
+				void source.dispatch(effect.action).then((result) => {
 					if (!result.ok) say(result.why);
 				});
-				break;
-			case 'scroll':
-				scroll(command.to);
 				break;
 			case 'suspend':
 				// The terminal layer restores the terminal and stops; on `fg` it draws again.
 				process.kill(process.pid, 'SIGTSTP');
 				break;
-			case 'sort':
-				setSort((key) => SORT_KEYS[(SORT_KEYS.indexOf(key) + 1) % SORT_KEYS.length]!);
-				setOffset(0);
-				break;
-			case 'filter':
-				setEditingFilter(true);
-				setOffset(0);
-				break;
-			case 'pause':
-				setFrozen((current) => (current ? undefined : live));
-				break;
-			case 'view':
-				setView(view.current === command.view ? 'connections' : command.view);
-				setProcessesOffset(0);
-				break;
-			case 'help':
-				showHelp(true);
+			case 'back':
+				onBack?.();
 				break;
 			case 'quit':
 				onQuit();
@@ -184,46 +137,24 @@ export function App({source, ascii = false, onBack}: AppProps) {
 		}
 	};
 
-	/** While typing a filter, keys are text: Enter keeps the filter, Esc clears it. */
-	const editFilter = (key: KeyPress) => {
-		if (key.kind === 'key' && key.name === 'return') setEditingFilter(false);
-		else if (key.kind === 'key' && key.name === 'escape') {
-			setFilter('');
-			setEditingFilter(false);
-		} else if (key.kind === 'key' && (key.name === 'backspace' || key.name === 'delete')) {
-			setFilter(filter.current.slice(0, -1));
-		} else if (key.kind === 'text' || key.kind === 'paste') {
-			setFilter((filter.current + key.text).slice(0, MAX_FILTER_LENGTH));
-		} else if (key.kind === 'ctrl' && key.letter === 'c') onQuit();
-	};
-
 	useKeys((key) => {
-		if (editingFilter.current) return editFilter(key);
-		const command = commandFor(key);
-		if (command?.type === 'quit') return onQuit();
-		// Any key closes the help overlay, and does nothing else.
-		if (help.current) return showHelp(false);
-		if (key.kind === 'key' && key.name === 'escape') {
-			// Esc clears a filter that was kept, or goes back to the view that opened this one.
-			if (filter.current !== '') {
-				setFilter('');
-				setOffset(0);
-			} else onBack?.();
-			return;
-		}
-		if (command) carryOut(command);
+		// Scrolling stops at the ends of the lists as the source has them now, not as last drawn.
+		const room = roomFor(source.snapshot, connectionRows);
+		const {change: action, effect} = meaningOf(latest(), key, {room, shown: live});
+		if (action) change(action);
+		if (effect) carryOut(effect);
 	});
 
 	return (
 		<GlyphsContext.Provider value={ascii ? ASCII_GLYPHS : UNICODE_GLYPHS}>
 			<Dashboard
-				snapshot={snapshot}
+				snapshot={state.frozen ?? live}
 				columns={columns}
 				rows={rows}
-				view={help.current ? 'help' : view.current}
-				processesOffset={processesOffset.current}
-				paused={frozen !== undefined}
-				filterInput={editingFilter.current ? filter.current : undefined}
+				view={state.help ? 'help' : state.view}
+				processesOffset={state.processesOffset}
+				paused={state.frozen !== undefined}
+				filterInput={state.editingFilter ? filter : undefined}
 				notice={notice}
 			/>
 		</GlyphsContext.Provider>
