@@ -1,15 +1,8 @@
 import net, {type Socket} from 'node:net';
-import {
-	acceptErrors,
-	connectionReports,
-	formatAddress,
-	ignoreSocketErrors,
-	serveSocket,
-} from '../connection.js';
+import {acceptErrors} from '../connection.js';
 import {closeServer, listen} from '../listen.js';
+import {acceptOnMain, serveOnMain} from '../main-thread.js';
 import type {ModeFactory, ModeEntry} from '../mode.js';
-
-const MAIN = {kind: 'main'} as const;
 
 /**
  * Room in the kernel for connections the busy event loop has not accepted yet. With Node's 511, a
@@ -23,33 +16,12 @@ const ASYNC_BACKLOG = 4096;
  * The tutorial's asyncio server: one event loop, a callback per readable socket. Every client is
  * served at once, and one slow handler stalls them all.
  */
-export const createAsyncMode: ModeFactory = ({
-	config,
-	emit,
-	nextConnectionId,
-	traffic,
-	settings,
-	admit,
-}) => {
+export const createAsyncMode: ModeFactory = (context) => {
+	const {config, emit} = context;
 	const sockets = new Set<Socket>();
 	const server = net.createServer((socket) => {
-		if (!admit(socket)) return;
-		const id = nextConnectionId();
-		sockets.add(socket);
-		ignoreSocketErrors(socket);
-		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-		emit({type: 'conn-open', id, peer, state: 'active', by: MAIN, at: Date.now()});
-		socket.once('close', () => {
-			sockets.delete(socket);
-			emit({type: 'conn-close', id, at: Date.now()});
-		});
-		serveSocket(socket, {
-			id,
-			handler: config.handler,
-			traffic,
-			settings,
-			...connectionReports(id, emit, settings().idleTimeoutMs),
-		});
+		const id = acceptOnMain(context, sockets, socket);
+		if (id !== undefined) serveOnMain(context, socket, id);
 	});
 	return {
 		name: 'async',

@@ -22,99 +22,38 @@ const READY_TIMEOUT_MS = 15_000;
  * primary accept every connection and pass it on: a different model.)
  */
 export const createClusterMode: ModeFactory = (context) => {
-	const {config, emit, settings} = context;
+	const {settings} = context;
 	const size = os.availableParallelism();
-	let stopping = false;
-	let port = config.port;
 	const fdLimit = openFileLimit();
-	/** Each worker accepts its own share: --max-connections and the fd cap are per worker. */
-	const refusal = () =>
-		refusalReason(
-			settings().maxConnections,
-			fdLimit,
-			fdLimit === null ? null : fdConnectionCap(fdLimit),
-			size,
-		);
-
-	/** Each worker's connections: its own number for each → the dashboard-wide id. */
-	const workers = new Map<Worker, Map<number, number>>();
-
-	const spawn = (): Promise<number> => {
-		const spawnedAt = performance.now();
-		const worker = cluster.fork();
-		const pid = worker.process.pid!;
-		const ref: WorkerRef = {kind: 'process', pid};
-		const ids = new Map<number, number>();
-		workers.set(worker, ids);
-		let started = false;
-		const relay = connectionRelay(context, ref, ids, refusal);
-		const ready = new Promise<number>((resolve, reject) => {
-			const timer = setTimeout(
-				() => reject(new Error(`cluster worker pid ${pid} did not start`)),
-				READY_TIMEOUT_MS,
-			);
-			worker.on('message', (report: ChildReport) => {
-				if (relay(report)) return;
-				if (report.type === 'ready' && report.port === undefined) {
-					worker.send({
-						type: 'cluster',
-						host: config.host,
-						port: config.port,
-						handler: config.handler,
-						settings: settings(),
-						size,
-					} satisfies ChildCommand);
-				} else if (report.type === 'ready') {
-					clearTimeout(timer);
-					started = true;
-					emitChildUp(context, ref, null, spawnedAt);
-					resolve(report.port!);
-				} else if (report.type === 'listen-failed') {
-					clearTimeout(timer);
-					const error = Object.assign(new Error(report.message), {code: report.code});
-					reject(explainListenError(error, config.host, config.port));
-				}
-			});
-			worker.process.once('exit', (code, signal) => {
-				clearTimeout(timer);
-				workers.delete(worker);
-				for (const id of ids.values()) emit({type: 'conn-close', id, at: Date.now()});
-				ids.clear();
-				const reason = emitChildDown(context, ref, {code, signal}, stopping);
-				reject(new Error(`cluster worker pid ${pid} ended (${reason})`));
-				if (stopping || !started) return;
-				const text = `cluster worker pid ${pid} died: starting a replacement`;
-				emit({type: 'log', level: 'warn', text, at: Date.now()});
-				spawn().catch(() => {});
-			});
-		});
-		return ready;
+	const workers: Workers = {
+		connections: new Map(),
+		size,
+		/** Each worker accepts its own share: --max-connections and the fd cap are per worker. */
+		refusal: () =>
+			refusalReason(
+				settings().maxConnections,
+				fdLimit,
+				fdLimit === null ? null : fdConnectionCap(fdLimit),
+				size,
+			),
+		stopping: false,
 	};
-
 	return {
 		name: context.name,
 		async start() {
-			cluster.schedulingPolicy = cluster.SCHED_NONE;
-			cluster.setupPrimary({
-				exec: CHILD_ENTRY.pathname,
-				execArgv: [],
-				args: [],
-				stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-			} as Parameters<typeof cluster.setupPrimary>[0]);
-			const ports = await Promise.all(Array.from({length: size}, () => spawn()));
-			port = ports[0]!;
-			return port;
+			shareOneListener();
+			const ports = await Promise.all(
+				Array.from({length: size}, () => startWorker(context, workers)),
+			);
+			return ports[0]!;
 		},
 		async stop() {
-			stopping = true;
-			await Promise.all([...workers.keys()].map((worker) => stopWorker(worker)));
+			workers.stopping = true;
+			await Promise.all([...workers.connections.keys()].map((worker) => stopWorker(worker)));
 		},
 		crashWorker() {
 			// The busiest first: the kernel may have given every connection to one worker.
-			const [worker] = [...workers].reduce<[Worker | undefined, number]>(
-				(best, [candidate, ids]) => (ids.size > best[1] ? [candidate, ids.size] : best),
-				[undefined, -1],
-			);
+			const worker = busiest(workers.connections);
 			const pid = worker?.process.pid;
 			if (!worker || pid === undefined) return null;
 			worker.process.kill('SIGKILL');
@@ -122,10 +61,136 @@ export const createClusterMode: ModeFactory = (context) => {
 		},
 		configure(next) {
 			const command: ChildCommand = {type: 'settings', settings: next};
-			for (const worker of workers.keys()) if (worker.isConnected()) worker.send(command);
+			for (const worker of workers.connections.keys()) {
+				if (worker.isConnected()) worker.send(command);
+			}
 		},
 	};
 };
+
+/** The primary's workers, shared by start, stop, a crash and a worker's exit. */
+type Workers = {
+	/** Each worker's connections: its own number for each → the dashboard-wide id. */
+	readonly connections: Map<Worker, Map<number, number>>;
+	/** How many run at once: one a core. */
+	readonly size: number;
+	/** Why a worker refused a connection: its share of the limits. */
+	readonly refusal: () => {readonly limit: number; readonly why: string};
+	stopping: boolean;
+};
+
+/**
+ * SCHED_NONE, and forks of the serving child: the primary binds the listening socket once and every
+ * worker accepts from it.
+ */
+function shareOneListener(): void {
+	cluster.schedulingPolicy = cluster.SCHED_NONE;
+	cluster.setupPrimary({
+		exec: CHILD_ENTRY.pathname,
+		execArgv: [],
+		args: [],
+		stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+	} as Parameters<typeof cluster.setupPrimary>[0]);
+}
+
+/** The worker with the most connections, if any. */
+function busiest(connections: Map<Worker, Map<number, number>>): Worker | undefined {
+	const [worker] = [...connections].reduce<[Worker | undefined, number]>(
+		(best, [candidate, ids]) => (ids.size > best[1] ? [candidate, ids.size] : best),
+		[undefined, -1],
+	);
+	return worker;
+}
+
+/**
+ * Forks a worker; resolves with its port once it listens. One that dies after it started is
+ * replaced, unless the model is stopping.
+ */
+function startWorker(context: ModeContext, workers: Workers): Promise<number> {
+	const spawnedAt = performance.now();
+	const worker = cluster.fork();
+	const pid = worker.process.pid!;
+	const ref: WorkerRef = {kind: 'process', pid};
+	const ids = new Map<number, number>();
+	workers.connections.set(worker, ids);
+	let started = false;
+	const relay = connectionRelay(context, ref, ids, workers.refusal);
+	return new Promise<number>((resolve, reject) => {
+		const timer = setTimeout(
+			() => reject(new Error(`cluster worker pid ${pid} did not start`)),
+			READY_TIMEOUT_MS,
+		);
+		const settle: StartSettle = {
+			listening(port) {
+				clearTimeout(timer);
+				started = true;
+				emitChildUp(context, ref, null, spawnedAt);
+				resolve(port);
+			},
+			failed(error) {
+				clearTimeout(timer);
+				reject(error);
+			},
+		};
+		worker.on('message', (report: ChildReport) => {
+			if (!relay(report)) answerStartReport(context, worker, workers.size, report, settle);
+		});
+		worker.process.once('exit', (code, signal) => {
+			clearTimeout(timer);
+			const reason = forgetWorker(context, workers, worker, ref, {code, signal});
+			reject(new Error(`cluster worker pid ${pid} ended (${reason})`));
+			if (workers.stopping || !started) return;
+			const text = `cluster worker pid ${pid} died: starting a replacement`;
+			context.emit({type: 'log', level: 'warn', text, at: Date.now()});
+			startWorker(context, workers).catch(() => {});
+		});
+	});
+}
+
+type StartSettle = {
+	listening(port: number): void;
+	failed(error: Error): void;
+};
+
+/** A starting worker's reports: a first `ready` asks for its orders, a second says it listens; or it could not listen. */
+function answerStartReport(
+	{config, settings}: ModeContext,
+	worker: Worker,
+	size: number,
+	report: ChildReport,
+	settle: StartSettle,
+): void {
+	if (report.type === 'ready' && report.port === undefined) {
+		worker.send({
+			type: 'cluster',
+			host: config.host,
+			port: config.port,
+			handler: config.handler,
+			settings: settings(),
+			size,
+		} satisfies ChildCommand);
+	} else if (report.type === 'ready') {
+		settle.listening(report.port!);
+	} else if (report.type === 'listen-failed') {
+		const error = Object.assign(new Error(report.message), {code: report.code});
+		settle.failed(explainListenError(error, config.host, config.port));
+	}
+}
+
+/** A worker ended: its connections close with it. Returns why it ended. */
+function forgetWorker(
+	context: ModeContext,
+	workers: Workers,
+	worker: Worker,
+	ref: WorkerRef,
+	exit: {readonly code: number | null; readonly signal: NodeJS.Signals | null},
+): string {
+	const ids = workers.connections.get(worker);
+	workers.connections.delete(worker);
+	for (const id of ids?.values() ?? []) context.emit({type: 'conn-close', id, at: Date.now()});
+	ids?.clear();
+	return emitChildDown(context, ref, exit, workers.stopping);
+}
 
 export const clusterMode: ModeEntry = {
 	summary: 'pre-forked processes sharing one listening socket',

@@ -4,6 +4,7 @@ import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
 import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {listen} from '../listen.js';
+import {announceOnMain} from '../main-thread.js';
 import {PeerWatch} from '../peer-watch.js';
 import {SpawnGate} from '../spawn-gate.js';
 import {
@@ -20,8 +21,6 @@ import {
 	forkChild,
 	relayConnectionReport,
 } from '../serving-child.js';
-
-const MAIN = {kind: 'main'} as const;
 
 /** File descriptors one connection costs the server: A socket, and the IPC channel to the child kept open while it serves. */
 const FDS_PER_CONNECTION = 2;
@@ -50,7 +49,7 @@ export const createProcessMode: ModeFactory = (context) => {
 		pending: new Set(),
 		stopping: false,
 	};
-	const {children, handedOver, pending} = family;
+	const {children} = family;
 	const gate = new SpawnGate();
 	const watch = new PeerWatch();
 	const budget = workerBudget(PROCESS_COST, settings().maxWorkers);
@@ -80,16 +79,7 @@ export const createProcessMode: ModeFactory = (context) => {
 			family.stopping = true;
 			gate.clear();
 			watch.stop();
-			// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
-			// callback may never come; the listener itself is closed at once all the same.
-			for (const socket of pending) socket.destroy();
-			if (server.listening) server.close();
-			await Promise.all(
-				[...children].map(async (child) => {
-					await handedOver.get(child);
-					await endChild(child);
-				}),
-			);
+			await stopChildren(server, family);
 		},
 		crashWorker() {
 			const child = children.values().next().value;
@@ -116,8 +106,7 @@ function waitInLine(
 ): () => void {
 	let started = false;
 	watch.add(socket);
-	const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-	emit({type: 'conn-open', id, peer, state: 'queued', by: MAIN, waitIn: 'line', at: Date.now()});
+	announceOnMain(emit, socket, id, true);
 	socket.once('close', () => {
 		watch.delete(socket);
 		if (!started) emit({type: 'conn-close', id, at: Date.now()});
@@ -125,6 +114,20 @@ function waitInLine(
 	return () => {
 		started = true;
 	};
+}
+
+/** Closes the listener and ends every child, each once it owns its socket. */
+async function stopChildren(server: net.Server, family: Children): Promise<void> {
+	// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
+	// callback may never come; the listener itself is closed at once all the same.
+	for (const socket of family.pending) socket.destroy();
+	if (server.listening) server.close();
+	await Promise.all(
+		[...family.children].map(async (child) => {
+			await family.handedOver.get(child);
+			await endChild(child);
+		}),
+	);
 }
 
 /** The children of process per client, shared by the code that starts them and stop(). */

@@ -1,19 +1,12 @@
 import net, {type Socket} from 'node:net';
 import type {OutputQueueRow} from '../protocol.js';
-import {
-	acceptErrors,
-	closeWhenIdle,
-	connectionReports,
-	formatAddress,
-	ignoreSocketErrors,
-	StallReport,
-} from '../connection.js';
+import {acceptErrors, closeWhenIdle, connectionReports, StallReport} from '../connection.js';
 import {countMessages} from '../handler.js';
 import {closeServer, listen} from '../listen.js';
-import type {ModeFactory, ModeEntry} from '../mode.js';
+import {acceptOnMain} from '../main-thread.js';
+import type {ModeContext, ModeFactory, ModeEntry} from '../mode.js';
 import {Responder} from '../work.js';
 
-const MAIN = {kind: 'main'} as const;
 const REPORT_MS = 100;
 /**
  * Above this many reply bytes, queued or waiting on their delay, a socket is no longer read, so a
@@ -30,7 +23,7 @@ type Entry = {
 	readonly queue: Buffer[];
 	bytes: number;
 	/** Replies not yet queued: waiting on their delay. */
-	readonly responder: {readonly pendingBytes: number};
+	readonly responder: Responder;
 	/** False from a write the kernel could not take whole until 'drain': select() would not list it as writable. */
 	writable: boolean;
 	readonly stall: StallReport;
@@ -43,135 +36,160 @@ type Entry = {
  * kernel cannot send to keep their queue, which the dashboard shows.
  */
 export const createReactorMode: ModeFactory = (context) => {
-	const {config, emit, nextConnectionId, traffic, settings, admit} = context;
+	const {config, emit} = context;
 	const sockets = new Set<Socket>();
-	/** The tutorial's `outputs`: sockets with replies to write. */
-	const outputs = new Set<Entry>();
-	let queuedBytes = 0;
-	let queuedMessages = 0;
-	let scheduled = false;
-	let lastReport = '';
-
-	const turn = () => {
-		scheduled = false;
-		for (const entry of outputs) {
-			if (!entry.writable) continue;
-			const data = entry.queue.shift();
-			if (data === undefined) {
-				outputs.delete(entry);
-				continue;
-			}
-			entry.bytes -= data.length;
-			queuedBytes -= data.length;
-			queuedMessages--;
-			traffic.add(entry.id, 0, data.length, 0, countMessages(data));
-			if (!entry.socket.write(data)) entry.writable = false;
-			if (entry.bytes + entry.responder.pendingBytes <= QUEUE_LOW && entry.socket.isPaused()) {
-				entry.stall.set(false);
-				entry.socket.resume();
-			}
-			if (entry.queue.length === 0) outputs.delete(entry);
-		}
-		if (outputs.size > 0) schedule();
-	};
-
-	const schedule = () => {
-		if (scheduled) return;
-		scheduled = true;
-		setImmediate(turn);
-	};
-
-	const forget = (entry: Entry) => {
-		if (!outputs.delete(entry)) return;
-		queuedBytes -= entry.bytes;
-		queuedMessages -= entry.queue.length;
-	};
-
-	const report = () => {
-		const top: OutputQueueRow[] = [];
-		for (const entry of outputs) {
-			if (top.length < TOP || entry.bytes > top[top.length - 1]![1]) {
-				top.push([entry.id, entry.bytes, entry.queue.length]);
-				top.sort((a, b) => b[1] - a[1]);
-				if (top.length > TOP) top.pop();
-			}
-		}
-		const key = `${outputs.size}:${queuedBytes}:${queuedMessages}:${top.join(';')}`;
-		if (key === lastReport) return;
-		lastReport = key;
-		emit({
-			type: 'output-queues',
-			sockets: outputs.size,
-			bytes: queuedBytes,
-			messages: queuedMessages,
-			top,
-			at: Date.now(),
-		});
-	};
-	const reporter = setInterval(report, REPORT_MS);
+	const outputs = new OutputQueues(context);
+	const reporter = setInterval(() => outputs.report(), REPORT_MS);
 	reporter.unref();
-
 	const server = net.createServer((socket) => {
-		if (!admit(socket)) return;
-		const id = nextConnectionId();
-		sockets.add(socket);
-		ignoreSocketErrors(socket);
-		socket.setNoDelay(true);
-		const reports = connectionReports(id, emit, settings().idleTimeoutMs);
-		const responder = new Responder(config.handler, settings, (reply) => {
-			if (socket.destroyed || reply.length === 0) return;
-			entry.queue.push(reply);
-			entry.bytes += reply.length;
-			queuedBytes += reply.length;
-			queuedMessages++;
-			outputs.add(entry);
-			if (entry.bytes > QUEUE_HIGH && !socket.isPaused()) {
-				socket.pause();
-				entry.stall.set(true);
-			}
-			schedule();
-		});
-		const entry: Entry = {
-			id,
-			socket,
-			queue: [],
-			bytes: 0,
-			responder,
-			writable: true,
-			stall: new StallReport(reports.onStall),
-		};
-		closeWhenIdle(socket, settings().idleTimeoutMs, reports.onIdle);
-		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-		emit({type: 'conn-open', id, peer, state: 'active', by: MAIN, at: Date.now()});
-		socket.on('data', (chunk: Buffer) => {
-			traffic.add(id, chunk.length, 0, countMessages(chunk), 0, 1);
-			responder.feed(chunk);
-			// Replies held back by --delay-ms count as queued: reading waits for them too.
-			if (entry.bytes + responder.pendingBytes > QUEUE_HIGH) socket.pause();
-		});
-		socket.on('drain', () => {
-			entry.writable = true;
-			if (entry.queue.length > 0) schedule();
-		});
-		socket.once('close', () => {
-			entry.stall.set(false);
-			responder.close();
-			forget(entry);
-			sockets.delete(socket);
-			emit({type: 'conn-close', id, at: Date.now()});
-		});
+		let entry: Entry | undefined;
+		const id = acceptOnMain(context, sockets, socket, {onClose: () => outputs.close(entry!)});
+		if (id !== undefined) entry = openEntry(context, outputs, socket, id);
 	});
-
 	return {
 		name: context.name,
 		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
 		async stop() {
 			clearInterval(reporter);
 			await closeServer(server, sockets);
-			report();
+			outputs.report();
 		},
 	};
 };
+
+/** Reads a just-accepted socket: each reply joins the socket's queue; 'drain' makes it writable again. */
+function openEntry(context: ModeContext, outputs: OutputQueues, socket: Socket, id: number): Entry {
+	const {config, traffic, settings, emit} = context;
+	socket.setNoDelay(true);
+	const reports = connectionReports(id, emit, settings().idleTimeoutMs);
+	const responder = new Responder(config.handler, settings, (reply) => {
+		if (!socket.destroyed && reply.length > 0) outputs.push(entry, reply);
+	});
+	const entry: Entry = {
+		id,
+		socket,
+		queue: [],
+		bytes: 0,
+		responder,
+		writable: true,
+		stall: new StallReport(reports.onStall),
+	};
+	closeWhenIdle(socket, settings().idleTimeoutMs, reports.onIdle);
+	socket.on('data', (chunk: Buffer) => {
+		traffic.add(id, chunk.length, 0, countMessages(chunk), 0, 1);
+		responder.feed(chunk);
+		// Replies held back by --delay-ms count as queued: reading waits for them too.
+		if (entry.bytes + responder.pendingBytes > QUEUE_HIGH) socket.pause();
+	});
+	socket.on('drain', () => outputs.drained(entry));
+	return entry;
+}
+
+/**
+ * The tutorial's `outputs`: the sockets with replies to write, each with its own queue. One turn of
+ * the loop writes one message to each writable socket; their totals are reported every REPORT_MS.
+ */
+class OutputQueues {
+	readonly #context: Pick<ModeContext, 'emit' | 'traffic'>;
+	readonly #outputs = new Set<Entry>();
+	#bytes = 0;
+	#messages = 0;
+	#scheduled = false;
+	#lastReport = '';
+
+	constructor(context: Pick<ModeContext, 'emit' | 'traffic'>) {
+		this.#context = context;
+	}
+
+	/** Queues a reply; a socket whose queue passes QUEUE_HIGH is no longer read. */
+	push(entry: Entry, reply: Buffer): void {
+		entry.queue.push(reply);
+		entry.bytes += reply.length;
+		this.#bytes += reply.length;
+		this.#messages++;
+		this.#outputs.add(entry);
+		if (entry.bytes > QUEUE_HIGH && !entry.socket.isPaused()) {
+			entry.socket.pause();
+			entry.stall.set(true);
+		}
+		this.#schedule();
+	}
+
+	/** The kernel took what it could not before: the socket is writable again. */
+	drained(entry: Entry): void {
+		entry.writable = true;
+		if (entry.queue.length > 0) this.#schedule();
+	}
+
+	/** The socket closed: its queue goes with it. */
+	close(entry: Entry): void {
+		entry.stall.set(false);
+		entry.responder.close();
+		if (!this.#outputs.delete(entry)) return;
+		this.#bytes -= entry.bytes;
+		this.#messages -= entry.queue.length;
+	}
+
+	/** Emits the totals and the TOP longest queues, if they changed since the last report. */
+	report(): void {
+		const top: OutputQueueRow[] = [];
+		for (const entry of this.#outputs) {
+			if (top.length < TOP || entry.bytes > top[top.length - 1]![1]) {
+				top.push([entry.id, entry.bytes, entry.queue.length]);
+				top.sort((a, b) => b[1] - a[1]);
+				if (top.length > TOP) top.pop();
+			}
+		}
+		const sockets = this.#outputs.size;
+		const key = `${sockets}:${this.#bytes}:${this.#messages}:${top.join(';')}`;
+		if (key === this.#lastReport) return;
+		this.#lastReport = key;
+		const at = Date.now();
+		this.#context.emit({
+			type: 'output-queues',
+			sockets,
+			bytes: this.#bytes,
+			messages: this.#messages,
+			top,
+			at,
+		});
+	}
+
+	#schedule(): void {
+		if (this.#scheduled) return;
+		this.#scheduled = true;
+		setImmediate(() => this.#turn());
+	}
+
+	/** One turn of the loop: a message to every writable socket that has one. */
+	#turn(): void {
+		this.#scheduled = false;
+		for (const entry of this.#outputs) {
+			if (!entry.writable) continue;
+			const data = entry.queue.shift();
+			if (data === undefined) {
+				this.#outputs.delete(entry);
+				continue;
+			}
+			this.#write(entry, data);
+			if (entry.queue.length === 0) this.#outputs.delete(entry);
+		}
+		if (this.#outputs.size > 0) this.#schedule();
+	}
+
+	/** Writes one queued message; a socket drained below QUEUE_LOW is read again. */
+	#write(entry: Entry, data: Buffer): void {
+		entry.bytes -= data.length;
+		this.#bytes -= data.length;
+		this.#messages--;
+		this.#context.traffic.add(entry.id, 0, data.length, 0, countMessages(data));
+		if (!entry.socket.write(data)) entry.writable = false;
+		if (entry.bytes + entry.responder.pendingBytes <= QUEUE_LOW && entry.socket.isPaused()) {
+			entry.stall.set(false);
+			entry.socket.resume();
+		}
+	}
+}
 
 export const reactorMode: ModeEntry = {
 	summary: 'the select() loop made explicit: per-socket output queues, written when writable',
