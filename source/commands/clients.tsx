@@ -1,37 +1,64 @@
-import {render, useInput, useStdout} from '#ink';
+import {render} from '#ink';
 import {jsonLine} from '../metrics/json-output.js';
-import {useEffect, useState} from 'react';
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';
 import type {Options} from '../options/options.js';
 import {CLIENTS_COMMAND_DEFAULT, numberFrom, UsageError} from '../options/options.js';
 import {formatClientsSummary} from '../clients/summary.js';
 import type {EndpointOptions} from '../options/endpoints.js';
-import {ClientsPanel} from '../ui/panels/clients.js';
+import {ClientsApp} from '../ui/clients-app.js';
+import {Publisher} from '../ui/use-source.js';
 import {onQuitSignal} from '../shared/quit-signals.js';
+
+type Target = NonNullable<EndpointOptions['target']>;
 
 const TICK_MS = 250;
 const ROLL_MS = 1000;
 
-type Source = {
-	readonly view: () => ClientsView;
-	readonly subscribe: (listener: () => void) => () => void;
-	readonly add: (count: number) => void;
-	readonly drop: (count: number | 'all') => void;
-};
+/** `host:port`, or `[v6]:port`: how the screen names the server under load. */
+const labelOf = ({host, port}: Target) =>
+	host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 
-function ClientsApp({source, onQuit}: {readonly source: Source; readonly onQuit: () => void}) {
-	const [view, setView] = useState(source.view);
-	const {stdout} = useStdout();
-	useEffect(() => source.subscribe(() => setView(source.view())), [source]);
-	useInput((input, key) => {
-		if (input === 'q' || (key.ctrl && input === 'c')) onQuit();
-		else if (input === 'c') source.add(1);
-		else if (input === 'C') source.add(10);
-		else if (input === 'x') source.drop(1);
-		else if (input === 'X') source.drop('all');
+/** The test clients in their own process, reporting to `meter`; the command ends if that process does. */
+function startFleet(target: Target, rate: number, meter: ClientsMeter): ClientFleet {
+	return new ClientFleet(() => target, rate, {
+		onReport: (report) => meter.apply(report),
+		onExit: (code, signal) => {
+			process.stderr.write(
+				`concurrency-top: test-client process ended (${signal ?? `exit ${code}`})\n`,
+			);
+			process.exit(1);
+		},
 	});
-	return <ClientsPanel view={view} width={Math.min(80, stdout.columns || 80)} />;
+}
+
+/**
+ * How the command ends (q, Ctrl-C, a signal, the end of --duration): once, with the summary of the
+ * measured window, after the screen is gone and the clients closed.
+ */
+function quitter(
+	meter: ClientsMeter,
+	fleet: ClientFleet,
+	json: boolean,
+	warmupS: number,
+	screen: {unmount?: () => void},
+): () => Promise<void> {
+	let quitting = false;
+	return async () => {
+		if (quitting) return;
+		quitting = true;
+		meter.roll();
+		const summary = meter.summary();
+		screen.unmount?.();
+		await fleet.stop();
+		if (summary)
+			process.stdout.write(
+				json
+					? jsonLine({at: Date.now(), summary})
+					: `\n${formatClientsSummary(summary, warmupS)}\n`,
+			);
+		process.exit(0);
+	};
 }
 
 /**
@@ -47,66 +74,30 @@ export async function runClients(
 	if (target === null) {
 		throw new UsageError('clients needs --target HOST:PORT, the echo server to load');
 	}
-	const label = target.host.includes(':')
-		? `[${target.host}]:${target.port}`
-		: `${target.host}:${target.port}`;
-	const meter = new ClientsMeter(label);
-	const listeners = new Set<() => void>();
-	const fleet = new ClientFleet(() => target, options.rate, {
-		onReport: (report) => meter.apply(report),
-		onExit: (code, signal) => {
-			process.stderr.write(
-				`concurrency-top: test-client process ended (${signal ?? `exit ${code}`})\n`,
-			);
-			process.exit(1);
-		},
-	});
-	const source: Source = {
-		view: () => meter.view(),
-		subscribe: (listener) => {
-			listeners.add(listener);
-			return () => listeners.delete(listener);
-		},
-		add: (count) => fleet.add(count),
-		drop: (count) => fleet.drop(count),
-	};
+	const meter = new ClientsMeter(labelOf(target));
+	const fleet = startFleet(target, options.rate, meter);
 	const count = reach.clientsGiven ? options.clients : CLIENTS_COMMAND_DEFAULT;
-	if (count > 0) source.add(count);
+	if (count > 0) fleet.add(count);
 	const json = options.json || !process.stdout.isTTY;
 	setInterval(() => {
 		meter.roll();
 		if (json) process.stdout.write(jsonLine(meter.view()));
 	}, ROLL_MS);
 
-	let quitting = false;
 	const screen: {unmount?: () => void} = {};
+	const quit = quitter(meter, fleet, json, length.warmupS, screen);
 	// With --duration, the summary of the measured window ends the run (or Ctrl-C, with what it has).
-	const quit = async () => {
-		if (quitting) return;
-		quitting = true;
-		meter.roll();
-		const summary = meter.summary();
-		screen.unmount?.();
-		await fleet.stop();
-		if (summary)
-			process.stdout.write(
-				json
-					? jsonLine({at: Date.now(), summary})
-					: `\n${formatClientsSummary(summary, length.warmupS)}\n`,
-			);
-		process.exit(0);
-	};
 	if (length.durationS !== null) {
 		setTimeout(() => meter.startWindow(), length.warmupS * 1000).unref();
 		setTimeout(() => void quit(), (length.warmupS + length.durationS) * 1000);
 	}
-
 	onQuitSignal(() => void quit());
 	if (json) return;
-	setInterval(() => {
-		for (const listener of listeners) listener();
-	}, TICK_MS);
-	const ink = render(<ClientsApp source={source} onQuit={() => void quit()} />, {
+
+	// The screen reads the figures as the dashboard reads its source: published on a tick.
+	const figures = new Publisher<ClientsView>(meter.view());
+	setInterval(() => figures.publish(meter.view()), TICK_MS);
+	const ink = render(<ClientsApp figures={figures} fleet={fleet} onQuit={() => void quit()} />, {
 		exitOnCtrlC: false,
 	});
 	screen.unmount = () => ink.unmount();

@@ -1,6 +1,7 @@
 import {useApp, useInput, type Key} from '#ink';
-import {useEffect, useState, useSyncExternalStore} from 'react';
+import {useEffect, useState} from 'react';
 import {App, useTerminalSize} from '../ui/app.js';
+import {useLatest} from '../ui/use-source.js';
 import type {CompareAction, CompareSession} from './session.js';
 import {CompareView} from './view.js';
 
@@ -43,7 +44,7 @@ export function compareActionFor(input: string): CompareAction | null {
  */
 export function CompareApp({session, ascii = false, durationMs}: CompareAppProps) {
 	const {exit} = useApp();
-	const snapshot = useSyncExternalStore(session.subscribe, () => session.snapshot);
+	const snapshot = useLatest(session);
 	const {columns, rows} = useTerminalSize();
 	const [selected, setSelected] = useState(0);
 	const [open, setOpen] = useState<string | null>(null);

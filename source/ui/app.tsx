@@ -1,9 +1,10 @@
-import {useApp, useStdin, useStdout} from '#ink';
-import {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
+import {useApp, useStdout} from '#ink';
+import {useCallback, useEffect, useRef, useState} from 'react';
 import type {DashboardSource} from '../metrics/source.js';
 import {Dashboard, layoutFor} from './layout.js';
 import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';
-import {answerInput, KeyReader, type KeyPress} from '../terminal/index.js';
+import {useKeys} from './use-keys.js';
+import {useLatest} from './use-source.js';
 import {
 	INITIAL_VIEW_STATE,
 	meaningOf,
@@ -39,31 +40,6 @@ export function useTerminalSize(): {columns: number; rows: number} {
 		};
 	}, [stdout]);
 	return size;
-}
-
-/**
- * Key presses from the terminal, each sequence (mouse report, paste, terminal reply, function key)
- * parsed as one unit. The handler is read through a ref: keys that arrive in one chunk are handled
- * one after another before React renders again.
- */
-function useKeys(handler: (key: KeyPress) => void): void {
-	const {internal_eventEmitter: input, setRawMode} = useStdin();
-	const latest = useRef(handler);
-	latest.current = handler;
-	useEffect(() => {
-		setRawMode(true);
-		const reader = new KeyReader((key) => latest.current(key));
-		const onInput = (chunk: string) => {
-			answerInput();
-			reader.push(chunk);
-		};
-		input.on('input', onInput);
-		return () => {
-			input.off('input', onInput);
-			reader.dispose();
-			setRawMode(false);
-		};
-	}, [input, setRawMode]);
 }
 
 /** How long a refused action's reason stays on the bottom line. */
@@ -105,7 +81,7 @@ function useViewState(): [
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
 export function App({source, ascii = false, onBack}: AppProps) {
 	const {exit: onQuit} = useApp();
-	const live = useSyncExternalStore(source.subscribe, () => source.snapshot);
+	const live = useLatest(source);
 	const {columns, rows} = useTerminalSize();
 	const [state, latest, change] = useViewState();
 	const [notice, say] = useNotice();
