@@ -23,37 +23,64 @@ let lastFirstReplyAt = 0;
 let measureStart = 0;
 const errors = {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0};
 
+/** Opens `command.count` clients in closed loop (idle ones send one message, then nothing for a day). */
+function openClients(command: Extract<WorkerCommand, {type: 'open'}>): void {
+	openedAt = performance.now();
+	firstReplies = 0;
+	lastFirstReplyAt = 0;
+	for (const key of Object.keys(errors) as (keyof typeof errors)[]) errors[key] = 0;
+	const rate = command.idle ? 1 / 86_400 : Number.POSITIVE_INFINITY;
+	for (let i = 0; i < command.count; i++) {
+		const client = new TestClient(
+			i + 1,
+			{host: command.host, port: command.port},
+			rate,
+			(micros) => {
+				histogram.record(micros);
+				messages++;
+			},
+			{
+				depth: command.depth,
+				size: command.size,
+				onFirstReply: (at) => {
+					firstReplies++;
+					lastFirstReplyAt = Math.max(lastFirstReplyAt, at);
+				},
+				onError: (kind) => errors[ERROR_FIELD[kind]]++,
+			},
+		);
+		clients.push(client);
+		client.start();
+	}
+}
+
+/** Where the clients are; `collect` adds the histogram of the measured window. */
+function statusReply(type: 'status' | 'collect'): WorkerReply {
+	let connected = 0;
+	for (const client of clients) {
+		const {phase} = client.status();
+		if (phase === 'waiting' || phase === 'answered') connected++;
+	}
+	return {
+		type,
+		clients: clients.length,
+		connected,
+		firstReplies,
+		lastFirstReplyMs: firstReplies > 0 ? lastFirstReplyAt - openedAt : null,
+		messages,
+		errors: {...errors},
+		seconds: (performance.now() - measureStart) / 1000,
+		counts: type === 'collect' ? histogram.counts : [],
+		maxMicros: histogram.maxMicros,
+		sumMicros: type === 'collect' ? histogram.sumMicros : 0,
+		sumSquares: type === 'collect' ? histogram.sumSquares : 0,
+	};
+}
+
 process.on('message', (command: WorkerCommand) => {
 	switch (command.type) {
 		case 'open': {
-			openedAt = performance.now();
-			firstReplies = 0;
-			lastFirstReplyAt = 0;
-			for (const key of Object.keys(errors) as (keyof typeof errors)[]) errors[key] = 0;
-			// Idle clients send one message (to be sure they are served), then nothing for a day.
-			const rate = command.idle ? 1 / 86_400 : Number.POSITIVE_INFINITY;
-			for (let i = 0; i < command.count; i++) {
-				const client = new TestClient(
-					i + 1,
-					{host: command.host, port: command.port},
-					rate,
-					(micros) => {
-						histogram.record(micros);
-						messages++;
-					},
-					{
-						depth: command.depth,
-						size: command.size,
-						onFirstReply: (at) => {
-							firstReplies++;
-							lastFirstReplyAt = Math.max(lastFirstReplyAt, at);
-						},
-						onError: (kind) => errors[ERROR_FIELD[kind]]++,
-					},
-				);
-				clients.push(client);
-				client.start();
-			}
+			openClients(command);
 			break;
 		}
 		case 'measure': {
@@ -64,25 +91,7 @@ process.on('message', (command: WorkerCommand) => {
 		}
 		case 'status':
 		case 'collect': {
-			let connected = 0;
-			for (const client of clients) {
-				const {phase} = client.status();
-				if (phase === 'waiting' || phase === 'answered') connected++;
-			}
-			reply({
-				type: command.type,
-				clients: clients.length,
-				connected,
-				firstReplies,
-				lastFirstReplyMs: firstReplies > 0 ? lastFirstReplyAt - openedAt : null,
-				messages,
-				errors: {...errors},
-				seconds: (performance.now() - measureStart) / 1000,
-				counts: command.type === 'collect' ? histogram.counts : [],
-				maxMicros: histogram.maxMicros,
-				sumMicros: command.type === 'collect' ? histogram.sumMicros : 0,
-				sumSquares: command.type === 'collect' ? histogram.sumSquares : 0,
-			});
+			reply(statusReply(command.type));
 			break;
 		}
 		case 'close': {

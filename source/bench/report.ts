@@ -72,50 +72,45 @@ export type BenchReport = {
 
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-export function toRow(
-	spec: RowSpec,
+/** Ratios measured otherwise (paired runs); by default a row's figures over its baseline's. */
+type GivenRatios = {
+	readonly messagesPerSec: number | null;
+	readonly p99: number | null;
+	readonly cpuPerMessage: number | null;
+};
+
+/** A row's ratios to its baseline, and its server CPU per message. */
+function rowRatios(
 	figures: RowFigures,
 	baseline: RowFigures | null,
-	isBaseline: boolean,
-	/** Ratios measured otherwise (paired runs); by default this row's figures over the baseline's. */
-	ratios?: {
-		readonly messagesPerSec: number | null;
-		readonly p99: number | null;
-		readonly cpuPerMessage: number | null;
-	},
-): BenchRow {
+	ratios: GivenRatios | undefined,
+): {perMessage: number | null; cpu: number | null; messages: number | null; p99: number | null} {
 	const perMessage = cpuPerMessage(figures);
 	const basePerMessage = baseline && cpuPerMessage(baseline);
-	const ratioCpu = ratios
+	const cpu = ratios
 		? ratios.cpuPerMessage
 		: perMessage !== null && basePerMessage
 			? perMessage / basePerMessage
 			: null;
-	const extraRssPerClient =
-		baseline === null ? null : (figures.peakRssBytes - baseline.peakRssBytes) / spec.clients;
 	const measured = ratios
 		? ratios.messagesPerSec
 		: baseline && baseline.messagesPerSec > 0
 			? figures.messagesPerSec / baseline.messagesPerSec
 			: null;
 	// A saturated generator (here or in the baseline) measured itself: no ratio.
-	const ratio = figures.generatorSaturated || baseline?.generatorSaturated ? null : measured;
-	const ratioP99 = ratios
+	const messages = figures.generatorSaturated || baseline?.generatorSaturated ? null : measured;
+	const p99 = ratios
 		? ratios.p99
 		: baseline?.rtt.p99Ms && figures.rtt.p99Ms !== null
 			? figures.rtt.p99Ms / baseline.rtt.p99Ms
 			: null;
+	return {perMessage, cpu, messages, p99};
+}
+
+/** The row's measured figures, rounded for the report. */
+function roundedFigures(figures: RowFigures): RowFigures {
 	return {
 		...figures,
-		server:
-			spec.server === 'target' ? `target ${spec.target!.host}:${spec.target!.port}` : spec.server,
-		baseline: isBaseline,
-		workload: spec.workload.name,
-		clients: spec.storm ? spec.storm.clients : spec.clients,
-		...(spec.storm ? {backgroundClients: spec.clients} : {}),
-		...(spec.form ? {form: spec.form} : {}),
-		size: spec.size,
-		depth: spec.depth,
 		measuredS: round(figures.measuredS),
 		messagesPerSec: round(figures.messagesPerSec, 1),
 		bytesPerSec: Math.round(figures.bytesPerSec),
@@ -125,23 +120,65 @@ export function toRow(
 		allFirstReplyMs: figures.allFirstReplyMs === null ? null : round(figures.allFirstReplyMs, 1),
 		cpuPercent: round(figures.cpuPercent, 1),
 		cpuSeconds: round(figures.cpuSeconds, 2),
-		cpuMicrosPerMessage: perMessage === null ? null : round(perMessage, 2),
-		ratioCpuPerMessage: ratioCpu === null ? null : round(ratioCpu),
 		loadCpuPercent: round(figures.loadCpuPercent, 1),
 		loadCpuMaxPercent: round(figures.loadCpuMaxPercent, 1),
 		hostCpuPercent: figures.hostCpuPercent === null ? null : round(figures.hostCpuPercent, 1),
-		ratioMessagesPerSec: ratio === null ? null : round(ratio),
-		ratioP99: ratioP99 === null ? null : round(ratioP99),
-		verdict: figures.generatorSaturated
-			? `load generator saturated (busiest load process ${Math.round(figures.loadCpuMaxPercent)}% of a core): these msgs/s are the generator's, not the server's`
-			: isBaseline
-				? [
-						'baseline',
-						...(figures.listenOverflows
-							? [`${figures.listenOverflows} connects dropped (accept queue full)`]
-							: []),
-					].join('; ')
-				: verdict(spec.storm?.clients ?? spec.clients, figures, ratio, ratioP99, extraRssPerClient),
+	};
+}
+
+/** What the row says in words: a saturated generator, the baseline, or the server's verdict. */
+function rowVerdict(
+	spec: RowSpec,
+	figures: RowFigures,
+	baseline: RowFigures | null,
+	isBaseline: boolean,
+	ratios: {messages: number | null; p99: number | null},
+): string {
+	if (figures.generatorSaturated)
+		return `load generator saturated (busiest load process ${Math.round(figures.loadCpuMaxPercent)}% of a core): these msgs/s are the generator's, not the server's`;
+	if (isBaseline)
+		return [
+			'baseline',
+			...(figures.listenOverflows
+				? [`${figures.listenOverflows} connects dropped (accept queue full)`]
+				: []),
+		].join('; ');
+	const extraRssPerClient =
+		baseline === null ? null : (figures.peakRssBytes - baseline.peakRssBytes) / spec.clients;
+	return verdict(
+		spec.storm?.clients ?? spec.clients,
+		figures,
+		ratios.messages,
+		ratios.p99,
+		extraRssPerClient,
+	);
+}
+
+export function toRow(
+	spec: RowSpec,
+	figures: RowFigures,
+	baseline: RowFigures | null,
+	isBaseline: boolean,
+	/** Ratios measured otherwise (paired runs); by default this row's figures over the baseline's. */
+	ratios?: GivenRatios,
+): BenchRow {
+	const {perMessage, cpu, messages, p99} = rowRatios(figures, baseline, ratios);
+	return {
+		...roundedFigures(figures),
+		server:
+			spec.server === 'target' ? `target ${spec.target!.host}:${spec.target!.port}` : spec.server,
+		baseline: isBaseline,
+		workload: spec.workload.name,
+		clients: spec.storm ? spec.storm.clients : spec.clients,
+		...(spec.storm ? {backgroundClients: spec.clients} : {}),
+		...(spec.form ? {form: spec.form} : {}),
+		size: spec.size,
+		depth: spec.depth,
+		cpuMicrosPerMessage: perMessage === null ? null : round(perMessage, 2),
+		ratioCpuPerMessage: cpu === null ? null : round(cpu),
+		ratioMessagesPerSec: messages === null ? null : round(messages),
+		ratioP99: p99 === null ? null : round(p99),
+		verdict: rowVerdict(spec, figures, baseline, isBaseline, {messages, p99}),
 	};
 }
 

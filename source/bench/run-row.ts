@@ -267,6 +267,52 @@ function fromLoadgen(
 	};
 }
 
+/** Waits until every client had its first reply, or up to the row's duration (at least 3 s). */
+async function awaitFirstReplies(spec: RowSpec, workers: LoadWorkers): Promise<void> {
+	const firstReplyDeadline = Date.now() + Math.max(3, spec.durationS) * 1000;
+	while (Date.now() < firstReplyDeadline) {
+		if (total(await workers.ask('status'), 'firstReplies') >= spec.clients) break;
+		await sleep(POLL_MS);
+	}
+}
+
+/** The row's figures from the load workers' reports (and the storm's, if any) over `window`. */
+function fromNodeWorkers(
+	spec: RowSpec,
+	statuses: readonly WorkerStatus[],
+	storm: Awaited<ReturnType<typeof runStorm>> | null,
+	window: WindowFigures,
+	load: {percent: number; workers: number},
+): Omit<RowFigures, 'backlog'> {
+	const expected = spec.storm ? spec.storm.clients : spec.clients;
+	const firstReplies = storm ? storm.firstReplies : total(statuses, 'firstReplies');
+	const lastFirstReply = storm
+		? storm.lastFirstReplyMs
+		: Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0));
+	const roundTrips = total(statuses, 'messages');
+	const measuredS = Math.max(...statuses.map((status) => status.seconds), window.elapsedS);
+	const errors = addErrors(statuses.map((status) => status.errors));
+	return {
+		generator: 'node',
+		messagesPerSec: roundTrips / measuredS,
+		bytesPerSec: (roundTrips * spec.size) / measuredS,
+		roundTrips,
+		measuredS,
+		rtt: summarize(statuses),
+		connect: EMPTY_SUMMARY,
+		firstReply: EMPTY_SUMMARY,
+		allFirstReplyMs: firstReplies < expected ? null : lastFirstReply,
+		firstReplies,
+		starved: expected - firstReplies,
+		errors: {...errors, timeouts: errors.timeouts + expected - firstReplies},
+		...serverFigures(window),
+		workers: load.workers,
+		loadCpuPercent: load.percent,
+		loadCpuMaxPercent: load.percent,
+		generatorSaturated: load.percent >= SATURATED_PERCENT * load.workers,
+	};
+}
+
 /**
  * The Node load workers: the clients opened all at once, a wait for every first reply (up to the
  * row's duration, at least 3 s), then `durationS` of measurement; with a storm, the storm's clients
@@ -288,11 +334,7 @@ async function driveNode(
 			size: spec.size,
 			idle: false,
 		});
-		const firstReplyDeadline = Date.now() + Math.max(3, spec.durationS) * 1000;
-		while (Date.now() < firstReplyDeadline) {
-			if (total(await workers.ask('status'), 'firstReplies') >= spec.clients) break;
-			await sleep(POLL_MS);
-		}
+		await awaitFirstReplies(spec, workers);
 		workers.measure();
 		const loadBefore = await cpuSecondsOf(workers.pids);
 		await watch.markStart();
@@ -302,33 +344,10 @@ async function driveNode(
 		const statuses = await workers.ask('collect');
 		const window = await watch.markEnd();
 		const loadPercent = (100 * ((await cpuSecondsOf(workers.pids)) - loadBefore)) / window.elapsedS;
-		const expected = spec.storm ? spec.storm.clients : spec.clients;
-		const firstReplies = storm ? storm.firstReplies : total(statuses, 'firstReplies');
-		const lastFirstReply = storm
-			? storm.lastFirstReplyMs
-			: Math.max(...statuses.map((status) => status.lastFirstReplyMs ?? 0));
-		const roundTrips = total(statuses, 'messages');
-		const measuredS = Math.max(...statuses.map((status) => status.seconds), window.elapsedS);
-		const errors = addErrors(statuses.map((status) => status.errors));
-		return {
-			generator: 'node',
-			messagesPerSec: roundTrips / measuredS,
-			bytesPerSec: (roundTrips * spec.size) / measuredS,
-			roundTrips,
-			measuredS,
-			rtt: summarize(statuses),
-			connect: EMPTY_SUMMARY,
-			firstReply: EMPTY_SUMMARY,
-			allFirstReplyMs: firstReplies < expected ? null : lastFirstReply,
-			firstReplies,
-			starved: expected - firstReplies,
-			errors: {...errors, timeouts: errors.timeouts + expected - firstReplies},
-			...serverFigures(window),
+		return fromNodeWorkers(spec, statuses, storm, window, {
+			percent: loadPercent,
 			workers: workers.size,
-			loadCpuPercent: loadPercent,
-			loadCpuMaxPercent: loadPercent,
-			generatorSaturated: loadPercent >= SATURATED_PERCENT * workers.size,
-		};
+		});
 	} finally {
 		await watch.sampler.stop();
 		await Promise.all([workers.close(), spec.storm?.workers.close()]);

@@ -98,6 +98,43 @@ type Dashboard = {
 	stop(): Promise<void>;
 };
 
+type Terminal = InstanceType<XtermModule['Terminal']>;
+
+/** What the terminal shows, one line per row, as a person reads it. */
+function screenText(terminal: Terminal): string {
+	const buffer = terminal.buffer.active;
+	const lines: string[] = [];
+	for (let row = 0; row < terminal.rows; row++) {
+		lines.push(buffer.getLine(buffer.viewportY + row)?.translateToString(true) ?? '');
+	}
+	return lines.join('\n');
+}
+
+/** Resolves with the time `needle` first shows in `screen()`, checked each time `watchers` are called. */
+function waitOnScreen(
+	screen: () => string,
+	watchers: Set<() => void>,
+	needle: string | RegExp,
+	timeoutMs: number,
+): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const check = () => {
+			const text = screen();
+			if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) {
+				watchers.delete(check);
+				clearTimeout(timer);
+				resolve(performance.now());
+			}
+		};
+		const timer = setTimeout(() => {
+			watchers.delete(check);
+			reject(new Error(`the dashboard did not show ${String(needle)} within ${timeoutMs} ms`));
+		}, timeoutMs);
+		watchers.add(check);
+		check();
+	});
+}
+
 function startDashboard(pty: PtyModule, xterm: XtermModule, port: number): Dashboard {
 	// BENCH_CPU_PROF=dir profiles the dashboard too (`node --cpu-prof`; NODE_OPTIONS may not carry it).
 	const profile = process.env.BENCH_CPU_PROF;
@@ -108,14 +145,6 @@ function startDashboard(pty: PtyModule, xterm: XtermModule, port: number): Dashb
 		env: terminalEnv(),
 	});
 	const terminal = new xterm.Terminal({cols: 100, rows: 30, allowProposedApi: true});
-	const screen = () => {
-		const buffer = terminal.buffer.active;
-		const lines: string[] = [];
-		for (let row = 0; row < terminal.rows; row++) {
-			lines.push(buffer.getLine(buffer.viewportY + row)?.translateToString(true) ?? '');
-		}
-		return lines.join('\n');
-	};
 	const watchers = new Set<() => void>();
 	child.onData((data) => {
 		terminal.write(data, () => {
@@ -131,24 +160,8 @@ function startDashboard(pty: PtyModule, xterm: XtermModule, port: number): Dashb
 	);
 	return {
 		pty: child,
-		waitFor(needle, timeoutMs) {
-			return new Promise((resolve, reject) => {
-				const check = () => {
-					const text = screen();
-					if (typeof needle === 'string' ? text.includes(needle) : needle.test(text)) {
-						watchers.delete(check);
-						clearTimeout(timer);
-						resolve(performance.now());
-					}
-				};
-				const timer = setTimeout(() => {
-					watchers.delete(check);
-					reject(new Error(`the dashboard did not show ${String(needle)} within ${timeoutMs} ms`));
-				}, timeoutMs);
-				watchers.add(check);
-				check();
-			});
-		},
+		waitFor: (needle, timeoutMs) =>
+			waitOnScreen(() => screenText(terminal), watchers, needle, timeoutMs),
 		async stop() {
 			if (exited) return;
 			child.write('q');
@@ -205,20 +218,12 @@ export async function checkDashboardNeeds(): Promise<void> {
 	await loadXterm();
 }
 
-/**
- * The real dashboard (dist/cli.js in a pseudo-terminal): time from spawn to the first frame, then
- * its own CPU with 10,000 idle connections on its in-process async server, and how fast it answers
- * a key press at that point.
- */
-export async function runDashboardScenario(
-	options: BenchOptions,
-	env: Environment,
-): Promise<ScenarioResult & {extra: Record<string, unknown>}> {
-	const pty = await loadPty();
-	const xterm = await loadXterm();
-	const connections = options.clients[0]!;
-	const skipped: Skipped[] = [];
-	const progress = new Progress(STARTS + 1, 2000);
+/** Spawn to first frame, STARTS times one after the other: the times and the target they meet or not. */
+async function measureStarts(
+	pty: PtyModule,
+	xterm: XtermModule,
+	progress: Progress,
+): Promise<{target: Target; startup: Record<string, unknown>}> {
 	const startsMs: number[] = [];
 	for (let i = 0; i < STARTS; i++) {
 		progress.step(`dashboard start ${i + 1} of ${STARTS}`);
@@ -233,17 +238,101 @@ export async function runDashboardScenario(
 	}
 	const sorted = [...startsMs].sort((a, b) => a - b);
 	const medianStartMs = sorted[Math.floor(sorted.length / 2)]!;
-
-	const targets: Target[] = [
-		{
+	return {
+		target: {
 			name: 'dashboard: start to first frame under 0.5 s',
 			met: medianStartMs < 500,
 			detail: `median ${Math.round(medianStartMs)} ms of ${STARTS} starts (${sorted.map((ms) => Math.round(ms)).join(', ')} ms)`,
 		},
-	];
-	const extra: Record<string, unknown> = {
 		startup: {startsMs: startsMs.map(Math.round), medianStartMs},
 	};
+}
+
+/** Opens `connections` idle clients and waits (up to 2 minutes) until each had its first reply. */
+async function serveIdle(
+	workers: LoadWorkers,
+	port: number,
+	connections: number,
+): Promise<{served: number; allServedMs: number}> {
+	const openedAt = performance.now();
+	workers.open({host: '127.0.0.1', port, count: connections, depth: 1, size: 64, idle: true});
+	let served = 0;
+	const deadline = Date.now() + 120_000;
+	while (Date.now() < deadline) {
+		served = (await workers.ask('status')).reduce((sum, status) => sum + status.firstReplies, 0);
+		if (served >= connections) break;
+		await sleep(200);
+	}
+	return {served, allServedMs: performance.now() - openedAt};
+}
+
+/**
+ * The dashboard's own CPU with `connections` idle connections on its server (against the same
+ * window with none), whether it shows them, and how fast it answers a key at that point.
+ */
+async function measureAtScale(
+	dashboard: Dashboard,
+	workers: LoadWorkers,
+	port: number,
+	connections: number,
+): Promise<{target: Target; scale: Record<string, unknown>}> {
+	await dashboard.waitFor('Connections', 10_000);
+	// The same window with no connection: what the dashboard costs by itself, to set the figure at 10,000 against.
+	await sleep(1000);
+	const empty = await measureCpu(dashboard.pty.pid, CPU_WINDOW_S);
+	const {served, allServedMs} = await serveIdle(workers, port, connections);
+	const onScreen = `Connections ${connections} active`;
+	const shownAt = await dashboard.waitFor(onScreen, 10_000).catch(() => null);
+	// Let the connect burst settle: the figure is the steady cost of watching 10,000 connections.
+	await sleep(2000);
+	const pid = dashboard.pty.pid;
+	const rssBefore = (await readProcess(pid))?.rssBytes ?? 0;
+	const loaded = await measureCpu(pid, CPU_WINDOW_S);
+	const {seconds, percent} = loaded;
+	const keyAt = performance.now();
+	dashboard.pty.write('?');
+	const answeredAt = await dashboard.waitFor(/Keys/, 5000).catch(() => null);
+	const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+	const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+	const scale = {
+		connections,
+		served,
+		allServedMs: Math.round(allServedMs),
+		shownOnScreen: shownAt !== null,
+		dashboardCpuPercent: loaded.percent,
+		cpuSplit: loaded.split,
+		dashboardCpuPercentWithNoConnection: empty.percent,
+		cpuSplitWithNoConnection: empty.split,
+		cpuWindowS: Math.round(seconds * 10) / 10,
+		dashboardRssBytes: rssBefore,
+		dashboardThreads: threads,
+		keyToFrameMs: answeredAt === null ? null : Math.round(answeredAt - keyAt),
+	};
+	const target = {
+		name: `scale: async holds ${connections} idle connections, dashboard live, its CPU < 10% of one core`,
+		met: served >= connections && shownAt !== null && answeredAt !== null && percent < 10,
+		detail: `${served} served in ${Math.round(allServedMs)} ms, ${shownAt === null ? 'NOT shown' : 'shown'} on screen, dashboard CPU ${percent.toFixed(1)}% over ${seconds.toFixed(0)} s (${empty.percent.toFixed(1)}% with no connection), key press answered ${answeredAt === null ? 'never' : `in ${Math.round(answeredAt - keyAt)} ms`}`,
+	};
+	return {target, scale};
+}
+
+/**
+ * The real dashboard (dist/cli.js in a pseudo-terminal): time from spawn to the first frame, then
+ * its own CPU with 10,000 idle connections on its in-process async server, and how fast it answers
+ * a key press at that point.
+ */
+export async function runDashboardScenario(
+	options: BenchOptions,
+	env: Environment,
+): Promise<ScenarioResult & {extra: Record<string, unknown>}> {
+	const pty = await loadPty();
+	const xterm = await loadXterm();
+	const connections = options.clients[0]!;
+	const skipped: Skipped[] = [];
+	const progress = new Progress(STARTS + 1, 2000);
+	const starts = await measureStarts(pty, xterm, progress);
+	const targets: Target[] = [starts.target];
+	const extra: Record<string, unknown> = {startup: starts.startup};
 
 	if (env.fdLimit !== null && connections + FD_HEADROOM * 2 > env.fdLimit) {
 		skipped.push({
@@ -261,52 +350,9 @@ export async function runDashboardScenario(
 	const dashboard = startDashboard(pty, xterm, port);
 	const workers = LoadWorkers.start(Math.max(options.workers, Math.ceil(connections / 9000)));
 	try {
-		await dashboard.waitFor('Connections', 10_000);
-		// The same window with no connection: what the dashboard costs by itself, to set the figure at 10,000 against.
-		await sleep(1000);
-		const empty = await measureCpu(dashboard.pty.pid, CPU_WINDOW_S);
-		const openedAt = performance.now();
-		workers.open({host: '127.0.0.1', port, count: connections, depth: 1, size: 64, idle: true});
-		let served = 0;
-		const deadline = Date.now() + 120_000;
-		while (Date.now() < deadline) {
-			served = (await workers.ask('status')).reduce((sum, status) => sum + status.firstReplies, 0);
-			if (served >= connections) break;
-			await sleep(200);
-		}
-		const allServedMs = performance.now() - openedAt;
-		const onScreen = `Connections ${connections} active`;
-		const shownAt = await dashboard.waitFor(onScreen, 10_000).catch(() => null);
-		// Let the connect burst settle: the figure is the steady cost of watching 10,000 connections.
-		await sleep(2000);
-		const pid = dashboard.pty.pid;
-		const rssBefore = (await readProcess(pid))?.rssBytes ?? 0;
-		const loaded = await measureCpu(pid, CPU_WINDOW_S);
-		const {seconds, percent} = loaded;
-		const keyAt = performance.now();
-		dashboard.pty.write('?');
-		const answeredAt = await dashboard.waitFor(/Keys/, 5000).catch(() => null);
-		const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-		const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-		extra.scale = {
-			connections,
-			served,
-			allServedMs: Math.round(allServedMs),
-			shownOnScreen: shownAt !== null,
-			dashboardCpuPercent: loaded.percent,
-			cpuSplit: loaded.split,
-			dashboardCpuPercentWithNoConnection: empty.percent,
-			cpuSplitWithNoConnection: empty.split,
-			cpuWindowS: Math.round(seconds * 10) / 10,
-			dashboardRssBytes: rssBefore,
-			dashboardThreads: threads,
-			keyToFrameMs: answeredAt === null ? null : Math.round(answeredAt - keyAt),
-		};
-		targets.push({
-			name: `scale: async holds ${connections} idle connections, dashboard live, its CPU < 10% of one core`,
-			met: served >= connections && shownAt !== null && answeredAt !== null && percent < 10,
-			detail: `${served} served in ${Math.round(allServedMs)} ms, ${shownAt === null ? 'NOT shown' : 'shown'} on screen, dashboard CPU ${percent.toFixed(1)}% over ${seconds.toFixed(0)} s (${empty.percent.toFixed(1)}% with no connection), key press answered ${answeredAt === null ? 'never' : `in ${Math.round(answeredAt - keyAt)} ms`}`,
-		});
+		const {target, scale} = await measureAtScale(dashboard, workers, port, connections);
+		extra.scale = scale;
+		targets.push(target);
 		progress.advance();
 	} finally {
 		progress.finish();

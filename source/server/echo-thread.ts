@@ -4,6 +4,7 @@ import {Worker} from 'node:worker_threads';
 import type {EmitEvent, ServerSettings, ThreadCommand, ThreadReply, WorkerRef} from './protocol.js';
 import {closeWhenIdle, idleText, StallReport, type TrafficCounter} from './connection.js';
 import {countMessages, wholeBuffer, type HandlerName} from './handler.js';
+import type {ModeContext} from './mode.js';
 
 const ENTRY = new URL('thread-entry.js', import.meta.url);
 /** Bytes posted to the worker and not yet answered, above which main stops reading the socket. */
@@ -40,6 +41,21 @@ export class EchoThread {
 	/** Settles when the worker has loaded its modules (or is gone). */
 	readonly #ready: Promise<void>;
 	readonly exited: Promise<void>;
+
+	/** A thread for the running mode: its name, handler, current settings, traffic counter and events. */
+	static forMode(
+		context: ModeContext,
+		options: Pick<EchoThreadOptions, 'connection' | 'onExit'>,
+	): EchoThread {
+		return new EchoThread({
+			mode: context.name,
+			handler: context.config.handler,
+			settings: context.settings(),
+			traffic: context.traffic,
+			emit: context.emit,
+			...options,
+		});
+	}
 
 	constructor(options: EchoThreadOptions) {
 		this.#options = options;

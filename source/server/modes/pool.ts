@@ -4,7 +4,7 @@ import type {ServerSettings} from '../protocol.js';
 import {acceptErrors, formatAddress, ignoreSocketErrors} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
-import type {ModeContext, ModeFactory, ServerMode, ModeEntry} from '../mode.js';
+import type {ModeContext, ModeFactory, ModeName, ServerMode, ModeEntry} from '../mode.js';
 import {PeerWatch} from '../peer-watch.js';
 
 type Waiting = {readonly id: number; readonly socket: Socket};
@@ -19,159 +19,184 @@ export function hybridPoolSize(): number {
  * connection at a time. Connections beyond the pool are accepted, kept paused, and wait in a
  * first-in, first-out queue until a thread frees up.
  */
-function createPool(
-	context: ModeContext,
-	size: (settings: ServerSettings) => number,
-	backlog: number,
-): ServerMode {
-	const {config, emit, nextConnectionId, traffic, settings, admit} = context;
-	const sockets = new Set<Socket>();
-	const threads = new Set<EchoThread>();
-	const idle: EchoThread[] = [];
-	const queue: Waiting[] = [];
+class ThreadPool implements ServerMode {
+	readonly name: ModeName;
+	readonly #context: ModeContext;
+	readonly #size: (settings: ServerSettings) => number;
+	readonly #backlog: number;
+	readonly #server: net.Server;
+	readonly #sockets = new Set<Socket>();
+	readonly #threads = new Set<EchoThread>();
+	readonly #idle: EchoThread[] = [];
+	readonly #queue: Waiting[] = [];
 	/** Ends queued sockets whose client left: paused, they would never see it themselves. */
-	const watch = new PeerWatch();
-	let target = size(settings());
-	let stopping = false;
-	/** Threads asked to end; out of `threads` at once, so sizes count only those staying. */
-	const ending = new Set<Promise<void>>();
+	readonly #watch = new PeerWatch();
+	/** Threads asked to end; out of `#threads` at once, so sizes count only those staying. */
+	readonly #ending = new Set<Promise<void>>();
+	#target: number;
+	#stopping = false;
 
-	const retire = (thread: EchoThread) => {
-		threads.delete(thread);
-		const done = thread.terminate();
-		ending.add(done);
-		void done.then(() => ending.delete(done));
-	};
+	constructor(context: ModeContext, size: (settings: ServerSettings) => number, backlog: number) {
+		this.name = context.name;
+		this.#context = context;
+		this.#size = size;
+		this.#backlog = backlog;
+		this.#target = size(context.settings());
+		this.#server = net.createServer({pauseOnConnect: true}, (socket) => this.#accept(socket));
+	}
 
-	const spawn = () => {
-		const thread = new EchoThread({
-			mode: context.name,
-			handler: config.handler,
-			settings: settings(),
-			traffic,
-			emit,
-			onExit(gone, crashed) {
-				threads.delete(gone);
-				const at = idle.indexOf(gone);
-				if (at !== -1) idle.splice(at, 1);
-				if (crashed && !stopping) {
-					emit({
-						type: 'log',
-						level: 'warn',
-						text: `thread #${gone.ref.id} crashed: starting a replacement`,
-						at: Date.now(),
-					});
-					fill();
-				}
-			},
+	async start(): Promise<number> {
+		this.#fill();
+		const {config, emit} = this.#context;
+		return listen(this.#server, config.host, config.port, this.#backlog, acceptErrors(emit));
+	}
+
+	async stop(): Promise<void> {
+		this.#stopping = true;
+		this.#queue.length = 0;
+		this.#watch.stop();
+		await closeServer(this.#server, this.#sockets);
+		await Promise.all([...[...this.#threads].map((thread) => thread.terminate()), ...this.#ending]);
+	}
+
+	crashWorker(): string | null {
+		const busy = [...this.#threads].find((thread) => thread.connection !== null);
+		const thread = busy ?? this.#threads.values().next().value;
+		if (!thread) return null;
+		thread.crash();
+		return `thread #${thread.ref.id}`;
+	}
+
+	configure(next: ServerSettings): void {
+		for (const thread of this.#threads) thread.configure(next);
+		const wanted = this.#size(next);
+		if (wanted === this.#target) return;
+		this.#target = wanted;
+		// Shrinking ends idle threads now; busy ones finish their connection first.
+		while (this.#threads.size > this.#target && this.#idle.length > 0)
+			this.#retire(this.#idle.pop()!);
+		this.#fill();
+		this.#context.emit({
+			type: 'log',
+			level: 'info',
+			text: `pool size ${this.#target}`,
+			at: Date.now(),
 		});
-		threads.add(thread);
-		idle.push(thread);
-	};
+	}
 
-	/** Starts threads up to the target size, then hands queued connections to idle threads. */
-	const fill = () => {
-		while (threads.size < target) spawn();
-		dispatch();
-	};
-
-	const dispatch = () => {
-		while (idle.length > 0 && queue.length > 0) {
-			const thread = idle.shift()!;
-			const next = queue.shift()!;
-			emit({type: 'conn-serve', id: next.id, by: thread.ref, at: Date.now()});
-			serve(thread, next);
-		}
-	};
-
-	const serve = (thread: EchoThread, connection: Waiting) => {
-		watch.delete(connection.socket);
-		emit({type: 'worker-busy', worker: thread.ref, connection: connection.id, at: Date.now()});
-		thread.attach(connection.id, connection.socket);
-		connection.socket.once('close', () => {
-			thread.detach();
-			if (stopping || !threads.has(thread)) return;
-			emit({type: 'worker-busy', worker: thread.ref, connection: null, at: Date.now()});
-			if (threads.size > target) {
-				retire(thread);
-				return;
-			}
-			idle.push(thread);
-			dispatch();
-		});
-	};
-
-	const server = net.createServer({pauseOnConnect: true}, (socket) => {
+	/** A new connection: served by an idle thread if one is free and no one waits, else queued. */
+	#accept(socket: Socket): void {
+		const {admit, nextConnectionId, emit} = this.#context;
 		if (!admit(socket)) return;
 		const id = nextConnectionId();
-		sockets.add(socket);
+		this.#sockets.add(socket);
 		ignoreSocketErrors(socket);
 		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-		socket.once('close', () => {
-			sockets.delete(socket);
-			watch.delete(socket);
-			const waiting = queue.findIndex((entry) => entry.socket === socket);
-			if (waiting !== -1) queue.splice(waiting, 1);
-			emit({type: 'conn-close', id, at: Date.now()});
-		});
-		const thread = queue.length === 0 ? idle.shift() : undefined;
+		socket.once('close', () => this.#forget(id, socket));
+		const thread = this.#queue.length === 0 ? this.#idle.shift() : undefined;
 		if (thread) {
 			emit({type: 'conn-open', id, peer, state: 'active', by: thread.ref, at: Date.now()});
-			serve(thread, {id, socket});
-		} else {
-			emit({
-				type: 'conn-open',
-				id,
-				peer,
-				state: 'queued',
-				by: {kind: 'main'},
-				waitIn: 'pool',
-				at: Date.now(),
-			});
-			queue.push({id, socket});
-			watch.add(socket);
+			this.#serve(thread, {id, socket});
+			return;
 		}
-	});
+		emit({
+			type: 'conn-open',
+			id,
+			peer,
+			state: 'queued',
+			by: {kind: 'main'},
+			waitIn: 'pool',
+			at: Date.now(),
+		});
+		this.#queue.push({id, socket});
+		this.#watch.add(socket);
+	}
 
-	return {
-		name: context.name,
-		async start() {
-			fill();
-			return listen(server, config.host, config.port, backlog, acceptErrors(emit));
-		},
-		async stop() {
-			stopping = true;
-			queue.length = 0;
-			watch.stop();
-			await closeServer(server, sockets);
-			await Promise.all([...[...threads].map((thread) => thread.terminate()), ...ending]);
-		},
-		crashWorker() {
-			const busy = [...threads].find((thread) => thread.connection !== null);
-			const thread = busy ?? threads.values().next().value;
-			if (!thread) return null;
-			thread.crash();
-			return `thread #${thread.ref.id}`;
-		},
-		configure(next) {
-			for (const thread of threads) thread.configure(next);
-			const wanted = size(next);
-			if (wanted === target) return;
-			target = wanted;
-			// Shrinking ends idle threads now; busy ones finish their connection first.
-			while (threads.size > target && idle.length > 0) retire(idle.pop()!);
-			fill();
-			emit({type: 'log', level: 'info', text: `pool size ${target}`, at: Date.now()});
-		},
-	};
+	/** The connection closed, served or still queued. */
+	#forget(id: number, socket: Socket): void {
+		this.#sockets.delete(socket);
+		this.#watch.delete(socket);
+		const waiting = this.#queue.findIndex((entry) => entry.socket === socket);
+		if (waiting !== -1) this.#queue.splice(waiting, 1);
+		this.#context.emit({type: 'conn-close', id, at: Date.now()});
+	}
+
+	#retire(thread: EchoThread): void {
+		this.#threads.delete(thread);
+		const done = thread.terminate();
+		this.#ending.add(done);
+		void done.then(() => this.#ending.delete(done));
+	}
+
+	#spawn(): void {
+		const thread = EchoThread.forMode(this.#context, {
+			onExit: (gone, crashed) => this.#onExit(gone, crashed),
+		});
+		this.#threads.add(thread);
+		this.#idle.push(thread);
+	}
+
+	#onExit(gone: EchoThread, crashed: boolean): void {
+		this.#threads.delete(gone);
+		const at = this.#idle.indexOf(gone);
+		if (at !== -1) this.#idle.splice(at, 1);
+		if (!crashed || this.#stopping) return;
+		this.#context.emit({
+			type: 'log',
+			level: 'warn',
+			text: `thread #${gone.ref.id} crashed: starting a replacement`,
+			at: Date.now(),
+		});
+		this.#fill();
+	}
+
+	/** Starts threads up to the target size, then hands queued connections to idle threads. */
+	#fill(): void {
+		while (this.#threads.size < this.#target) this.#spawn();
+		this.#dispatch();
+	}
+
+	#dispatch(): void {
+		while (this.#idle.length > 0 && this.#queue.length > 0) {
+			const thread = this.#idle.shift()!;
+			const next = this.#queue.shift()!;
+			this.#context.emit({type: 'conn-serve', id: next.id, by: thread.ref, at: Date.now()});
+			this.#serve(thread, next);
+		}
+	}
+
+	#serve(thread: EchoThread, connection: Waiting): void {
+		this.#watch.delete(connection.socket);
+		this.#context.emit({
+			type: 'worker-busy',
+			worker: thread.ref,
+			connection: connection.id,
+			at: Date.now(),
+		});
+		thread.attach(connection.id, connection.socket);
+		connection.socket.once('close', () => this.#release(thread));
+	}
+
+	/** Its connection is gone: the thread takes the next in the queue, or ends if the pool shrank. */
+	#release(thread: EchoThread): void {
+		thread.detach();
+		if (this.#stopping || !this.#threads.has(thread)) return;
+		this.#context.emit({type: 'worker-busy', worker: thread.ref, connection: null, at: Date.now()});
+		if (this.#threads.size > this.#target) {
+			this.#retire(thread);
+			return;
+		}
+		this.#idle.push(thread);
+		this.#dispatch();
+	}
 }
 
 export const createPoolMode: ModeFactory = (context) =>
-	createPool(context, (settings) => settings.poolSize, 511);
+	new ThreadPool(context, (settings) => settings.poolSize, 511);
 
 /** The tutorial's listen(10) over listen(5): a larger backlog, here the kernel's usual ceiling. */
 export const createHybridMode: ModeFactory = (context) =>
-	createPool(context, () => hybridPoolSize(), 4096);
+	new ThreadPool(context, () => hybridPoolSize(), 4096);
 
 export const poolMode: ModeEntry = {
 	summary: 'a fixed pool of worker threads; extra clients wait for a free one',

@@ -2,7 +2,17 @@ import net, {type Socket} from 'node:net';
 import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
-import {THREAD_COST_BYTES, workerBudget, type ModeFactory, type ModeEntry} from '../mode.js';
+import {
+	THREAD_COST_BYTES,
+	workerBudget,
+	type ModeContext,
+	type ModeEntry,
+	type ModeFactory,
+	type ModeName,
+	type ServerMode,
+	type WorkerBudget,
+} from '../mode.js';
+import type {ServerSettings} from '../protocol.js';
 import {SpawnGate} from '../spawn-gate.js';
 
 const MAIN = {kind: 'main'} as const;
@@ -61,139 +71,158 @@ export const SPARE_THREADS = 16;
  * thread starts never costs one: after a storm of connect-and-reset the server is back to idle in
  * seconds, not minutes.
  */
-export const createThreadMode: ModeFactory = (context) => {
-	const {config, emit, nextConnectionId, traffic, settings, admit} = context;
-	const sockets = new Set<Socket>();
-	const threads = new Set<EchoThread>();
+class ThreadPerClient implements ServerMode {
+	readonly name: ModeName;
+	readonly budget: WorkerBudget;
+	readonly #context: ModeContext;
+	readonly #server: net.Server;
+	readonly #sockets = new Set<Socket>();
+	readonly #threads = new Set<EchoThread>();
 	/** Started, serving no one yet, oldest first. */
-	const spares: EchoThread[] = [];
-	let running = false;
-	const gate = new SpawnGate();
-	const budget = workerBudget(THREAD_COST, settings().maxWorkers);
+	readonly #spares: EchoThread[] = [];
+	readonly #gate = new SpawnGate();
+	#running = false;
+	/** A spare is starting (they start one at a time). */
+	#starting = false;
 
-	const startThread = (connection?: number): EchoThread => {
-		const thread = new EchoThread({
-			mode: context.name,
-			handler: config.handler,
-			settings: settings(),
-			traffic,
-			emit,
+	constructor(context: ModeContext) {
+		this.name = context.name;
+		this.#context = context;
+		this.budget = workerBudget(THREAD_COST, context.settings().maxWorkers);
+		this.#server = net.createServer({pauseOnConnect: true}, (socket) => this.#accept(socket));
+	}
+
+	async start(): Promise<number> {
+		const {config, emit} = this.#context;
+		const port = await listen(
+			this.#server,
+			config.host,
+			config.port,
+			undefined,
+			acceptErrors(emit),
+		);
+		this.#running = true;
+		this.#topUp();
+		emit({
+			type: 'log',
+			level: 'info',
+			text: `${SPARE_THREADS} spare threads started ahead, so a newcomer need not wait for a thread to start`,
+			at: Date.now(),
+		});
+		return port;
+	}
+
+	async stop(): Promise<void> {
+		this.#running = false;
+		this.#spares.length = 0;
+		this.#gate.clear();
+		await closeServer(this.#server, this.#sockets);
+		await Promise.all([...this.#threads].map((thread) => thread.terminate()));
+	}
+
+	crashWorker(): string | null {
+		// A thread with a client: crashing a spare would show nothing.
+		const thread = [...this.#threads].find((candidate) => candidate.connection !== null);
+		if (!thread) return null;
+		thread.crash();
+		return `thread #${thread.ref.id}`;
+	}
+
+	configure(next: ServerSettings): void {
+		for (const thread of this.#threads) thread.configure(next);
+	}
+
+	#startThread(connection?: number): EchoThread {
+		const thread = EchoThread.forMode(this.#context, {
 			...(connection === undefined ? {} : {connection}),
 			onExit: () => {
-				threads.delete(thread);
-				const spare = spares.indexOf(thread);
-				if (spare !== -1) spares.splice(spare, 1);
-				topUp();
+				this.#threads.delete(thread);
+				const spare = this.#spares.indexOf(thread);
+				if (spare !== -1) this.#spares.splice(spare, 1);
+				this.#topUp();
 			},
 		});
-		threads.add(thread);
+		this.#threads.add(thread);
 		return thread;
-	};
+	}
+
 	/**
 	 * Keeps SPARE_THREADS ready, within the thread budget, starting one at a time: fourteen starts
 	 * at once took the cores from the clients that had just been given the spares.
 	 */
-	let starting = false;
-	const topUp = () => {
-		if (starting || !running || spares.length >= SPARE_THREADS || threads.size >= budget.limit)
-			return;
-		starting = true;
-		const spare = startThread();
-		spares.push(spare);
+	#topUp(): void {
+		if (this.#starting || !this.#running) return;
+		if (this.#spares.length >= SPARE_THREADS || this.#threads.size >= this.budget.limit) return;
+		this.#starting = true;
+		const spare = this.#startThread();
+		this.#spares.push(spare);
 		void spare.ready.then(() => {
-			starting = false;
-			topUp();
+			this.#starting = false;
+			this.#topUp();
 		});
-	};
+	}
+
+	/** A new connection: takes a spare, or waits at the gate for a thread of its own. */
+	#accept(socket: Socket): void {
+		const {admit, emit, nextConnectionId} = this.#context;
+		if (!admit(socket)) return;
+		if (this.#threads.size - this.#spares.length + this.#gate.waiting >= this.budget.limit) {
+			refuseOverBudget(socket, this.budget, emit);
+			return;
+		}
+		const id = nextConnectionId();
+		this.#sockets.add(socket);
+		ignoreSocketErrors(socket);
+		let thread = this.#spares.shift();
+		const queued = !thread && !this.#gate.isFree;
+		socket.once('close', () => {
+			this.#sockets.delete(socket);
+			if (thread || queued) emit({type: 'conn-close', id, at: Date.now()});
+			thread?.detach();
+			void thread?.terminate();
+		});
+		if (thread) {
+			this.#serve(id, socket, thread, false);
+			this.#topUp();
+			return;
+		}
+		if (queued) this.#emitQueued(id, socket);
+		const release = holdEarlyBytes(socket);
+		this.#gate.enter(socket, async () => {
+			release();
+			const started = this.#startThread(id);
+			thread = started;
+			this.#serve(id, socket, started, queued);
+			await started.ready;
+		});
+	}
+
+	#emitQueued(id: number, socket: Socket): void {
+		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+		this.#context.emit({
+			type: 'conn-open',
+			id,
+			peer,
+			state: 'queued',
+			by: MAIN,
+			waitIn: 'line',
+			at: Date.now(),
+		});
+	}
 
 	/** Serves connection `id` on `thread` from now on. */
-	const serve = (id: number, socket: Socket, thread: EchoThread, queued: boolean) => {
+	#serve(id: number, socket: Socket, thread: EchoThread, queued: boolean): void {
+		const {emit} = this.#context;
 		if (queued) emit({type: 'conn-serve', id, by: thread.ref, at: Date.now()});
 		else {
 			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
 			emit({type: 'conn-open', id, peer, state: 'active', by: thread.ref, at: Date.now()});
 		}
 		thread.attach(id, socket);
-	};
+	}
+}
 
-	const server = net.createServer({pauseOnConnect: true}, (socket) => {
-		if (!admit(socket)) return;
-		if (threads.size - spares.length + gate.waiting >= budget.limit) {
-			refuseOverBudget(socket, budget, emit);
-			return;
-		}
-		const id = nextConnectionId();
-		sockets.add(socket);
-		ignoreSocketErrors(socket);
-		let thread = spares.shift();
-		const queued = !thread && !gate.isFree;
-		socket.once('close', () => {
-			sockets.delete(socket);
-			if (thread || queued) emit({type: 'conn-close', id, at: Date.now()});
-			thread?.detach();
-			void thread?.terminate();
-		});
-		if (thread) {
-			serve(id, socket, thread, false);
-			topUp();
-			return;
-		}
-		if (queued) {
-			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-			emit({
-				type: 'conn-open',
-				id,
-				peer,
-				state: 'queued',
-				by: MAIN,
-				waitIn: 'line',
-				at: Date.now(),
-			});
-		}
-		const release = holdEarlyBytes(socket);
-		gate.enter(socket, async () => {
-			release();
-			const started = startThread(id);
-			thread = started;
-			serve(id, socket, started, queued);
-			await started.ready;
-		});
-	});
-
-	return {
-		name: context.name,
-		budget,
-		async start() {
-			const port = await listen(server, config.host, config.port, undefined, acceptErrors(emit));
-			running = true;
-			topUp();
-			emit({
-				type: 'log',
-				level: 'info',
-				text: `${SPARE_THREADS} spare threads started ahead, so a newcomer need not wait for a thread to start`,
-				at: Date.now(),
-			});
-			return port;
-		},
-		async stop() {
-			running = false;
-			spares.length = 0;
-			gate.clear();
-			await closeServer(server, sockets);
-			await Promise.all([...threads].map((thread) => thread.terminate()));
-		},
-		crashWorker() {
-			// A thread with a client: crashing a spare would show nothing.
-			const thread = [...threads].find((candidate) => candidate.connection !== null);
-			if (!thread) return null;
-			thread.crash();
-			return `thread #${thread.ref.id}`;
-		},
-		configure(next) {
-			for (const thread of threads) thread.configure(next);
-		},
-	};
-};
+export const createThreadMode: ModeFactory = (context) => new ThreadPerClient(context);
 
 export const threadMode: ModeEntry = {
 	summary: 'a worker thread per client, ended when it leaves; 16 spares kept started',
