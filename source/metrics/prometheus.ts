@@ -16,6 +16,33 @@ export const RTT_BUCKETS = [
 
 const PREFIX = 'concurrency_top_';
 
+/** Each metric by its name after PREFIX: its help text, as a scrape shows it. */
+const HELP = {
+	info: 'Always 1; the labels say which model runs now, with which handler and version.',
+	connections:
+		'Open connections by state: active (being served) or queued (in the server wait line).',
+	connections_accepted_total: 'Connections accepted by the server.',
+	os_threads: 'OS threads of the server processes (/proc/<pid>/task).',
+	processes: 'Processes of the server: itself and its children, test clients excluded.',
+	resident_memory_bytes: 'Resident memory of the server processes, summed.',
+	queue_depth:
+		'Connections waiting: in the server wait line (wait_line) or the kernel accept queue (accept_queue).',
+	queue_longest_wait_seconds:
+		'The longest time a connection has waited in the server wait line so far.',
+	messages_total: 'Messages (lines) received (in) and sent (out) by the server.',
+	bytes_total: 'Bytes received (in) and sent (out) by the server.',
+	round_trip_seconds:
+		'Round trips measured by the test clients: a line sent until its whole reply arrived.',
+	test_clients: 'Test clients: opened (total), connected, connected but never answered (waiting).',
+	host_cpu_ratio: 'The whole machine CPU load, from 0 (idle) to 1 (every core busy).',
+	server_cpu_seconds_total:
+		'CPU time (user and system) used by the server processes (/proc/<pid>/stat); in-process, the dashboard shares the process.',
+	connections_refused_total:
+		'Connections the server closed at once because it was at its connection limit.',
+	busy_workers: 'Worker threads or child processes of the model serving a connection now.',
+	output_queue_bytes: 'Reply bytes waiting in the server output queues (the reactor model).',
+} as const;
+
 /**
  * The snapshot's figures as Prometheus metrics. Gauges are set from the latest snapshot at each
  * scrape; counters follow the snapshot's totals (each increment goes to the model that was running
@@ -51,108 +78,33 @@ export class PrometheusExporter {
 		this.#source = source;
 		this.#version = version;
 		const registers = [this.registry];
-		this.#info = new client.Gauge({
-			name: `${PREFIX}info`,
-			help: 'Always 1; the labels say which model runs now, with which handler and version.',
-			labelNames: ['model', 'handler', 'version'],
-			registers,
-		});
-		this.#connections = new client.Gauge({
-			name: `${PREFIX}connections`,
-			help: 'Open connections by state: active (being served) or queued (in the server wait line).',
-			labelNames: ['model', 'state'],
-			registers,
-		});
-		this.#accepted = new client.Counter({
-			name: `${PREFIX}connections_accepted_total`,
-			help: 'Connections accepted by the server.',
-			labelNames: ['model'],
-			registers,
-		});
-		this.#threads = new client.Gauge({
-			name: `${PREFIX}os_threads`,
-			help: 'OS threads of the server processes (/proc/<pid>/task).',
-			labelNames: ['model'],
-			registers,
-		});
-		this.#processes = new client.Gauge({
-			name: `${PREFIX}processes`,
-			help: 'Processes of the server: itself and its children, test clients excluded.',
-			labelNames: ['model'],
-			registers,
-		});
-		this.#rss = new client.Gauge({
-			name: `${PREFIX}resident_memory_bytes`,
-			help: 'Resident memory of the server processes, summed.',
-			labelNames: ['model'],
-			registers,
-		});
-		this.#queue = new client.Gauge({
-			name: `${PREFIX}queue_depth`,
-			help: 'Connections waiting: in the server wait line (wait_line) or the kernel accept queue (accept_queue).',
-			labelNames: ['model', 'queue'],
-			registers,
-		});
-		this.#longestWait = new client.Gauge({
-			name: `${PREFIX}queue_longest_wait_seconds`,
-			help: 'The longest time a connection has waited in the server wait line so far.',
-			labelNames: ['model'],
-			registers,
-		});
-		this.#messages = new client.Counter({
-			name: `${PREFIX}messages_total`,
-			help: 'Messages (lines) received (in) and sent (out) by the server.',
-			labelNames: ['model', 'direction'],
-			registers,
-		});
-		this.#bytes = new client.Counter({
-			name: `${PREFIX}bytes_total`,
-			help: 'Bytes received (in) and sent (out) by the server.',
-			labelNames: ['model', 'direction'],
-			registers,
-		});
+		const gauge = <L extends string>(name: keyof typeof HELP, labelNames: readonly L[] = []) =>
+			new client.Gauge<L>({name: PREFIX + name, help: HELP[name], labelNames, registers});
+		const counter = <L extends string>(name: keyof typeof HELP, labelNames: readonly L[]) =>
+			new client.Counter<L>({name: PREFIX + name, help: HELP[name], labelNames, registers});
+		this.#info = gauge('info', ['model', 'handler', 'version']);
+		this.#connections = gauge('connections', ['model', 'state']);
+		this.#accepted = counter('connections_accepted_total', ['model']);
+		this.#threads = gauge('os_threads', ['model']);
+		this.#processes = gauge('processes', ['model']);
+		this.#rss = gauge('resident_memory_bytes', ['model']);
+		this.#queue = gauge('queue_depth', ['model', 'queue']);
+		this.#longestWait = gauge('queue_longest_wait_seconds', ['model']);
+		this.#messages = counter('messages_total', ['model', 'direction']);
+		this.#bytes = counter('bytes_total', ['model', 'direction']);
 		this.#rtt = new client.Histogram({
-			name: `${PREFIX}round_trip_seconds`,
-			help: 'Round trips measured by the test clients: a line sent until its whole reply arrived.',
+			name: PREFIX + 'round_trip_seconds',
+			help: HELP.round_trip_seconds,
 			labelNames: ['model'],
 			buckets: RTT_BUCKETS,
 			registers,
 		});
-		this.#clients = new client.Gauge({
-			name: `${PREFIX}test_clients`,
-			help: 'Test clients: opened (total), connected, connected but never answered (waiting).',
-			labelNames: ['state'],
-			registers,
-		});
-		this.#hostCpu = new client.Gauge({
-			name: `${PREFIX}host_cpu_ratio`,
-			help: 'The whole machine CPU load, from 0 (idle) to 1 (every core busy).',
-			registers,
-		});
-		this.#cpu = new client.Counter({
-			name: `${PREFIX}server_cpu_seconds_total`,
-			help: 'CPU time (user and system) used by the server processes (/proc/<pid>/stat); in-process, the dashboard shares the process.',
-			labelNames: ['model'],
-			registers,
-		});
-		this.#refused = new client.Counter({
-			name: `${PREFIX}connections_refused_total`,
-			help: 'Connections the server closed at once because it was at its connection limit.',
-			labelNames: ['model'],
-			registers,
-		});
-		this.#busy = new client.Gauge({
-			name: `${PREFIX}busy_workers`,
-			help: 'Worker threads or child processes of the model serving a connection now.',
-			labelNames: ['model'],
-			registers,
-		});
-		this.#outputBytes = new client.Gauge({
-			name: `${PREFIX}output_queue_bytes`,
-			help: 'Reply bytes waiting in the server output queues (the reactor model).',
-			labelNames: ['model'],
-			registers,
-		});
+		this.#clients = gauge('test_clients', ['state']);
+		this.#hostCpu = gauge('host_cpu_ratio');
+		this.#cpu = counter('server_cpu_seconds_total', ['model']);
+		this.#refused = counter('connections_refused_total', ['model']);
+		this.#busy = gauge('busy_workers', ['model']);
+		this.#outputBytes = gauge('output_queue_bytes', ['model']);
 	}
 
 	/** Round trips in microseconds, as the test clients report them. */
@@ -173,7 +125,14 @@ export class PrometheusExporter {
 
 	update(snapshot: Snapshot): void {
 		const model = this.#model(snapshot);
-		// Gauges describe now: the series of a model no longer running disappear.
+		this.#setGauges(snapshot, model);
+		const processes = snapshot.os?.processes;
+		if (processes) this.#countCpu(model, processes);
+		this.#countTotals(snapshot, model);
+	}
+
+	/** Gauges describe now: the series of a model no longer running disappear. */
+	#setGauges(snapshot: Snapshot, model: string): void {
 		for (const gauge of [
 			this.#info,
 			this.#connections,
@@ -212,8 +171,10 @@ export class PrometheusExporter {
 			this.#busy.set({model}, snapshot.workers.busy);
 			this.#outputBytes.set({model}, snapshot.queue.output.bytes);
 		}
-		if (processes) this.#countCpu(model, processes);
+	}
 
+	/** Adds to each counter what the snapshot's totals gained since the last update. */
+	#countTotals(snapshot: Snapshot, model: string): void {
 		const traffic = snapshot.traffic;
 		const now = {
 			accepted: snapshot.connections.acceptedTotal,

@@ -483,22 +483,38 @@ export class MetricsStore {
 	}
 
 	snapshot(window: ConnectionWindow, now = Date.now()): Snapshot {
-		const rtt = (connection: Connection) =>
-			this.#clientsByLocal.get(connection.peer)?.lastRttMs ?? null;
-		const view = this.#view.select(this.#connections, window, rtt, now);
-		const rows = view.items.map((connection) => this.#row(connection, now));
-		const oldest = this.#queued.values().next();
-		const oldestWaitMs = oldest.done ? 0 : now - oldest.value.openedAt;
-		let connected = 0;
-		let waiting = 0;
-		for (const client of this.#clients) {
-			if (client.phase === 'waiting' || client.phase === 'answered') connected++;
-			if (client.phase === 'waiting' && client.lastRttMs === null) waiting++;
-		}
-		const workerRows: WorkerRow[] = [];
+		return {
+			at: now,
+			server: this.#serverPart(),
+			workers: this.#workersPart(now),
+			connections: this.#connectionsPart(window, now),
+			queue: this.#queuePart(now),
+			traffic: this.#trafficPart(),
+			latency: this.#latency,
+			clients: this.#clientsPart(),
+			os: this.#os,
+			host: this.#host,
+			events: this.#events.slice(-20),
+		};
+	}
+
+	#serverPart(): Snapshot['server'] {
+		return {
+			mode: this.#mode,
+			...this.#server,
+			placement: this.#placement,
+			pid: this.#pid,
+			settings: this.#settings,
+			notRespondingMs: this.#notRespondingMs,
+		};
+	}
+
+	/** The counts, and the first WORKER_ROWS workers. */
+	#workersPart(now: number): Snapshot['workers'] {
+		const rows: WorkerRow[] = [];
 		for (const worker of this.#workers.values()) {
-			if (workerRows.length >= WORKER_ROWS) break;
-			workerRows.push({
+			if (rows.length >= WORKER_ROWS) break;
+			rows.push({
 				worker: worker.worker,
 				mode: worker.mode,
 				connection: worker.connections === 0 ? null : worker.connection,
@@ -507,71 +523,77 @@ export class MetricsStore {
 				startupMs: worker.startupMs,
 			});
 		}
+		return {threads: this.#threads, processes: this.#processes, busy: this.#busy, rows};
+	}
+
+	/** The counts, and the rows `window` selects. */
+	#connectionsPart(window: ConnectionWindow, now: number): Snapshot['connections'] {
+		const rtt = (connection: Connection) =>
+			this.#clientsByLocal.get(connection.peer)?.lastRttMs ?? null;
+		const view = this.#view.select(this.#connections, window, rtt, now);
+		return {
+			open: this.#connections.size,
+			active: this.#connections.size - this.#queued.size,
+			queued: this.#queued.size,
+			acceptedTotal: this.#acceptedTotal,
+			sort: window.sort ?? 'id',
+			filter: window.filter ?? '',
+			matching: view.matching,
+			offset: view.offset,
+			rows: view.items.map((connection) => this.#row(connection, now)),
+		};
+	}
+
+	/** Who waits where and for how long, the limits and what they refused. */
+	#queuePart(now: number): Snapshot['queue'] {
+		const oldest = this.#queued.values().next();
+		const oldestWaitMs = oldest.done ? 0 : now - oldest.value.openedAt;
 		const limit = this.#settings.maxConnections;
 		return {
-			at: now,
-			server: {
-				mode: this.#mode,
-				...this.#server,
-				placement: this.#placement,
-				pid: this.#pid,
-				settings: this.#settings,
-				notRespondingMs: this.#notRespondingMs,
-			},
-			workers: {
-				threads: this.#threads,
-				processes: this.#processes,
-				busy: this.#busy,
-				rows: workerRows,
-			},
-			connections: {
-				open: this.#connections.size,
-				active: this.#connections.size - this.#queued.size,
-				queued: this.#queued.size,
-				acceptedTotal: this.#acceptedTotal,
-				sort: window.sort ?? 'id',
-				filter: window.filter ?? '',
-				matching: view.matching,
-				offset: view.offset,
-				rows,
-			},
-			queue: {
-				waiting: this.#queued.size,
-				oldestWaitMs,
-				longestWaitMs: Math.max(this.#longestWaitMs, oldestWaitMs),
-				acceptQueue: this.#os?.acceptQueue ?? null,
-				line: this.#waiting.line,
-				pool: this.#waiting.pool,
-				output: this.#output,
-				maxConnections: limit,
-				atLimit: limit !== null && this.#connections.size >= limit,
-				refusedTotal: this.#refusedTotal,
-				stalled: this.#stalled.size,
-				budget: this.#budget,
-				refusing:
-					this.#lastRefusal !== null && now - this.#lastRefusal.at < REFUSING_SHOWN_MS
-						? this.#lastRefusal.why
-						: null,
-			},
-			traffic: {
-				...this.#rates,
-				messagesTotal: this.#totals.messagesIn,
-				readsTotal: this.#totals.reads,
-				messagesOutTotal: this.#totals.messagesOut,
-				bytesInTotal: this.#totals.bytesIn,
-				bytesOutTotal: this.#totals.bytesOut,
-				history: [...this.#history],
-			},
-			latency: this.#latency,
-			clients: {
-				total: this.#clients.length,
-				connected,
-				waiting,
-				...(this.#wrongReplies === undefined ? {} : {wrongReplies: this.#wrongReplies}),
-			},
-			os: this.#os,
-			host: this.#host,
-			events: this.#events.slice(-20),
+			waiting: this.#queued.size,
+			oldestWaitMs,
+			longestWaitMs: Math.max(this.#longestWaitMs, oldestWaitMs),
+			acceptQueue: this.#os?.acceptQueue ?? null,
+			line: this.#waiting.line,
+			pool: this.#waiting.pool,
+			output: this.#output,
+			maxConnections: limit,
+			atLimit: limit !== null && this.#connections.size >= limit,
+			refusedTotal: this.#refusedTotal,
+			stalled: this.#stalled.size,
+			budget: this.#budget,
+			refusing:
+				this.#lastRefusal !== null && now - this.#lastRefusal.at < REFUSING_SHOWN_MS
+					? this.#lastRefusal.why
+					: null,
+		};
+	}
+
+	#trafficPart(): Snapshot['traffic'] {
+		return {
+			...this.#rates,
+			messagesTotal: this.#totals.messagesIn,
+			readsTotal: this.#totals.reads,
+			messagesOutTotal: this.#totals.messagesOut,
+			bytesInTotal: this.#totals.bytesIn,
+			bytesOutTotal: this.#totals.bytesOut,
+			history: [...this.#history],
+		};
+	}
+
+	/** The test clients: how many, connected, and still waiting for their first reply. */
+	#clientsPart(): Snapshot['clients'] {
+		let connected = 0;
+		let waiting = 0;
+		for (const client of this.#clients) {
+			if (client.phase === 'waiting' || client.phase === 'answered') connected++;
+			if (client.phase === 'waiting' && client.lastRttMs === null) waiting++;
+		}
+		return {
+			total: this.#clients.length,
+			connected,
+			waiting,
+			...(this.#wrongReplies === undefined ? {} : {wrongReplies: this.#wrongReplies}),
 		};
 	}
 
