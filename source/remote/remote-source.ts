@@ -21,12 +21,32 @@ import {
 	parseServerMessage,
 	PROTOCOL,
 	type ObserverMessage,
+	type ServerMessage,
 } from './wire.js';
 
 type Hello = {
 	readonly version: string;
 	readonly pid: number;
 	readonly actions: ReadonlySet<ActionType>;
+};
+
+type ConnectOptions = {readonly version: string; readonly token?: string | null};
+
+type ServerHello = Extract<ServerMessage, {type: 'hello'}>;
+
+/** One attempt to attach, until its first snapshot makes it a RemoteSource. */
+type Attempt = {
+	readonly where: string;
+	readonly socket: Socket;
+	readonly options: ConnectOptions;
+	/** The server's hello, once it came and passed. */
+	hello: Hello | undefined;
+	/** Set by `open`: from then on the lines go to it. */
+	source: RemoteSource | undefined;
+	/** Gives up before the first snapshot: the socket is closed and connect rejects with `message`. */
+	readonly fail: (message: string) => void;
+	/** The first snapshot came: connect resolves with the source it makes. */
+	readonly open: (first: Snapshot, hello: Hello) => void;
 };
 
 /** Could not attach: nothing there, refused, or not a concurrency-top serve. One line for the user. */
@@ -71,104 +91,126 @@ export class RemoteSource implements DashboardSource {
 	}
 
 	/** Connects, says hello, and resolves once the first snapshot is in. */
-	static async connect(
-		target: ControlTarget,
-		options: {readonly version: string; readonly token?: string | null},
-	): Promise<RemoteSource> {
+	static async connect(target: ControlTarget, options: ConnectOptions): Promise<RemoteSource> {
 		const where = describeTarget(target);
 		const socket =
 			target.kind === 'socket'
 				? net.connect({path: target.path})
 				: net.connect({host: target.host, port: target.port});
 		socket.setEncoding('utf8');
-		const lines = new LineSplitter(MAX_SERVER_LINE);
 		return new Promise<RemoteSource>((resolve, reject) => {
-			let hello: Hello | undefined;
-			let source: RemoteSource | undefined;
 			const timer = setTimeout(
-				() => fail(`no answer from ${where} within ${CONNECT_TIMEOUT_MS / 1000}s`),
+				() => attempt.fail(`no answer from ${where} within ${CONNECT_TIMEOUT_MS / 1000}s`),
 				CONNECT_TIMEOUT_MS,
 			);
-			const fail = (message: string) => {
-				clearTimeout(timer);
-				socket.destroy();
-				reject(new AttachError(message));
-			};
-			socket.on('error', (error: NodeJS.ErrnoException) => {
-				if (source) return;
-				const reason =
-					error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
-						? `nothing is listening at ${where}: start "concurrency-top serve" there first`
-						: `cannot reach ${where}: ${error.message}`;
-				fail(reason);
-			});
-			socket.on('close', () => {
-				if (source) source.#closed('the server closed the connection');
-				else fail(`${where} closed the connection before sending a snapshot`);
-			});
-			socket.on('data', (chunk: string) => {
-				const received = lines.push(chunk);
-				if (received === 'overflow') {
-					if (source) source.#closed('the server sent an oversized line');
-					else fail(`${where} is not a concurrency-top control endpoint`);
+			const attempt: Attempt = {
+				where,
+				socket,
+				options,
+				hello: undefined,
+				source: undefined,
+				fail(message) {
+					clearTimeout(timer);
 					socket.destroy();
-					return;
-				}
-				for (const line of received) {
-					const message = parseServerMessage(line);
-					if (message === null) {
-						if (!hello) fail(`${where} is not a concurrency-top control endpoint`);
-						continue;
-					}
-					switch (message.type) {
-						case 'hello':
-							if (message.protocol !== PROTOCOL) {
-								fail(
-									`${where} runs concurrency-top ${message.version}, which speaks protocol ${message.protocol}, not ${PROTOCOL}`,
-								);
-								return;
-							}
-							if (message.tokenRequired && !options.token) {
-								fail(`${where} needs a token: give it with --control-token T or ${TOKEN_ENV}=T`);
-								return;
-							}
-							if (hello) continue;
-							hello = {
-								version: message.version,
-								pid: message.pid,
-								actions: message.actions ? new Set(message.actions) : ALL_ACTIONS,
-							};
-							// Only now, to a peer that greeted as a concurrency-top serve, and only if it asks.
-							socket.write(
-								encode({
-									type: 'hello',
-									protocol: PROTOCOL,
-									version: options.version,
-									...(message.tokenRequired && options.token ? {token: options.token} : {}),
-								}),
-							);
-							break;
-						case 'error':
-							if (source) source.#closed(`the server says: ${message.message}`);
-							else fail(`${where} refused: ${message.message}`);
-							return;
-						case 'result':
-							if (source) source.#settle(message.id, message.result);
-							break;
-						case 'snapshot':
-							if (!hello) continue;
-							if (source) {
-								source.#receive(message.snapshot);
-							} else {
-								clearTimeout(timer);
-								source = new RemoteSource(socket, message.snapshot, hello);
-								resolve(source);
-							}
-							break;
-					}
-				}
-			});
+					reject(new AttachError(message));
+				},
+				open(first, hello) {
+					clearTimeout(timer);
+					attempt.source = new RemoteSource(socket, first, hello);
+					resolve(attempt.source);
+				},
+			};
+			RemoteSource.#follow(attempt);
 		});
+	}
+
+	/** The socket's errors, its close and its lines, before and after the first snapshot. */
+	static #follow(attempt: Attempt): void {
+		const {socket, where} = attempt;
+		const lines = new LineSplitter(MAX_SERVER_LINE);
+		socket.on('error', (error: NodeJS.ErrnoException) => {
+			if (attempt.source) return;
+			const reason =
+				error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
+					? `nothing is listening at ${where}: start "concurrency-top serve" there first`
+					: `cannot reach ${where}: ${error.message}`;
+			attempt.fail(reason);
+		});
+		socket.on('close', () => {
+			if (attempt.source) attempt.source.#closed('the server closed the connection');
+			else attempt.fail(`${where} closed the connection before sending a snapshot`);
+		});
+		socket.on('data', (chunk: string) => {
+			const received = lines.push(chunk);
+			if (received === 'overflow') {
+				if (attempt.source) attempt.source.#closed('the server sent an oversized line');
+				else attempt.fail(`${where} is not a concurrency-top control endpoint`);
+				socket.destroy();
+				return;
+			}
+			for (const line of received) if (!RemoteSource.#read(attempt, line)) return;
+		});
+	}
+
+	/** One line from the server; false when nothing more of what it sent may be read. */
+	static #read(attempt: Attempt, line: string): boolean {
+		const {source, where} = attempt;
+		const message = parseServerMessage(line);
+		if (message === null) {
+			if (!attempt.hello) attempt.fail(`${where} is not a concurrency-top control endpoint`);
+			return true;
+		}
+		switch (message.type) {
+			case 'hello':
+				return RemoteSource.#greet(attempt, message);
+			case 'error':
+				if (source) source.#closed(`the server says: ${message.message}`);
+				else attempt.fail(`${where} refused: ${message.message}`);
+				return false;
+			case 'result':
+				if (source) source.#settle(message.id, message.result);
+				return true;
+			case 'snapshot':
+				if (!attempt.hello) return true;
+				if (source) source.#receive(message.snapshot);
+				else attempt.open(message.snapshot, attempt.hello);
+				return true;
+			default:
+				return true;
+		}
+	}
+
+	/**
+	 * The server's hello: the protocol must match and a token be at hand if it asks for one. Only
+	 * then, to a peer that greeted as a concurrency-top serve, and only if it asks, is the token sent.
+	 */
+	static #greet(attempt: Attempt, message: ServerHello): boolean {
+		const {where, options} = attempt;
+		if (message.protocol !== PROTOCOL) {
+			attempt.fail(
+				`${where} runs concurrency-top ${message.version}, which speaks protocol ${message.protocol}, not ${PROTOCOL}`,
+			);
+			return false;
+		}
+		if (message.tokenRequired && !options.token) {
+			attempt.fail(`${where} needs a token: give it with --control-token T or ${TOKEN_ENV}=T`);
+			return false;
+		}
+		if (attempt.hello) return true;
+		attempt.hello = {
+			version: message.version,
+			pid: message.pid,
+			actions: message.actions ? new Set(message.actions) : ALL_ACTIONS,
+		};
+		attempt.socket.write(
+			encode({
+				type: 'hello',
+				protocol: PROTOCOL,
+				version: options.version,
+				...(message.tokenRequired && options.token ? {token: options.token} : {}),
+			}),
+		);
+		return true;
 	}
 
 	get snapshot(): Snapshot {
