@@ -151,12 +151,6 @@ class TerminalOutput {
 /** Cancels an escape sequence the terminal may be in the middle of (an abandoned partial frame). */
 const cancel = '\u0018';
 
-/**
- * Keeps the last frame the terminal shows and writes only what changed, at most `maxFps` times a
- * second. At most one frame is in flight: while the terminal has not taken all of it, later frames
- * are not queued but coalesced (the newest wins) and diffed against the frame in flight once it is
- * through, so memory stays bounded however slowly the terminal reads.
- */
 /** How long after a key press frames are drawn at once: the action's effects, published as they come. */
 const ANSWER_MS = 300;
 
@@ -171,6 +165,12 @@ export function answerInput(): void {
 	activeWriter?.answerInput();
 }
 
+/**
+ * Keeps the last frame the terminal shows and writes only what changed, at most `maxFps` times a
+ * second. At most one frame is in flight: while the terminal has not taken all of it, later frames
+ * are not queued but coalesced (the newest wins) and diffed against the frame in flight once it is
+ * through, so memory stays bounded however slowly the terminal reads.
+ */
 class ScreenWriter {
 	private shown: Grid | undefined;
 	private latest = '';
@@ -325,6 +325,249 @@ export function exitCodeForSignal(signal: NodeJS.Signals): number {
 const consoleMethods = ['log', 'info', 'warn', 'error', 'debug'] as const;
 
 /**
+ * Stray console output would land in the middle of the screen: while on screen, `console.*` keeps
+ * its last 100 lines here instead, printed only after an uncaught error.
+ */
+class ConsoleCapture {
+	readonly lines: string[] = [];
+	readonly #original = consoleMethods.map((method) => [method, console[method]] as const);
+
+	constructor() {
+		for (const method of consoleMethods) {
+			console[method] = (...args: unknown[]) => {
+				this.lines.push(args.map(String).join(' '));
+				if (this.lines.length > 100) this.lines.shift();
+			};
+		}
+	}
+
+	release(): void {
+		for (const [method, original] of this.#original) console[method] = original;
+	}
+}
+
+/** Runs `cleanup` for at most `timeoutMs`; a failure is one line on `stderr`. */
+async function cleanUp(
+	cleanup: () => Promise<void> | void,
+	timeoutMs: number,
+	stderr: NodeJS.WriteStream,
+): Promise<void> {
+	let timer: NodeJS.Timeout | undefined;
+	try {
+		await Promise.race([
+			Promise.resolve().then(cleanup),
+			new Promise<void>((resolve) => {
+				timer = setTimeout(resolve, timeoutMs);
+			}),
+		]);
+	} catch (error: unknown) {
+		stderr.write(`cleanup failed: ${error instanceof Error ? error.message : String(error)}\n`);
+	} finally {
+		if (timer !== undefined) clearTimeout(timer);
+	}
+}
+
+/** One run of {@link runFullScreen}: the terminal taken over, the app drawn on it, every way out. */
+class FullScreen {
+	readonly #node: ReactNode;
+	readonly #options: FullScreenOptions;
+	readonly #stdout: NodeJS.WriteStream;
+	readonly #stdin: NodeJS.ReadStream;
+	readonly #stderr: NodeJS.WriteStream;
+	readonly #output: TerminalOutput;
+	readonly #writer: ScreenWriter;
+	readonly #sink: FrameSink;
+	readonly #console = new ConsoleCapture();
+	#instance: Instance | undefined;
+	#shuttingDown = false;
+	#restored = false;
+	readonly finished: Promise<ExitReason>;
+	#finish: (reason: ExitReason) => void = () => {};
+
+	constructor(node: ReactNode, options: FullScreenOptions) {
+		this.#node = node;
+		this.#options = options;
+		this.#stdout = options.stdout ?? process.stdout;
+		this.#stdin = options.stdin ?? process.stdin;
+		this.#stderr = options.stderr ?? process.stderr;
+		const env = options.env ?? process.env;
+		const [cols, rows] = this.#size();
+		this.#output = new TerminalOutput(this.#stdout);
+		const intervalMs = Math.ceil(1000 / Math.max(1, options.maxFps ?? 10));
+		this.#writer = new ScreenWriter(this.#output, cols, rows, intervalMs, {
+			noColor: isColorDisabled(env, options.noColor),
+			ascii: options.ascii ?? !isUnicodeSafe(env),
+		});
+		this.#sink = new FrameSink(cols, rows, (frame) => this.#writer.frame(frame));
+		this.finished = new Promise<ExitReason>((resolve) => {
+			this.#finish = resolve;
+		});
+	}
+
+	/** Takes the terminal over and renders the app on it; resolves when it is all over. */
+	async run(): Promise<ExitReason> {
+		activeWriter = this.#writer;
+		this.#listen();
+		this.#output.hold();
+		this.#output.writeAll(enterSequence);
+		try {
+			this.#instance = render(this.#node, {
+				stdout: this.#sink as unknown as NodeJS.WriteStream,
+				stdin: this.#stdin,
+				stderr: this.#stderr,
+				debug: true,
+				exitOnCtrlC: this.#options.exitOnCtrlC ?? true,
+				patchConsole: false,
+			});
+		} catch (error: unknown) {
+			await this.#shutdown({kind: 'error', error, code: 1});
+			return this.finished;
+		}
+		this.#instance.waitUntilExit().then(
+			() => this.#shutdown({kind: 'app', code: 0}),
+			(error: unknown) => this.#shutdown({kind: 'error', error, code: 1}),
+		);
+		return this.finished;
+	}
+
+	#size(): [number, number] {
+		return [this.#stdout.columns || 80, this.#stdout.rows || 24];
+	}
+
+	/** Every way out, and the terminal's own events (resize, stop), each to its handler. */
+	#listen(): void {
+		// A closed terminal (SIGHUP) makes writes fail asynchronously; that must not crash the exit path.
+		this.#stdout.on('error', this.#ignore);
+		this.#stderr.on('error', this.#ignore);
+		this.#stdin.on('error', this.#onInputError);
+		for (const signal of QUIT_SIGNALS) process.on(signal, this.#onSignal);
+		process.on('uncaughtException', this.#onError);
+		process.on('unhandledRejection', this.#onError);
+		// Last resort if something calls process.exit() directly: restore synchronously (TTY writes are).
+		process.on('exit', this.#restoreTerminal);
+		this.#stdout.on('resize', this.#onResize);
+		process.on('SIGTSTP', this.#onStop);
+	}
+
+	/** The reverse of {@link #listen}, when the process lives on after the screen (tests). */
+	#unlisten(): void {
+		for (const signal of QUIT_SIGNALS) process.off(signal, this.#onSignal);
+		process.off('uncaughtException', this.#onError);
+		process.off('unhandledRejection', this.#onError);
+		process.off('exit', this.#restoreTerminal);
+		this.#stdout.off('error', this.#ignore);
+		this.#stderr.off('error', this.#ignore);
+		this.#stdin.off('error', this.#onInputError);
+	}
+
+	readonly #ignore = (): void => {};
+
+	readonly #onSignal = (signal: NodeJS.Signals): void => {
+		void this.#shutdown({kind: 'signal', signal, code: exitCodeForSignal(signal)});
+	};
+
+	readonly #onError = (error: unknown): void => {
+		void this.#shutdown({kind: 'error', error, code: 1});
+	};
+
+	/** Reading a terminal that hung up fails (EIO) before or instead of SIGHUP: the hangup. */
+	readonly #onInputError = (): void => this.#onSignal('SIGHUP');
+
+	/** Main screen, cursor shown, cooked mode, blocking writes: the terminal as we found it. */
+	#leaveScreen(): boolean {
+		this.#writer.close();
+		if (activeWriter === this.#writer) activeWriter = undefined;
+		const stdin = this.#stdin;
+		const wasRaw = stdin.isTTY && stdin.isRaw;
+		try {
+			if (wasRaw) stdin.setRawMode(false);
+		} catch {
+			// stdin may be closed already.
+		}
+		this.#output.writeAll(cancel + leaveSequence);
+		this.#output.release();
+		return wasRaw;
+	}
+
+	readonly #restoreTerminal = (): void => {
+		if (this.#restored) return;
+		this.#restored = true;
+		this.#leaveScreen();
+		this.#console.release();
+	};
+
+	readonly #onResize = (): void => {
+		const [cols, rows] = this.#size();
+		this.#writer.resize(cols, rows);
+		this.#sink.columns = cols;
+		this.#sink.rows = rows;
+		// Ink re-renders synchronously on this event (it ignores it in CI; then rerender does it).
+		if (this.#sink.listenerCount('resize') > 0) this.#sink.emit('resize');
+		else this.#instance?.rerender(this.#node);
+	};
+
+	/**
+	 * Ctrl-Z (the app sends itself SIGTSTP: in raw mode the key is only a byte) or `kill -TSTP`: the
+	 * terminal as we found it, then stop like any full-screen program; on `fg`, {@link #resume}.
+	 */
+	readonly #onStop = (): void => {
+		if (this.#shuttingDown) return;
+		const wasRaw = this.#leaveScreen();
+		process.once('SIGCONT', () => this.#resume(wasRaw));
+		// SIGSTOP, not SIGTSTP again: this process listens to SIGTSTP, and SIGSTOP cannot be caught.
+		process.kill(process.pid, 'SIGSTOP');
+	};
+
+	/** Back from a stop: the terminal taken over again, the whole frame drawn at the window's size. */
+	#resume(wasRaw: boolean): void {
+		if (this.#shuttingDown) return;
+		try {
+			if (wasRaw) this.#stdin.setRawMode(true);
+		} catch {
+			// The terminal went away while we were stopped; its hang-up ends us.
+		}
+		this.#output.hold();
+		this.#output.writeAll(enterSequence);
+		this.#writer.reopen();
+		activeWriter = this.#writer;
+		this.#onResize();
+	}
+
+	/** The app gone, the terminal restored, then `cleanup`; then the process exits (or run resolves). */
+	async #shutdown(reason: ExitReason): Promise<void> {
+		const exitProcess = this.#options.exitProcess ?? true;
+		if (this.#shuttingDown) {
+			// A second signal while cleanup runs: the user insists.
+			if (reason.kind === 'signal' && exitProcess) process.exit(reason.code);
+			return;
+		}
+		this.#shuttingDown = true;
+		this.#stdout.off('resize', this.#onResize);
+		process.off('SIGTSTP', this.#onStop);
+		try {
+			this.#instance?.unmount();
+		} catch {
+			// Already unmounted.
+		}
+		this.#restoreTerminal();
+		if (reason.kind === 'error') this.#reportError(reason.error);
+		const {cleanup, cleanupTimeoutMs = 1000} = this.#options;
+		await cleanUp(() => cleanup?.(reason), cleanupTimeoutMs, this.#stderr);
+		if (exitProcess) process.exit(reason.code);
+		this.#unlisten();
+		this.#finish(reason);
+	}
+
+	/** After an uncaught error: what the console said while on screen, then the error. */
+	#reportError(error: unknown): void {
+		for (const line of this.#console.lines) this.#stderr.write(line + '\n');
+		this.#stderr.write(
+			`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+		);
+	}
+}
+
+/**
  * Runs an Ink element full screen until it exits (`exit()` from `useApp`, `q` if the app binds it,
  * Ctrl-C), a signal (SIGINT, SIGTERM, SIGHUP) or an uncaught error. The terminal is left as it was:
  * main screen, cursor shown, cooked mode, autowrap on. Then `cleanup` runs (at most `cleanupTimeoutMs`)
@@ -340,184 +583,5 @@ export async function runFullScreen(
 	node: ReactNode,
 	options: FullScreenOptions = {},
 ): Promise<ExitReason> {
-	const stdout = options.stdout ?? process.stdout;
-	const stdin = options.stdin ?? process.stdin;
-	const stderr = options.stderr ?? process.stderr;
-	const env = options.env ?? process.env;
-	const exitProcess = options.exitProcess ?? true;
-	const cleanupTimeoutMs = options.cleanupTimeoutMs ?? 1000;
-	const maxFps = options.maxFps ?? 10;
-	const size = (): [number, number] => [stdout.columns || 80, stdout.rows || 24];
-
-	const [cols, rows] = size();
-	const output = new TerminalOutput(stdout);
-	const writer = new ScreenWriter(output, cols, rows, Math.ceil(1000 / Math.max(1, maxFps)), {
-		noColor: isColorDisabled(env, options.noColor),
-		ascii: options.ascii ?? !isUnicodeSafe(env),
-	});
-	activeWriter = writer;
-	const sink = new FrameSink(cols, rows, (frame) => writer.frame(frame));
-
-	// A closed terminal (SIGHUP) makes writes fail asynchronously; that must not crash the exit path.
-	const ignore = (): void => {};
-	stdout.on('error', ignore);
-	stderr.on('error', ignore);
-
-	// Stray console output would land in the middle of the screen; keep it until the screen is gone.
-	const captured: string[] = [];
-	const originalConsole = consoleMethods.map((method) => [method, console[method]] as const);
-	for (const method of consoleMethods) {
-		console[method] = (...args: unknown[]) => {
-			captured.push(args.map(String).join(' '));
-			if (captured.length > 100) captured.shift();
-		};
-	}
-
-	let finish: (reason: ExitReason) => void = () => {};
-	const finished = new Promise<ExitReason>((resolve) => {
-		finish = resolve;
-	});
-	let shuttingDown = false;
-	let restored = false;
-
-	/** Main screen, cursor shown, cooked mode, blocking writes: the terminal as we found it. */
-	const leaveScreen = (): boolean => {
-		writer.close();
-		if (activeWriter === writer) activeWriter = undefined;
-		const wasRaw = stdin.isTTY && stdin.isRaw;
-		try {
-			if (wasRaw) stdin.setRawMode(false);
-		} catch {
-			// stdin may be closed already.
-		}
-		output.writeAll(cancel + leaveSequence);
-		output.release();
-		return wasRaw;
-	};
-
-	const restoreTerminal = (): void => {
-		if (restored) return;
-		restored = true;
-		leaveScreen();
-		for (const [method, original] of originalConsole) console[method] = original;
-	};
-
-	let instance: Instance | undefined;
-
-	const onResize = (): void => {
-		const [newCols, newRows] = size();
-		writer.resize(newCols, newRows);
-		sink.columns = newCols;
-		sink.rows = newRows;
-		// Ink re-renders synchronously on this event (it ignores it in CI; then rerender does it).
-		if (sink.listenerCount('resize') > 0) sink.emit('resize');
-		else instance?.rerender(node);
-	};
-
-	/**
-	 * Ctrl-Z (the app sends itself SIGTSTP: in raw mode the key is only a byte) or `kill -TSTP`: the
-	 * terminal as we found it, then stop like any full-screen program; on `fg`, take it over again and
-	 * draw the whole frame at the size the window has now.
-	 */
-	const onStop = (): void => {
-		if (shuttingDown) return;
-		const wasRaw = leaveScreen();
-		process.once('SIGCONT', () => {
-			if (shuttingDown) return;
-			try {
-				if (wasRaw) stdin.setRawMode(true);
-			} catch {
-				// The terminal went away while we were stopped; its hang-up ends us.
-			}
-			output.hold();
-			output.writeAll(enterSequence);
-			writer.reopen();
-			activeWriter = writer;
-			onResize();
-		});
-		// SIGSTOP, not SIGTSTP again: this process listens to SIGTSTP, and SIGSTOP cannot be caught.
-		process.kill(process.pid, 'SIGSTOP');
-	};
-
-	const shutdown = async (reason: ExitReason): Promise<void> => {
-		if (shuttingDown) {
-			// A second signal while cleanup runs: the user insists.
-			if (reason.kind === 'signal' && exitProcess) process.exit(reason.code);
-			return;
-		}
-		shuttingDown = true;
-		stdout.off('resize', onResize);
-		process.off('SIGTSTP', onStop);
-		try {
-			instance?.unmount();
-		} catch {
-			// Already unmounted.
-		}
-		restoreTerminal();
-		if (reason.kind === 'error') {
-			for (const line of captured) stderr.write(line + '\n');
-			const error = reason.error;
-			stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-		}
-		let timer: NodeJS.Timeout | undefined;
-		try {
-			await Promise.race([
-				Promise.resolve().then(() => options.cleanup?.(reason)),
-				new Promise<void>((resolve) => {
-					timer = setTimeout(resolve, cleanupTimeoutMs);
-				}),
-			]);
-		} catch (error: unknown) {
-			stderr.write(`cleanup failed: ${error instanceof Error ? error.message : String(error)}\n`);
-		} finally {
-			if (timer !== undefined) clearTimeout(timer);
-		}
-		if (exitProcess) process.exit(reason.code);
-		for (const signal of QUIT_SIGNALS) process.off(signal, onSignal);
-		process.off('uncaughtException', onError);
-		process.off('unhandledRejection', onError);
-		process.off('exit', restoreTerminal);
-		stdout.off('error', ignore);
-		stderr.off('error', ignore);
-		stdin.off('error', onInputError);
-		finish(reason);
-	};
-
-	const onSignal = (signal: NodeJS.Signals): void => {
-		void shutdown({kind: 'signal', signal, code: exitCodeForSignal(signal)});
-	};
-	const onError = (error: unknown): void => {
-		void shutdown({kind: 'error', error, code: 1});
-	};
-	// Reading a terminal that hung up fails (EIO) before or instead of SIGHUP: treat it as the hangup.
-	const onInputError = (): void => onSignal('SIGHUP');
-	stdin.on('error', onInputError);
-	for (const signal of QUIT_SIGNALS) process.on(signal, onSignal);
-	process.on('uncaughtException', onError);
-	process.on('unhandledRejection', onError);
-	// Last resort if something calls process.exit() directly: restore synchronously (TTY writes are).
-	process.on('exit', restoreTerminal);
-
-	output.hold();
-	output.writeAll(enterSequence);
-	stdout.on('resize', onResize);
-	process.on('SIGTSTP', onStop);
-	try {
-		instance = render(node, {
-			stdout: sink as unknown as NodeJS.WriteStream,
-			stdin,
-			stderr,
-			debug: true,
-			exitOnCtrlC: options.exitOnCtrlC ?? true,
-			patchConsole: false,
-		});
-	} catch (error: unknown) {
-		await shutdown({kind: 'error', error, code: 1});
-		return finished;
-	}
-	instance.waitUntilExit().then(
-		() => shutdown({kind: 'app', code: 0}),
-		(error: unknown) => shutdown({kind: 'error', error, code: 1}),
-	);
-	return finished;
+	return new FullScreen(node, options).run();
 }

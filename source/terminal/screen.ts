@@ -114,6 +114,50 @@ const token =
 	// eslint-disable-next-line no-control-regex
 	/\u001B\[([0-9:;<=>?]*)[ -/]*([@-~])|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)?|\u001B[^[\]]?|([^\u001B]+)/gu;
 
+/** Where the next grapheme goes, and in what style. */
+type Pen = {x: number; y: number; style: string};
+
+/** Moves the pen for a line break, carriage return or tab; false for any other grapheme. */
+function control(pen: Pen, segment: string, cols: number): boolean {
+	if (segment === '\n' || segment === '\r\n') {
+		pen.y++;
+		pen.x = 0;
+	} else if (segment === '\r') pen.x = 0;
+	else if (segment === '\t') pen.x = Math.min(cols, (Math.floor(pen.x / 8) + 1) * 8);
+	else return false;
+	return true;
+}
+
+/** Writes `char` in the pen's style into the cell under it (or `right` of it). */
+function put(grid: Grid, pen: Pen, char: string, right = 0): void {
+	grid.chars[pen.y]![pen.x + right] = char;
+	grid.styles[pen.y]![pen.x + right] = pen.style;
+}
+
+/** Puts one printable grapheme at the pen (on a row of the grid) and moves it past. */
+function place(grid: Grid, pen: Pen, segment: string, ascii: boolean): void {
+	const width = graphemeWidth(segment);
+	if (width === 0 || pen.x >= grid.cols) return;
+	if (width === 2 && pen.x + 1 >= grid.cols) {
+		// Half a wide character does not fit: show a space instead of spilling over.
+		put(grid, pen, ' ');
+		pen.x++;
+		return;
+	}
+	if (ascii && (segment.length > 1 || segment.charCodeAt(0) >= 0x7f)) {
+		// Each stand-in character takes one cell: a wide grapheme becomes two.
+		for (const char of asciiFor(segment, width)) {
+			put(grid, pen, char);
+			pen.x++;
+		}
+		return;
+	}
+	put(grid, pen, segment);
+	// The right half of a wide character.
+	if (width === 2) put(grid, pen, '', 1);
+	pen.x += width;
+}
+
 /**
  * Lays out ANSI text (lines separated by `\n`) on a `cols`×`rows` grid. Text beyond the last column or
  * row is dropped, not wrapped; escape sequences other than SGR are ignored.
@@ -126,61 +170,20 @@ export function parseFrame(
 ): Grid {
 	const grid = blankGrid(cols, rows);
 	const state: Sgr = {flags: new Set(), fg: undefined, bg: undefined};
-	const noColor = options.noColor ?? false;
-	const ascii = options.ascii ?? false;
-	let style = '';
-	let x = 0;
-	let y = 0;
+	const {noColor = false, ascii = false} = options;
+	const pen: Pen = {x: 0, y: 0, style: ''};
 	for (const match of frame.matchAll(token)) {
 		const [, parameters, final, text] = match;
 		if (final === 'm' && parameters !== undefined) {
 			applySgr(state, parameters, noColor);
-			style = styleKey(state);
+			pen.style = styleKey(state);
 			continue;
 		}
 		if (text === undefined) continue;
 		for (const {segment} of segmenter.segment(text)) {
-			if (segment === '\n' || segment === '\r\n') {
-				y++;
-				x = 0;
-				continue;
-			}
-			if (segment === '\r') {
-				x = 0;
-				continue;
-			}
-			if (segment === '\t') {
-				x = Math.min(cols, (Math.floor(x / 8) + 1) * 8);
-				continue;
-			}
-			if (y >= rows) return grid;
-			const width = graphemeWidth(segment);
-			if (width === 0 || x >= cols) continue;
-			const chars = grid.chars[y]!;
-			const styles = grid.styles[y]!;
-			if (width === 2 && x + 1 >= cols) {
-				// Half a wide character does not fit: show a space instead of spilling over.
-				chars[x] = ' ';
-				styles[x] = style;
-				x++;
-				continue;
-			}
-			if (ascii && (segment.length > 1 || segment.charCodeAt(0) >= 0x7f)) {
-				// Each stand-in character takes one cell: a wide grapheme becomes two.
-				for (const char of asciiFor(segment, width)) {
-					chars[x] = char;
-					styles[x] = style;
-					x++;
-				}
-				continue;
-			}
-			chars[x] = segment;
-			styles[x] = style;
-			if (width === 2) {
-				chars[x + 1] = '';
-				styles[x + 1] = style;
-			}
-			x += width;
+			if (control(pen, segment, cols)) continue;
+			if (pen.y >= rows) return grid;
+			place(grid, pen, segment, ascii);
 		}
 	}
 	return grid;
@@ -191,17 +194,119 @@ export function sgr(style: string): string {
 	return style === '' ? `${esc}[0m` : `${esc}[0;${style}m`;
 }
 
-type Cursor = {x: number; y: number; style: string | undefined};
+/**
+ * The bytes of one update and where the terminal's cursor and style are after them. Every update ends
+ * in the default style; a screen of unknown contents may be in any style (`undefined`).
+ */
+class Painter {
+	out = '';
+	x = -1;
+	y = -1;
+	constructor(public style: string | undefined) {}
 
-function moveTo(cursor: Cursor, x: number, y: number): string {
-	if (cursor.x === x && cursor.y === y) return '';
-	const sameRow = cursor.y === y;
-	cursor.x = x;
-	cursor.y = y;
-	// Shortest absolute move: column only (CHA) within the row, row only (CUP) to column 1.
-	if (sameRow) return `${esc}[${x + 1}G`;
-	if (x === 0) return `${esc}[${y + 1}H`;
-	return `${esc}[${y + 1};${x + 1}H`;
+	moveTo(x: number, y: number): void {
+		if (this.x === x && this.y === y) return;
+		const sameRow = this.y === y;
+		this.x = x;
+		this.y = y;
+		// Shortest absolute move: column only (CHA) within the row, row only (CUP) to column 1.
+		if (sameRow) this.out += `${esc}[${x + 1}G`;
+		else if (x === 0) this.out += `${esc}[${y + 1}H`;
+		else this.out += `${esc}[${y + 1};${x + 1}H`;
+	}
+
+	setStyle(style: string): void {
+		if (this.style === style) return;
+		// From the default style, setting attributes needs no reset first.
+		this.out += this.style === '' && style !== '' ? `${esc}[${style}m` : sgr(style);
+		this.style = style;
+	}
+
+	/** Clears from the cursor to the end of the line (EL), in the default style. */
+	eraseLine(): void {
+		this.setStyle('');
+		this.out += `${esc}[K`;
+		this.x = -1;
+	}
+
+	/** The update, back in the default style. */
+	done(): string {
+		return this.out !== '' && this.style !== '' ? this.out + sgr('') : this.out;
+	}
+}
+
+/** One row of the next grid and what the terminal shows there (undefined when unknown). */
+type RowChange = {
+	readonly chars: readonly string[];
+	readonly styles: readonly string[];
+	readonly changed: (x: number) => boolean;
+	/** Where the row's blank default-style tail starts: erased with EL, not written as spaces. */
+	readonly tail: number;
+};
+
+/**
+ * The end of a run of changed cells from `start`, bridging short unchanged gaps that cost less than a
+ * move, and never ending in the middle of a wide character.
+ */
+function runEnd(row: RowChange, start: number, cols: number): number {
+	let end = start;
+	let gap = 0;
+	for (let i = start; i < cols && gap <= 4; i++) {
+		if (row.changed(i) || row.chars[i] === '') {
+			end = i + 1;
+			gap = 0;
+		} else gap++;
+	}
+	return end < cols && row.chars[end] === '' ? end + 1 : end;
+}
+
+/** Paints the changed cells of row `y`. */
+function paintRow(painter: Painter, row: RowChange, y: number, cols: number): void {
+	let x = 0;
+	while (x < cols) {
+		if (!row.changed(x)) {
+			x++;
+			continue;
+		}
+		let start = x;
+		while (start > 0 && row.chars[start] === '') start--;
+		painter.moveTo(start, y);
+		if (start >= row.tail) {
+			// Only blank tail cells changed: clear to end of line once.
+			painter.eraseLine();
+			return;
+		}
+		const end = runEnd(row, start, cols);
+		const writeEnd = Math.min(end, row.tail);
+		for (let i = start; i < writeEnd; i++) {
+			if (row.chars[i] === '') continue;
+			painter.setStyle(row.styles[i]!);
+			painter.out += row.chars[i];
+		}
+		painter.x = writeEnd >= cols ? -1 : writeEnd;
+		if (end > row.tail) {
+			painter.eraseLine();
+			return;
+		}
+		x = end;
+	}
+}
+
+/** Row `y` of `next` against the same row of `old`. */
+function rowChange(old: Grid | undefined, next: Grid, y: number): RowChange {
+	const chars = next.chars[y]!;
+	const styles = next.styles[y]!;
+	const oldChars = old?.chars[y];
+	const oldStyles = old?.styles[y];
+	let tail = next.cols;
+	while (tail > 0 && chars[tail - 1] === ' ' && styles[tail - 1] === '') tail--;
+	return {
+		chars,
+		styles,
+		changed: (x) =>
+			oldChars === undefined || oldChars[x] !== chars[x] || oldStyles![x] !== styles[x],
+		tail,
+	};
 }
 
 /**
@@ -211,72 +316,7 @@ function moveTo(cursor: Cursor, x: number, y: number): string {
 export function diffGrids(previous: Grid | undefined, next: Grid): string {
 	const old =
 		previous && previous.cols === next.cols && previous.rows === next.rows ? previous : undefined;
-	const cols = next.cols;
-	// Every update ends in the default style; a screen of unknown contents may be in any style.
-	const cursor: Cursor = {x: -1, y: -1, style: old ? '' : undefined};
-	let out = '';
-	const setStyle = (style: string): void => {
-		if (cursor.style !== style) {
-			// From the default style, setting attributes needs no reset first.
-			out += cursor.style === '' && style !== '' ? `${esc}[${style}m` : sgr(style);
-			cursor.style = style;
-		}
-	};
-	for (let y = 0; y < next.rows; y++) {
-		const chars = next.chars[y]!;
-		const styles = next.styles[y]!;
-		const oldChars = old?.chars[y];
-		const oldStyles = old?.styles[y];
-		const changed = (x: number): boolean =>
-			oldChars === undefined || oldChars[x] !== chars[x] || oldStyles![x] !== styles[x];
-		// Blank default-style tail of the new row: erased with EL instead of written as spaces.
-		let tail = cols;
-		while (tail > 0 && chars[tail - 1] === ' ' && styles[tail - 1] === '') tail--;
-		let x = 0;
-		while (x < cols) {
-			if (!changed(x)) {
-				x++;
-				continue;
-			}
-			let start = x;
-			while (start > 0 && chars[start] === '') start--;
-			if (start >= tail) {
-				// Only blank tail cells changed: clear to end of line once.
-				out += moveTo(cursor, start, y);
-				setStyle('');
-				out += `${esc}[K`;
-				cursor.x = -1;
-				break;
-			}
-			// Extend the run while cells change, bridging short unchanged gaps that cost less than a move.
-			let end = start;
-			let gap = 0;
-			for (let i = start; i < cols && gap <= 4; i++) {
-				if (changed(i) || chars[i] === '') {
-					end = i + 1;
-					gap = 0;
-				} else {
-					gap++;
-				}
-			}
-			if (end < cols && chars[end] === '') end++;
-			const writeEnd = Math.min(end, tail);
-			out += moveTo(cursor, start, y);
-			for (let i = start; i < writeEnd; i++) {
-				if (chars[i] === '') continue;
-				setStyle(styles[i]!);
-				out += chars[i];
-			}
-			cursor.x = writeEnd >= cols ? -1 : writeEnd;
-			if (end > tail) {
-				setStyle('');
-				out += `${esc}[K`;
-				cursor.x = -1;
-				break;
-			}
-			x = end;
-		}
-	}
-	if (out !== '' && cursor.style !== '') out += sgr('');
-	return out;
+	const painter = new Painter(old ? '' : undefined);
+	for (let y = 0; y < next.rows; y++) paintRow(painter, rowChange(old, next, y), y, next.cols);
+	return painter.done();
 }
