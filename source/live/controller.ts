@@ -1,4 +1,5 @@
 import {ClientFleet} from '../clients/fleet.js';
+import {Clocks} from '../shared/clocks.js';
 import {
 	ALL_ACTIONS,
 	DONE,
@@ -77,7 +78,13 @@ export class Controller implements DashboardSource {
 	readonly #listeners = new Set<Listener>();
 	readonly #roundTripListeners = new Set<(micros: readonly number[]) => void>();
 	readonly #clientReportListeners = new Set<(report: ClientReport) => void>();
-	readonly #timers = new Set<NodeJS.Timeout>();
+	readonly #clocks = new Clocks((error) =>
+		this.#store.log(
+			Date.now(),
+			'warn',
+			`collector: ${error instanceof Error ? error.message : String(error)}`,
+		),
+	);
 	#window: ConnectionWindow = {offset: 0, limit: 20};
 	/** Since when the server process has said nothing, once that counts as not responding. */
 	#silentSince: number | null = null;
@@ -85,7 +92,6 @@ export class Controller implements DashboardSource {
 	#mode: ModeName;
 	/** Actions run one after another: a switch finishes before the next key is carried out. */
 	#queue: Promise<void> = Promise.resolve();
-	#stopped = false;
 	/** Test clients not added at the cap so far, as the client process last said. */
 	#capped = 0;
 	/** Until then, client reports publish at once: the effect of `c`/`x` shows without the tick. */
@@ -164,7 +170,7 @@ export class Controller implements DashboardSource {
 		if (this.#options.clients > 0) this.#fleet.add(this.#options.clients);
 		// One clock: a tick that closes a rate period rolls first, so the frame shows the new rates.
 		let rolledAt = Date.now();
-		this.#every(this.#timing.tickMs, () => {
+		this.#clocks.every(this.#timing.tickMs, () => {
 			const now = Date.now();
 			if (now - rolledAt >= this.#timing.rollMs - this.#timing.tickMs / 2) {
 				this.#store.roll(now);
@@ -176,8 +182,10 @@ export class Controller implements DashboardSource {
 		// The first /proc reading is awaited, so the first frame already shows threads, processes, RSS
 		// and the accept queue rather than blanks. The machine's figures are not: their first reading
 		// (systeminformation) takes about 0.5 s, and the next tick shows them.
-		void this.#repeat(this.#timing.hostMs, async () => this.#store.setHost(await collectMachine()));
-		await this.#repeat(this.#timing.procMs, async () =>
+		void this.#clocks.repeat(this.#timing.hostMs, async () =>
+			this.#store.setHost(await collectMachine()),
+		);
+		await this.#clocks.repeat(this.#timing.procMs, async () =>
 			this.#store.setOs(await this.#proc.collect()),
 		);
 		this.#publish();
@@ -241,80 +249,77 @@ export class Controller implements DashboardSource {
 
 	/** Ends the clients, the server and the clocks; safe to call more than once. */
 	async stop(): Promise<void> {
-		if (this.#stopped) return;
-		this.#stopped = true;
-		for (const timer of this.#timers) clearTimeout(timer);
+		if (!this.#clocks.stop()) return;
 		await Promise.all([this.#fleet.stop(), this.#server.stop()]);
 	}
 
 	async #carryOut(action: Action): Promise<ActionResult> {
-		if (this.#stopped) return refused('the dashboard is stopping');
+		if (this.#clocks.isStopped) return refused('the dashboard is stopping');
+		const why = await this.#perform(action);
+		if (why !== null) return refused(why);
+		this.#publish();
+		return DONE;
+	}
+
+	/** Does what `action` asks; returns why it cannot, or null. */
+	async #perform(action: Action): Promise<string | null> {
 		switch (action.type) {
-			case 'add-clients': {
-				this.#fleet.add(action.count);
-				this.#showReportsUntil = Date.now() + SHOW_REPORTS_MS;
-				break;
-			}
+			case 'add-clients':
 			case 'drop-clients': {
-				this.#fleet.drop(action.count);
+				if (action.type === 'add-clients') this.#fleet.add(action.count);
+				else this.#fleet.drop(action.count);
 				this.#showReportsUntil = Date.now() + SHOW_REPORTS_MS;
-				break;
+				return null;
 			}
 			case 'next-mode': {
-				const next = MODE_NAMES[(MODE_NAMES.indexOf(this.#mode) + 1) % MODE_NAMES.length]!;
-				await this.#switch(next);
-				break;
+				await this.#switch(MODE_NAMES[(MODE_NAMES.indexOf(this.#mode) + 1) % MODE_NAMES.length]!);
+				return null;
 			}
 			case 'set-mode': {
 				if (action.mode !== this.#mode) await this.#switch(action.mode);
-				break;
+				return null;
 			}
 			case 'toggle-placement': {
-				const next = this.#server.placement === 'in-process' ? 'worker' : 'in-process';
-				this.#store.log(
-					Date.now(),
-					'info',
-					`moving the server ${next === 'worker' ? 'into its own process' : 'into the dashboard'}`,
-				);
-				await this.#server.stop();
-				this.#store.clearConnections();
-				this.#server = this.#createRunner(next);
-				await this.#restart();
-				break;
+				await this.#togglePlacement();
+				return null;
 			}
 			case 'restart-server': {
 				if (this.#server.pid !== null && this.#server.placement === 'worker')
-					return refused('the server is running: R restarts it after its process died');
+					return 'the server is running: R restarts it after its process died';
 				await this.#restart();
-				break;
-			}
-			case 'work': {
-				this.#configure({workMs: stepMs(this.#settings.workMs, action.direction, MAX_WORK_MS)});
-				break;
-			}
-			case 'delay': {
-				this.#configure({delayMs: stepMs(this.#settings.delayMs, action.direction, MAX_DELAY_MS)});
-				break;
-			}
-			case 'resize-pool': {
-				const poolSize = stepPoolSize(this.#settings.poolSize, action.by);
-				this.#configure({poolSize});
-				break;
+				return null;
 			}
 			case 'crash-worker': {
-				const {workers} = this.#store.snapshot({offset: 0, limit: 0});
-				if (workers.threads + workers.processes === 0)
-					return refused(`${this.#mode} has no worker thread or child process to crash`);
-				this.#server.crashWorker();
-				break;
+				return this.#crashWorker();
 			}
-			case 'set-max-connections': {
-				this.#configure({maxConnections: action.max});
-				break;
+			default: {
+				this.#configure(settingsChange(action, this.#settings));
+				return null;
 			}
 		}
-		this.#publish();
-		return DONE;
+	}
+
+	/** Moves the server into its own process, or back into the dashboard's. */
+	async #togglePlacement(): Promise<void> {
+		const next = this.#server.placement === 'in-process' ? 'worker' : 'in-process';
+		this.#store.log(
+			Date.now(),
+			'info',
+			`moving the server ${next === 'worker' ? 'into its own process' : 'into the dashboard'}`,
+		);
+		await this.#server.stop();
+		this.#store.clearConnections();
+		this.#server = this.#createRunner(next);
+		await this.#restart();
+	}
+
+	/** Crashes a worker thread or child process; returns why not when the model has none. */
+	#crashWorker(): string | null {
+		const {workers} = this.#store.snapshot({offset: 0, limit: 0});
+		if (workers.threads + workers.processes === 0)
+			return `${this.#mode} has no worker thread or child process to crash`;
+		this.#server.crashWorker();
+		return null;
 	}
 
 	#createRunner(placement: Options['placement']): ServerRunner {
@@ -398,33 +403,21 @@ export class Controller implements DashboardSource {
 		this.#snapshot = this.#store.snapshot(this.#window);
 		for (const listener of this.#listeners) listener(this.#snapshot);
 	}
+}
 
-	#every(ms: number, work: () => void): void {
-		this.#timers.add(setInterval(work, ms));
-	}
-
-	/**
-	 * Runs async work now and then every `ms`, never two at once; a failed reading leaves the last
-	 * figures in place. Resolves when the first run is done.
-	 */
-	#repeat(ms: number, work: () => Promise<void>): Promise<void> {
-		const run = async () => {
-			try {
-				await work();
-			} catch (error: unknown) {
-				this.#store.log(
-					Date.now(),
-					'warn',
-					`collector: ${error instanceof Error ? error.message : String(error)}`,
-				);
-			}
-			if (this.#stopped) return;
-			const timer = setTimeout(() => {
-				this.#timers.delete(timer);
-				void run();
-			}, ms);
-			this.#timers.add(timer);
-		};
-		return run();
+/** The settings an action that changes one of them asks for, a step from `current`. */
+function settingsChange(
+	action: Extract<Action, {type: 'work' | 'delay' | 'resize-pool' | 'set-max-connections'}>,
+	current: ServerSettings,
+): Partial<ServerSettings> {
+	switch (action.type) {
+		case 'work':
+			return {workMs: stepMs(current.workMs, action.direction, MAX_WORK_MS)};
+		case 'delay':
+			return {delayMs: stepMs(current.delayMs, action.direction, MAX_DELAY_MS)};
+		case 'resize-pool':
+			return {poolSize: stepPoolSize(current.poolSize, action.by)};
+		case 'set-max-connections':
+			return {maxConnections: action.max};
 	}
 }

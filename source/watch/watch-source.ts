@@ -1,6 +1,7 @@
 import {ClientFleet} from '../clients/fleet.js';
 import {collectMachine} from '../collectors/machine.js';
 import {ProcCollector} from '../collectors/proc.js';
+import {Clocks} from '../shared/clocks.js';
 import {
 	readConnections,
 	readListenOverflows,
@@ -60,14 +61,15 @@ export class WatchSource implements DashboardSource {
 	readonly #fleet: ClientFleet;
 	readonly #listeners = new Set<(snapshot: Snapshot) => void>();
 	readonly #roundTripListeners = new Set<(micros: readonly number[]) => void>();
-	readonly #timers = new Set<NodeJS.Timeout>();
+	readonly #clocks = new Clocks((error) =>
+		this.#store.log(Date.now(), 'warn', error instanceof Error ? error.message : String(error)),
+	);
 	#window: ConnectionWindow = {offset: 0, limit: 20};
 	#snapshot: Snapshot;
 	#watch: WatchFigures;
 	#listening: readonly ListenerReading[] = [];
 	#overflowsAtStart: number | null;
 	#children = new Map<number, number | null>();
-	#stopped = false;
 	/** Called when the watched process is gone. */
 	onGone: (() => void) | undefined;
 
@@ -132,13 +134,12 @@ export class WatchSource implements DashboardSource {
 			port: this.#listening[0]?.port ?? 0,
 			at: Date.now(),
 		});
-		this.#repeat(this.#settings.readMs, () => this.read());
-		this.#repeat(HOST_MS, async () => this.#store.setHost(await collectMachine()));
-		const tick = setInterval(() => {
+		this.#clocks.repeatLater(this.#settings.readMs, () => this.read());
+		this.#clocks.repeatLater(HOST_MS, async () => this.#store.setHost(await collectMachine()));
+		this.#clocks.every(this.#settings.tickMs, () => {
 			this.#store.roll(Date.now());
 			this.#publish();
-		}, this.#settings.tickMs);
-		this.#timers.add(tick);
+		});
 		this.#publish();
 	}
 
@@ -247,7 +248,7 @@ export class WatchSource implements DashboardSource {
 	};
 
 	async dispatch(action: Action): Promise<ActionResult> {
-		if (this.#stopped) return refused('watch is stopping');
+		if (this.#clocks.isStopped) return refused('watch is stopping');
 		const why = unavailable(action, this.capabilities);
 		if (why !== null) return refused(why);
 		if (action.type === 'add-clients') {
@@ -273,9 +274,7 @@ export class WatchSource implements DashboardSource {
 
 	/** Ends the clocks and the test clients; the watched server is not ours to stop. */
 	async stop(): Promise<void> {
-		if (this.#stopped) return;
-		this.#stopped = true;
-		for (const timer of this.#timers) clearTimeout(timer);
+		if (!this.#clocks.stop()) return;
 		await this.#fleet.stop();
 	}
 
@@ -294,23 +293,5 @@ export class WatchSource implements DashboardSource {
 	#publish(): void {
 		this.#snapshot = this.#compose();
 		for (const listener of this.#listeners) listener(this.#snapshot);
-	}
-
-	/** Runs async work every `ms`, never two at once; a failed reading is logged and retried. */
-	#repeat(ms: number, work: () => Promise<void>): void {
-		const run = async () => {
-			try {
-				await work();
-			} catch (error: unknown) {
-				this.#store.log(Date.now(), 'warn', error instanceof Error ? error.message : String(error));
-			}
-			if (this.#stopped) return;
-			const timer = setTimeout(() => {
-				this.#timers.delete(timer);
-				void run();
-			}, ms);
-			this.#timers.add(timer);
-		};
-		this.#timers.add(setTimeout(() => void run(), ms));
 	}
 }
