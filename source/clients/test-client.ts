@@ -151,59 +151,68 @@ export class TestClient {
 				socket.destroy(Object.assign(new Error('connect timed out'), {code: 'ETIMEDOUT'}));
 		});
 		let failed = false;
-		socket.on('connect', () => {
-			socket.setTimeout(0);
-			this.#retryMs = FIRST_RETRY_MS;
-			this.#local = formatAddress(socket.localAddress, socket.localPort);
-			this.#connectedAt = Date.now();
-			this.#firstReplyMs = null;
-			this.#lastRttMs = null;
-			this.#phase = 'waiting';
-			this.#checker?.reset();
-			this.#send();
-		});
-		socket.on('data', (chunk: Buffer) => {
-			this.#onData?.(chunk.length);
-			const wrong = this.#checker?.received(chunk) ?? 0;
-			if (wrong > 0) this.#onWrongReplies?.(wrong);
-			if (this.#inFlight.length === 0) return;
-			// Each reply ends in a newline; a chunk may hold several replies, or part of one.
-			const now = performance.now();
-			let rttMs = -1;
-			let index = chunk.indexOf(10);
-			while (index !== -1 && this.#inFlight.length > 0) {
-				rttMs = now - this.#inFlight.shift()!;
-				this.#onRoundTrip(rttMs * 1000);
-				index = chunk.indexOf(10, index + 1);
-			}
-			if (rttMs < 0) return;
-			this.#lastRttMs = rttMs;
-			if (this.#firstReplyMs === null) {
-				this.#firstReplyMs = Date.now() - this.#connectedAt!;
-				this.#onFirstReply?.(now);
-			}
-			this.#phase = 'answered';
-			if (this.#intervalMs === 0) this.#send();
-			else if (this.#inFlight.length === 0) {
-				const wait = Math.max(0, this.#intervalMs - rttMs);
-				this.#timer = setTimeout(() => this.#send(), wait);
-			}
-		});
+		socket.on('connect', () => this.#connected(socket));
+		socket.on('data', (chunk: Buffer) => this.#received(chunk));
 		socket.on('error', (error: NodeJS.ErrnoException) => {
 			failed = true;
 			if (!this.#stopped) this.#onError?.(errorKind(error.code));
 		});
-		socket.on('close', () => {
-			clearTimeout(this.#timer);
-			if (!failed && !this.#stopped) this.#onError?.('closed');
-			this.#inFlight = [];
-			this.#local = null;
-			this.#connectedAt = null;
-			if (this.#stopped) return;
-			this.#phase = 'reconnecting';
-			this.#timer = setTimeout(() => this.#connect(), this.#retryMs);
-			this.#retryMs = Math.min(LAST_RETRY_MS, this.#retryMs * 2);
-		});
+		socket.on('close', () => this.#closed(failed));
+	}
+
+	/** Connected: a fresh start for the figures of this connection, and the first messages out. */
+	#connected(socket: Socket): void {
+		socket.setTimeout(0);
+		this.#retryMs = FIRST_RETRY_MS;
+		this.#local = formatAddress(socket.localAddress, socket.localPort);
+		this.#connectedAt = Date.now();
+		this.#firstReplyMs = null;
+		this.#lastRttMs = null;
+		this.#phase = 'waiting';
+		this.#checker?.reset();
+		this.#send();
+	}
+
+	/** Replies: each completed one is a round trip; the next messages go when the rate allows. */
+	#received(chunk: Buffer): void {
+		this.#onData?.(chunk.length);
+		const wrong = this.#checker?.received(chunk) ?? 0;
+		if (wrong > 0) this.#onWrongReplies?.(wrong);
+		if (this.#inFlight.length === 0) return;
+		// Each reply ends in a newline; a chunk may hold several replies, or part of one.
+		const now = performance.now();
+		let rttMs = -1;
+		let index = chunk.indexOf(10);
+		while (index !== -1 && this.#inFlight.length > 0) {
+			rttMs = now - this.#inFlight.shift()!;
+			this.#onRoundTrip(rttMs * 1000);
+			index = chunk.indexOf(10, index + 1);
+		}
+		if (rttMs < 0) return;
+		this.#lastRttMs = rttMs;
+		if (this.#firstReplyMs === null) {
+			this.#firstReplyMs = Date.now() - this.#connectedAt!;
+			this.#onFirstReply?.(now);
+		}
+		this.#phase = 'answered';
+		if (this.#intervalMs === 0) this.#send();
+		else if (this.#inFlight.length === 0) {
+			const wait = Math.max(0, this.#intervalMs - rttMs);
+			this.#timer = setTimeout(() => this.#send(), wait);
+		}
+	}
+
+	/** The connection ended: counted as closed unless an error said why, and tried again, later each time. */
+	#closed(failed: boolean): void {
+		clearTimeout(this.#timer);
+		if (!failed && !this.#stopped) this.#onError?.('closed');
+		this.#inFlight = [];
+		this.#local = null;
+		this.#connectedAt = null;
+		if (this.#stopped) return;
+		this.#phase = 'reconnecting';
+		this.#timer = setTimeout(() => this.#connect(), this.#retryMs);
+		this.#retryMs = Math.min(LAST_RETRY_MS, this.#retryMs * 2);
 	}
 
 	/** Tops the messages in flight up to `depth`. */
