@@ -1,8 +1,9 @@
 import {formatBytes, formatCount, formatDuration} from '../shared/format.js';
+import type {TutorialOpinion} from '../server/mode.js';
+import {MODES} from '../server/modes/index.js';
 import {sparkline} from '../ui/sparkline.js';
 import type {BestColumn, CompareSnapshot, RowFigures} from './figures.js';
 import {bestColumns} from './figures.js';
-import {TUTORIAL, type TutorialOpinion} from './tutorial.js';
 
 /** Marks the best figure of a column. */
 export const BEST_MARK = '*';
@@ -106,7 +107,7 @@ const fit = (text: string, width: number) =>
 	text.length > width ? text.slice(0, width) : text.padEnd(width);
 
 function opinionOf(row: RowFigures): TutorialOpinion | null {
-	return row.mode === null ? null : TUTORIAL[row.mode];
+	return row.mode === null ? null : MODES[row.mode].tutorial;
 }
 
 /** The tutorial's words for the row's model, after a `~` where they come from its text, not its table. */

@@ -109,5 +109,20 @@ export type ModeEntry = {
 	 * the fd cap divides the limit by it. Cluster children accept for themselves.
 	 */
 	readonly fdCost: number;
+	/** What the tutorial says of the model; compare shows it beside the measured row. */
+	readonly tutorial: TutorialOpinion;
 	readonly create: ModeFactory;
+};
+
+/**
+ * What the tutorial (seed/handling-multiple-clients.md) says of a model: its "Comparison" table's
+ * words for it, or, for a model it only describes in prose or not at all, the nearest words of its
+ * text, marked `text`.
+ */
+export type TutorialOpinion = {
+	readonly scalability: string;
+	readonly complexity: string;
+	readonly bestFor: string;
+	/** `table`: a row of the tutorial's comparison table; `text`: from its prose, the table has no row. */
+	readonly from: 'table' | 'text';
 };

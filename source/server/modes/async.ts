@@ -33,5 +33,11 @@ export const createAsyncMode: ModeFactory = (context) => {
 export const asyncMode: ModeEntry = {
 	summary: "one event loop serves every client (Node's asyncio)",
 	fdCost: 1,
+	tutorial: {
+		scalability: 'High (1000s+)',
+		complexity: 'Medium',
+		bestFor: 'I/O-bound, many connections',
+		from: 'table',
+	},
 	create: createAsyncMode,
 };

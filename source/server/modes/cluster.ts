@@ -195,6 +195,12 @@ function forgetWorker(
 export const clusterMode: ModeEntry = {
 	summary: 'pre-forked processes sharing one listening socket',
 	fdCost: 1,
+	tutorial: {
+		scalability: 'Medium',
+		complexity: 'Medium',
+		bestFor: 'CPU-bound, isolation needed',
+		from: 'text',
+	},
 	create: createClusterMode,
 };
 

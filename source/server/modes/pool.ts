@@ -201,11 +201,23 @@ export const createHybridMode: ModeFactory = (context) =>
 export const poolMode: ModeEntry = {
 	summary: 'a fixed pool of worker threads; extra clients wait for a free one',
 	fdCost: 1,
+	tutorial: {
+		scalability: 'Fixed (workers)',
+		complexity: 'Low',
+		bestFor: 'Better resource management',
+		from: 'text',
+	},
 	create: createPoolMode,
 };
 
 export const hybridMode: ModeEntry = {
 	summary: 'a pool of min(50, cores + 4) threads and a larger backlog',
 	fdCost: 1,
+	tutorial: {
+		scalability: 'min(50,cpus+4)',
+		complexity: 'Low',
+		bestFor: 'No resource exhaustion',
+		from: 'text',
+	},
 	create: createHybridMode,
 };

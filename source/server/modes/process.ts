@@ -234,5 +234,11 @@ function handOverSocket(
 export const processMode: ModeEntry = {
 	summary: 'a new child process per client, owning its socket',
 	fdCost: FDS_PER_CONNECTION,
+	tutorial: {
+		scalability: 'Medium',
+		complexity: 'Medium',
+		bestFor: 'CPU-bound, isolation needed',
+		from: 'table',
+	},
 	create: createProcessMode,
 };

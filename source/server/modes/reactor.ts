@@ -194,5 +194,11 @@ class OutputQueues {
 export const reactorMode: ModeEntry = {
 	summary: 'the select() loop made explicit: per-socket output queues, written when writable',
 	fdCost: 1,
+	tutorial: {
+		scalability: 'High',
+		complexity: 'High',
+		bestFor: 'Cross-platform, control needed',
+		from: 'table',
+	},
 	create: createReactorMode,
 };

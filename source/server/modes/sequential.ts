@@ -91,5 +91,11 @@ class Line {
 export const sequentialMode: ModeEntry = {
 	summary: 'one client at a time; the rest wait in line',
 	fdCost: 1,
+	tutorial: {
+		scalability: 'One at a time',
+		complexity: 'Low',
+		bestFor: 'Its issue: others wait',
+		from: 'text',
+	},
 	create: createSequentialMode,
 };

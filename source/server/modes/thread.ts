@@ -227,5 +227,11 @@ export const createThreadMode: ModeFactory = (context) => new ThreadPerClient(co
 export const threadMode: ModeEntry = {
 	summary: 'a worker thread per client, ended when it leaves; 16 spares kept started',
 	fdCost: FDS_PER_CONNECTION,
+	tutorial: {
+		scalability: 'Medium (~100s)',
+		complexity: 'Low',
+		bestFor: 'I/O-bound, simple code',
+		from: 'table',
+	},
 	create: createThreadMode,
 };
