@@ -155,12 +155,7 @@ export function positiveNumber(
 	fallback: number,
 	max: number,
 ): number {
-	if (value === undefined) return fallback;
-	const parsed = /^\d*\.?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-	if (!(parsed > 0 && parsed <= max)) {
-		throw new UsageError(`--${flag} must be a number above 0 and at most ${max} (got "${value}")`);
-	}
-	return parsed;
+	return decimal(flag, value, fallback, (n) => n > 0 && n <= max, `above 0 and at most ${max}`);
 }
 
 /** A comma-separated list of names from `allowed`, each once, in the order given. */
@@ -196,11 +191,20 @@ export function numberFrom(
 	min: number,
 	max: number,
 ): number {
+	return decimal(flag, value, fallback, (n) => n >= min && n <= max, `from ${min} to ${max}`);
+}
+
+/** A number as typed (`2`, `0.5`, `.5`) that `fits`; `range` says which ones do. */
+function decimal(
+	flag: string,
+	value: string | undefined,
+	fallback: number,
+	fits: (parsed: number) => boolean,
+	range: string,
+): number {
 	if (value === undefined) return fallback;
 	const parsed = /^\d*\.?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-	if (!(parsed >= min && parsed <= max)) {
-		throw new UsageError(`--${flag} must be a number from ${min} to ${max} (got "${value}")`);
-	}
+	if (!fits(parsed)) throw new UsageError(`--${flag} must be a number ${range} (got "${value}")`);
 	return parsed;
 }
 
