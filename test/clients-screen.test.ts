@@ -4,31 +4,18 @@
  * that is not a key adds nothing, and q ends it with every connection closed.
  */
 import assert from 'node:assert/strict';
-import {once} from 'node:events';
-import net from 'node:net';
 import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
-import {waitFor} from './helpers/net.js';
+import {startEchoServer, waitFor} from './helpers/net.js';
 import {spawnNode} from './helpers/pty.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const ESC = '\u001B';
 
 test('clients screen: c/C add, x drops, a paste and a mouse report do nothing, q ends it', async (t) => {
-	const sockets = new Set<net.Socket>();
-	const echo = net.createServer((socket) => {
-		sockets.add(socket);
-		socket.on('close', () => sockets.delete(socket));
-		socket.on('error', () => {});
-		socket.pipe(socket);
-	});
-	echo.listen(0, '127.0.0.1');
-	await once(echo, 'listening');
-	const {port} = echo.address() as net.AddressInfo;
-	t.after(() => {
-		for (const socket of sockets) socket.destroy();
-		echo.close();
-	});
+	const echo = await startEchoServer();
+	const {port, sockets} = echo;
+	t.after(() => echo.close());
 	const session = spawnNode(
 		CLI,
 		['clients', '--target', `127.0.0.1:${port}`, '--clients', '2', '--rate', '5'],

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {existsSync, mkdtempSync} from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {once} from 'node:events';
@@ -11,7 +10,7 @@ import {fileURLToPath} from 'node:url';
 import xterm from '@xterm/headless';
 import pty from 'node-pty';
 import type {ClientsView} from '../source/clients/meter.js';
-import {sleep, waitFor} from './helpers/net.js';
+import {sleep, startEchoServer, waitFor} from './helpers/net.js';
 import {parseExposition, valueOf} from './helpers/prometheus.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -147,18 +146,8 @@ test('serve, then attach in a real terminal: keys drive the server; quitting lea
 });
 
 test('clients --target loads a plain echo server and reports what it measured', async () => {
-	const sockets = new Set<net.Socket>();
-	let accepted = 0;
-	const echo = net.createServer((socket) => {
-		accepted++;
-		sockets.add(socket);
-		socket.on('close', () => sockets.delete(socket));
-		socket.on('error', () => {});
-		socket.pipe(socket);
-	});
-	echo.listen(0, '127.0.0.1');
-	await once(echo, 'listening');
-	const {port} = echo.address() as net.AddressInfo;
+	const echo = await startEchoServer();
+	const {port, sockets} = echo;
 	const child = spawn(
 		process.execPath,
 		[CLI, 'clients', '--target', `127.0.0.1:${port}`, '--clients', '4', '--rate', '20', '--json'],
@@ -178,7 +167,7 @@ test('clients --target loads a plain echo server and reports what it measured', 
 		assert.equal(view.target, `127.0.0.1:${port}`);
 		assert.equal(view.clients.total, 4);
 		assert.equal(view.clients.waiting, 0);
-		assert.equal(accepted, 4, 'the server saw four connections');
+		assert.equal(echo.accepted(), 4, 'the server saw four connections');
 		// 4 clients × 20 messages/s, less what the round trips cost.
 		assert.ok(view.messagesPerSec > 40 && view.messagesPerSec <= 90, String(view.messagesPerSec));
 		assert.ok(view.rtt.p50Ms! > 0 && view.rtt.p50Ms! <= view.rtt.p99Ms!);
@@ -188,7 +177,6 @@ test('clients --target loads a plain echo server and reports what it measured', 
 		await waitFor(() => sockets.size === 0, 'the clients closed their connections');
 	} finally {
 		await stop(child);
-		for (const socket of sockets) socket.destroy();
 		echo.close();
 	}
 });

@@ -89,73 +89,51 @@ export function keyHelp(watched: boolean): typeof KEY_HELP {
 export const KEY_HINTS = `c/C add x/X drop 1-${MODE_NAMES.length} model p place ? help q quit`;
 export const WATCH_KEY_HINTS = 'c/C add x/X drop t threads e events ? help q quit';
 
+const action = (action: Action): KeyCommand => ({type: 'action', action});
+
+/** What each character key asks for (the number keys are {@link MODE_NAMES}'s order, from 1). */
+const TEXT_COMMANDS: Readonly<Record<string, KeyCommand>> = {
+	c: action({type: 'add-clients', count: 1}),
+	C: action({type: 'add-clients', count: 10}),
+	x: action({type: 'drop-clients', count: 1}),
+	X: action({type: 'drop-clients', count: 'all'}),
+	m: action({type: 'next-mode'}),
+	...Object.fromEntries(
+		MODE_NAMES.map((mode, index) => [String(index + 1), action({type: 'set-mode', mode})]),
+	),
+	k: {type: 'scroll', to: 'up'},
+	j: {type: 'scroll', to: 'down'},
+	g: {type: 'scroll', to: 'top'},
+	G: {type: 'scroll', to: 'bottom'},
+	s: {type: 'sort'},
+	'/': {type: 'filter'},
+	' ': {type: 'pause'},
+	e: {type: 'view', view: 'events'},
+	t: {type: 'view', view: 'processes'},
+	p: action({type: 'toggle-placement'}),
+	R: action({type: 'restart-server'}),
+	w: action({type: 'work', direction: 1}),
+	W: action({type: 'work', direction: -1}),
+	d: action({type: 'delay', direction: 1}),
+	D: action({type: 'delay', direction: -1}),
+	'+': action({type: 'resize-pool', by: 1}),
+	'=': action({type: 'resize-pool', by: 1}),
+	'-': action({type: 'resize-pool', by: -1}),
+	'!': action({type: 'crash-worker'}),
+	'?': {type: 'help'},
+	q: {type: 'quit'},
+};
+
 /** What one key press asks for, or null for a key that means nothing. */
 export function commandFor(key: KeyPress): KeyCommand | null {
-	if (key.kind === 'ctrl') {
-		if (key.letter === 'c') return {type: 'quit'};
-		if (key.letter === 'z') return {type: 'suspend'};
-		return null;
-	}
-	if (key.kind === 'key') return KEY_COMMANDS[key.name] ?? null;
-	if (key.kind !== 'text') return null;
-	const input = key.text;
-	switch (input) {
-		case 'c':
-			return {type: 'action', action: {type: 'add-clients', count: 1}};
-		case 'C':
-			return {type: 'action', action: {type: 'add-clients', count: 10}};
-		case 'x':
-			return {type: 'action', action: {type: 'drop-clients', count: 1}};
-		case 'X':
-			return {type: 'action', action: {type: 'drop-clients', count: 'all'}};
-		case 'm':
-			return {type: 'action', action: {type: 'next-mode'}};
-		case 'k':
-			return {type: 'scroll', to: 'up'};
-		case 'j':
-			return {type: 'scroll', to: 'down'};
-		case 'g':
-			return {type: 'scroll', to: 'top'};
-		case 'G':
-			return {type: 'scroll', to: 'bottom'};
-		case 's':
-			return {type: 'sort'};
-		case '/':
-			return {type: 'filter'};
-		case ' ':
-			return {type: 'pause'};
-		case 'e':
-			return {type: 'view', view: 'events'};
-		case 't':
-			return {type: 'view', view: 'processes'};
-		case 'p':
-			return {type: 'action', action: {type: 'toggle-placement'}};
-		case 'R':
-			return {type: 'action', action: {type: 'restart-server'}};
-		case 'w':
-			return {type: 'action', action: {type: 'work', direction: 1}};
-		case 'W':
-			return {type: 'action', action: {type: 'work', direction: -1}};
-		case 'd':
-			return {type: 'action', action: {type: 'delay', direction: 1}};
-		case 'D':
-			return {type: 'action', action: {type: 'delay', direction: -1}};
-		case '+':
-		case '=':
-			return {type: 'action', action: {type: 'resize-pool', by: 1}};
-		case '-':
-			return {type: 'action', action: {type: 'resize-pool', by: -1}};
-		case '!':
-			return {type: 'action', action: {type: 'crash-worker'}};
-		case '?':
-			return {type: 'help'};
-		case 'q':
-			return {type: 'quit'};
-		default: {
-			const mode = MODE_NAMES[Number(input) - 1];
-			return /^[1-9]$/.test(input) && mode
-				? {type: 'action', action: {type: 'set-mode', mode}}
-				: null;
-		}
+	switch (key.kind) {
+		case 'ctrl':
+			return key.letter === 'c' ? {type: 'quit'} : key.letter === 'z' ? {type: 'suspend'} : null;
+		case 'key':
+			return KEY_COMMANDS[key.name] ?? null;
+		case 'text':
+			return Object.hasOwn(TEXT_COMMANDS, key.text) ? TEXT_COMMANDS[key.text]! : null;
+		case 'paste':
+			return null;
 	}
 }

@@ -86,82 +86,139 @@ export function Dashboard({
 	processesOffset = 0,
 }: DashboardProps) {
 	const layout = layoutFor(columns, rows);
-	if (!layout.fits) {
-		return (
-			<Box flexDirection="column">
-				<Text wrap="truncate">{`concurrency-top needs ${MIN_COLUMNS}x${MIN_ROWS}`}</Text>
-				<Text wrap="truncate">{`this window is ${columns}x${rows}`}</Text>
-			</Box>
-		);
-	}
-	const mainHeight = layout.connectionRows + CONNECTIONS_CHROME;
-	const {watch} = snapshot;
-	const hints = watch ? WATCH_KEY_HINTS : KEY_HINTS;
-	if (view === 'help') {
-		return (
-			<Box flexDirection="column" width={columns} height={rows}>
-				<StatusLine snapshot={snapshot} width={columns} paused={paused} />
-				<HelpPanel width={columns} height={rows - 2} watched={watch !== undefined} />
-				<HostLine host={snapshot.host} width={columns} hints={hints} notice={notice} />
-			</Box>
-		);
-	}
+	if (!layout.fits) return <TooSmall columns={columns} rows={rows} />;
+	const hints = snapshot.watch ? WATCH_KEY_HINTS : KEY_HINTS;
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
 			<StatusLine snapshot={snapshot} width={columns} paused={paused} />
-			<Box height={TOP_HEIGHT}>
-				<TrafficPanel
-					traffic={snapshot.traffic}
-					latency={snapshot.latency}
-					settings={snapshot.server.settings}
-					watch={watch}
-					width={layout.trafficWidth}
-				/>
-				<ConcurrencyPanel
-					server={snapshot.server}
-					workers={snapshot.workers}
-					os={snapshot.os}
-					width={layout.sideWidth}
-				/>
-				<QueuePanel queue={snapshot.queue} watch={watch} width={layout.sideWidth} />
-			</Box>
+			{view === 'help' ? (
+				<HelpPanel width={columns} height={rows - 2} watched={snapshot.watch !== undefined} />
+			) : (
+				<>
+					<TopPanels snapshot={snapshot} layout={layout} />
+					<Main
+						snapshot={snapshot}
+						layout={layout}
+						columns={columns}
+						view={view}
+						filterInput={filterInput}
+						processesOffset={processesOffset}
+					/>
+				</>
+			)}
+			<HostLine host={snapshot.host} width={columns} hints={hints} notice={notice} />
+		</Box>
+	);
+}
+
+/** In place of the dashboard, in a window smaller than it needs. */
+function TooSmall({columns, rows}: {readonly columns: number; readonly rows: number}) {
+	return (
+		<Box flexDirection="column">
+			<Text wrap="truncate">{`concurrency-top needs ${MIN_COLUMNS}x${MIN_ROWS}`}</Text>
+			<Text wrap="truncate">{`this window is ${columns}x${rows}`}</Text>
+		</Box>
+	);
+}
+
+/** Traffic, concurrency and queue, side by side under the status line. */
+function TopPanels({snapshot, layout}: {readonly snapshot: Snapshot; readonly layout: Layout}) {
+	return (
+		<Box height={TOP_HEIGHT}>
+			<TrafficPanel
+				traffic={snapshot.traffic}
+				latency={snapshot.latency}
+				settings={snapshot.server.settings}
+				watch={snapshot.watch}
+				width={layout.trafficWidth}
+			/>
+			<ConcurrencyPanel
+				server={snapshot.server}
+				workers={snapshot.workers}
+				os={snapshot.os}
+				width={layout.sideWidth}
+			/>
+			<QueuePanel queue={snapshot.queue} watch={snapshot.watch} width={layout.sideWidth} />
+		</Box>
+	);
+}
+
+/**
+ * Under the top panels: the view (connections, threads or events), with the event log beside it or
+ * under it where the window has room for one.
+ */
+function Main({
+	snapshot,
+	layout,
+	columns,
+	view,
+	filterInput,
+	processesOffset,
+}: {
+	readonly snapshot: Snapshot;
+	readonly layout: Layout;
+	readonly columns: number;
+	readonly view: Exclude<View, 'help'>;
+	readonly filterInput: string | undefined;
+	readonly processesOffset: number;
+}) {
+	const height = layout.connectionRows + CONNECTIONS_CHROME;
+	const {events} = snapshot;
+	return (
+		<>
 			{view === 'events' ? (
-				<EventsPanel events={snapshot.events} width={columns} height={mainHeight} />
-			) : null}
-			{view === 'events' ? null : (
-				<Box height={mainHeight} width={columns}>
+				<EventsPanel events={events} width={columns} height={height} />
+			) : (
+				<Box height={height} width={columns}>
 					{view === 'processes' ? (
 						<ProcessesPanel
 							os={snapshot.os}
 							workers={snapshot.workers}
 							width={layout.mainWidth}
-							height={mainHeight}
+							height={height}
 							offset={processesOffset}
 						/>
-					) : null}
-					{view === 'connections' ? (
-						<ConnectionsPanel
-							connections={snapshot.connections}
+					) : (
+						<Connections
+							snapshot={snapshot}
 							width={layout.mainWidth}
 							rows={layout.connectionRows}
 							filterInput={filterInput}
-							waitingForServer={
-								snapshot.server.pid === null
-									? snapshot.clients.total - snapshot.clients.connected
-									: undefined
-							}
-							watched={watch !== undefined}
 						/>
-					) : null}
+					)}
 					{layout.besideWidth > 0 ? (
-						<EventsPanel events={snapshot.events} width={layout.besideWidth} height={mainHeight} />
+						<EventsPanel events={events} width={layout.besideWidth} height={height} />
 					) : null}
 				</Box>
 			)}
 			{layout.eventsHeight > 0 ? (
-				<EventsPanel events={snapshot.events} width={columns} height={layout.eventsHeight} />
+				<EventsPanel events={events} width={columns} height={layout.eventsHeight} />
 			) : null}
-			<HostLine host={snapshot.host} width={columns} hints={hints} notice={notice} />
-		</Box>
+		</>
+	);
+}
+
+/** The connection list, and while our server is down, how many clients wait for it. */
+function Connections({
+	snapshot,
+	width,
+	rows,
+	filterInput,
+}: {
+	readonly snapshot: Snapshot;
+	readonly width: number;
+	readonly rows: number;
+	readonly filterInput: string | undefined;
+}) {
+	const {server, clients} = snapshot;
+	return (
+		<ConnectionsPanel
+			connections={snapshot.connections}
+			width={width}
+			rows={rows}
+			filterInput={filterInput}
+			waitingForServer={server.pid === null ? clients.total - clients.connected : undefined}
+			watched={snapshot.watch !== undefined}
+		/>
 	);
 }

@@ -1,5 +1,6 @@
 import {Box, Text} from '#ink';
-import type {ReactNode} from 'react';
+import {Fragment, type ReactNode} from 'react';
+import {formatDuration} from '../shared/format.js';
 import {useGlyphs} from './glyphs.js';
 
 export type PanelProps = {
@@ -56,4 +57,45 @@ export function Figure({
 			<Text color={color}>{` ${value}`.padStart(Math.max(0, width - label.length))}</Text>
 		</Text>
 	);
+}
+
+/** A dim label and the value after it; the value a string, or an element with its own colour. */
+export type Part = readonly [label: string, value: ReactNode];
+
+/** One line of figures, each after its dim label: `lines/s in    10 out    10`. */
+export function Figures({parts}: {readonly parts: readonly Part[]}) {
+	return (
+		<Text wrap="truncate">
+			{parts.map(([label, value], index) => (
+				<Fragment key={index}>
+					<Text dimColor>{label}</Text>
+					{value}
+				</Fragment>
+			))}
+		</Text>
+	);
+}
+
+/** A time in ms, or `-` before there is one. */
+export const ms = (value: number | null) => (value === null ? '-' : formatDuration(value));
+
+/**
+ * A latency's p50 and p99 (and max, with `max`), each right-aligned in six columns, the first after
+ * `label`: `rtt    p50 0.42ms p99  1.3ms`.
+ */
+export function percentiles(
+	label: string,
+	latency: {
+		readonly p50Ms: number | null;
+		readonly p99Ms: number | null;
+		readonly maxMs: number | null;
+	},
+	max = false,
+): Part[] {
+	const parts: Part[] = [
+		[`${label}p50 `, ms(latency.p50Ms).padStart(6)],
+		[' p99 ', ms(latency.p99Ms).padStart(6)],
+	];
+	if (max) parts.push([' max ', ms(latency.maxMs).padStart(6)]);
+	return parts;
 }

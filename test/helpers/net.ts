@@ -56,3 +56,37 @@ export class ByteClient {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A plain TCP echo server on 127.0.0.1, port 0, that knows its open connections. */
+export type EchoServer = {
+	readonly port: number;
+	/** The connections open now. */
+	readonly sockets: ReadonlySet<Socket>;
+	/** Connections accepted since start. */
+	readonly accepted: () => number;
+	/** Closes the server and every connection. */
+	readonly close: () => void;
+};
+
+export async function startEchoServer(): Promise<EchoServer> {
+	const sockets = new Set<Socket>();
+	let accepted = 0;
+	const server = net.createServer((socket) => {
+		accepted++;
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+		socket.on('error', () => {});
+		socket.pipe(socket);
+	});
+	server.listen(0, '127.0.0.1');
+	await once(server, 'listening');
+	return {
+		port: (server.address() as net.AddressInfo).port,
+		sockets,
+		accepted: () => accepted,
+		close: () => {
+			for (const socket of sockets) socket.destroy();
+			server.close();
+		},
+	};
+}

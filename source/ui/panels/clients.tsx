@@ -1,9 +1,7 @@
 import {Box, Text} from '#ink';
 import type {ClientsView} from '../../clients/meter.js';
-import {formatBytes, formatCount, formatDuration} from '../../shared/format.js';
-import {Panel} from '../panel.js';
-
-const ms = (value: number | null) => (value === null ? '-' : formatDuration(value));
+import {formatBytes, formatCount} from '../../shared/format.js';
+import {Figures, Panel, percentiles} from '../panel.js';
 
 export type ClientsPanelProps = {
 	readonly view: ClientsView;
@@ -12,7 +10,7 @@ export type ClientsPanelProps = {
 
 /** The `clients` command's screen: the clients' own figures, nothing from the server. */
 export function ClientsPanel({view, width}: ClientsPanelProps) {
-	const {clients, rtt, firstReply} = view;
+	const {clients, rtt, firstReply, errors} = view;
 	const {phases} = clients;
 	return (
 		<Box flexDirection="column" width={width}>
@@ -25,49 +23,43 @@ export function ClientsPanel({view, width}: ClientsPanelProps) {
 				<Text dimColor>c/C add 1/10 x/X drop q quit</Text>
 			</Text>
 			<Panel title="Clients" width={width}>
-				<Text wrap="truncate">
-					<Text dimColor>{'connections   '}</Text>
-					{String(clients.connected).padStart(6)}
-					<Text dimColor>{' of '}</Text>
-					{clients.total}
-					<Text dimColor>{'  no reply yet '}</Text>
-					{clients.waiting}
-				</Text>
-				<Text wrap="truncate">
-					<Text dimColor>{'phase         '}</Text>
-					{`connecting ${phases.connecting}  waiting ${phases.waiting}  answered ${phases.answered}  reconnecting ${phases.reconnecting}`}
-				</Text>
-				<Text wrap="truncate">
-					<Text dimColor>{'messages/s    '}</Text>
-					{formatCount(view.messagesPerSec).padStart(6)}
-					<Text dimColor>{'  total '}</Text>
-					{formatCount(view.roundTripsTotal)}
-					<Text dimColor>{'  bytes/s '}</Text>
-					{formatBytes(view.bytesPerSec)}
-				</Text>
-				<Text wrap="truncate">
-					<Text dimColor>{'errors        '}</Text>
-					{`refused ${view.errors.refused}  resets ${view.errors.resets}  closed ${view.errors.closed}  timeouts ${view.errors.timeouts}  other ${view.errors.other}`}
-				</Text>
-				<Text wrap="truncate">
-					<Text dimColor>{'round trip    '}</Text>
-					<Text dimColor>p50 </Text>
-					{ms(rtt.p50Ms).padStart(6)}
-					<Text dimColor>{' p99 '}</Text>
-					{ms(rtt.p99Ms).padStart(6)}
-					<Text dimColor>{' max '}</Text>
-					{ms(rtt.maxMs).padStart(6)}
-				</Text>
-				<Text wrap="truncate">
-					<Text dimColor>{'first reply   '}</Text>
-					<Text dimColor>p50 </Text>
-					{ms(firstReply.p50Ms).padStart(6)}
-					<Text dimColor>{' p99 '}</Text>
-					{ms(firstReply.p99Ms).padStart(6)}
-					<Text dimColor>{' max '}</Text>
-					{ms(firstReply.maxMs).padStart(6)}
-					<Text dimColor>{` (${firstReply.samples} answered)`}</Text>
-				</Text>
+				<Figures
+					parts={[
+						['connections   ', String(clients.connected).padStart(6)],
+						[' of ', String(clients.total)],
+						['  no reply yet ', String(clients.waiting)],
+					]}
+				/>
+				<Figures
+					parts={[
+						[
+							'phase         ',
+							`connecting ${phases.connecting}  waiting ${phases.waiting}  answered ${phases.answered}  reconnecting ${phases.reconnecting}`,
+						],
+					]}
+				/>
+				<Figures
+					parts={[
+						['messages/s    ', formatCount(view.messagesPerSec).padStart(6)],
+						['  total ', formatCount(view.roundTripsTotal)],
+						['  bytes/s ', formatBytes(view.bytesPerSec)],
+					]}
+				/>
+				<Figures
+					parts={[
+						[
+							'errors        ',
+							`refused ${errors.refused}  resets ${errors.resets}  closed ${errors.closed}  timeouts ${errors.timeouts}  other ${errors.other}`,
+						],
+					]}
+				/>
+				<Figures parts={percentiles('round trip    ', rtt, true)} />
+				<Figures
+					parts={[
+						...percentiles('first reply   ', firstReply, true),
+						[` (${firstReply.samples} answered)`, ''],
+					]}
+				/>
 			</Panel>
 		</Box>
 	);

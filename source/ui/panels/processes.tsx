@@ -25,48 +25,79 @@ function serving(row: WorkerRow | undefined): string {
 	return `${row.connections} conn${row.connections === 1 ? '' : 's'}`;
 }
 
-/**
- * The server's processes with their OS threads, memory and CPU (from /proc), and the model's worker
- * threads, each busy with a connection or idle.
- */
-export function ProcessesPanel({os, workers, width, height, offset = 0}: ProcessesPanelProps) {
-	const processes = os?.processes ?? [];
-	const byPid = new Map<number, WorkerRow>();
-	const threads: WorkerRow[] = [];
-	for (const row of workers.rows) {
-		if (row.worker.kind === 'process') byPid.set(row.worker.pid, row);
-		else threads.push(row);
-	}
-	const {processRoom, threadRoom} = share(
-		Math.max(0, height - 2),
-		processes.length,
-		threads.length,
+type Scalar = string | number | boolean | null | undefined;
+
+/** The rows of `list` that `room` lines show from `offset`, clamped so the last row is never past the end. */
+function visible<T>(list: readonly T[], offset: number, room: number): {from: number; rows: T[]} {
+	const from = Math.max(0, Math.min(offset, list.length - room));
+	return {from, rows: list.slice(from, from + room)};
+}
+
+/** A table of some of a list's rows, and under it a line saying what is above and below. */
+function ScrolledTable<T extends Record<string, Scalar>>({
+	data,
+	columns,
+	more,
+}: {
+	readonly data: T[];
+	readonly columns: ConstructorParameters<typeof CompactTable<T>>[0]['columns'];
+	readonly more: string;
+}) {
+	return (
+		<Box flexDirection="column">
+			<CompactTable data={data} columns={columns} />
+			{more ? <Text dimColor>{more}</Text> : null}
+		</Box>
 	);
-	const processFrom = Math.max(0, Math.min(offset, processes.length - processRoom));
-	const threadFrom = Math.max(0, Math.min(offset, threads.length - threadRoom));
-	const processData = processes.slice(processFrom, processFrom + processRoom).map((process) => ({
+}
+
+/** The processes' table rows: the server first, then its children, each with what it serves. */
+function processTable(
+	shown: readonly ProcessFigures[],
+	all: readonly ProcessFigures[],
+	rows: Snapshot['workers']['rows'],
+) {
+	const byPid = new Map<number, WorkerRow>();
+	for (const row of rows) if (row.worker.kind === 'process') byPid.set(row.worker.pid, row);
+	return shown.map((process) => ({
 		pid: process.pid,
-		role: process === processes[0] ? 'server' : 'child',
+		role: process === all[0] ? 'server' : 'child',
 		serves: serving(byPid.get(process.pid)),
 		threads: process.threads,
 		rss: formatBytes(process.rssBytes),
 		cpu: process.cpuPercent === null ? '-' : `${process.cpuPercent.toFixed(1)}%`,
 	}));
-	const tasks = processes.flatMap((process) =>
-		(process.tasks ?? []).map((task) => ({pid: process.pid, ...task})),
-	);
-	if (tasks.length > 0) {
-		return <OsThreads processes={processes} tasks={tasks} width={width} height={height} />;
-	}
-	const threadData = threads.slice(threadFrom, threadFrom + threadRoom).map((row) => ({
+}
+
+/** The worker threads' table rows. */
+function threadTable(shown: readonly WorkerRow[]) {
+	return shown.map((row) => ({
 		thread: row.worker.kind === 'thread' ? `#${row.worker.id}` : '',
 		model: row.mode,
 		serves: serving(row),
 		age: formatDuration(row.ageMs),
 		startup: row.startupMs === null ? '-' : formatDuration(row.startupMs),
 	}));
-	const processesMore = more(processFrom, processData.length, processes.length, 'processes');
-	const threadsMore = more(threadFrom, threadData.length, threads.length, 'threads');
+}
+
+/**
+ * The server's processes with their OS threads, memory and CPU (from /proc), and the model's worker
+ * threads, each busy with a connection or idle.
+ */
+export function ProcessesPanel({os, workers, width, height, offset = 0}: ProcessesPanelProps) {
+	const processes = os?.processes ?? [];
+	const tasks = processes.flatMap((process) =>
+		(process.tasks ?? []).map((task) => ({pid: process.pid, ...task})),
+	);
+	if (tasks.length > 0) {
+		return <OsThreads processes={processes} tasks={tasks} width={width} height={height} />;
+	}
+	const threads = workers.rows.filter((row) => row.worker.kind !== 'process');
+	const room = share(Math.max(0, height - 2), processes.length, threads.length);
+	const shownProcesses = visible(processes, offset, room.processRoom);
+	const shownThreads = visible(threads, offset, room.threadRoom);
+	const processData = processTable(shownProcesses.rows, processes, workers.rows);
+	const threadData = threadTable(shownThreads.rows);
 	return (
 		<Panel
 			title={`Processes ${processes.length} · worker threads ${workers.threads} · busy workers ${workers.busy}`}
@@ -77,35 +108,31 @@ export function ProcessesPanel({os, workers, width, height, offset = 0}: Process
 				{processData.length === 0 ? (
 					<Text dimColor>no /proc reading yet</Text>
 				) : (
-					<Box flexDirection="column">
-						<CompactTable
-							data={processData}
-							columns={[
-								{key: 'pid', align: 'right'},
-								{key: 'role'},
-								{key: 'serves'},
-								{key: 'threads', align: 'right'},
-								{key: 'rss', align: 'right'},
-								{key: 'cpu', align: 'right'},
-							]}
-						/>
-						{processesMore ? <Text dimColor>{processesMore}</Text> : null}
-					</Box>
+					<ScrolledTable
+						data={processData}
+						columns={[
+							{key: 'pid', align: 'right'},
+							{key: 'role'},
+							{key: 'serves'},
+							{key: 'threads', align: 'right'},
+							{key: 'rss', align: 'right'},
+							{key: 'cpu', align: 'right'},
+						]}
+						more={more(shownProcesses.from, processData.length, processes.length, 'processes')}
+					/>
 				)}
 				{threadData.length > 0 ? (
-					<Box flexDirection="column">
-						<CompactTable
-							data={threadData}
-							columns={[
-								{key: 'thread', align: 'right'},
-								{key: 'model'},
-								{key: 'serves'},
-								{key: 'age', align: 'right'},
-								{key: 'startup', align: 'right'},
-							]}
-						/>
-						{threadsMore ? <Text dimColor>{threadsMore}</Text> : null}
-					</Box>
+					<ScrolledTable
+						data={threadData}
+						columns={[
+							{key: 'thread', align: 'right'},
+							{key: 'model'},
+							{key: 'serves'},
+							{key: 'age', align: 'right'},
+							{key: 'startup', align: 'right'},
+						]}
+						more={more(shownThreads.from, threadData.length, threads.length, 'threads')}
+					/>
 				) : null}
 			</>
 		</Panel>

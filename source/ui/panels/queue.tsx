@@ -19,17 +19,12 @@ export function QueuePanel({queue, watch, width}: QueuePanelProps) {
 	const {output} = queue;
 	return (
 		<Panel title="Queue" width={width}>
-			<Figure label="wait line" value={String(queue.line)} width={inner} color={warn(queue.line)} />
+			<Waiting label="wait line" count={queue.line} width={inner} />
 			{queue.budget ? (
 				// Thread and process per client have no pool: in its place, their budget of workers.
 				<Figure label="budget" value={shortBudget(queue.budget, inner)} width={inner} />
 			) : (
-				<Figure
-					label="pool queue"
-					value={String(queue.pool)}
-					width={inner}
-					color={warn(queue.pool)}
-				/>
+				<Waiting label="pool queue" count={queue.pool} width={inner} />
 			)}
 			<Figure
 				label="kernel accept q"
@@ -59,14 +54,34 @@ export function QueuePanel({queue, watch, width}: QueuePanelProps) {
 					color="yellow"
 				/>
 			) : (
-				<Figure
-					label="longest wait"
-					value={queue.longestWaitMs > 0 ? formatDuration(queue.longestWaitMs) : '-'}
-					width={inner}
-					color={warn(queue.waiting)}
-				/>
+				<LongestWait queue={queue} width={inner} />
 			)}
 		</Panel>
+	);
+}
+
+/** How many clients wait in one place; yellow while any do. */
+function Waiting({
+	label,
+	count,
+	width,
+}: {
+	readonly label: string;
+	readonly count: number;
+	readonly width: number;
+}) {
+	return <Figure label={label} value={String(count)} width={width} color={warn(count)} />;
+}
+
+/** How long the longest-waiting client has waited so far; yellow while any waits. */
+function LongestWait({queue, width}: {readonly queue: Snapshot['queue']; readonly width: number}) {
+	return (
+		<Figure
+			label="longest wait"
+			value={queue.longestWaitMs > 0 ? formatDuration(queue.longestWaitMs) : '-'}
+			width={width}
+			color={warn(queue.waiting)}
+		/>
 	);
 }
 
@@ -95,12 +110,7 @@ function WatchedQueue({
 	const accept = queue.acceptQueue ?? 0;
 	return (
 		<Panel title="Queue" width={width}>
-			<Figure
-				label="waiting for srv"
-				value={String(queue.waiting)}
-				width={inner}
-				color={warn(queue.waiting)}
-			/>
+			<Waiting label="waiting for srv" count={queue.waiting} width={inner} />
 			<Figure
 				label="kernel accept q"
 				value={queue.acceptQueue === null ? 'n/a' : `${accept}/${backlog}`}
@@ -113,12 +123,7 @@ function WatchedQueue({
 				width={inner}
 				color={warn(watch.listenOverflows ?? 0)}
 			/>
-			<Figure
-				label="longest wait"
-				value={queue.longestWaitMs > 0 ? formatDuration(queue.longestWaitMs) : '-'}
-				width={inner}
-				color={warn(queue.waiting)}
-			/>
+			<LongestWait queue={queue} width={inner} />
 			<Text dimColor wrap="truncate">
 				{`waits: unread ${formatDuration(watch.waitThresholdMs)}`}
 			</Text>

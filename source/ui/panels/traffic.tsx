@@ -2,7 +2,7 @@ import {Text} from '#ink';
 import {formatBytes, formatCount, formatDuration} from '../../shared/format.js';
 import type {Snapshot, WatchFigures} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
-import {Panel} from '../panel.js';
+import {Figures, Panel, percentiles} from '../panel.js';
 import {sparkline} from '../sparkline.js';
 
 export type TrafficPanelProps = {
@@ -17,7 +17,9 @@ export type TrafficPanelProps = {
 /** A setting in whole ms (`0ms`, `250ms`), or seconds from one on: `work 10.0s  delay 1m00s  per msg` fits. */
 const setting = (ms: number) => (ms < 1000 ? `${ms}ms` : formatDuration(ms));
 
-const latency = (ms: number | null) => (ms === null ? '-' : formatDuration(ms));
+/** A rate, right-aligned in five columns. */
+const count = (value: number) => formatCount(value).padStart(5);
+const bytes = (value: number) => formatBytes(value).padStart(5);
 
 /** Echo traffic from the server's own counts; round trips from the test clients' timers. */
 export function TrafficPanel({traffic, latency: rtt, settings, watch, width}: TrafficPanelProps) {
@@ -28,33 +30,27 @@ export function TrafficPanel({traffic, latency: rtt, settings, watch, width}: Tr
 	if (watch) return <WatchedTraffic traffic={traffic} latency={rtt} watch={watch} width={width} />;
 	return (
 		<Panel title="Traffic" width={width}>
-			<Text wrap="truncate">
-				<Text dimColor>{'lines/s in '}</Text>
-				{formatCount(traffic.messagesInPerSec).padStart(5)}
-				<Text dimColor>{' out '}</Text>
-				{formatCount(traffic.messagesOutPerSec).padStart(5)}
-			</Text>
-			<Text wrap="truncate">
-				<Text dimColor>{'recv/s  in '}</Text>
-				{formatCount(traffic.readsPerSec).padStart(5)}
-				<Text dimColor>{' B/s '}</Text>
-				{formatBytes(traffic.bytesInPerSec).padStart(5)}
-				<Text dimColor>/</Text>
-				{formatBytes(traffic.bytesOutPerSec)}
-			</Text>
-			<Text wrap="truncate">
-				<Text dimColor>{'rtt    p50 '}</Text>
-				{latency(rtt.p50Ms).padStart(6)}
-				<Text dimColor>{' p99 '}</Text>
-				{latency(rtt.p99Ms).padStart(6)}
-			</Text>
-			<Text wrap="truncate">
-				<Text dimColor>{'work '}</Text>
-				<Text color={settings.workMs > 0 ? 'yellow' : undefined}>{setting(settings.workMs)}</Text>
-				<Text dimColor>{'  delay '}</Text>
-				<Text color={settings.delayMs > 0 ? 'yellow' : undefined}>{setting(settings.delayMs)}</Text>
-				<Text dimColor>{'  per msg'}</Text>
-			</Text>
+			<Figures
+				parts={[
+					['lines/s in ', count(traffic.messagesInPerSec)],
+					[' out ', count(traffic.messagesOutPerSec)],
+				]}
+			/>
+			<Figures
+				parts={[
+					['recv/s  in ', count(traffic.readsPerSec)],
+					[' B/s ', bytes(traffic.bytesInPerSec)],
+					['/', formatBytes(traffic.bytesOutPerSec)],
+				]}
+			/>
+			<Figures parts={percentiles('rtt    ', rtt)} />
+			<Figures
+				parts={[
+					['work ', <Setting ms={settings.workMs} />],
+					['  delay ', <Setting ms={settings.delayMs} />],
+					['  per msg', ''],
+				]}
+			/>
 			<Text wrap="truncate">
 				<Text color="green">
 					{sparkline(traffic.history, Math.max(0, inner - peakLabel.length), bars)}
@@ -63,6 +59,11 @@ export function TrafficPanel({traffic, latency: rtt, settings, watch, width}: Tr
 			</Text>
 		</Panel>
 	);
+}
+
+/** A setting of work or delay per message; yellow when not none. */
+function Setting({ms}: {readonly ms: number}) {
+	return <Text color={ms > 0 ? 'yellow' : undefined}>{setting(ms)}</Text>;
 }
 
 /**
@@ -82,26 +83,24 @@ function WatchedTraffic({
 }) {
 	return (
 		<Panel title="Traffic" width={width}>
-			<Text wrap="truncate">
-				<Text dimColor>{'B/s   in '}</Text>
-				{formatBytes(traffic.bytesInPerSec).padStart(5)}
-				<Text dimColor>{' out '}</Text>
-				{formatBytes(traffic.bytesOutPerSec).padStart(5)}
-			</Text>
-			<Text wrap="truncate">
-				<Text dimColor>{'rtt  p50 '}</Text>
-				{latency(rtt.p50Ms).padStart(6)}
-				<Text dimColor>{' p99 '}</Text>
-				{latency(rtt.p99Ms).padStart(6)}
-			</Text>
-			<Text wrap="truncate">
-				<Text dimColor>{'Recv-Q   '}</Text>
-				<Text color={watch.unreadBytes > 0 ? 'yellow' : undefined}>
-					{formatBytes(watch.unreadBytes).padStart(5)}
-				</Text>
-				<Text dimColor>{' Send-Q '}</Text>
-				{formatBytes(watch.unsentBytes).padStart(5)}
-			</Text>
+			<Figures
+				parts={[
+					['B/s   in ', bytes(traffic.bytesInPerSec)],
+					[' out ', bytes(traffic.bytesOutPerSec)],
+				]}
+			/>
+			<Figures parts={percentiles('rtt  ', rtt)} />
+			<Figures
+				parts={[
+					[
+						'Recv-Q   ',
+						<Text color={watch.unreadBytes > 0 ? 'yellow' : undefined}>
+							{bytes(watch.unreadBytes)}
+						</Text>,
+					],
+					[' Send-Q ', bytes(watch.unsentBytes)],
+				]}
+			/>
 			<Text dimColor wrap="truncate">
 				{'bytes held in the kernel'}
 			</Text>
