@@ -1,3 +1,4 @@
+import {Listeners} from '../shared/listeners.js';
 import os from 'node:os';
 import {formatBytes} from '../shared/format.js';
 import {MAX_CLIENTS} from '../options/options.js';
@@ -45,7 +46,7 @@ export class CompareSession {
 	readonly #leftOut: LeftOut[];
 	readonly #budget: number;
 	readonly #context: CostContext;
-	readonly #listeners = new Set<(snapshot: CompareSnapshot) => void>();
+	readonly #snapshots = new Listeners<CompareSnapshot>();
 	#settings: Omit<CompareSettings, 'clients'>;
 	#notes: string[] = [];
 	#snapshot: CompareSnapshot;
@@ -89,10 +90,7 @@ export class CompareSession {
 		return this.#snapshot;
 	}
 
-	readonly subscribe = (listener: (snapshot: CompareSnapshot) => void): (() => void) => {
-		this.#listeners.add(listener);
-		return () => this.#listeners.delete(listener);
-	};
+	readonly subscribe = this.#snapshots.add;
 
 	/** The rows' servers and clients, all at once; a row that cannot start is left out, saying why. */
 	async start(): Promise<void> {
@@ -270,6 +268,6 @@ export class CompareSession {
 
 	#publish(snapshot: CompareSnapshot): void {
 		this.#snapshot = snapshot;
-		for (const listener of this.#listeners) listener(snapshot);
+		this.#snapshots.tell(snapshot);
 	}
 }

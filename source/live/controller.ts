@@ -1,3 +1,4 @@
+import {Listeners} from '../shared/listeners.js';
 import {ClientFleet} from '../clients/fleet.js';
 import {Clocks} from '../shared/clocks.js';
 import {
@@ -47,8 +48,6 @@ export const DEFAULT_TIMING: ControllerTiming = {
 	hostMs: 2000,
 };
 
-type Listener = (snapshot: Snapshot) => void;
-
 /**
  * After `c`/`x`, the test-client process reports at once and again when the new clients connected;
  * those reports are published as they come for this long, so the key's effect is on screen at once.
@@ -75,9 +74,9 @@ export class Controller implements DashboardSource {
 	#settings: ServerSettings;
 	readonly #fleet: ClientFleet;
 	readonly #proc: ProcCollector;
-	readonly #listeners = new Set<Listener>();
-	readonly #roundTripListeners = new Set<(micros: readonly number[]) => void>();
-	readonly #clientReportListeners = new Set<(report: ClientReport) => void>();
+	readonly #snapshots = new Listeners<Snapshot>();
+	readonly #roundTrips = new Listeners<readonly number[]>();
+	readonly #clientReports = new Listeners<ClientReport>();
 	readonly #clocks = new Clocks((error) =>
 		this.#store.log(
 			Date.now(),
@@ -117,8 +116,8 @@ export class Controller implements DashboardSource {
 					this.#store.applyClients(report);
 					this.#reportCapped(report.capped ?? 0);
 					if (Date.now() < this.#showReportsUntil) this.#publish();
-					for (const listener of this.#roundTripListeners) listener(report.rttMicros);
-					for (const listener of this.#clientReportListeners) listener(report);
+					this.#roundTrips.tell(report.rttMicros);
+					this.#clientReports.tell(report);
 				},
 				onExit: (code, signal) =>
 					this.#store.log(
@@ -192,22 +191,13 @@ export class Controller implements DashboardSource {
 	}
 
 	/** An arrow, so React's useSyncExternalStore can take it as it is. */
-	readonly subscribe = (listener: Listener): (() => void) => {
-		this.#listeners.add(listener);
-		return () => this.#listeners.delete(listener);
-	};
+	readonly subscribe = this.#snapshots.add;
 
 	/** Every round trip the test clients complete (µs), as reported: for exporters with histograms of their own. */
-	readonly onRoundTrips = (listener: (micros: readonly number[]) => void): (() => void) => {
-		this.#roundTripListeners.add(listener);
-		return () => this.#roundTripListeners.delete(listener);
-	};
+	readonly onRoundTrips = this.#roundTrips.add;
 
 	/** Every report of the test-client process as it arrives: each client's phase and first reply. */
-	readonly onClientReport = (listener: (report: ClientReport) => void): (() => void) => {
-		this.#clientReportListeners.add(listener);
-		return () => this.#clientReportListeners.delete(listener);
-	};
+	readonly onClientReport = this.#clientReports.add;
 
 	/** The test-client process (the load), apart from the server's tree; undefined until it starts. */
 	get clientPid(): number | undefined {
@@ -401,7 +391,7 @@ export class Controller implements DashboardSource {
 
 	#publish(): void {
 		this.#snapshot = this.#store.snapshot(this.#window);
-		for (const listener of this.#listeners) listener(this.#snapshot);
+		this.#snapshots.tell(this.#snapshot);
 	}
 }
 

@@ -1,3 +1,4 @@
+import {Listeners} from '../shared/listeners.js';
 import net, {type Socket} from 'node:net';
 import {
 	ALL_ACTIONS,
@@ -65,7 +66,7 @@ const MAX_PENDING_ACTIONS = 64;
  */
 export class RemoteSource implements DashboardSource {
 	readonly #socket: Socket;
-	readonly #listeners = new Set<(snapshot: Snapshot) => void>();
+	readonly #snapshots = new Listeners<Snapshot>();
 	#snapshot: Snapshot;
 	#window: ConnectionWindow = {offset: 0, limit: 20};
 	#closedByUs = false;
@@ -217,10 +218,7 @@ export class RemoteSource implements DashboardSource {
 		return this.#snapshot;
 	}
 
-	readonly subscribe = (listener: (snapshot: Snapshot) => void): (() => void) => {
-		this.#listeners.add(listener);
-		return () => this.#listeners.delete(listener);
-	};
+	readonly subscribe = this.#snapshots.add;
 
 	/** Sent with a number; resolves when the server says what became of it. */
 	dispatch(action: Action): Promise<ActionResult> {
@@ -266,7 +264,7 @@ export class RemoteSource implements DashboardSource {
 
 	#receive(snapshot: Snapshot): void {
 		this.#snapshot = snapshot;
-		for (const listener of this.#listeners) listener(snapshot);
+		this.#snapshots.tell(snapshot);
 	}
 
 	#closed(reason: string): void {

@@ -1,3 +1,4 @@
+import {Listeners} from '../shared/listeners.js';
 import {ClientFleet} from '../clients/fleet.js';
 import {collectMachine} from '../collectors/machine.js';
 import {ProcCollector} from '../collectors/proc.js';
@@ -59,8 +60,8 @@ export class WatchSource implements DashboardSource {
 	readonly #proc: ProcCollector;
 	readonly #tracker: ConnectionTracker;
 	readonly #fleet: ClientFleet;
-	readonly #listeners = new Set<(snapshot: Snapshot) => void>();
-	readonly #roundTripListeners = new Set<(micros: readonly number[]) => void>();
+	readonly #snapshots = new Listeners<Snapshot>();
+	readonly #roundTrips = new Listeners<readonly number[]>();
 	readonly #clocks = new Clocks((error) =>
 		this.#store.log(Date.now(), 'warn', error instanceof Error ? error.message : String(error)),
 	);
@@ -90,7 +91,7 @@ export class WatchSource implements DashboardSource {
 			{
 				onReport: (report) => {
 					this.#store.applyClients(report);
-					for (const listener of this.#roundTripListeners) listener(report.rttMicros);
+					this.#roundTrips.tell(report.rttMicros);
 				},
 				onExit: (code, signal) =>
 					this.#store.log(
@@ -230,15 +231,9 @@ export class WatchSource implements DashboardSource {
 		}
 	}
 
-	readonly subscribe = (listener: (snapshot: Snapshot) => void): (() => void) => {
-		this.#listeners.add(listener);
-		return () => this.#listeners.delete(listener);
-	};
+	readonly subscribe = this.#snapshots.add;
 
-	readonly onRoundTrips = (listener: (micros: readonly number[]) => void): (() => void) => {
-		this.#roundTripListeners.add(listener);
-		return () => this.#roundTripListeners.delete(listener);
-	};
+	readonly onRoundTrips = this.#roundTrips.add;
 
 	/** Only the test-client keys mean something here: the server is not ours to change. */
 	readonly capabilities: SourceCapabilities = {
@@ -292,6 +287,6 @@ export class WatchSource implements DashboardSource {
 
 	#publish(): void {
 		this.#snapshot = this.#compose();
-		for (const listener of this.#listeners) listener(this.#snapshot);
+		this.#snapshots.tell(this.#snapshot);
 	}
 }
