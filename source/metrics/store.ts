@@ -1,4 +1,5 @@
 import {formatDuration} from '../shared/format.js';
+import {Listeners} from '../shared/listeners.js';
 import {RoundTrips} from './latency.js';
 import {ConnectionView, type ConnectionWindow} from './connection-view.js';
 import type {
@@ -138,7 +139,7 @@ export class MetricsStore {
 	#host: HostFigures | null = null;
 	readonly #events: EventLine[] = [];
 	readonly #view = new ConnectionView<Connection>();
-	readonly #logListeners = new Set<(line: EventLine) => void>();
+	readonly #logLines = new Listeners<EventLine>();
 
 	constructor(server: ServerIdentity, now = Date.now()) {
 		this.#server = server;
@@ -453,13 +454,12 @@ export class MetricsStore {
 		const line = {at, level, text};
 		this.#events.push(line);
 		if (this.#events.length > EVENT_LINES) this.#events.shift();
-		for (const listener of this.#logListeners) listener(line);
+		this.#logLines.tell(line);
 	}
 
 	/** Calls `listener` with every event line as it is logged; returns the unsubscribe function. */
 	onLog(listener: (line: EventLine) => void): () => void {
-		this.#logListeners.add(listener);
-		return () => this.#logListeners.delete(listener);
+		return this.#logLines.add(listener);
 	}
 
 	/** Closes a rate period: rates, the history and the percentiles cover the time since the last call. */
