@@ -38,7 +38,8 @@ test(
 			{env: {TERM: 'xterm-256color', LANG: 'C.UTF-8'}},
 		);
 		t.after(() => session.dispose());
-		await session.waitFor((s) => s.text().includes('watched'), 15_000);
+		// The whole first frame, not only its top line: a frame can reach the terminal in two reads.
+		await session.waitFor((s) => s.text().includes('watched') && s.lines().at(-1) !== '', 15_000);
 		assert.match(session.lines().at(-1)!, /c\/C add x\/X drop t threads/);
 		// Model, pool, work and crash keys: nothing to change on a server we only watch.
 		session.press('m3+w!p');
