@@ -10,7 +10,7 @@ import {
 	startHost,
 	threadCount,
 } from './helpers/servers.js';
-import {waitFor} from './helpers/net.js';
+import {ByteClient, sleep, waitFor} from './helpers/net.js';
 
 const N = 6;
 
@@ -196,6 +196,28 @@ test('pool: growing serves the queue at once; shrinking ends idle threads', asyn
 			() => `threads ${threadCount()}, want ${idle}`,
 		);
 		assert.equal(events.filter((event) => event.type === 'worker-down').length, 2);
+	} finally {
+		await host.stop();
+	}
+});
+
+test("pool: a thread that moves on to the next connection sends it none of the last one's replies", async () => {
+	// 2 ms of work a message, and lines sent one by one as chunks of their own, keep the thread busy
+	// with the first client's chunks after it left: replies to it are still on their way to the
+	// main thread when the second client takes over.
+	const {host, port} = await startHost('pool', 'echo', {poolSize: 1, workMs: 2});
+	try {
+		const first = await ByteClient.connect(port);
+		const second = await ByteClient.connect(port);
+		first.socket.setNoDelay(true);
+		for (let i = 0; i < 100; i++) {
+			first.socket.write('first\n');
+			await sleep(1);
+		}
+		first.socket.destroy();
+		assert.equal((await second.ask('second\n', 10_000)).toString(), 'second\n');
+		await sleep(300);
+		assert.equal(second.received.toString(), 'second\n');
 	} finally {
 		await host.stop();
 	}

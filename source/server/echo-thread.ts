@@ -33,6 +33,11 @@ export class EchoThread {
 	readonly #options: EchoThreadOptions;
 	#connection: {id: number; socket: Socket} | undefined;
 	#inFlight = 0;
+	/**
+	 * Connections ended whose `ended` the worker has not sent yet: replies before it answer one of
+	 * them, not the connection served now, and are dropped.
+	 */
+	#ended = 0;
 	#ending = false;
 	#settings: ServerSettings;
 	/** Paused because the client does not read its replies, until 'drain'. */
@@ -40,6 +45,8 @@ export class EchoThread {
 	#stall: StallReport | undefined;
 	/** Settles when the worker has loaded its modules (or is gone). */
 	readonly #ready: Promise<void>;
+	#markReady = () => {};
+	readonly #spawnedAt: number;
 	readonly exited: Promise<void>;
 
 	/** A thread for the running mode: its name, handler, current settings, traffic counter and events. */
@@ -60,54 +67,70 @@ export class EchoThread {
 	constructor(options: EchoThreadOptions) {
 		this.#options = options;
 		this.#settings = options.settings;
-		const spawnedAt = performance.now();
+		this.#spawnedAt = performance.now();
 		this.worker = new Worker(ENTRY, {
 			workerData: {handler: options.handler, settings: options.settings},
 			stdout: true,
 			stderr: true,
 		});
 		this.ref = {kind: 'thread', id: this.worker.threadId};
-		let markReady = () => {};
 		this.#ready = new Promise<void>((resolve) => {
-			markReady = resolve;
+			this.#markReady = resolve;
 		});
-		this.worker.on('message', (reply: ThreadReply) => {
-			if (reply.type === 'reply') {
-				this.#reply(reply);
-				return;
-			}
-			markReady();
-			options.emit({
-				type: 'worker-up',
-				worker: this.ref,
-				mode: options.mode,
-				connection: options.connection ?? null,
-				startupMs: performance.now() - spawnedAt,
-				at: Date.now(),
-			});
-		});
+		this.worker.on('message', (reply: ThreadReply) => this.#message(reply));
 		let failure: string | undefined;
 		this.worker.on('error', (error) => {
 			failure = error.message;
 		});
 		// Not events.once: it rejects on the 'error' that precedes a crash's 'exit'.
-		this.exited = new Promise<number>((resolve) => this.worker.once('exit', resolve)).then(
-			(code) => {
-				markReady();
-				const crashed = !this.#ending;
-				this.#connection?.socket.destroy();
-				this.#connection = undefined;
-				options.emit({
-					type: 'worker-down',
+		this.exited = new Promise<number>((resolve) => this.worker.once('exit', resolve)).then((code) =>
+			this.#exit(failure ?? `exit ${code}`),
+		);
+	}
+
+	#message(reply: ThreadReply): void {
+		if (reply instanceof Uint8Array) {
+			this.#reply(reply, reply.byteLength);
+			return;
+		}
+		switch (reply.type) {
+			case 'reply': {
+				this.#reply(reply.chunk, reply.consumed);
+				return;
+			}
+			case 'ended': {
+				this.#ended--;
+				return;
+			}
+			case 'ready': {
+				this.#markReady();
+				this.#options.emit({
+					type: 'worker-up',
 					worker: this.ref,
-					mode: options.mode,
-					reason: failure ?? `exit ${code}`,
-					expected: !crashed,
+					mode: this.#options.mode,
+					connection: this.#options.connection ?? null,
+					startupMs: performance.now() - this.#spawnedAt,
 					at: Date.now(),
 				});
-				options.onExit(this, crashed);
-			},
-		);
+			}
+		}
+	}
+
+	/** The thread is gone, asked to end or crashed (`reason`): so is its connection. */
+	#exit(reason: string): void {
+		this.#markReady();
+		const crashed = !this.#ending;
+		this.#connection?.socket.destroy();
+		this.#connection = undefined;
+		this.#options.emit({
+			type: 'worker-down',
+			worker: this.ref,
+			mode: this.#options.mode,
+			reason,
+			expected: !crashed,
+			at: Date.now(),
+		});
+		this.#options.onExit(this, crashed);
 	}
 
 	/** Settles when the worker has loaded its modules (or is gone). */
@@ -137,7 +160,8 @@ export class EchoThread {
 			if (this.#connection?.socket !== socket) return;
 			this.#options.traffic.add(id, chunk.length, 0, countMessages(chunk), 0, 1);
 			this.#inFlight += chunk.length;
-			this.#post({type: 'data', id, chunk}, wholeBuffer(chunk));
+			// Moved, not copied, when the chunk owns its memory: do not touch `chunk` after this.
+			this.#post(chunk, wholeBuffer(chunk));
 			if (this.#inFlight > IN_FLIGHT_LIMIT) socket.pause();
 		});
 		socket.resume();
@@ -148,7 +172,8 @@ export class EchoThread {
 		const connection = this.#connection;
 		if (!connection) return;
 		this.#connection = undefined;
-		this.#post({type: 'end', id: connection.id});
+		this.#ended++;
+		this.#post({type: 'end'});
 	}
 
 	/** Makes the worker throw, as a handler bug would: the thread dies, its connection with it. */
@@ -175,21 +200,15 @@ export class EchoThread {
 		if (!this.#ending) this.worker.postMessage(command, transfer);
 	}
 
-	#reply(reply: Extract<ThreadReply, {type: 'reply'}>): void {
+	/** A reply of the worker's, answering `consumed` bytes of input. */
+	#reply(chunk: Uint8Array, consumed: number): void {
 		const connection = this.#connection;
-		if (!connection || connection.id !== reply.id || connection.socket.destroyed) return;
+		if (this.#ended > 0 || !connection || connection.socket.destroyed) return;
 		const {socket, id} = connection;
-		this.#options.traffic.add(
-			id,
-			0,
-			reply.chunk.byteLength,
-			0,
-			countMessages(
-				Buffer.from(reply.chunk.buffer, reply.chunk.byteOffset, reply.chunk.byteLength),
-			),
-		);
-		this.#inFlight -= reply.consumed;
-		const writable = socket.write(reply.chunk);
+		const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+		this.#options.traffic.add(id, 0, bytes.length, 0, countMessages(bytes));
+		this.#inFlight -= consumed;
+		const writable = socket.write(bytes);
 		if (!writable) {
 			socket.pause();
 			if (this.#waitingDrain) return;

@@ -141,20 +141,30 @@ export type ServerEvent =
 
 export type EmitEvent = (event: ServerEvent) => void;
 
-/** Main thread → worker thread (thread, pool and hybrid models). */
+/**
+ * Main thread → worker thread (thread, pool and hybrid models). A thread serves one connection at a
+ * time, so the bytes of that connection cross bare, their memory moved rather than copied: no object
+ * to build, clone and read per chunk.
+ */
 export type ThreadCommand =
-	| {readonly type: 'data'; readonly id: number; readonly chunk: Uint8Array}
-	| {readonly type: 'end'; readonly id: number}
+	| Uint8Array
+	/** The connection is gone: drop its delayed replies, and answer `ended`. */
+	| {readonly type: 'end'}
 	| {readonly type: 'settings'; readonly settings: ServerSettings}
 	/** Throw an uncaught error: what a bug in a handler does to its thread. */
 	| {readonly type: 'crash'};
 
-/** Worker thread → main thread: ready to serve (its modules loaded), or the reply to a chunk of connection `id`. */
+/**
+ * Worker thread → main thread: ready to serve (its modules loaded); done with the connection that
+ * ended (every reply to it came before this); or a reply to the current connection: bare bytes that
+ * answer as many bytes of input, or a `reply` when the two differ.
+ */
 export type ThreadReply =
+	| Uint8Array
 	| {readonly type: 'ready'}
+	| {readonly type: 'ended'}
 	| {
 			readonly type: 'reply';
-			readonly id: number;
 			readonly chunk: Uint8Array;
 			/** Bytes of input this reply answers, so main can bound what is in flight. */
 			readonly consumed: number;

@@ -1,6 +1,8 @@
 /**
  * Entry point of a worker thread of the thread, pool and hybrid models. Main keeps each socket and
  * posts its bytes here; the reply is computed here, so per-message CPU work runs on this thread.
+ * A thread starts for each client: this file is bundled alone as one CommonJS script that imports
+ * nothing but Node's worker_threads, because loading modules was most of a start.
  */
 import {parentPort, workerData} from 'node:worker_threads';
 import type {ServerSettings, ThreadCommand, ThreadReply} from './protocol.js';
@@ -11,31 +13,26 @@ const port = parentPort;
 if (!port) throw new Error('thread-entry must run in a worker thread');
 const data = workerData as {handler: HandlerName; settings: ServerSettings};
 let settings = data.settings;
-const responders = new Map<number, Responder>();
+/** The current connection's; a new one for the next connection. */
+let responder: Responder | undefined;
+
+function send(reply: Buffer, _messages: number, consumed: number): void {
+	const message: ThreadReply =
+		consumed === reply.length ? reply : {type: 'reply', chunk: reply, consumed};
+	port!.postMessage(message, wholeBuffer(reply));
+}
 
 port.on('message', (command: ThreadCommand) => {
+	if (command instanceof Uint8Array) {
+		responder ??= new Responder(data.handler, () => settings, send);
+		responder.feed(Buffer.from(command.buffer, command.byteOffset, command.byteLength));
+		return;
+	}
 	switch (command.type) {
-		case 'data': {
-			let responder = responders.get(command.id);
-			if (!responder) {
-				const id = command.id;
-				responder = new Responder(
-					data.handler,
-					() => settings,
-					(reply, _messages, consumed) => {
-						const message: ThreadReply = {type: 'reply', id, chunk: reply, consumed};
-						port.postMessage(message, wholeBuffer(reply));
-					},
-				);
-				responders.set(id, responder);
-			}
-			const chunk = command.chunk;
-			responder.feed(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-			break;
-		}
 		case 'end': {
-			responders.get(command.id)?.close();
-			responders.delete(command.id);
+			responder?.close();
+			responder = undefined;
+			port.postMessage({type: 'ended'} satisfies ThreadReply);
 			break;
 		}
 		case 'settings': {

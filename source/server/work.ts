@@ -1,10 +1,12 @@
-import {performance} from 'node:perf_hooks';
 import {countMessages, makeHandler, type HandlerName} from './handler.js';
 
 /** The part of the settings a handler needs: read on every chunk, so changes apply at once. */
 export type WorkSettings = {readonly workMs: number; readonly delayMs: number};
 
-/** Spins the CPU for `ms`: the CPU-bound handler of the tutorial, blocking whatever thread runs it. */
+/**
+ * Spins the CPU for `ms` (with Node's global `performance`: importing node:perf_hooks would load it
+ * in every worker thread): the CPU-bound handler of the tutorial, blocking whatever thread runs it.
+ */
 export function busyWait(ms: number): void {
 	const end = performance.now() + ms;
 	while (performance.now() < end) {
