@@ -59,6 +59,7 @@ export async function benchMain(values: BenchFlags, args: readonly string[]): Pr
 			repeat: options.repeat,
 			workMs: options.workMs,
 			delayMs: options.delayMs,
+			poolSize: options.poolSize,
 		},
 	} as const;
 	for (const note of env.notes) process.stderr.write(`bench: ${note}\n`);
@@ -198,7 +199,7 @@ function plan(
 	const others: ServerKind[] = [...options.modes, ...(options.target ? (['target'] as const) : [])];
 	const backlogs = [...new Set([511, ...options.modes.map((mode) => MODEL_BACKLOG[mode])])];
 	for (const name of options.workloads) {
-		const work = workload(name, options.workMs, options.delayMs);
+		const work = workload(name, options.workMs, options.delayMs, options.poolSize);
 		for (const clients of options.clients)
 			for (const form of forms) {
 				const servers = [

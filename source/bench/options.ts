@@ -1,7 +1,7 @@
 import {integer, list, numberFrom, numberList, oneOf, UsageError} from '../options/options.js';
 import {parseHostPort} from '../options/endpoints.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
-import {MAX_DELAY_MS, MAX_WORK_MS} from '../server/settings.js';
+import {DEFAULT_SETTINGS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from '../server/settings.js';
 import {WORKLOAD_NAMES, type WorkloadName} from './workload.js';
 
 export const SCENARIO_NAMES = ['matrix', 'saturation', 'storm', 'memory', 'dashboard'] as const;
@@ -14,6 +14,8 @@ export type BenchOptions = {
 	readonly workloads: readonly WorkloadName[];
 	readonly workMs: number;
 	readonly delayMs: number;
+	/** Threads of the pool model (hybrid sizes its own). */
+	readonly poolSize: number;
 	readonly size: number;
 	readonly depth: number;
 	readonly workers: number;
@@ -88,6 +90,13 @@ export function parseBenchOptions(values: BenchFlags): BenchOptions {
 		// The server's own rules (source/server/settings.ts): the same flag means the same everywhere.
 		workMs: integer('work-ms', string('work-ms'), BENCH_DEFAULTS.workMs, 0, MAX_WORK_MS),
 		delayMs: integer('delay-ms', string('delay-ms'), BENCH_DEFAULTS.delayMs, 0, MAX_DELAY_MS),
+		poolSize: integer(
+			'pool-size',
+			string('pool-size'),
+			DEFAULT_SETTINGS.poolSize,
+			1,
+			MAX_POOL_SIZE,
+		),
 		size: integer('size', string('size'), BENCH_DEFAULTS.size, 1, 1_048_576),
 		depth: integer('depth', string('depth'), BENCH_DEFAULTS.depth, 1, 1000),
 		workers: integer('workers', string('workers'), BENCH_DEFAULTS.workers, 1, 16),

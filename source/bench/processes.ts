@@ -93,10 +93,11 @@ export async function startServer(
 					],
 					{execArgv: serverExecArgv(), stdio: ['ignore', 'ignore', 'inherit', 'ipc']},
 				)
-			: fork(SERVER_PROCESS, [kind, work.name, String(work.workMs), String(work.delayMs)], {
-					execArgv: serverExecArgv(),
-					stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-				});
+			: fork(
+					SERVER_PROCESS,
+					[kind, work.name, String(work.workMs), String(work.delayMs), String(work.poolSize)],
+					{execArgv: serverExecArgv(), stdio: ['ignore', 'ignore', 'inherit', 'ipc']},
+				);
 	const ready = await waitFor<ServerReady>(child, 'ready', `the ${kind} server`).catch(
 		(error: unknown) => {
 			child.kill('SIGKILL');

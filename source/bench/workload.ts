@@ -13,12 +13,19 @@ export type Workload = {
 	readonly workMs: number;
 	/** Simulated I/O wait per message. */
 	readonly delayMs: number;
+	/** Threads of the pool model (--pool-size). */
+	readonly poolSize: number;
 };
 
-export function workload(name: WorkloadName, workMs: number, delayMs: number): Workload {
-	if (name === 'cpu') return {name, workMs, delayMs: 0};
-	if (name === 'io') return {name, workMs: 0, delayMs};
-	return {name, workMs: 0, delayMs: 0};
+export function workload(
+	name: WorkloadName,
+	workMs: number,
+	delayMs: number,
+	poolSize: number = DEFAULT_SETTINGS.poolSize,
+): Workload {
+	if (name === 'cpu') return {name, workMs, delayMs: 0, poolSize};
+	if (name === 'io') return {name, workMs: 0, delayMs, poolSize};
+	return {name, workMs: 0, delayMs: 0, poolSize};
 }
 
 /** Starts servers exactly as the dashboard does, through EchoServer, with the row's work per message. */
@@ -27,5 +34,6 @@ export function createHost(config: ServerConfig, emit: EmitEvent, work: Workload
 		...DEFAULT_SETTINGS,
 		workMs: work.workMs,
 		delayMs: work.delayMs,
+		poolSize: work.poolSize,
 	});
 }

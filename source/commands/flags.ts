@@ -168,6 +168,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
 	string('workloads', 'A,B', 'echo, io, cpu: work per message (default all)'),
 	string('work-ms', 'N', 'CPU busy time per message for the cpu workload (default 1)'),
 	string('delay-ms', 'N', 'wait per message for the io workload (default 5)'),
+	serverFlag('pool-size'),
 	string('size', 'N', 'message bytes, newline included (default 64)'),
 	string('depth', 'N', 'messages in flight per client, pipelining (default 1)'),
 	string(
