@@ -4,14 +4,13 @@ import type {DashboardSource} from '../metrics/source.js';
 import {Dashboard, layoutFor} from './layout.js';
 import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';
 import {useKeys} from './use-keys.js';
-import {useLatest} from './use-source.js';
+import {Publisher, useLatest} from './use-source.js';
 import {
 	INITIAL_VIEW_STATE,
 	meaningOf,
 	reduce,
 	roomFor,
 	type Effect,
-	type ViewAction,
 	type ViewState,
 } from './view-state.js';
 
@@ -59,23 +58,14 @@ function useNotice(): [string | undefined, (text: string) => void] {
 }
 
 /**
- * The view state, changed by {@link reduce} at once: keys that arrive together (typed fast, pasted,
- * or batched by a slow link) are handled before React renders again, and each must see the change
- * made by the one before. Returns what to draw, and how to read the latest state and change it.
+ * The view state, read as the screen reads its source ({@link useLatest}) and changed by
+ * {@link reduce} at once: keys that arrive together (typed fast, pasted, or batched by a slow link)
+ * are handled before React renders again, and each must see the change made by the one before.
+ * Returns what to draw, and the store to read the latest state from and change it.
  */
-function useViewState(): [
-	shown: ViewState,
-	latest: () => ViewState,
-	change: (action: ViewAction) => void,
-] {
-	const state = useRef(INITIAL_VIEW_STATE);
-	const [shown, show] = useState(INITIAL_VIEW_STATE);
-	const latest = useCallback(() => state.current, []);
-	const change = useCallback((action: ViewAction) => {
-		state.current = reduce(state.current, action);
-		show(state.current);
-	}, []);
-	return [shown, latest, change];
+function useViewState(): [shown: ViewState, store: Publisher<ViewState>] {
+	const [store] = useState(() => new Publisher(INITIAL_VIEW_STATE));
+	return [useLatest(store), store];
 }
 
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
@@ -83,7 +73,7 @@ export function App({source, ascii = false, onBack}: AppProps) {
 	const {exit: onQuit} = useApp();
 	const live = useLatest(source);
 	const {columns, rows} = useTerminalSize();
-	const [state, latest, change] = useViewState();
+	const [state, store] = useViewState();
 	const [notice, say] = useNotice();
 	const {connectionRows} = layoutFor(columns, rows);
 
@@ -116,8 +106,8 @@ export function App({source, ascii = false, onBack}: AppProps) {
 	useKeys((key) => {
 		// Scrolling stops at the ends of the lists as the source has them now, not as last drawn.
 		const room = roomFor(source.snapshot, connectionRows);
-		const {change: action, effect} = meaningOf(latest(), key, {room, shown: live});
-		if (action) change(action);
+		const {change, effect} = meaningOf(store.snapshot, key, {room, shown: live});
+		if (change) store.publish(reduce(store.snapshot, change));
 		if (effect) carryOut(effect);
 	});
 

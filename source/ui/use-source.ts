@@ -18,7 +18,8 @@ export function useLatest<T>(source: Published<T>): T {
 
 /**
  * Publishes values to whoever subscribed: the owner sets `snapshot` with {@link publish}. For a value
- * that is read off something on a timer (the `clients` command's meter).
+ * read off something on a timer (the `clients` command's meter) or changed by keys (the dashboard's
+ * view state, which the next key reads at once, before React renders).
  */
 export class Publisher<T> implements Published<T> {
 	readonly #listeners = new Set<() => void>();
