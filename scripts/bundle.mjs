@@ -24,7 +24,6 @@ const out = path.join(dist, 'app');
 /** Output name (in dist/app) of every file the program starts or reads by path. */
 const ENTRIES = {
 	'source/main.js': 'main',
-	'source/server/child-entry.js': 'child-entry',
 	'source/server/server-process.js': 'server-process',
 	'source/clients/client-process.js': 'client-process',
 	'source/bench/server-process.js': 'bench-server-process',
@@ -32,11 +31,15 @@ const ENTRIES = {
 	'source/bench/plain-echo-server.js': 'plain-echo-server',
 };
 /**
- * Worker entries bundled alone, each one CommonJS file that imports nothing of ours: a thread starts
- * for each client, and loading the entry as ES modules from shared chunks made a start slower (14
- * started at once: the last ready after 0.70-1.10 s, against 0.52-0.75 s as one script).
+ * Worker entries bundled alone, each one CommonJS file that imports nothing of ours: a thread or a
+ * child process starts for each client, and loading the entry as ES modules from shared chunks made
+ * a start slower (14 threads started at once: the last ready after 0.70-1.10 s, against 0.52-0.75 s
+ * as one script; 14 child processes: 1.7-2.5 s, against 1.1-1.2 s).
  */
-const STANDALONE = {'source/server/thread-entry.js': 'thread-entry.cjs'};
+const STANDALONE = {
+	'source/server/thread-entry.js': 'thread-entry.cjs',
+	'source/server/child-entry.js': 'child-entry.cjs',
+};
 /** Files outside the bundle that it refers to, as seen from dist/app. */
 const OUTSIDE = {
 	'cli.js': '../cli.js',
