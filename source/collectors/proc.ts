@@ -128,6 +128,25 @@ async function scanForChildren(pid: number): Promise<number[]> {
 	return children;
 }
 
+function cmdline(pid: number): string | null {
+	try {
+		return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * A child between fork and exec: one thread, and still its parent's command line. Every `ss` the
+ * server runs (ten times a second while clients wait) passes through this state under the server's
+ * name for a moment; it is not yet the program it becomes.
+ */
+function isSpawning(reading: ProcessReading): boolean {
+	if (reading.threads !== 1) return false;
+	const own = cmdline(reading.pid);
+	return own !== null && own === cmdline(reading.ppid);
+}
+
 /** Every descendant of `root`, children first, in ascending pid order. */
 export async function findDescendants(root: number): Promise<number[]> {
 	const descendants: number[] = [];
@@ -222,8 +241,8 @@ export function acceptQueueIn(table: string, port: number): number {
 }
 
 export type ProcSource = {
-	/** The server's process: the dashboard's own when the server runs in-process. */
-	readonly serverPid: () => number;
+	/** The server's process: the dashboard's own when the server runs in-process; null while it is down. */
+	readonly serverPid: () => number | null;
 	/** The port whose accept queue to read; null: none (the caller reads listeners itself). */
 	readonly port: () => number | null;
 	/** Read every process's threads too (name, state, CPU%): the watch command shows them. */
@@ -244,7 +263,11 @@ export class ProcCollector {
 	async collect(now = Date.now()): Promise<OsFigures> {
 		const root = this.#source.serverPid();
 		const exclude = this.#source.exclude();
-		const pids = [root, ...(await findDescendants(root)).filter((pid) => !exclude.has(pid))];
+		// A server process that is down has no processes, threads or RSS: never the dashboard's own.
+		const pids =
+			root === null
+				? []
+				: [root, ...(await findDescendants(root)).filter((pid) => !exclude.has(pid))];
 		const readings = await Promise.all(pids.map((pid) => readProcess(pid)));
 		const current = new Map<string, {ticks: number; at: number}>();
 		/** Share of one core since the last reading of the same process or thread. */
@@ -260,7 +283,8 @@ export class ProcCollector {
 		for (const reading of readings) {
 			// `ss`, run for a moment by the collector or by a queue's peer check, is a tool of ours,
 			// not part of the server: counted, it made a process and a thread flicker into the figures.
-			if (!reading || exclude.has(reading.ppid) || reading.name === HELPER) continue;
+			if (!reading || exclude.has(reading.ppid) || reading.name === HELPER || isSpawning(reading))
+				continue;
 			const tasks: ThreadFigures[] | undefined = this.#source.threads
 				? readThreads(reading.pid).map((thread) => ({
 						tid: thread.tid,

@@ -91,6 +91,8 @@ export class Controller implements DashboardSource {
 	#mode: ModeName;
 	/** Actions run one after another: a switch finishes before the next key is carried out. */
 	#queue: Promise<void> = Promise.resolve();
+	/** A /proc reading is under way. */
+	#reading = false;
 	/** Test clients not added at the cap so far, as the client process last said. */
 	#capped = 0;
 	/** Until then, client reports publish at once: the effect of `c`/`x` shows without the tick. */
@@ -128,7 +130,7 @@ export class Controller implements DashboardSource {
 			},
 		);
 		this.#proc = new ProcCollector({
-			serverPid: () => this.#server.pid ?? process.pid,
+			serverPid: () => this.#server.pid,
 			port: () => this.#server.port,
 			exclude: () => new Set(this.#fleet.pid === undefined ? [] : [this.#fleet.pid]),
 		});
@@ -167,26 +169,34 @@ export class Controller implements DashboardSource {
 		await this.#server.start(this.#mode);
 		this.#store.setPlacement(this.#server.placement, this.#server.pid);
 		if (this.#options.clients > 0) this.#fleet.add(this.#options.clients);
-		// One clock: a tick that closes a rate period rolls first, so the frame shows the new rates.
-		let rolledAt = Date.now();
-		this.#clocks.every(this.#timing.tickMs, () => {
-			const now = Date.now();
-			if (now - rolledAt >= this.#timing.rollMs - this.#timing.tickMs / 2) {
-				this.#store.roll(now);
-				rolledAt = now;
-			}
-			this.#checkResponding(now);
-			this.#publish();
-		});
 		// The first /proc reading is awaited, so the first frame already shows threads, processes, RSS
 		// and the accept queue rather than blanks. The machine's figures are not: their first reading
 		// (systeminformation) takes about 0.5 s, and the next tick shows them.
 		void this.#clocks.repeat(this.#timing.hostMs, async () =>
 			this.#store.setHost(await collectMachine()),
 		);
-		await this.#clocks.repeat(this.#timing.procMs, async () =>
-			this.#store.setOs(await this.#proc.collect()),
-		);
+		await this.#readProc();
+		// One clock: a tick that closes a rate period rolls first, so the frame shows the new rates.
+		let rolledAt = Date.now();
+		let readAt = rolledAt;
+		const tick = async () => {
+			const now = Date.now();
+			const early = this.#timing.tickMs / 2;
+			if (now - rolledAt >= this.#timing.rollMs - early) {
+				this.#store.roll(now);
+				rolledAt = now;
+			}
+			this.#checkResponding(now);
+			// The kernel is read by the tick that publishes it: a reading on a clock of its own was up
+			// to a tick old when published, and a figure lagged the kernel by two ticks and more. One
+			// still under way (a slow `ss` on a busy machine) is not waited for.
+			if (now - readAt >= this.#timing.procMs - early && !this.#reading) {
+				readAt = now;
+				await this.#readProc();
+			}
+			this.#publish();
+		};
+		this.#clocks.every(this.#timing.tickMs, () => void tick());
 		this.#publish();
 	}
 
@@ -277,6 +287,12 @@ export class Controller implements DashboardSource {
 				if (this.#server.pid !== null && this.#server.placement === 'worker')
 					return 'the server is running: R restarts it after its process died';
 				await this.#restart();
+				return null;
+			}
+			case 'resize-pool': {
+				if (this.#mode === 'hybrid')
+					return "hybrid keeps the tutorial's size, min(50, cores + 4): + and - resize the pool model";
+				this.#configure(settingsChange(action, this.#settings));
 				return null;
 			}
 			case 'crash-worker': {
@@ -392,6 +408,22 @@ export class Controller implements DashboardSource {
 	#publish(): void {
 		this.#snapshot = this.#store.snapshot(this.#window);
 		this.#snapshots.tell(this.#snapshot);
+	}
+
+	/** Reads the server's processes and the accept queue; a failed reading leaves the last figures. */
+	async #readProc(): Promise<void> {
+		this.#reading = true;
+		try {
+			this.#store.setOs(await this.#proc.collect());
+		} catch (error: unknown) {
+			this.#store.log(
+				Date.now(),
+				'warn',
+				`collector: ${error instanceof Error ? error.message : String(error)}`,
+			);
+		} finally {
+			this.#reading = false;
+		}
 	}
 }
 

@@ -30,6 +30,8 @@ export type JsonLine = {
 	readonly port: number;
 	readonly handler: string;
 	readonly placement: string;
+	/** The server's process (the dashboard's own in-process); null while the server process is down. */
+	readonly pid: number | null;
 	readonly settings: {
 		readonly workMs: number | null;
 		readonly delayMs: number | null;
@@ -69,6 +71,8 @@ export type JsonLine = {
 		readonly readsPerSec: number | null;
 		readonly messagesTotal: number | null;
 		readonly readsTotal: number | null;
+		readonly bytesInTotal: number;
+		readonly bytesOutTotal: number;
 	};
 	readonly latency: {
 		readonly p50Ms: number | null;
@@ -83,6 +87,8 @@ export type JsonLine = {
 		readonly total: number;
 		readonly connected: number;
 		readonly waiting: number;
+		/** Not connected (connecting, or again after losing the server): with `pid` null, those waiting for it. */
+		readonly connecting: number;
 		/** watch --handler: replies that were not the correct one; absent when not checked. */
 		readonly wrongReplies?: number;
 	};
@@ -159,6 +165,7 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 		port: snapshot.server.port,
 		handler: snapshot.server.handler,
 		placement: snapshot.server.placement,
+		pid: snapshot.server.pid,
 		settings: snapshot.server.settings,
 		connections: {
 			active: snapshot.connections.active,
@@ -193,6 +200,8 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 			readsPerSec: round(snapshot.traffic.readsPerSec),
 			messagesTotal: snapshot.traffic.messagesTotal,
 			readsTotal: snapshot.traffic.readsTotal,
+			bytesInTotal: snapshot.traffic.bytesInTotal,
+			bytesOutTotal: snapshot.traffic.bytesOutTotal,
 		},
 		latency: {
 			p50Ms: roundOrNull(snapshot.latency.p50Ms),
@@ -201,7 +210,10 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 			p50: roundOrNull(snapshot.latency.p50Ms),
 			p99: roundOrNull(snapshot.latency.p99Ms),
 		},
-		clients: snapshot.clients,
+		clients: {
+			...snapshot.clients,
+			connecting: snapshot.clients.total - snapshot.clients.connected,
+		},
 		hostCpuPercent: snapshot.host ? round(snapshot.host.cpuPercent) : null,
 		watch: null,
 	};
