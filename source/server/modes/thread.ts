@@ -13,9 +13,9 @@ import {
 	type WorkerBudget,
 } from '../mode.js';
 import type {ServerSettings} from '../protocol.js';
+import {announceOnMain} from '../main-thread.js';
 import {SpawnGate} from '../spawn-gate.js';
 
-const MAIN = {kind: 'main'} as const;
 /** What a connection waiting for its thread may send before it is no longer read. */
 const EARLY_BYTES = 64 * 1024;
 
@@ -186,7 +186,7 @@ class ThreadPerClient implements ServerMode {
 			this.#topUp();
 			return;
 		}
-		if (queued) this.#emitQueued(id, socket);
+		if (queued) announceOnMain(emit, socket, id, true);
 		const release = holdEarlyBytes(socket);
 		this.#gate.enter(socket, async () => {
 			release();
@@ -194,19 +194,6 @@ class ThreadPerClient implements ServerMode {
 			thread = started;
 			this.#serve(id, socket, started, queued);
 			await started.ready;
-		});
-	}
-
-	#emitQueued(id: number, socket: Socket): void {
-		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-		this.#context.emit({
-			type: 'conn-open',
-			id,
-			peer,
-			state: 'queued',
-			by: MAIN,
-			waitIn: 'line',
-			at: Date.now(),
 		});
 	}
 
