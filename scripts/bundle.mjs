@@ -34,11 +34,13 @@ const ENTRIES = {
  * Worker entries bundled alone, each one CommonJS file that imports nothing of ours: a thread or a
  * child process starts for each client, and loading the entry as ES modules from shared chunks made
  * a start slower (14 threads started at once: the last ready after 0.70-1.10 s, against 0.52-0.75 s
- * as one script; 14 child processes: 1.7-2.5 s, against 1.1-1.2 s).
+ * as one script; 14 child processes: 1.7-2.5 s, against 1.1-1.2 s). The child that copies
+ * async's accept handles (listener-copies) is one too: the server accepts with one until it is up.
  */
 const STANDALONE = {
 	'source/server/thread-entry.js': 'thread-entry.cjs',
 	'source/server/child-entry.js': 'child-entry.cjs',
+	'source/server/listener-copies.js': 'listener-copies.cjs',
 };
 /** Files outside the bundle that it refers to, as seen from dist/app. */
 const OUTSIDE = {

@@ -26,6 +26,8 @@ const config = {host: '127.0.0.1', port: 0, handler: 'echo'} as const;
 const store = new MetricsStore(config);
 const host = createHost(config, (event) => store.apply(event), work);
 const port = await host.start(mode);
+// The row measures the model as it runs once started, with every accept handle listening.
+await host.accepting();
 setInterval(() => store.roll(), DEFAULT_TIMING.rollMs).unref();
 setInterval(() => store.snapshot({offset: 0, limit: 20}), DEFAULT_TIMING.tickMs).unref();
 process.send({type: 'ready', port, pid: process.pid});

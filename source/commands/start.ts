@@ -54,7 +54,7 @@ const SMALL_FD_CAP = 100;
 /** The warning for a `ulimit -n` that leaves room for few connections, or null. */
 export function smallFdCap(mode: ModeName, limit = openFileLimit()): string | null {
 	if (limit === null) return null;
-	const cap = fdConnectionCap(limit, MODES[mode].fdCost);
+	const cap = fdConnectionCap(limit, MODES[mode].fdCost, MODES[mode].fdFixed?.(limit));
 	if (cap >= SMALL_FD_CAP) return null;
 	return `ulimit -n ${limit} leaves room for ${cap} connection${cap === 1 ? '' : 's'} (the rest is kept for the dashboard's own files): raise it to 1024 or more for more`;
 }

@@ -8,6 +8,7 @@ import type {ChildCommand, ChildReport, ServerSettings} from './protocol.js';
 import {formatAddress, ignoreSocketErrors, serveSocket, TrafficCounter} from './connection.js';
 import {DEFAULT_SETTINGS} from './settings.js';
 import {fdConnectionCap, openFileLimit} from './fd-limit.js';
+import {STORM_BACKLOG} from './listen.js';
 
 const FLUSH_MS = 100;
 
@@ -99,7 +100,8 @@ function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 			process.exit(0),
 		);
 	});
-	server.listen({host: command.host, port: command.port}, () => {
+	// Every child listens with the same backlog: the last listen() on the shared socket sets it.
+	server.listen({host: command.host, port: command.port, backlog: STORM_BACKLOG}, () => {
 		// An accept that fails (EMFILE) is an 'error' on the server: without a listener it would end
 		// the child. Before listening, an error should end it: the parent sees the exit.
 		server.on('error', () => {});

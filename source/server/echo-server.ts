@@ -51,6 +51,11 @@ export class EchoServer {
 		return this.#settings;
 	}
 
+	/** Resolves once the running model accepts at full width (its extra accept handles listen). */
+	async accepting(): Promise<void> {
+		await this.#mode?.accepting?.();
+	}
+
 	/** Starts `name`, stopping the running mode first. Rejects (with nothing running) if it cannot listen. */
 	async start(name: ModeName): Promise<number> {
 		const switching = this.#mode !== undefined;
@@ -136,7 +141,8 @@ export class EchoServer {
 	/** The most connections the running mode can hold within the fd limit; null if unknown. */
 	get fdCap(): number | null {
 		if (this.#fdLimit === null) return null;
-		return fdConnectionCap(this.#fdLimit, MODES[this.#costOf].fdCost);
+		const {fdCost, fdFixed} = MODES[this.#costOf];
+		return fdConnectionCap(this.#fdLimit, fdCost, fdFixed?.(this.#fdLimit));
 	}
 
 	#admit(socket: Socket): boolean {

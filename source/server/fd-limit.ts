@@ -34,9 +34,12 @@ export function reserveMetricsFds(): void {
 	reserved = MAX_METRICS_CONNECTIONS + 1;
 }
 
-/** Connections that fit under `limit` with headroom, at `cost` descriptors each. */
-export function fdConnectionCap(limit: number, cost = 1): number {
-	return Math.max(1, Math.floor((limit - fdHeadroom(limit) - reserved) / cost));
+/**
+ * Connections that fit under `limit` with headroom, at `cost` descriptors each, beside the `fixed`
+ * descriptors the model holds whatever its connections (ModeEntry.fdFixed).
+ */
+export function fdConnectionCap(limit: number, cost = 1, fixed = 0): number {
+	return Math.max(1, Math.floor((limit - fdHeadroom(limit) - reserved - fixed) / cost));
 }
 
 /** What a refusal at the fd cap says on screen and in the log. */

@@ -7,6 +7,14 @@ export class ListenError extends Error {
 	code?: string;
 }
 
+/**
+ * Room in the kernel for connections the event loop has not accepted yet, for the models that must
+ * take a storm. With Node's 511, 1000 connects at once overflowed the accept queue, and the dropped
+ * ones came back only with the client's SYN retry a second later (ListenOverflows in
+ * /proc/net/netstat). The kernel caps it at net.core.somaxconn (4096 on current kernels).
+ */
+export const STORM_BACKLOG = 4096;
+
 /** Listens and resolves with the bound port, turning the kernel's refusals into plain sentences. */
 export async function listen(
 	server: Server,

@@ -20,6 +20,11 @@ export type ServerMode = {
 	readonly name: ModeName;
 	/** Listens and resolves with the bound port. */
 	start(): Promise<number>;
+	/**
+	 * Resolves once the model accepts with all it will accept with (acceptor.ts: handles that join
+	 * after `start`); absent when `start` is already all.
+	 */
+	accepting?(): Promise<void>;
 	/** Stops accepting, ends every connection and everything the mode started; resolves when all are gone. */
 	stop(): Promise<void>;
 	/** The settings changed: pass them on to workers and children, resize pools. */
@@ -109,6 +114,8 @@ export type ModeEntry = {
 	 * the fd cap divides the limit by it. Cluster children accept for themselves.
 	 */
 	readonly fdCost: number;
+	/** File descriptors the model holds under `ulimit -n` `fdLimit` however many connections it has (async's extra accept handles); none if absent. */
+	readonly fdFixed?: (fdLimit: number) => number;
 	/** What the tutorial says of the model; compare shows it beside the measured row. */
 	readonly tutorial: TutorialOpinion;
 	readonly create: ModeFactory;

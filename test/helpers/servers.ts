@@ -7,6 +7,7 @@ import {EchoServer} from '../../source/server/echo-server.js';
 import type {HandlerName} from '../../source/server/handler.js';
 import {DEFAULT_SETTINGS} from '../../source/server/settings.js';
 import {SPARE_THREADS} from '../../source/server/modes/thread.js';
+import {MODES} from '../../source/server/modes/index.js';
 import {waitFor} from './net.js';
 
 /** A line client that reads replies line by line, so a test can ask and wait for the answer. */
@@ -115,6 +116,8 @@ export async function startHost(
 		{...DEFAULT_SETTINGS, ...settings},
 	);
 	const port = await host.start(mode);
+	// Async and reactor's extra accept handles join just after start: counts taken before would see their child.
+	await host.accepting();
 	await sparesStarted(mode, events, settings.maxWorkers).catch(async (error: unknown) => {
 		await host.stop();
 		throw error;
@@ -217,6 +220,11 @@ export async function startServerProcess(
 		{emit: (event) => events.push(event), onCrash: () => {}},
 	);
 	const port = await runner.start(mode);
+	// Async and reactor copy their accept handles in a short-lived child just after start: RSS or
+	// children counted before it ended would count it.
+	if (MODES[mode].fdFixed) {
+		await waitFor(() => childPids(runner.pid!).length === 0, 'the accept handles to be copied');
+	}
 	// A server process left running keeps the test file from ending.
 	await sparesStarted(mode, events, settings.maxWorkers).catch(async (error: unknown) => {
 		await runner.stop();

@@ -1,8 +1,9 @@
-import net, {type Socket} from 'node:net';
+import type {Socket} from 'node:net';
+import {Acceptor, extraAcceptFds} from '../acceptor.js';
 import type {OutputQueueRow} from '../protocol.js';
 import {acceptErrors, closeWhenIdle, connectionReports, StallReport} from '../connection.js';
 import {countMessages} from '../handler.js';
-import {closeServer, listen} from '../listen.js';
+import {STORM_BACKLOG} from '../listen.js';
 import {acceptOnMain} from '../main-thread.js';
 import type {ModeContext, ModeFactory, ModeEntry} from '../mode.js';
 import {Responder} from '../work.js';
@@ -41,17 +42,18 @@ export const createReactorMode: ModeFactory = (context) => {
 	const outputs = new OutputQueues(context);
 	const reporter = setInterval(() => outputs.report(), REPORT_MS);
 	reporter.unref();
-	const server = net.createServer((socket) => {
+	const acceptor = new Acceptor({}, (socket) => {
 		let entry: Entry | undefined;
 		const id = acceptOnMain(context, sockets, socket, {onClose: () => outputs.close(entry!)});
 		if (id !== undefined) entry = openEntry(context, outputs, socket, id);
 	});
 	return {
 		name: context.name,
-		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
+		start: () => acceptor.listen(config.host, config.port, STORM_BACKLOG, acceptErrors(emit)),
+		accepting: () => acceptor.accepting,
 		async stop() {
 			clearInterval(reporter);
-			await closeServer(server, sockets);
+			await acceptor.close(sockets);
 			outputs.report();
 		},
 	};
@@ -194,6 +196,7 @@ class OutputQueues {
 export const reactorMode: ModeEntry = {
 	summary: 'the select() loop made explicit: per-socket output queues, written when writable',
 	fdCost: 1,
+	fdFixed: extraAcceptFds,
 	tutorial: {
 		scalability: 'High',
 		complexity: 'High',
