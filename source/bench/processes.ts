@@ -24,9 +24,9 @@ export const MODEL_BACKLOG: Readonly<Record<ModeName, number>> = {
 	thread: 511,
 	pool: 511,
 	process: 511,
-	reactor: 511,
+	reactor: 4096,
 	hybrid: 4096,
-	cluster: 511,
+	cluster: 4096,
 };
 
 /** `BENCH_CPU_PROF=dir` profiles each server process (`node --cpu-prof`) into `dir`. */
