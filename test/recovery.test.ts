@@ -1,14 +1,15 @@
 /**
  * The per-client models' worker budget, and recovery from a storm of connect-and-reset: once it
- * stops, every model is back to its idle threads and children and answers again within 5 s.
+ * stops, every model is back to its idle threads, children and RSS (within 10%) and answers again
+ * within 5 s, with the server in a process of its own (bench/churn-rss.ts measures both placements).
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import {test} from 'node:test';
 import {parseOptions} from '../source/options/options.js';
 import {MODE_NAMES, workerBudget} from '../source/server/mode.js';
 import {PROCESS_COST} from '../source/server/modes/process.js';
 import {THREAD_COST} from '../source/server/modes/thread.js';
+import {churn} from '../bench/churn-rss.js';
 import {childPids, startServerProcess, threadCount, treeRss} from './helpers/servers.js';
 import {ByteClient, sleep, waitFor} from './helpers/net.js';
 
@@ -54,29 +55,6 @@ for (const mode of ['thread', 'process'] as const) {
 	});
 }
 
-/** Opens connections that send a line and reset, `parallel` at a time, for `ms`; returns how many. */
-async function churn(port: number, ms: number, parallel: number): Promise<number> {
-	let count = 0;
-	const end = Date.now() + ms;
-	const one = () =>
-		new Promise<void>((resolve) => {
-			const socket = net.connect({host: '127.0.0.1', port});
-			socket.on('error', () => {});
-			socket.once('close', () => resolve());
-			socket.once('connect', () => {
-				count++;
-				socket.write('x\n');
-				setTimeout(() => socket.resetAndDestroy(), Math.random() * 20);
-			});
-		});
-	await Promise.all(
-		Array.from({length: parallel}, async () => {
-			while (Date.now() < end) await one();
-		}),
-	);
-	return count;
-}
-
 async function answers(port: number): Promise<boolean> {
 	try {
 		const client = await ByteClient.connect(port);
@@ -88,27 +66,42 @@ async function answers(port: number): Promise<boolean> {
 	}
 }
 
+/**
+ * RSS after the churn may be at most this much above idle (issue 10.7). Idle is taken after a short
+ * warm-up of the same churn: the first connections compile the server's code paths and fault in
+ * the node binary's pages (3-5 MB a process, kept because they are in use), which is not growth.
+ */
+const RSS_RATIO = 1.1;
+
 for (const mode of MODE_NAMES) {
-	test(`${mode}: after 5 s of connect-and-reset churn, threads and children are back to idle and it answers within 5 s`, async (t) => {
+	test(`${mode}: after 5 s of connect-and-reset churn, threads, children and RSS are back to idle and it answers within 5 s`, async (t) => {
 		const {runner, port, pid} = await startServerProcess(mode);
 		try {
+			// Taken before any client: process per client's answer has a child of its own for a while.
+			const threads = threadCount(pid);
+			const children = childPids(pid).length;
+			const idleWorkers = () =>
+				threadCount(pid) <= threads + 1 && childPids(pid).length <= children;
 			assert.ok(await answers(port));
-			await sleep(500);
-			const idle = {threads: threadCount(pid), children: childPids(pid).length, rss: treeRss(pid)};
+			await churn(port, 1000, 30);
+			await waitFor(idleWorkers, 'the warm-up to end', 10_000);
+			await sleep(2000);
+			const idle = treeRss(pid);
 			const count = await churn(port, 5000, 30);
 			const stoppedAt = Date.now();
+			/** Read before the answer: process per client's answer has a child of its own. */
+			let rss = 0;
 			await waitFor(
-				async () =>
-					threadCount(pid) <= idle.threads + 1 &&
-					childPids(pid).length <= idle.children &&
-					(await answers(port)),
+				async () => {
+					rss = treeRss(pid);
+					return idleWorkers() && rss <= idle * RSS_RATIO && (await answers(port));
+				},
 				() =>
-					`idle figures (threads ${threadCount(pid)}, was ${idle.threads}; children ${childPids(pid).length}, was ${idle.children}) and an answer`,
+					`idle figures (threads ${threadCount(pid)}, was ${threads}; children ${childPids(pid).length}, was ${children}; RSS ${(rss / MB).toFixed(1)} MB, was ${(idle / MB).toFixed(1)}) and an answer`,
 				5000,
 			);
-			const rss = treeRss(pid);
 			t.diagnostic(
-				`${count} connections; back after ${Date.now() - stoppedAt} ms; RSS ${(idle.rss / MB).toFixed(0)} → ${(rss / MB).toFixed(0)} MB`,
+				`${count} connections; back after ${Date.now() - stoppedAt} ms; RSS ${(idle / MB).toFixed(1)} → ${(rss / MB).toFixed(1)} MB`,
 			);
 		} finally {
 			await runner.stop();

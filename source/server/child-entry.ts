@@ -9,6 +9,7 @@ import {formatAddress, ignoreSocketErrors, serveSocket, TrafficCounter} from './
 import {DEFAULT_SETTINGS} from './settings.js';
 import {fdConnectionCap, openFileLimit} from './fd-limit.js';
 import {STORM_BACKLOG} from './listen.js';
+import {collectWhenQuiet} from './quiet-gc.js';
 
 const FLUSH_MS = 100;
 
@@ -29,6 +30,7 @@ const flush = () => {
 	if (deltas.length > 0) report({type: 'traffic', deltas});
 };
 setInterval(flush, FLUSH_MS).unref();
+collectWhenQuiet();
 
 /** Process per client: one socket, and the process ends with it. */
 function serveOne(id: number, handler: 'echo' | 'upper', socket: Socket): void {

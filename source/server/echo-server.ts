@@ -6,6 +6,7 @@ import {DEFAULT_SETTINGS} from './settings.js';
 import {MODES} from './modes/index.js';
 import {ListenError} from './listen.js';
 import {fdConnectionCap, openFileLimit, refusalReason} from './fd-limit.js';
+import {collectWhenQuiet} from './quiet-gc.js';
 
 const TRAFFIC_FLUSH_MS = 100;
 
@@ -23,6 +24,8 @@ export class EchoServer {
 	/** Open connections of the running mode, counted from its own events, for --max-connections. */
 	readonly #open = new Set<number>();
 	#flushTimer: NodeJS.Timeout | undefined;
+	/** Gives memory back after a burst of connections (issue 10.7), while a mode runs. */
+	#stopCollecting: (() => void) | undefined;
 	/** `ulimit -n`, read once: beyond its cap (with headroom) connections are refused, not EMFILE. */
 	readonly #fdLimit = openFileLimit();
 	/** The mode starting or running, for the fd cost of its connections. */
@@ -80,6 +83,7 @@ export class EchoServer {
 		}
 		this.#flushTimer = setInterval(() => this.#flush(), TRAFFIC_FLUSH_MS);
 		this.#flushTimer.unref();
+		this.#stopCollecting = collectWhenQuiet();
 		this.#emit({type: 'settings', settings: this.#settings, at: Date.now()});
 		this.#emit({
 			type: 'listening',
@@ -96,6 +100,7 @@ export class EchoServer {
 		const mode = this.#mode;
 		this.#mode = undefined;
 		clearInterval(this.#flushTimer);
+		this.#stopCollecting?.();
 		if (mode) await mode.stop();
 		this.#open.clear();
 		this.#flush();

@@ -8,6 +8,7 @@ import {parentPort, workerData} from 'node:worker_threads';
 import type {ServerSettings, ThreadCommand, ThreadReply} from './protocol.js';
 import {wholeBuffer, type HandlerName} from './handler.js';
 import {Responder} from './work.js';
+import {collectWhenQuiet} from './quiet-gc.js';
 
 const port = parentPort;
 if (!port) throw new Error('thread-entry must run in a worker thread');
@@ -21,6 +22,7 @@ function send(reply: Buffer, _messages: number, consumed: number): void {
 		consumed === reply.length ? reply : {type: 'reply', chunk: reply, consumed};
 	port!.postMessage(message, wholeBuffer(reply));
 }
+collectWhenQuiet();
 
 port.on('message', (command: ThreadCommand) => {
 	if (command instanceof Uint8Array) {

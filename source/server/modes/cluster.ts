@@ -6,6 +6,7 @@ import type {ModeContext, ModeEntry, ModeFactory} from '../mode.js';
 import {explainListenError} from '../listen.js';
 import {fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
 import {CHILD_ENTRY, emitChildDown, emitChildUp, relayConnectionReport} from '../serving-child.js';
+import {LEAN_HEAP_FLAGS} from '../quiet-gc.js';
 import {setTimeout as delay} from 'node:timers/promises';
 
 /** How long stop() waits for a worker's IPC channel to close after its exit. */
@@ -87,7 +88,7 @@ function shareOneListener(): void {
 	cluster.schedulingPolicy = cluster.SCHED_NONE;
 	cluster.setupPrimary({
 		exec: CHILD_ENTRY.pathname,
-		execArgv: [],
+		execArgv: LEAN_HEAP_FLAGS,
 		args: [],
 		stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
 	} as Parameters<typeof cluster.setupPrimary>[0]);
