@@ -137,12 +137,15 @@ function cmdline(pid: number): string | null {
 }
 
 /**
- * A child between fork and exec: one thread, and still its parent's command line. Every `ss` the
- * server runs (ten times a second while clients wait) passes through this state under the server's
- * name for a moment; it is not yet the program it becomes.
+ * A child between fork and exec: one thread forked from a process of several, and still its
+ * parent's command line. A program with threads forks only to exec (nothing else is safe in the
+ * child), so this is not yet the program it becomes: every `ss` the server runs (ten times a second
+ * while clients wait) passes through this state under the server's name for a moment. A
+ * single-threaded server that forks a child per client (Python's ForkingMixIn) is not mistaken
+ * for it: its parent has one thread too.
  */
-function isSpawning(reading: ProcessReading): boolean {
-	if (reading.threads !== 1) return false;
+function isSpawning(reading: ProcessReading, parent: ProcessReading | undefined): boolean {
+	if (reading.threads !== 1 || parent === undefined || parent.threads === 1) return false;
 	const own = cmdline(reading.pid);
 	return own !== null && own === cmdline(reading.ppid);
 }
@@ -261,6 +264,17 @@ export class ProcCollector {
 	}
 
 	async collect(now = Date.now()): Promise<OsFigures> {
+		return {processes: await this.processes(now), acceptQueue: await this.acceptQueue()};
+	}
+
+	/** The accept queue of the port (an `ss`, a fork: long on a busy machine); null: no port. */
+	async acceptQueue(): Promise<number | null> {
+		const port = this.#source.port();
+		return port === null ? null : readAcceptQueue(port);
+	}
+
+	/** The server's processes from /proc: files the kernel makes in memory, read in microseconds. */
+	async processes(now = Date.now()): Promise<ProcessFigures[]> {
 		const root = this.#source.serverPid();
 		const exclude = this.#source.exclude();
 		// A server process that is down has no processes, threads or RSS: never the dashboard's own.
@@ -269,6 +283,7 @@ export class ProcCollector {
 				? []
 				: [root, ...(await findDescendants(root)).filter((pid) => !exclude.has(pid))];
 		const readings = await Promise.all(pids.map((pid) => readProcess(pid)));
+		const byPid = new Map(readings.map((reading) => [reading?.pid, reading ?? undefined]));
 		const current = new Map<string, {ticks: number; at: number}>();
 		/** Share of one core since the last reading of the same process or thread. */
 		const cpu = (key: string, ticks: number): number | null => {
@@ -283,7 +298,12 @@ export class ProcCollector {
 		for (const reading of readings) {
 			// `ss`, run for a moment by the collector or by a queue's peer check, is a tool of ours,
 			// not part of the server: counted, it made a process and a thread flicker into the figures.
-			if (!reading || exclude.has(reading.ppid) || reading.name === HELPER || isSpawning(reading))
+			if (
+				!reading ||
+				exclude.has(reading.ppid) ||
+				reading.name === HELPER ||
+				isSpawning(reading, byPid.get(reading.ppid))
+			)
 				continue;
 			const tasks: ThreadFigures[] | undefined = this.#source.threads
 				? readThreads(reading.pid).map((thread) => ({
@@ -304,8 +324,7 @@ export class ProcCollector {
 			});
 		}
 		this.#previous = current;
-		const port = this.#source.port();
-		return {processes, acceptQueue: port === null ? null : await readAcceptQueue(port)};
+		return processes;
 	}
 }
 

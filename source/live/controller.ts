@@ -12,7 +12,7 @@ import {
 } from '../metrics/source.js';
 import {collectMachine} from '../collectors/machine.js';
 import {ProcCollector} from '../collectors/proc.js';
-import type {EventLine, Snapshot} from '../metrics/snapshot.js';
+import type {EventLine, OsFigures, Snapshot} from '../metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
 import {clientHost, type Options} from '../options/options.js';
 import type {ClientReport, ServerSettings} from '../server/protocol.js';
@@ -77,13 +77,7 @@ export class Controller implements DashboardSource {
 	readonly #snapshots = new Listeners<Snapshot>();
 	readonly #roundTrips = new Listeners<readonly number[]>();
 	readonly #clientReports = new Listeners<ClientReport>();
-	readonly #clocks = new Clocks((error) =>
-		this.#store.log(
-			Date.now(),
-			'warn',
-			`collector: ${error instanceof Error ? error.message : String(error)}`,
-		),
-	);
+	readonly #clocks = new Clocks((error) => this.#collectorFailed(error));
 	#window: ConnectionWindow = {offset: 0, limit: 20};
 	/** Since when the server process has said nothing, once that counts as not responding. */
 	#silentSince: number | null = null;
@@ -91,8 +85,10 @@ export class Controller implements DashboardSource {
 	#mode: ModeName;
 	/** Actions run one after another: a switch finishes before the next key is carried out. */
 	#queue: Promise<void> = Promise.resolve();
-	/** A /proc reading is under way. */
-	#reading = false;
+	/** The kernel's figures as last read: /proc by every tick, the accept queue when its `ss` answers. */
+	#os: OsFigures = {processes: [], acceptQueue: null};
+	/** The accept queue's `ss` is under way. */
+	#askingQueue = false;
 	/** Test clients not added at the cap so far, as the client process last said. */
 	#capped = 0;
 	/** Until then, client reports publish at once: the effect of `c`/`x` shows without the tick. */
@@ -175,7 +171,7 @@ export class Controller implements DashboardSource {
 		void this.#clocks.repeat(this.#timing.hostMs, async () =>
 			this.#store.setHost(await collectMachine()),
 		);
-		await this.#readProc();
+		await this.#readKernel();
 		// One clock: a tick that closes a rate period rolls first, so the frame shows the new rates.
 		let rolledAt = Date.now();
 		let readAt = rolledAt;
@@ -188,11 +184,10 @@ export class Controller implements DashboardSource {
 			}
 			this.#checkResponding(now);
 			// The kernel is read by the tick that publishes it: a reading on a clock of its own was up
-			// to a tick old when published, and a figure lagged the kernel by two ticks and more. One
-			// still under way (a slow `ss` on a busy machine) is not waited for.
-			if (now - readAt >= this.#timing.procMs - early && !this.#reading) {
+			// to a tick old when published, and a figure lagged the kernel by two ticks and more.
+			if (now - readAt >= this.#timing.procMs - early) {
 				readAt = now;
-				await this.#readProc();
+				await this.#readKernel();
 			}
 			this.#publish();
 		};
@@ -410,20 +405,35 @@ export class Controller implements DashboardSource {
 		this.#snapshots.tell(this.#snapshot);
 	}
 
-	/** Reads the server's processes and the accept queue; a failed reading leaves the last figures. */
-	async #readProc(): Promise<void> {
-		this.#reading = true;
+	/**
+	 * Reads the server's processes, and the accept queue unless its last `ss` is still under way (a
+	 * fork, which on a busy machine can take longer than a tick: /proc is not held back by it). A
+	 * failed reading leaves the last figures.
+	 */
+	async #readKernel(): Promise<void> {
 		try {
-			this.#store.setOs(await this.#proc.collect());
+			this.#os = {...this.#os, processes: await this.#proc.processes()};
+			this.#store.setOs(this.#os);
 		} catch (error: unknown) {
-			this.#store.log(
-				Date.now(),
-				'warn',
-				`collector: ${error instanceof Error ? error.message : String(error)}`,
-			);
-		} finally {
-			this.#reading = false;
+			this.#collectorFailed(error);
 		}
+		if (this.#askingQueue) return;
+		this.#askingQueue = true;
+		try {
+			// Awaited first: the processes may have been read again meanwhile, and must not go back.
+			const acceptQueue = await this.#proc.acceptQueue();
+			this.#os = {...this.#os, acceptQueue};
+			this.#store.setOs(this.#os);
+		} catch (error: unknown) {
+			this.#collectorFailed(error);
+		} finally {
+			this.#askingQueue = false;
+		}
+	}
+
+	#collectorFailed(error: unknown): void {
+		const why = error instanceof Error ? error.message : String(error);
+		this.#store.log(Date.now(), 'warn', `collector: ${why}`);
 	}
 }
 
