@@ -301,6 +301,42 @@ test(
 );
 
 test(
+	'watch -- COMMAND killed with SIGKILL: the command it started ends too, and a quit leaves no guard',
+	{skip: missing ?? false},
+	async () => {
+		const server = [
+			'--',
+			process.execPath,
+			'-e',
+			"require('net').createServer((s) => s.pipe(s)).listen(0, '127.0.0.1')",
+		];
+		const killed = new Watch(server);
+		const pid = (await killed.until((line) => line.processes.pids.length > 0, 'the server'))
+			.processes.pids[0]!;
+		const exited = once(killed.child, 'exit');
+		killed.child.kill('SIGKILL');
+		await exited;
+		// Before: the server, in a process group of its own, ran on with nobody to end it.
+		await waitFor(
+			() => !isAlive(pid),
+			`the server (pid ${pid}) to end after watch's SIGKILL`,
+			5000,
+		);
+
+		const quit = new Watch(server);
+		await quit.until((line) => line.processes.pids.length > 0, 'the server');
+		const ours = childPids(quit.child.pid);
+		assert.ok(ours.length >= 2, `the server and its guard: ${ours.join(' ')}`);
+		await quit.stop();
+		await waitFor(
+			() => ours.every((each) => !isAlive(each)),
+			'every process watch started to end',
+			5000,
+		);
+	},
+);
+
+test(
 	'watch: a mistake is one line and exit status 2',
 	{skip: process.platform !== 'linux' ? 'watch needs Linux' : false},
 	() => {

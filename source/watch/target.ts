@@ -1,5 +1,6 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {existsSync, readdirSync} from 'node:fs';
+import type {Socket} from 'node:net';
 import {findDescendants} from '../collectors/proc.js';
 import {readListeners, socketOwners} from '../collectors/sockets.js';
 import {inert} from '../shared/format.js';
@@ -65,6 +66,7 @@ export async function startCommand(
 			resolve();
 		});
 	});
+	const guard = child.pid === undefined ? undefined : startGuard(child.pid);
 	let partial = '';
 	child.stderr!.setEncoding('utf8');
 	child.stderr!.on('data', (text: string) => {
@@ -76,6 +78,8 @@ export async function startCommand(
 		}
 	});
 	const stop = async () => {
+		// Ending the group ourselves: the guard must not signal it again once its number may be reused.
+		guard?.kill('SIGKILL');
 		if (exited === null && child.pid !== undefined) {
 			signalGroup(child.pid, 'SIGTERM');
 			const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), 1000);
@@ -96,6 +100,30 @@ export async function startCommand(
 			? `did not listen on a TCP port within ${START_TIMEOUT_MS / 1000}s`
 			: `ended (${exited}) before listening on a TCP port`;
 	throw new UsageError(`${inert(command.join(' '))} ${why}${lastLine ? `: ${lastLine}` : ''}`);
+}
+
+/**
+ * Ends the started server's process group if we die without ending it (SIGKILL, a crash): Node has
+ * no parent-death signal, and the server is in a group of its own, so nothing else would. A tiny
+ * shell, not in the server's tree (so not in its figures), reads a pipe only we hold open; at its
+ * end of file it sends the group SIGTERM, then SIGKILL a second later, as our quit does.
+ */
+function startGuard(pgid: number): ChildProcess {
+	const guard = spawn(
+		'/bin/sh',
+		[
+			'-c',
+			'read -r _; kill -TERM "-$1" 2>/dev/null && sleep 1 && kill -KILL "-$1" 2>/dev/null',
+			'concurrency-top-guard',
+			String(pgid),
+		],
+		{detached: true, stdio: ['pipe', 'ignore', 'ignore']},
+	);
+	guard.on('error', () => {});
+	// Neither the guard nor its pipe keeps us running.
+	guard.unref();
+	(guard.stdin as Socket).unref();
+	return guard;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
