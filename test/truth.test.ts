@@ -36,8 +36,9 @@ import {childPids, isAlive, LineClient} from './helpers/servers.js';
  * dashboard only after a reading of the same kind as ours (/proc and `ss` by the tick; the server's
  * `ss` for a waiting client that left, then its report), and on a loaded two-core machine such a
  * reading took 20-430 ms (load average 10-15). So the allowance is two ticks plus the slowest of our
- * own readings in the step. Measured over three runs at load 7-15: lags up to 694 ms, median
- * 80-165 ms; two ticks alone (400 ms) failed one run in three.
+ * own readings in the step. Measured over ten runs at load average 4-19 (two cores): the slowest
+ * step of a run 207-1402 ms, the median 46-182 ms; two ticks alone (400 ms) failed one run in
+ * three at load 10-15, and once at load 5 (449 ms).
  */
 const TICK_MS = 200;
 const SETTLE_MS = TICK_MS;
