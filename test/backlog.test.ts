@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {readdirSync, readlinkSync} from 'node:fs';
 import {test} from 'node:test';
-import {acceptHandles} from '../source/server/acceptor.js';
+import {acceptHandles} from '../source/server/fd-limit.js';
 import {EchoServer} from '../source/server/echo-server.js';
 import {ByteClient, waitFor} from './helpers/net.js';
 import {childPids, startHost} from './helpers/servers.js';
@@ -36,11 +36,11 @@ function listenerInode(port: number): string {
 	return inode;
 }
 
-/** Descriptors of this process on the socket with `inode`. */
-function descriptorsOn(inode: string): number {
-	return readdirSync('/proc/self/fd').filter((fd) => {
+/** Descriptors of process `pid` on the socket with `inode`. */
+function descriptorsOn(inode: string, pid: number | 'self' = 'self'): number {
+	return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
 		try {
-			return readlinkSync(`/proc/self/fd/${fd}`) === `socket:[${inode}]`;
+			return readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`;
 		} catch {
 			return false;
 		}
@@ -95,11 +95,22 @@ test('async stopped while its accept handles are still being copied leaves no pr
 	}
 });
 
-test('cluster children listen with the deep backlog too', async () => {
+test('cluster children listen with the deep backlog too, each through its own accept handles', async () => {
 	const {host, port} = await startHost('cluster');
 	try {
 		const line = execFileSync('ss', ['-Hltn', `sport = :${port}`], {encoding: 'utf8'}).trim();
 		assert.ok(Number(line.split(/\s+/)[2]) > 511, line);
+		const inode = listenerInode(port);
+		const children = childPids();
+		assert.equal(children.length, 2, 'one child a core here');
+		for (const pid of children)
+			assert.equal(descriptorsOn(inode, pid), acceptHandles(), `pid ${pid}`);
+		// The parent holds the one Node's cluster bound (SCHED_NONE), and none of the copies it sent.
+		assert.equal(descriptorsOn(inode), 1, 'the parent keeps no copy');
+		const clients = await Promise.all(Array.from({length: 50}, () => ByteClient.connect(port)));
+		const replies = await Promise.all(clients.map((client, i) => client.ask(`c${i}\n`)));
+		replies.forEach((reply, i) => assert.equal(reply.toString(), `c${i}\n`));
+		await Promise.all(clients.map((client) => client.close()));
 	} finally {
 		await host.stop();
 	}

@@ -7,7 +7,7 @@ import net, {type Socket} from 'node:net';
 import type {ChildCommand, ChildReport, ServerSettings} from './protocol.js';
 import {formatAddress, ignoreSocketErrors, serveSocket, TrafficCounter} from './connection.js';
 import {DEFAULT_SETTINGS} from './settings.js';
-import {fdConnectionCap, openFileLimit} from './fd-limit.js';
+import {acceptHandles, extraAcceptFds, fdConnectionCap, openFileLimit} from './fd-limit.js';
 import {STORM_BACKLOG} from './listen.js';
 import {collectWhenQuiet} from './quiet-gc.js';
 
@@ -52,49 +52,71 @@ function serveOne(id: number, handler: 'echo' | 'upper', socket: Socket): void {
 }
 
 let localIds = 0;
-let cluster: {server: net.Server; size: number} | undefined;
+/**
+ * Cluster: the child's accept handles on the shared listening socket (the first from the cluster,
+ * the rest copies the parent sends back: acceptor.ts says why), and its share of the connections.
+ */
+let cluster:
+	| {
+			readonly servers: net.Server[];
+			readonly handler: 'echo' | 'upper';
+			readonly size: number;
+			/** Copies still to come before it reports ready, and the port it then reports. */
+			readonly wanted: number;
+			port: number;
+			cap: number;
+			open: number;
+	  }
+	| undefined;
 
-/** This child's share of --max-connections (Node refuses beyond it, and says so with 'drop'). */
+/** This child's share of --max-connections, counted across its accept handles. */
 function applyLimit(): void {
 	if (!cluster) return;
 	const max = settings.maxConnections;
 	const share = max === null ? Infinity : Math.max(1, Math.ceil(max / cluster.size));
 	// Each child has its own fd limit: beyond its cap it refuses rather than meet EMFILE.
 	const limit = openFileLimit();
-	cluster.server.maxConnections = Math.min(
+	cluster.cap = Math.min(
 		share,
-		limit === null ? Infinity : fdConnectionCap(limit),
+		limit === null ? Infinity : fdConnectionCap(limit, 1, extraAcceptFds(limit)),
 	);
+}
+
+/** Cluster: serves a socket one of the accept handles took, or refuses it beyond the share. */
+function serveClusterSocket(handler: 'echo' | 'upper', socket: Socket): void {
+	const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+	ignoreSocketErrors(socket);
+	if (!cluster || cluster.open >= cluster.cap) {
+		socket.destroy();
+		report({type: 'refused', peer});
+		return;
+	}
+	cluster.open++;
+	const local = ++localIds;
+	report({type: 'conn-open', local, peer});
+	socket.once('close', () => {
+		cluster!.open--;
+		flush();
+		report({type: 'conn-close', local});
+	});
+	serveSocket(socket, {
+		id: local,
+		handler,
+		traffic,
+		settings: () => settings,
+		onStall: (stalled) => report({type: 'stall', id: local, stalled}),
+		onIdle: () => report({type: 'idle-closed', id: local}),
+	});
 }
 
 /** Cluster: accept from the shared listening socket, as every pre-forked worker does. */
 function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
-	const server = net.createServer((socket) => {
-		const local = ++localIds;
-		ignoreSocketErrors(socket);
-		report({
-			type: 'conn-open',
-			local,
-			peer: formatAddress(socket.remoteAddress, socket.remotePort),
-		});
-		socket.once('close', () => {
-			flush();
-			report({type: 'conn-close', local});
-		});
-		serveSocket(socket, {
-			id: local,
-			handler: command.handler,
-			traffic,
-			settings: () => settings,
-			onStall: (stalled) => report({type: 'stall', id: local, stalled}),
-			onIdle: () => report({type: 'idle-closed', id: local}),
-		});
-	});
-	cluster = {server, size: command.size};
+	const server = net.createServer((socket) => serveClusterSocket(command.handler, socket));
+	const limit = openFileLimit();
+	const wanted = acceptHandles(limit) - 1;
+	const {handler, size} = command;
+	cluster = {servers: [server], handler, size, wanted, port: 0, cap: Infinity, open: 0};
 	applyLimit();
-	server.on('drop', (data) => {
-		report({type: 'refused', peer: formatAddress(data?.remoteAddress, data?.remotePort)});
-	});
 	// A port in use or not ours to bind is the user's to fix: the parent says it in one line.
 	server.once('error', (error: NodeJS.ErrnoException) => {
 		if (server.listening) return;
@@ -108,8 +130,26 @@ function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 		// the child. Before listening, an error should end it: the parent sees the exit.
 		server.on('error', () => {});
 		const address = server.address();
-		report({type: 'ready', port: typeof address === 'object' && address ? address.port : 0});
+		cluster!.port = typeof address === 'object' && address ? address.port : 0;
+		if (wanted === 0) report({type: 'ready', port: cluster!.port});
+		// The raw handle: sent as a Server, the parent would start accepting on it.
+		else
+			process.send?.(
+				{type: 'copy-listener', count: wanted},
+				(server as never as {_handle: never})._handle,
+			);
 	});
+}
+
+/** Cluster: one more accept handle, a copy of the listening socket; ready once all are in. */
+function addListenerCopy(handle: unknown): void {
+	if (!cluster || !handle) return;
+	const {handler} = cluster;
+	const server = net.createServer((socket) => serveClusterSocket(handler, socket));
+	server.on('error', () => {});
+	server.listen(handle as never, STORM_BACKLOG);
+	cluster.servers.push(server);
+	if (cluster.servers.length === cluster.wanted + 1) report({type: 'ready', port: cluster.port});
 }
 
 process.on('message', (command: ChildCommand, handle?: unknown) => {
@@ -123,6 +163,10 @@ process.on('message', (command: ChildCommand, handle?: unknown) => {
 		case 'cluster': {
 			settings = command.settings;
 			serveCluster(command);
+			break;
+		}
+		case 'listener-copy': {
+			addListenerCopy(handle);
 			break;
 		}
 		case 'settings': {

@@ -26,6 +26,31 @@ export function fdHeadroom(limit: number): number {
  */
 export const MAX_METRICS_CONNECTIONS = 16;
 
+/**
+ * Accept handles on one listening socket, for the models whose one event loop accepts and serves.
+ * libuv (Node 20) accepts one connection per handle per turn of the loop, and a turn that serves
+ * 1000 busy sockets takes milliseconds: a connect storm waited seconds in the kernel's accept queue
+ * (`ss -ltn` Recv-Q 400-900, drained 100-350 a second). Each handle is polled in every turn, so
+ * with 64 a turn accepts up to 64; an empty queue costs nothing, as no handle is then readable.
+ * Measured (1000 connect, then all echo): a bare Node server's last first reply 2.9-6.2 s with one
+ * handle, 0.9-2.6 s with 32, 0.3-0.9 s with 128.
+ */
+export const ACCEPT_HANDLES = 64;
+
+/**
+ * Accept handles under `ulimit -n` `fdLimit`: one per 128 descriptors allowed, at most
+ * ACCEPT_HANDLES, so a small limit keeps its descriptors for connections (and at 255 or less there
+ * is one handle and no copying child at all).
+ */
+export function acceptHandles(fdLimit: number | null = openFileLimit()): number {
+	return fdLimit === null
+		? ACCEPT_HANDLES
+		: Math.max(1, Math.min(ACCEPT_HANDLES, Math.floor(fdLimit / 128)));
+}
+
+/** Descriptors the handles beyond the first hold (ModeEntry.fdFixed of the models that use them). */
+export const extraAcceptFds = (fdLimit: number): number => acceptHandles(fdLimit) - 1;
+
 /** Descriptors set aside in this process for the metrics endpoint; 0 without one. */
 let reserved = 0;
 

@@ -187,11 +187,15 @@ export type ChildCommand =
 			/** How many children share the listener: each takes its share of --max-connections. */
 			readonly size: number;
 	  }
-	| {readonly type: 'settings'; readonly settings: ServerSettings};
+	| {readonly type: 'settings'; readonly settings: ServerSettings}
+	/** Cluster: a copy of the child's listening handle, sent with it (`copy-listener`). */
+	| {readonly type: 'listener-copy'};
 
 /** Child process → parent. Cluster children number their connections themselves (`local`). */
 export type ChildReport =
 	| {readonly type: 'ready'; readonly port?: number}
+	/** Cluster: send this listening handle (sent with it) back `count` times, each a descriptor of its own (acceptor.ts says why). */
+	| {readonly type: 'copy-listener'; readonly count: number}
 	/** The child holds the socket it was sent; the parent's copy is closed by then. */
 	| {readonly type: 'owned'; readonly id: number}
 	| {readonly type: 'traffic'; readonly deltas: readonly TrafficDelta[]}

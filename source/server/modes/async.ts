@@ -1,5 +1,6 @@
 import type {Socket} from 'node:net';
-import {Acceptor, extraAcceptFds} from '../acceptor.js';
+import {Acceptor} from '../acceptor.js';
+import {extraAcceptFds} from '../fd-limit.js';
 import {acceptErrors} from '../connection.js';
 import {STORM_BACKLOG} from '../listen.js';
 import {acceptOnMain, serveOnMain} from '../main-thread.js';

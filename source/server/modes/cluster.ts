@@ -4,7 +4,7 @@ import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
 import type {ModeContext, ModeEntry, ModeFactory} from '../mode.js';
 import {explainListenError} from '../listen.js';
-import {fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
+import {extraAcceptFds, fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
 import {CHILD_ENTRY, emitChildDown, emitChildUp, relayConnectionReport} from '../serving-child.js';
 import {LEAN_HEAP_FLAGS} from '../quiet-gc.js';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -34,7 +34,7 @@ export const createClusterMode: ModeFactory = (context) => {
 			refusalReason(
 				settings().maxConnections,
 				fdLimit,
-				fdLimit === null ? null : fdConnectionCap(fdLimit),
+				fdLimit === null ? null : fdConnectionCap(fdLimit, 1, extraAcceptFds(fdLimit)),
 				size,
 			),
 		stopping: false,
@@ -133,8 +133,9 @@ function startWorker(context: ModeContext, workers: Workers): Promise<number> {
 				reject(error);
 			},
 		};
-		worker.on('message', (report: ChildReport) => {
-			if (!relay(report)) answerStartReport(context, worker, workers.size, report, settle);
+		worker.on('message', (report: ChildReport, handle?: ListenerHandle) => {
+			if (report.type === 'copy-listener') sendListenerCopies(worker, handle, report.count);
+			else if (!relay(report)) answerStartReport(context, worker, workers.size, report, settle);
 		});
 		worker.process.once('exit', (code, signal) => {
 			clearTimeout(timer);
@@ -146,6 +147,33 @@ function startWorker(context: ModeContext, workers: Workers): Promise<number> {
 			startWorker(context, workers).catch(() => {});
 		});
 	});
+}
+
+type ListenerHandle = {close(): void};
+
+/**
+ * Sends a worker its listening handle back `count` times: each arrives as a descriptor of its own,
+ * one more accept handle in the worker's loop (acceptor.ts says why). This process's copy is closed
+ * once the last is written, or when the worker ends first.
+ */
+function sendListenerCopies(
+	worker: Worker,
+	handle: ListenerHandle | undefined,
+	count: number,
+): void {
+	if (!handle) return;
+	let open = true;
+	const close = () => {
+		if (open) handle.close();
+		open = false;
+	};
+	worker.process.once('exit', close);
+	let written = 0;
+	for (let i = 0; i < count; i++) {
+		worker.send({type: 'listener-copy'} satisfies ChildCommand, handle as never, () => {
+			if (++written === count) close();
+		});
+	}
 }
 
 type StartSettle = {

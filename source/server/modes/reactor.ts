@@ -1,5 +1,6 @@
 import type {Socket} from 'node:net';
-import {Acceptor, extraAcceptFds} from '../acceptor.js';
+import {Acceptor} from '../acceptor.js';
+import {extraAcceptFds} from '../fd-limit.js';
 import type {OutputQueueRow} from '../protocol.js';
 import {acceptErrors, closeWhenIdle, connectionReports, StallReport} from '../connection.js';
 import {countMessages} from '../handler.js';
