@@ -31,6 +31,38 @@ test('--max-connections: at the limit new connections are refused, and the refus
 	}
 });
 
+test('--max-connections in cluster: each child takes its share across all its accept handles, and refuses beyond it', async () => {
+	// Two children (one a core here), a share of 2 each: at most 4 served, whatever handle accepted them.
+	const {host, port, events} = await startHost('cluster', 'echo', {maxConnections: 4});
+	const clients: LineClient[] = [];
+	try {
+		let closed = 0;
+		for (let i = 0; i < 12; i++) {
+			const client = await LineClient.connect(port);
+			void client.closed.then(() => closed++);
+			clients.push(client);
+		}
+		const count = (type: string) => events.filter((event) => event.type === type).length;
+		await waitFor(
+			() => count('conn-open') + count('refused') === 12,
+			() => `${count('conn-open')} served, ${count('refused')} refused`,
+		);
+		assert.ok(count('conn-open') <= 4, `${count('conn-open')} served`);
+		assert.ok(count('conn-open') >= 2, 'each child serves its share');
+		// Every refused client is closed by the server; the served ones stay open.
+		await waitFor(
+			() => closed === count('refused'),
+			() => `${closed} closed, ${count('refused')} refused`,
+		);
+		const served = clients.filter((client) => !client.socket.destroyed);
+		assert.equal(served.length, count('conn-open'));
+		for (const client of served) assert.equal(await client.ask('in'), 'in');
+	} finally {
+		await Promise.all(clients.map((client) => client.close()));
+		await host.stop();
+	}
+});
+
 test('work and delay per message: replies keep their order and take the time asked for', async () => {
 	const {host, port} = await startHost('reactor', 'upper', {delayMs: 30});
 	try {
