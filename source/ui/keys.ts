@@ -55,7 +55,7 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['R', 'restart the server (after its process died)'],
 	['w  W', 'more / less CPU work per message'],
 	['d  D', 'more / less simulated I/O wait per message'],
-	['+  -', 'grow / shrink the thread pool'],
+	['+  -', 'grow / shrink the thread pool (pool model)'],
 	['!', 'crash one worker thread or child process'],
 	['↑ ↓ j k PgUp PgDn', 'scroll the connections (or threads) a row / a page'],
 	['g G  Home End', 'first / last connection'],
