@@ -4,7 +4,6 @@ import type {Placement} from './protocol.js';
 import type {EmitEvent, ServerCommand, ServerReport, ServerSettings} from './protocol.js';
 import {ListenError} from './listen.js';
 import {EchoServer} from './echo-server.js';
-import {LEAN_HEAP_FLAGS} from './quiet-gc.js';
 import type {ModeName, ServerConfig} from './mode.js';
 
 const SERVER_ENTRY = new URL('server-process.js', import.meta.url);
@@ -205,7 +204,7 @@ class ServerProcessRunner implements ServerRunner {
 		const child = fork(
 			SERVER_ENTRY,
 			[JSON.stringify({config: this.#config, settings: this.#settings()})],
-			{execArgv: LEAN_HEAP_FLAGS, stdio: ['ignore', 'ignore', 'ignore', 'ipc']},
+			{execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc']},
 		);
 		child.on('error', () => {});
 		this.#heardAt = Date.now();

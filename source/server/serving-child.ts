@@ -3,7 +3,6 @@ import {performance} from 'node:perf_hooks';
 import type {ChildReport, WorkerRef} from './protocol.js';
 import type {ModeContext} from './mode.js';
 import {idleText} from './connection.js';
-import {LEAN_HEAP_FLAGS} from './quiet-gc.js';
 
 /**
  * A child process that serves connections (child-entry.ts), as process per client and cluster run
@@ -14,10 +13,7 @@ export const CHILD_ENTRY = new URL('./child-entry.js', import.meta.url);
 
 /** Forks a server child whose output never reaches the dashboard's terminal. */
 export function forkChild(): ChildProcess {
-	return fork(CHILD_ENTRY, [], {
-		execArgv: LEAN_HEAP_FLAGS,
-		stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-	});
+	return fork(CHILD_ENTRY, [], {execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc']});
 }
 
 /** Ends a child and resolves once it has exited. */

@@ -6,7 +6,6 @@ import type {ModeContext, ModeEntry, ModeFactory} from '../mode.js';
 import {explainListenError} from '../listen.js';
 import {extraAcceptFds, fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
 import {CHILD_ENTRY, emitChildDown, emitChildUp, relayConnectionReport} from '../serving-child.js';
-import {LEAN_HEAP_FLAGS} from '../quiet-gc.js';
 import {setTimeout as delay} from 'node:timers/promises';
 
 /** How long stop() waits for a worker's IPC channel to close after its exit. */
@@ -88,7 +87,7 @@ function shareOneListener(): void {
 	cluster.schedulingPolicy = cluster.SCHED_NONE;
 	cluster.setupPrimary({
 		exec: CHILD_ENTRY.pathname,
-		execArgv: LEAN_HEAP_FLAGS,
+		execArgv: [],
 		args: [],
 		stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
 	} as Parameters<typeof cluster.setupPrimary>[0]);
