@@ -1,5 +1,5 @@
 import {performance} from 'node:perf_hooks';
-import {getHeapStatistics, setFlagsFromString} from 'node:v8';
+import {getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString} from 'node:v8';
 import {runInNewContext} from 'node:vm';
 
 /** How often the heap and the event loop are looked at. */
@@ -15,7 +15,15 @@ const SLACK_BYTES = 2 ** 20;
  * 5 s, so quiet ones push the burst's out of that average (measured: the 12th, 1.2 s in).
  */
 const MINOR_ROUNDS = 15;
+/** Full collections after them: the later ones compact what the first swept. */
+const MAJOR_ROUNDS = 3;
 const STEP_MS = 100;
+
+/** Spells in a row that may end with the young generation still grown (still allocating). */
+const MAX_MISSES = 3;
+
+const young = () =>
+	getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
 
 type Collect = (options: {type: 'major' | 'minor'; execution: 'sync'}) => void;
 let collect: Collect | undefined;
@@ -51,12 +59,15 @@ function gc(type: 'major' | 'minor'): void {
  * generation keeps the garbage promoted during the burst until its next full collection, which an
  * idle server never reaches. So once the event loop has been under 5% busy for CHECK_MS while the
  * heap is 10% above what the last collection left, MINOR_ROUNDS young-generation collections STEP_MS
- * apart shrink the young generation, and a full one gives the old generation's garbage back.
- * Nothing runs while the process is busy, and after that nothing more until the heap grows again.
+ * apart shrink the young generation, and full ones give the old generation's garbage back.
+ * Nothing runs while the process is busy, and once the young generation is back (or after
+ * MAX_MISSES spells) nothing more until the heap grows again.
  * No V8 flag stays set (see gc). Returns the function that stops it.
  */
 export function collectWhenQuiet(): () => void {
 	let floor = getHeapStatistics().total_heap_size;
+	const idleYoung = young();
+	let misses = 0;
 	let last = performance.eventLoopUtilization();
 	let spell: NodeJS.Timeout | undefined;
 	const timer = setInterval(() => {
@@ -66,12 +77,19 @@ export function collectWhenQuiet(): () => void {
 		const heap = getHeapStatistics().total_heap_size;
 		floor = Math.min(floor, heap);
 		if (spell || busy > QUIET_UTILIZATION || heap <= floor * GROWTH + SLACK_BYTES) return;
-		let rounds = MINOR_ROUNDS;
+		let rounds = 0;
 		spell = setInterval(() => {
-			gc(--rounds > 0 ? 'minor' : 'major');
-			if (rounds > 0) return;
+			if (++rounds === MINOR_ROUNDS + 1)
+				setFlagsFromString('--gc-memory-reducer-start-delay-ms=100');
+			gc(rounds <= MINOR_ROUNDS ? 'minor' : 'major');
+			if (rounds === MINOR_ROUNDS + 1)
+				setFlagsFromString('--gc-memory-reducer-start-delay-ms=8000');
+			if (rounds < MINOR_ROUNDS + MAJOR_ROUNDS) return;
 			clearInterval(spell);
 			spell = undefined;
+			// Still allocating (a burst that keeps the loop idle): the next quiet check tries again.
+			if (young() > 2 * idleYoung && ++misses < MAX_MISSES) return;
+			misses = 0;
 			floor = getHeapStatistics().total_heap_size;
 		}, STEP_MS);
 		spell.unref();
