@@ -59,7 +59,9 @@ function gc(type: 'major' | 'minor'): void {
  * generation keeps the garbage promoted during the burst until its next full collection, which an
  * idle server never reaches. So once the event loop has been under 5% busy for CHECK_MS while the
  * heap is 10% above what the last collection left, MINOR_ROUNDS young-generation collections STEP_MS
- * apart shrink the young generation, and full ones give the old generation's garbage back.
+ * apart shrink the young generation, and full ones give the old generation's garbage back (V8's
+ * memory reducer, which also compacts, due 0.1 s after the first instead of 8 s: an int flag, set back
+ * to its default at once, so the flag hash is restored).
  * Nothing runs while the process is busy, and once the young generation is back (or after
  * MAX_MISSES spells) nothing more until the heap grows again.
  * No V8 flag stays set (see gc). Returns the function that stops it.
