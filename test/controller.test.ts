@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {test} from 'node:test';
 import {Controller} from '../source/live/controller.js';
 import {parseOptions} from '../source/options/options.js';
@@ -42,3 +43,35 @@ test('switching models with test clients connected ends with every client served
 		await controller.stop();
 	}
 });
+
+for (const mode of ['thread', 'process'] as const) {
+	test(`stopping while a switch to ${mode} is starting leaves no server listening`, async () => {
+		const controller = new Controller(parseOptions({mode: 'async', port: '0', clients: '0'}), {
+			tickMs: 100,
+			rollMs: 500,
+			procMs: 500,
+			hostMs: 5000,
+		});
+		await controller.start();
+		const port = controller.port;
+		// Stop comes as the switch begins: the old model stopping, the new one about to start.
+		const begun = new Promise<void>((resolve) =>
+			controller.onEvent((line) => {
+				if (line.text.includes(`→ ${mode}`)) resolve();
+			}),
+		);
+		const switched = controller.dispatch({type: 'set-mode', mode});
+		await begun;
+		await controller.stop();
+		await switched;
+		const refused = await new Promise<boolean>((resolve) => {
+			const socket = net.connect(port, '127.0.0.1');
+			socket.once('connect', () => {
+				socket.destroy();
+				resolve(false);
+			});
+			socket.once('error', () => resolve(true));
+		});
+		assert.ok(refused, `a ${mode} server still listens on ${port} after stop`);
+	});
+}

@@ -20,6 +20,8 @@ export class EchoServer {
 	#config: ServerConfig;
 	#settings: ServerSettings;
 	#mode: ServerMode | undefined;
+	/** The last start, settled or not: stop() waits for it. */
+	#starting: Promise<number> | undefined;
 	#connectionIds = 0;
 	/** Open connections of the running mode, counted from its own events, for --max-connections. */
 	readonly #open = new Set<number>();
@@ -60,9 +62,15 @@ export class EchoServer {
 	}
 
 	/** Starts `name`, stopping the running mode first. Rejects (with nothing running) if it cannot listen. */
-	async start(name: ModeName): Promise<number> {
+	start(name: ModeName): Promise<number> {
+		const starting = this.#start(name);
+		this.#starting = starting;
+		return starting;
+	}
+
+	async #start(name: ModeName): Promise<number> {
 		const switching = this.#mode !== undefined;
-		await this.stop();
+		await this.#stopRunning();
 		this.#costOf = name;
 		const mode = MODES[name].create({
 			name,
@@ -96,7 +104,17 @@ export class EchoServer {
 		return this.port;
 	}
 
+	/**
+	 * Stops the running mode. A start still under way (a switch: threads or children starting) is
+	 * waited for and then stopped too: it would otherwise begin listening after this returned, a
+	 * server nobody stops.
+	 */
 	async stop(): Promise<void> {
+		await this.#starting?.catch(() => {});
+		await this.#stopRunning();
+	}
+
+	async #stopRunning(): Promise<void> {
 		const mode = this.#mode;
 		this.#mode = undefined;
 		clearInterval(this.#flushTimer);
