@@ -153,8 +153,8 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
 		[
 			'matrix (default): every mode × clients × workload, with a ratio to plain',
 			'saturation: plain server, 1..4 load-generator processes (is the server the bottleneck?)',
-			'storm: while 100 clients keep the server busy, 1000 more connect at once (async unless',
-			'--modes); time until every one of them got its first reply',
+			'storm: 1000 connect at once (async unless --modes), busy (while 100 clients keep the',
+			'server busy) and harsh (all connect, then all send at once); connect and first-reply times',
 			'memory: RSS per idle connection for each model',
 			'dashboard: the real dashboard in a pty: start to first frame, CPU at 10,000 idle connections',
 		].join('\n'),
