@@ -6,6 +6,8 @@
  *   node dist/bench/startup.js [--runs=9] [--cli=dist/cli.js[,/other/checkout/dist/cli.js]] [--no-htop]
  *
  * `node -e 0` is measured as the floor (Node's own start), and htop's first frame as a reference.
+ * "first frame" is the first screen with the dashboard's connection list on it; "figures on screen"
+ * the first with every figure (threads, processes, RSS and CPU, the machine's CPU and memory).
  * Beside the wall time, the CPU time the program itself used until then (user + system, from
  * /usr/bin/time and /proc/<pid>/stat, 10 ms steps): on a busy machine the wall time mostly measures
  * the queue for a core, the CPU time what the program costs.
@@ -65,14 +67,19 @@ function cpuMsOf(pid: number): number | null {
 }
 
 /** Spawn to the first screen that shows `marker`, checked every 2 ms, and the CPU used until then. */
-async function timeToFrame(file: string, args: readonly string[], marker: string): Promise<Sample> {
+async function timeToFrame(
+	file: string,
+	args: readonly string[],
+	marker: string | RegExp,
+): Promise<Sample> {
 	const started = performance.now();
 	const session = new PtySession(file, args, {cols: 80, rows: 24});
 	try {
 		const deadline = started + 15_000;
 		for (;;) {
 			await session.settled();
-			if (session.text().includes(marker)) {
+			const text = session.text();
+			if (typeof marker === 'string' ? text.includes(marker) : marker.test(text)) {
 				return {wallMs: performance.now() - started, cpuMs: cpuMsOf(session.pid)};
 			}
 			if (performance.now() > deadline)
@@ -90,6 +97,13 @@ const median = (values: readonly number[]) => {
 	return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
+/**
+ * The whole first frame with every figure it can have before any client: the server's threads,
+ * processes, RSS and CPU share, and the machine's CPU and memory (in the bottom line, drawn last).
+ */
+const FIGURES =
+	/OS threads\s+\d+[^]*processes\s+\d+[^]*rss cpu\s+\S+ \d+%[^]*host cpu \d+% mem \S+\/\S+/;
+
 type Case = {readonly name: string; readonly measure: () => Promise<Sample>};
 const cases: Case[] = [
 	{name: 'node -e 0 (floor)', measure: async () => timeToExit(process.execPath, ['-e', '0'])},
@@ -103,6 +117,10 @@ for (const cli of clis) {
 		{
 			name: `${cli}: first frame`,
 			measure: async () => timeToFrame(process.execPath, [cli, '--port', '0'], 'Connections'),
+		},
+		{
+			name: `${cli}: figures on screen`,
+			measure: async () => timeToFrame(process.execPath, [cli, '--port', '0'], FIGURES),
 		},
 	);
 }

@@ -75,3 +75,29 @@ for (const mode of ['thread', 'process'] as const) {
 		assert.ok(refused, `a ${mode} server still listens on ${port} after stop`);
 	});
 }
+
+test('a window the screen already shows is not published again; refresh reads the machine and CPU shares', async () => {
+	// No tick in the test's time: every publish and reading is one the test asked for.
+	const still = {tickMs: 60_000, rollMs: 60_000, procMs: 60_000, hostMs: 60_000};
+	const controller = new Controller(parseOptions({mode: 'async', port: '0', clients: '0'}), still);
+	await controller.start();
+	try {
+		let published = 0;
+		controller.subscribe(() => published++);
+		controller.setWindow({offset: 0, limit: 5, sort: 'id', filter: ''});
+		controller.setWindow({offset: 0, limit: 5, sort: 'id', filter: ''});
+		assert.equal(published, 1, 'the same rows asked for twice are published once');
+		assert.equal(controller.snapshot.host, null, 'no machine figures before a span to measure');
+		const until = Date.now() + 200;
+		while (Date.now() < until) {
+			// A span of CPU time to measure.
+		}
+		await controller.refresh();
+		assert.equal(published, 2);
+		assert.ok(controller.snapshot.host !== null, 'the machine, after refresh');
+		const [own] = controller.snapshot.os!.processes;
+		assert.ok(own!.cpuPercent !== null && own!.cpuPercent > 0, 'a CPU share since start');
+	} finally {
+		await controller.stop();
+	}
+});

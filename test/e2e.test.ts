@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import {test, type TestContext} from 'node:test';
 import {fileURLToPath} from 'node:url';
+import {readFileSync} from 'node:fs';
 import {findDescendants} from '../source/collectors/proc.js';
+import {formatBytes} from '../source/shared/format.js';
 import {waitFor} from './helpers/net.js';
 import {spawnNode, type PtySession} from './helpers/pty.js';
 import {isAlive} from './helpers/servers.js';
@@ -48,6 +50,25 @@ test('in a real terminal: c three times shows three connections, q exits 0 and l
 		'every child process to be gone',
 		3000,
 	);
+});
+
+test('the first frame already shows real figures: threads, processes, RSS and CPU, the machine', async (t) => {
+	const session = spawnNode(CLI, ['--port', '0'], {
+		cols: 80,
+		rows: 24,
+		env: {TERM: 'xterm-256color', LANG: 'C.UTF-8'},
+	});
+	t.after(() => session.dispose());
+	// The first frame is written whole; the next comes a tick (1 s) later.
+	await session.waitFor((s) => s.text().includes('q quit'), 10_000);
+	const text = session.text();
+	assert.match(text, /OS threads\s+\d+│/, text);
+	assert.match(text, /processes\s+\d+│/, text);
+	assert.match(text, /rss cpu\s+\d+(\.\d+)?[KMG] \d+%│/, text);
+	const host = /host cpu \d+% mem (\S+)\/(\S+)/.exec(text);
+	assert.ok(host, `the machine's figures on the first frame:\n${text}`);
+	const total = Number(/^MemTotal:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
+	assert.equal(host[2], formatBytes(total * 1024), "the machine's memory as the kernel has it");
 });
 
 test('a dropped SSH session (SIGHUP) ends the dashboard and every child, and frees the port', async (t) => {

@@ -10,10 +10,11 @@ import {
 	type DashboardSource,
 	type SourceCapabilities,
 } from '../metrics/source.js';
-import {collectMachine} from '../collectors/machine.js';
+import {MachineCollector} from '../collectors/machine.js';
 import {ProcCollector} from '../collectors/proc.js';
 import type {EventLine, OsFigures, Snapshot} from '../metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
+import {sameWindow} from '../metrics/connection-view.js';
 import {clientHost, type Options} from '../options/options.js';
 import type {ClientReport, ServerSettings} from '../server/protocol.js';
 import {MODE_NAMES, type ModeName, type ServerConfig} from '../server/mode.js';
@@ -74,6 +75,8 @@ export class Controller implements DashboardSource {
 	#settings: ServerSettings;
 	readonly #fleet: ClientFleet;
 	readonly #proc: ProcCollector;
+	/** Made with the controller: the machine's first CPU share covers the time since. */
+	readonly #machine = new MachineCollector();
 	readonly #snapshots = new Listeners<Snapshot>();
 	readonly #roundTrips = new Listeners<readonly number[]>();
 	readonly #clientReports = new Listeners<ClientReport>();
@@ -165,16 +168,14 @@ export class Controller implements DashboardSource {
 		await this.#server.start(this.#mode);
 		this.#store.setPlacement(this.#server.placement, this.#server.pid);
 		if (this.#options.clients > 0) this.#fleet.add(this.#options.clients);
-		// The first /proc reading is awaited, so the first frame already shows threads, processes, RSS
-		// and the accept queue rather than blanks. The machine's figures are not: their first reading
-		// (systeminformation) takes about 0.5 s, and the next tick shows them.
-		void this.#clocks.repeat(this.#timing.hostMs, async () =>
-			this.#store.setHost(await collectMachine()),
-		);
+		// The first /proc reading is awaited, so the first snapshot already shows threads, processes,
+		// RSS and the accept queue rather than blanks. The machine's CPU share needs a longer span than
+		// starting took: the first tick reads it (a screen reads it sooner, see refresh).
 		await this.#readKernel();
 		// One clock: a tick that closes a rate period rolls first, so the frame shows the new rates.
 		let rolledAt = Date.now();
 		let readAt = rolledAt;
+		let hostAt = -Infinity;
 		const tick = async () => {
 			const now = Date.now();
 			const early = this.#timing.tickMs / 2;
@@ -189,9 +190,25 @@ export class Controller implements DashboardSource {
 				readAt = now;
 				await this.#readKernel();
 			}
+			if (now - hostAt >= this.#timing.hostMs - early) {
+				hostAt = now;
+				this.#readHost();
+			}
 			this.#publish();
 		};
 		this.#clocks.every(this.#timing.tickMs, () => void tick());
+		this.#publish();
+	}
+
+	/**
+	 * Reads the server's processes and the machine now and publishes: a screen that took a while to
+	 * load (Ink) shows the figures of the moment it first draws, and CPU shares over the time it took.
+	 * The accept queue is the one `ss` gave as the server started: another `ss` is a fork, which on a
+	 * busy machine blocks this process until the child runs.
+	 */
+	async refresh(): Promise<void> {
+		await this.#readProcesses();
+		this.#readHost();
 		this.#publish();
 	}
 
@@ -214,8 +231,9 @@ export class Controller implements DashboardSource {
 		return this.#store.snapshot(window);
 	}
 
-	/** The rows the screen has room for; bounds the work of every snapshot. Shown at once. */
+	/** The rows the screen has room for; bounds the work of every snapshot. Shown at once, if they changed. */
 	setWindow(window: ConnectionWindow): void {
+		if (sameWindow(window, this.#window)) return;
 		this.#window = window;
 		this.#publish();
 	}
@@ -411,12 +429,7 @@ export class Controller implements DashboardSource {
 	 * failed reading leaves the last figures.
 	 */
 	async #readKernel(): Promise<void> {
-		try {
-			this.#os = {...this.#os, processes: await this.#proc.processes()};
-			this.#store.setOs(this.#os);
-		} catch (error: unknown) {
-			this.#collectorFailed(error);
-		}
+		await this.#readProcesses();
 		if (this.#askingQueue) return;
 		this.#askingQueue = true;
 		try {
@@ -429,6 +442,21 @@ export class Controller implements DashboardSource {
 		} finally {
 			this.#askingQueue = false;
 		}
+	}
+
+	async #readProcesses(): Promise<void> {
+		try {
+			this.#os = {...this.#os, processes: await this.#proc.processes()};
+			this.#store.setOs(this.#os);
+		} catch (error: unknown) {
+			this.#collectorFailed(error);
+		}
+	}
+
+	/** The machine's figures; a reading with no clock tick since the last keeps the last figures. */
+	#readHost(): void {
+		const host = this.#machine.read();
+		if (host !== null) this.#store.setHost(host);
 	}
 
 	#collectorFailed(error: unknown): void {

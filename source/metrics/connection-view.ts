@@ -13,6 +13,11 @@ export type ConnectionWindow = {
 	readonly filter?: string;
 };
 
+/** Whether two windows show the same rows (a source that is asked for the rows it shows has nothing new to publish). */
+export function sameWindow(a: ConnectionWindow, b: ConnectionWindow): boolean {
+	return (['offset', 'limit', 'sort', 'filter'] as const).every((key) => a[key] === b[key]);
+}
+
 /** The fields a connection is sorted and filtered by. */
 export type Viewable = {
 	readonly id: number;

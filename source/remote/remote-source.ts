@@ -12,6 +12,7 @@ import {
 	type SourceCapabilities,
 } from '../metrics/source.js';
 import type {Snapshot} from '../metrics/snapshot.js';
+import {sameWindow} from '../metrics/connection-view.js';
 import {TOKEN_ENV} from '../options/endpoints.js';
 import {describeTarget, type ControlTarget} from './endpoint.js';
 import {
@@ -237,10 +238,7 @@ export class RemoteSource implements DashboardSource {
 
 	setWindow(window: ConnectionWindow): void {
 		const bounded: ConnectionWindow = {...window, limit: Math.min(window.limit, MAX_WINDOW)};
-		const same = (['offset', 'limit', 'sort', 'filter'] as const).every(
-			(key) => bounded[key] === this.#window[key],
-		);
-		if (same) return;
+		if (sameWindow(bounded, this.#window)) return;
 		this.#window = bounded;
 		this.#send({type: 'window', window: bounded});
 	}

@@ -1,6 +1,6 @@
 import {useApp, useStdout} from '#ink';
 import {useCallback, useEffect, useRef, useState} from 'react';
-import type {DashboardSource} from '../metrics/source.js';
+import type {ConnectionWindow, DashboardSource} from '../metrics/source.js';
 import {Dashboard, layoutFor} from './layout.js';
 import {ASCII_GLYPHS, GlyphsContext, UNICODE_GLYPHS} from './glyphs.js';
 import {useKeys} from './use-keys.js';
@@ -26,6 +26,23 @@ const sizeOf = (stdout: NodeJS.WriteStream) => ({
 	columns: stdout.columns || 80,
 	rows: stdout.rows || 24,
 });
+
+/** The connection rows the screen shows in `state`, with room for `connectionRows`. */
+function windowOf(
+	{offset, sort, filter}: Pick<ViewState, 'offset' | 'sort' | 'filter'>,
+	connectionRows: number,
+): ConnectionWindow {
+	return {offset, limit: connectionRows, sort, filter};
+}
+
+/**
+ * The rows the first frame shows on `stdout`: given to the source before the first render, the App's
+ * own request for them changes nothing, and the first frame is rendered once, not twice.
+ */
+export function firstWindow(stdout: NodeJS.WriteStream = process.stdout): ConnectionWindow {
+	const {columns, rows} = sizeOf(stdout);
+	return windowOf(INITIAL_VIEW_STATE, layoutFor(columns, rows).connectionRows);
+}
 
 /** The terminal's size, following resizes. */
 export function useTerminalSize(): {columns: number; rows: number} {
@@ -79,7 +96,7 @@ export function App({source, ascii = false, onBack}: AppProps) {
 
 	const {offset, sort, filter} = state;
 	useEffect(() => {
-		source.setWindow({offset, limit: connectionRows, sort, filter});
+		source.setWindow(windowOf({offset, sort, filter}, connectionRows));
 	}, [source, offset, connectionRows, sort, filter]);
 
 	const carryOut = (effect: Effect) => {

@@ -1,6 +1,6 @@
 import {Listeners} from '../shared/listeners.js';
 import {ClientFleet} from '../clients/fleet.js';
-import {collectMachine} from '../collectors/machine.js';
+import {MachineCollector} from '../collectors/machine.js';
 import {ProcCollector} from '../collectors/proc.js';
 import {Clocks} from '../shared/clocks.js';
 import {
@@ -58,6 +58,7 @@ export class WatchSource implements DashboardSource {
 	readonly #settings: WatchSettings;
 	readonly #store: MetricsStore;
 	readonly #proc: ProcCollector;
+	readonly #machine = new MachineCollector();
 	readonly #tracker: ConnectionTracker;
 	readonly #fleet: ClientFleet;
 	readonly #snapshots = new Listeners<Snapshot>();
@@ -136,7 +137,10 @@ export class WatchSource implements DashboardSource {
 			at: Date.now(),
 		});
 		this.#clocks.repeatLater(this.#settings.readMs, () => this.read());
-		this.#clocks.repeatLater(HOST_MS, async () => this.#store.setHost(await collectMachine()));
+		this.#clocks.repeatLater(HOST_MS, async () => {
+			const host = this.#machine.read();
+			if (host !== null) this.#store.setHost(host);
+		});
 		this.#clocks.every(this.#settings.tickMs, () => {
 			this.#store.roll(Date.now());
 			this.#publish();

@@ -62,7 +62,7 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 	// A seven-digit pid in its own process does not fit beside "server" in an 80-column window.
 	const serverLabel = 'server'.length + 1 + serverValue.length <= inner ? 'server' : 'pid';
 	const processes = os?.processes ?? [];
-	const {threads, rssBytes: rss, cpuPercent: cpu} = processTotals(processes);
+	const {threads, rssBytes: rss, cpuPercent: cpu, cpuKnown} = processTotals(processes);
 	const known = os !== null && processes.length > 0;
 	return (
 		<Panel title="Concurrency" width={width}>
@@ -82,7 +82,7 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 			<Figure label="processes" value={known ? String(processes.length) : '-'} width={inner} />
 			<Figure
 				label="rss cpu"
-				value={known ? `${formatBytes(rss)} ${Math.round(cpu)}%` : '-'}
+				value={known ? `${formatBytes(rss)} ${cpuKnown ? `${Math.round(cpu)}%` : '-'}` : '-'}
 				width={inner}
 			/>
 		</Panel>
