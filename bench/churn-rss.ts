@@ -65,24 +65,30 @@ type Server = {readonly port: number; readonly pid: number; stop(): Promise<void
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function sparesUp(mode: ModeName, events: readonly ServerEvent[]): Promise<void> {
+async function sparesUp(mode: ModeName, workersUp: () => number): Promise<void> {
 	const deadline = Date.now() + 30_000;
 	while (mode === 'thread' && Date.now() < deadline) {
-		if (events.filter((event) => event.type === 'worker-up').length >= SPARE_THREADS) return;
+		if (workersUp() >= SPARE_THREADS) return;
 		await sleep(50);
 	}
 }
 
 async function startRunner(placement: Placement, mode: ModeName): Promise<ServerRunner> {
-	const events: ServerEvent[] = [];
+	/** Only counted: a host that kept every event would grow with the churn it measures. */
+	let workersUp = 0;
 	const runner = createRunner(
 		placement,
 		{host: '127.0.0.1', port: 0, handler: 'echo'},
 		() => ({...DEFAULT_SETTINGS, poolSize: 4}),
-		{emit: (event) => events.push(event), onCrash: () => {}},
+		{
+			emit: (event: ServerEvent) => {
+				if (event.type === 'worker-up') workersUp++;
+			},
+			onCrash: () => {},
+		},
 	);
 	await runner.start(mode);
-	await sparesUp(mode, events);
+	await sparesUp(mode, () => workersUp);
 	return runner;
 }
 

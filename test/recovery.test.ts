@@ -17,25 +17,35 @@ import {ByteClient, sleep, waitFor} from './helpers/net.js';
 
 const MB = 2 ** 20;
 
-const newSpace = () =>
-	getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!.space_size;
+const space = (name: string) => getHeapSpaceStatistics().find((each) => each.space_name === name)!;
+const newSpace = () => space('new_space').space_size;
+const oldUsed = () => space('old_space').space_used_size;
 
 /**
  * A V8 flag left set changes V8's flag hash (which cachedDataVersionTag includes): every worker
  * thread started afterwards refuses Node's built-in code cache and starts 1.5x slower. First in
  * this file: a heap already grown by the churn tests' clients would not count as growth.
  */
-test('the collection after a burst shrinks the young generation and leaves no V8 flag set', async () => {
+test('the collection after a burst gives back the young generation and the old garbage, and leaves no V8 flag set', async () => {
 	const tag = cachedDataVersionTag();
 	const stop = collectWhenQuiet();
 	try {
+		const before = oldUsed();
+		// Kept through the burst's young collections, so promoted: old garbage once dropped.
+		let old: unknown[] | undefined = [];
 		let kept: unknown[] = [];
 		const end = Date.now() + 1000;
-		while (Date.now() < end) kept = Array.from({length: 1000}, (_, i) => ({i, text: `${i}`}));
+		while (Date.now() < end) {
+			kept = Array.from({length: 1000}, (_, i) => ({i, text: `${i}`}));
+			if (old.length < 200_000) old.push(...kept);
+		}
 		assert.ok(kept.length > 0 && newSpace() >= 8 * MB, `young generation ${newSpace() / MB} MB`);
+		assert.ok(oldUsed() >= before + 5 * MB, `old generation ${(oldUsed() - before) / MB} MB more`);
+		old = undefined;
 		await waitFor(
-			() => newSpace() <= 2 * MB,
-			() => `young generation ${newSpace() / MB} MB`,
+			() => newSpace() <= 2 * MB && oldUsed() <= before + 2 * MB,
+			() =>
+				`young generation ${newSpace() / MB} MB, old ${(oldUsed() - before) / MB} MB above before`,
 			5000,
 		);
 		assert.equal(cachedDataVersionTag(), tag);
@@ -96,15 +106,13 @@ async function answers(port: number): Promise<boolean> {
 }
 
 /**
- * RSS after the churn may be at most this much above idle (issue 10.7). Idle is taken after a short
+ * RSS after the churn may be at most 10% above idle (issue 10.7). Idle is taken after a short
  * warm-up of the same churn: the first connections compile the server's code paths and fault in
  * the node binary's pages (3-5 MB a process, kept because they are in use), which is not growth.
- * The issue asks for 10%; that is NOT reliably met (docs/security.md point 7). Measured 5 s after the
- * churn: 0.93-1.18, with reactor at 1.15 in one CI run on a quiet machine and sequential 1.08-1.18.
- * The check holds what is achieved without flake, and still fails without the quiet collection
- * (1.17-1.58 before it for sequential, async, process, reactor and hybrid).
+ * Measured 5 s after the churn (`node dist/bench/churn-rss.js worker all 5 1`): 0.89-1.01. Without
+ * the quiet collection's full collections (Node 20's gc({type: 'major'}) does nothing) 1.06-1.18.
  */
-const RSS_RATIO = 1.25;
+const RSS_RATIO = 1.1;
 
 for (const mode of MODE_NAMES) {
 	test(`${mode}: after 5 s of connect-and-reset churn, threads, children and RSS are back to idle and it answers within 5 s`, async (t) => {
@@ -118,7 +126,8 @@ for (const mode of MODE_NAMES) {
 			assert.ok(await answers(port));
 			await churn(port, 1000, 30);
 			await waitFor(idleWorkers, 'the warm-up to end', 10_000);
-			await sleep(2000);
+			// After the quiet collection of the warm-up's garbage (it ends 2-3 s into the quiet).
+			await sleep(4000);
 			const idle = treeRss(pid);
 			const count = await churn(port, 5000, 30);
 			const stoppedAt = Date.now();

@@ -25,7 +25,12 @@ const MAX_MISSES = 3;
 const young = () =>
 	getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
 
-type Collect = (options: {type: 'major' | 'minor'; execution: 'sync'}) => void;
+/**
+ * V8's gc(): with no argument a full, synchronous collection. Node 20's V8 does nothing for
+ * `{type: 'major'}` (measured: 87 MB of garbage kept, 0.4 ms), so only the young generation's is
+ * asked for by option.
+ */
+type Collect = (options?: {type: 'minor'; execution: 'sync'}) => void;
 let collect: Collect | undefined;
 
 /**
@@ -46,7 +51,7 @@ function gc(type: 'major' | 'minor'): void {
 			setFlagsFromString('--no-expose-gc');
 		}
 	}
-	collect?.({type, execution: 'sync'});
+	collect?.(type === 'minor' ? {type, execution: 'sync'} : undefined);
 }
 
 /**
@@ -59,8 +64,8 @@ function gc(type: 'major' | 'minor'): void {
  * generation keeps the garbage promoted during the burst until its next full collection, which an
  * idle server never reaches. So once the event loop has been under 5% busy for CHECK_MS while the
  * heap is 10% above what the last collection left, MINOR_ROUNDS young-generation collections STEP_MS
- * apart shrink the young generation, and full ones give the old generation's garbage back (V8's
- * memory reducer, which also compacts, due 0.1 s after the first instead of 8 s: an int flag, set back
+ * apart shrink the young generation, and full ones (gc() with no argument: see Collect) give the old
+ * generation's garbage back (V8's memory reducer, which also compacts, due 0.1 s after the first instead of 8 s: an int flag, set back
  * to its default at once, so the flag hash is restored).
  * Nothing runs while the process is busy, and once the young generation is back (or after
  * MAX_MISSES spells) nothing more until the heap grows again.
