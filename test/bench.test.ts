@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import {execFile, spawn} from 'node:child_process';
 import net from 'node:net';
 import {test} from 'node:test';
@@ -55,6 +56,11 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 		],
 	);
 	assert.ok(report.environment.cores > 0);
+	// The machine it ran on (systeminformation), with the kernel the kernel itself reports.
+	assert.ok(
+		report.environment.machine?.includes(`Linux ${os.release()}`),
+		`${report.environment.machine}`,
+	);
 	for (const row of report.rows) {
 		const where = `${row.server}: ${JSON.stringify(row)}`;
 		for (const key of [

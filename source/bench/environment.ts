@@ -1,9 +1,12 @@
 import {readFileSync} from 'node:fs';
 import os from 'node:os';
+import {inert} from '../shared/format.js';
 import type {ServerKind} from './processes.js';
 
 export type Environment = {
 	readonly node: string;
+	/** The CPU, the OS and kernel, and whether it is a virtual machine; null when it cannot be told. */
+	readonly machine: string | null;
 	readonly cores: number;
 	/** Soft limit on open files, per process. */
 	readonly fdLimit: number | null;
@@ -44,10 +47,35 @@ function readMemAvailable(): number | null {
 	}
 }
 
-export function checkEnvironment(): Environment {
+/**
+ * What the figures were measured on, as a report of hyperfine or autocannon says it, from
+ * systeminformation (loaded here only: the dashboard does not need it): `AMD EPYC, Debian GNU/Linux
+ * 12, Linux 6.1.0, virtual (KVM)`. The CPU's clock is left out when the kernel does not give it
+ * (0 in most virtual machines). What the machine reports is shown inert.
+ */
+export async function describeMachine(): Promise<string | null> {
+	try {
+		const {default: si} = await import('systeminformation');
+		const [cpu, system, osInfo] = await Promise.all([si.cpu(), si.system(), si.osInfo()]);
+		const parts = [
+			[cpu.manufacturer, cpu.brand].filter(Boolean).join(' ') +
+				(cpu.speed > 0 ? ` at ${cpu.speed} GHz` : ''),
+			[osInfo.distro, osInfo.release].filter(Boolean).join(' '),
+			osInfo.kernel ? `${osInfo.platform === 'linux' ? 'Linux ' : ''}${osInfo.kernel}` : '',
+			system.virtual ? `virtual${system.virtualHost ? ` (${system.virtualHost})` : ''}` : '',
+		];
+		const text = inert(parts.filter((part) => part.trim() !== '').join(', '));
+		return text === '' ? null : text;
+	} catch {
+		return null;
+	}
+}
+
+export async function checkEnvironment(): Promise<Environment> {
 	const fdLimit = readLimit();
 	return {
 		node: process.version,
+		machine: await describeMachine(),
 		cores: os.availableParallelism(),
 		fdLimit,
 		memAvailableBytes: readMemAvailable(),

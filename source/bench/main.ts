@@ -39,7 +39,7 @@ export async function benchMain(values: BenchFlags, args: readonly string[]): Pr
 		throw error;
 	}
 	if (options.scenario === 'dashboard') await checkDashboardNeeds();
-	const env = checkEnvironment();
+	const env = await checkEnvironment();
 	const command = `concurrency-top bench ${args.join(' ')}`.trim();
 	const base = {
 		tool: 'concurrency-top bench',

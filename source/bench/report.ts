@@ -374,6 +374,10 @@ function grid(rows: readonly BenchRow[], columns: readonly Column[], width: numb
 	});
 }
 
+/** The machine the figures were measured on, where it could be told, before its cores. */
+const onMachine = (environment: Environment) =>
+	environment.machine === null ? '' : `${environment.machine}; `;
+
 /** The text table: as wide as `width` (the terminal's), every column with `width` Infinity. */
 export function formatText(report: BenchReport, width = Number.POSITIVE_INFINITY): string {
 	const columns = fitColumns(report.rows, width);
@@ -382,7 +386,7 @@ export function formatText(report: BenchReport, width = Number.POSITIVE_INFINITY
 	);
 	return [
 		`concurrency-top bench: ${report.scenario} (${report.command})`,
-		`${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s); CPU: server's, and the busiest load process's, in % of one core; host in % of all cores`,
+		`${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s); CPU: server's, and the busiest load process's, in % of one core; host in % of all cores`,
 		...(hidden.length > 0
 			? [`(not shown for the terminal's width: ${hidden.join(', ')}; --wide shows all)`]
 			: []),
@@ -395,7 +399,7 @@ export function formatText(report: BenchReport, width = Number.POSITIVE_INFINITY
 export function formatMarkdown(report: BenchReport): string {
 	const row = (items: readonly string[]) => `| ${items.join(' | ')} |`;
 	return [
-		`Measured with \`${report.command}\` (${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s)).`,
+		`Measured with \`${report.command}\` (${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s)).`,
 		'',
 		row(COLUMNS.map((column) => column.header)),
 		row(COLUMNS.map((column) => (column.left ? '---' : '---:'))),
