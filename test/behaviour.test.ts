@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {MODE_NAMES} from '../source/server/mode.js';
+import {SPARE_CHILDREN} from '../source/server/modes/process.js';
 import {
 	childPids,
 	fdCount,
@@ -72,22 +73,27 @@ test('pool of K with K+3 clients: K served, 3 queued, served in order as others 
 	}
 });
 
-test('process: N clients give N child processes; SIGKILL of one closes only its client', async () => {
+test('process: N clients give N child processes of their own beside the spares; SIGKILL of one closes only its client; stop ends them all', async () => {
 	const before = childPids();
+	const children = () => childPids().filter((pid) => !before.includes(pid));
 	const {host, port, events} = await startHost('process', 'upper');
 	try {
+		// startHost waited for the spares: children already, serving no one.
+		assert.equal(children().length, SPARE_CHILDREN, 'the spares are real processes');
 		const clients = await connectAll(port, 4);
 		await Promise.all(clients.map(async (client) => assert.equal(await client.ask('x'), 'X')));
-		const children = () => childPids().filter((pid) => !before.includes(pid));
+		const served = events.flatMap((event) =>
+			event.type === 'conn-open' && event.by.kind === 'process' ? [event.by.pid] : [],
+		);
+		assert.equal(new Set(served).size, 4, `a child each: ${served.join(',')}`);
+		// Each client took a spare, and a new spare started behind it.
 		await waitFor(
-			() => children().length === 4,
-			() => `children ${children().join(',')}`,
+			() =>
+				children().length === 4 + SPARE_CHILDREN && served.every((pid) => children().includes(pid)),
+			() => `children ${children().join(',')}, serving ${served.join(',')}`,
+			30_000,
 		);
-		const victimOpen = events.find(
-			(event) => event.type === 'conn-open' && event.by.kind === 'process',
-		);
-		assert.ok(victimOpen?.type === 'conn-open' && victimOpen.by.kind === 'process');
-		const victimPid = victimOpen.by.pid;
+		const victimPid = served[0]!;
 		process.kill(victimPid, 'SIGKILL');
 		await clients[0]!.closed;
 		for (const client of clients.slice(1)) assert.equal(await client.ask('still'), 'STILL');
@@ -105,13 +111,18 @@ test('process: N clients give N child processes; SIGKILL of one closes only its 
 			() => 'no worker-down event for the killed child',
 		);
 		await Promise.all(clients.map((client) => client.close()));
+		// Each serving child ended with its client; the spares stay.
 		await waitFor(
-			() => children().length === 0,
-			() => `children left ${children().join(',')}`,
+			() => served.every((pid) => !isAlive(pid)) && children().length === SPARE_CHILDREN,
+			() => `children left ${children().join(',')}, serving ${served.filter(isAlive).join(',')}`,
 		);
 	} finally {
 		await host.stop();
 	}
+	await waitFor(
+		() => children().length === 0,
+		() => `spares left after stop: ${children().join(',')}`,
+	);
 });
 
 test('sequential: waiting clients are held and answered only when the one before leaves', async () => {

@@ -5,6 +5,7 @@ import net from 'node:net';
 import {test} from 'node:test';
 import {Controller} from '../source/live/controller.js';
 import {parseOptions} from '../source/options/options.js';
+import {SPARE_CHILDREN} from '../source/server/modes/process.js';
 import {childPids, isAlive, LineClient} from './helpers/servers.js';
 import {waitFor} from './helpers/net.js';
 
@@ -69,8 +70,13 @@ test('worker placement: the server process dies with the dashboard', async () =>
 	const {port, serverPid} = JSON.parse(line.toString()) as {port: number; serverPid: number};
 	const client = await LineClient.connect(port);
 	assert.equal(await client.ask('alive'), 'alive');
+	// The client's child, and the spares started one at a time beside it.
+	await waitFor(
+		() => childPids(serverPid).length === 1 + SPARE_CHILDREN,
+		() => `children of the server: ${childPids(serverPid).join(',')}`,
+		30_000,
+	);
 	const grandchildren = childPids(serverPid);
-	assert.equal(grandchildren.length, 1, 'one child process for the one client');
 	dashboard.kill('SIGKILL');
 	await waitFor(
 		() => !isAlive(serverPid) && grandchildren.every((pid) => !isAlive(pid)),

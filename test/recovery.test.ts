@@ -118,11 +118,13 @@ for (const mode of MODE_NAMES) {
 	test(`${mode}: after 5 s of connect-and-reset churn, threads, children and RSS are back to idle and it answers within 5 s`, async (t) => {
 		const {runner, port, pid} = await startServerProcess(mode);
 		try {
-			// Taken before any client: process per client's answer has a child of its own for a while.
+			// Taken before any client (with process per client's spares all started: the helper
+			// waits for them): process per client's answer has a child of its own for a while.
 			const threads = threadCount(pid);
 			const children = childPids(pid).length;
+			// Exactly as many children: the spares a storm took are started again, and no more.
 			const idleWorkers = () =>
-				threadCount(pid) <= threads + 1 && childPids(pid).length <= children;
+				threadCount(pid) <= threads + 1 && childPids(pid).length === children;
 			assert.ok(await answers(port));
 			await churn(port, 1000, 30);
 			await waitFor(idleWorkers, 'the warm-up to end', 10_000);

@@ -25,9 +25,8 @@ import {toJsonLine} from '../source/metrics/json-output.js';
 import {parseOptions} from '../source/options/options.js';
 import {MODE_NAMES, type ModeName} from '../source/server/mode.js';
 import {hybridPoolSize} from '../source/server/modes/pool.js';
-import {SPARE_THREADS} from '../source/server/modes/thread.js';
 import {sleep, waitFor} from './helpers/net.js';
-import {childPids, isAlive, LineClient} from './helpers/servers.js';
+import {childPids, isAlive, LineClient, sparesOf} from './helpers/servers.js';
 
 /**
  * The kernel has settled when its figures held still for one tick; the dashboard then shows them
@@ -383,10 +382,14 @@ async function poolResized(controller: Controller, clients: Client[]) {
 
 async function scenario(controller: Controller, mode: ModeName): Promise<void> {
 	await switchTo(controller, mode);
-	if (mode === 'thread') {
-		// Its spare threads start one at a time: steps begin once the kernel's thread count holds.
-		await waitFor(() => controller.snapshot.workers.threads >= SPARE_THREADS, 'the spare threads');
-	}
+	// Thread and process per client start their spares one at a time: steps begin once the
+	// kernel's thread and process counts hold.
+	const spares = sparesOf(mode);
+	const started = () => {
+		const {workers} = controller.snapshot;
+		return mode === 'process' ? workers.processes : workers.threads;
+	};
+	await waitFor(() => started() >= spares, `the ${spares} spares`, 30_000);
 	const clients: Client[] = [];
 	try {
 		await clientsArriveAndLeave(controller, mode, clients);

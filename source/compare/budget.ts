@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs';
 import os from 'node:os';
 import {formatBytes} from '../shared/format.js';
 import {PROCESS_COST_BYTES, THREAD_COST_BYTES, type ModeName} from '../server/mode.js';
+import {SPARE_CHILDREN} from '../server/modes/process.js';
 import {SPARE_THREADS} from '../server/modes/thread.js';
 
 /** What a row needs to start: a model's server, or an outside server that only gets clients. */
@@ -31,7 +32,8 @@ export function rowCost(plan: RowPlan, clients: number, context: CostContext): n
 			// Each client's thread, and the spares it keeps started ahead.
 			return base + (clients + SPARE_THREADS) * THREAD_COST_BYTES;
 		case 'process':
-			return base + clients * PROCESS_COST_BYTES;
+			// Each client's child, and the spares it keeps started ahead.
+			return base + (clients + SPARE_CHILDREN) * PROCESS_COST_BYTES;
 		case 'pool':
 			return base + context.poolSize * THREAD_COST_BYTES;
 		case 'hybrid':

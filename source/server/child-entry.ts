@@ -29,11 +29,21 @@ const flush = () => {
 	const deltas = traffic.flush();
 	if (deltas.length > 0) report({type: 'traffic', deltas});
 };
-setInterval(flush, FLUSH_MS).unref();
-collectWhenQuiet();
+let reporting = false;
+/**
+ * Starts the traffic reports and the quiet collection once the child has something to serve: a
+ * spare of process per client waits for its socket with no timer, so an idle spare costs no CPU.
+ */
+function startReporting(): void {
+	if (reporting) return;
+	reporting = true;
+	setInterval(flush, FLUSH_MS).unref();
+	collectWhenQuiet();
+}
 
 /** Process per client: one socket, and the process ends with it. */
 function serveOne(id: number, handler: 'echo' | 'upper', socket: Socket): void {
+	startReporting();
 	ignoreSocketErrors(socket);
 	report({type: 'owned', id});
 	serveSocket(socket, {
@@ -111,6 +121,7 @@ function serveClusterSocket(handler: 'echo' | 'upper', socket: Socket): void {
 
 /** Cluster: accept from the shared listening socket, as every pre-forked worker does. */
 function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
+	startReporting();
 	const server = net.createServer((socket) => serveClusterSocket(command.handler, socket));
 	const limit = openFileLimit();
 	const wanted = acceptHandles(limit) - 1;

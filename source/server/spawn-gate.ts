@@ -10,7 +10,8 @@ export function startLimit(): number {
 	return Math.max(2, os.availableParallelism() * 2);
 }
 
-type Entry = {readonly socket: Socket; readonly start: () => Promise<void>};
+/** `socket`: the connection the worker is for; null for a spare started ahead of need. */
+type Entry = {readonly socket: Socket | null; readonly start: () => Promise<void>};
 
 /**
  * Starts a worker per connection, at most `limit` at a time; the rest wait in arrival order. A
@@ -27,9 +28,9 @@ export class SpawnGate {
 		this.#limit = limit;
 	}
 
-	/** Connections waiting for a start slot. */
+	/** Connections waiting for a start slot (a spare waiting is not one). */
 	get waiting(): number {
-		return this.#waiting.length;
+		return this.#waiting.filter((entry) => entry.socket !== null).length;
 	}
 
 	/** True when `enter` would start without waiting for a slot. */
@@ -37,11 +38,14 @@ export class SpawnGate {
 		return this.#starting < this.#limit && this.#waiting.length === 0;
 	}
 
-	/** Runs `start` now or when a slot frees; `start` settles once its worker is ready or gone. */
-	enter(socket: Socket, start: () => Promise<void>): void {
+	/**
+	 * Runs `start` now or when a slot frees; `start` settles once its worker is ready or gone.
+	 * `socket` null: a spare, started ahead of need, paced with the rest.
+	 */
+	enter(socket: Socket | null, start: () => Promise<void>): void {
 		const entry = {socket, start};
 		this.#waiting.push(entry);
-		socket.once('close', () => {
+		socket?.once('close', () => {
 			const at = this.#waiting.indexOf(entry);
 			if (at !== -1) this.#waiting.splice(at, 1);
 		});
@@ -50,16 +54,16 @@ export class SpawnGate {
 		setImmediate(() => setImmediate(() => this.#dispatch()));
 	}
 
-	/** Ends every waiting connection (the mode is stopping). */
+	/** Ends every waiting connection and forgets every waiting spare (the mode is stopping). */
 	clear(): void {
-		for (const {socket} of this.#waiting.splice(0)) socket.destroy();
+		for (const {socket} of this.#waiting.splice(0)) socket?.destroy();
 	}
 
 	#dispatch(): void {
 		while (this.#starting < this.#limit) {
 			const entry = this.#waiting.shift();
 			if (!entry) return;
-			if (entry.socket.destroyed) continue;
+			if (entry.socket?.destroyed) continue;
 			this.#starting++;
 			void entry.start().finally(() => {
 				this.#starting--;

@@ -7,6 +7,7 @@ import {EchoServer} from '../../source/server/echo-server.js';
 import type {HandlerName} from '../../source/server/handler.js';
 import {DEFAULT_SETTINGS} from '../../source/server/settings.js';
 import {SPARE_THREADS} from '../../source/server/modes/thread.js';
+import {SPARE_CHILDREN} from '../../source/server/modes/process.js';
 import {MODES} from '../../source/server/modes/index.js';
 import {waitFor} from './net.js';
 
@@ -125,21 +126,33 @@ export async function startHost(
 	return {host, events, port};
 }
 
+/** The workers thread and process per client keep started ahead of need, serving no one. */
+export const SPARES: Partial<Record<ModeName, number>> = {
+	thread: SPARE_THREADS,
+	process: SPARE_CHILDREN,
+};
+
+/** The spares `mode` keeps under --max-workers `maxWorkers`: never more than the worker budget. */
+export function sparesOf(mode: ModeName | string, maxWorkers?: number | null): number {
+	const spares = SPARES[mode as ModeName] ?? 0;
+	return Math.min(spares, maxWorkers ?? spares);
+}
+
 /**
- * Thread per client starts its spare threads one at a time after it listens: a thread count or RSS
- * taken before they are all up would count them as growth, and one taken after as a leak.
+ * Thread and process per client start their spares one at a time after they listen: a thread or
+ * child count or RSS taken before they are all up would count them as growth, and one taken after
+ * as a leak.
  */
 async function sparesStarted(
 	mode: ModeName | string,
 	events: readonly ServerEvent[],
 	maxWorkers: number | null | undefined,
 ): Promise<void> {
-	if (mode !== 'thread') return;
-	// Spares never take more than the worker budget.
-	const spares = Math.min(SPARE_THREADS, maxWorkers ?? SPARE_THREADS);
+	const spares = sparesOf(mode, maxWorkers);
+	if (spares === 0) return;
 	await waitFor(
 		() => events.filter((event) => event.type === 'worker-up').length >= spares,
-		'the spare threads to start',
+		`the ${spares} spares to start`,
 		30_000,
 	);
 }

@@ -1,7 +1,7 @@
 import type {ChildProcess} from 'node:child_process';
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
-import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
+import type {ChildCommand, ChildReport, ServerSettings, WorkerRef} from '../protocol.js';
 import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {listen} from '../listen.js';
 import {announceOnMain} from '../main-thread.js';
@@ -11,8 +11,11 @@ import {
 	PROCESS_COST_BYTES,
 	workerBudget,
 	type ModeContext,
-	type ModeFactory,
 	type ModeEntry,
+	type ModeFactory,
+	type ModeName,
+	type ServerMode,
+	type WorkerBudget,
 } from '../mode.js';
 import {
 	emitChildDown,
@@ -37,62 +40,300 @@ export const PROCESS_COST = {
 } as const;
 
 /**
+ * Children started ahead of need, as Apache keeps MinSpareServers: a `node` child takes about
+ * 150 ms to start alone and about 1.1 s when 14 start at once on two cores (design.md), so
+ * newcomers that each waited for their own child waited that long. A newcomer takes a spare, which
+ * serves it alone and ends with it, and a new spare starts behind it; each client still has a
+ * process of its own. 16 covers the 14 clients of the tutorial's burst with two to spare. An idle
+ * spare costs about 8.5 MB of private memory (42 MB RSS, most of it the node binary's pages shared
+ * with the others) and no CPU (it runs no timer until it serves); spares count in the budget, so
+ * they never make the model refuse a client it would otherwise serve. Shown as children serving
+ * no one.
+ */
+export const SPARE_CHILDREN = 16;
+
+/** One child of process per client. */
+type Child = {
+	readonly process: ChildProcess;
+	readonly ref: Extract<WorkerRef, {kind: 'process'}>;
+	readonly spawnedAt: number;
+	/** The connection it serves; undefined while it is a spare. */
+	connection: {readonly id: number; readonly socket: Socket} | undefined;
+	/** It said it is ready (its modules are loaded and it waits for a socket). */
+	isReady: boolean;
+	/** Settles once it is ready, or gone. */
+	readonly ready: Promise<void>;
+	/** Settles once it owns its socket (or is gone): stop never kills a child mid-handover and strands the socket. */
+	handedOver: Promise<void>;
+};
+
+/**
  * The tutorial's multiprocessing server: a child process per client. The socket is passed to the
  * child as a handle (the parent's copy closes once sent), so the child alone owns it; killing the
- * child ends that client's connection and nobody else's.
+ * child ends that client's connection and nobody else's. A newcomer takes a spare child started
+ * ahead; with none left, children start a few at a time (SpawnGate), and a client that leaves
+ * before its child starts never costs one.
  */
-export const createProcessMode: ModeFactory = (context) => {
-	const {config, emit, nextConnectionId, settings, admit} = context;
-	const family: Children = {
-		children: new Set(),
-		handedOver: new Map(),
-		pending: new Set(),
-		stopping: false,
-	};
-	const {children} = family;
-	const gate = new SpawnGate();
-	const watch = new PeerWatch();
-	const budget = workerBudget(PROCESS_COST, settings().maxWorkers);
+class ProcessPerClient implements ServerMode {
+	readonly name: ModeName;
+	readonly budget: WorkerBudget;
+	readonly #context: ModeContext;
+	readonly #server: net.Server;
+	readonly #children = new Set<Child>();
+	/** Started (ready or starting), serving no one yet, oldest first. */
+	readonly #spares: Child[] = [];
+	/** Sockets not yet handed over to their child. */
+	readonly #pending = new Set<Socket>();
+	readonly #gate = new SpawnGate();
+	readonly #watch = new PeerWatch();
+	#running = false;
+	/** Read when a child ends, not when it starts: stop() may come in between. */
+	#stopping = false;
+	/** A spare is starting (they start one at a time, through the gate). */
+	#starting = false;
+	/** Resolves once the spares are all ready (or none will start). */
+	readonly #sparesUp: Promise<void>;
+	#markSparesUp = () => {};
 
-	const server = net.createServer({pauseOnConnect: true}, (socket) => {
+	constructor(context: ModeContext) {
+		this.name = context.name;
+		this.#context = context;
+		this.budget = workerBudget(PROCESS_COST, context.settings().maxWorkers);
+		this.#server = net.createServer({pauseOnConnect: true}, (socket) => this.#accept(socket));
+		this.#sparesUp = new Promise((resolve) => {
+			this.#markSparesUp = resolve;
+		});
+	}
+
+	async start(): Promise<number> {
+		const {config, emit} = this.#context;
+		const port = await listen(
+			this.#server,
+			config.host,
+			config.port,
+			undefined,
+			acceptErrors(emit),
+		);
+		// Stopped while it began listening: no spare may start after stop.
+		this.#running = !this.#stopping;
+		this.#topUp();
+		const count = Math.min(SPARE_CHILDREN, this.budget.limit);
+		emit({
+			type: 'log',
+			level: 'info',
+			text: `${count} spare child processes started ahead, so a newcomer need not wait for one to start`,
+			at: Date.now(),
+		});
+		return port;
+	}
+
+	/** Resolves once the spares are up: the model as it runs, not as it starts. */
+	async accepting(): Promise<void> {
+		await this.#sparesUp;
+	}
+
+	async stop(): Promise<void> {
+		this.#running = false;
+		this.#stopping = true;
+		this.#spares.length = 0;
+		this.#markSparesUp();
+		this.#gate.clear();
+		this.#watch.stop();
+		// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
+		// callback may never come; the listener itself is closed at once all the same.
+		for (const socket of this.#pending) socket.destroy();
+		if (this.#server.listening) this.#server.close();
+		await Promise.all(
+			[...this.#children].map(async (child) => {
+				await child.handedOver;
+				await endChild(child.process);
+			}),
+		);
+	}
+
+	crashWorker(): string | null {
+		// A child with a client: killing a spare would show nothing.
+		const child = [...this.#children].find((candidate) => candidate.connection !== undefined);
+		if (!child) return null;
+		child.process.kill('SIGKILL');
+		return `pid ${child.ref.pid}`;
+	}
+
+	configure(next: ServerSettings): void {
+		const command: ChildCommand = {type: 'settings', settings: next};
+		for (const child of this.#children) if (child.process.connected) child.process.send(command);
+	}
+
+	/** A new connection: takes a spare, or waits at the gate for a child of its own. */
+	#accept(socket: Socket): void {
+		const {admit, emit, nextConnectionId} = this.#context;
 		if (!admit(socket)) return;
-		if (children.size + gate.waiting >= budget.limit) {
-			refuseOverBudget(socket, budget, emit);
+		// Spares serve no one: they are room for newcomers, not clients counted against the budget.
+		const serving = this.#children.size - this.#spares.length;
+		if (serving + this.#gate.waiting >= this.budget.limit) {
+			refuseOverBudget(socket, this.budget, emit);
 			return;
 		}
 		const id = nextConnectionId();
 		ignoreSocketErrors(socket);
-		const queued = !gate.isFree;
-		const markStarted = queued ? waitInLine(context, watch, socket, id) : () => {};
-		gate.enter(socket, () => {
+		const spare = this.#spares.shift();
+		if (spare) {
+			this.#give(spare, id, socket, false);
+			this.#topUp();
+			return;
+		}
+		const queued = !this.#gate.isFree;
+		const markStarted = queued ? waitInLine(this.#context, this.#watch, socket, id) : () => {};
+		this.#gate.enter(socket, () => {
 			markStarted();
-			watch.delete(socket);
-			return startChild(context, family, id, socket, queued);
+			this.#watch.delete(socket);
+			return this.#startFor(id, socket, queued);
 		});
-	});
+	}
 
-	return {
-		name: context.name,
-		budget,
-		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
-		async stop() {
-			family.stopping = true;
-			gate.clear();
-			watch.stop();
-			await stopChildren(server, family);
-		},
-		crashWorker() {
-			const child = children.values().next().value;
-			if (!child?.pid) return null;
-			child.kill('SIGKILL');
-			return `pid ${child.pid}`;
-		},
-		configure(next) {
-			const command: ChildCommand = {type: 'settings', settings: next};
-			for (const child of children) if (child.connected) child.send(command);
-		},
-	};
-};
+	/** Forks the child of connection `id`; settles once it owns the socket (or is gone). */
+	#startFor(id: number, socket: Socket, queued: boolean): Promise<void> {
+		const child = this.#fork();
+		if (!child) {
+			socket.destroy();
+			if (queued) this.#context.emit({type: 'conn-close', id, at: Date.now()});
+			return Promise.resolve();
+		}
+		this.#give(child, id, socket, queued);
+		return child.handedOver;
+	}
+
+	/**
+	 * Keeps SPARE_CHILDREN started, within the budget, one at a time and through the gate: each
+	 * start takes a core for 100-150 ms from the children serving the clients that just took spares.
+	 */
+	#topUp(): void {
+		if (this.#starting || !this.#running) return;
+		const {waiting} = this.#gate;
+		if (
+			this.#spares.length >= SPARE_CHILDREN ||
+			this.#children.size + waiting >= this.budget.limit
+		) {
+			if (this.#spares.every((spare) => spare.isReady)) this.#markSparesUp();
+			return;
+		}
+		this.#starting = true;
+		this.#gate.enter(null, async () => {
+			const spare = this.#running ? this.#fork() : undefined;
+			if (spare) {
+				this.#spares.push(spare);
+				await spare.ready;
+			}
+			this.#starting = false;
+			// A spare that could not start is not retried at once: the next newcomer tries again.
+			if (spare?.isReady) this.#topUp();
+			else this.#markSparesUp();
+		});
+	}
+
+	/** Forks a child, serving no one until given a connection; undefined if it could not start. */
+	#fork(): Child | undefined {
+		const forked = forkChild();
+		const pid = forked.pid;
+		forked.on('error', () => {});
+		if (pid === undefined) return undefined;
+		let markReady = () => {};
+		const child: Child = {
+			process: forked,
+			ref: {kind: 'process', pid},
+			spawnedAt: performance.now(),
+			connection: undefined,
+			isReady: false,
+			ready: new Promise<void>((resolve) => {
+				markReady = resolve;
+			}),
+			handedOver: Promise.resolve(),
+		};
+		this.#children.add(child);
+		forked.on('message', (report: ChildReport) => {
+			if (relayConnectionReport(this.#context, report, () => child.connection?.id)) return;
+			if (report.type !== 'ready') return;
+			child.isReady = true;
+			markReady();
+			emitChildUp(this.#context, child.ref, child.connection?.id ?? null, child.spawnedAt);
+			if (child.connection) this.#handOver(child);
+		});
+		forked.once('exit', (code, signal) => {
+			markReady();
+			this.#exited(child, code, signal);
+		});
+		return child;
+	}
+
+	/** Gives connection `id` to `child` (a spare, or one started for it), which serves it from now on. */
+	#give(child: Child, id: number, socket: Socket, queued: boolean): void {
+		const {emit} = this.#context;
+		child.connection = {id, socket};
+		child.handedOver = ownsSocket(child.process);
+		this.#pending.add(socket);
+		if (queued) emit({type: 'conn-serve', id, by: child.ref, at: Date.now()});
+		else {
+			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+			emit({type: 'conn-open', id, peer, state: 'active', by: child.ref, at: Date.now()});
+		}
+		emit({type: 'worker-busy', worker: child.ref, connection: id, at: Date.now()});
+		if (child.isReady) this.#handOver(child);
+	}
+
+	/**
+	 * Sends the client's socket to its child, once the child says it is ready. Sent at once, as before,
+	 * a socket whose client left while several children were starting under load left children that
+	 * never ended (5 of 6 in a repro, none after this change); why, inside Node's handle passing, is not
+	 * pinned down.
+	 */
+	#handOver(child: Child): void {
+		const {config, settings} = this.#context;
+		const {process: forked, connection} = child;
+		if (!connection || !forked.connected) return;
+		const {id, socket} = connection;
+		const command: ChildCommand = {
+			type: 'socket',
+			id,
+			handler: config.handler,
+			settings: settings(),
+		};
+		forked.send(command, socket, (error) => {
+			this.#pending.delete(socket);
+			if (error) forked.kill('SIGKILL');
+		});
+	}
+
+	/** The child ended: so did its connection (if it had one), and a spare starts in its place. */
+	#exited(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
+		const {emit} = this.#context;
+		this.#children.delete(child);
+		const spare = this.#spares.indexOf(child);
+		if (spare !== -1) this.#spares.splice(spare, 1);
+		const {connection} = child;
+		if (connection) {
+			this.#pending.delete(connection.socket);
+			connection.socket.destroy();
+			emit({type: 'conn-close', id: connection.id, at: Date.now()});
+		}
+		const expected = this.#stopping || code === 0;
+		const reason = emitChildDown(this.#context, child.ref, {code, signal}, expected);
+		if (!expected) {
+			const lost = connection
+				? `only connection #${connection.id} was lost`
+				: 'a spare, serving no one';
+			emit({
+				type: 'log',
+				level: 'warn',
+				text: `pid ${child.ref.pid} ended (${reason}): ${lost}`,
+				at: Date.now(),
+			});
+		}
+		// One that never started is not replaced here, or a child that cannot start would fork forever.
+		if (child.isReady) this.#topUp();
+	}
+}
+
+export const createProcessMode: ModeFactory = (context) => new ProcessPerClient(context);
 
 /**
  * Shows a connection waiting for its turn to start a child as queued in line. Paused, it would never
@@ -116,85 +357,6 @@ function waitInLine(
 	};
 }
 
-/** Closes the listener and ends every child, each once it owns its socket. */
-async function stopChildren(server: net.Server, family: Children): Promise<void> {
-	// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
-	// callback may never come; the listener itself is closed at once all the same.
-	for (const socket of family.pending) socket.destroy();
-	if (server.listening) server.close();
-	await Promise.all(
-		[...family.children].map(async (child) => {
-			await family.handedOver.get(child);
-			await endChild(child);
-		}),
-	);
-}
-
-/** The children of process per client, shared by the code that starts them and stop(). */
-type Children = {
-	readonly children: Set<ChildProcess>;
-	/** Per child: settles once the child owns its socket (or is gone), so stop never kills a child mid-handover and strands the socket. */
-	readonly handedOver: Map<ChildProcess, Promise<void>>;
-	/** Sockets not yet handed over to their child. */
-	readonly pending: Set<Socket>;
-	stopping: boolean;
-};
-
-/** Forks the child of connection `id`; settles once it owns the socket (or is gone). */
-function startChild(
-	context: ModeContext,
-	family: Children,
-	id: number,
-	socket: Socket,
-	queued: boolean,
-): Promise<void> {
-	const {emit} = context;
-	// Read family.stopping when a child ends, not now: stop() may come in between.
-	const {children, handedOver, pending} = family;
-	const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-	const spawnedAt = performance.now();
-	const child = forkChild();
-	const pid = child.pid;
-	if (pid === undefined) {
-		socket.destroy();
-		if (queued) emit({type: 'conn-close', id, at: Date.now()});
-		return Promise.resolve();
-	}
-	const ref: WorkerRef = {kind: 'process', pid};
-	children.add(child);
-	pending.add(socket);
-	if (queued) emit({type: 'conn-serve', id, by: ref, at: Date.now()});
-	else emit({type: 'conn-open', id, peer, state: 'active', by: ref, at: Date.now()});
-	child.on('error', () => {});
-	const owned = ownsSocket(child);
-	handedOver.set(child, owned);
-	child.on('message', (report: ChildReport) => {
-		if (relayConnectionReport(context, report, () => id)) return;
-		if (report.type === 'ready') {
-			emitChildUp(context, ref, id, spawnedAt);
-			handOverSocket(child, socket, id, context, () => pending.delete(socket));
-		}
-	});
-	child.once('exit', (code, signal) => {
-		children.delete(child);
-		handedOver.delete(child);
-		pending.delete(socket);
-		socket.destroy();
-		emit({type: 'conn-close', id, at: Date.now()});
-		const expected = family.stopping || code === 0;
-		const reason = emitChildDown(context, ref, {code, signal}, expected);
-		if (!expected) {
-			emit({
-				type: 'log',
-				level: 'warn',
-				text: `pid ${pid} ended (${reason}): only connection #${id} was lost`,
-				at: Date.now(),
-			});
-		}
-	});
-	return owned;
-}
-
 /** Settles once the child says it owns its socket, or has ended, or after 5 s. */
 function ownsSocket(child: ChildProcess): Promise<void> {
 	return new Promise<void>((resolve) => {
@@ -210,29 +372,8 @@ function ownsSocket(child: ChildProcess): Promise<void> {
 	});
 }
 
-/**
- * Sends the client's socket to its child, once the child says it is ready. Sent at once, as before,
- * a socket whose client left while several children were starting under load left children that
- * never ended (5 of 6 in a repro, none after this change); why, inside Node's handle passing, is not
- * pinned down.
- */
-function handOverSocket(
-	child: ChildProcess,
-	socket: Socket,
-	id: number,
-	{config, settings}: Pick<ModeContext, 'config' | 'settings'>,
-	onSent: () => void,
-): void {
-	const command: ChildCommand = {type: 'socket', id, handler: config.handler, settings: settings()};
-	if (!child.connected) return;
-	child.send(command, socket, (error) => {
-		onSent();
-		if (error) child.kill('SIGKILL');
-	});
-}
-
 export const processMode: ModeEntry = {
-	summary: 'a new child process per client, owning its socket',
+	summary: 'a child process per client, owning its socket; 16 spares kept started',
 	fdCost: FDS_PER_CONNECTION,
 	tutorial: {
 		scalability: 'Medium',
