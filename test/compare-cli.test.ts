@@ -101,7 +101,7 @@ test('a memory budget too small for a row leaves it out and says why', async () 
 	assert.equal(last.leftOut[0]!.name, 'process');
 	assert.match(
 		last.leftOut[0]!.reason,
-		/^needs \d+M for 14 clients, \d+M of the 300M budget left$/,
+		/^needs \d+(\.\d)?[MG] for 14 clients, \d+M of the 300M budget left$/,
 	);
 });
 

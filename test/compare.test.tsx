@@ -124,7 +124,10 @@ test('the budget: rows that would not fit are left out, saying what they need', 
 		['async', 'thread'],
 	);
 	assert.equal(leftOut.length, 1);
-	assert.match(leftOut[0]!.reason, /^needs \d+M for 14 clients, \d+M of the \d+M budget left$/);
+	assert.match(
+		leftOut[0]!.reason,
+		/^needs \d+(\.\d)?[MG] for 14 clients, \d+M of the \d+M budget left$/,
+	);
 });
 
 for (const [args, message] of [

@@ -107,13 +107,8 @@ class ProcessPerClient implements ServerMode {
 
 	async start(): Promise<number> {
 		const {config, emit} = this.#context;
-		const port = await listen(
-			this.#server,
-			config.host,
-			config.port,
-			undefined,
-			acceptErrors(emit),
-		);
+		const onAcceptError = acceptErrors(emit);
+		const port = await listen(this.#server, config.host, config.port, undefined, onAcceptError);
 		// Stopped while it began listening: no spare may start after stop.
 		this.#running = !this.#stopping;
 		this.#topUp();
