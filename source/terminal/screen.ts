@@ -91,11 +91,24 @@ function styleKey(state: Sgr): string {
 
 const segmenter = new Intl.Segmenter('en', {granularity: 'grapheme'});
 /**
+ * Widths measured so far: string-width costs microseconds per call, and a frame is 2,000 cells and
+ * more of a few dozen graphemes (box lines, blocks). Bounded: text from the network can bring any.
+ */
+const widths = new Map<string, number>();
+const MAX_WIDTHS = 4096;
+
+/**
  * Columns a grapheme takes on a terminal: 0, 1 or 2, measured by string-width, the function Ink lays
  * out with, so the grid and Ink agree on every emoji, flag and East Asian character.
  */
 export function graphemeWidth(grapheme: string): number {
-	return Math.min(stringWidth(grapheme), 2);
+	let width = widths.get(grapheme);
+	if (width === undefined) {
+		width = Math.min(stringWidth(grapheme), 2);
+		if (widths.size >= MAX_WIDTHS) widths.clear();
+		widths.set(grapheme, width);
+	}
+	return width;
 }
 
 /** An empty grid: every cell a space in the default style. */
@@ -113,6 +126,9 @@ export function blankGrid(cols: number, rows: number): Grid {
 const token =
 	// eslint-disable-next-line no-control-regex
 	/\u001B\[([0-9:;<=>?]*)[ -/]*([@-~])|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)?|\u001B[^[\]]?|([^\u001B]+)/gu;
+
+/** Text of printable ASCII only: no line break, tab, combining mark or wide character in it. */
+const printableAscii = /^[\u0020-\u007E]+$/;
 
 /** Where the next grapheme goes, and in what style. */
 type Pen = {x: number; y: number; style: string};
@@ -180,6 +196,13 @@ export function parseFrame(
 			continue;
 		}
 		if (text === undefined) continue;
+		if (printableAscii.test(text)) {
+			// Each character a grapheme of one column: no segmenting, no measuring (most of a frame).
+			// As in place(): what goes past the last column is dropped, and the pen stays there.
+			if (pen.y >= rows) return grid;
+			for (let i = 0; i < text.length && pen.x < cols; i++, pen.x++) put(grid, pen, text[i]!);
+			continue;
+		}
 		for (const {segment} of segmenter.segment(text)) {
 			if (control(pen, segment, cols)) continue;
 			if (pen.y >= rows) return grid;

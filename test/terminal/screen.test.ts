@@ -36,6 +36,15 @@ test('parseFrame clips to the window instead of wrapping or scrolling', () => {
 	assert.deepEqual(gridText(grid), ['abcde', '12345', 'xyz  ']);
 });
 
+test('parseFrame clips styled runs of plain ASCII, and what follows them, at the last column', () => {
+	const bold = (text: string) => `\u001B[1m${text}\u001B[22m`;
+	const frame = `${bold('abcdefgh')}XY\n│${bold('ab')}╮z\n${bold('12')}漢${bold('345')}\n${bold('no row')}`;
+	const grid = parseFrame(frame, 5, 3);
+	assert.deepEqual(gridText(grid), ['abcde', '│ab╮z', '12漢3']);
+	assert.deepEqual(grid.styles[0], ['1', '1', '1', '1', '1']);
+	assert.deepEqual(grid.styles[2], ['1', '1', '', '', '1']);
+});
+
 test('parseFrame keeps styles per cell and strips colour when asked', () => {
 	const frame = '\u001B[1m\u001B[32mok\u001B[39m\u001B[22m \u001B[38;5;196mred\u001B[0m';
 	const coloured = parseFrame(frame, 8, 1);
