@@ -15,7 +15,7 @@
 import {build} from 'esbuild';
 import {readFileSync, rmSync, writeFileSync, existsSync, readdirSync} from 'node:fs';
 import path from 'node:path';
-import {fileURLToPath, URL} from 'node:url';
+import {fileURLToPath, pathToFileURL, URL} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.join(root, 'dist');
@@ -119,6 +119,36 @@ const yogaWithoutFetch = {
 	},
 };
 
+/**
+ * string-width measures text that is not plain ASCII grapheme by grapheme, against an emoji pattern
+ * of thousands of alternatives that V8 compiles on first use: about 20 ms of the first frame (Ink
+ * measures every line, and box lines are not ASCII). Text of the characters in NARROW_TEXT
+ * (source/terminal/narrow.ts, each checked against string-width by the tests) is as wide as it is
+ * long, and is measured so. The place must be found, or the build fails.
+ */
+const narrowText = {
+	name: 'string-width-narrow-text',
+	setup(build) {
+		build.onLoad({filter: /[\\/]string-width[\\/]index\.js$/}, async (args) => {
+			const text = readFileSync(args.path, 'utf8');
+			const asciiFastPath =
+				'\tif (/^[\\u0020-\\u007E]*$/.test(string)) {\n\t\treturn string.length;\n\t}\n';
+			// wrap-ansi's older copy has no such path (and no such cost on the first frame): as it is.
+			if (!text.includes('rgiEmojiRegex')) return undefined;
+			if (text.split(asciiFastPath).length !== 2) {
+				throw new Error(
+					`${args.path}: string-width's ASCII fast path not found (scripts/bundle.mjs)`,
+				);
+			}
+			const {NARROW_TEXT} = await import(
+				pathToFileURL(path.join(dist, 'source/terminal/narrow.js')).href
+			);
+			const narrow = `\tif (ambiguousIsNarrow && ${NARROW_TEXT}.test(string)) {\n\t\treturn string.length;\n\t}\n`;
+			return {contents: text.replace(asciiFastPath, asciiFastPath + narrow), loader: 'js'};
+		});
+	},
+};
+
 rmSync(out, {recursive: true, force: true});
 const result = await build({
 	entryPoints: Object.fromEntries(
@@ -142,7 +172,7 @@ const result = await build({
 	minifySyntax: true,
 	minifyWhitespace: true,
 	metafile: true,
-	plugins: [flatten, oneInk, yogaWithoutFetch],
+	plugins: [flatten, oneInk, yogaWithoutFetch, narrowText],
 	logLevel: 'warning',
 });
 

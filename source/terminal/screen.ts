@@ -5,6 +5,7 @@
  */
 
 import {asciiFor} from './ascii.js';
+import {NARROW_TEXT} from './narrow.js';
 import stringWidth from 'string-width';
 
 const esc = '\u001B';
@@ -128,7 +129,7 @@ const token =
 	/\u001B\[([0-9:;<=>?]*)[ -/]*([@-~])|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)?|\u001B[^[\]]?|([^\u001B]+)/gu;
 
 /** Text of printable ASCII only: no line break, tab, combining mark or wide character in it. */
-const printableAscii = /^[\u0020-\u007E]+$/;
+const printableAscii = /^[\u0020-\u007E]*$/;
 
 /** Where the next grapheme goes, and in what style. */
 type Pen = {x: number; y: number; style: string};
@@ -196,7 +197,7 @@ export function parseFrame(
 			continue;
 		}
 		if (text === undefined) continue;
-		if (printableAscii.test(text)) {
+		if ((ascii ? printableAscii : NARROW_TEXT).test(text)) {
 			// Each character a grapheme of one column: no segmenting, no measuring (most of a frame).
 			// As in place(): what goes past the last column is dropped, and the pen stays there.
 			if (pen.y >= rows) return grid;

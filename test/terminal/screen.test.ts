@@ -10,6 +10,7 @@ import {
 } from '../../source/terminal/screen.js';
 import stringWidth from 'string-width';
 import {isColorDisabled, isUnicodeSafe} from '../../source/terminal/capabilities.js';
+import {NARROW_TEXT} from '../../source/terminal/narrow.js';
 
 const {Terminal} = xterm;
 
@@ -43,6 +44,28 @@ test('parseFrame clips styled runs of plain ASCII, and what follows them, at the
 	assert.deepEqual(gridText(grid), ['abcde', '│ab╮z', '12漢3']);
 	assert.deepEqual(grid.styles[0], ['1', '1', '1', '1', '1']);
 	assert.deepEqual(grid.styles[2], ['1', '1', '', '', '1']);
+});
+
+test('every character of NARROW_TEXT is one column by string-width, no emoji, and combines with nothing', () => {
+	const narrow: string[] = [];
+	for (let code = 0; code <= 0xffff; code++) {
+		const char = String.fromCharCode(code);
+		if (NARROW_TEXT.test(char)) narrow.push(char);
+	}
+	assert.ok(narrow.length > 95 + 100, `${narrow.length} characters`);
+	const wrong = narrow.filter(
+		(char) =>
+			stringWidth(char) !== 1 ||
+			/\p{Extended_Pictographic}|\p{Mark}|\p{Default_Ignorable_Code_Point}|\p{Regional_Indicator}/u.test(
+				char,
+			),
+	);
+	assert.deepEqual(wrong, []);
+	// Measured as a whole, such text is as wide as it is long: what the bundle's shortcut returns.
+	const line = narrow.join('');
+	assert.equal(stringWidth(line), line.length);
+	assert.equal(NARROW_TEXT.test('a\u0301'), false, 'a combining mark is not narrow text');
+	assert.equal(NARROW_TEXT.test('→\uFE0F'), false, 'nor a variation selector');
 });
 
 test('parseFrame keeps styles per cell and strips colour when asked', () => {
