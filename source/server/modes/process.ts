@@ -204,26 +204,29 @@ class ProcessPerClient implements ServerMode {
 	 */
 	#topUp(): void {
 		if (this.#starting || !this.#running) return;
-		const {waiting} = this.#gate;
-		if (
-			this.#spares.length >= SPARE_CHILDREN ||
-			this.#children.size + waiting >= this.budget.limit
-		) {
+		if (this.#spares.length >= SPARE_CHILDREN || !this.#hasRoom()) {
 			if (this.#spares.every((spare) => spare.isReady)) this.#markSparesUp();
 			return;
 		}
 		this.#starting = true;
 		this.#gate.enter(null, async () => {
-			const spare = this.#running ? this.#fork() : undefined;
+			// Asked again: newcomers that found no spare may have started children meanwhile.
+			const spare = this.#running && this.#hasRoom() ? this.#fork() : undefined;
 			if (spare) {
 				this.#spares.push(spare);
 				await spare.ready;
 			}
 			this.#starting = false;
-			// A spare that could not start is not retried at once: the next newcomer tries again.
+			// A spare that could not start (or found no room) is not retried at once: the next
+			// newcomer or ending child tries again.
 			if (spare?.isReady) this.#topUp();
 			else this.#markSparesUp();
 		});
+	}
+
+	/** Room for one more child in the budget, besides those started and the newcomers waiting to start theirs. */
+	#hasRoom(): boolean {
+		return this.#children.size + this.#gate.waiting < this.budget.limit;
 	}
 
 	/** Forks a child, serving no one until given a connection; undefined if it could not start. */
