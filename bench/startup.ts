@@ -4,10 +4,12 @@
  * runs of the programs compared interleaved so that a noisy machine weighs on all of them alike.
  *
  *   node dist/bench/startup.js [--runs=9] [--cli=dist/cli.js[,/other/checkout/dist/cli.js]] [--no-htop]
+ *                              [--modes=async,sequential]
  *
  * `node -e 0` is measured as the floor (Node's own start), and htop's first frame as a reference.
  * "first frame" is the first screen with the dashboard's connection list on it; "figures on screen"
  * the first with every figure (threads, processes, RSS and CPU, the machine's CPU and memory).
+ * With --modes, "figures on screen" once more for each model given (what a model's start costs).
  * Beside the wall time, the CPU time the program itself used until then (user + system, from
  * /usr/bin/time and /proc/<pid>/stat, 10 ms steps): on a busy machine the wall time mostly measures
  * the queue for a core, the CPU time what the program costs.
@@ -28,6 +30,7 @@ const argument = (name: string): string | undefined => {
 const runs = Number(argument('runs') ?? 9);
 const clis = (argument('cli') ?? fileURLToPath(new URL('../cli.js', import.meta.url))).split(',');
 const withHtop = argument('no-htop') === undefined && hasHtop();
+const modes = argument('modes')?.split(',') ?? [];
 
 function hasHtop(): boolean {
 	try {
@@ -122,6 +125,11 @@ for (const cli of clis) {
 			name: `${cli}: figures on screen`,
 			measure: async () => timeToFrame(process.execPath, [cli, '--port', '0'], FIGURES),
 		},
+		...modes.map((mode) => ({
+			name: `${cli} --mode ${mode}: figures on screen`,
+			measure: async () =>
+				timeToFrame(process.execPath, [cli, '--port', '0', '--mode', mode], FIGURES),
+		})),
 	);
 }
 if (withHtop)
@@ -141,12 +149,13 @@ const show = (values: readonly number[]) =>
 				.map((value) => value.toFixed(0).padStart(7))
 				.join('');
 console.log(`start-up, ${runs} runs each, interleaved; pty 80x24; ms; load average ${loadavg()}`);
+const width = Math.max(52, ...[...samples.keys()].map((name) => name.length));
 console.log(
-	`${'what'.padEnd(52)}${'wall: median    min    max'.padStart(28)}${'cpu: median    min    max'.padStart(28)}`,
+	`${'what'.padEnd(width)}${'wall: median    min    max'.padStart(28)}${'cpu: median    min    max'.padStart(28)}`,
 );
 for (const [name, values] of samples) {
 	const cpu = values.flatMap((value) => (value.cpuMs === null ? [] : [value.cpuMs]));
-	console.log(`${name.padEnd(52)}  ${show(values.map((value) => value.wallMs))}   ${show(cpu)}`);
+	console.log(`${name.padEnd(width)}  ${show(values.map((value) => value.wallMs))}   ${show(cpu)}`);
 }
 
 function loadavg(): string {
