@@ -3,6 +3,7 @@ import {test} from 'node:test';
 import type {ServerEvent} from '../source/server/protocol.js';
 import {render} from 'ink-testing-library';
 import {Controller} from '../source/live/controller.js';
+import {EchoServer} from '../source/server/echo-server.js';
 import {parseOptions} from '../source/options/options.js';
 import {SPARE_CHILDREN} from '../source/server/modes/process.js';
 import {SPARE_THREADS} from '../source/server/modes/thread.js';
@@ -165,5 +166,57 @@ test('the processes panel shows each spare child as idle and the one serving by 
 	} finally {
 		await client.close();
 		await controller.stop();
+	}
+});
+
+/** A spare stopped with SIGSTOP (or stuck) ignores SIGTERM: ending the model must not wait on it forever. */
+test('process per client: a switch away ends a stopped spare (SIGKILL after its grace)', async () => {
+	const {host} = await startHost('process');
+	const pids = childPids();
+	try {
+		process.kill(pids[0]!, 'SIGSTOP');
+		const stopped = await Promise.race([
+			host.stop().then(() => 'stopped'),
+			new Promise((resolve) => setTimeout(resolve, 10_000, 'still waiting')),
+		]);
+		assert.equal(stopped, 'stopped');
+		await waitFor(() => pids.every((pid) => !isAlive(pid)), 'every child to be gone');
+	} finally {
+		for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+	}
+});
+
+test('process per client: a child that never says it is ready is killed at its deadline, and the spares go on', async () => {
+	const events: ServerEvent[] = [];
+	const host = new EchoServer({host: '127.0.0.1', port: 0, handler: 'echo'}, (event) =>
+		events.push(event),
+	);
+	let stuck: number | undefined;
+	try {
+		const starting = host.start('process');
+		// The first spare, caught while node boots (about 0.1 s), before it can say ready.
+		while (stuck === undefined) {
+			stuck = childPids()[0];
+			if (stuck === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
+		}
+		process.kill(stuck, 'SIGSTOP');
+		const port = await starting;
+		await waitFor(
+			() =>
+				events.some(
+					(event) => event.type === 'log' && /did not start within 15 s/.test(event.text),
+				),
+			'the stuck child to be given up',
+			25_000,
+		);
+		await waitFor(() => !isAlive(stuck!), 'the stuck child to be killed');
+		await host.accepting();
+		const client = await LineClient.connect(port);
+		client.send('after');
+		assert.equal(await client.next(), 'after');
+		await client.close();
+	} finally {
+		await host.stop();
+		if (stuck !== undefined && isAlive(stuck)) process.kill(stuck, 'SIGKILL');
 	}
 });

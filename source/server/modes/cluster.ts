@@ -5,13 +5,17 @@ import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
 import type {ModeContext, ModeEntry, ModeFactory} from '../mode.js';
 import {explainListenError} from '../listen.js';
 import {extraAcceptFds, fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
-import {CHILD_ENTRY, emitChildDown, emitChildUp, relayConnectionReport} from '../serving-child.js';
+import {
+	CHILD_ENTRY,
+	emitChildDown,
+	emitChildUp,
+	READY_TIMEOUT_MS,
+	relayConnectionReport,
+} from '../serving-child.js';
 import {setTimeout as delay} from 'node:timers/promises';
 
 /** How long stop() waits for a worker's IPC channel to close after its exit. */
 const DISCONNECT_WAIT_MS = 1000;
-
-const READY_TIMEOUT_MS = 15_000;
 
 /**
  * Node's answer to many cores: pre-forked worker processes sharing one listening socket. Node's

@@ -22,6 +22,7 @@ import {
 	emitChildUp,
 	endChild,
 	forkChild,
+	READY_TIMEOUT_MS,
 	relayConnectionReport,
 } from '../serving-child.js';
 
@@ -184,6 +185,8 @@ class ProcessPerClient implements ServerMode {
 			this.#watch.delete(socket);
 			return this.#startFor(id, socket, queued);
 		});
+		// The spare that was starting may have died: one starts again once there is room.
+		this.#topUp();
 	}
 
 	/** Forks the child of connection `id`; settles once it owns the socket (or is gone). */
@@ -231,7 +234,13 @@ class ProcessPerClient implements ServerMode {
 
 	/** Forks a child, serving no one until given a connection; undefined if it could not start. */
 	#fork(): Child | undefined {
-		const forked = forkChild();
+		let forked: ChildProcess;
+		try {
+			forked = forkChild();
+		} catch {
+			// Thrown for some spawn errors (ENOMEM): no child, as when it fails to start.
+			return undefined;
+		}
 		const pid = forked.pid;
 		forked.on('error', () => {});
 		if (pid === undefined) return undefined;
@@ -248,15 +257,28 @@ class ProcessPerClient implements ServerMode {
 			handedOver: Promise.resolve(),
 		};
 		this.#children.add(child);
+		// One that never says ready (stopped, or stuck loading) would hold its start slot for good.
+		const deadline = setTimeout(() => {
+			this.#context.emit({
+				type: 'log',
+				level: 'warn',
+				text: `pid ${pid} did not start within ${READY_TIMEOUT_MS / 1000} s: killed`,
+				at: Date.now(),
+			});
+			forked.kill('SIGKILL');
+		}, READY_TIMEOUT_MS);
 		forked.on('message', (report: ChildReport) => {
 			if (relayConnectionReport(this.#context, report, () => child.connection?.id)) return;
-			if (report.type !== 'ready') return;
+			// A report can come after 'exit': the child is gone, whatever it said last.
+			if (report.type !== 'ready' || !this.#children.has(child)) return;
+			clearTimeout(deadline);
 			child.isReady = true;
 			markReady();
 			emitChildUp(this.#context, child.ref, child.connection?.id ?? null, child.spawnedAt);
 			if (child.connection) this.#handOver(child);
 		});
 		forked.once('exit', (code, signal) => {
+			clearTimeout(deadline);
 			markReady();
 			this.#exited(child, code, signal);
 		});
