@@ -169,22 +169,24 @@ test('the processes panel shows each spare child as idle and the one serving by 
 	}
 });
 
-/** A spare stopped with SIGSTOP (or stuck) ignores SIGTERM: ending the model must not wait on it forever. */
-test('process per client: a switch away ends a stopped spare (SIGKILL after its grace)', async () => {
-	const {host} = await startHost('process');
-	const pids = childPids();
-	try {
-		process.kill(pids[0]!, 'SIGSTOP');
-		const stopped = await Promise.race([
-			host.stop().then(() => 'stopped'),
-			new Promise((resolve) => setTimeout(resolve, 10_000, 'still waiting')),
-		]);
-		assert.equal(stopped, 'stopped');
-		await waitFor(() => pids.every((pid) => !isAlive(pid)), 'every child to be gone');
-	} finally {
-		for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-	}
-});
+/** A child stopped with SIGSTOP (or stuck) ignores SIGTERM: ending the model must not wait on it forever. */
+for (const mode of ['process', 'cluster'] as const) {
+	test(`${mode}: a switch away ends a stopped child (SIGKILL after its grace)`, async () => {
+		const {host} = await startHost(mode);
+		const pids = childPids();
+		try {
+			process.kill(pids[0]!, 'SIGSTOP');
+			const stopped = await Promise.race([
+				host.stop().then(() => 'stopped'),
+				new Promise((resolve) => setTimeout(resolve, 10_000, 'still waiting')),
+			]);
+			assert.equal(stopped, 'stopped');
+			await waitFor(() => pids.every((pid) => !isAlive(pid)), 'every child to be gone');
+		} finally {
+			for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+		}
+	});
+}
 
 test('process per client: a child that never says it is ready is killed at its deadline, and the spares go on', async () => {
 	const events: ServerEvent[] = [];

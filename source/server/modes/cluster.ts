@@ -9,6 +9,7 @@ import {
 	CHILD_ENTRY,
 	emitChildDown,
 	emitChildUp,
+	endChild,
 	READY_TIMEOUT_MS,
 	relayConnectionReport,
 } from '../serving-child.js';
@@ -275,11 +276,7 @@ async function stopWorker(worker: Worker): Promise<void> {
 	const disconnected = child.connected
 		? new Promise((resolve) => child.once('disconnect', resolve))
 		: undefined;
-	if (child.exitCode === null && child.signalCode === null) {
-		const exited = new Promise((resolve) => child.once('exit', resolve));
-		child.kill('SIGTERM');
-		await exited;
-	}
+	await endChild(child);
 	// Bounded: a 'disconnect' that never comes (seen once in CI, after the exit) must not leave
 	// stop() pending forever; a port still held is retried by the host's switch.
 	if (disconnected) {
