@@ -78,8 +78,9 @@ test('observer messages: only the known ones, every field checked', () => {
 		'{"type":"window","window":{"offset":0,"limit":100000}}',
 		'{"type":"window","window":{"offset":0,"limit":5,"sort":"__proto__"}}',
 		`{"type":"window","window":{"offset":0,"limit":5,"filter":"${'x'.repeat(41)}"}}`,
-		'{"type":"hello","protocol":1,"version":{}}',
-		`{"type":"hello","protocol":1,"version":"1","token":"${'x'.repeat(5000)}"}`,
+		'{"type":"hello","protocol":2,"version":{}}',
+		'{"type":"hello","protocol":2,"version":"1","nonce":"abc","proof":"00"}',
+		`{"type":"hello","protocol":2,"version":"1","proof":"${'x'.repeat(64)}"}`,
 	]) {
 		assert.equal(parseObserverMessage(bad), null, bad);
 	}
@@ -201,7 +202,7 @@ test('several observers drive one server; a bad one hurts nobody', async () => {
 		const abrupt = net.connect({path: socketPath});
 		abrupt.on('error', () => {});
 		await once(abrupt, 'connect');
-		abrupt.write('{"type":"hello","protocol":1,"vers');
+		abrupt.write('{"type":"hello","protocol":2,"vers');
 		abrupt.destroy();
 
 		await a.dispatch({type: 'add-clients', count: 2});
@@ -260,7 +261,10 @@ test('a hostile server cannot write escape sequences to the observer terminal wi
 });
 
 test('a token-protected port refuses a wrong token with one line', async () => {
-	const {controller, control} = await startServing('a-long-enough-secret');
+	// As on a machine without /proc: no observer is known by its uid, each must prove the token.
+	const {controller, control} = await startServing('a-long-enough-secret', {
+		procNet: '/nonexistent-proc/net',
+	});
 	const endpoint = await control.listenTcp('127.0.0.1', 0);
 	const port = endpoint.kind === 'tcp' ? endpoint.port : 0;
 	try {

@@ -23,6 +23,8 @@ import {fileURLToPath} from 'node:url';
 import {test} from 'node:test';
 import {socketPathFor} from '../source/remote/endpoint.js';
 import {ensurePrivateDirectory, privateDirectory} from '../source/remote/private-folder.js';
+import type {ControlServerOptions} from '../source/remote/control-server.js';
+import {proofOf} from '../source/remote/proof.js';
 import {RemoteSource} from '../source/remote/remote-source.js';
 import {startServing} from './helpers/control.js';
 import {sleep, waitFor} from './helpers/net.js';
@@ -124,7 +126,7 @@ async function fakeServe(listenOn: string | number, greeting: string | null) {
 }
 
 const serverHello = (tokenRequired: boolean) =>
-	`${JSON.stringify({type: 'hello', protocol: 1, version: 'fake', pid: process.pid, tokenRequired})}\n`;
+	`${JSON.stringify({type: 'hello', protocol: 2, version: 'fake', pid: process.pid, tokenRequired, ...(tokenRequired ? {nonce: 'ab'.repeat(16)} : {})})}\n`;
 
 async function attachCli(runtime: string) {
 	const child = spawn(process.execPath, [CLI, 'attach', '--json'], {
@@ -167,12 +169,12 @@ test('2. attach with no target refuses a socket folder or a socket that another 
 	}
 });
 
-test('2. attach sends its token only after a valid server hello, and only to a server that asks', async () => {
+test('2. attach sends its hello only after a valid server hello, and never its token: a proof, only to a server that asks', async () => {
 	const target = (port: number) => ({kind: 'tcp', host: '127.0.0.1', port}) as const;
 	const options = {version: 'test', token: ENV_TOKEN};
 	for (const [greeting, error] of [
 		[null, /closed the connection before sending a snapshot/],
-		['{"type":"hello","protocol":1}\n', /is not a concurrency-top control endpoint/],
+		['{"type":"hello","protocol":2}\n', /is not a concurrency-top control endpoint/],
 		['SSH-2.0-OpenSSH_9.6\n', /is not a concurrency-top control endpoint/],
 	] as const) {
 		const fake = await fakeServe(0, greeting);
@@ -188,15 +190,21 @@ test('2. attach sends its token only after a valid server hello, and only to a s
 	const guarded = await fakeServe(0, serverHello(true));
 	await assert.rejects(RemoteSource.connect(target(guarded.port), options));
 	await guarded.close();
-	assert.match(guarded.received, new RegExp(`"token":"${ENV_TOKEN}"`));
+	// Issue 24: the token never crosses the wire; the proof is an HMAC over both sides' nonces.
+	assert.match(guarded.received, /"proof":"[\da-f]{64}"/);
+	assert.ok(!guarded.received.includes(ENV_TOKEN), 'the token crossed the wire');
 });
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f]/;
 const TOKEN = 'an-operator-token-0123';
 
-async function serveControl(token: string | null, where: 'tcp' | 'socket') {
-	const {controller, control, logs} = await startServing(token);
+async function serveControl(
+	token: string | null,
+	where: 'tcp' | 'socket',
+	extra: Partial<ControlServerOptions> = {},
+) {
+	const {controller, control, logs} = await startServing(token, extra);
 	const folder = path.join(mkdtempSync(path.join(os.tmpdir(), 'ct-')), 'd');
 	const endpoint =
 		where === 'tcp'
@@ -254,24 +262,29 @@ test('3. forty connections that never say hello do not keep the operator out', a
 	}
 });
 
-test('3. a crowd from one address makes room from its own ranks, not from a newcomer elsewhere', async () => {
-	const serving = await serveControl(TOKEN, 'tcp');
+test('3. where no uid can be told, a crowd from one address makes room from its own ranks, not from a newcomer elsewhere', async () => {
+	const serving = await serveControl(TOKEN, 'tcp', {procNet: '/nonexistent-proc/net'});
 	const port = serving.target.kind === 'tcp' ? serving.target.port : 0;
+	let nonce = '';
 	const connectFrom = async (localAddress: string) => {
 		const socket = net.connect({host: '127.0.0.1', port, localAddress});
 		socket.on('error', () => {});
-		await once(socket, 'data');
+		const [greeting] = (await once(socket, 'data')) as [Buffer];
+		nonce = (JSON.parse(greeting.toString()) as {nonce: string}).nonce;
 		return socket;
 	};
 	const sockets: net.Socket[] = [];
 	try {
 		// Someone slow to say hello, from one address; then a crowd from another.
 		const slow = await connectFrom('127.0.0.1');
+		const slowNonce = nonce;
 		sockets.push(slow);
 		for (let i = 0; i < 20; i++) sockets.push(await connectFrom('127.0.0.2'));
 		await sleep(200);
 		assert.ok(!slow.readableEnded && !slow.destroyed, 'the crowd pushed out the one elsewhere');
-		slow.write(`${JSON.stringify({type: 'hello', protocol: 1, version: 'test', token: TOKEN})}\n`);
+		const mine = 'cd'.repeat(16);
+		const proof = proofOf(TOKEN, 'observer', slowNonce, mine);
+		slow.write(`${JSON.stringify({type: 'hello', protocol: 2, version: 'test', nonce: mine, proof})}\n`);
 		await waitFor(() => serving.control.observerCount === 1, 'the slow one attached');
 	} finally {
 		for (const socket of sockets) socket.destroy();
@@ -288,7 +301,7 @@ test('4. what an observer sends reaches the log inert, and every line names the 
 		await once(client, 'connect');
 		const localPort = client.localPort;
 		const version = '1\u001b]0;pwned\u0007\n2026-01-01T00:00:00Z forged';
-		client.write(`${JSON.stringify({type: 'hello', protocol: 1, version})}\n`);
+		client.write(`${JSON.stringify({type: 'hello', protocol: 2, version})}\n`);
 		client.write('{"type":"action","action":{"type":"next-mode"}}\n');
 		await waitFor(
 			() => serving.logs.some((line) => line.includes('next-mode')),
@@ -298,7 +311,9 @@ test('4. what an observer sends reaches the log inert, and every line names the 
 		await waitFor(() => serving.logs.some((line) => line.includes('left')), 'the leaving logged');
 		await serving.stop();
 		const peer =
-			where === 'tcp' ? `127.0.0.1:${localPort}` : `uid ${process.getuid!()} pid ${process.pid}`;
+			where === 'tcp'
+				? `127.0.0.1:${localPort} uid ${process.getuid!()}`
+				: `uid ${process.getuid!()} pid ${process.pid}`;
 		for (const line of serving.logs) {
 			assert.ok(
 				!CONTROL_CHARACTER.test(line),
@@ -323,7 +338,7 @@ test('6. an observer that floods gets its actions dropped and its window answere
 	});
 	try {
 		await once(flooder, 'connect');
-		flooder.write('{"type":"hello","protocol":1,"version":"flood"}\n');
+		flooder.write('{"type":"hello","protocol":2,"version":"flood"}\n');
 		flooder.write('{"type":"action","action":{"type":"add-clients","count":1}}\n'.repeat(100));
 		await waitFor(
 			() => serving.logs.some((line) => /actions a second: \d+ dropped/.test(line)),

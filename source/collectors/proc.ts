@@ -10,6 +10,18 @@ import type {OsFigures, ProcessFigures, ThreadFigures} from './figures.js';
 
 /** The one helper program the dashboard and the server run (as children) to ask the kernel. */
 const HELPER = 'ss';
+/**
+ * The server's own short-lived helper (listener-copies, forked by async's acceptor for 0.1-0.5 s):
+ * a whole Node process of its own, which counted made the first frame show two processes, 18
+ * threads, 101 MB and over 100% CPU for an idle server.
+ */
+const LISTENER_COPIES = /(?:^|\/)listener-copies\.c?js$/;
+
+/** Whether `pid` runs the listener-copies entry (its first argument after node's own). */
+function isListenerCopies(pid: number): boolean {
+	const argv = cmdline(pid)?.split('\0') ?? [];
+	return LISTENER_COPIES.test(argv[1] ?? '');
+}
 
 /** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ, fixed by the kernel ABI). */
 const TICKS_PER_SECOND = 100;
@@ -302,7 +314,8 @@ export class ProcCollector {
 				!reading ||
 				exclude.has(reading.ppid) ||
 				reading.name === HELPER ||
-				isSpawning(reading, byPid.get(reading.ppid))
+				isSpawning(reading, byPid.get(reading.ppid)) ||
+				isListenerCopies(reading.pid)
 			)
 				continue;
 			const tasks: ThreadFigures[] | undefined = this.#source.threads
@@ -390,7 +403,7 @@ export function establishedIn(table: string, port: number): string[] {
 }
 
 /** A /proc/net/tcp address (32-bit words in host order, little-endian here) as inet_ntop writes it; v4-mapped as plain v4. */
-function hexAddress(hex: string): string {
+export function hexAddress(hex: string): string {
 	const bytes: number[] = [];
 	for (let word = 0; word < hex.length; word += 8) {
 		for (let at = 6; at >= 0; at -= 2)

@@ -3,7 +3,7 @@ import type {Options} from '../options/options.js';
 import type {EndpointOptions} from '../options/endpoints.js';
 import {resolveTarget} from '../remote/endpoint.js';
 import {AttachError, RemoteSource} from '../remote/remote-source.js';
-import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
+import {isUnicodeSafe, keyboardInput, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
 import {VERSION} from '../shared/version.js';
 import {onQuitSignal} from '../shared/quit-signals.js';
@@ -18,6 +18,7 @@ export async function runAttach(
 	args: readonly string[],
 ): Promise<void> {
 	const target = resolveTarget(args[0]);
+	if (!options.json && process.stdout.isTTY) keyboardInput();
 	let source: RemoteSource;
 	try {
 		source = await RemoteSource.connect(target, {version: VERSION, token: reach.control.token});

@@ -9,6 +9,7 @@ import type {EndpointOptions} from '../options/endpoints.js';
 import {ClientsApp} from '../ui/clients-app.js';
 import {Publisher} from '../ui/use-source.js';
 import {onQuitSignal} from '../shared/quit-signals.js';
+import {keyboardInput} from '../terminal/keyboard.js';
 
 type Target = NonNullable<EndpointOptions['target']>;
 
@@ -77,8 +78,10 @@ export async function runClients(
 	const meter = new ClientsMeter(labelOf(target));
 	const fleet = startFleet(target, options.rate, meter);
 	const count = reach.clientsGiven ? options.clients : CLIENTS_COMMAND_DEFAULT;
-	if (count > 0) fleet.add(count);
 	const json = options.json || !process.stdout.isTTY;
+	// No terminal to read keys from: said before any client connects.
+	const stdin = json ? undefined : keyboardInput();
+	if (count > 0) fleet.add(count);
 	setInterval(() => {
 		meter.roll();
 		if (json) process.stdout.write(jsonLine(meter.view()));
@@ -99,6 +102,7 @@ export async function runClients(
 	setInterval(() => figures.publish(meter.view()), TICK_MS);
 	const ink = render(<ClientsApp figures={figures} fleet={fleet} onQuit={() => void quit()} />, {
 		exitOnCtrlC: false,
+		stdin,
 	});
 	screen.unmount = () => ink.unmount();
 }

@@ -5,7 +5,7 @@ import {jsonLine} from '../metrics/json-output.js';
 import {parseCompareOptions, type CompareFlags, type CompareOptions} from '../compare/options.js';
 import {formatFinal} from '../compare/report.js';
 import {CompareSession} from '../compare/session.js';
-import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
+import {isUnicodeSafe, keyboardInput, runFullScreen} from '../terminal/index.js';
 import {onQuitSignal} from '../shared/quit-signals.js';
 
 /** `concurrency-top compare …`: every model side by side under the same load. Returns the exit status. */
@@ -19,6 +19,7 @@ export async function runCompare(values: CompareFlags, args: readonly string[]):
 		}
 		return 1;
 	}
+	if (options.format === 'live') keyboardInput();
 	// The screen comes up at once and shows the rows as they start: that takes seconds with many.
 	const started = session.start();
 	if (options.format === 'live') return runLive(session, options, command);

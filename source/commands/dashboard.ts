@@ -4,10 +4,13 @@ import type {EndpointOptions} from '../options/endpoints.js';
 import {startMetricsFor} from './metrics-endpoint.js';
 import {startController, timingFor} from './start.js';
 import {onQuitSignal} from '../shared/quit-signals.js';
+import {keyboardInput} from '../terminal/keyboard.js';
 
 /** `concurrency-top`: the server, its test clients and the live dashboard (or JSON lines when headless). */
 export async function runDashboard(options: Options, reach?: EndpointOptions): Promise<void> {
 	const headless = options.json || !process.stdout.isTTY;
+	// The keys come from stdin or /dev/tty; with neither, one line before anything starts.
+	if (!headless) keyboardInput();
 	// The screen's code (React, Ink, Yoga: most of the program) is read and compiled while the
 	// server starts listening and `ss` reads its accept queue. A failure to load it is reported
 	// when it is awaited below, not as an unhandled rejection meanwhile.

@@ -103,7 +103,7 @@ export const METRICS_FLAGS: readonly FlagSpec[] = [
 export const TOKEN_FLAG = string(
 	'control-token',
 	'T',
-	`shared token for a non-loopback control port (prefer ${TOKEN_ENV}=T: a flag shows in ps)`,
+	`token (16+ characters) an observer not known by its uid proves it holds\n(other users, other machines; prefer ${TOKEN_ENV}=T: a flag shows in ps)`,
 );
 
 export const CONTROL_FLAGS: readonly FlagSpec[] = [

@@ -35,7 +35,7 @@ export async function startMetricsFor(
 	} catch (error: unknown) {
 		await controller.stop();
 		if (error instanceof ListenError)
-			fail(`metrics: ${error.message.replace('--port', '--metrics-port')}`);
+			fail(`metrics: ${error.message.replaceAll('--port', '--metrics-port')}`);
 		throw error;
 	}
 }

@@ -3,7 +3,13 @@ import type {Options} from '../options/options.js';
 import type {EndpointOptions} from '../options/endpoints.js';
 import {ControlServer} from '../remote/control-server.js';
 import {socketPathFor} from '../remote/endpoint.js';
-import {ensurePrivateDirectory} from '../remote/private-folder.js';
+import {randomBytes} from 'node:crypto';
+import {
+	ensurePrivateDirectory,
+	removeTokenFile,
+	writeTokenFile,
+} from '../remote/private-folder.js';
+import {canTellOwners} from '../remote/tcp-owner.js';
 import {VERSION} from '../shared/version.js';
 import {startMetricsFor} from './metrics-endpoint.js';
 import {fail} from './fail.js';
@@ -21,11 +27,15 @@ export async function runServe(options: Options, reach: EndpointOptions): Promis
 	const timing = timingFor(options.interval);
 	const controller = await startController(options, timing, reach);
 	const metrics = await startMetricsFor(controller, reach, log);
-	const control = new ControlServer(controller, {
-		version: VERSION,
-		token: reach.control.token,
-		log,
-	});
+	// Where no uid can be told (no /proc), a control port with no token given gets one made here,
+	// left 0600 in the private folder for this user's attach: no secret on the command line.
+	let token = reach.control.token;
+	let tokenFile: string | undefined;
+	if (reach.control.port !== null && token === null && !canTellOwners()) {
+		token = randomBytes(24).toString('base64url');
+		tokenFile = writeTokenFile(process.pid, token, ensurePrivateDirectory());
+	}
+	const control = new ControlServer(controller, {version: VERSION, token, log});
 	let where: string;
 	try {
 		if (reach.control.port === null) {
@@ -40,9 +50,14 @@ export async function runServe(options: Options, reach: EndpointOptions): Promis
 	} catch (error: unknown) {
 		await Promise.all([controller.stop(), metrics?.close()]);
 		const message = error instanceof Error ? error.message : String(error);
-		fail(`control: ${message.replace('--port', '--control-port')}`);
+		if (tokenFile !== undefined) removeTokenFile(process.pid);
+		fail(`control: ${message.replaceAll('--port', '--control-port')}`);
 	}
 	log(`observers: concurrency-top attach ${where}`);
+	if (reach.control.port !== null) {
+		log(`control: ${control.whoMayAttach()}`);
+		if (tokenFile !== undefined) log(`control: the token is in ${tokenFile} (0600), which attach reads`);
+	}
 
 	// The event log, every line as it happens.
 	controller.onEvent((event) => {
@@ -60,6 +75,7 @@ export async function runServe(options: Options, reach: EndpointOptions): Promis
 		quitting = true;
 		log('stopping');
 		await Promise.all([control.close(), controller.stop(), metrics?.close()]);
+		if (tokenFile !== undefined) removeTokenFile(process.pid);
 		process.exit(0);
 	};
 	onQuitSignal(() => void quit());

@@ -2,7 +2,7 @@ import type {CommandLine} from '../options/command-line.js';
 import {startMetricsFor} from './metrics-endpoint.js';
 import {SocketsUnavailable} from '../collectors/sockets.js';
 import {jsonLine, toJsonLine} from '../metrics/json-output.js';
-import {isUnicodeSafe, runFullScreen} from '../terminal/index.js';
+import {isUnicodeSafe, keyboardInput, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
 import {parseWatchOptions, type WatchOptions} from '../watch/options.js';
 import {checkPid, ownerOfPort, startCommand, type Started} from '../watch/target.js';
@@ -31,6 +31,7 @@ export async function watchMain(line: CommandLine): Promise<number> {
 }
 
 async function watch(options: WatchOptions): Promise<number> {
+	if (!options.json && process.stdout.isTTY) keyboardInput();
 	let started: Started | undefined;
 	const early: string[] = [];
 	// The server's stderr lines go to the event log once there is one; until then, kept here.

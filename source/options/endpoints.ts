@@ -52,7 +52,14 @@ export function parseEndpointOptions(
 	}
 	const controlHost = flags.controlHost ?? '127.0.0.1';
 	checkHost('control-host', controlHost);
-	const token = flags.controlToken ?? env[TOKEN_ENV] ?? null;
+	const token = flags.controlToken ?? (env[TOKEN_ENV] || undefined) ?? null;
+	// A short token is guessed in seconds: every token given, wherever, is long enough or refused.
+	if (token !== null && token.length < MIN_TOKEN_LENGTH) {
+		const from = flags.controlToken === undefined ? TOKEN_ENV : '--control-token';
+		throw new UsageError(
+			`${from} must be at least ${MIN_TOKEN_LENGTH} characters (got ${token.length}): use a random one, such as the output of "openssl rand -hex 16"`,
+		);
+	}
 	const controlPort = port('control-port', flags.controlPort);
 	if (!isLoopback(controlHost)) {
 		if (!flags.controlAllowRemote) {
@@ -60,7 +67,7 @@ export function parseEndpointOptions(
 				`--control-host ${controlHost} is not loopback: add --control-allow-remote and a token (--control-token or ${TOKEN_ENV}), or use ssh -L instead`,
 			);
 		}
-		if (token === null || token.length < MIN_TOKEN_LENGTH) {
+		if (token === null) {
 			throw new UsageError(
 				`a non-loopback control port needs a shared token of at least ${MIN_TOKEN_LENGTH} characters (--control-token or ${TOKEN_ENV})`,
 			);

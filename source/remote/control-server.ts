@@ -1,4 +1,3 @@
-import {createHash, timingSafeEqual} from 'node:crypto';
 import {chmodSync, unlinkSync} from 'node:fs';
 import net, {type Socket} from 'node:net';
 import {refused, type Action, type ActionResult, type DashboardSource} from '../metrics/source.js';
@@ -7,6 +6,8 @@ import type {ConnectionWindow} from '../metrics/store.js';
 import {inert} from '../shared/format.js';
 import {listen} from '../server/listen.js';
 import {describePeer} from './peer.js';
+import {FailedProofs, newNonce, penaltyMs, proofMatches, proofOf} from './proof.js';
+import {canTellOwners, peerUid, PROC_NET} from './tcp-owner.js';
 import {
 	encode,
 	LineSplitter,
@@ -31,19 +32,31 @@ export type ControlEndpoint =
 
 export type ControlServerOptions = {
 	readonly version: string;
-	/** Observers must send it in their hello; null: none needed (local endpoints). */
+	/**
+	 * What an observer not known by its uid must prove it holds (HMAC over nonces, never sent); null:
+	 * only the serving user and root may attach over TCP.
+	 */
 	readonly token: string | null;
 	readonly log: (text: string) => void;
 	readonly maxObservers?: number;
+	/** Where /proc/net/tcp{,6} are: tests point it at a folder without them, as on a machine without /proc. */
+	readonly procNet?: string;
 };
 
 /** A viewer that does not read: frames are skipped for it above this much unsent output. */
 const MAX_BACKLOG = 1024 * 1024;
-/** A connection that has not said hello (with its token) by then is not an observer. */
+/** A connection that has not said hello (with its proof) by then is not an observer. */
 const HELLO_TIMEOUT_MS = 3000;
 /** Connections waiting for their hello: past this, one of the biggest crowd is let go. */
 const MAX_PENDING = 8;
 const BAD_LINES_BEFORE_HANGUP = 20;
+/**
+ * A connection refused before it was an observer is held this long, unread, before it is closed:
+ * a peer that reconnects at once then comes back every 2 s, not as fast as serve can accept.
+ */
+const REFUSED_HOLD_MS = 2000;
+/** Refused connections held at once; beyond this they are closed at once. */
+const MAX_HELD = 64;
 /** What one observer may send a second; past it its socket is not read until the second ends. */
 const MAX_INPUT_PER_SECOND = 64 * 1024;
 /** Actions an observer may send: a burst of this many, then this many a second. */
@@ -58,6 +71,12 @@ type Observer = {
 	readonly lines: LineSplitter;
 	/** Who is at the other end, for every log line about this connection. */
 	readonly peer: Promise<string>;
+	/** The serving user or root (known by the peer socket's uid), or the Unix socket's peer. */
+	readonly trusted: boolean;
+	/** Its uid where known, else its address: whose crowd it is in, whose failed proofs count. */
+	readonly key: string;
+	/** The challenge sent to it, when it must prove it holds the token. */
+	nonce: string | undefined;
 	ready: boolean;
 	window: ConnectionWindow;
 	badLines: number;
@@ -105,8 +124,6 @@ class LogBudget {
 	}
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
 /**
  * Lets observers watch and drive a Controller: pushes each snapshot (cut to the observer's own
  * window), carries out the actions they send. Every observer is on its own: its bad input or its
@@ -122,6 +139,11 @@ export class ControlServer {
 	readonly #pending = new Set<Observer>();
 	/** Refusals of connections that never said hello: logged up to a rate, then counted. */
 	readonly #refusals: LogBudget;
+	/** Refused connections waiting out their hold before they are closed. */
+	readonly #held = new Set<Socket>();
+	readonly #failedProofs = new FailedProofs();
+	readonly #procNet: string;
+	readonly #servingUid = process.getuid?.() ?? 0;
 	#nextId = 1;
 	#unsubscribe: (() => void) | undefined;
 	#endpoint: ControlEndpoint | undefined;
@@ -129,6 +151,7 @@ export class ControlServer {
 	constructor(source: ControlledSource, options: ControlServerOptions) {
 		this.#source = source;
 		this.#options = options;
+		this.#procNet = options.procNet ?? PROC_NET;
 		this.#refusals = new LogBudget(REFUSALS_LOGGED_PER_SECOND, (count) =>
 			options.log(
 				`control: ${count} more connections refused before they were observers (not logged one by one)`,
@@ -144,6 +167,17 @@ export class ControlServer {
 
 	get observerCount(): number {
 		return this.#observers.size;
+	}
+
+	/** Who may attach over TCP, for serve's start line. */
+	whoMayAttach(): string {
+		if (!canTellOwners(this.#procNet)) {
+			return `${this.#procNet}/tcp cannot be read here, so no observer can be known by its uid: every observer must prove it holds the token`;
+		}
+		const users = this.#servingUid === 0 ? 'root (uid 0)' : `uid ${this.#servingUid} and root`;
+		return this.#options.token === null
+			? `only ${users} may attach (known by the peer socket's uid); nobody else (no token given)`
+			: `${users} may attach (known by the peer socket's uid); others must prove they hold the token`;
 	}
 
 	/** Listens on a Unix socket (made 0600 at once, inside a 0700 folder). */
@@ -176,6 +210,7 @@ export class ControlServer {
 	async close(): Promise<void> {
 		this.#unsubscribe?.();
 		for (const observer of [...this.#pending, ...this.#observers]) observer.socket.destroy();
+		for (const socket of this.#held) socket.destroy();
 		await new Promise<void>((resolve) => {
 			if (!this.#server.listening) resolve();
 			else this.#server.close(() => resolve());
@@ -197,11 +232,19 @@ export class ControlServer {
 
 	#accept(socket: Socket): void {
 		const now = Date.now();
+		// Over TCP the peer is known by its socket's owner in /proc/net/tcp; the Unix socket is 0600.
+		const tcp = socket.remoteAddress !== undefined;
+		const uid = tcp ? peerUid(socket, this.#procNet) : undefined;
+		const known = typeof uid === 'number';
+		const trusted = !tcp || (known && (uid === this.#servingUid || uid === 0));
 		const observer: Observer = {
 			id: this.#nextId++,
 			socket,
 			lines: new LineSplitter(MAX_OBSERVER_LINE),
-			peer: describePeer(socket),
+			peer: describePeer(socket, uid),
+			trusted,
+			key: known ? `uid ${uid}` : (socket.remoteAddress ?? 'unix'),
+			nonce: undefined,
 			ready: false,
 			window: {offset: 0, limit: 20},
 			badLines: 0,
@@ -213,6 +256,15 @@ export class ControlServer {
 			lastPushAt: 0,
 			pushTimer: undefined,
 		};
+		socket.on('error', () => {});
+		if (!trusted && this.#options.token === null) {
+			const who = known ? `uid ${uid}` : 'a peer whose uid cannot be told';
+			this.#hangUp(
+				observer,
+				`${who} may not attach: only uid ${this.#servingUid} and root, or an observer with the token when serve has one`,
+			);
+			return;
+		}
 		// A crowd that never speaks makes room from its own ranks: it cannot keep anyone out.
 		if (this.#pending.size >= MAX_PENDING) {
 			this.#hangUp(this.#crowded(), `no hello while ${MAX_PENDING} others waited to say theirs`);
@@ -220,11 +272,8 @@ export class ControlServer {
 		this.#pending.add(observer);
 		socket.setEncoding('utf8');
 		socket.setNoDelay(true);
-		const helloTimer = setTimeout(() => {
-			if (!observer.ready) this.#hangUp(observer, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`);
-		}, HELLO_TIMEOUT_MS);
+		let helloTimer: NodeJS.Timeout | undefined;
 		socket.on('data', (chunk: string) => this.#receive(observer, chunk));
-		socket.on('error', () => {});
 		socket.on('close', () => {
 			clearTimeout(helloTimer);
 			clearTimeout(observer.pushTimer);
@@ -232,27 +281,39 @@ export class ControlServer {
 			if (this.#observers.delete(observer))
 				this.#log(observer, `left (${this.#observers.size} watching)`);
 		});
-		this.#send(observer, {
-			type: 'hello',
-			protocol: PROTOCOL,
-			version: this.#options.version,
-			pid: process.pid,
-			tokenRequired: this.#options.token !== null,
-			actions: [...this.#source.capabilities.actions],
-		});
+		// After failed proofs, a peer waits longer for each challenge: guessing is slow.
+		const wait = trusted ? 0 : penaltyMs(this.#failedProofs.count(observer.key));
+		const greet = () => {
+			if (!this.#isOpen(observer)) return;
+			helloTimer = setTimeout(() => {
+				if (!observer.ready) this.#hangUp(observer, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`);
+			}, HELLO_TIMEOUT_MS);
+			observer.nonce = trusted ? undefined : newNonce();
+			this.#send(observer, {
+				type: 'hello',
+				protocol: PROTOCOL,
+				version: this.#options.version,
+				pid: process.pid,
+				tokenRequired: !trusted,
+				...(observer.nonce === undefined ? {} : {nonce: observer.nonce}),
+				actions: [...this.#source.capabilities.actions],
+			});
+		};
+		if (wait === 0) greet();
+		else setTimeout(greet, wait).unref();
 	}
 
 	/**
-	 * The waiting connection to let go: the oldest from the address with the most waiting, so that
-	 * a crowd from one address makes room from its own ranks, not from an operator elsewhere.
+	 * The waiting connection to let go: the oldest of the user (or, where the uid cannot be told, the
+	 * address) with the most waiting, so that a crowd makes room from its own ranks, never from the
+	 * serving user, who is known by uid: everyone on this machine is 127.0.0.1.
 	 */
 	#crowded(): Observer {
-		const byAddress = new Map<string | undefined, Observer[]>();
+		const byKey = new Map<string, Observer[]>();
 		for (const waiting of this.#pending) {
-			const address = waiting.socket.remoteAddress;
-			byAddress.set(address, [...(byAddress.get(address) ?? []), waiting]);
+			byKey.set(waiting.key, [...(byKey.get(waiting.key) ?? []), waiting]);
 		}
-		const largest = [...byAddress.values()].reduce((a, b) => (b.length > a.length ? b : a));
+		const largest = [...byKey.values()].reduce((a, b) => (b.length > a.length ? b : a));
 		return largest[0]!;
 	}
 
@@ -318,10 +379,6 @@ export class ControlServer {
 	}
 
 	#hello(observer: Observer, message: Extract<ObserverMessage, {type: 'hello'}>): void {
-		if (!this.#tokenMatches(message.token)) {
-			this.#hangUp(observer, 'wrong or missing token');
-			return;
-		}
 		if (message.protocol !== PROTOCOL) {
 			this.#hangUp(
 				observer,
@@ -330,8 +387,10 @@ export class ControlServer {
 			return;
 		}
 		if (!observer.ready) {
+			if (!this.#proven(observer, message)) return;
+			// The last slot is the serving user's: others (with the token) take at most the rest.
 			const max = this.#options.maxObservers ?? 32;
-			if (this.#observers.size >= max) {
+			if (this.#observers.size >= (observer.trusted ? max : max - 1)) {
 				this.#hangUp(observer, `too many observers (at most ${max})`);
 				return;
 			}
@@ -398,11 +457,28 @@ export class ControlServer {
 		return true;
 	}
 
-	#tokenMatches(given: string | undefined): boolean {
-		const expected = this.#options.token;
-		if (expected === null) return true;
-		if (given === undefined) return false;
-		return timingSafeEqual(digest(given), digest(expected));
+	/**
+	 * An observer not known by its uid proves it holds the token (its HMAC over both nonces), and the
+	 * server answers with its own proof. A failed proof costs the peer a wait before its next try.
+	 */
+	#proven(observer: Observer, message: Extract<ObserverMessage, {type: 'hello'}>): boolean {
+		const token = this.#options.token;
+		if (observer.nonce === undefined || token === null) return observer.trusted;
+		const expected =
+			message.nonce === undefined
+				? undefined
+				: proofOf(token, 'observer', observer.nonce, message.nonce);
+		if (expected === undefined || !proofMatches(expected, message.proof)) {
+			const failures = this.#failedProofs.failed(observer.key);
+			this.#hangUp(observer, 'wrong or missing token', Math.max(REFUSED_HOLD_MS, penaltyMs(failures)));
+			return false;
+		}
+		this.#failedProofs.succeeded(observer.key);
+		this.#send(observer, {
+			type: 'proof',
+			proof: proofOf(token, 'server', observer.nonce, message.nonce!),
+		});
+		return true;
 	}
 
 	#push(observer: Observer): void {
@@ -426,14 +502,26 @@ export class ControlServer {
 		if (!observer.socket.destroyed) observer.socket.write(encode(message));
 	}
 
-	#hangUp(observer: Observer, reason: string): void {
-		if (observer.ready || this.#refusals.take()) this.#log(observer, `refused: ${reason}`);
+	#hangUp(observer: Observer, reason: string, holdMs = REFUSED_HOLD_MS): void {
+		const {socket, ready} = observer;
+		if (ready || this.#refusals.take()) this.#log(observer, `refused: ${reason}`);
 		this.#observers.delete(observer);
 		this.#pending.delete(observer);
 		clearTimeout(observer.pushTimer);
-		observer.socket.end(encode({type: 'error', message: reason}));
-		// Time for the reason to be read; less for one that never said hello, so that a connect
-		// flood does not hold descriptors.
-		setTimeout(() => observer.socket.destroy(), observer.ready ? 1000 : 200).unref();
+		const close = () => {
+			this.#held.delete(socket);
+			socket.end(encode({type: 'error', message: reason}));
+			// Time for the reason to be read; less for one that never was an observer.
+			setTimeout(() => socket.destroy(), ready ? 1000 : 200).unref();
+		};
+		// One that never was an observer hears why only after a while, unread meanwhile: a flood
+		// that reconnects as soon as it is let go cannot make serve accept as fast as it can.
+		if (ready || socket.destroyed || this.#held.size >= MAX_HELD) {
+			close();
+			return;
+		}
+		socket.pause();
+		this.#held.add(socket);
+		setTimeout(close, holdMs).unref();
 	}
 }

@@ -1,8 +1,8 @@
 /**
- * Who is at the other end of an observer's connection, for the log: the address for TCP, the
- * process and its uid for the Unix socket. Node has no SO_PEERCRED; the kernel's sock_diag, which
- * `ss -xp` reads, gives the peer socket's inode and the process holding it, and /proc that
- * process's uid.
+ * Who is at the other end of an observer's connection, for the log: the address and its uid (from
+ * tcp-owner.ts) for TCP, the process and its uid for the Unix socket. Node has no SO_PEERCRED; the
+ * kernel's sock_diag, which `ss -xp` reads, gives the peer socket's inode and the process holding
+ * it, and /proc that process's uid.
  */
 import {execFile} from 'node:child_process';
 import {existsSync, readFileSync, readlinkSync} from 'node:fs';
@@ -82,11 +82,14 @@ async function unixPeer(socket: Socket): Promise<string> {
 	return pid === undefined ? 'unix socket, peer unknown' : `uid ${uidOf(pid)} pid ${pid}`;
 }
 
-/** The peer of `socket` as a log shows it: `127.0.0.1:53412`, `[::1]:53412` or `uid 0 pid 4242`. */
-export function describePeer(socket: Socket): Promise<string> {
+/**
+ * The peer of `socket` as a log shows it: `127.0.0.1:53412 uid 1000` (the uid from /proc/net/tcp,
+ * `uid ?` when it cannot be told), `[::1]:53412 uid 0`, or `uid 0 pid 4242` on the Unix socket.
+ */
+export function describePeer(socket: Socket, uid?: number | null): Promise<string> {
 	const address = socket.remoteAddress;
 	if (address === undefined) return unixPeer(socket);
 	return Promise.resolve(
-		`${address.includes(':') ? `[${address}]` : address}:${socket.remotePort ?? '?'}`,
+		`${address.includes(':') ? `[${address}]` : address}:${socket.remotePort ?? '?'} uid ${uid ?? '?'}`,
 	);
 }

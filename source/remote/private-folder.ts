@@ -4,7 +4,18 @@
  * symlink in it, or read what is there, so it is created 0700, checked for owner and mode every
  * time it is used, and files in it are created exclusively, never through a symlink.
  */
-import {constants, lstatSync, mkdirSync, openSync, statSync, unlinkSync, type Stats} from 'node:fs';
+import {
+	closeSync,
+	constants,
+	lstatSync,
+	mkdirSync,
+	openSync,
+	readFileSync,
+	statSync,
+	unlinkSync,
+	writeSync,
+	type Stats,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -108,4 +119,46 @@ export function createPrivateFile(
 	// Only this user can have put it there; unlinking a symlink removes the link, not its target.
 	unlinkSync(file);
 	return {fd: openSync(file, flags, 0o600), path: file};
+}
+
+/** The file in which `serve` leaves the control token it made, for `attach` of the same user. */
+export const tokenFileName = (pid: number): string => `${pid}.token`;
+
+/** Writes `token` to `<pid>.token` in the private folder (0600, exclusively); returns its path. */
+export function writeTokenFile(pid: number, token: string, directory = privateDirectory()): string {
+	const {fd, path: file} = createPrivateFile(tokenFileName(pid), directory);
+	try {
+		writeSync(fd, `${token}\n`);
+	} finally {
+		closeSync(fd);
+	}
+	return file;
+}
+
+/**
+ * The token `serve` of `pid` left for this user, if the folder and the file are private to this
+ * user (0700, 0600, ours, not a symlink); otherwise undefined: a planted file is never used.
+ */
+export function readTokenFile(pid: number, directory = privateDirectory()): string | undefined {
+	try {
+		checkPrivateDirectory(directory);
+		const file = path.join(directory, tokenFileName(pid));
+		const stat = lstatSync(file);
+		const uid = process.getuid?.();
+		if (!stat.isFile() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o077) !== 0)
+			return undefined;
+		const token = readFileSync(file, 'utf8').trim();
+		return token === '' ? undefined : token;
+	} catch {
+		return undefined;
+	}
+}
+
+/** Removes the token file of `pid`, if any. */
+export function removeTokenFile(pid: number, directory = privateDirectory()): void {
+	try {
+		unlinkSync(path.join(directory, tokenFileName(pid)));
+	} catch {
+		// Already gone.
+	}
 }

@@ -15,6 +15,9 @@ import type {Snapshot} from '../metrics/snapshot.js';
 import {sameWindow} from '../metrics/connection-view.js';
 import {TOKEN_ENV} from '../options/endpoints.js';
 import {describeTarget, type ControlTarget} from './endpoint.js';
+import {readTokenFile} from './private-folder.js';
+import {newNonce, proofMatches, proofOf} from './proof.js';
+import {peerUid} from './tcp-owner.js';
 import {
 	encode,
 	LineSplitter,
@@ -32,7 +35,12 @@ type Hello = {
 	readonly actions: ReadonlySet<ActionType>;
 };
 
-type ConnectOptions = {readonly version: string; readonly token?: string | null};
+type ConnectOptions = {
+	readonly version: string;
+	readonly token?: string | null;
+	/** Where `serve` leaves a token it made (the private folder); tests give their own. */
+	readonly tokenDirectory?: string;
+};
 
 type ServerHello = Extract<ServerMessage, {type: 'hello'}>;
 
@@ -43,6 +51,9 @@ type Attempt = {
 	readonly options: ConnectOptions;
 	/** The server's hello, once it came and passed. */
 	hello: Hello | undefined;
+	/** The proof the server must send back, when we proved we hold the token; then whether it did. */
+	serverProof: string | undefined;
+	proven: boolean;
 	/** Set by `open`: from then on the lines go to it. */
 	source: RemoteSource | undefined;
 	/** Gives up before the first snapshot: the socket is closed and connect rejects with `message`. */
@@ -110,6 +121,8 @@ export class RemoteSource implements DashboardSource {
 				socket,
 				options,
 				hello: undefined,
+				serverProof: undefined,
+				proven: false,
 				source: undefined,
 				fail(message) {
 					clearTimeout(timer);
@@ -169,11 +182,24 @@ export class RemoteSource implements DashboardSource {
 				if (source) source.#closed(`the server says: ${message.message}`);
 				else attempt.fail(`${where} refused: ${message.message}`);
 				return false;
+			case 'proof':
+				if (attempt.serverProof === undefined || attempt.proven) return true;
+				if (!proofMatches(attempt.serverProof, message.proof)) {
+					attempt.fail(`${where} could not prove it holds the token: not attaching`);
+					return false;
+				}
+				attempt.proven = true;
+				return true;
 			case 'result':
 				if (source) source.#settle(message.id, message.result);
 				return true;
 			case 'snapshot':
 				if (!attempt.hello) return true;
+				// Nothing is shown of a server that was asked to prove it holds the token and did not.
+				if (attempt.serverProof !== undefined && !attempt.proven) {
+					attempt.fail(`${where} did not prove it holds the token: not attaching`);
+					return false;
+				}
 				if (source) source.#receive(message.snapshot);
 				else attempt.open(message.snapshot, attempt.hello);
 				return true;
@@ -183,34 +209,50 @@ export class RemoteSource implements DashboardSource {
 	}
 
 	/**
-	 * The server's hello: the protocol must match and a token be at hand if it asks for one. Only
-	 * then, to a peer that greeted as a concurrency-top serve, and only if it asks, is the token sent.
+	 * The server's hello: the protocol must match. The token never crosses the wire: asked for one,
+	 * we send our proof (an HMAC over both nonces) and wait for the server's before showing anything.
+	 * Not asked, over TCP the server's socket must be ours or root's (its owner in /proc/net/tcp).
 	 */
 	static #greet(attempt: Attempt, message: ServerHello): boolean {
-		const {where, options} = attempt;
+		const {where, options, socket} = attempt;
 		if (message.protocol !== PROTOCOL) {
 			attempt.fail(
 				`${where} runs concurrency-top ${message.version}, which speaks protocol ${message.protocol}, not ${PROTOCOL}`,
 			);
 			return false;
 		}
-		if (message.tokenRequired && !options.token) {
-			attempt.fail(`${where} needs a token: give it with --control-token T or ${TOKEN_ENV}=T`);
-			return false;
-		}
 		if (attempt.hello) return true;
+		let proof: {nonce: string; proof: string} | undefined;
+		if (message.tokenRequired) {
+			const token = options.token || readTokenFile(message.pid, options.tokenDirectory);
+			if (!token) {
+				attempt.fail(`${where} needs a token: give it with --control-token T or ${TOKEN_ENV}=T`);
+				return false;
+			}
+			if (message.nonce === undefined) {
+				attempt.fail(`${where} asks for a token but sent no challenge: not attaching`);
+				return false;
+			}
+			const nonce = newNonce();
+			attempt.serverProof = proofOf(token, 'server', message.nonce, nonce);
+			proof = {nonce, proof: proofOf(token, 'observer', message.nonce, nonce)};
+		} else {
+			const uid = socket.remoteAddress === undefined ? undefined : peerUid(socket);
+			const me = process.getuid?.();
+			if (typeof uid === 'number' && uid !== me && uid !== 0) {
+				attempt.fail(
+					`${where} is held by uid ${uid}, not by you or root: not attaching (a serve with a token proves it is yours)`,
+				);
+				return false;
+			}
+		}
 		attempt.hello = {
 			version: message.version,
 			pid: message.pid,
 			actions: message.actions ? new Set(message.actions) : ALL_ACTIONS,
 		};
-		attempt.socket.write(
-			encode({
-				type: 'hello',
-				protocol: PROTOCOL,
-				version: options.version,
-				...(message.tokenRequired && options.token ? {token: options.token} : {}),
-			}),
+		socket.write(
+			encode({type: 'hello', protocol: PROTOCOL, version: options.version, ...(proof ?? {})}),
 		);
 		return true;
 	}

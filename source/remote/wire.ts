@@ -16,9 +16,11 @@ import type {Snapshot} from '../metrics/snapshot.js';
 import {MAX_CONNECTIONS, MAX_POOL_SIZE} from '../server/settings.js';
 import {MODE_NAMES} from '../server/mode.js';
 import {inert} from '../shared/format.js';
+import {isNonce, isProof} from './proof.js';
 import {matchesSchema, snapshotSchema} from './snapshot-schema.js';
 
-export const PROTOCOL = 1;
+/** 2: the token is proven by HMAC over nonces (issue 24), never sent. */
+export const PROTOCOL = 2;
 /** An observer sends short lines; anything longer is not ours. */
 export const MAX_OBSERVER_LINE = 4096;
 /** A snapshot holds at most MAX_WINDOW rows and 20 event lines: far below this. */
@@ -33,10 +35,15 @@ export type ServerMessage =
 			readonly protocol: number;
 			readonly version: string;
 			readonly pid: number;
+			/** Whether this observer must prove it holds the token (it is not known by its uid). */
 			readonly tokenRequired: boolean;
+			/** The server's challenge, when a proof is required. */
+			readonly nonce?: string;
 			/** The actions this server carries out for an observer; absent: all of them. */
 			readonly actions?: readonly ActionType[];
 	  }
+	/** The server proves it holds the token too, before any snapshot, once the observer's proof passed. */
+	| {readonly type: 'proof'; readonly proof: string}
 	| {readonly type: 'snapshot'; readonly snapshot: Snapshot}
 	/** What became of the observer's action `id`: carried out, or refused and why. */
 	| {readonly type: 'result'; readonly id: number; readonly result: ActionResult}
@@ -48,7 +55,9 @@ export type ObserverMessage =
 			readonly type: 'hello';
 			readonly protocol: number;
 			readonly version: string;
-			readonly token?: string;
+			/** The observer's nonce and its proof over both nonces, when the server asked for one. */
+			readonly nonce?: string;
+			readonly proof?: string;
 	  }
 	/** `id`, when given, is echoed in the `result`. */
 	| {readonly type: 'action'; readonly id?: number; readonly action: Action}
@@ -89,12 +98,14 @@ export function parseObserverMessage(line: string): ObserverInput | null {
 	switch (message.type) {
 		case 'hello': {
 			if (!isInt(message.protocol, 0, 1000) || !isShortString(message.version, 64)) return null;
-			if (message.token !== undefined && !isShortString(message.token, 1024)) return null;
+			if (message.nonce !== undefined && !isNonce(message.nonce)) return null;
+			if (message.proof !== undefined && !isProof(message.proof)) return null;
 			return {
 				type: 'hello',
 				protocol: message.protocol,
 				version: message.version,
-				...(typeof message.token === 'string' ? {token: message.token} : {}),
+				...(isNonce(message.nonce) ? {nonce: message.nonce} : {}),
+				...(isProof(message.proof) ? {proof: message.proof} : {}),
 			};
 		}
 		case 'action': {
@@ -183,7 +194,8 @@ export function parseServerMessage(line: string): ServerMessage | null {
 				!isInt(message.protocol, 0, 1000) ||
 				!isShortString(message.version, 64) ||
 				!isInt(message.pid, 0, 2 ** 31) ||
-				typeof message.tokenRequired !== 'boolean'
+				typeof message.tokenRequired !== 'boolean' ||
+				(message.nonce !== undefined && !isNonce(message.nonce))
 			)
 				return null;
 			return {
@@ -193,6 +205,7 @@ export function parseServerMessage(line: string): ServerMessage | null {
 				version: inert(message.version),
 				pid: message.pid,
 				tokenRequired: message.tokenRequired,
+				...(isNonce(message.nonce) ? {nonce: message.nonce} : {}),
 				// Unknown names (a newer server's actions) are left out, not fatal.
 				...(Array.isArray(message.actions)
 					? {
@@ -200,6 +213,8 @@ export function parseServerMessage(line: string): ServerMessage | null {
 						}
 					: {}),
 			};
+		case 'proof':
+			return isProof(message.proof) ? {type: 'proof', proof: message.proof} : null;
 		case 'error':
 			return isShortString(message.message, 1000)
 				? {type: 'error', message: inert(message.message)}

@@ -38,11 +38,14 @@ export function formatCount(value: number): string {
 /**
  * Makes text from the network safe to put on a terminal: control characters (escape sequences
  * included), DEL and the C1 controls become visible `\xNN` escapes, so no byte a client sent can
- * move the cursor, change colours or retitle the window.
+ * move the cursor, change colours or retitle the window; the bidirectional controls (U+202E and its
+ * kin) become `\uNNNN`, so none can turn a line around to show what it does not say.
  */
 export function inert(text: string): string {
 	// eslint-disable-next-line no-control-regex
-	return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => {
-		return `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`;
+	return text.replace(/[\u0000-\u001f\u007f-\u009f]|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (character) => {
+		const code = character.charCodeAt(0);
+		// Bidirectional controls (U+202E turns the rest of the line around) are shown, not obeyed.
+		return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
 	});
 }

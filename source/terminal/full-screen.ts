@@ -2,6 +2,7 @@ import type {ReactNode} from 'react';
 import {render, type Instance} from '#ink';
 import {isColorDisabled, isUnicodeSafe} from './capabilities.js';
 import {cancel, FrameSink, ScreenWriter} from './screen-writer.js';
+import {keyboardInput} from './keyboard.js';
 import {TerminalOutput} from './terminal-output.js';
 import {QUIT_SIGNALS} from '../shared/quit-signals.js';
 
@@ -131,7 +132,7 @@ class FullScreen {
 		this.#node = node;
 		this.#options = options;
 		this.#stdout = options.stdout ?? process.stdout;
-		this.#stdin = options.stdin ?? process.stdin;
+		this.#stdin = options.stdin ?? keyboardInput();
 		this.#stderr = options.stderr ?? process.stderr;
 		const env = options.env ?? process.env;
 		const [cols, rows] = this.#size();

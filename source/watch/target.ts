@@ -17,6 +17,13 @@ const START_TIMEOUT_MS = 15_000;
 const POLL_MS = 100;
 /** Longest line of the server's stderr we keep; the rest of the line is dropped. */
 const MAX_LINE = 200;
+/**
+ * The server's stderr is read at most this much a second (then the pipe is not read until the
+ * second ends: the server waits on its writes, not watch's CPU on its flood), and at most
+ * LINES_PER_SECOND of its lines go to the event log; the rest are counted in one line.
+ */
+const STDERR_BYTES_PER_SECOND = 64 * 1024;
+const LINES_PER_SECOND = 10;
 
 /** The process that listens on `port`, among those we may read; a UsageError says why not. */
 export async function ownerOfPort(port: number): Promise<number> {
@@ -68,13 +75,36 @@ export async function startCommand(
 	});
 	const guard = child.pid === undefined ? undefined : startGuard(child.pid);
 	let partial = '';
-	child.stderr!.setEncoding('utf8');
-	child.stderr!.on('data', (text: string) => {
+	let second = 0;
+	let bytes = 0;
+	let logged = 0;
+	let skipped = 0;
+	const stderr = child.stderr!;
+	stderr.setEncoding('utf8');
+	stderr.on('data', (text: string) => {
+		const now = Date.now();
+		if (Math.floor(now / 1000) !== second) {
+			second = Math.floor(now / 1000);
+			bytes = 0;
+			logged = 0;
+		}
 		const lines = (partial + text).split('\n');
 		partial = lines.pop()!.slice(0, MAX_LINE);
 		for (const line of lines) {
+			if (line === '') continue;
 			lastLine = inert(line.slice(0, MAX_LINE));
-			if (lastLine !== '') log(lastLine);
+			if (logged++ < LINES_PER_SECOND) log(lastLine);
+			else if (skipped++ === 0) {
+				setTimeout(() => {
+					log(`(${skipped} more lines of its stderr not shown: more than ${LINES_PER_SECOND} a second)`);
+					skipped = 0;
+				}, 1000).unref();
+			}
+		}
+		bytes += text.length;
+		if (bytes > STDERR_BYTES_PER_SECOND) {
+			stderr.pause();
+			setTimeout(() => stderr.resume(), (second + 1) * 1000 - now).unref();
 		}
 	});
 	const stop = async () => {
