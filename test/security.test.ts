@@ -244,8 +244,9 @@ test('3. forty connections that never say hello do not keep the operator out', a
 		);
 		const operator = await RemoteSource.connect(serving.target, {version: 'test', token: TOKEN});
 		assert.equal(serving.control.observerCount, 1, 'only the operator holds a slot');
-		const open = silent.filter((socket) => !socket.destroyed && !socket.readableEnded).length;
-		assert.ok(open <= 8, `${open} silent connections still waiting: the budget is 8`);
+		// Those let go are held, unread, for 2 s before they are closed (issue 24): not waiting.
+		const waiting = serving.control.waitingCount;
+		assert.ok(waiting <= 8, `${waiting} silent connections still waiting: the budget is 8`);
 		await waitFor(
 			() => silent.every((socket) => socket.destroyed || socket.readableEnded),
 			'every silent connection let go at its deadline',
@@ -284,7 +285,9 @@ test('3. where no uid can be told, a crowd from one address makes room from its 
 		assert.ok(!slow.readableEnded && !slow.destroyed, 'the crowd pushed out the one elsewhere');
 		const mine = 'cd'.repeat(16);
 		const proof = proofOf(TOKEN, 'observer', slowNonce, mine);
-		slow.write(`${JSON.stringify({type: 'hello', protocol: 2, version: 'test', nonce: mine, proof})}\n`);
+		slow.write(
+			`${JSON.stringify({type: 'hello', protocol: 2, version: 'test', nonce: mine, proof})}\n`,
+		);
 		await waitFor(() => serving.control.observerCount === 1, 'the slow one attached');
 	} finally {
 		for (const socket of sockets) socket.destroy();

@@ -86,18 +86,21 @@ function asNobody(code: string, args: readonly string[] = []): ChildProcess {
 	});
 }
 
-test('1. a control port admits only the serving user and root: another user drives nothing, and the log names its uid', {skip: needsRoot}, async () => {
-	const serve = await startServe();
-	try {
-		assert.ok(
-			serve.log.some((line) =>
-				/control: only root \(uid 0\) may attach \(known by the peer socket's uid\)/.test(line),
-			),
-			`serve says who may connect:\n${serve.log.join('\n')}`,
-		);
-		// As nobody: a raw observer that says hello and sends the actions of the review.
-		const intruder = asNobody(
-			`const s = require('net').connect(${serve.port}, '127.0.0.1');
+test(
+	'1. a control port admits only the serving user and root: another user drives nothing, and the log names its uid',
+	{skip: needsRoot},
+	async () => {
+		const serve = await startServe();
+		try {
+			assert.ok(
+				serve.log.some((line) =>
+					/control: only root \(uid 0\) may attach \(known by the peer socket's uid\)/.test(line),
+				),
+				`serve says who may connect:\n${serve.log.join('\n')}`,
+			);
+			// As nobody: a raw observer that says hello and sends the actions of the review.
+			const intruder = asNobody(
+				`const s = require('net').connect(${serve.port}, '127.0.0.1');
 			let got = '';
 			s.setEncoding('utf8').on('data', (d) => (got += d));
 			s.on('connect', () => {
@@ -108,36 +111,45 @@ test('1. a control port admits only the serving user and root: another user driv
 			s.on('error', () => {});
 			s.on('close', () => { process.stdout.write(got); process.exit(0); });
 			setTimeout(() => { process.stdout.write(got); process.exit(0); }, 4000);`,
-		);
-		let heard = '';
-		intruder.stdout!.setEncoding('utf8').on('data', (text: string) => (heard += text));
-		await once(intruder, 'exit');
-		assert.match(heard, /"type":"error".*uid 65534 may not attach/);
-		assert.doesNotMatch(heard, /"type":"snapshot"/, 'another user saw the figures');
-		// attach itself, as nobody: one line, exit 1.
-		const attach = spawnSync(
-			process.execPath,
-			[CLI, 'attach', `127.0.0.1:${serve.port}`, '--json'],
-			{uid: NOBODY, gid: NOBODY, encoding: 'utf8', timeout: 10_000},
-		);
-		assert.equal(attach.status, 1, attach.stderr);
-		assert.match(attach.stderr, /^concurrency-top: 127\.0\.0\.1:\d+ refused: uid 65534 may not attach.*\n$/);
-		// Root (the serving user) attaches with no token, and nothing of the intruder's was done.
-		const operator = await RemoteSource.connect(serve.target, {version: 'test'});
-		const snapshot = operator.snapshot;
-		operator.close();
-		assert.equal(snapshot.clients.total, 0, 'the intruder added clients');
-		assert.equal(snapshot.server.settings.maxConnections, null);
-		assert.equal(snapshot.server.mode, 'async');
-		await waitFor(() => serve.log.some((line) => /\(127\.0\.0\.1:\d+ uid 0\) attached/.test(line)), 'root attached, by uid');
-		assert.ok(
-			serve.log.some((line) => /\(127\.0\.0\.1:\d+ uid 65534\) refused: uid 65534 may not attach/.test(line)),
-			serve.log.join('\n'),
-		);
-	} finally {
-		await stop(serve.child);
-	}
-});
+			);
+			let heard = '';
+			intruder.stdout!.setEncoding('utf8').on('data', (text: string) => (heard += text));
+			await once(intruder, 'exit');
+			assert.match(heard, /"type":"error".*uid 65534 may not attach/);
+			assert.doesNotMatch(heard, /"type":"snapshot"/, 'another user saw the figures');
+			// attach itself, as nobody: one line, exit 1.
+			const attach = spawnSync(
+				process.execPath,
+				[CLI, 'attach', `127.0.0.1:${serve.port}`, '--json'],
+				{uid: NOBODY, gid: NOBODY, encoding: 'utf8', timeout: 10_000},
+			);
+			assert.equal(attach.status, 1, attach.stderr);
+			assert.match(
+				attach.stderr,
+				/^concurrency-top: 127\.0\.0\.1:\d+ refused: uid 65534 may not attach.*\n$/,
+			);
+			// Root (the serving user) attaches with no token, and nothing of the intruder's was done.
+			const operator = await RemoteSource.connect(serve.target, {version: 'test'});
+			const snapshot = operator.snapshot;
+			operator.close();
+			assert.equal(snapshot.clients.total, 0, 'the intruder added clients');
+			assert.equal(snapshot.server.settings.maxConnections, null);
+			assert.equal(snapshot.server.mode, 'async');
+			await waitFor(
+				() => serve.log.some((line) => /\(127\.0\.0\.1:\d+ uid 0\) attached/.test(line)),
+				'root attached, by uid',
+			);
+			assert.ok(
+				serve.log.some((line) =>
+					/\(127\.0\.0\.1:\d+ uid 65534\) refused: uid 65534 may not attach/.test(line),
+				),
+				serve.log.join('\n'),
+			);
+		} finally {
+			await stop(serve.child);
+		}
+	},
+);
 
 /** A ControlServer on TCP as on a machine without /proc: nobody can be told by uid. */
 async function tokenOnly(token: string | null) {
@@ -158,7 +170,10 @@ async function tokenOnly(token: string | null) {
 test('1. without /proc/net/tcp the control port falls back to the token alone, and says so', async () => {
 	const serving = await tokenOnly(TOKEN);
 	try {
-		assert.match(serving.control.whoMayAttach(), /cannot be read here.*every observer must prove it holds the token/);
+		assert.match(
+			serving.control.whoMayAttach(),
+			/cannot be read here.*every observer must prove it holds the token/,
+		);
 		await assert.rejects(RemoteSource.connect(serving.target, {version: 'test'}), /needs a token/);
 		const good = await RemoteSource.connect(serving.target, {version: 'test', token: TOKEN});
 		good.close();
@@ -200,11 +215,19 @@ const snapshotLine = `${JSON.stringify({type: 'snapshot', snapshot: SEQUENTIAL_S
 test('2. the token never crosses the wire, a recorded proof is worth nothing, and attach shows nothing of a server that cannot prove it holds the token', async () => {
 	const options = {version: 'test', token: TOKEN};
 	// A fake server that answers with a made-up proof, and one that sends figures with none.
-	const forger = await fakeServe((socket) => socket.write(`{"type":"proof","proof":"${'cd'.repeat(32)}"}\n${snapshotLine}`));
+	const forger = await fakeServe((socket) =>
+		socket.write(`{"type":"proof","proof":"${'cd'.repeat(32)}"}\n${snapshotLine}`),
+	);
 	const silent = await fakeServe((socket) => socket.write(snapshotLine));
 	try {
-		await assert.rejects(RemoteSource.connect(forger.target, options), /could not prove it holds the token: not attaching/);
-		await assert.rejects(RemoteSource.connect(silent.target, options), /did not prove it holds the token: not attaching/);
+		await assert.rejects(
+			RemoteSource.connect(forger.target, options),
+			/could not prove it holds the token: not attaching/,
+		);
+		await assert.rejects(
+			RemoteSource.connect(silent.target, options),
+			/did not prove it holds the token: not attaching/,
+		);
 		for (const fake of [forger, silent]) {
 			assert.match(fake.received, /"proof":"[\da-f]{64}"/);
 			assert.ok(!fake.received.includes(TOKEN), 'the token crossed the wire');
@@ -242,11 +265,15 @@ test('3. a token shorter than 16 characters is refused in one line, exit 2, from
 		[['--control-token', 'ab'], {}, '--control-token'],
 		[[], {CONCURRENCY_TOP_TOKEN: 'ab'}, 'CONCURRENCY_TOP_TOKEN'],
 	] as const) {
-		const run = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', '--control-port', '0', ...args], {
-			encoding: 'utf8',
-			env: {...process.env, ...env},
-			timeout: 10_000,
-		});
+		const run = spawnSync(
+			process.execPath,
+			[CLI, 'serve', '--port', '0', '--control-port', '0', ...args],
+			{
+				encoding: 'utf8',
+				env: {...process.env, ...env},
+				timeout: 10_000,
+			},
+		);
 		assert.equal(run.status, 2, run.stderr);
 		assert.equal(
 			run.stderr,
@@ -256,17 +283,25 @@ test('3. a token shorter than 16 characters is refused in one line, exit 2, from
 });
 
 test('3. a token serve made is left 0600 in the private folder, and attach reads it there, never a planted one', async () => {
-	const directory = ensurePrivateDirectory(path.join(mkdtempSync(path.join(os.tmpdir(), 'ct-')), 'd'));
+	const directory = ensurePrivateDirectory(
+		path.join(mkdtempSync(path.join(os.tmpdir(), 'ct-')), 'd'),
+	);
 	const made = 'made-by-serve-0123456789abcdef';
 	const serving = await tokenOnly(made);
 	try {
 		const file = writeTokenFile(process.pid, made, directory);
 		assert.equal(lstatSync(file).mode & 0o777, 0o600);
 		assert.equal(lstatSync(directory).mode & 0o777, 0o700);
-		const good = await RemoteSource.connect(serving.target, {version: 'test', tokenDirectory: directory});
+		const good = await RemoteSource.connect(serving.target, {
+			version: 'test',
+			tokenDirectory: directory,
+		});
 		good.close();
 		chmodSync(file, 0o644);
-		await assert.rejects(RemoteSource.connect(serving.target, {version: 'test', tokenDirectory: directory}), /needs a token/);
+		await assert.rejects(
+			RemoteSource.connect(serving.target, {version: 'test', tokenDirectory: directory}),
+			/needs a token/,
+		);
 		writeFileSync(file, 'x');
 	} finally {
 		await serving.stop();
@@ -279,7 +314,10 @@ test('3. failed proofs slow the peer down, and the bookkeeping is bounded', asyn
 		const started = Date.now();
 		for (let i = 0; i < 4; i++) {
 			await assert.rejects(
-				RemoteSource.connect(serving.target, {version: 'test', token: `wrong-guess-${i}-0123456789`}),
+				RemoteSource.connect(serving.target, {
+					version: 'test',
+					token: `wrong-guess-${i}-0123456789`,
+				}),
 				AttachError,
 			);
 		}
@@ -295,11 +333,14 @@ test('3. failed proofs slow the peer down, and the bookkeeping is bounded', asyn
 	assert.equal(failed.count('10.0.0.0'), 0, 'the oldest forgotten');
 });
 
-test('4. forty silent reconnecting connections of another user: all 20 operator attaches get in, serve under 10% of a core', {skip: needsRoot}, async () => {
-	const serve = await startServe(['--control-token', TOKEN]);
-	// Each of 40 connections, once let go, connects again at once, and never says a word.
-	const flood = asNobody(
-		`const net = require('net');
+test(
+	'4. forty silent reconnecting connections of another user: all 20 operator attaches get in, serve under 10% of a core',
+	{skip: needsRoot},
+	async () => {
+		const serve = await startServe(['--control-token', TOKEN]);
+		// Each of 40 connections, once let go, connects again at once, and never says a word.
+		const flood = asNobody(
+			`const net = require('net');
 		let connects = 0;
 		const open = () => {
 			connects++;
@@ -310,31 +351,38 @@ test('4. forty silent reconnecting connections of another user: all 20 operator 
 		};
 		for (let i = 0; i < 40; i++) open();
 		setInterval(() => process.stdout.write(connects + '\\n'), 1000);`,
-	);
-	const connects = lines(flood.stdout!);
-	try {
-		await waitFor(() => connects.length >= 2, 'the flood under way');
-		const cpu = await cpuShare(serve.child.pid!, 4000);
-		let refused = 0;
-		for (let i = 0; i < 20; i++) {
-			try {
-				const operator = await RemoteSource.connect(serve.target, {version: 'test'});
-				operator.close();
-			} catch {
-				refused++;
+		);
+		const connects = lines(flood.stdout!);
+		try {
+			await waitFor(() => connects.length >= 2, 'the flood under way');
+			const cpu = await cpuShare(serve.child.pid!, 4000);
+			let refused = 0;
+			for (let i = 0; i < 20; i++) {
+				try {
+					const operator = await RemoteSource.connect(serve.target, {version: 'test'});
+					operator.close();
+				} catch {
+					refused++;
+				}
 			}
+			const rate = Number(connects.at(-1)) / connects.length;
+			assert.equal(refused, 0, `${refused} of 20 attaches refused`);
+			assert.ok(
+				cpu < 10,
+				`serve used ${cpu.toFixed(1)}% of a core under the flood (${rate.toFixed(0)} connects/s)`,
+			);
+		} finally {
+			flood.kill('SIGKILL');
+			await stop(serve.child);
 		}
-		const rate = Number(connects.at(-1)) / connects.length;
-		assert.equal(refused, 0, `${refused} of 20 attaches refused`);
-		assert.ok(cpu < 10, `serve used ${cpu.toFixed(1)}% of a core under the flood (${rate.toFixed(0)} connects/s)`);
-	} finally {
-		flood.kill('SIGKILL');
-		await stop(serve.child);
-	}
-});
+	},
+);
 
 test('5. stdin not a terminal: keys are read from /dev/tty, as less does', async () => {
-	const session = new PtySession('/bin/bash', ['-c', `exec '${process.execPath}' '${CLI}' --port 0 < /dev/null`]);
+	const session = new PtySession('/bin/bash', [
+		'-c',
+		`exec '${process.execPath}' '${CLI}' --port 0 < /dev/null`,
+	]);
 	try {
 		await session.waitFor((s) => /Connections \d+ active/.test(s.text()), 20_000);
 		session.press('q');
@@ -380,7 +428,11 @@ test("8. the server's figures leave out the short-lived listener-copies helper",
 	try {
 		const helper = Number(await waitFor(() => said[0], 'the helper up'));
 		assert.ok(helper > 0);
-		const collector = new ProcCollector({serverPid: () => server.pid!, port: () => null, exclude: () => new Set()});
+		const collector = new ProcCollector({
+			serverPid: () => server.pid!,
+			port: () => null,
+			exclude: () => new Set(),
+		});
 		const processes = await collector.processes();
 		const stat = readFileSync(`/proc/${server.pid}/stat`, 'utf8');
 		const threads = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[17]);
@@ -395,7 +447,7 @@ test("8. the server's figures leave out the short-lived listener-copies helper",
 	}
 });
 
-test('9. a right-to-left override in a server hello reaches attach\'s protocol line inert', async () => {
+test("9. a right-to-left override in a server hello reaches attach's protocol line inert", async () => {
 	const server = net.createServer((socket) => {
 		socket.on('error', () => {});
 		socket.write(
@@ -429,7 +481,10 @@ test('9. a port in use: the hint names the flag of that port', async () => {
 		] as const) {
 			const run = spawnSync(process.execPath, [CLI, ...args], {encoding: 'utf8', timeout: 15_000});
 			assert.equal(run.status, 2, run.stderr);
-			assert.match(run.stderr, new RegExp(`choose another with ${flag} N, or ${flag} 0 for any free port\\n$`));
+			assert.match(
+				run.stderr,
+				new RegExp(`choose another with ${flag} N, or ${flag} 0 for any free port\\n$`),
+			);
 			assert.doesNotMatch(run.stderr, / --port /);
 		}
 	} finally {
@@ -443,9 +498,13 @@ test('9. a command that floods its stderr does not keep watch busy', async () =>
 		const chunk = line.repeat(600);
 		const more = () => process.stderr.write(chunk, more);
 		more();`;
-	const watch = spawn(process.execPath, [CLI, 'watch', '--json', '--', process.execPath, '-e', flooder], {
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
+	const watch = spawn(
+		process.execPath,
+		[CLI, 'watch', '--json', '--', process.execPath, '-e', flooder],
+		{
+			stdio: ['ignore', 'pipe', 'pipe'],
+		},
+	);
 	const out = lines(watch.stdout!);
 	watch.stderr!.resume();
 	try {
@@ -457,4 +516,3 @@ test('9. a command that floods its stderr does not keep watch busy', async () =>
 		await stop(watch);
 	}
 });
-

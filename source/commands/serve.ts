@@ -4,11 +4,7 @@ import type {EndpointOptions} from '../options/endpoints.js';
 import {ControlServer} from '../remote/control-server.js';
 import {socketPathFor} from '../remote/endpoint.js';
 import {randomBytes} from 'node:crypto';
-import {
-	ensurePrivateDirectory,
-	removeTokenFile,
-	writeTokenFile,
-} from '../remote/private-folder.js';
+import {ensurePrivateDirectory, removeTokenFile, writeTokenFile} from '../remote/private-folder.js';
 import {canTellOwners} from '../remote/tcp-owner.js';
 import {VERSION} from '../shared/version.js';
 import {startMetricsFor} from './metrics-endpoint.js';
@@ -56,7 +52,8 @@ export async function runServe(options: Options, reach: EndpointOptions): Promis
 	log(`observers: concurrency-top attach ${where}`);
 	if (reach.control.port !== null) {
 		log(`control: ${control.whoMayAttach()}`);
-		if (tokenFile !== undefined) log(`control: the token is in ${tokenFile} (0600), which attach reads`);
+		if (tokenFile !== undefined)
+			log(`control: the token is in ${tokenFile} (0600), which attach reads`);
 	}
 
 	// The event log, every line as it happens.

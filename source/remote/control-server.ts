@@ -169,6 +169,11 @@ export class ControlServer {
 		return this.#observers.size;
 	}
 
+	/** Connections waiting to say hello (those refused and held until they are closed are not). */
+	get waitingCount(): number {
+		return this.#pending.size;
+	}
+
 	/** Who may attach over TCP, for serve's start line. */
 	whoMayAttach(): string {
 		if (!canTellOwners(this.#procNet)) {
@@ -470,7 +475,11 @@ export class ControlServer {
 				: proofOf(token, 'observer', observer.nonce, message.nonce);
 		if (expected === undefined || !proofMatches(expected, message.proof)) {
 			const failures = this.#failedProofs.failed(observer.key);
-			this.#hangUp(observer, 'wrong or missing token', Math.max(REFUSED_HOLD_MS, penaltyMs(failures)));
+			this.#hangUp(
+				observer,
+				'wrong or missing token',
+				Math.max(REFUSED_HOLD_MS, penaltyMs(failures)),
+			);
 			return false;
 		}
 		this.#failedProofs.succeeded(observer.key);

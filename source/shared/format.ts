@@ -35,6 +35,10 @@ export function formatCount(value: number): string {
 	return `${(value / 1_000_000).toFixed(1)}M`;
 }
 
+/** The C0 and C1 controls, DEL, and the bidirectional controls. */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f]|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 /**
  * Makes text from the network safe to put on a terminal: control characters (escape sequences
  * included), DEL and the C1 controls become visible `\xNN` escapes, so no byte a client sent can
@@ -42,10 +46,11 @@ export function formatCount(value: number): string {
  * kin) become `\uNNNN`, so none can turn a line around to show what it does not say.
  */
 export function inert(text: string): string {
-	// eslint-disable-next-line no-control-regex
-	return text.replace(/[\u0000-\u001f\u007f-\u009f]|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (character) => {
+	return text.replace(UNSAFE, (character) => {
 		const code = character.charCodeAt(0);
 		// Bidirectional controls (U+202E turns the rest of the line around) are shown, not obeyed.
-		return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+		return code > 0xff
+			? `\\u${code.toString(16).padStart(4, '0')}`
+			: `\\x${code.toString(16).padStart(2, '0')}`;
 	});
 }

@@ -96,7 +96,9 @@ export async function startCommand(
 			if (logged++ < LINES_PER_SECOND) log(lastLine);
 			else if (skipped++ === 0) {
 				setTimeout(() => {
-					log(`(${skipped} more lines of its stderr not shown: more than ${LINES_PER_SECOND} a second)`);
+					log(
+						`(${skipped} more lines of its stderr not shown: more than ${LINES_PER_SECOND} a second)`,
+					);
 					skipped = 0;
 				}, 1000).unref();
 			}
