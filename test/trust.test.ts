@@ -447,6 +447,23 @@ test("8. the server's figures leave out the short-lived listener-copies helper",
 	}
 });
 
+test("8. an idle async dashboard's first frame shows the server alone: one process, its threads as /proc counts them", async () => {
+	const session = new PtySession(process.execPath, [CLI, '--mode', 'async', '--port', '0'], {
+		cols: 120,
+		rows: 40,
+	});
+	try {
+		await session.waitFor((s) => /processes\s+\d+/.test(s.text()), 20_000);
+		const screen = session.text();
+		const stat = readFileSync(`/proc/${session.pid}/stat`, 'utf8');
+		const threads = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[17]);
+		assert.equal(/processes\s+(\d+)/.exec(screen)?.[1], '1', screen);
+		assert.equal(Number(/threads\s+(\d+)/.exec(screen)?.[1]), threads, screen);
+	} finally {
+		await session.dispose();
+	}
+});
+
 test("9. a right-to-left override in a server hello reaches attach's protocol line inert", async () => {
 	const server = net.createServer((socket) => {
 		socket.on('error', () => {});
