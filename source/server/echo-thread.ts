@@ -1,14 +1,39 @@
+import {execFile, execFileSync} from 'node:child_process';
 import type {Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {Worker} from 'node:worker_threads';
+import {SS} from '../collectors/sockets.js';
 import type {EmitEvent, ServerSettings, ThreadCommand, ThreadReply, WorkerRef} from './protocol.js';
-import {closeWhenIdle, idleText, StallReport, type TrafficCounter} from './connection.js';
-import {countMessages, wholeBuffer, type HandlerName} from './handler.js';
+import {idleText, STALL_REPORT_MS, type TrafficCounter} from './connection.js';
+import type {HandlerName} from './handler.js';
 import type {ModeContext} from './mode.js';
+import {
+	ACTIVE_AT,
+	ASK,
+	ASK_CRASH,
+	ASK_END,
+	ASK_NOTHING,
+	BYTES_IN,
+	BYTES_OUT,
+	DELAY_MS,
+	IDLE,
+	MESSAGES_IN,
+	MESSAGES_OUT,
+	READS,
+	SHARED_BYTES,
+	sharedBlock,
+	SINCE,
+	STATE,
+	WORK_MS,
+	WRITING,
+	type SharedBlock,
+} from './blocking-echo.js';
 
 const ENTRY = new URL('thread-entry.js', import.meta.url);
-/** Bytes posted to the worker and not yet answered, above which main stops reading the socket. */
-const IN_FLIGHT_LIMIT = 256 * 1024;
+/** How often the shared figures of serving threads are read into the traffic counter. */
+const TICK_MS = 100;
+/** How long a thread asked to end may take before it is left to end when its client does. */
+const END_GRACE_MS = 2000;
 
 export type EchoThreadOptions = {
 	readonly mode: string;
@@ -22,28 +47,38 @@ export type EchoThreadOptions = {
 	readonly onExit: (thread: EchoThread, crashed: boolean) => void;
 };
 
+type Serving = {
+	readonly id: number;
+	readonly socket: Socket;
+	readonly since: number;
+	/** The shared figures as last read: the next tick adds what grew since. */
+	readonly seen: Float64Array;
+	stalled: boolean;
+	/** Resolves with the worker's `done`. */
+	readonly done: Promise<void>;
+	markDone: () => void;
+};
+
+/** Threads serving a connection now, read by the one ticker and by the exit guard. */
+const serving = new Set<EchoThread>();
+let ticker: NodeJS.Timeout | undefined;
+
 /**
- * One worker thread serving one connection at a time. A net.Socket cannot cross to a worker, and
- * handing over its fd aborts the process when both sides touch it; so main keeps the socket and
- * posts its bytes, and the worker computes the replies (and spends the per-message CPU work).
+ * One worker thread that serves one connection at a time, as the tutorial's thread does: it reads
+ * and writes the client's socket itself, blocking (blocking-echo.ts), and no byte of the client
+ * crosses to this thread. This thread accepted the connection and keeps its handle, paused and never
+ * read, as the descriptor's one owner: the worker borrows the descriptor and says `done`, and only
+ * then is the handle closed, so the number cannot be reused under the worker. Figures come through
+ * the thread's shared block, read every TICK_MS.
  */
 export class EchoThread {
 	readonly worker: Worker;
 	readonly ref: Extract<WorkerRef, {kind: 'thread'}>;
 	readonly #options: EchoThreadOptions;
-	#connection: {id: number; socket: Socket} | undefined;
-	#inFlight = 0;
-	/**
-	 * Connections ended whose `ended` the worker has not sent yet: replies before it answer one of
-	 * them, not the connection served now, and are dropped.
-	 */
-	#ended = 0;
+	readonly #block: SharedBlock;
+	#serving: Serving | undefined;
 	#ending = false;
 	#settings: ServerSettings;
-	/** Paused because the client does not read its replies, until 'drain'. */
-	#waitingDrain = false;
-	#stall: StallReport | undefined;
-	/** Settles when the worker has loaded its modules (or is gone). */
 	readonly #ready: Promise<void>;
 	#markReady = () => {};
 	readonly #spawnedAt: number;
@@ -68,8 +103,11 @@ export class EchoThread {
 		this.#options = options;
 		this.#settings = options.settings;
 		this.#spawnedAt = performance.now();
+		const shared = new SharedArrayBuffer(SHARED_BYTES);
+		this.#block = sharedBlock(shared);
+		this.#writeSettings(options.settings);
 		this.worker = new Worker(ENTRY, {
-			workerData: {handler: options.handler, settings: options.settings},
+			workerData: {handler: options.handler, shared},
 			stdout: true,
 			stderr: true,
 		});
@@ -89,17 +127,9 @@ export class EchoThread {
 	}
 
 	#message(reply: ThreadReply): void {
-		if (reply instanceof Uint8Array) {
-			this.#reply(reply, reply.byteLength);
-			return;
-		}
 		switch (reply.type) {
-			case 'reply': {
-				this.#reply(reply.chunk, reply.consumed);
-				return;
-			}
-			case 'ended': {
-				this.#ended--;
+			case 'done': {
+				this.#finish(reply.id);
 				return;
 			}
 			case 'ready': {
@@ -120,8 +150,8 @@ export class EchoThread {
 	#exit(reason: string): void {
 		this.#markReady();
 		const crashed = !this.#ending;
-		this.#connection?.socket.destroy();
-		this.#connection = undefined;
+		const current = this.#serving;
+		if (current) this.#finish(current.id);
 		this.#options.emit({
 			type: 'worker-down',
 			worker: this.ref,
@@ -133,95 +163,256 @@ export class EchoThread {
 		this.#options.onExit(this, crashed);
 	}
 
-	/** Settles when the worker has loaded its modules (or is gone). */
+	/** Settles when the worker has loaded and warmed up its code (or is gone). */
 	get ready(): Promise<void> {
 		return this.#ready;
 	}
 
 	get connection(): number | null {
-		return this.#connection?.id ?? null;
+		return this.#serving?.id ?? null;
 	}
 
-	/** Serves `socket` until `detach`: its bytes go to the worker, the worker's replies come back. */
+	/** The socket it serves now. */
+	get socket(): Socket | undefined {
+		return this.#serving?.socket;
+	}
+
+	/**
+	 * Serves `socket` until its client leaves: the worker reads and writes it; when it is done, the
+	 * socket is destroyed here and its 'close' tells the mode.
+	 */
 	attach(id: number, socket: Socket): void {
-		this.#connection = {id, socket};
-		this.#inFlight = 0;
-		this.#waitingDrain = false;
-		const {emit} = this.#options;
-		const stall = new StallReport((stalled) => emit({type: 'stall', id, stalled, at: Date.now()}));
-		this.#stall = stall;
-		socket.once('close', () => stall.set(false));
+		const handle = (socket as unknown as {_handle?: SocketHandle | null})._handle;
+		if (!handle || handle.fd < 0 || this.#ending) {
+			socket.destroy();
+			return;
+		}
 		socket.setNoDelay(true);
-		const idleMs = this.#settings.idleTimeoutMs;
-		closeWhenIdle(socket, idleMs, () =>
-			emit({type: 'log', level: 'info', text: idleText(id, idleMs), at: Date.now()}),
-		);
-		socket.on('data', (chunk: Buffer) => {
-			if (this.#connection?.socket !== socket) return;
-			this.#options.traffic.add(id, chunk.length, 0, countMessages(chunk), 0, 1);
-			this.#inFlight += chunk.length;
-			// Moved, not copied, when the chunk owns its memory: do not touch `chunk` after this.
-			this.#post(chunk, wholeBuffer(chunk));
-			if (this.#inFlight > IN_FLIGHT_LIMIT) socket.pause();
+		// Blocking, so the worker sleeps in read() and write() as the tutorial's thread does. The
+		// flag belongs to the socket, not the descriptor: this thread never reads or writes it.
+		handle.setBlocking(true);
+		let markDone = () => {};
+		const done = new Promise<void>((resolve) => {
+			markDone = resolve;
 		});
-		socket.resume();
+		this.#serving = {
+			id,
+			socket,
+			since: Date.now(),
+			seen: Float64Array.from(this.#block.floats),
+			stalled: false,
+			done,
+			markDone,
+		};
+		// Whoever destroys the socket meanwhile (a switch, an error of the handle, the idle timeout)
+		// closes the descriptor only once the worker is done with it: never under its feet.
+		const destroyNow = socket._destroy.bind(socket);
+		socket._destroy = (error, callback) => {
+			if (this.#serving?.socket !== socket) {
+				destroyNow(error, callback);
+				return;
+			}
+			this.end();
+			void done.then(() => destroyNow(error, callback));
+		};
+		Atomics.store(this.#block.ints, ASK, ASK_NOTHING);
+		serving.add(this);
+		ticker ??= setInterval(tick, TICK_MS);
+		ticker.unref();
+		this.#post({type: 'serve', id, fd: handle.fd});
 	}
 
-	/** The connection is gone; the worker forgets it and any replies still on their way. */
+	/** The socket closed (after `done`, or the thread is gone): nothing more to read for it. */
 	detach(): void {
-		const connection = this.#connection;
-		if (!connection) return;
-		this.#connection = undefined;
-		this.#ended++;
-		this.#post({type: 'end'});
+		const current = this.#serving;
+		if (current) this.#finish(current.id);
+	}
+
+	/**
+	 * Asks the serving loop to end its connection, as a server that closes it would: the client is
+	 * sent FIN (so it closes and the blocked read returns), and, where this user may (root), the
+	 * kernel aborts the socket at once (`ss -K`), which wakes a read or write whatever the client does.
+	 */
+	end(): void {
+		const current = this.#serving;
+		if (!current) return;
+		Atomics.store(this.#block.ints, ASK, ASK_END);
+		current.socket.end();
+		abortSockets([current.socket]);
 	}
 
 	/** Makes the worker throw, as a handler bug would: the thread dies, its connection with it. */
 	crash(): void {
-		this.#post({type: 'crash'});
+		if (this.#serving) Atomics.store(this.#block.ints, ASK, ASK_CRASH);
+		else this.#post({type: 'crash'});
 	}
 
 	configure(settings: ServerSettings): void {
 		this.#settings = settings;
-		this.#post({type: 'settings', settings});
+		this.#writeSettings(settings);
 	}
 
-	/** Ends the thread; resolves when its OS thread is gone. */
+	/** Ends the thread, its connection first; resolves when its OS thread is gone. */
 	async terminate(): Promise<void> {
 		this.#ending = true;
 		// Terminating a worker while it still loads its modules leaks the loader's open files
 		// (seen in /proc/self/fd), so a thread is ended only once it is ready.
 		await this.#ready;
+		const current = this.#serving;
+		if (current) {
+			this.end();
+			const left = await Promise.race([
+				current.done.then(() => false),
+				new Promise<boolean>((resolve) => setTimeout(() => resolve(true), END_GRACE_MS).unref()),
+			]);
+			if (left) {
+				// A thread blocked in the kernel cannot be stopped from outside; it ends with its client.
+				this.#options.emit({
+					type: 'log',
+					level: 'warn',
+					text: `thread #${this.ref.id} is still blocked on #${current.id}, whose client neither reads nor closes: it ends when the client does`,
+					at: Date.now(),
+				});
+				await current.done;
+			}
+		}
 		await this.worker.terminate();
 		await this.exited;
 	}
 
-	#post(command: ThreadCommand, transfer: ArrayBuffer[] = []): void {
-		if (!this.#ending) this.worker.postMessage(command, transfer);
+	/** The serving loop of connection `id` ended: its last figures, then its socket closes. */
+	#finish(id: number): void {
+		const current = this.#serving;
+		if (!current || current.id !== id) return;
+		this.#read(current, Date.now());
+		if (current.stalled) this.#options.emit({type: 'stall', id, stalled: false, at: Date.now()});
+		this.#serving = undefined;
+		serving.delete(this);
+		if (serving.size === 0 && ticker) {
+			clearInterval(ticker);
+			ticker = undefined;
+		}
+		current.markDone();
+		current.socket.destroy();
 	}
 
-	/** A reply of the worker's, answering `consumed` bytes of input. */
-	#reply(chunk: Uint8Array, consumed: number): void {
-		const connection = this.#connection;
-		if (this.#ended > 0 || !connection || connection.socket.destroyed) return;
-		const {socket, id} = connection;
-		const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-		this.#options.traffic.add(id, 0, bytes.length, 0, countMessages(bytes));
-		this.#inFlight -= consumed;
-		const writable = socket.write(bytes);
-		if (!writable) {
-			socket.pause();
-			if (this.#waitingDrain) return;
-			this.#waitingDrain = true;
-			const stall = this.#stall;
-			stall?.set(true);
-			socket.once('drain', () => {
-				this.#waitingDrain = false;
-				stall?.set(false);
-				if (this.#inFlight <= IN_FLIGHT_LIMIT) socket.resume();
-			});
-		} else if (!this.#waitingDrain && this.#inFlight <= IN_FLIGHT_LIMIT && socket.isPaused()) {
-			socket.resume();
+	/** Folds what the worker counted since the last reading into the traffic counter; reports stalls and idleness. */
+	read(now: number): void {
+		const current = this.#serving;
+		if (current) this.#read(current, now);
+	}
+
+	#read(current: Serving, now: number): void {
+		const {floats, ints} = this.#block;
+		const {seen, id} = current;
+		const grew = (slot: number) => {
+			const value = floats[slot]!;
+			const delta = value - seen[slot]!;
+			seen[slot] = value;
+			return delta;
+		};
+		const bytesIn = grew(BYTES_IN);
+		const bytesOut = grew(BYTES_OUT);
+		const messagesIn = grew(MESSAGES_IN);
+		const messagesOut = grew(MESSAGES_OUT);
+		const reads = grew(READS);
+		if (bytesIn || bytesOut || reads)
+			this.#options.traffic.add(id, bytesIn, bytesOut, messagesIn, messagesOut, reads);
+		const {emit} = this.#options;
+		// Blocked in write() for long: the client does not read its replies.
+		const stalled =
+			Atomics.load(ints, STATE) === WRITING && now - floats[SINCE]! >= STALL_REPORT_MS;
+		if (stalled !== current.stalled) {
+			current.stalled = stalled;
+			emit({type: 'stall', id, stalled, at: now});
+		}
+		const idleMs = this.#settings.idleTimeoutMs;
+		const lastActive = Math.max(floats[ACTIVE_AT]!, current.since);
+		if (idleMs && now - lastActive >= idleMs && Atomics.load(ints, ASK) === ASK_NOTHING) {
+			emit({type: 'log', level: 'info', text: idleText(id, idleMs), at: now});
+			this.end();
 		}
 	}
+
+	#writeSettings(settings: ServerSettings): void {
+		this.#block.floats[WORK_MS] = settings.workMs;
+		this.#block.floats[DELAY_MS] = settings.delayMs;
+	}
+
+	#post(command: ThreadCommand): void {
+		if (!this.#ending || command.type === 'serve') this.worker.postMessage(command);
+	}
+
+	/** In a serving loop: what exit must wait for. */
+	get inLoop(): boolean {
+		return this.#serving !== undefined && Atomics.load(this.#block.ints, STATE) !== IDLE;
+	}
+
+	/** Asks the loop to end without waiting (the exit guard). */
+	askEnd(): Socket | undefined {
+		if (!this.#serving) return undefined;
+		Atomics.store(this.#block.ints, ASK, ASK_END);
+		return this.#serving.socket;
+	}
 }
+
+type SocketHandle = {readonly fd: number; setBlocking(blocking: boolean): number};
+
+function tick(): void {
+	const now = Date.now();
+	for (const thread of serving) thread.read(now);
+}
+
+/** `ss -K` filter for the server's end of each socket. */
+function killFilter(sockets: readonly Socket[]): string[] | undefined {
+	const terms: string[] = [];
+	for (const socket of sockets) {
+		if (socket.localPort === undefined || socket.remotePort === undefined) continue;
+		terms.push(`( sport = :${socket.localPort} and dport = :${socket.remotePort} )`);
+	}
+	if (terms.length === 0 || SS === undefined) return undefined;
+	return ['-K', '-tn', 'state', 'established', terms.join(' or ')];
+}
+
+/**
+ * Aborts the server's end of each socket in the kernel (SOCK_DESTROY, `ss -K`): a thread blocked in
+ * its read or write returns at once, as the client gets a reset. Needs CAP_NET_ADMIN (root); for
+ * anyone else it does nothing, and the FIN already sent is what ends the connection.
+ */
+function abortSockets(sockets: readonly Socket[]): void {
+	if (process.getuid?.() !== 0) return;
+	const args = killFilter(sockets);
+	if (!args) return;
+	execFile(SS!, args, {timeout: 2000}, () => {});
+}
+
+/**
+ * Node joins every worker thread at exit, and a thread blocked in read() never joins: a client that
+ * stays silent would hang the exit. So at exit every serving loop is asked to end, its socket is
+ * aborted (root), and the loops get a second to leave; a loop that cannot (not root, and a client
+ * that neither reads nor closes) is ended with the process by SIGKILL, the only way left.
+ */
+process.once('exit', () => {
+	const blocked = [...serving].filter((thread) => thread.inLoop);
+	if (blocked.length === 0) return;
+	const sockets = blocked.flatMap((thread) => thread.askEnd() ?? []);
+	for (const socket of sockets) {
+		try {
+			socket.end();
+		} catch {
+			// Already closing.
+		}
+	}
+	const args = process.getuid?.() === 0 ? killFilter(sockets) : undefined;
+	if (args) {
+		try {
+			execFileSync(SS!, args, {timeout: 2000, stdio: 'ignore'});
+		} catch {
+			// Nothing more to try than waiting.
+		}
+	}
+	const wait = new Int32Array(new SharedArrayBuffer(4));
+	const deadline = Date.now() + 1000;
+	while (blocked.some((thread) => thread.inLoop) && Date.now() < deadline) Atomics.wait(wait, 0, 0, 10);
+	if (blocked.some((thread) => thread.inLoop)) process.kill(process.pid, 'SIGKILL');
+});

@@ -142,33 +142,24 @@ export type ServerEvent =
 export type EmitEvent = (event: ServerEvent) => void;
 
 /**
- * Main thread → worker thread (thread, pool and hybrid models). A thread serves one connection at a
- * time, so the bytes of that connection cross bare, their memory moved rather than copied: no object
- * to build, clone and read per chunk.
+ * Main thread → worker thread (thread, pool and hybrid models). The worker serves the socket itself
+ * (blocking-echo.ts): the main thread hands it the descriptor and keeps the handle only to close it
+ * once the worker is done; figures and requests travel through the thread's shared block.
  */
 export type ThreadCommand =
-	| Uint8Array
-	/** The connection is gone: drop its delayed replies, and answer `ended`. */
-	| {readonly type: 'end'}
-	| {readonly type: 'settings'; readonly settings: ServerSettings}
-	/** Throw an uncaught error: what a bug in a handler does to its thread. */
+	/** Serve connection `id` on descriptor `fd` until it ends; answer `done`. */
+	| {readonly type: 'serve'; readonly id: number; readonly fd: number}
+	/** Throw an uncaught error: what a bug in a handler does to its thread (while it serves, ASK_CRASH). */
 	| {readonly type: 'crash'};
 
 /**
- * Worker thread → main thread: ready to serve (its modules loaded); done with the connection that
- * ended (every reply to it came before this); or a reply to the current connection: bare bytes that
- * answer as many bytes of input, or a `reply` when the two differ.
+ * Worker thread → main thread: ready to serve (its code loaded and warmed up, in `warmUpMs`); done
+ * with connection `id` (`end`: end of stream, asked to, or the error that ended it). The descriptor
+ * is the main thread's to close after `done`, never before.
  */
 export type ThreadReply =
-	| Uint8Array
-	| {readonly type: 'ready'}
-	| {readonly type: 'ended'}
-	| {
-			readonly type: 'reply';
-			readonly chunk: Uint8Array;
-			/** Bytes of input this reply answers, so main can bound what is in flight. */
-			readonly consumed: number;
-	  };
+	| {readonly type: 'ready'; readonly warmUpMs: number | null}
+	| {readonly type: 'done'; readonly id: number; readonly end: string};
 
 /** Parent → child process (process and cluster models); `socket` travels with a handle. */
 export type ChildCommand =

@@ -1,44 +1,35 @@
 /**
- * Entry point of a worker thread of the thread, pool and hybrid models. Main keeps each socket and
- * posts its bytes here; the reply is computed here, so per-message CPU work runs on this thread.
- * A thread starts for each client: this file is bundled alone as one CommonJS script that imports
- * nothing but Node's worker_threads, because loading modules was most of a start.
+ * Entry point of a worker thread of the thread, pool and hybrid models: the tutorial's
+ * `handle_client` thread. It is given a connection's descriptor and serves it with blocking reads
+ * and writes until the client leaves (blocking-echo.ts), then waits for the next (pool) or is ended
+ * (thread per client). Bundled alone as one CommonJS script: a thread starts for each client.
  */
 import {parentPort, workerData} from 'node:worker_threads';
-import type {ServerSettings, ThreadCommand, ThreadReply} from './protocol.js';
-import {wholeBuffer, type HandlerName} from './handler.js';
-import {Responder} from './work.js';
+import type {ThreadCommand, ThreadReply} from './protocol.js';
+import type {HandlerName} from './handler.js';
+import {READ_SIZE, serveBlocking, sharedBlock, warmUp, IDLE, STATE, ASK, ASK_NOTHING} from './blocking-echo.js';
 import {collectWhenQuiet} from './quiet-gc.js';
 
 const port = parentPort;
 if (!port) throw new Error('thread-entry must run in a worker thread');
-const data = workerData as {handler: HandlerName; settings: ServerSettings};
-let settings = data.settings;
-/** The current connection's; a new one for the next connection. */
-let responder: Responder | undefined;
-
-function send(reply: Buffer, _messages: number, consumed: number): void {
-	const message: ThreadReply =
-		consumed === reply.length ? reply : {type: 'reply', chunk: reply, consumed};
-	port!.postMessage(message, wholeBuffer(reply));
-}
+const data = workerData as {handler: HandlerName; shared: SharedArrayBuffer};
+const upper = data.handler === 'upper';
+const block = sharedBlock(data.shared);
+const buffer = Buffer.allocUnsafe(READ_SIZE);
+const warmUpMs = warmUp(upper, buffer);
 collectWhenQuiet();
 
+function post(reply: ThreadReply): void {
+	port!.postMessage(reply);
+}
+
 port.on('message', (command: ThreadCommand) => {
-	if (command instanceof Uint8Array) {
-		responder ??= new Responder(data.handler, () => settings, send);
-		responder.feed(Buffer.from(command.buffer, command.byteOffset, command.byteLength));
-		return;
-	}
 	switch (command.type) {
-		case 'end': {
-			responder?.close();
-			responder = undefined;
-			port.postMessage({type: 'ended'} satisfies ThreadReply);
-			break;
-		}
-		case 'settings': {
-			settings = command.settings;
+		case 'serve': {
+			const end = serveBlocking(command.fd, command.fd, -1, upper, block, buffer, READ_SIZE, Infinity);
+			Atomics.store(block.ints, STATE, IDLE);
+			Atomics.store(block.ints, ASK, ASK_NOTHING);
+			post({type: 'done', id: command.id, end: typeof end === 'string' ? end : end.error});
 			break;
 		}
 		case 'crash': {
@@ -47,4 +38,4 @@ port.on('message', (command: ThreadCommand) => {
 	}
 });
 
-port.postMessage({type: 'ready'} satisfies ThreadReply);
+post({type: 'ready', warmUpMs});

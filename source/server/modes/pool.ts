@@ -55,8 +55,14 @@ class ThreadPool implements ServerMode {
 		this.#stopping = true;
 		this.#queue.length = 0;
 		this.#watch.stop();
-		await closeServer(this.#server, this.#sockets);
+		// Served sockets close when their thread is done with them (EchoThread.terminate).
+		const served = new Set([...this.#threads].map((thread) => thread.socket));
+		const closed = closeServer(
+			this.#server,
+			[...this.#sockets].filter((socket) => !served.has(socket)),
+		);
 		await Promise.all([...[...this.#threads].map((thread) => thread.terminate()), ...this.#ending]);
+		await closed;
 	}
 
 	crashWorker(): string | null {

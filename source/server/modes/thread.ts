@@ -15,9 +15,7 @@ import {
 import type {ServerSettings} from '../protocol.js';
 import {announceOnMain} from '../main-thread.js';
 import {SpawnGate} from '../spawn-gate.js';
-
-/** What a connection waiting for its thread may send before it is no longer read. */
-const EARLY_BYTES = 64 * 1024;
+import {PeerWatch} from '../peer-watch.js';
 
 /** File descriptors one connection costs the server: A socket, and the worker's own event loop (epoll, eventfd, ...): 5 in all, measured with 20 clients. */
 const FDS_PER_CONNECTION = 5;
@@ -32,29 +30,6 @@ export const THREAD_COST = {
 	perCore: 64,
 	fds: FDS_PER_CONNECTION,
 } as const;
-
-/**
- * Reads what a connection sends while it waits for its thread (up to EARLY_BYTES), so that a client
- * that leaves meanwhile is seen: a reset that arrives while the connection is still in the kernel's
- * accept queue shows up as an end of stream, which Node reports only once the bytes before it are
- * read. Returns the function that stops and hands the bytes back to the socket.
- */
-function holdEarlyBytes(socket: Socket): () => void {
-	const early: Buffer[] = [];
-	let size = 0;
-	const collect = (chunk: Buffer) => {
-		early.push(chunk);
-		size += chunk.length;
-		if (size > EARLY_BYTES) socket.pause();
-	};
-	socket.on('data', collect);
-	socket.resume();
-	return () => {
-		socket.off('data', collect);
-		socket.pause();
-		if (size > 0) socket.unshift(Buffer.concat(early));
-	};
-}
 
 /**
  * Threads started ahead of need, as Apache keeps MinSpareThreads: a Worker takes about 120 ms to
@@ -81,6 +56,8 @@ class ThreadPerClient implements ServerMode {
 	/** Started, serving no one yet, oldest first. */
 	readonly #spares: EchoThread[] = [];
 	readonly #gate = new SpawnGate();
+	/** Ends sockets whose client left while they waited at the gate: paused, they would never see it. */
+	readonly #watch = new PeerWatch();
 	#running = false;
 	/** A spare is starting (they start one at a time). */
 	#starting = false;
@@ -116,8 +93,15 @@ class ThreadPerClient implements ServerMode {
 		this.#running = false;
 		this.#spares.length = 0;
 		this.#gate.clear();
-		await closeServer(this.#server, this.#sockets);
+		this.#watch.stop();
+		// Served sockets close when their thread is done with them (EchoThread.terminate).
+		const served = new Set([...this.#threads].map((thread) => thread.socket));
+		const closed = closeServer(
+			this.#server,
+			[...this.#sockets].filter((socket) => !served.has(socket)),
+		);
 		await Promise.all([...this.#threads].map((thread) => thread.terminate()));
+		await closed;
 	}
 
 	crashWorker(): string | null {
@@ -177,6 +161,7 @@ class ThreadPerClient implements ServerMode {
 		const queued = !thread && !this.#gate.isFree;
 		socket.once('close', () => {
 			this.#sockets.delete(socket);
+			this.#watch.delete(socket);
 			if (thread || queued) emit({type: 'conn-close', id, at: Date.now()});
 			thread?.detach();
 			void thread?.terminate();
@@ -187,9 +172,9 @@ class ThreadPerClient implements ServerMode {
 			return;
 		}
 		if (queued) announceOnMain(emit, socket, id, true);
-		const release = holdEarlyBytes(socket);
+		this.#watch.add(socket);
 		this.#gate.enter(socket, async () => {
-			release();
+			this.#watch.delete(socket);
 			const started = this.#startThread(id);
 			thread = started;
 			this.#serve(id, socket, started, queued);
