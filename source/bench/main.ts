@@ -5,7 +5,7 @@ import {checkDashboardNeeds, runDashboardScenario} from './terminal-scenario.js'
 import {checkEnvironment, skipReason, type Environment} from './environment.js';
 import {parseBenchOptions, type BenchFlags, type BenchOptions} from './options.js';
 import {buildLoadgen, type Loadgen} from './loadgen.js';
-import {LoadWorkers, MODEL_BACKLOG, type ServerKind} from './processes.js';
+import {isTutorial, LoadWorkers, MODEL_BACKLOG, type ServerKind} from './processes.js';
 import {formatCharts} from './chart.js';
 import {Progress} from './progress.js';
 import {
@@ -166,7 +166,7 @@ export const STORM_BACKGROUND_CLIENTS = 100;
 
 /** The listen backlog of a row's server: a model's own; an outside server is compared with Node's default. */
 const backlogOf = (server: ServerKind): number =>
-	server === 'plain' || server === 'target' ? 511 : MODEL_BACKLOG[server];
+	server === 'plain' || server === 'target' || isTutorial(server) ? 511 : MODEL_BACKLOG[server];
 
 type Loads = {
 	readonly main: Load;
@@ -196,7 +196,16 @@ function plan(
 			: loads.main.kind === 'c'
 				? ['busy', 'harsh']
 				: ['busy'];
-	const others: ServerKind[] = [...options.modes, ...(options.target ? (['target'] as const) : [])];
+	// Each model's tutorial server right after it, so the two meet the machine in the same moment.
+	const others: ServerKind[] = [
+		...options.modes.flatMap((mode): ServerKind[] =>
+			(options.tutorial as readonly string[]).includes(mode) ? [mode, `py-${mode}` as ServerKind] : [mode],
+		),
+		...options.tutorial
+			.filter((model) => !(options.modes as readonly string[]).includes(model))
+			.map((model) => `py-${model}` as const),
+		...(options.target ? (['target'] as const) : []),
+	];
 	const backlogs = [...new Set([511, ...options.modes.map((mode) => MODEL_BACKLOG[mode])])];
 	for (const name of options.workloads) {
 		const work = workload(name, options.workMs, options.delayMs, options.poolSize);

@@ -3,6 +3,7 @@ import {parseHostPort} from '../options/endpoints.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 import {DEFAULT_SETTINGS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from '../server/settings.js';
 import {WORKLOAD_NAMES, type WorkloadName} from './workload.js';
+import {TUTORIAL_MODELS, type TutorialModel} from './processes.js';
 
 export const SCENARIO_NAMES = ['matrix', 'saturation', 'storm', 'memory', 'dashboard'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -26,6 +27,8 @@ export type BenchOptions = {
 	readonly warmupS: number;
 	/** c: bench/loadgen.c compiled with cc (Node workers when cc is missing); node: the Node workers. */
 	readonly generator: 'c' | 'node';
+	/** The tutorial's Python servers (examples/python) of these models, run in the same rounds. */
+	readonly tutorial: readonly TutorialModel[];
 	/** An outside server measured beside (or instead of) the models, under the same rows. */
 	readonly target: {readonly host: string; readonly port: number} | null;
 	readonly format: 'text' | 'json' | 'markdown';
@@ -105,8 +108,16 @@ export function parseBenchOptions(values: BenchFlags): BenchOptions {
 		warmupS: numberFrom('warmup', string('warmup'), BENCH_DEFAULTS.warmupS, 0, 60),
 		generator: oneOf('generator', string('generator') ?? 'c', ['c', 'node'] as const),
 		target: target === undefined ? null : parseHostPort('target', target),
+		tutorial: tutorialModels(string('tutorial')),
 		format: values.json ? 'json' : values.markdown ? 'markdown' : 'text',
 		wide: values.wide === true,
 		chart: values.chart === true,
 	};
+}
+
+/** `--tutorial all` or a list of models that have a tutorial server; none by default. */
+function tutorialModels(value: string | undefined): readonly TutorialModel[] {
+	if (value === undefined || value === 'none') return [];
+	if (value === 'all') return TUTORIAL_MODELS;
+	return list('tutorial', value, TUTORIAL_MODELS) ?? [];
 }

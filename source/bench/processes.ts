@@ -1,4 +1,6 @@
-import {execFile, fork, type ChildProcess} from 'node:child_process';
+import {execFile, fork, spawn, type ChildProcess} from 'node:child_process';
+import net from 'node:net';
+import {fileURLToPath} from 'node:url';
 import {once} from 'node:events';
 import {findDescendants} from '../collectors/proc.js';
 import type {ModeName} from '../server/mode.js';
@@ -10,8 +12,33 @@ const LOAD_WORKER = new URL('load-worker.js', import.meta.url);
 const PLAIN_SERVER = new URL('./plain-echo-server.js', import.meta.url);
 const READY_TIMEOUT_MS = 15_000;
 
-/** What a row's server is: one of the models, the plain baseline, or an outside server (--target). */
-export type ServerKind = ModeName | 'plain' | 'target';
+/**
+ * The tutorial's own servers (examples/python), by the model they are the tutorial's version of:
+ * `--tutorial` runs them in the same rounds as the models, the yardstick the models are held to.
+ */
+export const TUTORIAL_SERVERS = {
+	sequential: 'sequential_server.py',
+	thread: 'thread_server.py',
+	pool: 'pool_server.py',
+	process: 'process_server.py',
+	async: 'asyncio_server.py',
+	reactor: 'select_server.py',
+	hybrid: 'hybrid_server.py',
+} as const satisfies Partial<Record<ModeName, string>>;
+export type TutorialModel = keyof typeof TUTORIAL_SERVERS;
+export const TUTORIAL_MODELS = Object.keys(TUTORIAL_SERVERS) as TutorialModel[];
+/** A row of the tutorial's server of a model: `py-thread`. */
+export type TutorialKind = `py-${TutorialModel}`;
+export const isTutorial = (kind: string): kind is TutorialKind => kind.startsWith('py-');
+
+/** From dist/source/bench/: the package root holds examples/python (shipped in the package). */
+const EXAMPLES = new URL('../../../examples/python/', import.meta.url);
+
+/**
+ * What a row's server is: one of the models, the plain baseline, the tutorial's server of a model,
+ * or an outside server (--target).
+ */
+export type ServerKind = ModeName | 'plain' | 'target' | TutorialKind;
 
 /**
  * The listen backlog each model asks for (source/server/modes/*): the plain baseline of a model's row
@@ -82,6 +109,7 @@ export async function startServer(
 	work: Workload,
 	backlog = 511,
 ): Promise<RunningServer> {
+	if (isTutorial(kind)) return startTutorial(kind);
 	const child =
 		kind === 'plain'
 			? fork(
@@ -211,4 +239,73 @@ export class LoadWorkers {
 	async stop(): Promise<void> {
 		await Promise.all(this.#children.map((child) => end(child, () => child.kill('SIGTERM'))));
 	}
+}
+
+/** A free loopback port, as the kernel hands one out. */
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const probe = net.createServer();
+		probe.once('error', reject);
+		probe.listen(0, '127.0.0.1', () => {
+			const {port} = probe.address() as net.AddressInfo;
+			probe.close(() => resolve(port));
+		});
+	});
+}
+
+/** Whether anything listens on 127.0.0.1:`port`, asked of the kernel (no connection made). */
+function listening(port: number): Promise<boolean> {
+	return new Promise((resolve) => {
+		execFile('ss', ['-Hltn', `sport = :${port}`], {timeout: 2000}, (error, stdout) =>
+			resolve(!error && stdout.trim() !== ''),
+		);
+	});
+}
+
+/**
+ * Starts the tutorial's Python server of a model (examples/python) with `python3`, as it is: its own
+ * listen(5), its own threads or processes. Its own work per message is none: it is measured on the
+ * echo workload. Its children (the process server forks one per client) end with it.
+ */
+export async function startTutorial(kind: TutorialKind): Promise<RunningServer> {
+	const model = kind.slice(3) as TutorialModel;
+	const file = fileURLToPath(new URL(TUTORIAL_SERVERS[model], EXAMPLES));
+	const port = await freePort();
+	const child = spawn('python3', [file, '--host', '127.0.0.1', '--port', String(port)], {
+		stdio: ['ignore', 'ignore', 'ignore'],
+	});
+	const failed = new Promise<never>((_, reject) => {
+		child.once('error', (error) => reject(new Error(`python3 could not start: ${error.message}`)));
+		child.once('exit', (code, signal) =>
+			reject(new Error(`${TUTORIAL_SERVERS[model]} ended (${signal ?? `exit ${code}`})`)),
+		);
+	});
+	failed.catch(() => {});
+	const deadline = Date.now() + READY_TIMEOUT_MS;
+	for (;;) {
+		const up = await Promise.race([listening(port), failed]);
+		if (up) break;
+		if (Date.now() > deadline) {
+			child.kill('SIGKILL');
+			throw new Error(`${TUTORIAL_SERVERS[model]} did not listen within ${READY_TIMEOUT_MS / 1000} s`);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+	const pid = child.pid!;
+	return {
+		pid,
+		host: '127.0.0.1',
+		port,
+		async stop() {
+			const children = await findDescendants(pid);
+			await end(child, () => child.kill('SIGTERM'));
+			for (const descendant of children) {
+				try {
+					process.kill(descendant, 'SIGKILL');
+				} catch {
+					// Already gone.
+				}
+			}
+		},
+	};
 }

@@ -186,6 +186,11 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
 		'HOST:PORT',
 		'also measure an outside echo server, in the same rows (only it with --modes none)',
 	),
+	string(
+		'tutorial',
+		'A,B',
+		'also run the tutorial\'s own Python servers (examples/python) of these models, in the same\nrounds: sequential,thread,pool,process,async,reactor,hybrid, or all (needs python3)',
+	),
 	string('duration', 'S', 'measured seconds per row (default 2)'),
 	string('warmup', 'S', 'seconds of load before each measured window, C generator (default 1)'),
 	string('repeat', 'N', 'runs of each row, interleaved; the table shows medians (default 1)'),

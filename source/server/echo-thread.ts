@@ -237,14 +237,21 @@ export class EchoThread {
 		const current = this.#serving;
 		if (!current) return;
 		Atomics.store(this.#block.ints, ASK, ASK_END);
-		current.socket.end();
+		if (!current.socket.destroyed) current.socket.end();
 		abortSockets([current.socket]);
 	}
 
 	/** Makes the worker throw, as a handler bug would: the thread dies, its connection with it. */
 	crash(): void {
-		if (this.#serving) Atomics.store(this.#block.ints, ASK, ASK_CRASH);
-		else this.#post({type: 'crash'});
+		const current = this.#serving;
+		if (!current) {
+			this.#post({type: 'crash'});
+			return;
+		}
+		// The loop throws at its next message, or as soon as its blocked read or write is woken.
+		Atomics.store(this.#block.ints, ASK, ASK_CRASH);
+		if (!current.socket.destroyed) current.socket.end();
+		abortSockets([current.socket]);
 	}
 
 	configure(settings: ServerSettings): void {
