@@ -47,7 +47,7 @@ const OUTSIDE = {
 	'cli.js': '../cli.js',
 	'../package.json': '../../package.json',
 	'../bench/loadgen.c': '../../bench/loadgen.c',
-	'../examples/python/': '../../examples/python/',
+	'../examples/python': '../../examples/python/',
 };
 
 const reference = /new URL\((['"])([^'"]+)\1,\s*import\.meta\.url\)/g;
