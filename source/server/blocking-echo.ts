@@ -141,17 +141,22 @@ function spin(ms: number): void {
  * Runs the serving loop until V8 has optimised it (and fs.readSync and writeSync under it): a fresh
  * isolate runs its first few thousand messages interpreted and in baseline code, several times
  * slower, and each of 100 threads sees only a hundredth of the messages. It reads the first 64 bytes
- * of /proc/self/status again and again (text with lines and lower-case letters, so every branch a
- * client's bytes take is taken) and writes them to /dev/null. Paid once when the thread starts,
- * before any client is given to it. Returns the milliseconds it took, or null where there is no
- * /proc.
+ * of `sample` (the thread's own script: text with lines and lower-case letters, so every branch a
+ * client's bytes take is taken, from the page cache) again and again and writes them to /dev/null.
+ * Paid once when the thread starts, before any client is given to it. Returns the milliseconds it
+ * took, or null where it could not (no /dev/null).
  */
-export function warmUp(upper: boolean, buffer: Buffer, rounds = WARM_UP_ROUNDS): number | null {
+export function warmUp(
+	upper: boolean,
+	buffer: Buffer,
+	sample: string,
+	rounds = WARM_UP_ROUNDS,
+): number | null {
 	let source: number | undefined;
 	let sink: number | undefined;
 	const start = performance.now();
 	try {
-		source = fs.openSync('/proc/self/status', 'r');
+		source = fs.openSync(sample, 'r');
 		sink = fs.openSync('/dev/null', 'w');
 		const block = sharedBlock(new SharedArrayBuffer(SHARED_BYTES));
 		serveBlocking(source, sink, 0, upper, block, buffer, 64, rounds);

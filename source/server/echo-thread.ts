@@ -1,6 +1,7 @@
 import {execFile, execFileSync} from 'node:child_process';
 import type {Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
+import {fileURLToPath} from 'node:url';
 import {Worker} from 'node:worker_threads';
 import {SS} from '../collectors/sockets.js';
 import type {EmitEvent, ServerSettings, ThreadCommand, ThreadReply, WorkerRef} from './protocol.js';
@@ -107,7 +108,7 @@ export class EchoThread {
 		this.#block = sharedBlock(shared);
 		this.#writeSettings(options.settings);
 		this.worker = new Worker(ENTRY, {
-			workerData: {handler: options.handler, shared},
+			workerData: {handler: options.handler, shared, sample: fileURLToPath(ENTRY)},
 			stdout: true,
 			stderr: true,
 		});
