@@ -14,6 +14,8 @@ import fs from 'node:fs';
 export const STATE = 0;
 /** What the main thread asks of a serving loop, read between two messages (ASK_*). */
 export const ASK = 1;
+/** 1 once the thread is being ended: a sequential thread accepts no one more (its queue is reset). */
+export const STOPPING = 2;
 /** Float64 slots, after the Int32 ones (byte offset FLOAT_OFFSET). */
 export const BYTES_IN = 0;
 export const BYTES_OUT = 1;

@@ -6,6 +6,7 @@ import {Worker} from 'node:worker_threads';
 import {SS} from '../collectors/sockets.js';
 import type {EmitEvent, ServerSettings, ThreadCommand, ThreadReply, WorkerRef} from './protocol.js';
 import {idleText, STALL_REPORT_MS, type TrafficCounter} from './connection.js';
+import {explainListenError} from './listen.js';
 import type {HandlerName} from './handler.js';
 import type {ModeContext} from './mode.js';
 import {
@@ -25,6 +26,7 @@ import {
 	sharedBlock,
 	SINCE,
 	STATE,
+	STOPPING,
 	WORK_MS,
 	WRITING,
 	type SharedBlock,
@@ -46,11 +48,18 @@ export type EchoThreadOptions = {
 	readonly connection?: number;
 	/** Called once when the thread is gone, whether asked to end or crashed. */
 	readonly onExit: (thread: EchoThread, crashed: boolean) => void;
+	/** Sequential: the thread accepted a client itself; returns the id it is known by. */
+	readonly onAccepted?: (peer: string) => number;
+	/** Sequential: the client the thread accepted is gone. */
+	readonly onDone?: (id: number) => void;
 };
 
 type Serving = {
 	readonly id: number;
-	readonly socket: Socket;
+	/** The main thread's handle, when it accepted the connection; none when the thread did. */
+	readonly socket: Socket | undefined;
+	/** The server's end and the client's: what `ss -K` finds the socket by. */
+	readonly ports: Ports;
 	readonly since: number;
 	/** The shared figures as last read: the next tick adds what grew since. */
 	readonly seen: Float64Array;
@@ -88,7 +97,7 @@ export class EchoThread {
 	/** A thread for the running mode: its name, handler, current settings, traffic counter and events. */
 	static forMode(
 		context: ModeContext,
-		options: Pick<EchoThreadOptions, 'connection' | 'onExit'>,
+		options: Pick<EchoThreadOptions, 'connection' | 'onExit' | 'onAccepted' | 'onDone'>,
 	): EchoThread {
 		return new EchoThread({
 			mode: context.name,
@@ -130,7 +139,17 @@ export class EchoThread {
 	#message(reply: ThreadReply): void {
 		switch (reply.type) {
 			case 'done': {
-				this.#finish(reply.id);
+				this.#finish(reply.id === -1 ? (this.#serving?.id ?? -1) : reply.id);
+				return;
+			}
+			case 'accepted': {
+				const id = this.#options.onAccepted?.(reply.peer) ?? -1;
+				this.#begin(id, undefined, {local: reply.localPort, remote: reply.remotePort});
+				return;
+			}
+			case 'listening':
+			case 'listen-failed': {
+				this.#listened?.(reply);
 				return;
 			}
 			case 'ready': {
@@ -192,19 +211,7 @@ export class EchoThread {
 		// Blocking, so the worker sleeps in read() and write() as the tutorial's thread does. The
 		// flag belongs to the socket, not the descriptor: this thread never reads or writes it.
 		handle.setBlocking(true);
-		let markDone = () => {};
-		const done = new Promise<void>((resolve) => {
-			markDone = resolve;
-		});
-		this.#serving = {
-			id,
-			socket,
-			since: Date.now(),
-			seen: Float64Array.from(this.#block.floats),
-			stalled: false,
-			done,
-			markDone,
-		};
+		const done = this.#begin(id, socket, {local: socket.localPort ?? 0, remote: socket.remotePort ?? 0});
 		// Whoever destroys the socket meanwhile (a switch, an error of the handle, the idle timeout)
 		// closes the descriptor only once the worker is done with it: never under its feet.
 		const destroyNow = socket._destroy.bind(socket);
@@ -216,11 +223,59 @@ export class EchoThread {
 			this.end();
 			void done.then(() => destroyNow(error, callback));
 		};
-		Atomics.store(this.#block.ints, ASK, ASK_NOTHING);
+		this.#post({type: 'serve', id, fd: handle.fd});
+	}
+
+	/** Connection `id` is served from now on; resolves when the worker is done with it. */
+	#begin(id: number, socket: Socket | undefined, ports: Ports): Promise<void> {
+		let markDone = () => {};
+		const done = new Promise<void>((resolve) => {
+			markDone = resolve;
+		});
+		this.#serving = {
+			id,
+			socket,
+			ports,
+			since: Date.now(),
+			seen: Float64Array.from(this.#block.floats),
+			stalled: false,
+			done,
+			markDone,
+		};
+		if (socket) Atomics.store(this.#block.ints, ASK, ASK_NOTHING);
 		serving.add(this);
 		ticker ??= setInterval(tick, TICK_MS);
 		ticker.unref();
-		this.#post({type: 'serve', id, fd: handle.fd});
+		return done;
+	}
+
+	#listened: ((reply: Extract<ThreadReply, {type: 'listening' | 'listen-failed'}>) => void) | undefined;
+
+	/**
+	 * Sequential: the thread listens on its own socket and serves each client inside its accept
+	 * callback (thread-entry.ts); resolves with the bound port, or rejects with the kernel's refusal.
+	 */
+	async listen(host: string, port: number, backlog: number): Promise<number> {
+		await this.#ready;
+		const reply = await new Promise<Extract<ThreadReply, {type: 'listening' | 'listen-failed'}>>(
+			(resolve) => {
+				this.#listened = resolve;
+				this.#post({type: 'listen', host, port, backlog});
+			},
+		);
+		this.#listened = undefined;
+		if (reply.type === 'listening') return reply.port;
+		throw explainListenError(
+			Object.assign(new Error(reply.message), {code: reply.code}),
+			host,
+			port,
+		);
+	}
+
+	/** Sequential: stops listening; clients in the kernel's queue are reset with it. */
+	unlisten(): void {
+		Atomics.store(this.#block.ints, STOPPING, 1);
+		this.#post({type: 'unlisten'});
 	}
 
 	/** The socket closed (after `done`, or the thread is gone): nothing more to read for it. */
@@ -238,8 +293,8 @@ export class EchoThread {
 		const current = this.#serving;
 		if (!current) return;
 		Atomics.store(this.#block.ints, ASK, ASK_END);
-		if (!current.socket.destroyed) current.socket.end();
-		abortSockets([current.socket]);
+		if (current.socket && !current.socket.destroyed) current.socket.end();
+		abortSockets([current.ports]);
 	}
 
 	/** Makes the worker throw, as a handler bug would: the thread dies, its connection with it. */
@@ -251,8 +306,8 @@ export class EchoThread {
 		}
 		// The loop throws at its next message, or as soon as its blocked read or write is woken.
 		Atomics.store(this.#block.ints, ASK, ASK_CRASH);
-		if (!current.socket.destroyed) current.socket.end();
-		abortSockets([current.socket]);
+		if (current.socket && !current.socket.destroyed) current.socket.end();
+		abortSockets([current.ports]);
 	}
 
 	configure(settings: ServerSettings): void {
@@ -263,6 +318,7 @@ export class EchoThread {
 	/** Ends the thread, its connection first; resolves when its OS thread is gone. */
 	async terminate(): Promise<void> {
 		this.#ending = true;
+		Atomics.store(this.#block.ints, STOPPING, 1);
 		// Terminating a worker while it still loads its modules leaks the loader's open files
 		// (seen in /proc/self/fd), so a thread is ended only once it is ready.
 		await this.#ready;
@@ -301,7 +357,8 @@ export class EchoThread {
 			ticker = undefined;
 		}
 		current.markDone();
-		current.socket.destroy();
+		if (current.socket) current.socket.destroy();
+		else this.#options.onDone?.(id);
 	}
 
 	/** Folds what the worker counted since the last reading into the traffic counter; reports stalls and idleness. */
@@ -348,7 +405,8 @@ export class EchoThread {
 	}
 
 	#post(command: ThreadCommand): void {
-		if (!this.#ending || command.type === 'serve') this.worker.postMessage(command);
+		if (!this.#ending || command.type === 'serve' || command.type === 'unlisten')
+			this.worker.postMessage(command);
 	}
 
 	/** In a serving loop: what exit must wait for. */
@@ -357,14 +415,15 @@ export class EchoThread {
 	}
 
 	/** Asks the loop to end without waiting (the exit guard). */
-	askEnd(): Socket | undefined {
+	askEnd(): Serving | undefined {
 		if (!this.#serving) return undefined;
 		Atomics.store(this.#block.ints, ASK, ASK_END);
-		return this.#serving.socket;
+		return this.#serving;
 	}
 }
 
 type SocketHandle = {readonly fd: number; setBlocking(blocking: boolean): number};
+type Ports = {readonly local: number; readonly remote: number};
 
 function tick(): void {
 	const now = Date.now();
@@ -372,11 +431,11 @@ function tick(): void {
 }
 
 /** `ss -K` filter for the server's end of each socket. */
-function killFilter(sockets: readonly Socket[]): string[] | undefined {
+function killFilter(sockets: readonly Ports[]): string[] | undefined {
 	const terms: string[] = [];
-	for (const socket of sockets) {
-		if (socket.localPort === undefined || socket.remotePort === undefined) continue;
-		terms.push(`( sport = :${socket.localPort} and dport = :${socket.remotePort} )`);
+	for (const {local, remote} of sockets) {
+		if (!local || !remote) continue;
+		terms.push(`( sport = :${local} and dport = :${remote} )`);
 	}
 	if (terms.length === 0 || SS === undefined) return undefined;
 	return ['-K', '-tn', 'state', 'established', terms.join(' or ')];
@@ -387,7 +446,7 @@ function killFilter(sockets: readonly Socket[]): string[] | undefined {
  * its read or write returns at once, as the client gets a reset. Needs CAP_NET_ADMIN (root); for
  * anyone else it does nothing, and the FIN already sent is what ends the connection.
  */
-function abortSockets(sockets: readonly Socket[]): void {
+function abortSockets(sockets: readonly Ports[]): void {
 	if (process.getuid?.() !== 0) return;
 	const args = killFilter(sockets);
 	if (!args) return;
@@ -403,14 +462,7 @@ function abortSockets(sockets: readonly Socket[]): void {
 process.once('exit', () => {
 	const blocked = [...serving].filter((thread) => thread.inLoop);
 	if (blocked.length === 0) return;
-	const sockets = blocked.flatMap((thread) => thread.askEnd() ?? []);
-	for (const socket of sockets) {
-		try {
-			socket.end();
-		} catch {
-			// Already closing.
-		}
-	}
+	const sockets = blocked.flatMap((thread) => thread.askEnd()?.ports ?? []);
 	const args = process.getuid?.() === 0 ? killFilter(sockets) : undefined;
 	if (args) {
 		try {

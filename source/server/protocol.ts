@@ -150,7 +150,14 @@ export type ThreadCommand =
 	/** Serve connection `id` on descriptor `fd` until it ends; answer `done`. */
 	| {readonly type: 'serve'; readonly id: number; readonly fd: number}
 	/** Throw an uncaught error: what a bug in a handler does to its thread (while it serves, ASK_CRASH). */
-	| {readonly type: 'crash'};
+	| {readonly type: 'crash'}
+	/**
+	 * Sequential: listen on the thread's own socket and serve each client inside the accept callback,
+	 * so nothing more is accepted while one is served; answer `listening` or `listen-failed`.
+	 */
+	| {readonly type: 'listen'; readonly host: string; readonly port: number; readonly backlog: number}
+	/** Sequential: stop listening (the kernel's queue is reset with it). */
+	| {readonly type: 'unlisten'};
 
 /**
  * Worker thread → main thread: ready to serve (its code loaded and warmed up, in `warmUpMs`); done
@@ -159,7 +166,16 @@ export type ThreadCommand =
  */
 export type ThreadReply =
 	| {readonly type: 'ready'; readonly warmUpMs: number | null}
-	| {readonly type: 'done'; readonly id: number; readonly end: string};
+	| {readonly type: 'done'; readonly id: number; readonly end: string}
+	| {readonly type: 'listening'; readonly port: number}
+	| {readonly type: 'listen-failed'; readonly code: string; readonly message: string}
+	/** Sequential: the thread accepted a client and serves it now (its id is the main thread's to give: `done` says -1). */
+	| {
+			readonly type: 'accepted';
+			readonly peer: string;
+			readonly localPort: number;
+			readonly remotePort: number;
+	  };
 
 /** Parent → child process (process and cluster models); `socket` travels with a handle. */
 export type ChildCommand =

@@ -1,95 +1,41 @@
-import net, {type Socket} from 'node:net';
-import {acceptErrors} from '../connection.js';
-import {closeServer, listen} from '../listen.js';
-import {acceptOnMain, MAIN, serveOnMain} from '../main-thread.js';
-import type {ModeContext, ModeFactory, ModeEntry} from '../mode.js';
-import {PeerWatch} from '../peer-watch.js';
+import {EchoThread} from '../echo-thread.js';
+import type {ModeFactory, ModeEntry} from '../mode.js';
 
-type Client = {readonly id: number; readonly socket: Socket};
+/** The tutorial's sequential server listens with listen(5). */
+export const SEQUENTIAL_BACKLOG = 5;
 
 /**
- * The tutorial's problem server: `accept(); handle_client()` in a loop. Node accepts eagerly, so
- * connections are accepted paused and wait in a first-in, first-out line; only the head of the line
- * is read from and answered, until it disconnects.
+ * The tutorial's problem server: `accept(); handle_client()` in a loop. One thread (a worker, so the
+ * dashboard stays responsive) owns the listening socket and serves each client to its end inside
+ * the accept callback, blocking: while it serves, nobody is accepted. The others wait where the
+ * tutorial's do, in the kernel's accept queue (`ss -ltn` Recv-Q, up to the backlog + 1), and past it
+ * their handshakes are dropped and retried by their kernel (ListenOverflows): the server never
+ * holds more than the one client it serves.
  */
 export const createSequentialMode: ModeFactory = (context) => {
 	const {config, emit} = context;
-	const sockets = new Set<Socket>();
-	const line = new Line(context);
-	const server = net.createServer({pauseOnConnect: true}, (socket) => {
-		const id = acceptOnMain(context, sockets, socket, {queued: line.isBusy});
-		if (id !== undefined) line.join({id, socket});
+	const thread = EchoThread.forMode(context, {
+		onExit: () => {},
+		onAccepted: (peer) => {
+			const id = context.nextConnectionId();
+			emit({type: 'conn-open', id, peer, state: 'active', by: thread.ref, at: Date.now()});
+			return id;
+		},
+		onDone: (id) => emit({type: 'conn-close', id, at: Date.now()}),
 	});
 	return {
 		name: 'sequential',
-		start: () => listen(server, config.host, config.port, undefined, acceptErrors(emit)),
+		start: () => thread.listen(config.host, config.port, SEQUENTIAL_BACKLOG),
 		async stop() {
-			line.stop();
-			await closeServer(server, sockets);
+			thread.unlisten();
+			await thread.terminate();
 		},
+		configure: (settings) => thread.configure(settings),
 	};
 };
 
-/** The client being served and the line behind it, first in, first out. */
-class Line {
-	readonly #context: ModeContext;
-	readonly #waiting: Client[] = [];
-	#serving: Client | undefined;
-	/** Paused, a waiting socket never sees its client leave: the kernel is asked instead. */
-	readonly #watch = new PeerWatch();
-
-	constructor(context: ModeContext) {
-		this.#context = context;
-	}
-
-	/** Someone is being served: a newcomer waits. */
-	get isBusy(): boolean {
-		return this.#serving !== undefined;
-	}
-
-	/** Serves `client` at once if nobody is served, or puts it at the end of the line. */
-	join(client: Client): void {
-		client.socket.once('close', () => this.#leave(client));
-		if (this.#serving) {
-			this.#waiting.push(client);
-			this.#watch.add(client.socket);
-		} else {
-			this.#serve(client);
-		}
-	}
-
-	stop(): void {
-		this.#waiting.length = 0;
-		this.#serving = undefined;
-		this.#watch.stop();
-	}
-
-	/** A client closed: out of the line, or, if it was being served, the next one's turn. */
-	#leave(client: Client): void {
-		this.#watch.delete(client.socket);
-		if (this.#serving !== client) {
-			const waiting = this.#waiting.indexOf(client);
-			if (waiting !== -1) this.#waiting.splice(waiting, 1);
-			return;
-		}
-		this.#serving = undefined;
-		const next = this.#waiting.shift();
-		if (next) {
-			this.#context.emit({type: 'conn-serve', id: next.id, by: MAIN, at: Date.now()});
-			this.#serve(next);
-		}
-	}
-
-	#serve(client: Client): void {
-		this.#serving = client;
-		this.#watch.delete(client.socket);
-		serveOnMain(this.#context, client.socket, client.id);
-		client.socket.resume();
-	}
-}
-
 export const sequentialMode: ModeEntry = {
-	summary: 'one client at a time; the rest wait in line',
+	summary: 'one client at a time; the rest wait in the kernel\'s accept queue (listen(5))',
 	fdCost: 1,
 	tutorial: {
 		scalability: 'One at a time',
