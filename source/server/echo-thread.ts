@@ -438,7 +438,7 @@ function killFilter(sockets: readonly Ports[]): string[] | undefined {
 		terms.push(`( sport = :${local} and dport = :${remote} )`);
 	}
 	if (terms.length === 0 || SS === undefined) return undefined;
-	return ['-K', '-tn', 'state', 'established', terms.join(' or ')];
+	return ['-K', '-tn', 'state', 'connected', terms.join(' or ')];
 }
 
 /**
