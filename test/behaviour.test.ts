@@ -126,7 +126,7 @@ test('process: N clients give N child processes of their own beside the spares; 
 	);
 });
 
-test('sequential: waiting clients wait in the kernel\'s accept queue and are answered only when the one before leaves', async () => {
+test("sequential: waiting clients wait in the kernel's accept queue and are answered only when the one before leaves", async () => {
 	const {host, port, events} = await startHost('sequential');
 	try {
 		const clients = await connectAll(port, 3);

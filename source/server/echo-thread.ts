@@ -211,7 +211,10 @@ export class EchoThread {
 		// Blocking, so the worker sleeps in read() and write() as the tutorial's thread does. The
 		// flag belongs to the socket, not the descriptor: this thread never reads or writes it.
 		handle.setBlocking(true);
-		const done = this.#begin(id, socket, {local: socket.localPort ?? 0, remote: socket.remotePort ?? 0});
+		const done = this.#begin(id, socket, {
+			local: socket.localPort ?? 0,
+			remote: socket.remotePort ?? 0,
+		});
 		// Whoever destroys the socket meanwhile (a switch, an error of the handle, the idle timeout)
 		// closes the descriptor only once the worker is done with it: never under its feet.
 		const destroyNow = socket._destroy.bind(socket);
@@ -249,7 +252,8 @@ export class EchoThread {
 		return done;
 	}
 
-	#listened: ((reply: Extract<ThreadReply, {type: 'listening' | 'listen-failed'}>) => void) | undefined;
+	#listened:
+		((reply: Extract<ThreadReply, {type: 'listening' | 'listen-failed'}>) => void) | undefined;
 
 	/**
 	 * Sequential: the thread listens on its own socket and serves each client inside its accept
@@ -473,6 +477,7 @@ process.once('exit', () => {
 	}
 	const wait = new Int32Array(new SharedArrayBuffer(4));
 	const deadline = Date.now() + 1000;
-	while (blocked.some((thread) => thread.inLoop) && Date.now() < deadline) Atomics.wait(wait, 0, 0, 10);
+	while (blocked.some((thread) => thread.inLoop) && Date.now() < deadline)
+		Atomics.wait(wait, 0, 0, 10);
 	if (blocked.some((thread) => thread.inLoop)) process.kill(process.pid, 'SIGKILL');
 });

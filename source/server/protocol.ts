@@ -155,7 +155,12 @@ export type ThreadCommand =
 	 * Sequential: listen on the thread's own socket and serve each client inside the accept callback,
 	 * so nothing more is accepted while one is served; answer `listening` or `listen-failed`.
 	 */
-	| {readonly type: 'listen'; readonly host: string; readonly port: number; readonly backlog: number}
+	| {
+			readonly type: 'listen';
+			readonly host: string;
+			readonly port: number;
+			readonly backlog: number;
+	  }
 	/** Sequential: stop listening (the kernel's queue is reset with it). */
 	| {readonly type: 'unlisten'};
 

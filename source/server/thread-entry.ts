@@ -8,7 +8,18 @@ import net from 'node:net';
 import {parentPort, workerData} from 'node:worker_threads';
 import type {ThreadCommand, ThreadReply} from './protocol.js';
 import type {HandlerName} from './handler.js';
-import {READ_SIZE, serveBlocking, sharedBlock, warmUp, IDLE, STATE, ASK, ASK_NOTHING, ASK_CRASH, STOPPING} from './blocking-echo.js';
+import {
+	READ_SIZE,
+	serveBlocking,
+	sharedBlock,
+	warmUp,
+	IDLE,
+	STATE,
+	ASK,
+	ASK_NOTHING,
+	ASK_CRASH,
+	STOPPING,
+} from './blocking-echo.js';
 import {collectWhenQuiet} from './quiet-gc.js';
 
 const port = parentPort;

@@ -35,7 +35,7 @@ export const createSequentialMode: ModeFactory = (context) => {
 };
 
 export const sequentialMode: ModeEntry = {
-	summary: 'one client at a time; the rest wait in the kernel\'s accept queue (listen(5))',
+	summary: "one client at a time; the rest wait in the kernel's accept queue (listen(5))",
 	fdCost: 1,
 	tutorial: {
 		scalability: 'One at a time',
