@@ -1,8 +1,8 @@
 import {spawn, type ChildProcess} from 'node:child_process';
-import {existsSync, readdirSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 import type {Socket} from 'node:net';
-import {findDescendants} from '../collectors/proc.js';
-import {readListeners, socketOwners} from '../collectors/sockets.js';
+import {findDescendants, readProcess} from '../collectors/proc.js';
+import {readListeners, socketHolders, socketOwners} from '../collectors/sockets.js';
 import {inert} from '../shared/format.js';
 import {UsageError} from '../options/options.js';
 
@@ -25,16 +25,36 @@ const MAX_LINE = 200;
 const STDERR_BYTES_PER_SECOND = 64 * 1024;
 const LINES_PER_SECOND = 10;
 
-/** The process that listens on `port`, among those we may read; a UsageError says why not. */
-export async function ownerOfPort(port: number): Promise<number> {
-	const listener = (await readListeners()).find((candidate) => candidate.port === port);
-	if (!listener) throw new UsageError(`nothing listens on TCP port ${port}`);
+/**
+ * The processes that hold a listener on `port`, each the root of its tree: a pre-forked or
+ * process-per-client server's children inherit the listener, and are part of the tree whose root
+ * holds it too; a second root is a second server on the port (SO_REUSEPORT). Lowest pid first. A
+ * UsageError says why there is none.
+ */
+export async function ownersOfPort(port: number): Promise<number[]> {
+	const inodes = new Set(
+		(await readListeners())
+			.filter((candidate) => candidate.port === port)
+			.map((listener) => listener.inode),
+	);
+	if (inodes.size === 0) throw new UsageError(`nothing listens on TCP port ${port}`);
 	const pids = readdirSync('/proc')
 		.filter((entry) => /^\d+$/.test(entry))
 		.map(Number);
-	const {owners, missing} = socketOwners(pids);
-	const owner = owners.get(listener.inode);
-	if (owner !== undefined) return owner;
+	const {holders, missing} = socketHolders(pids, inodes);
+	const parents = new Map<number, number>();
+	for (const pid of holders) parents.set(pid, (await readProcess(pid))?.ppid ?? 0);
+	const hasHolderAbove = (pid: number): boolean => {
+		const seen = new Set<number>();
+		for (let up = parents.get(pid) ?? 0; up > 1 && !seen.has(up); ) {
+			if (holders.has(up)) return true;
+			seen.add(up);
+			up = parents.get(up) ?? ppidOf(up);
+		}
+		return false;
+	};
+	const roots = [...holders].filter((pid) => !hasHolderAbove(pid)).sort((a, b) => a - b);
+	if (roots.length > 0) return roots;
 	throw new UsageError(
 		missing === null
 			? `the process listening on port ${port} is not in this /proc: it may run in another container or namespace`
@@ -42,9 +62,42 @@ export async function ownerOfPort(port: number): Promise<number> {
 	);
 }
 
-/** Checks that `pid` is a process we can see. */
-export function checkPid(pid: number): number {
-	if (!existsSync(`/proc/${pid}/stat`)) throw new UsageError(`there is no process ${pid}`);
+function ppidOf(pid: number): number {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+	} catch {
+		return 0;
+	}
+}
+
+/** What `pid` is, for a line: `python3` (inert). */
+export function nameOf(pid: number): string {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return inert(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+	} catch {
+		return '?';
+	}
+}
+
+/**
+ * Checks that `pid` is a process we can see and that it has not ended: a zombie has (its parent has
+ * not reaped it yet), and is watched only with `stay`.
+ */
+export function checkPid(pid: number, stay = false): number {
+	let stat: string;
+	try {
+		stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	} catch {
+		throw new UsageError(`there is no process ${pid}`);
+	}
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	if (fields[0] === 'Z' && !stay) {
+		throw new UsageError(
+			`process ${pid} has ended: it is a zombie that its parent ${fields[1]} has not reaped (--stay watches it anyway)`,
+		);
+	}
 	return pid;
 }
 
