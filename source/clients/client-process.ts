@@ -52,11 +52,15 @@ process.on('message', (command: ClientCommand) => {
 					{
 						onError: (kind) => errors[ERROR_FIELD[kind]]++,
 						onData: (bytes) => (bytesIn += bytes),
-						...(expect ? {expect, onWrongReplies: (count: number, hint: string | null) => {
-									wrongReplies += count;
-									replyHint = hint ?? replyHint;
-								},
-							} : {}),
+						...(expect
+							? {
+									expect,
+									onWrongReplies: (count: number, hint: string | null) => {
+										wrongReplies += count;
+										replyHint = hint ?? replyHint;
+									},
+								}
+							: {}),
 					},
 				);
 				clients.push(client);

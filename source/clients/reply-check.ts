@@ -38,7 +38,9 @@ export class ReplyChecker {
 			const expected = this.#expected.shift();
 			if (this.#overlong || line !== expected) {
 				wrong++;
-				this.hint = this.#overlong ? 'replies are lines longer than 4096 bytes' : replyHint(line, this.#sent.shift());
+				this.hint = this.#overlong
+					? 'replies are lines longer than 4096 bytes'
+					: replyHint(line, this.#sent.shift());
 			} else this.#sent.shift();
 			this.#partial = '';
 			this.#overlong = false;

@@ -38,7 +38,11 @@ export type OsFigures = {
 	/** Connections completed by the kernel but not yet accepted, summed over the listening sockets. */
 	readonly acceptQueue: number | null;
 	/** Descendants that have ended and wait for their parent to reap them: never counted as live. */
-	readonly zombies?: readonly {readonly pid: number; readonly ppid: number; readonly name: string}[];
+	readonly zombies?: readonly {
+		readonly pid: number;
+		readonly ppid: number;
+		readonly name: string;
+	}[];
 };
 
 export type HostFigures = {

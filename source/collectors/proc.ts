@@ -100,6 +100,15 @@ export function readThreads(pid: number): ThreadReading[] {
 	return threads.sort((a, b) => a.tid - b.tid);
 }
 
+/** How many times a thread has run on a CPU (the third field of schedstat); '' if unreadable. */
+function readRuns(pid: number, tid: number): string {
+	try {
+		return readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').trim().split(' ')[2] ?? '';
+	} catch {
+		return '';
+	}
+}
+
 /** Resident set size from /proc/<pid>/status, which states it in kB whatever the page size. */
 async function readRss(pid: number): Promise<number> {
 	try {
@@ -278,7 +287,7 @@ export class ProcCollector {
 	readonly #source: ProcSource;
 	#previous = new Map<string, {ticks: number; at: number}>();
 	/** Each thread's activity at the last reading, and since when it has been seen in it. */
-	#since = new Map<number, {key: string; since: number}>();
+	#since = new Map<number, {key: string; since: number; runs: string}>();
 	/** Why a thread's `syscall` could not be read (errno and file), at the last reading; null: it could. */
 	refused: string | null = null;
 
@@ -294,14 +303,25 @@ export class ProcCollector {
 	/** The zombies among the descendants at the last reading. */
 	zombies: NonNullable<OsFigures['zombies']> = [];
 
-	/** A thread's activity, timed from the first of the successive readings that saw it. */
-	#timed(pid: number, tid: number, state: string, now: number, since: Map<number, {key: string; since: number}>) {
+	/**
+	 * A thread's activity, timed from the first of the successive readings that saw it there without
+	 * the thread having run in between (its count of runs on a CPU, from schedstat, unchanged): a
+	 * thread that wakes for each message and goes back to recv is "in recv" for at most one reading.
+	 */
+	#timed(
+		pid: number,
+		tid: number,
+		state: string,
+		now: number,
+		since: Map<number, {key: string; since: number; runs: string}>,
+	) {
 		const {activity, refused} = readActivity(pid, tid, state);
 		if (refused !== null) this.refused ??= `${refused} on /proc/${pid}/task/${tid}/syscall`;
 		const key = `${activity.kind} ${activity.call} ${activity.fd}`;
+		const runs = readRuns(pid, tid);
 		const before = this.#since.get(tid);
-		const start = before?.key === key ? before.since : now;
-		since.set(tid, {key, since: start});
+		const start = before?.key === key && before.runs === runs && runs !== '' ? before.since : now;
+		since.set(tid, {key, since: start, runs});
 		return {...activity, forMs: now - start};
 	}
 
@@ -336,7 +356,7 @@ export class ProcCollector {
 		};
 		const processes: ProcessFigures[] = [];
 		const zombies: {pid: number; ppid: number; name: string}[] = [];
-		const since = new Map<number, {key: string; since: number}>();
+		const since = new Map<number, {key: string; since: number; runs: string}>();
 		this.refused = null;
 		for (const reading of readings) {
 			// A zombie has ended: it holds no threads, memory or sockets, only its place in the table.

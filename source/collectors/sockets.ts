@@ -197,7 +197,8 @@ export function socketHolders(
 		try {
 			fds = readdirSync(`/proc/${pid}/fd`);
 		} catch (error: unknown) {
-			if ((error as NodeJS.ErrnoException).code === 'EACCES') missing ??= `cannot read /proc/${pid}/fd`;
+			if ((error as NodeJS.ErrnoException).code === 'EACCES')
+				missing ??= `cannot read /proc/${pid}/fd`;
 			continue;
 		}
 		for (const fd of fds) {

@@ -139,7 +139,8 @@ export function parseSyscall(
 	const number = Number(fields[0]);
 	if (!Number.isInteger(number) || number < 0) return {kind: 'other', call: null, fd: null};
 	const known = table.get(number);
-	if (!known) return {kind: table.size === 0 ? 'unknown' : 'other', call: `syscall ${number}`, fd: null};
+	if (!known)
+		return {kind: table.size === 0 ? 'unknown' : 'other', call: `syscall ${number}`, fd: null};
 	const fd = known.fd ? Number.parseInt(fields[1] ?? '', 16) : Number.NaN;
 	return {kind: known.kind, call: known.name, fd: Number.isInteger(fd) && fd >= 0 ? fd : null};
 }
@@ -186,7 +187,13 @@ export function readActivity(pid: number, tid: number, state: string): ActivityR
 	}
 	if (wchan !== '' && wchan !== '0') {
 		return {
-			activity: {kind: WCHAN.get(wchan) ?? 'other', call: wchan, fd: null, inode: null, from: 'wchan'},
+			activity: {
+				kind: WCHAN.get(wchan) ?? 'other',
+				call: wchan,
+				fd: null,
+				inode: null,
+				from: 'wchan',
+			},
 			refused,
 		};
 	}

@@ -1,4 +1,4 @@
-import type {Snapshot, WatchFigures} from './snapshot.js';
+import type {OsFigures, Snapshot, ThreadFigures, WatchFigures} from './snapshot.js';
 import {processTotals} from '../collectors/figures.js';
 
 /**
@@ -102,13 +102,10 @@ export type JsonWatch = Omit<WatchFigures, 'listeners'> & {
 	readonly processes: readonly {
 		readonly pid: number;
 		readonly name: string;
-		readonly threads: readonly {
-			readonly tid: number;
-			readonly name: string;
-			readonly state: string;
-			readonly cpuPercent: number | null;
-		}[];
+		readonly threads: readonly ThreadFigures[];
 	}[];
+	/** Ended descendants not yet reaped: not in `processes`, nor in any count. */
+	readonly zombies: NonNullable<OsFigures['zombies']>;
 };
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
@@ -150,6 +147,7 @@ export function toJsonLine(snapshot: Snapshot): JsonLine {
 					cpuPercent: roundOrNull(task.cpuPercent),
 				})),
 			})),
+			zombies: snapshot.os?.zombies ?? [],
 		},
 	};
 }

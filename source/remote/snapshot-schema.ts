@@ -196,7 +196,15 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 			latency: {
 				object: {p50Ms: nullableNumber, p99Ms: nullableNumber, maxMs: nullableNumber, samples: N},
 			},
-			clients: {object: {total: N, connected: N, waiting: N, wrongReplies: {optional: N}, replyHint: {optional: S}}},
+			clients: {
+				object: {
+					total: N,
+					connected: N,
+					waiting: N,
+					wrongReplies: {optional: N},
+					replyHint: {optional: S},
+				},
+			},
 			os: {
 				nullable: {
 					object: {

@@ -46,7 +46,7 @@ export async function ownersOfPort(port: number): Promise<number[]> {
 	for (const pid of holders) parents.set(pid, (await readProcess(pid))?.ppid ?? 0);
 	const hasHolderAbove = (pid: number): boolean => {
 		const seen = new Set<number>();
-		for (let up = parents.get(pid) ?? 0; up > 1 && !seen.has(up); ) {
+		for (let up = parents.get(pid) ?? 0; up > 1 && !seen.has(up);) {
 			if (holders.has(up)) return true;
 			seen.add(up);
 			up = parents.get(up) ?? ppidOf(up);
