@@ -77,6 +77,12 @@ async function run(
 		);
 	}
 	sink.log = (line) => source.log('info', `server: ${line}`);
+	// Every descendant seen is remembered, so that quitting ends it even after it left the group.
+	if (started) {
+		source.subscribe((snapshot) =>
+			started.track((snapshot.os?.processes ?? []).map((process) => process.pid)),
+		);
+	}
 	await source.start();
 	const missing = source.snapshot.watch?.missing;
 	if (missing) process.stderr.write(`concurrency-top: ${missing}\n`);

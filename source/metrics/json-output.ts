@@ -91,6 +91,8 @@ export type JsonLine = {
 		readonly connecting: number;
 		/** watch --handler: replies that were not the correct one; absent when not checked. */
 		readonly wrongReplies?: number;
+		/** What the wrong replies look like, and the flag that fits; absent while none was wrong. */
+		readonly replyHint?: string;
 	};
 	readonly hostCpuPercent: number | null;
 	readonly watch: JsonWatch | null;

@@ -264,6 +264,21 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 						waitThresholdMs: N,
 						missing: {nullable: S},
 						owners: {optional: {array: N}},
+						ended: {optional: {nullable: S}},
+						rateWindow: {optional: {nullable: {object: {from: N, to: N}}}},
+						connections: {
+							optional: {
+								array: {
+									object: {
+										id: N,
+										peer: S,
+										inode: N,
+										owner: nullableNumber,
+										waitIn: {nullable: {oneOf: ['line', 'pool', 'accept', 'unread']}},
+									},
+								},
+							},
+						},
 						syscallRefused: {optional: {nullable: S}},
 					},
 				},

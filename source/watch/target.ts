@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
 import type {Socket} from 'node:net';
 import {findDescendants, readProcess} from '../collectors/proc.js';
@@ -6,12 +7,17 @@ import {readListeners, socketHolders, socketOwners} from '../collectors/sockets.
 import {inert} from '../shared/format.js';
 import {UsageError} from '../options/options.js';
 
-/** A server to watch that we started: ended with its whole process group on quit. */
+/** A server to watch that we started: ended with every descendant it had on quit. */
 export type Started = {
 	readonly child: ChildProcess;
-	/** Ends the server and every process it started; resolves once the main one is gone. */
+	/** Ends the server and every process it started; resolves once they are gone. */
 	readonly stop: () => Promise<void>;
+	/** Descendants seen at a reading: remembered (with their start times) so they are ended too. */
+	readonly track: (pids: readonly number[]) => void;
 };
+
+/** The variable every process of a started command inherits: how the guard knows them after setsid. */
+export const MARK_VARIABLE = 'CONCURRENCY_TOP_WATCH';
 
 const START_TIMEOUT_MS = 15_000;
 const POLL_MS = 100;
@@ -110,9 +116,11 @@ export async function startCommand(
 	command: readonly string[],
 	log: (line: string) => void,
 ): Promise<Started> {
+	const mark = `${MARK_VARIABLE}=${randomBytes(12).toString('hex')}`;
 	const child = spawn(command[0]!, command.slice(1), {
 		detached: true,
 		stdio: ['ignore', 'ignore', 'pipe'],
+		env: {...process.env, [MARK_VARIABLE]: mark.slice(MARK_VARIABLE.length + 1)},
 	});
 	let exited: string | null = null;
 	let lastLine = '';
@@ -126,7 +134,7 @@ export async function startCommand(
 			resolve();
 		});
 	});
-	const guard = child.pid === undefined ? undefined : startGuard(child.pid);
+	const guard = child.pid === undefined ? undefined : startGuard(child.pid, mark);
 	let partial = '';
 	let second = 0;
 	let bytes = 0;
@@ -162,21 +170,43 @@ export async function startCommand(
 			setTimeout(() => stderr.resume(), (second + 1) * 1000 - now).unref();
 		}
 	});
-	const stop = async () => {
-		// Ending the group ourselves: the guard must not signal it again once its number may be reused.
-		guard?.kill('SIGKILL');
-		if (exited === null && child.pid !== undefined) {
-			signalGroup(child.pid, 'SIGTERM');
-			const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), 1000);
-			await gone;
-			clearTimeout(timer);
+	const told = new Set<string>();
+	const track = (pids: readonly number[]) => {
+		for (const pid of pids) {
+			const started = startTime(pid);
+			const key = `${pid} ${started}`;
+			if (started === null || told.has(key)) continue;
+			told.add(key);
+			guard?.stdin?.write(`${key}\n`);
 		}
-		// Children that outlived their parent (a process-per-client server's) are still in its group.
-		if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
 	};
+	if (child.pid !== undefined) track([child.pid]);
+	let stopping: Promise<void> | undefined;
+	const stop = () =>
+		(stopping ??= (async () => {
+			if (exited === null && child.pid !== undefined) {
+				signalGroup(child.pid, 'SIGTERM');
+				const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), 1000);
+				await gone;
+				clearTimeout(timer);
+			}
+			// Children that outlived their parent (a process-per-client server's) are still in its group.
+			if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+			// And those that left it (setsid, a double fork): the guard ends every one it was told of or
+			// that carries the mark, and exits once they are gone.
+			if (guard && guard.exitCode === null) {
+				const ended = new Promise((resolve) => guard.once('exit', resolve));
+				guard.stdin?.end('stop\n');
+				await ended;
+			}
+		})());
 	const deadline = Date.now() + START_TIMEOUT_MS;
 	while (exited === null && Date.now() < deadline) {
-		if (child.pid !== undefined && (await listensOnSomePort(child.pid))) return {child, stop};
+		if (child.pid !== undefined) {
+			const tree = [child.pid, ...(await findDescendants(child.pid))];
+			track(tree);
+			if (await listensOnSomePort(tree)) return {child, stop, track};
+		}
 		await new Promise((resolve) => setTimeout(resolve, POLL_MS));
 	}
 	await stop();
@@ -187,24 +217,94 @@ export async function startCommand(
 	throw new UsageError(`${inert(command.join(' '))} ${why}${lastLine ? `: ${lastLine}` : ''}`);
 }
 
+/** A process's start time (clock ticks after boot, field 22 of stat): with the pid, who it is. */
+export function startTime(pid: number): string | null {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+	} catch {
+		return null;
+	}
+}
+
 /**
- * Ends the started server's process group if we die without ending it (SIGKILL, a crash): Node has
- * no parent-death signal, and the server is in a group of its own, so nothing else would. A tiny
- * shell, not in the server's tree (so not in its figures), reads a pipe only we hold open; at its
- * end of file it sends the group SIGTERM, then SIGKILL a second later, as our quit does.
+ * The guard: a small Node process, not in the server's tree (so not in its figures), that ends the
+ * started command's processes when watch's pipe to it closes: on quit (after a `stop` line) or when
+ * watch dies (SIGKILL, a crash), which Node cannot otherwise notice. It ends every process it was
+ * told of (`pid starttime` lines: a reused pid is not the same process) and every one whose
+ * environment carries the mark (a daemon that double-forked between two readings); SIGTERM, then
+ * SIGKILL after a second to those still there. It ends the group too, unless watch said `stop`
+ * (watch ended the group itself, and its number may be reused once empty).
  */
-function startGuard(pgid: number): ChildProcess {
-	const guard = spawn(
-		'/bin/sh',
-		[
-			'-c',
-			'read -r _; kill -TERM "-$1" 2>/dev/null && sleep 1 && kill -KILL "-$1" 2>/dev/null',
-			'concurrency-top-guard',
-			String(pgid),
-		],
-		{detached: true, stdio: ['pipe', 'ignore', 'ignore']},
-	);
+const GUARD = `
+const fs = require('node:fs');
+const [group, mark] = process.argv.slice(1);
+const told = new Map();
+let input = '';
+let stopped = false;
+const field = (pid, at) => {
+	try {
+		const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
+		return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[at];
+	} catch {
+		return undefined;
+	}
+};
+const marked = (pid) => {
+	try {
+		return fs.readFileSync('/proc/' + pid + '/environ', 'latin1').split('\\0').includes(mark);
+	} catch {
+		return false;
+	}
+};
+const live = () => {
+	const found = new Set();
+	for (const [pid, start] of told) if (field(pid, 19) === start && field(pid, 0) !== 'Z') found.add(pid);
+	for (const entry of fs.readdirSync('/proc')) {
+		const pid = Number(entry);
+		if (Number.isInteger(pid) && pid !== process.pid && !found.has(pid) && field(pid, 0) !== 'Z' && marked(pid)) found.add(pid);
+	}
+	return [...found];
+};
+const signal = (name) => {
+	if (!stopped) try { process.kill(-Number(group), name); } catch {}
+	for (const pid of live()) try { process.kill(pid, name); } catch {}
+};
+const end = () => {
+	signal('SIGTERM');
+	const deadline = Date.now() + 1000;
+	const poll = () => {
+		if (live().length === 0) process.exit(0);
+		if (Date.now() < deadline) return void setTimeout(poll, 50);
+		signal('SIGKILL');
+		process.exit(0);
+	};
+	poll();
+};
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (text) => {
+	input += text;
+	const lines = input.split('\\n');
+	input = lines.pop();
+	for (const line of lines) {
+		if (line === 'stop') stopped = true;
+		const [pid, start] = line.split(' ');
+		if (start !== undefined) told.set(Number(pid), start);
+	}
+});
+process.stdin.once('end', end);
+process.stdin.once('error', end);
+`;
+
+function startGuard(pgid: number, mark: string): ChildProcess {
+	const guard = spawn(process.execPath, ['-e', GUARD, String(pgid), mark], {
+		detached: true,
+		stdio: ['pipe', 'ignore', 'ignore'],
+		// Its own environment never carries the mark: it must not find itself.
+		env: {PATH: process.env['PATH'] ?? ''},
+	});
 	guard.on('error', () => {});
+	guard.stdin!.on('error', () => {});
 	// Neither the guard nor its pipe keeps us running.
 	guard.unref();
 	(guard.stdin as Socket).unref();
@@ -219,8 +319,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 	}
 }
 
-async function listensOnSomePort(pid: number): Promise<boolean> {
-	const {owners} = socketOwners([pid, ...(await findDescendants(pid))]);
+async function listensOnSomePort(pids: readonly number[]): Promise<boolean> {
+	const {owners} = socketOwners(pids);
 	if (owners.size === 0) return false;
 	return (await readListeners()).some((listener) => owners.has(listener.inode));
 }

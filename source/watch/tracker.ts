@@ -1,4 +1,5 @@
 import type {SocketReading} from '../collectors/sockets.js';
+import type {WatchedConnection} from '../metrics/snapshot.js';
 import type {HandledBy, ServerEvent, TrafficDelta, WaitPlace} from '../server/protocol.js';
 
 /** One connection as watch follows it between readings of the kernel's table. */
@@ -129,6 +130,23 @@ export class ConnectionTracker {
 			}
 		}
 		return held;
+	}
+
+	/** Every connection given to the store, oldest first, at most `limit`. */
+	list(limit: number): WatchedConnection[] {
+		const list: WatchedConnection[] = [];
+		for (const tracked of this.#connections.values()) {
+			if (list.length >= limit) break;
+			if (!tracked.emitted) continue;
+			list.push({
+				id: tracked.id,
+				peer: tracked.peer,
+				inode: tracked.inode,
+				owner: tracked.owner,
+				waitIn: tracked.place,
+			});
+		}
+		return list;
 	}
 
 	/** Each accepted connection by its socket inode: its id (null while held back) and peer. */

@@ -51,6 +51,8 @@ export type WatchSettings = {
 };
 
 const HOST_MS = 2000;
+/** Connections listed in the watch section (the JSON's `watch.connections`); the rest are counted. */
+const MAX_LISTED = 1000;
 
 /** 0.0.0.0 and :: are where a server listens, not where a client connects. */
 function clientAddress(listener: ListenerReading): string {
@@ -90,6 +92,7 @@ export class WatchSource implements DashboardSource {
 	/** The reading the last rates were measured from. */
 	#rateBase: {at: number; bytesIn: number; bytesOut: number} | null = null;
 	#rates = {bytesInPerSec: 0, bytesOutPerSec: 0};
+	#rateWindow: {from: number; to: number} | null = null;
 	#ended: string | null = null;
 	/** Called when the watched process is gone, with the line that says how. */
 	onGone: ((why: string) => void) | undefined;
@@ -178,6 +181,8 @@ export class WatchSource implements DashboardSource {
 		const os = await this.#proc.collect(now);
 		if (os.processes.length === 0) {
 			this.#ended = await this.#howEnded();
+			this.#rates = {bytesInPerSec: 0, bytesOutPerSec: 0};
+			this.#rateWindow = null;
 			this.#store.log(now, 'warn', this.#ended);
 			this.#publish();
 			this.onGone?.(this.#ended);
@@ -230,6 +235,7 @@ export class WatchSource implements DashboardSource {
 			missing,
 			owners: this.#watch.owners ?? [],
 			syscallRefused: refused,
+			connections: this.#tracker.list(MAX_LISTED),
 		};
 	}
 
@@ -287,6 +293,7 @@ export class WatchSource implements DashboardSource {
 			bytesInPerSec: (last.bytesIn - base.bytesIn) / seconds,
 			bytesOutPerSec: (last.bytesOut - base.bytesOut) / seconds,
 		};
+		this.#rateWindow = {from: base.at, to: last.at};
 		this.#rateBase = last;
 	}
 
@@ -406,7 +413,7 @@ export class WatchSource implements DashboardSource {
 			...snapshot,
 			traffic: {...snapshot.traffic, ...this.#rates},
 			connections: {...snapshot.connections, rows},
-			watch: this.#watch,
+			watch: {...this.#watch, ended: this.#ended, rateWindow: this.#rateWindow},
 		};
 	}
 
