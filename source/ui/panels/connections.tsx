@@ -76,7 +76,7 @@ const QUEUES: Column = {
 const WATCHED_BY: Column = {
 	title: 'BY',
 	sort: 'by',
-	width: 13,
+	width: 11,
 	align: 'left',
 	cell: (row) => {
 		if (row.state === 'queued' && row.waitIn) return `(${row.waitIn})`;
