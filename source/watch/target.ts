@@ -196,6 +196,8 @@ export async function startCommand(
 			// that carries the mark, and exits once they are gone.
 			if (guard && guard.exitCode === null) {
 				const ended = new Promise((resolve) => guard.once('exit', resolve));
+				// Held until it is done: unreferenced, its exit would not keep us waiting for it.
+				guard.ref();
 				guard.stdin?.end('stop\n');
 				await ended;
 			}
