@@ -387,3 +387,32 @@ test(
 		}
 	},
 );
+
+const root = process.platform === 'linux' && process.getuid?.() === 0;
+
+test(
+	"watch as another user: the threads' system calls may not be read, and the line says so; states fall back to wchan and stat",
+	{skip: missing ?? (root ? false : 'needs root, to run watch as nobody against a root process')},
+	async () => {
+		const {server} = await startExample('thread_server.py');
+		try {
+			const result = spawnSync(
+				process.execPath,
+				[CLI, 'watch', '--pid', String(server.pid), '--json', '--interval', '0.5'],
+				{encoding: 'utf8', uid: 65_534, gid: 65_534, timeout: 8000, killSignal: 'SIGTERM'},
+			);
+			const lines = result.stdout.trim().split('\n');
+			const line = JSON.parse(lines.at(-1)!) as JsonLine;
+			assert.match(
+				line.watch!.syscallRefused ?? '',
+				new RegExp(`^(EACCES|EPERM) on /proc/${server.pid}/task/\\d+/syscall$`),
+			);
+			for (const thread of threadsOf(line)) {
+				assert.ok(thread.activity?.from === 'wchan' || thread.activity?.from === 'stat');
+				assert.equal(thread.activity?.fd, null);
+			}
+		} finally {
+			server.kill('SIGKILL');
+		}
+	},
+);
