@@ -118,15 +118,21 @@ function threadStates(processes: readonly ProcessFigures[]): string {
 	return `${count.R}/${count.S}/${count.D}`;
 }
 
-/** Threads by what they wait in (watch: `3 in recv, 1 in accept, 11 on a lock`); null without activities. */
+/**
+ * Threads by what they wait in (watch: `3 in recv, 1 in accept, 11 on a lock`); null without
+ * activities, or when only the state letters were readable (run/sleep/blk says that better).
+ */
 function activities(processes: readonly ProcessFigures[]): Map<ActivityKind, number> | null {
 	const counts = new Map<ActivityKind, number>();
+	let known = false;
 	for (const process of processes) {
 		for (const task of process.tasks ?? []) {
-			if (task.activity) counts.set(task.activity.kind, (counts.get(task.activity.kind) ?? 0) + 1);
+			if (!task.activity) continue;
+			counts.set(task.activity.kind, (counts.get(task.activity.kind) ?? 0) + 1);
+			known ||= task.activity.from !== 'stat';
 		}
 	}
-	return counts.size > 0 ? counts : null;
+	return known ? counts : null;
 }
 
 /** Live processes, and the zombies beside them (never among them): `15 +2 zombie`. */

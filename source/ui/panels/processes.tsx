@@ -235,7 +235,12 @@ function OsThreads({
 				? {
 						in: clip(task.activity?.call ?? STATES[task.state] ?? task.state, 10),
 						on: on(task),
-						for: task.activity ? formatDuration(task.activity.forMs) : '',
+						// 0: it ran since the reading before; it has been there less than a reading.
+						for: !task.activity
+							? ''
+							: task.activity.forMs === 0
+								? 'now'
+								: formatDuration(task.activity.forMs),
 					}
 				: {state: STATES[task.state] ?? task.state}),
 			cpu: task.cpuPercent === null ? '-' : `${task.cpuPercent.toFixed(1)}%`,
