@@ -103,7 +103,7 @@ export function readThreads(pid: number): ThreadReading[] {
 /** How many times a thread has run on a CPU (the third field of schedstat); '' if unreadable. */
 function readRuns(pid: number, tid: number): string {
 	try {
-		return readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').trim().split(' ')[2] ?? '';
+		return readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ')[2] ?? '';
 	} catch {
 		return '';
 	}

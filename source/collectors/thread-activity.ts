@@ -160,7 +160,7 @@ export function readActivity(pid: number, tid: number, state: string): ActivityR
 	const task = `/proc/${pid}/task/${tid}`;
 	let refused: string | null = null;
 	try {
-		const parsed = parseSyscall(readFileSync(`${task}/syscall`, 'latin1'));
+		const parsed = parseSyscall(readFileSync(`${task}/syscall`, 'utf8'));
 		// A read or write on something that is not a socket (a pipe, a file) is not network I/O.
 		const inode = parsed.fd === null ? null : socketInode(pid, parsed.fd);
 		const kind =
@@ -181,7 +181,7 @@ export function readActivity(pid: number, tid: number, state: string): ActivityR
 	}
 	let wchan = '';
 	try {
-		wchan = readFileSync(`${task}/wchan`, 'latin1').trim();
+		wchan = readFileSync(`${task}/wchan`, 'utf8').trim();
 	} catch {
 		// Unreadable too: only the state letter is left.
 	}
