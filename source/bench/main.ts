@@ -199,7 +199,9 @@ function plan(
 	// Each model's tutorial server right after it, so the two meet the machine in the same moment.
 	const others: ServerKind[] = [
 		...options.modes.flatMap((mode): ServerKind[] =>
-			(options.tutorial as readonly string[]).includes(mode) ? [mode, `py-${mode}` as ServerKind] : [mode],
+			(options.tutorial as readonly string[]).includes(mode)
+				? [mode, `py-${mode}` as ServerKind]
+				: [mode],
 		),
 		...options.tutorial
 			.filter((model) => !(options.modes as readonly string[]).includes(model))

@@ -287,7 +287,9 @@ export async function startTutorial(kind: TutorialKind): Promise<RunningServer> 
 		if (up) break;
 		if (Date.now() > deadline) {
 			child.kill('SIGKILL');
-			throw new Error(`${TUTORIAL_SERVERS[model]} did not listen within ${READY_TIMEOUT_MS / 1000} s`);
+			throw new Error(
+				`${TUTORIAL_SERVERS[model]} did not listen within ${READY_TIMEOUT_MS / 1000} s`,
+			);
 		}
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}

@@ -189,7 +189,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
 	string(
 		'tutorial',
 		'A,B',
-		'also run the tutorial\'s own Python servers (examples/python) of these models, in the same\nrounds: sequential,thread,pool,process,async,reactor,hybrid, or all (needs python3)',
+		"also run the tutorial's own Python servers (examples/python) of these models, in the same\nrounds: sequential,thread,pool,process,async,reactor,hybrid, or all (needs python3)",
 	),
 	string('duration', 'S', 'measured seconds per row (default 2)'),
 	string('warmup', 'S', 'seconds of load before each measured window, C generator (default 1)'),

@@ -421,6 +421,7 @@ process.once('exit', () => {
 	}
 	const wait = new Int32Array(new SharedArrayBuffer(4));
 	const deadline = Date.now() + 1000;
-	while (blocked.some((thread) => thread.inLoop) && Date.now() < deadline) Atomics.wait(wait, 0, 0, 10);
+	while (blocked.some((thread) => thread.inLoop) && Date.now() < deadline)
+		Atomics.wait(wait, 0, 0, 10);
 	if (blocked.some((thread) => thread.inLoop)) process.kill(process.pid, 'SIGKILL');
 });

@@ -7,7 +7,17 @@
 import {parentPort, workerData} from 'node:worker_threads';
 import type {ThreadCommand, ThreadReply} from './protocol.js';
 import type {HandlerName} from './handler.js';
-import {READ_SIZE, serveBlocking, sharedBlock, warmUp, IDLE, STATE, ASK, ASK_NOTHING, ASK_CRASH} from './blocking-echo.js';
+import {
+	READ_SIZE,
+	serveBlocking,
+	sharedBlock,
+	warmUp,
+	IDLE,
+	STATE,
+	ASK,
+	ASK_NOTHING,
+	ASK_CRASH,
+} from './blocking-echo.js';
 import {collectWhenQuiet} from './quiet-gc.js';
 
 const port = parentPort;
@@ -26,7 +36,16 @@ function post(reply: ThreadReply): void {
 port.on('message', (command: ThreadCommand) => {
 	switch (command.type) {
 		case 'serve': {
-			const end = serveBlocking(command.fd, command.fd, -1, upper, block, buffer, READ_SIZE, Infinity);
+			const end = serveBlocking(
+				command.fd,
+				command.fd,
+				-1,
+				upper,
+				block,
+				buffer,
+				READ_SIZE,
+				Infinity,
+			);
 			// Asked to crash while blocked: the read or write it was woken from ended the loop.
 			if (Atomics.load(block.ints, ASK) === ASK_CRASH) throw new Error('crashed on request');
 			Atomics.store(block.ints, STATE, IDLE);
