@@ -10,6 +10,8 @@
  *
  * With --watch, a frame of `watch` instead: what follows -- is what to watch, as in
  *   node scripts/capture-frame.mjs --watch --clients 14 -- --handler upper -- python3 examples/python/pool_server.py --port 0
+ *
+ * --keys KEYS types KEYS halfway through (`--keys t`: the frame of the threads view).
  */
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
@@ -26,6 +28,7 @@ const {values, positionals} = parseArgs({
 		cols: {type: 'string', default: '80'},
 		rows: {type: 'string', default: '24'},
 		watch: {type: 'boolean', default: false},
+		keys: {type: 'string', default: ''},
 	},
 });
 const cols = Number(values.cols);
@@ -54,7 +57,10 @@ const child = pty.spawn(
 child.onData((data) => terminal.write(data));
 const exited = new Promise((resolve) => child.onExit(resolve));
 
-await new Promise((resolve) => setTimeout(resolve, Number(values.seconds) * 1000));
+const half = (Number(values.seconds) * 1000) / 2;
+await new Promise((resolve) => setTimeout(resolve, half));
+if (values.keys !== '') child.write(values.keys);
+await new Promise((resolve) => setTimeout(resolve, half));
 // Let xterm finish parsing what arrived, then read the visible screen.
 await new Promise((resolve) => terminal.write('', resolve));
 const buffer = terminal.buffer.active;

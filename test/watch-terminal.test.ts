@@ -59,3 +59,27 @@ test(
 		);
 	},
 );
+
+test(
+	'watch in a real terminal: t shows each thread of the threaded server in its call, on its connection',
+	{skip: missing},
+	async (t) => {
+		const session = spawnNode(
+			CLI,
+			['watch', '--clients', '3', '--', 'python3', `${EXAMPLES}thread_server.py`, '--port', '0'],
+			{env: {TERM: 'xterm-256color', LANG: 'C.UTF-8'}},
+		);
+		t.after(() => session.dispose());
+		await session.waitFor((s) => /Connections 3 active/.test(s.text()), 15_000);
+		session.press('t');
+		// The main thread in accept4 on the listener; a thread in recvfrom on each client's connection.
+		await session.waitFor(
+			(s) =>
+				/accept4\s+│ listen :\d+/.test(s.text()) &&
+				(s.text().match(/recvfrom\s+│ #\d+ 127\.0\.0\.1:\d+/g) ?? []).length === 3,
+			15_000,
+		);
+		session.press('q');
+		assert.equal((await session.waitForExit(10_000)).exitCode, 0);
+	},
+);

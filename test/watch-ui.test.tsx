@@ -3,6 +3,7 @@ import {test} from 'node:test';
 import {render} from 'ink-testing-library';
 import type {Snapshot} from '../source/metrics/snapshot.js';
 import {Dashboard} from '../source/ui/layout.js';
+import {StatusLine} from '../source/ui/panels/status-line.js';
 import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 
 /** What `watch` makes of a pool server with two clients served and one waiting. */
@@ -106,5 +107,101 @@ test('watch: t shows every OS thread with its state and CPU, names made inert', 
 	assert.match(text, /OS threads 3/);
 	assert.match(text, /4243.*worker\\x1b\[2J.*running.*12\.5%/);
 	assert.match(text, /4244.*blocked/);
+	assert.ok(!text.includes('\u001b[2J'));
+});
+
+/** The threaded server with three clients, as watch reads it: what each thread waits in, and on what. */
+const THREADS: Snapshot = {
+	...WATCHED,
+	connections: {
+		...WATCHED.connections,
+		rows: WATCHED.connections.rows.map((row, index) => ({
+			...row,
+			state: 'active',
+			waitIn: null,
+			threads: [{pid: 4242, tid: 4243 + index, kind: 'recv', call: 'recvfrom', forMs: 2500}],
+		})),
+	},
+	clients: {
+		...WATCHED.clients,
+		wrongReplies: 114,
+		replyHint: 'replies are upper-cased: try --handler upper',
+	},
+	os: {
+		acceptQueue: 0,
+		zombies: [{pid: 4300, ppid: 4242, name: 'python3\u001b[2J'}],
+		processes: [
+			{
+				pid: 4242,
+				name: 'python3',
+				threads: 4,
+				rssBytes: 16 * 1024 * 1024,
+				cpuPercent: 1,
+				tasks: [
+					{
+						tid: 4242,
+						name: 'python3',
+						state: 'S',
+						cpuPercent: 0,
+						activity: {
+							kind: 'accept',
+							call: 'accept4',
+							fd: 3,
+							inode: 100,
+							from: 'syscall',
+							forMs: 61_000,
+						},
+						connection: {id: null, peer: 'listener 127.0.0.1:8080'},
+					},
+					...[0, 1, 2].map((index) => ({
+						tid: 4243 + index,
+						name: 'python3',
+						state: 'S',
+						cpuPercent: 0,
+						activity: {
+							kind: 'recv' as const,
+							call: 'recvfrom',
+							fd: 4 + index,
+							inode: 101 + index,
+							from: 'syscall' as const,
+							forMs: 2500,
+						},
+						connection: {id: index + 1, peer: `127.0.0.1:5206${index}`},
+					})),
+				],
+			},
+		],
+	},
+};
+
+test('watch: the Concurrency panel sums what the threads wait in, zombies beside the processes', () => {
+	const text = frame(THREADS);
+	assert.match(text, /3 recv 1 accept/);
+	assert.match(text, /processes\s+1 \+1 zombie/);
+	// Each connection row names the thread on it and what it waits in.
+	assert.match(text, /4243 recv/);
+	assert.match(text, /4245 recv/);
+});
+
+test('watch: wrong replies say what they look like, and the flag that fits', () => {
+	const {lastFrame, unmount} = render(<StatusLine snapshot={THREADS} width={100} paused={false} />);
+	const text = lastFrame() ?? '';
+	unmount();
+	assert.match(text, /114 wrong replies: replies are upper-cased: try --handler upper/);
+});
+
+test('watch: t shows each thread in its call, on its connection, for how long; zombies labelled', async () => {
+	const {lastFrame, unmount} = render(
+		<Dashboard snapshot={THREADS} columns={80} rows={24} view="processes" />,
+	);
+	for (let i = 0; i < 100 && !(lastFrame() ?? '').includes('recvfrom'); i++) {
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+	const text = lastFrame() ?? '';
+	unmount();
+	assert.match(text, /Processes 1 \(\+1 zombie\)/);
+	assert.match(text, /4242.*accept4.*listen :8080.*1m01s/);
+	assert.match(text, /4243.*recvfrom.*#1 127\.0\.0\.1:52060.*2\.5s/);
+	assert.match(text, /4300 │ 4300 │ python3\\.*zombie.*of 4242/);
 	assert.ok(!text.includes('\u001b[2J'));
 });

@@ -1,81 +1,20 @@
 import assert from 'node:assert/strict';
-import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {execFileSync, spawn, spawnSync} from 'node:child_process';
 import {once} from 'node:events';
 import net from 'node:net';
 import {cpus} from 'node:os';
 import {test} from 'node:test';
-import {fileURLToPath} from 'node:url';
-import {
-	parseConnections,
-	parseListeners,
-	readListeners,
-	socketOwners,
-} from '../source/collectors/sockets.js';
+import {parseListeners, readListeners, socketOwners} from '../source/collectors/sockets.js';
 import type {JsonLine} from '../source/metrics/json-output.js';
 import {waitFor} from './helpers/net.js';
 import {parseExposition, valueOf} from './helpers/prometheus.js';
 import {childPids, isAlive, threadCount} from './helpers/servers.js';
+import {agree, CLI, EXAMPLES, missing, ssConnections, Watch} from './helpers/watch.js';
 
 // Each tutorial server of examples/python under `watch --json` with 14 test clients: the figures
 // the JSON gives are the ones the tutorial predicts, and the ones /proc and ss give at that moment.
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
-const EXAMPLES = fileURLToPath(new URL('../../examples/python/', import.meta.url));
 const CLIENTS = 14;
-
-const has = (command: string, ...args: string[]) =>
-	spawnSync(command, args, {stdio: 'ignore'}).status === 0;
-const missing =
-	process.platform !== 'linux'
-		? 'watch needs Linux'
-		: !has('ss', '-V')
-			? 'ss (iproute2) is not installed'
-			: !has('python3', '--version')
-				? 'python3 is not installed'
-				: null;
-
-/** A running `watch --json`: its latest line, and a way to wait for a line that satisfies a check. */
-class Watch {
-	readonly child: ChildProcess;
-	latest: JsonLine | undefined;
-	stderr = '';
-
-	constructor(args: readonly string[]) {
-		this.child = spawn(process.execPath, [CLI, 'watch', '--json', ...args], {
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
-		let buffer = '';
-		this.child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-			buffer += text;
-			const lines = buffer.split('\n');
-			buffer = lines.pop()!;
-			if (lines.length > 0) this.latest = JSON.parse(lines.at(-1)!) as JsonLine;
-		});
-		this.child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
-	}
-
-	until(check: (line: JsonLine) => boolean, what: string): Promise<JsonLine> {
-		return waitFor(
-			() => this.latest !== undefined && check(this.latest) && this.latest,
-			() => `${what}; last line ${JSON.stringify(this.latest)}; stderr ${this.stderr}`,
-			30_000,
-		);
-	}
-
-	async stop(): Promise<void> {
-		if (this.child.exitCode !== null) return;
-		const exited = new Promise((resolve) => this.child.once('exit', resolve));
-		this.child.kill('SIGTERM');
-		await exited;
-	}
-}
-
-/** The server side of each connection on `port`, straight from ss. */
-function ssConnections(port: number) {
-	return parseConnections(
-		execFileSync('ss', ['-tinHe', `sport = :${port}`], {encoding: 'utf8'}),
-	).filter((socket) => socket.state === 'ESTAB');
-}
 
 /** Waiting for the server, as ss shows it: bytes unread, and not one byte answered yet. */
 const neverAnswered = (socket: {unread: number; bytesAcked: number}) =>
@@ -87,31 +26,6 @@ function ssListener(port: number) {
 	);
 	assert.equal(listeners.length, 1);
 	return listeners[0]!;
-}
-
-/**
- * Checks a line against /proc and ss, again on the next lines until both agree (a figure read a
- * moment apart may differ while clients come and go); throws the last disagreement.
- */
-async function agree(watch: Watch, check: (line: JsonLine) => void, what: string): Promise<void> {
-	let last: unknown;
-	try {
-		await waitFor(
-			() => {
-				try {
-					check(watch.latest!);
-					return true;
-				} catch (error: unknown) {
-					last = error;
-					return false;
-				}
-			},
-			what,
-			5000,
-		);
-	} catch {
-		throw last;
-	}
 }
 
 /** Runs watch on one example with 14 clients, waits for `ready`, checks, and ends it all. */

@@ -21,6 +21,7 @@ let target: Target = {host: '127.0.0.1', port: 0};
 let ratePerSecond = 1;
 let expect: HandlerName | undefined;
 let wrongReplies = 0;
+let replyHint: string | null = null;
 const clients: TestClient[] = [];
 let nextId = 1;
 let rttMicros: number[] = [];
@@ -51,7 +52,15 @@ process.on('message', (command: ClientCommand) => {
 					{
 						onError: (kind) => errors[ERROR_FIELD[kind]]++,
 						onData: (bytes) => (bytesIn += bytes),
-						...(expect ? {expect, onWrongReplies: (count: number) => (wrongReplies += count)} : {}),
+						...(expect
+							? {
+									expect,
+									onWrongReplies: (count: number, hint: string | null) => {
+										wrongReplies += count;
+										replyHint = hint ?? replyHint;
+									},
+								}
+							: {}),
 					},
 				);
 				clients.push(client);
@@ -78,6 +87,7 @@ function report(): void {
 		errors: {...errors},
 		bytesIn,
 		...(expect ? {wrongReplies} : {}),
+		...(replyHint === null ? {} : {replyHint}),
 		capped,
 	};
 	rttMicros = [];

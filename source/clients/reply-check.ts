@@ -1,4 +1,4 @@
-import {makeHandler, type HandlerName} from '../server/handler.js';
+import {HANDLER_NAMES, makeHandler, type HandlerName} from '../server/handler.js';
 
 /** A reply line longer than this is wrong whatever it says; its bytes are not kept. */
 const MAX_LINE = 4096;
@@ -11,8 +11,12 @@ const MAX_LINE = 4096;
 export class ReplyChecker {
 	readonly #reply: (chunk: Buffer) => Buffer;
 	readonly #expected: string[] = [];
+	/** What the last wrong reply looks like, and the flag that fits it (see `replyHint`); null: none yet. */
+	hint: string | null = null;
 	#partial = '';
 	#overlong = false;
+	/** The lines sent, in step with #expected: what a wrong reply is compared with. */
+	readonly #sent: string[] = [];
 
 	constructor(handler: HandlerName) {
 		this.#reply = makeHandler(handler);
@@ -20,6 +24,7 @@ export class ReplyChecker {
 
 	/** A line was sent (without its newline). */
 	sent(line: string): void {
+		this.#sent.push(line);
 		this.#expected.push(this.#reply(Buffer.from(line)).toString('latin1'));
 	}
 
@@ -31,7 +36,12 @@ export class ReplyChecker {
 		while (index !== -1) {
 			const line = this.#partial + chunk.toString('latin1', start, index);
 			const expected = this.#expected.shift();
-			if (this.#overlong || line !== expected) wrong++;
+			if (this.#overlong || line !== expected) {
+				wrong++;
+				this.hint = this.#overlong
+					? 'replies are lines longer than 4096 bytes'
+					: replyHint(line, this.#sent.shift());
+			} else this.#sent.shift();
 			this.#partial = '';
 			this.#overlong = false;
 			start = index + 1;
@@ -50,7 +60,29 @@ export class ReplyChecker {
 	/** A new connection: nothing is owed on it yet. */
 	reset(): void {
 		this.#expected.length = 0;
+		this.#sent.length = 0;
 		this.#partial = '';
 		this.#overlong = false;
 	}
+}
+
+/** Handlers by what they do to a line, in words. */
+const DOES: Readonly<Record<HandlerName, string>> = {echo: 'echoes', upper: 'upper-cased'};
+
+/**
+ * What a wrong reply looks like, against the line it answers: what another handler would have sent
+ * (`replies are upper-cased: try --handler upper`), else the start of it and --any-reply. The reply
+ * is the server's text: it is quoted as JSON would, and the screen makes it inert again.
+ */
+export function replyHint(reply: string, sent: string | undefined): string {
+	if (sent !== undefined) {
+		for (const name of HANDLER_NAMES) {
+			if (makeHandler(name)(Buffer.from(sent, 'latin1')).toString('latin1') !== reply) continue;
+			return name === 'echo'
+				? 'replies are echoes: try --handler echo'
+				: `replies are ${DOES[name]}: try --handler ${name}`;
+		}
+	}
+	const start = reply.length > 24 ? `${reply.slice(0, 24)}…` : reply;
+	return `replies look like ${JSON.stringify(start)}: try --any-reply`;
 }

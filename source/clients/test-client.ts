@@ -22,7 +22,7 @@ export type ClientTuning = {
 	/** Checks each reply line against this handler's reply to the line sent (text lines only). */
 	readonly expect?: HandlerName;
 	/** Called with the number of wrong reply lines in a chunk, when `expect` is set. */
-	readonly onWrongReplies?: (count: number) => void;
+	readonly onWrongReplies?: (count: number, hint: string | null) => void;
 };
 
 /**
@@ -80,7 +80,7 @@ export class TestClient {
 	readonly #onError: ((kind: ClientErrorKind) => void) | undefined;
 	readonly #onData: ((bytes: number) => void) | undefined;
 	readonly #checker: ReplyChecker | undefined;
-	readonly #onWrongReplies: ((count: number) => void) | undefined;
+	readonly #onWrongReplies: ((count: number, hint: string | null) => void) | undefined;
 	/** Send times of the messages in flight, oldest first. */
 	#inFlight: number[] = [];
 	#socket: Socket | undefined;
@@ -177,7 +177,7 @@ export class TestClient {
 	#received(chunk: Buffer): void {
 		this.#onData?.(chunk.length);
 		const wrong = this.#checker?.received(chunk) ?? 0;
-		if (wrong > 0) this.#onWrongReplies?.(wrong);
+		if (wrong > 0) this.#onWrongReplies?.(wrong, this.#checker!.hint);
 		if (this.#inFlight.length === 0) return;
 		// Each reply ends in a newline; a chunk may hold several replies, or part of one.
 		const now = performance.now();

@@ -1,5 +1,10 @@
 /** What the collectors read from the kernel: the figures a Snapshot carries for the server's processes and the machine. */
 
+import type {ThreadActivity} from './thread-activity.js';
+
+/** A thread's activity with how long it has been in it: since the first of the successive readings that all saw it there. */
+export type TimedActivity = ThreadActivity & {readonly forMs: number};
+
 /** One OS thread of a server process, read from /proc/<pid>/task. */
 export type ThreadFigures = {
 	readonly tid: number;
@@ -7,6 +12,10 @@ export type ThreadFigures = {
 	/** proc(5) state letter: R running, S sleeping, D blocked in the kernel, … */
 	readonly state: string;
 	readonly cpuPercent: number | null;
+	/** What it is blocked in (watch): from /proc/<pid>/task/<tid>/syscall, else wchan and stat. */
+	readonly activity?: TimedActivity;
+	/** The connection its fd is (watch): the id of the connection list and the peer; or a listener. */
+	readonly connection?: {readonly id: number | null; readonly peer: string} | null;
 };
 
 /** One process of the server, read from /proc. */
@@ -28,6 +37,12 @@ export type OsFigures = {
 	readonly processes: readonly ProcessFigures[];
 	/** Connections completed by the kernel but not yet accepted, summed over the listening sockets. */
 	readonly acceptQueue: number | null;
+	/** Descendants that have ended and wait for their parent to reap them: never counted as live. */
+	readonly zombies?: readonly {
+		readonly pid: number;
+		readonly ppid: number;
+		readonly name: string;
+	}[];
 };
 
 export type HostFigures = {

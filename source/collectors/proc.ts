@@ -7,6 +7,7 @@ import {SS} from './sockets.js';
 // was most of the dashboard's idle CPU.
 
 import type {OsFigures, ProcessFigures, ThreadFigures} from './figures.js';
+import {readActivity} from './thread-activity.js';
 
 /** The one helper program the dashboard and the server run (as children) to ask the kernel. */
 const HELPER = 'ss';
@@ -33,6 +34,8 @@ type ProcessReading = {
 	readonly threads: number;
 	readonly rssBytes: number;
 	readonly cpuTicks: number;
+	/** proc(5) state letter; Z: a zombie, ended and not yet reaped. */
+	readonly state: string;
 };
 
 /** Reads a process's figures; null if the process is gone or /proc is missing. */
@@ -57,7 +60,7 @@ async function readStat(pid: number): Promise<Omit<ProcessReading, 'rssBytes'> |
 	const cpuTicks = Number(fields[11]) + Number(fields[12]);
 	// num_threads counts the entries of /proc/<pid>/task: libuv's pool and V8's threads too.
 	const threads = Number(fields[17]);
-	return {pid, ppid, name, threads, cpuTicks};
+	return {pid, ppid, name, threads, cpuTicks, state: fields[0] ?? '?'};
 }
 
 /** One OS thread of a process, from /proc/<pid>/task/<tid>/stat. */
@@ -95,6 +98,15 @@ export function readThreads(pid: number): ThreadReading[] {
 		});
 	}
 	return threads.sort((a, b) => a.tid - b.tid);
+}
+
+/** How many times a thread has run on a CPU (the third field of schedstat); '' if unreadable. */
+function readRuns(pid: number, tid: number): string {
+	try {
+		return readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ')[2] ?? '';
+	} catch {
+		return '';
+	}
 }
 
 /** Resident set size from /proc/<pid>/status, which states it in kB whatever the page size. */
@@ -264,19 +276,53 @@ export type ProcSource = {
 	readonly threads?: boolean;
 	/** Processes under the server's that are not part of it (the test clients). */
 	readonly exclude: () => ReadonlySet<number>;
+	/** With `threads`: what each thread is blocked in, and for how long (watch). */
+	readonly activity?: boolean;
+	/** More roots, each with its descendants (watch --port with several owners of the port). */
+	readonly otherRoots?: () => readonly number[];
 };
 
 /** Reads the server's processes and the accept queue; keeps the CPU ticks of the last reading to turn them into a share. */
 export class ProcCollector {
 	readonly #source: ProcSource;
 	#previous = new Map<string, {ticks: number; at: number}>();
+	/** Each thread's activity at the last reading, and since when it has been seen in it. */
+	#since = new Map<number, {key: string; since: number; runs: string}>();
+	/** Why a thread's `syscall` could not be read (errno and file), at the last reading; null: it could. */
+	refused: string | null = null;
 
 	constructor(source: ProcSource) {
 		this.#source = source;
 	}
 
 	async collect(now = Date.now()): Promise<OsFigures> {
-		return {processes: await this.processes(now), acceptQueue: await this.acceptQueue()};
+		const processes = await this.processes(now);
+		return {processes, acceptQueue: await this.acceptQueue(), zombies: this.zombies};
+	}
+
+	/** The zombies among the descendants at the last reading. */
+	zombies: NonNullable<OsFigures['zombies']> = [];
+
+	/**
+	 * A thread's activity, timed from the first of the successive readings that saw it there without
+	 * the thread having run in between (its count of runs on a CPU, from schedstat, unchanged): a
+	 * thread that wakes for each message and goes back to recv is "in recv" for at most one reading.
+	 */
+	#timed(
+		pid: number,
+		tid: number,
+		state: string,
+		now: number,
+		since: Map<number, {key: string; since: number; runs: string}>,
+	) {
+		const {activity, refused} = readActivity(pid, tid, state);
+		if (refused !== null) this.refused ??= `${refused} on /proc/${pid}/task/${tid}/syscall`;
+		const key = `${activity.kind} ${activity.call} ${activity.fd}`;
+		const runs = readRuns(pid, tid);
+		const before = this.#since.get(tid);
+		const start = before?.key === key && before.runs === runs && runs !== '' ? before.since : now;
+		since.set(tid, {key, since: start, runs});
+		return {...activity, forMs: now - start};
 	}
 
 	/** The accept queue of the port (an `ss`, a fork: long on a busy machine); null: no port. */
@@ -290,10 +336,12 @@ export class ProcCollector {
 		const root = this.#source.serverPid();
 		const exclude = this.#source.exclude();
 		// A server process that is down has no processes, threads or RSS: never the dashboard's own.
-		const pids =
-			root === null
-				? []
-				: [root, ...(await findDescendants(root)).filter((pid) => !exclude.has(pid))];
+		const roots = root === null ? [] : [root, ...(this.#source.otherRoots?.() ?? [])];
+		const pids: number[] = [];
+		for (const each of roots) {
+			if (pids.includes(each)) continue;
+			pids.push(each, ...(await findDescendants(each)).filter((pid) => !exclude.has(pid)));
+		}
 		const readings = await Promise.all(pids.map((pid) => readProcess(pid)));
 		const byPid = new Map(readings.map((reading) => [reading?.pid, reading ?? undefined]));
 		const current = new Map<string, {ticks: number; at: number}>();
@@ -307,7 +355,15 @@ export class ProcCollector {
 				: null;
 		};
 		const processes: ProcessFigures[] = [];
+		const zombies: {pid: number; ppid: number; name: string}[] = [];
+		const since = new Map<number, {key: string; since: number; runs: string}>();
+		this.refused = null;
 		for (const reading of readings) {
+			// A zombie has ended: it holds no threads, memory or sockets, only its place in the table.
+			if (reading?.state === 'Z') {
+				zombies.push({pid: reading.pid, ppid: reading.ppid, name: reading.name});
+				continue;
+			}
 			// `ss`, run for a moment by the collector or by a queue's peer check, is a tool of ours,
 			// not part of the server: counted, it made a process and a thread flicker into the figures.
 			if (
@@ -324,6 +380,9 @@ export class ProcCollector {
 						name: thread.name,
 						state: thread.state,
 						cpuPercent: cpu(`t${thread.tid}`, thread.cpuTicks),
+						...(this.#source.activity
+							? {activity: this.#timed(reading.pid, thread.tid, thread.state, now, since)}
+							: {}),
 					}))
 				: undefined;
 			processes.push({
@@ -337,6 +396,8 @@ export class ProcCollector {
 			});
 		}
 		this.#previous = current;
+		this.#since = since;
+		this.zombies = zombies;
 		return processes;
 	}
 }

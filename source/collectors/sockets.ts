@@ -185,6 +185,37 @@ export function socketOwners(pids: readonly number[]): InodeOwners {
 	return {owners, missing};
 }
 
+/** The processes among `pids` that hold any of the sockets `inodes` (a listener is held by every process that inherited it). */
+export function socketHolders(
+	pids: readonly number[],
+	inodes: ReadonlySet<number>,
+): {holders: Set<number>; missing: string | null} {
+	const holders = new Set<number>();
+	let missing: string | null = null;
+	for (const pid of pids) {
+		let fds: string[];
+		try {
+			fds = readdirSync(`/proc/${pid}/fd`);
+		} catch (error: unknown) {
+			if ((error as NodeJS.ErrnoException).code === 'EACCES')
+				missing ??= `cannot read /proc/${pid}/fd`;
+			continue;
+		}
+		for (const fd of fds) {
+			try {
+				const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+				if (target.startsWith('socket:[') && inodes.has(Number(target.slice(8, -1)))) {
+					holders.add(pid);
+					break;
+				}
+			} catch {
+				// The fd closed meanwhile.
+			}
+		}
+	}
+	return {holders, missing};
+}
+
 function ownerOf(pid: number): string {
 	try {
 		const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];

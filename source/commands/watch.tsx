@@ -5,7 +5,7 @@ import {jsonLine, toJsonLine} from '../metrics/json-output.js';
 import {isUnicodeSafe, keyboardInput, runFullScreen} from '../terminal/index.js';
 import {App} from '../ui/app.js';
 import {parseWatchOptions, type WatchOptions} from '../watch/options.js';
-import {checkPid, ownerOfPort, startCommand, type Started} from '../watch/target.js';
+import {checkPid, nameOf, ownersOfPort, startCommand, type Started} from '../watch/target.js';
 import {WatchSource} from '../watch/watch-source.js';
 import {onQuitSignal} from '../shared/quit-signals.js';
 
@@ -38,17 +38,21 @@ async function watch(options: WatchOptions): Promise<number> {
 	const sink = {log: (line: string) => void early.push(line)};
 	// A server that cannot be found or started is a UsageError: one line, exit 2 (source/main.ts).
 	let pid: number;
+	let others: number[] = [];
 	if (options.command.length > 0) {
 		started = await startCommand(options.command, (text) => sink.log(text));
 		pid = started.child.pid!;
-	} else if (options.pid !== null) pid = checkPid(options.pid);
-	else pid = await ownerOfPort(options.port!);
-	return run(options, pid, started, early, sink);
+	} else if (options.pid !== null) pid = checkPid(options.pid, options.stay);
+	else {
+		[pid, ...others] = (await ownersOfPort(options.port!)) as [number, ...number[]];
+	}
+	return run(options, pid, others, started, early, sink);
 }
 
 async function run(
 	options: WatchOptions,
 	pid: number,
+	others: readonly number[],
 	started: Started | undefined,
 	early: readonly string[],
 	sink: {log: (line: string) => void},
@@ -61,9 +65,24 @@ async function run(
 		waitMs: options.waitMs,
 		readMs: READ_MS,
 		tickMs: options.interval * 1000,
+		otherRoots: others,
 	});
 	for (const line of early) source.log('info', `server: ${line}`);
+	// Several servers on one port (SO_REUSEPORT): each is watched, and the log says so.
+	if (others.length > 0) {
+		const all = [pid, ...others].map((each) => `${each} ${nameOf(each)}`).join(', ');
+		source.log(
+			'warn',
+			`port ${options.port} has ${others.length + 1} owners (SO_REUSEPORT), each watched with its children: ${all}`,
+		);
+	}
 	sink.log = (line) => source.log('info', `server: ${line}`);
+	// Every descendant seen is remembered, so that quitting ends it even after it left the group.
+	if (started) {
+		source.subscribe((snapshot) =>
+			started.track((snapshot.os?.processes ?? []).map((process) => process.pid)),
+		);
+	}
 	await source.start();
 	const missing = source.snapshot.watch?.missing;
 	if (missing) process.stderr.write(`concurrency-top: ${missing}\n`);
@@ -73,10 +92,10 @@ async function run(
 		await Promise.all([source.stop(), metrics?.close(), started?.stop()]);
 	};
 	// The watched process ended: in the full screen, the line is printed after the terminal is restored.
-	source.onGone = () => {
-		process.once('exit', () =>
-			process.stderr.write(`concurrency-top: the watched process ${pid} has ended\n`),
-		);
+	source.onGone = (why) => {
+		// --stay: the line is in the event log and the figures stay until q.
+		if (options.stay) return;
+		process.once('exit', () => process.stderr.write(`concurrency-top: ${why}\n`));
 		void stop().then(() => process.exit(0));
 	};
 

@@ -13,7 +13,7 @@ import type {DashboardSource} from '../metrics/source.js';
 import type {OsFigures} from '../metrics/snapshot.js';
 import {isLoopback, type Options} from '../options/options.js';
 import type {ModeName} from '../server/mode.js';
-import {ownerOfPort} from '../watch/target.js';
+import {ownersOfPort} from '../watch/target.js';
 import type {RowPlan} from './budget.js';
 import type {RowFigures} from './figures.js';
 import {processTotals} from '../collectors/figures.js';
@@ -191,7 +191,7 @@ export class TargetRow implements CompareRow {
 			return;
 		}
 		try {
-			const pid = await ownerOfPort(this.plan.port);
+			const [pid] = (await ownersOfPort(this.plan.port)) as [number];
 			const exclude = () => new Set(this.#fleet.pid === undefined ? [] : [this.#fleet.pid]);
 			const collector = new ProcCollector({serverPid: () => pid, port: () => null, exclude});
 			this.#proc = {pid, collector};

@@ -1,4 +1,4 @@
-import type {Snapshot, WatchFigures} from './snapshot.js';
+import type {OsFigures, Snapshot, ThreadFigures, WatchFigures} from './snapshot.js';
 import {processTotals} from '../collectors/figures.js';
 
 /**
@@ -91,6 +91,8 @@ export type JsonLine = {
 		readonly connecting: number;
 		/** watch --handler: replies that were not the correct one; absent when not checked. */
 		readonly wrongReplies?: number;
+		/** What the wrong replies look like, and the flag that fits; absent while none was wrong. */
+		readonly replyHint?: string;
 	};
 	readonly hostCpuPercent: number | null;
 	readonly watch: JsonWatch | null;
@@ -102,13 +104,10 @@ export type JsonWatch = Omit<WatchFigures, 'listeners'> & {
 	readonly processes: readonly {
 		readonly pid: number;
 		readonly name: string;
-		readonly threads: readonly {
-			readonly tid: number;
-			readonly name: string;
-			readonly state: string;
-			readonly cpuPercent: number | null;
-		}[];
+		readonly threads: readonly ThreadFigures[];
 	}[];
+	/** Ended descendants not yet reaped: not in `processes`, nor in any count. */
+	readonly zombies: NonNullable<OsFigures['zombies']>;
 };
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
@@ -150,6 +149,7 @@ export function toJsonLine(snapshot: Snapshot): JsonLine {
 					cpuPercent: roundOrNull(task.cpuPercent),
 				})),
 			})),
+			zombies: snapshot.os?.zombies ?? [],
 		},
 	};
 }

@@ -31,6 +31,18 @@ export type ConnectionRow = {
 	/** Watch: bytes in the kernel the server has not read yet (Recv-Q), and not yet delivered (Send-Q). */
 	readonly unread?: number;
 	readonly unsent?: number;
+	/** Watch: the threads blocked on its socket now, what in, and for how long. */
+	readonly threads?: readonly ConnectionThread[];
+};
+
+/** A thread that waits on a connection's socket (watch), from /proc/<pid>/task/<tid>/syscall. */
+export type ConnectionThread = {
+	readonly pid: number;
+	readonly tid: number;
+	/** What it waits in: recv, send, … (ActivityKind) and the system call's name. */
+	readonly kind: string;
+	readonly call: string | null;
+	readonly forMs: number;
 };
 
 /** A live worker thread or child process of the server. */
@@ -71,6 +83,18 @@ export type ListenerFigures = {
 	readonly backlog: number;
 };
 
+/** One connection of a watched server, as the kernel's tables and /proc/<pid>/fd say. */
+export type WatchedConnection = {
+	readonly id: number;
+	readonly peer: string;
+	/** The socket's inode (`ino:` of ss); 0 while it waits in the accept queue. */
+	readonly inode: number;
+	/** The process that holds the socket (the last of several, children after parents); null: none yet. */
+	readonly owner: number | null;
+	/** Where it waits for the server (`accept`, `unread`); null: served. */
+	readonly waitIn: WaitPlace | null;
+};
+
 /** What only `watch` knows: a server we did not start, seen from the kernel. */
 export type WatchFigures = {
 	readonly listeners: readonly ListenerFigures[];
@@ -83,6 +107,16 @@ export type WatchFigures = {
 	readonly waitThresholdMs: number;
 	/** The right that is missing to see everything, in one line; null when nothing is. */
 	readonly missing: string | null;
+	/** The line that says the watched process has ended (with --stay, watch runs on); null while it runs. */
+	readonly ended?: string | null;
+	/** The two readings the byte rates are measured between (epoch ms): rates are bytes over `to - from`. */
+	readonly rateWindow?: {readonly from: number; readonly to: number} | null;
+	/** Every connection of the server (at most 1000), with the process whose /proc/<pid>/fd holds its socket. */
+	readonly connections?: readonly WatchedConnection[];
+	/** The processes that hold a listener of the port, each the root of a tree (several with SO_REUSEPORT). */
+	readonly owners?: readonly number[];
+	/** Why thread states come from wchan and stat rather than syscall (`EACCES on /proc/…/syscall`); null: they do not. */
+	readonly syscallRefused?: string | null;
 };
 
 /** Everything a frame shows, frozen at one tick. Panels render this and nothing else. */
@@ -177,6 +211,8 @@ export type Snapshot = {
 		readonly waiting: number;
 		/** Replies that were not what `watch --handler` says a correct one is; absent when not checked. */
 		readonly wrongReplies?: number;
+		/** What the wrong replies look like and the flag that fits (`replies are upper-cased: try --handler upper`). */
+		readonly replyHint?: string;
 	};
 	readonly os: OsFigures | null;
 	readonly host: HostFigures | null;

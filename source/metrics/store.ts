@@ -134,6 +134,7 @@ export class MetricsStore {
 
 	#clients: readonly ClientStatus[] = [];
 	#wrongReplies: number | undefined;
+	#replyHint: string | undefined;
 	#clientsByLocal = new Map<string, ClientStatus>();
 	#os: OsFigures | null = null;
 	#host: HostFigures | null = null;
@@ -435,6 +436,10 @@ export class MetricsStore {
 	applyClients(report: ClientReport): void {
 		this.#clients = report.clients;
 		this.#wrongReplies = report.wrongReplies;
+		if (report.replyHint !== undefined && report.replyHint !== this.#replyHint) {
+			this.#replyHint = report.replyHint;
+			this.log(Date.now(), 'warn', `wrong replies: ${report.replyHint}`);
+		}
 		this.#clientsByLocal = new Map();
 		for (const client of report.clients) {
 			if (client.local !== null) this.#clientsByLocal.set(client.local, client);
@@ -594,6 +599,7 @@ export class MetricsStore {
 			connected,
 			waiting,
 			...(this.#wrongReplies === undefined ? {} : {wrongReplies: this.#wrongReplies}),
+			...(this.#replyHint === undefined ? {} : {replyHint: this.#replyHint}),
 		};
 	}
 

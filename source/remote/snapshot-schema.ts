@@ -3,6 +3,7 @@
  * field, of the right kind, and no other. `matchesSchema` checks a parsed value against it whole, so an
  * observer never draws a snapshot that has a hole or a wrong type anywhere in it.
  */
+import {ACTIVITY_KINDS} from '../collectors/thread-activity.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
 
@@ -141,6 +142,13 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 								waitMs: N,
 								unread: {optional: N},
 								unsent: {optional: N},
+								threads: {
+									optional: {
+										array: {
+											object: {pid: N, tid: N, kind: S, call: {nullable: S}, forMs: N},
+										},
+									},
+								},
 							},
 						},
 					},
@@ -188,7 +196,15 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 			latency: {
 				object: {p50Ms: nullableNumber, p99Ms: nullableNumber, maxMs: nullableNumber, samples: N},
 			},
-			clients: {object: {total: N, connected: N, waiting: N, wrongReplies: {optional: N}}},
+			clients: {
+				object: {
+					total: N,
+					connected: N,
+					waiting: N,
+					wrongReplies: {optional: N},
+					replyHint: {optional: S},
+				},
+			},
 			os: {
 				nullable: {
 					object: {
@@ -203,13 +219,36 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 									cpuSeconds: {optional: N},
 									tasks: {
 										optional: {
-											array: {object: {tid: N, name: S, state: S, cpuPercent: nullableNumber}},
+											array: {
+												object: {
+													tid: N,
+													name: S,
+													state: S,
+													cpuPercent: nullableNumber,
+													activity: {
+														optional: {
+															object: {
+																kind: {oneOf: ACTIVITY_KINDS},
+																call: {nullable: S},
+																fd: nullableNumber,
+																inode: nullableNumber,
+																from: {oneOf: ['syscall', 'wchan', 'stat']},
+																forMs: N,
+															},
+														},
+													},
+													connection: {
+														optional: {nullable: {object: {id: nullableNumber, peer: S}}},
+													},
+												},
+											},
 										},
 									},
 								},
 							},
 						},
 						acceptQueue: nullableNumber,
+						zombies: {optional: {array: {object: {pid: N, ppid: N, name: S}}}},
 					},
 				},
 			},
@@ -224,6 +263,23 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 						unsentBytes: N,
 						waitThresholdMs: N,
 						missing: {nullable: S},
+						owners: {optional: {array: N}},
+						ended: {optional: {nullable: S}},
+						rateWindow: {optional: {nullable: {object: {from: N, to: N}}}},
+						connections: {
+							optional: {
+								array: {
+									object: {
+										id: N,
+										peer: S,
+										inode: N,
+										owner: nullableNumber,
+										waitIn: {nullable: {oneOf: ['line', 'pool', 'accept', 'unread']}},
+									},
+								},
+							},
+						},
+						syscallRefused: {optional: {nullable: S}},
 					},
 				},
 			},

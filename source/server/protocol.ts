@@ -304,6 +304,8 @@ export type ClientReport = {
 	readonly bytesIn?: number;
 	/** Reply lines that were not what `expect` says, since the process started; absent without it. */
 	readonly wrongReplies?: number;
+	/** What the last wrong reply looked like and the flag that fits it; absent while none was wrong. */
+	readonly replyHint?: string;
 	/** Clients asked for and not added because the cap (maxClients) was reached, since the process started. */
 	readonly capped?: number;
 };

@@ -24,6 +24,8 @@ export type WatchOptions = {
 	/** The reply a correct server gives; 'any' with --any-reply. */
 	readonly handler: HandlerName | 'any';
 	readonly waitMs: number;
+	/** When the watched process ends (or is a zombie already), stay on its last figures until quit. */
+	readonly stay: boolean;
 	/** Seconds between frames (and JSON lines). */
 	readonly interval: number;
 	readonly json: boolean;
@@ -57,6 +59,11 @@ export const WATCH_FLAGS: readonly FlagSpec[] = [
 		help: `${HANDLER_NAMES.join(' or ')}: the reply the server should give (default ${DEFAULTS.handler})`,
 	},
 	{name: 'any-reply', type: 'boolean', help: 'any line back counts as a reply'},
+	{
+		name: 'stay',
+		type: 'boolean',
+		help: 'when the watched process ends (or is already a zombie), say so and stay\nuntil q rather than exit',
+	},
 	{
 		name: 'wait-ms',
 		type: 'string',
@@ -96,6 +103,7 @@ export function parseWatchOptions(line: CommandLine): WatchOptions {
 		rate: positiveNumber('rate', text('rate'), DEFAULTS.rate, MAX_RATE),
 		handler: values['anyReply'] ? 'any' : handler,
 		waitMs: integer('wait-ms', text('waitMs'), WAIT_MS_DEFAULT, 0, 60_000),
+		stay: values['stay'] === true,
 		interval: numberFrom(
 			'interval',
 			text('interval'),

@@ -1,4 +1,5 @@
 import type {SocketReading} from '../collectors/sockets.js';
+import type {WatchedConnection} from '../metrics/snapshot.js';
 import type {HandledBy, ServerEvent, TrafficDelta, WaitPlace} from '../server/protocol.js';
 
 /** One connection as watch follows it between readings of the kernel's table. */
@@ -14,6 +15,11 @@ type Tracked = {
 	bytesOut: number;
 	unread: number;
 	unsent: number;
+	inode: number;
+	peer: string;
+	/** The kernel's counters at the last reading, from the first one that saw it: what rates are made of. */
+	seenIn: number;
+	seenOut: number;
 };
 
 /** What a row of the connection list adds for a watched server. */
@@ -22,7 +28,12 @@ export type SocketExtras = {
 	readonly unsent: number;
 	/** Where it waits now; null: not waiting. */
 	readonly place: WaitPlace | null;
+	/** The process whose /proc/<pid>/fd holds its socket now; null: none (yet). */
+	readonly owner: number | null;
 };
+
+/** Bytes the kernel counted on live connections, summed over readings: each only from its first sighting. */
+export type Moved = {bytesIn: number; bytesOut: number};
 
 /** States of a connection that the server holds or will hold; TIME-WAIT and the like are over. */
 const LIVE_STATES = new Set(['ESTAB', 'CLOSE-WAIT', 'FIN-WAIT-1', 'FIN-WAIT-2', 'LAST-ACK']);
@@ -44,6 +55,12 @@ export class ConnectionTracker {
 	readonly #waitMs: number;
 	readonly #connections = new Map<string, Tracked>();
 	#nextId = 1;
+	/**
+	 * Bytes moved since watch started, counted between successive readings of each connection: a
+	 * connection's bytes from before its first reading are not in it, so a rate made of two of these
+	 * totals and the time between their readings is the kernel's rate over that time.
+	 */
+	readonly moved: Moved = {bytesIn: 0, bytesOut: 0};
 
 	constructor(waitMs: number) {
 		this.#waitMs = waitMs;
@@ -65,7 +82,13 @@ export class ConnectionTracker {
 			let tracked = this.#connections.get(key);
 			if (!tracked) {
 				tracked = this.#track(key, now);
+				tracked.seenIn = socket.bytesReceived;
+				tracked.seenOut = socket.bytesAcked;
 			}
+			this.moved.bytesIn += socket.bytesReceived - tracked.seenIn;
+			this.moved.bytesOut += socket.bytesAcked - tracked.seenOut;
+			tracked.seenIn = socket.bytesReceived;
+			tracked.seenOut = socket.bytesAcked;
 			this.#step(tracked, socket, owners, now, events);
 			if (!tracked.emitted) continue;
 			const bytesIn = socket.bytesReceived - tracked.bytesIn;
@@ -92,6 +115,7 @@ export class ConnectionTracker {
 				unread: tracked.unread,
 				unsent: tracked.unsent,
 				place: tracked.place,
+				owner: tracked.owner,
 			});
 		}
 		return extras;
@@ -108,6 +132,33 @@ export class ConnectionTracker {
 		return held;
 	}
 
+	/** Every connection given to the store, oldest first, at most `limit`. */
+	list(limit: number): WatchedConnection[] {
+		const list: WatchedConnection[] = [];
+		for (const tracked of this.#connections.values()) {
+			if (list.length >= limit) break;
+			if (!tracked.emitted) continue;
+			list.push({
+				id: tracked.id,
+				peer: tracked.peer,
+				inode: tracked.inode,
+				owner: tracked.owner,
+				waitIn: tracked.place,
+			});
+		}
+		return list;
+	}
+
+	/** Each accepted connection by its socket inode: its id (null while held back) and peer. */
+	byInode(): Map<number, {id: number | null; peer: string}> {
+		const found = new Map<number, {id: number | null; peer: string}>();
+		for (const tracked of this.#connections.values()) {
+			if (tracked.inode !== 0)
+				found.set(tracked.inode, {id: tracked.emitted ? tracked.id : null, peer: tracked.peer});
+		}
+		return found;
+	}
+
 	#track(key: string, now: number): Tracked {
 		const tracked: Tracked = {
 			id: this.#nextId++,
@@ -120,6 +171,10 @@ export class ConnectionTracker {
 			bytesOut: 0,
 			unread: 0,
 			unsent: 0,
+			inode: 0,
+			peer: '',
+			seenIn: 0,
+			seenOut: 0,
 		};
 		this.#connections.set(key, tracked);
 		return tracked;
@@ -137,6 +192,8 @@ export class ConnectionTracker {
 		const served = accepted && (read > 0 || socket.bytesAcked > 0 || socket.unsent > 0);
 		const waiting = !served && (!accepted || socket.unread > 0);
 		tracked.owner = accepted ? (owners.get(socket.inode) ?? null) : null;
+		tracked.inode = socket.inode;
+		tracked.peer = normalisePeer(socket.peer);
 		tracked.unread = socket.unread;
 		tracked.unsent = socket.unsent;
 		tracked.place = waiting ? (accepted ? 'unread' : 'accept') : null;

@@ -19,7 +19,14 @@ import {
 	type DashboardSource,
 	type SourceCapabilities,
 } from '../metrics/source.js';
-import type {OsFigures, Snapshot, WatchFigures} from '../metrics/snapshot.js';
+import type {
+	ConnectionThread,
+	OsFigures,
+	ProcessFigures,
+	Snapshot,
+	WatchFigures,
+} from '../metrics/snapshot.js';
+import {readProcess} from '../collectors/proc.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
 import type {HandlerName} from '../server/handler.js';
 import {ConnectionTracker} from './tracker.js';
@@ -37,9 +44,15 @@ export type WatchSettings = {
 	readonly readMs: number;
 	/** How often a snapshot is published (and rates rolled). */
 	readonly tickMs: number;
+	/** More roots whose trees are part of the server: the other owners of the port (SO_REUSEPORT). */
+	readonly otherRoots?: readonly number[];
+	/** When the watched process has ended, keep the last figures on screen rather than exit (--stay). */
+	readonly stay?: boolean;
 };
 
 const HOST_MS = 2000;
+/** Connections listed in the watch section (the JSON's `watch.connections`); the rest are counted. */
+const MAX_LISTED = 1000;
 
 /** 0.0.0.0 and :: are where a server listens, not where a client connects. */
 function clientAddress(listener: ListenerReading): string {
@@ -72,8 +85,17 @@ export class WatchSource implements DashboardSource {
 	#listening: readonly ListenerReading[] = [];
 	#overflowsAtStart: number | null;
 	#children = new Map<number, number | null>();
-	/** Called when the watched process is gone. */
-	onGone: (() => void) | undefined;
+	/** The threads on each connection's socket at the last reading, by connection id. */
+	#onConnection = new Map<number, ConnectionThread[]>();
+	/** The bytes the kernel counted by the last reading, and when that reading's `ss` ran. */
+	#lastReading: {at: number; bytesIn: number; bytesOut: number} | null = null;
+	/** The reading the last rates were measured from. */
+	#rateBase: {at: number; bytesIn: number; bytesOut: number} | null = null;
+	#rates = {bytesInPerSec: 0, bytesOutPerSec: 0};
+	#rateWindow: {from: number; to: number} | null = null;
+	#ended: string | null = null;
+	/** Called when the watched process is gone, with the line that says how. */
+	onGone: ((why: string) => void) | undefined;
 
 	constructor(settings: WatchSettings) {
 		this.#settings = settings;
@@ -84,6 +106,8 @@ export class WatchSource implements DashboardSource {
 			port: () => null,
 			exclude: () => new Set(),
 			threads: true,
+			activity: true,
+			otherRoots: () => settings.otherRoots ?? [],
 		});
 		this.#tracker = new ConnectionTracker(settings.waitMs);
 		this.#fleet = new ClientFleet(
@@ -111,6 +135,8 @@ export class WatchSource implements DashboardSource {
 			unsentBytes: 0,
 			waitThresholdMs: settings.waitMs,
 			missing: null,
+			owners: [settings.pid, ...(settings.otherRoots ?? [])],
+			syscallRefused: null,
 		};
 		this.#snapshot = this.#compose();
 	}
@@ -143,6 +169,7 @@ export class WatchSource implements DashboardSource {
 		});
 		this.#clocks.every(this.#settings.tickMs, () => {
 			this.#store.roll(Date.now());
+			this.#rollRates();
 			this.#publish();
 		});
 		this.#publish();
@@ -150,9 +177,15 @@ export class WatchSource implements DashboardSource {
 
 	/** One reading of /proc and the kernel's TCP tables, folded into the store. */
 	async read(now = Date.now()): Promise<void> {
+		if (this.#ended !== null) return;
 		const os = await this.#proc.collect(now);
 		if (os.processes.length === 0) {
-			this.onGone?.();
+			this.#ended = await this.#howEnded();
+			this.#rates = {bytesInPerSec: 0, bytesOutPerSec: 0};
+			this.#rateWindow = null;
+			this.#store.log(now, 'warn', this.#ended);
+			this.#publish();
+			this.onGone?.(this.#ended);
 			return;
 		}
 		const pids = os.processes.map((process) => process.pid);
@@ -161,15 +194,27 @@ export class WatchSource implements DashboardSource {
 		// connections: a socket ss lists as accepted is then always found in some process's fds.
 		if (this.#listening.length === 0) this.#listening = this.#ours(all, socketOwners(pids).owners);
 		const ports = [...new Set(this.#listening.map((listener) => listener.port))];
+		const readAt = Date.now();
 		const sockets = await readConnections(ports);
 		const {owners, missing} = socketOwners(pids);
 		if (missing !== null && this.#watch.missing === null) this.#store.log(now, 'warn', missing);
 		this.#listening = this.#ours(all, owners);
 		for (const event of this.#tracker.update(sockets, owners, now)) this.#store.apply(event);
+		this.#lastReading = {at: readAt, ...this.#tracker.moved};
+		this.#rateBase ??= this.#lastReading;
+		const refused = this.#proc.refused;
+		if (refused !== null && !this.#watch.syscallRefused) {
+			this.#store.log(
+				now,
+				'warn',
+				`cannot read the threads' system calls (${refused}): their states come from wchan and stat, without fds or connections; watch as the server's user or as root, and see /proc/sys/kernel/yama/ptrace_scope`,
+			);
+		}
 		this.#followChildren(pids.slice(1), now);
 		const acceptQueue = this.#listening.reduce((sum, listener) => sum + listener.acceptQueue, 0);
 		this.#store.setOs({
 			...os,
+			processes: this.#joinConnections(os.processes),
 			acceptQueue: ports.length > 0 ? acceptQueue : null,
 		} satisfies OsFigures);
 		const overflows = readListenOverflows();
@@ -188,7 +233,78 @@ export class WatchSource implements DashboardSource {
 			unsentBytes: sockets.reduce((sum, socket) => sum + socket.unsent, 0),
 			waitThresholdMs: this.#settings.waitMs,
 			missing,
+			owners: this.#watch.owners ?? [],
+			syscallRefused: refused,
+			connections: this.#tracker.list(MAX_LISTED),
 		};
+	}
+
+	/**
+	 * Each thread's fd joined to what it is: a connection (its id and peer) or a listener; and, the
+	 * other way, the threads on each connection, for its row.
+	 */
+	#joinConnections(processes: readonly ProcessFigures[]): ProcessFigures[] {
+		const connections = this.#tracker.byInode();
+		const listeners = new Map(this.#listening.map((listener) => [listener.inode, listener.local]));
+		const onConnection = new Map<number, ConnectionThread[]>();
+		const joined = processes.map((process) => ({
+			...process,
+			tasks: process.tasks?.map((task) => {
+				const inode = task.activity?.inode ?? null;
+				if (inode === null || !task.activity) return task;
+				const connection = connections.get(inode);
+				if (connection?.id != null) {
+					const list = onConnection.get(connection.id) ?? [];
+					list.push({
+						pid: process.pid,
+						tid: task.tid,
+						kind: task.activity.kind,
+						call: task.activity.call,
+						forMs: task.activity.forMs,
+					});
+					onConnection.set(connection.id, list);
+				}
+				const listener = listeners.get(inode);
+				return {
+					...task,
+					connection: connection
+						? {id: connection.id, peer: connection.peer}
+						: listener !== undefined
+							? {id: null, peer: `listener ${listener}`}
+							: null,
+				};
+			}),
+		}));
+		this.#onConnection = onConnection;
+		return joined;
+	}
+
+	/**
+	 * Bytes per second between the reading the last rates ended at and the latest one, divided by
+	 * the time between the two readings (not the frame interval: readings and frames do not keep
+	 * step, and a frame may hold one reading or three).
+	 */
+	#rollRates(): void {
+		const base = this.#rateBase;
+		const last = this.#lastReading;
+		if (base === null || last === null || last.at <= base.at) return;
+		const seconds = (last.at - base.at) / 1000;
+		this.#rates = {
+			bytesInPerSec: (last.bytesIn - base.bytesIn) / seconds,
+			bytesOutPerSec: (last.bytesOut - base.bytesOut) / seconds,
+		};
+		this.#rateWindow = {from: base.at, to: last.at};
+		this.#rateBase = last;
+	}
+
+	/** The line that says how the watched process ended: a zombie its parent has not reaped, or gone. */
+	async #howEnded(): Promise<string> {
+		const pid = this.#settings.pid;
+		const reading = await readProcess(pid);
+		if (reading?.state === 'Z') {
+			return `the watched process ${pid} has ended: it is a zombie that its parent ${reading.ppid} has not reaped`;
+		}
+		return `the watched process ${pid} has ended`;
 	}
 
 	/** The listeners the server holds (or, with --port, those on that port). */
@@ -282,11 +398,23 @@ export class WatchSource implements DashboardSource {
 		const extras = this.#tracker.extras();
 		const rows = snapshot.connections.rows.map((row) => {
 			const extra = extras.get(row.id);
-			return extra
-				? {...row, waitIn: extra.place ?? row.waitIn, unread: extra.unread, unsent: extra.unsent}
-				: row;
+			if (!extra) return row;
+			return {
+				...row,
+				// The owner as of the last reading: a child that took the socket over is named.
+				by: extra.owner === null ? row.by : ({kind: 'process', pid: extra.owner} as const),
+				waitIn: extra.place ?? row.waitIn,
+				unread: extra.unread,
+				unsent: extra.unsent,
+				threads: this.#onConnection.get(row.id) ?? [],
+			};
 		});
-		return {...snapshot, connections: {...snapshot.connections, rows}, watch: this.#watch};
+		return {
+			...snapshot,
+			traffic: {...snapshot.traffic, ...this.#rates},
+			connections: {...snapshot.connections, rows},
+			watch: {...this.#watch, ended: this.#ended, rateWindow: this.#rateWindow},
+		};
 	}
 
 	#publish(): void {

@@ -4,6 +4,7 @@ import type {ProcessFigures, Snapshot} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
 import {Figure, Panel} from '../panel.js';
 import {processTotals} from '../../collectors/figures.js';
+import {activitySummary, type ActivityKind} from '../../collectors/thread-activity.js';
 
 export type ConcurrencyPanelProps = {
 	readonly server: Snapshot['server'];
@@ -64,6 +65,7 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 	const processes = os?.processes ?? [];
 	const {threads, rssBytes: rss, cpuPercent: cpu, cpuKnown} = processTotals(processes);
 	const known = os !== null && processes.length > 0;
+	const waits = activities(processes);
 	return (
 		<Panel title="Concurrency" width={width}>
 			{server.notRespondingMs ? (
@@ -74,12 +76,18 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 				<Figure label={serverLabel} value={serverValue} width={inner} />
 			)}
 			<Figure label="OS threads" value={known ? String(threads) : '-'} width={inner} />
-			{processes.some((process) => process.tasks) ? (
+			{waits ? (
+				<Text wrap="truncate">{activitySummary(waits, inner)}</Text>
+			) : processes.some((process) => process.tasks) ? (
 				<Figure label="run/sleep/blk" value={threadStates(processes)} width={inner} />
 			) : (
 				<Figure {...workerThreads(server, workers, glyphs.arrow, inner)} width={inner} />
 			)}
-			<Figure label="processes" value={known ? String(processes.length) : '-'} width={inner} />
+			<Figure
+				label="processes"
+				value={known ? processCount(processes.length, os?.zombies?.length ?? 0, inner) : '-'}
+				width={inner}
+			/>
 			<Figure
 				label="rss cpu"
 				value={known ? `${formatBytes(rss)} ${cpuKnown ? `${Math.round(cpu)}%` : '-'}` : '-'}
@@ -108,4 +116,28 @@ function threadStates(processes: readonly ProcessFigures[]): string {
 		}
 	}
 	return `${count.R}/${count.S}/${count.D}`;
+}
+
+/**
+ * Threads by what they wait in (watch: `3 in recv, 1 in accept, 11 on a lock`); null without
+ * activities, or when only the state letters were readable (run/sleep/blk says that better).
+ */
+function activities(processes: readonly ProcessFigures[]): Map<ActivityKind, number> | null {
+	const counts = new Map<ActivityKind, number>();
+	let known = false;
+	for (const process of processes) {
+		for (const task of process.tasks ?? []) {
+			if (!task.activity) continue;
+			counts.set(task.activity.kind, (counts.get(task.activity.kind) ?? 0) + 1);
+			known ||= task.activity.from !== 'stat';
+		}
+	}
+	return known ? counts : null;
+}
+
+/** Live processes, and the zombies beside them (never among them): `15 +2 zombie`. */
+function processCount(live: number, zombies: number, inner: number): string {
+	if (zombies === 0) return String(live);
+	const long = `${live} +${zombies} zombie`;
+	return 'processes'.length + 1 + long.length <= inner ? long : `${live} +${zombies}Z`;
 }

@@ -69,6 +69,23 @@ const QUEUES: Column = {
 	cell: (row) => `${formatBytes(row.unread ?? 0)}/${formatBytes(row.unsent ?? 0)}`,
 };
 
+/**
+ * Watch: the thread on the connection's socket and what it waits in (`5639 recv`, `+1` when more
+ * than one is), else the process that holds the socket.
+ */
+const WATCHED_BY: Column = {
+	title: 'BY',
+	sort: 'by',
+	width: 11,
+	align: 'left',
+	cell: (row) => {
+		if (row.state === 'queued' && row.waitIn) return `(${row.waitIn})`;
+		const [first, ...others] = row.threads ?? [];
+		if (!first) return handledByLabel(row.by);
+		return `${first.tid} ${first.kind}${others.length > 0 ? `+${others.length}` : ''}`;
+	},
+};
+
 /** Widest peer shown whole: `[::ffff:127.0.0.1]:65535` and room to spare; wider ones are cut. */
 const PEER_MAX = 28;
 
@@ -80,7 +97,9 @@ export const CONNECTIONS_FULL_WIDTH =
 function layout(width: number, watched: boolean): Column[] {
 	const inner = width - 2;
 	const chosen = watched
-		? FIXED.map((column) => (column.title === 'MSGS' ? QUEUES : column))
+		? FIXED.map((column) =>
+				column.title === 'MSGS' ? QUEUES : column.title === 'BY' ? WATCHED_BY : column,
+			)
 		: FIXED;
 	const fixed = chosen.reduce((sum, column) => sum + column.width + 1, 0);
 	const peer = Math.max(8, Math.min(PEER_MAX, inner - fixed));

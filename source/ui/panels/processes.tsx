@@ -1,6 +1,12 @@
 import {Box, Text} from '#ink';
 import {formatBytes, formatDuration, inert} from '../../shared/format.js';
-import type {ProcessFigures, Snapshot, ThreadFigures, WorkerRow} from '../../metrics/snapshot.js';
+import type {
+	OsFigures,
+	ProcessFigures,
+	Snapshot,
+	ThreadFigures,
+	WorkerRow,
+} from '../../metrics/snapshot.js';
 import {CompactTable} from '../compact-table.js';
 import {Panel} from '../panel.js';
 import {processTotals} from '../../collectors/figures.js';
@@ -90,7 +96,15 @@ export function ProcessesPanel({os, workers, width, height, offset = 0}: Process
 		(process.tasks ?? []).map((task) => ({pid: process.pid, ...task})),
 	);
 	if (tasks.length > 0) {
-		return <OsThreads processes={processes} tasks={tasks} width={width} height={height} />;
+		return (
+			<OsThreads
+				processes={processes}
+				zombies={os?.zombies}
+				tasks={tasks}
+				width={width}
+				height={height}
+			/>
+		);
 	}
 	const threads = workers.rows.filter((row) => row.worker.kind !== 'process');
 	const room = share(Math.max(0, height - 2), processes.length, threads.length);
@@ -191,45 +205,90 @@ const STATES: Readonly<Record<string, string>> = {
  */
 function OsThreads({
 	processes,
+	zombies: zombieList,
 	tasks,
 	width,
 	height,
 }: {
 	readonly processes: readonly ProcessFigures[];
+	readonly zombies: OsFigures['zombies'];
 	readonly tasks: readonly (ThreadFigures & {readonly pid: number})[];
 	readonly width: number;
 	readonly height: number;
 }) {
 	const room = Math.max(0, height - 2 - TABLE_CHROME - 1);
-	const data = tasks.slice(0, room).map((task) => ({
-		pid: task.pid,
-		tid: task.tid,
-		name: inert(task.name),
-		state: STATES[task.state] ?? task.state,
-		cpu: task.cpuPercent === null ? '-' : `${task.cpuPercent.toFixed(1)}%`,
+	const timed = tasks.some((task) => task.activity);
+	const zombies: Record<string, Scalar>[] = (zombieList ?? []).map((zombie) => ({
+		pid: zombie.pid,
+		tid: zombie.pid,
+		name: clip(inert(zombie.name), 9),
+		...(timed ? {in: 'zombie', on: `of ${zombie.ppid}`, for: ''} : {state: 'zombie'}),
+		cpu: '-',
 	}));
+	const data: Record<string, Scalar>[] = [
+		...tasks.map((task) => ({
+			pid: task.pid,
+			tid: task.tid,
+			name: timed ? clip(inert(task.name), 9) : inert(task.name),
+			// With the system call known, it says more than the state letter.
+			...(timed
+				? {
+						in: clip(task.activity?.call ?? STATES[task.state] ?? task.state, 10),
+						on: on(task),
+						// 0: it ran since the reading before; it has been there less than a reading.
+						for: !task.activity
+							? ''
+							: task.activity.forMs === 0
+								? 'now'
+								: formatDuration(task.activity.forMs),
+					}
+				: {state: STATES[task.state] ?? task.state}),
+			cpu: task.cpuPercent === null ? '-' : `${task.cpuPercent.toFixed(1)}%`,
+		})),
+		...zombies,
+	].slice(0, room);
+	const columns = timed
+		? ['pid', 'tid', 'name', 'in', 'on', 'for', 'cpu']
+		: ['pid', 'tid', 'name', 'state', 'cpu'];
+	const right = new Set(['pid', 'tid', 'for', 'cpu']);
 	const rss = processTotals(processes).rssBytes;
 	return (
 		<Panel
-			title={`Processes ${processes.length} · OS threads ${tasks.length} · rss ${formatBytes(rss)}`}
+			title={`Processes ${processes.length}${zombies.length > 0 ? ` (+${zombies.length} zombie)` : ''} · OS threads ${tasks.length} · rss ${formatBytes(rss)}`}
 			width={width}
 			height={height}
 		>
 			<>
 				<CompactTable
 					data={data}
-					columns={[
-						{key: 'pid', align: 'right'},
-						{key: 'tid', align: 'right'},
-						{key: 'name'},
-						{key: 'state'},
-						{key: 'cpu', align: 'right'},
-					]}
+					columns={columns.map((key) => (right.has(key) ? {key, align: 'right' as const} : {key}))}
 				/>
-				{tasks.length > data.length ? (
-					<Text dimColor>{`${tasks.length - data.length} more threads`}</Text>
+				{tasks.length + zombies.length > data.length ? (
+					<Text dimColor>{`${tasks.length + zombies.length - data.length} more threads`}</Text>
 				) : null}
 			</>
 		</Panel>
 	);
+}
+
+/** `text` cut to `width` characters, the last one an ellipsis when cut. */
+function clip(text: string, width: number): string {
+	return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+}
+
+/**
+ * What a thread's fd is: the connection (`#3 127.0.0.1:52064`, cut from the left so the port
+ * stays), a listener (`listen :8080`), another fd (`fd 7`), or nothing.
+ */
+function on(task: ThreadFigures): string {
+	const connection = task.connection;
+	if (connection) {
+		if (connection.id === null) {
+			const port = /:(\d+)$/.exec(connection.peer)?.[1];
+			return connection.peer.startsWith('listener') ? `listen :${port}` : inert(connection.peer);
+		}
+		const text = `#${connection.id} ${inert(connection.peer)}`;
+		return text.length > 20 ? `…${text.slice(-19)}` : text;
+	}
+	return task.activity?.fd == null ? '' : `fd ${task.activity.fd}`;
 }

@@ -24,7 +24,10 @@ export function StatusLine({snapshot, width, paused}: StatusLineProps) {
 		`clients ${clients.total}${clients.waiting > 0 ? ` (${clients.waiting} waiting)` : ''}`,
 	].filter((part) => part !== '');
 	// Wrong replies are an alarm: they keep their place at the end, whatever else gives way.
-	const wrong = clients.wrongReplies ? `  ${clients.wrongReplies} wrong replies` : '';
+	const count = clients.wrongReplies ? `  ${clients.wrongReplies} wrong replies` : '';
+	// What they look like, and the flag that fits, where it leaves room for the address.
+	const hinted = count && clients.replyHint ? `${count}: ${inert(clients.replyHint)}` : count;
+	const wrong = mode.length + hinted.length + 24 <= width ? hinted : count;
 	const pausedShort = paused ? ' PAUSED ' : '';
 	// Two spaces between the parts where they fit, one where they would not.
 	const spaced = ` ${parts.join('  ')}`;
