@@ -8,6 +8,7 @@ import {
 import {fail, internalError} from './commands/fail.js';
 import {COMMANDS, DASHBOARD} from './commands/registry.js';
 import {UsageError} from './options/options.js';
+import {NoTerminalError} from './terminal/keyboard.js';
 import {VERSION} from './shared/version.js';
 
 // `concurrency-top --json | head -3`: a reader that leaves is the end of the output, not a crash.
@@ -41,6 +42,6 @@ try {
 	const status = await command.run(parseCommandLine(command, args));
 	if (typeof status === 'number') process.exitCode = status;
 } catch (error: unknown) {
-	if (error instanceof UsageError) fail(error.message);
+	if (error instanceof UsageError || error instanceof NoTerminalError) fail(error.message);
 	internalError(error);
 }

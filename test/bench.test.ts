@@ -41,18 +41,20 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 	const report = JSON.parse(stdout) as BenchReport;
 	assert.match(stderr, /sequential cpu ×3, ETA/, 'progress goes to stderr');
 	assert.equal(report.scenario, 'matrix');
-	// A plain baseline for each listen backlog: Node's 511 (sequential) and async's 4096.
+	// A plain baseline for each listen backlog: Node's 511, async's 4096, sequential's listen(5).
 	assert.deepEqual(
 		report.rows.map((row) => `${row.server} ${row.backlog} ${row.workload}`),
 		[
 			'plain 511 echo',
 			'plain 4096 echo',
+			'plain 5 echo',
 			'async 4096 echo',
-			'sequential 511 echo',
+			'sequential 5 echo',
 			'plain 511 cpu',
 			'plain 4096 cpu',
+			'plain 5 cpu',
 			'async 4096 cpu',
-			'sequential 511 cpu',
+			'sequential 5 cpu',
 		],
 	);
 	assert.ok(report.environment.cores > 0);
@@ -101,7 +103,7 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 		assert.equal(typeof row.verdict, 'string');
 		assert.ok(row.verdict.length > 0);
 	}
-	const [plain, , async, sequential] = report.rows;
+	const [plain, , , async, sequential] = report.rows;
 	assert.match(plain!.verdict, /^baseline/);
 	assert.equal(plain!.ratioMessagesPerSec, 1);
 	for (const row of [plain!, async!]) {

@@ -12,10 +12,13 @@ test('switching models with test clients connected ends with every client served
 	);
 	await controller.start();
 	try {
+		// Sequential accepts no one while it serves: the other three wait in the kernel's accept queue.
 		await waitFor(
 			() =>
-				controller.snapshot.connections.queued === 3 && controller.snapshot.clients.waiting === 3,
-			'1 served, 3 queued',
+				controller.snapshot.connections.active === 1 &&
+				controller.snapshot.queue.acceptQueue === 3 &&
+				controller.snapshot.clients.waiting === 3,
+			'1 served, 3 in the kernel accept queue',
 		);
 		const port = controller.port;
 		await controller.dispatch({type: 'next-mode'});

@@ -83,7 +83,7 @@ test('mouse reports, pastes and terminal replies are not keys; a lone ESC still 
 });
 
 test('filter: Enter keeps it, Esc clears it; the state matches by prefix', async (t) => {
-	const session = await dashboard(t, ['--mode', 'sequential', '--clients', '3']);
+	const session = await dashboard(t, ['--mode', 'pool', '--pool-size', '1', '--clients', '3']);
 	await session.waitFor((s) => /1 active · 2 queued/.test(s.text()), 10_000);
 	session.press('/que');
 	await session.waitFor((s) => rows(s).length === 2 && rows(s).every((l) => /queued/.test(l)));

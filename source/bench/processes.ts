@@ -46,7 +46,7 @@ export type ServerKind = ModeName | 'plain' | 'target' | TutorialKind;
  * A bench test reads the real backlogs with `ss` and checks this table against them.
  */
 export const MODEL_BACKLOG: Readonly<Record<ModeName, number>> = {
-	sequential: 511,
+	sequential: 5,
 	async: 4096,
 	thread: 511,
 	pool: 511,

@@ -5,11 +5,15 @@
  */
 import {openSync} from 'node:fs';
 import tty from 'node:tty';
-import {UsageError} from '../options/options.js';
 
 let keyboard: NodeJS.ReadStream | undefined;
 
-/** stdin when it is a terminal, else /dev/tty; a UsageError when neither is. Opened once. */
+/** No terminal to read keys from: the user's to fix, said in one line (main.ts). */
+export class NoTerminalError extends Error {
+	override readonly name = 'NoTerminalError';
+}
+
+/** stdin when it is a terminal, else /dev/tty; a NoTerminalError when neither is. Opened once. */
 export function keyboardInput(stdin: NodeJS.ReadStream = process.stdin): NodeJS.ReadStream {
 	if (stdin.isTTY) return stdin;
 	if (keyboard !== undefined) return keyboard;
@@ -18,7 +22,7 @@ export function keyboardInput(stdin: NodeJS.ReadStream = process.stdin): NodeJS.
 		fd = openSync('/dev/tty', 'r');
 	} catch (error: unknown) {
 		const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-		throw new UsageError(
+		throw new NoTerminalError(
 			`no terminal to read keys from (stdin is not one, and /dev/tty: ${code}): run it in a terminal, or use --json for JSON lines`,
 		);
 	}
