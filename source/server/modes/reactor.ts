@@ -28,6 +28,8 @@ type Entry = {
 	readonly responder: Responder;
 	/** False from a write the kernel could not take whole until 'drain': select() would not list it as writable. */
 	writable: boolean;
+	/** The client shut its write side: the socket is shut too once every reply is written. */
+	ended: boolean;
 	readonly stall: StallReport;
 };
 
@@ -43,7 +45,10 @@ export const createReactorMode: ModeFactory = (context) => {
 	const outputs = new OutputQueues(context);
 	const reporter = setInterval(() => outputs.report(), REPORT_MS);
 	reporter.unref();
-	const acceptor = new Acceptor({}, (socket) => {
+	// Half-open: Node would otherwise end the socket as soon as the client's FIN is read, and every
+	// reply still in the socket's queue would be a write after end, lost (256 KB came back as
+	// 131,072 bytes). The reactor ends it itself once its queue is written.
+	const acceptor = new Acceptor({allowHalfOpen: true}, (socket) => {
 		let entry: Entry | undefined;
 		const id = acceptOnMain(context, sockets, socket, {onClose: () => outputs.close(entry!)});
 		if (id !== undefined) entry = openEntry(context, outputs, socket, id);
@@ -75,6 +80,7 @@ function openEntry(context: ModeContext, outputs: OutputQueues, socket: Socket, 
 		bytes: 0,
 		responder,
 		writable: true,
+		ended: false,
 		stall: new StallReport(reports.onStall),
 	};
 	closeWhenIdle(socket, settings().idleTimeoutMs, reports.onIdle);
@@ -85,6 +91,10 @@ function openEntry(context: ModeContext, outputs: OutputQueues, socket: Socket, 
 		if (entry.bytes + responder.pendingBytes > QUEUE_HIGH) socket.pause();
 	});
 	socket.on('drain', () => outputs.drained(entry));
+	socket.once('end', () => {
+		entry.ended = true;
+		outputs.endIfWritten(entry);
+	});
 	return entry;
 }
 
@@ -122,6 +132,13 @@ class OutputQueues {
 	drained(entry: Entry): void {
 		entry.writable = true;
 		if (entry.queue.length > 0) this.#schedule();
+	}
+
+	/** The client has shut its write side: shut ours once nothing is left to write to it. */
+	endIfWritten(entry: Entry): void {
+		if (entry.ended && entry.queue.length === 0 && entry.responder.pendingBytes === 0) {
+			entry.socket.end();
+		}
 	}
 
 	/** The socket closed: its queue goes with it. */
@@ -175,7 +192,10 @@ class OutputQueues {
 				continue;
 			}
 			this.#write(entry, data);
-			if (entry.queue.length === 0) this.#outputs.delete(entry);
+			if (entry.queue.length === 0) {
+				this.#outputs.delete(entry);
+				this.endIfWritten(entry);
+			}
 		}
 		if (this.#outputs.size > 0) this.#schedule();
 	}
