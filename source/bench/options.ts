@@ -2,6 +2,7 @@ import {integer, list, numberFrom, numberList, oneOf, UsageError} from '../optio
 import {parseHostPort} from '../options/endpoints.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 import {DEFAULT_SETTINGS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from '../server/settings.js';
+import {poolSizeRefusal} from '../server/pool-budget.js';
 import {WORKLOAD_NAMES, type WorkloadName} from './workload.js';
 import {TUTORIAL_MODELS, type TutorialModel} from './processes.js';
 
@@ -93,12 +94,8 @@ export function parseBenchOptions(values: BenchFlags): BenchOptions {
 		// The server's own rules (source/server/settings.ts): the same flag means the same everywhere.
 		workMs: integer('work-ms', string('work-ms'), BENCH_DEFAULTS.workMs, 0, MAX_WORK_MS),
 		delayMs: integer('delay-ms', string('delay-ms'), BENCH_DEFAULTS.delayMs, 0, MAX_DELAY_MS),
-		poolSize: integer(
-			'pool-size',
-			string('pool-size'),
-			DEFAULT_SETTINGS.poolSize,
-			1,
-			MAX_POOL_SIZE,
+		poolSize: withinPoolBudget(
+			integer('pool-size', string('pool-size'), DEFAULT_SETTINGS.poolSize, 1, MAX_POOL_SIZE),
 		),
 		size: integer('size', string('size'), BENCH_DEFAULTS.size, 1, 1_048_576),
 		depth: integer('depth', string('depth'), BENCH_DEFAULTS.depth, 1, 1000),
@@ -120,4 +117,11 @@ function tutorialModels(value: string | undefined): readonly TutorialModel[] {
 	if (value === undefined || value === 'none') return [];
 	if (value === 'all') return TUTORIAL_MODELS;
 	return list('tutorial', value, TUTORIAL_MODELS) ?? [];
+}
+
+/** The pool obeys the worker budget of a thread per client, as the dashboard's --pool-size does. */
+function withinPoolBudget(size: number): number {
+	const overBudget = poolSizeRefusal(size, null);
+	if (overBudget) throw new UsageError(`--pool-size ${size}: ${overBudget}`);
+	return size;
 }

@@ -55,7 +55,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
 	string(
 		'pool-size',
 		'N',
-		`threads of the pool model, 1 to ${MAX_POOL_SIZE} (default ${DEFAULTS.poolSize})`,
+		`threads of the pool model, 1 to ${MAX_POOL_SIZE} within the worker budget (default ${DEFAULTS.poolSize})`,
 	),
 	string(
 		'work-ms',

@@ -19,6 +19,7 @@ import {clientHost, type Options} from '../options/options.js';
 import type {ClientReport, ServerSettings} from '../server/protocol.js';
 import {MODE_NAMES, type ModeName, type ServerConfig} from '../server/mode.js';
 import {createRunner, type ServerRunner} from '../server/runner.js';
+import {poolSizeRefusal} from '../server/pool-budget.js';
 import {MAX_CLIENTS} from '../options/options.js';
 import {
 	MAX_DELAY_MS,
@@ -305,7 +306,10 @@ export class Controller implements DashboardSource {
 			case 'resize-pool': {
 				if (this.#mode === 'hybrid')
 					return "hybrid keeps the tutorial's size, min(50, cores + 4): + and - resize the pool model";
-				this.#configure(settingsChange(action, this.#settings));
+				const change = settingsChange(action, this.#settings);
+				const overBudget = poolSizeRefusal(change.poolSize!, this.#settings.maxWorkers);
+				if (overBudget && action.by > 0) return overBudget;
+				this.#configure(change);
 				return null;
 			}
 			case 'crash-worker': {

@@ -2,6 +2,7 @@ import net from 'node:net';
 import type {Placement} from '../metrics/snapshot.js';
 import {HANDLER_NAMES, type HandlerName} from '../server/handler.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
+import {poolSizeRefusal} from '../server/pool-budget.js';
 import {MAX_CLIENTS} from '../clients/fleet.js';
 import {
 	DEFAULT_SETTINGS,
@@ -94,6 +95,15 @@ export const CLIENTS_COMMAND_DEFAULT = 10;
 export const MAX_RATE = 10_000;
 
 export function parseOptions(flags: RawFlags): Options {
+	const options = readOptions(flags);
+	// The pool obeys the worker budget that thread and process per client obey (issue 22, point 5).
+	const overBudget =
+		flags.poolSize === undefined ? null : poolSizeRefusal(options.poolSize, options.maxWorkers);
+	if (overBudget) throw new UsageError(`--pool-size ${options.poolSize}: ${overBudget}`);
+	return options;
+}
+
+function readOptions(flags: RawFlags): Options {
 	return {
 		mode: oneOf('mode', flags.mode ?? DEFAULTS.mode, MODE_NAMES),
 		host: parseHost(flags.host ?? DEFAULTS.host),

@@ -7,6 +7,7 @@ import {MODES} from './modes/index.js';
 import {ListenError} from './listen.js';
 import {fdConnectionCap, openFileLimit, refusalReason} from './fd-limit.js';
 import {collectWhenQuiet} from './quiet-gc.js';
+import {poolSizeRefusal} from './pool-budget.js';
 
 const TRAFFIC_FLUSH_MS = 100;
 
@@ -144,6 +145,21 @@ export class EchoServer {
 
 	/** Changes work per message, pool size or the connection limit of the running mode, live. */
 	configure(settings: Partial<ServerSettings>): void {
+		const overBudget =
+			settings.poolSize !== undefined && settings.poolSize > this.#settings.poolSize
+				? poolSizeRefusal(settings.poolSize, settings.maxWorkers ?? this.#settings.maxWorkers)
+				: null;
+		if (overBudget) {
+			// Whoever asked (a control client, a server process's parent) is told in the log; the
+			// rest of the change applies.
+			this.#emit({
+				type: 'log',
+				level: 'warn',
+				text: `pool not resized: ${overBudget}`,
+				at: Date.now(),
+			});
+			settings = {...settings, poolSize: this.#settings.poolSize};
+		}
 		this.#settings = {...this.#settings, ...settings};
 		this.#mode?.configure?.(this.#settings);
 		this.#emit({type: 'settings', settings: this.#settings, at: Date.now()});

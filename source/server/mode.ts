@@ -5,6 +5,7 @@ import type {TrafficCounter, WorkerBudget} from './connection.js';
 import type {HandlerName} from './handler.js';
 import {fdConnectionCap, openFileLimit} from './fd-limit.js';
 import type {ModeName} from './mode-names.js';
+import {addressSpaceLimit, addressSpaceUsed} from '../shared/address-space.js';
 
 export {MODE_NAMES, type ModeName} from './mode-names.js';
 
@@ -85,6 +86,24 @@ export function workerBudget(
 	override: number | null | undefined,
 	fdLimit = openFileLimit(),
 ): WorkerBudget {
+	const budget = budgetBeforeAddressSpace(cost, override, fdLimit);
+	const byAddressSpace = threadsInAddressSpace(cost);
+	if (byAddressSpace === null || byAddressSpace >= budget.limit) return budget;
+	const limit = addressSpaceLimit()!;
+	const gib = Math.round((limit / 2 ** 30) * 10) / 10;
+	const each = Math.round(THREAD_ADDRESS_SPACE_BYTES / 2 ** 20);
+	return {
+		limit: byAddressSpace,
+		what: cost.what,
+		why: `ulimit -v ${gib} GiB at ${each} MB a thread`,
+	};
+}
+
+function budgetBeforeAddressSpace(
+	cost: WorkerCost,
+	override: number | null | undefined,
+	fdLimit: number | null,
+): WorkerBudget {
 	if (override) return {limit: override, what: cost.what, why: `--max-workers ${override}`};
 	const byMemory = Math.floor(os.totalmem() / 4 / cost.bytes);
 	const cores = os.availableParallelism();
@@ -98,6 +117,33 @@ export function workerBudget(
 				? `a quarter of ${Math.round(os.totalmem() / 2 ** 30)} GB`
 				: `ulimit -n ${fdLimit}`;
 	return {limit, what: cost.what, why};
+}
+
+/**
+ * Address space (VmSize) one worker thread reserves, measured with the thread entry: 615 MB, V8's
+ * 512 MB code range most of it (a Worker with resourceLimits.codeRangeSizeMb 16 reserved 119 MB).
+ * Under `ulimit -v` (`prlimit --as`) a thread beyond the limit does not fail alone: V8 aborts the
+ * whole process ("Failed to reserve virtual memory for CodeRange", exit 133), so threads are
+ * budgeted against the address space left, as against memory, cores and fds.
+ */
+export const THREAD_ADDRESS_SPACE_BYTES = 640 * 2 ** 20;
+
+/**
+ * How many more threads fit in this process's address-space limit, if it has one; null when none
+ * applies (no limit, or workers that are processes: each child has a limit of its own).
+ */
+let baseAddressSpace: number | undefined;
+
+function threadsInAddressSpace(cost: WorkerCost): number | null {
+	if (cost.what !== 'threads') return null;
+	const limit = addressSpaceLimit();
+	if (limit === null) return null;
+	// Read once, before any thread: read later, the threads already running would count twice.
+	baseAddressSpace ??= addressSpaceUsed() ?? 0;
+	const used = baseAddressSpace;
+	// A margin for the main thread's own growth (heap, buffers) besides the threads.
+	const margin = THREAD_ADDRESS_SPACE_BYTES;
+	return Math.max(1, Math.floor((limit - used - margin) / THREAD_ADDRESS_SPACE_BYTES));
 }
 
 export type ModeFactory = (context: ModeContext) => ServerMode;

@@ -10,7 +10,7 @@ export const SCREEN_ADDRESS_SPACE = 24 * 2 ** 30;
 const TRAP_HANDLER_OFF = '--disable-wasm-trap-handler';
 
 /** The soft limit on this process's address space in bytes (`ulimit -v`), null if none. */
-function addressSpaceLimit(): number | null {
+export function addressSpaceLimit(): number | null {
 	try {
 		const limits = readFileSync('/proc/self/limits', 'utf8');
 		const soft = /^Max address space\s+(\S+)/m.exec(limits)?.[1];
@@ -40,4 +40,14 @@ export function screenAddressSpaceProblem(): string | null {
 		`(WebAssembly) reserves about 22 GiB: raise it to ${gib(SCREEN_ADDRESS_SPACE)} or unlimited, ` +
 		`or run node ${TRAP_HANDLER_OFF} ${process.argv[1] ?? 'cli.js'} (serve needs neither)`
 	);
+}
+
+/** This process's address space in use now (VmSize), in bytes; null if /proc cannot say. */
+export function addressSpaceUsed(): number | null {
+	try {
+		const kb = /^VmSize:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+		return kb === undefined ? null : Number(kb) * 1024;
+	} catch {
+		return null;
+	}
 }
