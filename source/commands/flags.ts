@@ -53,6 +53,11 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
 		`in-process (the server runs in this process) or worker\n(a server process it supervises) (default ${DEFAULTS.placement})`,
 	),
 	string(
+		'cluster-accept',
+		'HOW',
+		`cluster: round-robin (this process accepts and deals connections to the\nchildren in turn) or shared (every child accepts from one socket, the kernel\npicks) (default ${DEFAULTS.clusterAccept})`,
+	),
+	string(
 		'pool-size',
 		'N',
 		`threads of the pool model, 1 to ${MAX_POOL_SIZE} within the worker budget (default ${DEFAULTS.poolSize})`,

@@ -107,7 +107,12 @@ export class Controller implements DashboardSource {
 			port: options.port,
 			handler: options.handler,
 		});
-		this.#config = {host: options.host, port: options.port, handler: options.handler};
+		this.#config = {
+			host: options.host,
+			port: options.port,
+			handler: options.handler,
+			clusterAccept: options.clusterAccept,
+		};
 		this.#settings = settingsFromOptions(options);
 		this.#server = this.#createRunner(options.placement);
 		this.#fleet = new ClientFleet(

@@ -134,6 +134,8 @@ export type Snapshot = {
 		readonly settings: ServerSettings;
 		/** How long the server process has said nothing, once that is long enough to mean it is stopped or hung; absent or null while it answers. */
 		readonly notRespondingMs?: number | null;
+		/** Cluster: how its children get their connections (`round-robin`, `shared`); else absent or null. */
+		readonly accept?: string | null;
 	};
 	readonly workers: {
 		/** Live worker threads and child processes of the running model. */

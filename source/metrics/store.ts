@@ -102,6 +102,8 @@ export class MetricsStore {
 	#notRespondingMs: number | null = null;
 	/** The running model's worker budget, as its 'listening' said. */
 	#budget: string | null = null;
+	/** Cluster: how its children get their connections, as its 'listening' said; null for other models. */
+	#accept: string | null = null;
 	#settings: ServerSettings = DEFAULT_SETTINGS;
 	readonly #waiting: Record<WaitPlace, number> = {line: 0, pool: 0, accept: 0, unread: 0};
 	/** Live workers in start order; counts kept as events arrive, so a snapshot never walks them all. */
@@ -208,6 +210,7 @@ export class MetricsStore {
 	#listening(event: Extract<ServerEvent, {type: 'listening'}>): void {
 		this.#mode = event.mode;
 		this.#budget = event.budget ? `${event.budget.limit} ${event.budget.what}` : null;
+		this.#accept = event.accept ?? null;
 		// Figures of one model's queue belong to it: a switch starts them afresh (the log keeps the history).
 		this.#longestWaitMs = 0;
 		this.#server = {...this.#server, host: event.host, port: event.port};
@@ -511,6 +514,7 @@ export class MetricsStore {
 			pid: this.#pid,
 			settings: this.#settings,
 			notRespondingMs: this.#notRespondingMs,
+			accept: this.#accept,
 		};
 	}
 

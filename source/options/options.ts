@@ -3,6 +3,7 @@ import type {Placement} from '../metrics/snapshot.js';
 import {HANDLER_NAMES, type HandlerName} from '../server/handler.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 import {poolSizeRefusal} from '../server/pool-budget.js';
+import {CLUSTER_ACCEPTS, type ClusterAccept} from '../server/protocol.js';
 import {MAX_CLIENTS} from '../clients/fleet.js';
 import {
 	DEFAULT_SETTINGS,
@@ -32,6 +33,8 @@ export type Options = {
 	/** False with --no-color (NO_COLOR in the environment is honoured as well). */
 	readonly color: boolean;
 	readonly placement: Placement;
+	/** Cluster: how its children get their connections (round-robin, or a shared socket). */
+	readonly clusterAccept: ClusterAccept;
 	/** Threads of the `pool` model. */
 	readonly poolSize: number;
 	/** CPU busy time per message, in the handler. */
@@ -59,6 +62,7 @@ export type RawFlags = {
 	readonly json?: boolean;
 	readonly color?: boolean;
 	readonly placement?: string;
+	readonly clusterAccept?: string;
 	readonly poolSize?: string;
 	readonly workMs?: string;
 	readonly delayMs?: string;
@@ -77,6 +81,7 @@ export const DEFAULTS = {
 	clients: 0,
 	rate: 2,
 	placement: 'in-process',
+	clusterAccept: 'round-robin',
 	poolSize: DEFAULT_SETTINGS.poolSize,
 	workMs: DEFAULT_SETTINGS.workMs,
 	delayMs: DEFAULT_SETTINGS.delayMs,
@@ -114,6 +119,11 @@ function readOptions(flags: RawFlags): Options {
 		json: flags.json ?? false,
 		color: flags.color ?? true,
 		placement: oneOf('placement', flags.placement ?? DEFAULTS.placement, PLACEMENTS),
+		clusterAccept: oneOf(
+			'cluster-accept',
+			flags.clusterAccept ?? DEFAULTS.clusterAccept,
+			CLUSTER_ACCEPTS,
+		),
 		poolSize: integer('pool-size', flags.poolSize, DEFAULTS.poolSize, 1, MAX_POOL_SIZE),
 		workMs: integer('work-ms', flags.workMs, DEFAULTS.workMs, 0, MAX_WORK_MS),
 		delayMs: integer('delay-ms', flags.delayMs, DEFAULTS.delayMs, 0, MAX_DELAY_MS),

@@ -93,6 +93,7 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 						},
 					},
 					notRespondingMs: {optional: nullableNumber},
+					accept: {optional: {nullable: S}},
 				},
 			},
 			workers: {

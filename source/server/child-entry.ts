@@ -119,9 +119,19 @@ function serveClusterSocket(handler: 'echo' | 'upper', socket: Socket): void {
 	});
 }
 
-/** Cluster: accept from the shared listening socket, as every pre-forked worker does. */
+/**
+ * Cluster: accept from the shared listening socket, as every pre-forked worker does; or, round-robin,
+ * serve the connections the parent sends (`conn`), listening on nothing.
+ */
 function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 	startReporting();
+	if (command.accept === 'round-robin') {
+		const {handler, size, port} = command;
+		cluster = {servers: [], handler, size, wanted: 0, port, cap: Infinity, open: 0};
+		applyLimit();
+		report({type: 'ready', port});
+		return;
+	}
 	const server = net.createServer((socket) => serveClusterSocket(command.handler, socket));
 	const limit = openFileLimit();
 	const wanted = acceptHandles(limit) - 1;
@@ -174,6 +184,14 @@ process.on('message', (command: ChildCommand, handle?: unknown) => {
 		case 'cluster': {
 			settings = command.settings;
 			serveCluster(command);
+			break;
+		}
+		case 'conn': {
+			// A socket the parent accepted (paused): this child alone owns it from here.
+			if (handle instanceof net.Socket && cluster) {
+				serveClusterSocket(cluster.handler, handle);
+				handle.resume();
+			} else if (handle instanceof net.Socket) handle.destroy();
 			break;
 		}
 		case 'listener-copy': {

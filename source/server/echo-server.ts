@@ -100,6 +100,7 @@ export class EchoServer {
 			host: this.#config.host,
 			port: this.port,
 			...(mode.budget ? {budget: mode.budget} : {}),
+			...(mode.accept ? {accept: mode.accept} : {}),
 			at: Date.now(),
 		});
 		return this.port;

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type {Socket} from 'node:net';
-import type {EmitEvent, ServerSettings} from './protocol.js';
+import type {ClusterAccept, EmitEvent, ServerSettings} from './protocol.js';
 import type {TrafficCounter, WorkerBudget} from './connection.js';
 import type {HandlerName} from './handler.js';
 import {fdConnectionCap, openFileLimit} from './fd-limit.js';
@@ -14,6 +14,8 @@ export type ServerConfig = {
 	/** 0 asks the kernel for a free port. */
 	readonly port: number;
 	readonly handler: HandlerName;
+	/** Cluster: how its children get their connections (default round-robin). */
+	readonly clusterAccept?: ClusterAccept;
 };
 
 /** A running server in one concurrency model. */
@@ -37,6 +39,8 @@ export type ServerMode = {
 	crashWorker?(): string | null;
 	/** Thread and process per client: the workers they start before they refuse connections. */
 	readonly budget?: WorkerBudget;
+	/** Cluster: how its children get their connections. */
+	readonly accept?: ClusterAccept;
 };
 
 export type ModeContext = {

@@ -65,6 +65,8 @@ export type ServerEvent =
 			readonly port: number;
 			/** Thread and process per client: how many workers they start before refusing; else absent. */
 			readonly budget?: {readonly limit: number; readonly what: string; readonly why: string};
+			/** Cluster: how its children get their connections; else absent. */
+			readonly accept?: ClusterAccept;
 			readonly at: number;
 	  }
 	| {
@@ -198,10 +200,25 @@ export type ChildCommand =
 			readonly settings: ServerSettings;
 			/** How many children share the listener: each takes its share of --max-connections. */
 			readonly size: number;
+			/**
+			 * `shared`: the child listens on the shared socket and accepts for itself; `round-robin`:
+			 * it does not listen, the parent accepts and sends it every size-th connection (`conn`).
+			 */
+			readonly accept: ClusterAccept;
 	  }
+	/** Cluster, round-robin: a connection the parent accepted, sent with it; the child serves it. */
+	| {readonly type: 'conn'}
 	| {readonly type: 'settings'; readonly settings: ServerSettings}
 	/** Cluster: a copy of the child's listening handle, sent with it (`copy-listener`). */
 	| {readonly type: 'listener-copy'};
+
+/**
+ * How cluster children get their connections: `round-robin` (the default) the parent accepts and
+ * hands them out in turn, as Node's cluster does by default; `shared` every child accepts from the
+ * one listening socket and the kernel picks (it woke the same child for nearly every connection).
+ */
+export const CLUSTER_ACCEPTS = ['round-robin', 'shared'] as const;
+export type ClusterAccept = (typeof CLUSTER_ACCEPTS)[number];
 
 /** Child process → parent. Cluster children number their connections themselves (`local`). */
 export type ChildReport =

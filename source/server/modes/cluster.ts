@@ -1,9 +1,11 @@
 import cluster, {type Worker} from 'node:cluster';
 import os from 'node:os';
 import {performance} from 'node:perf_hooks';
-import type {ChildCommand, ChildReport, WorkerRef} from '../protocol.js';
+import type {ChildCommand, ChildReport, ClusterAccept, WorkerRef} from '../protocol.js';
+import {Acceptor} from '../acceptor.js';
+import {acceptErrors, ignoreSocketErrors} from '../connection.js';
+import {explainListenError, STORM_BACKLOG} from '../listen.js';
 import type {ModeContext, ModeEntry, ModeFactory} from '../mode.js';
-import {explainListenError} from '../listen.js';
 import {extraAcceptFds, fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
 import {
 	CHILD_ENTRY,
@@ -19,19 +21,30 @@ import {setTimeout as delay} from 'node:timers/promises';
 const DISCONNECT_WAIT_MS = 1000;
 
 /**
- * Node's answer to many cores: pre-forked worker processes sharing one listening socket. Node's
- * cluster with SCHED_NONE: the primary binds the socket once and hands the same listening handle to
- * every worker, and each worker accepts straight from the kernel's queue, as pre-forking servers
- * (Apache prefork, gunicorn) do. The primary accepts nothing, so it can start a replacement for a
- * worker that died without closing the listener. (Round-robin, Node's default, would have the
- * primary accept every connection and pass it on: a different model.)
+ * Node's answer to many cores: pre-forked worker processes, one a core. How a connection reaches one
+ * (`--cluster-accept`):
+ *
+ * - `round-robin` (the default, as Node's cluster's own default): this process accepts every
+ *   connection and sends it to the next child in turn, which owns it from then on. The split holds:
+ *   12 clients arriving a few at a time land 6 and 6.
+ * - `shared`: Node's cluster with SCHED_NONE. The primary binds the socket once and hands the same
+ *   listening handle to every child, and each accepts straight from the kernel's queue, as Apache
+ *   prefork and gunicorn do. The kernel wakes the child that waited last, which is the one that just
+ *   served: 12 of 12 and 21 of 23 clients arriving a few at a time landed on one child (issue 22),
+ *   the lesson behind nginx's accept_mutex and SO_REUSEPORT.
+ *
+ * Either way a child that died is replaced without the listener closing.
  */
 export const createClusterMode: ModeFactory = (context) => {
 	const {settings} = context;
 	const size = os.availableParallelism();
 	const fdLimit = openFileLimit();
+	const accept = context.config.clusterAccept ?? 'round-robin';
 	const workers: Workers = {
 		connections: new Map(),
+		ready: new Set(),
+		accept,
+		port: context.config.port,
 		size,
 		/** Each worker accepts its own share: --max-connections and the fd cap are per worker. */
 		refusal: () =>
@@ -43,17 +56,32 @@ export const createClusterMode: ModeFactory = (context) => {
 			),
 		stopping: false,
 	};
+	const dealer = accept === 'round-robin' ? dealConnections(workers) : undefined;
 	return {
 		name: context.name,
+		accept,
 		async start() {
 			shareOneListener();
+			if (dealer) {
+				const {config, emit} = context;
+				workers.port = await dealer.listen(
+					config.host,
+					config.port,
+					STORM_BACKLOG,
+					acceptErrors(emit),
+				);
+			}
 			const ports = await Promise.all(
 				Array.from({length: size}, () => startWorker(context, workers)),
 			);
-			return ports[0]!;
+			return dealer ? workers.port : ports[0]!;
+		},
+		accepting: async () => {
+			await dealer?.accepting;
 		},
 		async stop() {
 			workers.stopping = true;
+			await dealer?.close([]);
 			await Promise.all([...workers.connections.keys()].map((worker) => stopWorker(worker)));
 		},
 		crashWorker() {
@@ -77,6 +105,11 @@ export const createClusterMode: ModeFactory = (context) => {
 type Workers = {
 	/** Each worker's connections: its own number for each → the dashboard-wide id. */
 	readonly connections: Map<Worker, Map<number, number>>;
+	/** The workers that said they serve, in the order they started: round-robin deals to these. */
+	readonly ready: Set<Worker>;
+	readonly accept: ClusterAccept;
+	/** The port clients connect to: bound by this process (round-robin) or the first child (shared). */
+	port: number;
 	/** How many run at once: one a core. */
 	readonly size: number;
 	/** Why a worker refused a connection: its share of the limits. */
@@ -129,6 +162,7 @@ function startWorker(context: ModeContext, workers: Workers): Promise<number> {
 			listening(port) {
 				clearTimeout(timer);
 				started = true;
+				workers.ready.add(worker);
 				emitChildUp(context, ref, null, spawnedAt);
 				resolve(port);
 			},
@@ -139,7 +173,7 @@ function startWorker(context: ModeContext, workers: Workers): Promise<number> {
 		};
 		worker.on('message', (report: ChildReport, handle?: ListenerHandle) => {
 			if (report.type === 'copy-listener') sendListenerCopies(worker, handle, report.count);
-			else if (!relay(report)) answerStartReport(context, worker, workers.size, report, settle);
+			else if (!relay(report)) answerStartReport(context, worker, workers, report, settle);
 		});
 		worker.process.once('exit', (code, signal) => {
 			clearTimeout(timer);
@@ -189,7 +223,7 @@ type StartSettle = {
 function answerStartReport(
 	{config, settings}: ModeContext,
 	worker: Worker,
-	size: number,
+	{size, accept, port}: Workers,
 	report: ChildReport,
 	settle: StartSettle,
 ): void {
@@ -197,10 +231,11 @@ function answerStartReport(
 		worker.send({
 			type: 'cluster',
 			host: config.host,
-			port: config.port,
+			port: accept === 'round-robin' ? port : config.port,
 			handler: config.handler,
 			settings: settings(),
 			size,
+			accept,
 		} satisfies ChildCommand);
 	} else if (report.type === 'ready') {
 		settle.listening(report.port!);
@@ -220,13 +255,35 @@ function forgetWorker(
 ): string {
 	const ids = workers.connections.get(worker);
 	workers.connections.delete(worker);
+	workers.ready.delete(worker);
 	for (const id of ids?.values() ?? []) context.emit({type: 'conn-close', id, at: Date.now()});
 	ids?.clear();
 	return emitChildDown(context, ref, exit, workers.stopping);
 }
 
+/**
+ * Round-robin: accepts here (paused, so no byte is read) and sends each connection to the next child
+ * that serves, which owns it from then on; this process keeps no copy. Accepts through several
+ * handles, as async does, so a storm is not held to one accept a turn.
+ */
+function dealConnections(workers: Workers): Acceptor {
+	let turn = 0;
+	return new Acceptor({pauseOnConnect: true}, (socket) => {
+		ignoreSocketErrors(socket);
+		const ready = [...workers.ready].filter((worker) => worker.isConnected());
+		if (ready.length === 0) {
+			socket.destroy();
+			return;
+		}
+		const worker = ready[turn++ % ready.length]!;
+		worker.send({type: 'conn'} satisfies ChildCommand, socket as never, (error: Error | null) => {
+			if (error) socket.destroy();
+		});
+	});
+}
+
 export const clusterMode: ModeEntry = {
-	summary: 'pre-forked processes sharing one listening socket',
+	summary: 'pre-forked processes, one a core; connections dealt round-robin (or a shared socket)',
 	fdCost: 1,
 	tutorial: {
 		scalability: 'Medium',

@@ -76,7 +76,9 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 				<Figure label={serverLabel} value={serverValue} width={inner} />
 			)}
 			<Figure label="OS threads" value={known ? String(threads) : '-'} width={inner} />
-			{waits ? (
+			{server.mode === 'cluster' && server.accept ? (
+				<Figure label="accept" value={clusterAccept(server.accept, inner)} width={inner} />
+			) : waits ? (
 				<Text wrap="truncate">{activitySummary(waits, inner)}</Text>
 			) : processes.some((process) => process.tasks) ? (
 				<Figure label="run/sleep/blk" value={threadStates(processes)} width={inner} />
@@ -95,6 +97,19 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 			/>
 		</Panel>
 	);
+}
+
+/**
+ * How the cluster's children get their connections, in place of the thread line (a cluster has no
+ * worker threads): dealt in turn by this process, or taken from one shared socket by whichever
+ * child the kernel wakes, which is mostly the same one (the Processes panel shows each child's count).
+ */
+function clusterAccept(accept: string, inner: number): string {
+	const forms =
+		accept === 'shared'
+			? ['shared socket, kernel picks', 'shared, kernel picks', 'shared']
+			: ['round-robin by parent', 'round-robin', 'in turn'];
+	return forms.find((form) => 'accept'.length + 1 + form.length <= inner) ?? forms.at(-1)!;
 }
 
 /** In place of the server's line (the panel keeps its height), as long a form as fits. */
