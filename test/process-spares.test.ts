@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {SPARE_CHILDREN} from '../source/server/modes/process.js';
+import {childPids, LineClient, startHost} from './helpers/servers.js';
+import {waitFor} from './helpers/net.js';
+
+/**
+ * Issue 22, point 2: process per client keeps spares as Apache prefork does, growing with the arrival
+ * rate. A burst of 24 newcomers (beyond the 16 spares kept at rest) raises the spares kept to 24:
+ * once those clients have left, 24 idle children wait for the next burst (counted in /proc), where
+ * before 16 did.
+ */
+const BURST = 24;
+
+test(`process per client: after a burst of ${BURST} newcomers, ${BURST} spare children are kept (from /proc)`, async () => {
+	assert.ok(BURST > SPARE_CHILDREN);
+	const {host, port, events} = await startHost('process', 'echo', {maxWorkers: 40});
+	const clients: LineClient[] = [];
+	try {
+		clients.push(
+			...(await Promise.all(Array.from({length: BURST}, () => LineClient.connect(port)))),
+		);
+		await Promise.all(
+			clients.map(async (client) => assert.equal(await client.ask('hi', 60_000), 'hi')),
+		);
+		const grown = await waitFor(
+			() =>
+				events.find(
+					(event) =>
+						event.type === 'log' &&
+						/newcomers within \d+ s: \d+ spare children kept/.test(event.text),
+				),
+			'the spares to grow',
+		);
+		assert.match(
+			grown.type === 'log' ? grown.text : '',
+			new RegExp(`^${BURST} newcomers within 5 s: ${BURST} spare`),
+		);
+		await Promise.all(clients.map((client) => client.close()));
+		// Every child that served has ended; what is left are spares, serving no one.
+		await waitFor(
+			() =>
+				events.filter((event) => event.type === 'worker-down').length >= BURST &&
+				childPids().length === BURST,
+			() => `${childPids().length} children, ${BURST} wanted`,
+			90_000,
+		);
+		assert.equal(events.filter((event) => event.type === 'conn-open').length, BURST);
+	} finally {
+		await Promise.all(clients.map((client) => client.close()));
+		await host.stop();
+	}
+});
