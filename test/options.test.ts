@@ -16,6 +16,7 @@ test('defaults', () => {
 		json: false,
 		color: true,
 		placement: 'in-process',
+		clusterAccept: 'round-robin',
 		poolSize: 10,
 		workMs: 0,
 		delayMs: 0,
