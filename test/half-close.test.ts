@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
 import net from 'node:net';
 import {test} from 'node:test';
-import {MODE_NAMES, type ModeName} from '../source/server/mode.js';
+import {MODE_NAMES} from '../source/server/mode.js';
 import {startHost, startServerProcess} from './helpers/servers.js';
 
 /**
@@ -13,11 +13,6 @@ import {startHost, startServerProcess} from './helpers/servers.js';
 const SIZES = [12, 4096, 256 * 1024, 2 * 1024 * 1024];
 
 /** Cases that wait for the lead's rewrite of thread, pool and hybrid (a worker owning its socket). */
-const TODO: Partial<Record<ModeName, string>> = {
-	thread: 'blocking worker rewrite',
-	pool: 'blocking worker rewrite',
-	hybrid: 'blocking worker rewrite',
-};
 
 /**
  * Sends `data`, shuts the write side at once (the FIN follows the last byte) and collects what comes
@@ -66,29 +61,20 @@ async function checkEverySize(port: number): Promise<void> {
 }
 
 for (const mode of MODE_NAMES) {
-	const todo = TODO[mode];
-	test(
-		`half-close, in-process: ${mode} returns every byte of 12 B, 4 KB, 256 KB and 2 MB`,
-		{todo},
-		async () => {
-			const {host, port} = await startHost(mode, 'echo', {maxWorkers: 4, poolSize: 4});
-			try {
-				await checkEverySize(port);
-			} finally {
-				await host.stop();
-			}
-		},
-	);
-	test(
-		`half-close, server process: ${mode} returns every byte of 12 B, 4 KB, 256 KB and 2 MB`,
-		{todo},
-		async () => {
-			const {runner, port} = await startServerProcess(mode, {maxWorkers: 4});
-			try {
-				await checkEverySize(port);
-			} finally {
-				await runner.stop();
-			}
-		},
-	);
+	test(`half-close, in-process: ${mode} returns every byte of 12 B, 4 KB, 256 KB and 2 MB`, async () => {
+		const {host, port} = await startHost(mode, 'echo', {maxWorkers: 4, poolSize: 4});
+		try {
+			await checkEverySize(port);
+		} finally {
+			await host.stop();
+		}
+	});
+	test(`half-close, server process: ${mode} returns every byte of 12 B, 4 KB, 256 KB and 2 MB`, async () => {
+		const {runner, port} = await startServerProcess(mode, {maxWorkers: 4});
+		try {
+			await checkEverySize(port);
+		} finally {
+			await runner.stop();
+		}
+	});
 }
