@@ -117,7 +117,13 @@ export class EchoThread {
 		this.#block = sharedBlock(shared);
 		this.#writeSettings(options.settings);
 		this.worker = new Worker(ENTRY, {
-			workerData: {handler: options.handler, shared, sample: fileURLToPath(ENTRY)},
+			// A thread started for a client already waiting warms up on that client's messages instead:
+			// the client would wait for the warm-up too.
+			workerData: {
+				handler: options.handler,
+				shared,
+				sample: options.connection === undefined ? fileURLToPath(ENTRY) : null,
+			},
 			stdout: true,
 			stderr: true,
 		});

@@ -24,11 +24,15 @@ import {collectWhenQuiet} from './quiet-gc.js';
 
 const port = parentPort;
 if (!port) throw new Error('thread-entry must run in a worker thread');
-const data = workerData as {handler: HandlerName; shared: SharedArrayBuffer; sample: string};
+const data = workerData as {
+	handler: HandlerName;
+	shared: SharedArrayBuffer;
+	sample: string | null;
+};
 const upper = data.handler === 'upper';
 const block = sharedBlock(data.shared);
 const buffer = Buffer.allocUnsafe(READ_SIZE);
-const warmUpMs = warmUp(upper, buffer, data.sample);
+const warmUpMs = data.sample === null ? null : warmUp(upper, buffer, data.sample);
 collectWhenQuiet();
 
 function post(reply: ThreadReply): void {
