@@ -212,3 +212,16 @@ function thirdPartyLicenses(metafile) {
 	});
 	return `Packages bundled into this program, and their licences.\n\n${sections.join(`\n${'-'.repeat(72)}\n\n`)}`;
 }
+
+// The man page, from the same declarations as --help (source/commands/manual.ts).
+{
+	const {manPage} = await import(pathToFileURL(path.join(dist, 'source/commands/manual.js')).href);
+	const {COMMANDS, DASHBOARD} = await import(
+		pathToFileURL(path.join(dist, 'source/commands/registry.js')).href
+	);
+	const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+	writeFileSync(
+		path.join(dist, 'concurrency-top.1'),
+		manPage(DASHBOARD, COMMANDS, manifest.version, manifest.description),
+	);
+}
