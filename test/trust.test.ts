@@ -92,11 +92,13 @@ test(
 	async () => {
 		const serve = await startServe();
 		try {
-			assert.ok(
-				serve.log.some((line) =>
-					/control: only root \(uid 0\) may attach \(known by the peer socket's uid\)/.test(line),
-				),
-				`serve says who may connect:\n${serve.log.join('\n')}`,
+			// The line after the attach line startServe waits for: it may come in a later chunk.
+			await waitFor(
+				() =>
+					serve.log.some((line) =>
+						/control: only root \(uid 0\) may attach \(known by the peer socket's uid\)/.test(line),
+					),
+				() => `serve says who may connect:\n${serve.log.join('\n')}`,
 			);
 			// As nobody: a raw observer that says hello and sends the actions of the review.
 			const intruder = asNobody(
