@@ -85,11 +85,17 @@ const oneInk = {
 		build.onResolve({filter: /^#ink$/}, (args) =>
 			build.resolve('ink', {kind: args.kind, resolveDir: args.resolveDir}),
 		);
-		// Ink loads React's devtools only when DEV=true, which a user of this program never sets.
+		// Ink loads React's devtools only when DEV=true, which a user of this program never sets:
+		// its devtools module (and the `ws` it pulls in, 67 kB) is left out.
 		build.onResolve({filter: /^react-devtools-core$/}, () => ({
 			path: 'devtools',
 			namespace: 'stub',
 		}));
+		build.onResolve({filter: /^\.\/devtools\.js$/}, (args) =>
+			/node_modules\/ink\//.test(args.importer)
+				? {path: 'ink-devtools', namespace: 'stub'}
+				: undefined,
+		);
 		build.onLoad({filter: /.*/, namespace: 'stub'}, () => ({
 			contents: 'export default {connectToDevTools() {}};',
 			loader: 'js',
@@ -194,6 +200,37 @@ for (const [file, name] of Object.entries(STANDALONE)) {
 
 writeFileSync(path.join(out, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile));
 
+/**
+ * The MIT licence of a package that ships no licence file (ink-table, yoga-layout), with the
+ * copyright holder its package.json names; any other such package stops the build.
+ */
+function mitText(manifest) {
+	const holder = typeof manifest.author === 'string' ? manifest.author : manifest.author?.name;
+	if (manifest.license !== 'MIT' || !holder) {
+		throw new Error(
+			`${manifest.name}: no licence file, and no MIT author to write one for (scripts/bundle.mjs)`,
+		);
+	}
+	return `MIT License
+
+Copyright (c) ${holder} (as named by the package's author field; the package ships no licence file)
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction,
+including without limitation the rights to use, copy, modify, merge, publish, distribute,
+sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT
+NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT
+OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.`;
+}
+
 /** The licence of every package bundled into dist/app, as their licences ask when redistributed. */
 function thirdPartyLicenses(metafile) {
 	const packages = new Map();
@@ -207,8 +244,26 @@ function thirdPartyLicenses(metafile) {
 		const text =
 			file && existsSync(path.join(directory, file))
 				? readFileSync(path.join(directory, file), 'utf8')
-				: `License: ${manifest.license}`;
-		return `${manifest.name}@${manifest.version} (${manifest.license})\n\n${text.trim()}\n`;
+				: mitText(manifest);
+		// A NOTICE travels with the licence (es-toolkit's says what it takes from Lodash).
+		const notice = readdirSync(directory).find((name) => /^notice/i.test(name));
+		const noticeText = notice
+			? `\n\n${readFileSync(path.join(directory, notice), 'utf8').trim()}`
+			: '';
+		return `${manifest.name}@${manifest.version} (${manifest.license})\n\n${text.trim()}${noticeText}\n`;
 	});
 	return `Packages bundled into this program, and their licences.\n\n${sections.join(`\n${'-'.repeat(72)}\n\n`)}`;
+}
+
+// The man page, from the same declarations as --help (source/commands/manual.ts).
+{
+	const {manPage} = await import(pathToFileURL(path.join(dist, 'source/commands/manual.js')).href);
+	const {COMMANDS, DASHBOARD} = await import(
+		pathToFileURL(path.join(dist, 'source/commands/registry.js')).href
+	);
+	const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+	writeFileSync(
+		path.join(dist, 'concurrency-top.1'),
+		manPage(DASHBOARD, COMMANDS, manifest.version, manifest.description),
+	);
 }

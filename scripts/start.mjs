@@ -1,49 +1,13 @@
 /**
- * `npm start`: builds only when a source is newer than the build, then runs the program in this same
- * process (no second Node start). Building on every start took 28 s on a busy machine; `prepare`
- * builds after `npm install`, so a fresh clone starts at once.
+ * `npm start`: builds only when a source is newer than the build (build-if-stale.mjs), then runs
+ * the program in this same process (no second Node start). Building on every start took 28 s on a
+ * busy machine.
  *
  * `npm start -- --mode pool` passes the flags through: the program reads process.argv as its own.
  */
-import {spawnSync} from 'node:child_process';
-import {readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
-import process from 'node:process';
 import {fileURLToPath, pathToFileURL, URL} from 'node:url';
+import './build-if-stale.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** What the build reads; a change to any of them makes the build stale. */
-const INPUTS = [
-	'cli.tsx',
-	'source',
-	'bench',
-	'package.json',
-	'tsconfig.json',
-	'scripts/bundle.mjs',
-];
-const BUILT = path.join(root, 'dist', 'app', 'main.js');
-
-/** The newest modification time under `file`, in ms (0 when it does not exist). */
-function newest(file) {
-	let stat;
-	try {
-		stat = statSync(file);
-	} catch {
-		return 0;
-	}
-	if (!stat.isDirectory()) return stat.mtimeMs;
-	let latest = stat.mtimeMs;
-	for (const name of readdirSync(file)) latest = Math.max(latest, newest(path.join(file, name)));
-	return latest;
-}
-
-const built = newest(BUILT);
-const sources = Math.max(...INPUTS.map((input) => newest(path.join(root, input))));
-if (built === 0 || sources > built) {
-	process.stderr.write(
-		`concurrency-top: ${built === 0 ? 'building' : 'sources changed, rebuilding'}…\n`,
-	);
-	const result = spawnSync('npm', ['run', '--silent', 'build'], {cwd: root, stdio: 'inherit'});
-	if (result.status !== 0) process.exit(result.status ?? 1);
-}
 await import(pathToFileURL(path.join(root, 'dist', 'cli.js')).href);

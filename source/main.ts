@@ -1,5 +1,6 @@
 import {
 	formatHelp,
+	helpWidth,
 	HELP_FLAGS,
 	parseCommandLine,
 	PROGRAM,
@@ -31,7 +32,7 @@ try {
 		process.exit(0);
 	}
 	if (has(HELP_FLAGS)) {
-		process.stdout.write(formatHelp(command, named ? [] : COMMANDS));
+		process.stdout.write(formatHelp(command, named ? [] : COMMANDS, helpWidth()));
 		process.exit(0);
 	}
 	if (!named && argv[0] !== undefined && !argv[0].startsWith('-')) {

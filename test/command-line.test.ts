@@ -3,7 +3,7 @@ import {spawn, spawnSync} from 'node:child_process';
 import {createInterface} from 'node:readline';
 import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
-import {parseCommandLine, type CommandSpec} from '../source/options/command-line.js';
+import {formatHelp, parseCommandLine, type CommandSpec} from '../source/options/command-line.js';
 import {COMMANDS, DASHBOARD} from '../source/commands/registry.js';
 import {UsageError} from '../source/options/options.js';
 
@@ -126,4 +126,44 @@ test('--interval 0.2: five lines a second, and the rates still per second', asyn
 	} finally {
 		child.kill('SIGKILL');
 	}
+});
+
+/** `concurrency-top ARGS` in a real terminal `cols` wide: its output lines, as written. */
+async function inTerminal(cols: number, ...args: string[]): Promise<string[]> {
+	const pty = await import('node-pty');
+	const child = pty.spawn(process.execPath, [CLI, ...args], {cols, rows: 50});
+	let output = '';
+	child.onData((data) => (output += data));
+	await new Promise<void>((resolve) => child.onExit(() => resolve()));
+	return output.replace(/\r\n$/, '').split('\r\n');
+}
+
+const words = (text: string) => text.split(/\s+/).filter(Boolean);
+
+test('5. --help wraps at spaces to 80 columns when stdout is not a terminal, and to the terminal at 80 or 120', async () => {
+	const every: Array<{args: string[]; wide: string}> = [
+		{args: [], wide: formatHelp(DASHBOARD, COMMANDS, 10_000)},
+		...COMMANDS.map((command) => ({args: [command.name], wide: formatHelp(command, [], 10_000)})),
+	];
+	for (const {args, wide} of every) {
+		const piped = run(...args, '--help').stdout;
+		const long = piped.split('\n').filter((line) => line.length > 80);
+		assert.deepEqual(long, [], `${args.join(' ')} --help: lines wider than 80`);
+		assert.deepEqual(words(piped), words(wide), 'a word was cut, or lost');
+	}
+	const narrow = await inTerminal(80, 'serve', '--help');
+	assert.deepEqual(
+		narrow.filter((line) => line.length > 80),
+		[],
+	);
+	const wide = await inTerminal(120, 'serve', '--help');
+	assert.ok(
+		wide.some((line) => line.length > 80),
+		'a 120-column terminal gets wider lines',
+	);
+	assert.deepEqual(
+		wide.filter((line) => line.length > 120),
+		[],
+	);
+	assert.deepEqual(words(narrow.join('\n')), words(wide.join('\n')));
 });

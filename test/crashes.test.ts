@@ -86,3 +86,31 @@ for (const mode of ['thread', 'hybrid', 'cluster'] as const) {
 		}
 	});
 }
+
+test('pool: a thread that crashes while the pool shrinks is not said to be replaced (issue 27, point 10)', async () => {
+	const {host, events, port, log} = await start('pool');
+	try {
+		const size = host.settings.poolSize;
+		await waitFor(
+			() => ups(events) >= size,
+			() => `${size} threads up`,
+		);
+		const clients = await Promise.all(Array.from({length: size}, () => LineClient.connect(port)));
+		for (const client of clients) assert.equal(await client.ask('hi'), 'HI');
+		// Every thread busy: shrinking to 2 ends none of them yet.
+		host.configure({poolSize: 2});
+		const before = ups(events);
+		host.crashWorker();
+		await waitFor(
+			() => events.some((event) => event.type === 'worker-down' && !event.expected),
+			() => 'the crashed thread down',
+		);
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		assert.equal(ups(events), before, 'no thread started');
+		assert.doesNotMatch(log(), /starting a replacement/);
+		assert.match(log(), /crashed, not replaced: the pool is shrinking to 2/);
+		await Promise.all(clients.map((client) => client.close()));
+	} finally {
+		await host.stop();
+	}
+});

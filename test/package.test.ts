@@ -65,7 +65,7 @@ test('the packed tarball, installed alone into an empty folder, runs with npx', 
 		for (const file of files) {
 			assert.match(
 				file,
-				/^(dist\/cli\.js|dist\/app\/[\w-]+\.c?js|dist\/app\/THIRD-PARTY-LICENSES\.txt|package\.json|readme\.md|LICENSE|bench\/loadgen\.c)$/,
+				/^(dist\/cli\.js|dist\/concurrency-top\.1|dist\/app\/[\w-]+\.c?js|dist\/app\/THIRD-PARTY-LICENSES\.txt|package\.json|readme\.md|LICENSE|bench\/loadgen\.c|examples\/python\/[\w-]+\.py)$/,
 				`${file} in the package`,
 			);
 		}

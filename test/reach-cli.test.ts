@@ -111,6 +111,10 @@ test('serve, then attach in a real terminal: keys drive the server; quitting lea
 			).join('\n');
 		};
 		await waitFor(() => screen().includes('Connections 0 active'), 'the first frame', 10_000);
+		// In attach, q detaches (the server runs on): the bottom line says so (issue 27, point 11).
+		const bottom = screen().split('\n').at(-1)!;
+		assert.match(bottom, /\bq detach\b/, bottom);
+		assert.doesNotMatch(bottom, /q quit/);
 		attach.write('c');
 		attach.write('c');
 		await waitFor(

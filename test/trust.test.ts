@@ -92,11 +92,13 @@ test(
 	async () => {
 		const serve = await startServe();
 		try {
-			assert.ok(
-				serve.log.some((line) =>
-					/control: only root \(uid 0\) may attach \(known by the peer socket's uid\)/.test(line),
-				),
-				`serve says who may connect:\n${serve.log.join('\n')}`,
+			// The line after the attach line startServe waits for: it may come in a later chunk.
+			await waitFor(
+				() =>
+					serve.log.some((line) =>
+						/control: only root \(uid 0\) may attach \(known by the peer socket's uid\)/.test(line),
+					),
+				() => `serve says who may connect:\n${serve.log.join('\n')}`,
 			);
 			// As nobody: a raw observer that says hello and sends the actions of the review.
 			const intruder = asNobody(
@@ -377,6 +379,56 @@ test(
 		}
 	},
 );
+
+/** Bytes this process has read through read(2) and the like, files and sockets alike. */
+const bytesRead = () => Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+
+test("4. a silent connection costs no read of the socket table, however swollen; an observer's hello costs one", async () => {
+	// A table of 14,700 rows, as TIME_WAIT churn can make it (each read walks all of it).
+	const procNet = mkdtempSync(path.join(os.tmpdir(), 'ct-procnet-'));
+	const row = (i: number) =>
+		`${String(i).padStart(6)}: 0100007F:${(10_000 + (i % 50_000)).toString(16).toUpperCase()} 0100007F:1F90 06 00000000:00000000 03:00000A1B 00000000     0        0 0 3 0000000000000000${' '.repeat(60)}`;
+	const rows = Array.from({length: 14_700}, (_, i) => row(i));
+	writeFileSync(
+		path.join(procNet, 'tcp'),
+		`  sl  local_address rem_address   st\n${rows.join('\n')}\n`,
+	);
+	const tableBytes = lstatSync(path.join(procNet, 'tcp')).size;
+	const serving = await startServing(TOKEN, {procNet});
+	const endpoint = await serving.control.listenTcp('127.0.0.1', 0);
+	const port = endpoint.kind === 'tcp' ? endpoint.port : 0;
+	const silent: net.Socket[] = [];
+	try {
+		const before = bytesRead();
+		for (let i = 0; i < 40; i++) {
+			const socket = net.connect(port, '127.0.0.1');
+			socket.on('error', () => {});
+			silent.push(socket);
+			await once(socket, 'data'); // the server's hello: accepted, greeted, and never answered
+		}
+		const silentReads = (bytesRead() - before) / tableBytes;
+		assert.ok(
+			silentReads < 0.5,
+			`40 silent connections read the ${tableBytes}-byte table ${silentReads.toFixed(1)} times`,
+		);
+		// An observer that says hello (with the token: no row of this table is its own) costs one.
+		const atHello = bytesRead();
+		const observer = await RemoteSource.connect(
+			{kind: 'tcp', host: '127.0.0.1', port},
+			{version: 'test', token: TOKEN},
+		);
+		observer.close();
+		const helloReads = (bytesRead() - atHello) / tableBytes;
+		assert.ok(
+			helloReads > 0.5 && helloReads < 2,
+			`one observer read the table ${helloReads.toFixed(1)} times`,
+		);
+	} finally {
+		for (const socket of silent) socket.destroy();
+		await serving.control.close();
+		await serving.controller.stop();
+	}
+});
 
 test('5. stdin not a terminal: keys are read from /dev/tty, as less does', async () => {
 	const session = new PtySession('/bin/bash', [

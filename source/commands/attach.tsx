@@ -54,7 +54,7 @@ export async function runAttach(
 		process.once('exit', () => process.stderr.write(`concurrency-top: ${reason}\n`));
 		process.exit(1);
 	};
-	await runFullScreen(<App source={source} ascii={!isUnicodeSafe()} />, {
+	await runFullScreen(<App source={source} ascii={!isUnicodeSafe()} attached />, {
 		noColor: !options.color,
 		cleanup: () => source.close(),
 	});

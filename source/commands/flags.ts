@@ -167,7 +167,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
 	string(
 		'modes',
 		'A,B',
-		`models to run (default all: ${MODE_NAMES.join(',')}; none: only --target)`,
+		`models to run (default all: ${MODE_NAMES.join(', ')}; none: only --target)`,
 	),
 	string('clients', 'A,B', 'concurrent clients per row (default 1,10,100,1000)'),
 	string('workloads', 'A,B', 'echo, io, cpu: work per message (default all)'),

@@ -191,4 +191,27 @@ clients in separate processes, and prints the measured comparison table. Progres
 			return benchMain(line.values, line.args);
 		},
 	},
+	{
+		name: 'completion',
+		usage: 'bash|zsh|fish',
+		summary: 'print a shell completion script',
+		description: `Prints a completion script for the shell, written from the same declarations as the help:
+bash: source <(concurrency-top completion bash); zsh: the same with zsh; fish: pipe it to source.`,
+		flags: [],
+		maxPositionals: 1,
+		examples: [
+			`source <(${PROGRAM} completion bash)`,
+			`${PROGRAM} completion fish > ~/.config/fish/completions/${PROGRAM}.fish`,
+		],
+		async run(line) {
+			const {SHELLS, completionScript} = await import('./manual.js');
+			const shell = SHELLS.find((each) => each === line.positionals[0]);
+			if (shell === undefined) {
+				throw new UsageError(
+					`completion needs a shell: bash, zsh or fish${line.positionals[0] === undefined ? '' : ` (got "${line.positionals[0]}")`}`,
+				);
+			}
+			process.stdout.write(completionScript(shell, DASHBOARD, COMMANDS));
+		},
+	},
 ];

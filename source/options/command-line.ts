@@ -137,6 +137,33 @@ export function formatFlags(flags: readonly FlagSpec[]): string {
 		.join('\n');
 }
 
+/** What --help wraps to: the terminal's width, or 80 columns when stdout is not a terminal. */
+export function helpWidth(stdout: {isTTY?: boolean; columns?: number} = process.stdout): number {
+	return stdout.isTTY && stdout.columns ? stdout.columns : 80;
+}
+
+/**
+ * One line of --help cut at spaces to `width`, never inside a word: continuation lines hang under
+ * the text beside a term (`--port N   the port…`, `pool  a fixed pool…`), or under the line's own
+ * indent. A word longer than the room stays whole.
+ */
+export function wrapLine(line: string, width: number): string[] {
+	if (line.length <= width) return [line];
+	const indent = /^ */.exec(line)![0].length;
+	const beside = /^ *\S+(?: \S+)*? {2,}(?=\S)/.exec(line)?.[0].length;
+	const hang = beside !== undefined && beside <= width - 24 ? beside : indent;
+	const lines: string[] = [];
+	let rest = line;
+	while (rest.length > width) {
+		let cut = rest.lastIndexOf(' ', width);
+		if (cut <= hang) cut = rest.indexOf(' ', width);
+		if (cut <= hang) break;
+		lines.push(rest.slice(0, cut).trimEnd());
+		rest = ' '.repeat(hang) + rest.slice(cut + 1).trimStart();
+	}
+	return [...lines, rest];
+}
+
 const usageOf = (command: CommandSpec) =>
 	`${command.name === 'dashboard' ? PROGRAM : `${PROGRAM} ${command.name}`} ${command.usage}`;
 
@@ -144,13 +171,25 @@ const usageOf = (command: CommandSpec) =>
  * A command's own --help: usage, what it does, its flags, examples. The dashboard's also lists the
  * other commands (`others`), one line each.
  */
-export function formatHelp(command: CommandSpec, others: readonly CommandSpec[] = []): string {
-	const width = Math.max(...[command, ...others].map((each) => usageOf(each).length)) + 2;
+export function formatHelp(
+	command: CommandSpec,
+	others: readonly CommandSpec[] = [],
+	width = 80,
+): string {
+	// A summary goes beside its usage when at least 24 columns are left for it, else under it.
+	const besides = [command, ...others]
+		.map((each) => usageOf(each).length)
+		.filter((length) => 4 + length + 2 + 24 <= width);
+	const column = Math.max(0, ...besides) + 2;
 	const usage =
 		others.length === 0
 			? [`  $ ${usageOf(command)}`]
-			: [command, ...others].map((each) => `  $ ${usageOf(each).padEnd(width)}${each.summary}`);
-	return [
+			: [command, ...others].flatMap((each) =>
+					usageOf(each).length + 2 <= column
+						? [`  $ ${usageOf(each).padEnd(column)}${each.summary}`]
+						: [`  $ ${usageOf(each)}`, `      ${each.summary}`],
+				);
+	const lines = [
 		'Usage',
 		...usage,
 		'',
@@ -167,5 +206,10 @@ export function formatHelp(command: CommandSpec, others: readonly CommandSpec[] 
 			? []
 			: ['', `  ${PROGRAM} <command> --help prints a command's own flags.`]),
 		'',
-	].join('\n');
+	];
+	return lines
+		.join('\n')
+		.split('\n')
+		.flatMap((line) => wrapLine(line, width))
+		.join('\n');
 }

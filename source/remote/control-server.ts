@@ -7,7 +7,7 @@ import {inert} from '../shared/format.js';
 import {listen} from '../server/listen.js';
 import {describePeer} from './peer.js';
 import {FailedProofs, newNonce, penaltyMs, proofMatches, proofOf} from './proof.js';
-import {canTellOwners, peerUid, PROC_NET} from './tcp-owner.js';
+import {canTellOwners, peerEnds, peerUid, PROC_NET, tcpOwners} from './tcp-owner.js';
 import {
 	encode,
 	LineSplitter,
@@ -47,8 +47,11 @@ export type ControlServerOptions = {
 const MAX_BACKLOG = 1024 * 1024;
 /** A connection that has not said hello (with its proof) by then is not an observer. */
 const HELLO_TIMEOUT_MS = 3000;
-/** Connections waiting for their hello: past this, one of the biggest crowd is let go. */
-const MAX_PENDING = 8;
+/**
+ * Connections waiting for their hello: past this, one of the biggest crowd is let go. Up to here a
+ * silent crowd costs no walk of the socket table; past it the waiting are told apart by uid.
+ */
+const MAX_PENDING = 64;
 const BAD_LINES_BEFORE_HANGUP = 20;
 /**
  * A connection refused before it was an observer is held this long, unread, before it is closed:
@@ -57,6 +60,11 @@ const BAD_LINES_BEFORE_HANGUP = 20;
 const REFUSED_HOLD_MS = 2000;
 /** Refused connections held at once; beyond this they are closed at once. */
 const MAX_HELD = 64;
+/**
+ * Time spent a second finding observers' uids: each lookup walks the kernel's whole socket table
+ * (48 ms at 14,700 rows), so hellos past this wait for the next second instead of taking a core.
+ */
+const LOOKUP_MS_PER_SECOND = 100;
 /** What one observer may send a second; past it its socket is not read until the second ends. */
 const MAX_INPUT_PER_SECOND = 64 * 1024;
 /** Actions an observer may send: a burst of this many, then this many a second. */
@@ -69,12 +77,23 @@ type Observer = {
 	readonly id: number;
 	readonly socket: Socket;
 	readonly lines: LineSplitter;
-	/** Who is at the other end, for every log line about this connection. */
-	readonly peer: Promise<string>;
+	/** Who is at the other end, for every log line about this connection (its uid once known). */
+	peer: Promise<string>;
 	/** The serving user or root (known by the peer socket's uid), or the Unix socket's peer. */
-	readonly trusted: boolean;
+	trusted: boolean;
+	/**
+	 * Whether its uid is still to be looked up: over TCP, only once it says hello, so that a silent
+	 * connection never costs a walk of the socket table.
+	 */
+	uidUnknown: boolean;
+	/** Whether its hello may go on: once its uid is known and its failed proofs' wait is over. */
+	identified: boolean;
+	/** Lines that came after its hello while that waited to be identified (the socket is paused). */
+	deferred: string[];
+	/** Whether it has said hello: a crowd lets go of those that have not first. */
+	spoke: boolean;
 	/** Its uid where known, else its address: whose crowd it is in, whose failed proofs count. */
-	readonly key: string;
+	key: string;
 	/** The challenge sent to it, when it must prove it holds the token. */
 	nonce: string | undefined;
 	ready: boolean;
@@ -89,6 +108,66 @@ type Observer = {
 	lastPushAt: number;
 	pushTimer: NodeJS.Timeout | undefined;
 };
+
+/**
+ * Runs lookups while less than `msPerSecond` of this second went to them; the rest wait, in order,
+ * for the seconds after.
+ */
+class TimeBudget {
+	readonly #msPerSecond: number;
+	readonly #waiting: Array<() => void> = [];
+	#second = 0;
+	#spent = 0;
+	#timer: NodeJS.Timeout | undefined;
+
+	constructor(msPerSecond: number) {
+		this.#msPerSecond = msPerSecond;
+	}
+
+	run(task: () => void): void {
+		this.#waiting.push(task);
+		this.#drain();
+	}
+
+	/** Runs `task` now if this second's budget has room and nothing waits; whether it ran. */
+	tryNow(task: () => void): boolean {
+		if (this.#waiting.length > 0) return false;
+		let ran = false;
+		this.run(() => {
+			ran = true;
+			task();
+		});
+		if (!ran) this.#waiting.pop();
+		return ran;
+	}
+
+	#drain(): void {
+		for (;;) {
+			const now = Date.now();
+			const second = Math.floor(now / 1000);
+			if (second !== this.#second) {
+				this.#second = second;
+				this.#spent = 0;
+			}
+			if (this.#waiting.length === 0) return;
+			if (this.#spent >= this.#msPerSecond) {
+				if (this.#timer === undefined) {
+					this.#timer = setTimeout(
+						() => {
+							this.#timer = undefined;
+							this.#drain();
+						},
+						(second + 1) * 1000 - now,
+					).unref();
+				}
+				return;
+			}
+			const started = performance.now();
+			this.#waiting.shift()!();
+			this.#spent += performance.now() - started;
+		}
+	}
+}
 
 /** A flood of connections must not become a flood of log lines. */
 const REFUSALS_LOGGED_PER_SECOND = 5;
@@ -143,6 +222,9 @@ export class ControlServer {
 	readonly #held = new Set<Socket>();
 	readonly #failedProofs = new FailedProofs();
 	readonly #procNet: string;
+	/** Whether /proc/net/tcp can be read at all: without it, every TCP observer must prove. */
+	readonly #canTell: boolean;
+	readonly #lookups = new TimeBudget(LOOKUP_MS_PER_SECOND);
 	readonly #servingUid = process.getuid?.() ?? 0;
 	#nextId = 1;
 	#unsubscribe: (() => void) | undefined;
@@ -152,6 +234,7 @@ export class ControlServer {
 		this.#source = source;
 		this.#options = options;
 		this.#procNet = options.procNet ?? PROC_NET;
+		this.#canTell = canTellOwners(this.#procNet);
 		this.#refusals = new LogBudget(REFUSALS_LOGGED_PER_SECOND, (count) =>
 			options.log(
 				`control: ${count} more connections refused before they were observers (not logged one by one)`,
@@ -176,7 +259,7 @@ export class ControlServer {
 
 	/** Who may attach over TCP, for serve's start line. */
 	whoMayAttach(): string {
-		if (!canTellOwners(this.#procNet)) {
+		if (!this.#canTell) {
 			return `${this.#procNet}/tcp cannot be read here, so no observer can be known by its uid: every observer must prove it holds the token`;
 		}
 		const users = this.#servingUid === 0 ? 'root (uid 0)' : `uid ${this.#servingUid} and root`;
@@ -237,18 +320,21 @@ export class ControlServer {
 
 	#accept(socket: Socket): void {
 		const now = Date.now();
-		// Over TCP the peer is known by its socket's owner in /proc/net/tcp; the Unix socket is 0600.
+		// Over TCP the peer is known by its socket's owner in /proc/net/tcp, looked up at its hello;
+		// the Unix socket is 0600.
 		const tcp = socket.remoteAddress !== undefined;
-		const uid = tcp ? peerUid(socket, this.#procNet) : undefined;
-		const known = typeof uid === 'number';
-		const trusted = !tcp || (known && (uid === this.#servingUid || uid === 0));
+		const trusted = !tcp;
 		const observer: Observer = {
 			id: this.#nextId++,
 			socket,
 			lines: new LineSplitter(MAX_OBSERVER_LINE),
-			peer: describePeer(socket, uid),
+			peer: describePeer(socket, undefined),
 			trusted,
-			key: known ? `uid ${uid}` : (socket.remoteAddress ?? 'unix'),
+			uidUnknown: tcp && this.#canTell,
+			identified: !(tcp && this.#canTell),
+			deferred: [],
+			spoke: false,
+			key: socket.remoteAddress ?? 'unix',
 			nonce: undefined,
 			ready: false,
 			window: {offset: 0, limit: 20},
@@ -262,12 +348,8 @@ export class ControlServer {
 			pushTimer: undefined,
 		};
 		socket.on('error', () => {});
-		if (!trusted && this.#options.token === null) {
-			const who = known ? `uid ${uid}` : 'a peer whose uid cannot be told';
-			this.#hangUp(
-				observer,
-				`${who} may not attach: only uid ${this.#servingUid} and root, or an observer with the token when serve has one`,
-			);
+		if (!trusted && !observer.uidUnknown && this.#options.token === null) {
+			this.#refuseStranger(observer, 'a peer whose uid cannot be told');
 			return;
 		}
 		// A crowd that never speaks makes room from its own ranks: it cannot keep anyone out.
@@ -286,20 +368,25 @@ export class ControlServer {
 			if (this.#observers.delete(observer))
 				this.#log(observer, `left (${this.#observers.size} watching)`);
 		});
-		// After failed proofs, a peer waits longer for each challenge: guessing is slow.
-		const wait = trusted ? 0 : penaltyMs(this.#failedProofs.count(observer.key));
+		// After failed proofs, a peer waits longer for each challenge: guessing is slow. Where the uid
+		// is looked up at the hello, the wait comes there, once the peer is known.
+		const wait =
+			trusted || observer.uidUnknown ? 0 : penaltyMs(this.#failedProofs.count(observer.key));
 		const greet = () => {
 			if (!this.#isOpen(observer)) return;
 			helloTimer = setTimeout(() => {
-				if (!observer.ready) this.#hangUp(observer, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`);
+				if (!observer.spoke) this.#hangUp(observer, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`);
 			}, HELLO_TIMEOUT_MS);
-			observer.nonce = trusted ? undefined : newNonce();
+			// A challenge for every peer that may have to prove: those still to be known by uid are
+			// challenged too, and need answer it only if they turn out not to be the serving user or root.
+			const mayProve = !trusted && this.#options.token !== null;
+			observer.nonce = mayProve ? newNonce() : undefined;
 			this.#send(observer, {
 				type: 'hello',
 				protocol: PROTOCOL,
 				version: this.#options.version,
 				pid: process.pid,
-				tokenRequired: !trusted,
+				tokenRequired: !trusted && !observer.uidUnknown,
 				...(observer.nonce === undefined ? {} : {nonce: observer.nonce}),
 				actions: [...this.#source.capabilities.actions],
 			});
@@ -308,14 +395,71 @@ export class ControlServer {
 		else setTimeout(greet, wait).unref();
 	}
 
+	#refuseStranger(observer: Observer, who: string, holdMs?: number): void {
+		this.#hangUp(
+			observer,
+			`${who} may not attach: only uid ${this.#servingUid} and root, or an observer with the token when serve has one`,
+			holdMs,
+		);
+	}
+
+	#learnUid(observer: Observer, uid: number | undefined | null): void {
+		observer.uidUnknown = false;
+		if (typeof uid === 'number') {
+			observer.key = `uid ${uid}`;
+			observer.trusted = uid === this.#servingUid || uid === 0;
+		}
+		observer.peer = describePeer(observer.socket, uid);
+	}
+
+	/**
+	 * The uid of a TCP peer that said hello, within the lookup budget: one walk of the table for
+	 * this one connection. Then the hello goes on, after the wait its failed proofs earned.
+	 */
+	#identify(observer: Observer, then: () => void): void {
+		const known = () => {
+			if (!this.#isOpen(observer)) return;
+			if (observer.uidUnknown) this.#learnUid(observer, peerUid(observer.socket, this.#procNet));
+			const wait = observer.trusted ? 0 : penaltyMs(this.#failedProofs.count(observer.key));
+			setTimeout(() => {
+				observer.identified = true;
+				if (!this.#isOpen(observer)) return;
+				then();
+				const deferred = observer.deferred;
+				observer.deferred = [];
+				observer.socket.resume();
+				this.#lines(observer, deferred);
+			}, wait).unref();
+		};
+		observer.socket.pause();
+		// Its uid may be known already: the crowd told the waiting apart when it was full.
+		if (observer.uidUnknown) this.#lookups.run(known);
+		else known();
+	}
+
 	/**
 	 * The waiting connection to let go: the oldest of the user (or, where the uid cannot be told, the
 	 * address) with the most waiting, so that a crowd makes room from its own ranks, never from the
 	 * serving user, who is known by uid: everyone on this machine is 127.0.0.1.
 	 */
 	#crowded(): Observer {
+		// Everyone on this machine is 127.0.0.1: the waiting are told apart by uid (one walk of the
+		// table for all of them), as the budget allows; past it, by address.
+		const unknown = [...this.#pending].filter((waiting) => waiting.uidUnknown);
+		if (unknown.length > 0) {
+			this.#lookups.tryNow(() => {
+				const ends = unknown.map((waiting) => peerEnds(waiting.socket));
+				const known = ends.flatMap((end) => (end === undefined ? [] : [end]));
+				const uids = tcpOwners(known, this.#procNet);
+				let at = 0;
+				unknown.forEach((waiting, index) => {
+					if (ends[index] !== undefined) this.#learnUid(waiting, uids[at++]);
+				});
+			});
+		}
 		const byKey = new Map<string, Observer[]>();
-		for (const waiting of this.#pending) {
+		const silent = [...this.#pending].filter((waiting) => !waiting.spoke);
+		for (const waiting of silent.length > 0 ? silent : this.#pending) {
 			byKey.set(waiting.key, [...(byKey.get(waiting.key) ?? []), waiting]);
 		}
 		const largest = [...byKey.values()].reduce((a, b) => (b.length > a.length ? b : a));
@@ -341,8 +485,17 @@ export class ControlServer {
 			this.#hangUp(observer, `a line longer than ${MAX_OBSERVER_LINE} bytes`);
 			return;
 		}
-		for (const line of lines) {
+		this.#lines(observer, lines);
+	}
+
+	#lines(observer: Observer, lines: readonly string[]): void {
+		for (const [at, line] of lines.entries()) {
 			if (!this.#isOpen(observer)) return;
+			if (observer.spoke && !observer.identified) {
+				// What follows a hello waits for it, as it would have waited for the hello itself.
+				observer.deferred.push(...lines.slice(at));
+				return;
+			}
 			const message = parseObserverMessage(line);
 			if (message === null) {
 				// Unknown or malformed: dropped. A peer that sends nothing else is not an observer.
@@ -391,6 +544,12 @@ export class ControlServer {
 			);
 			return;
 		}
+		if (!observer.ready && !observer.identified) {
+			observer.spoke = true;
+			this.#identify(observer, () => this.#hello(observer, message));
+			return;
+		}
+		observer.spoke = true;
 		if (!observer.ready) {
 			if (!this.#proven(observer, message)) return;
 			// The last slot is the serving user's: others (with the token) take at most the rest.
@@ -468,7 +627,15 @@ export class ControlServer {
 	 */
 	#proven(observer: Observer, message: Extract<ObserverMessage, {type: 'hello'}>): boolean {
 		const token = this.#options.token;
-		if (observer.nonce === undefined || token === null) return observer.trusted;
+		// The serving user and root need no proof; one they send anyway is checked, and answered.
+		if (observer.trusted && message.proof === undefined) return true;
+		if (observer.nonce === undefined || token === null) {
+			const who = observer.key.startsWith('uid ')
+				? observer.key
+				: 'a peer whose uid cannot be told';
+			if (!observer.trusted) this.#refuseStranger(observer, who);
+			return observer.trusted;
+		}
 		const expected =
 			message.nonce === undefined
 				? undefined

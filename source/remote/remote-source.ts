@@ -223,8 +223,13 @@ export class RemoteSource implements DashboardSource {
 		}
 		if (attempt.hello) return true;
 		let proof: {nonce: string; proof: string} | undefined;
-		if (message.tokenRequired) {
-			const token = options.token || readTokenFile(message.pid, options.tokenDirectory);
+		// A challenge without tokenRequired: serve knows its own user and root by uid, at our hello,
+		// and asks others for the proof. With a token we prove anyway, and so does the server.
+		const token =
+			message.tokenRequired || message.nonce !== undefined
+				? options.token || readTokenFile(message.pid, options.tokenDirectory)
+				: undefined;
+		if (message.tokenRequired || (token && message.nonce !== undefined)) {
 			if (!token) {
 				attempt.fail(`${where} needs a token: give it with --control-token T or ${TOKEN_ENV}=T`);
 				return false;

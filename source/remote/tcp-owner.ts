@@ -52,8 +52,21 @@ const tablesFor = (own: End) => (own.address.includes(':') ? ['tcp6', 'tcp'] : [
  * when neither table can be read (no /proc: nobody can be told apart by uid).
  */
 export function tcpOwner(own: End, other: End, procNet = PROC_NET): number | undefined | null {
+	return tcpOwners([{own, other}], procNet)[0]!;
+}
+
+/**
+ * {@link tcpOwner} for many sockets at once, each table read (walked by the kernel) at most once.
+ */
+export function tcpOwners(
+	sockets: ReadonlyArray<{readonly own: End; readonly other: End}>,
+	procNet = PROC_NET,
+): Array<number | undefined | null> {
+	const owners: Array<number | undefined | null> = sockets.map(() => undefined);
 	let readable = false;
-	for (const name of tablesFor(own)) {
+	const names = [...new Set(sockets.flatMap(({own}) => tablesFor(own)))];
+	for (const name of names) {
+		if (sockets.every((_, at) => owners[at] !== undefined)) break;
 		let table: string;
 		try {
 			table = readTable(path.join(procNet, name));
@@ -65,11 +78,15 @@ export function tcpOwner(own: End, other: End, procNet = PROC_NET): number | und
 			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid …
 			const fields = line.trim().split(/\s+/);
 			if (fields.length < 8) continue;
-			if (same(rowEnd(fields[1]!), own) && same(rowEnd(fields[2]!), other))
-				return Number(fields[7]);
+			const local = rowEnd(fields[1]!);
+			const remote = rowEnd(fields[2]!);
+			sockets.forEach(({own, other}, at) => {
+				if (owners[at] === undefined && same(local, own) && same(remote, other))
+					owners[at] = Number(fields[7]);
+			});
 		}
 	}
-	return readable ? undefined : null;
+	return readable ? owners : owners.map(() => null);
 }
 
 /** Whether the tables can be read at all: without them, only a token tells who connects. */
@@ -84,14 +101,19 @@ export function canTellOwners(procNet = PROC_NET): boolean {
 	});
 }
 
-/** The uid of the process at the other end of a TCP `socket` (see {@link tcpOwner}). */
-export function peerUid(socket: Socket, procNet = PROC_NET): number | undefined | null {
+/** The ends of a TCP `socket` as its peer's row has them: the peer's own end first. */
+export function peerEnds(socket: Socket): {own: End; other: End} | undefined {
 	const {remoteAddress, remotePort, localAddress, localPort} = socket;
 	if (remoteAddress === undefined || remotePort === undefined) return undefined;
 	if (localAddress === undefined || localPort === undefined) return undefined;
-	return tcpOwner(
-		{address: remoteAddress, port: remotePort},
-		{address: localAddress, port: localPort},
-		procNet,
-	);
+	return {
+		own: {address: remoteAddress, port: remotePort},
+		other: {address: localAddress, port: localPort},
+	};
+}
+
+/** The uid of the process at the other end of a TCP `socket` (see {@link tcpOwner}). */
+export function peerUid(socket: Socket, procNet = PROC_NET): number | undefined | null {
+	const ends = peerEnds(socket);
+	return ends === undefined ? undefined : tcpOwner(ends.own, ends.other, procNet);
 }

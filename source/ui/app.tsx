@@ -20,6 +20,8 @@ export type AppProps = {
 	readonly ascii?: boolean;
 	/** Esc leaves the dashboard for the view that opened it (compare); without it Esc does nothing. */
 	readonly onBack?: () => void;
+	/** Run by `attach`: q detaches, and the bottom line says so. */
+	readonly attached?: boolean;
 };
 
 const sizeOf = (stdout: NodeJS.WriteStream) => ({
@@ -86,7 +88,7 @@ function useViewState(): [shown: ViewState, store: Publisher<ViewState>] {
 }
 
 /** Wires a dashboard source to the screen: snapshots in, key presses out. All drawing is in Dashboard. */
-export function App({source, ascii = false, onBack}: AppProps) {
+export function App({source, ascii = false, onBack, attached = false}: AppProps) {
 	const {exit: onQuit} = useApp();
 	const live = useLatest(source);
 	const {columns, rows} = useTerminalSize();
@@ -139,6 +141,7 @@ export function App({source, ascii = false, onBack}: AppProps) {
 				paused={state.frozen !== undefined}
 				filterInput={state.editingFilter ? filter : undefined}
 				notice={notice}
+				attached={attached}
 			/>
 		</GlyphsContext.Provider>
 	);

@@ -88,6 +88,8 @@ export function keyHelp(watched: boolean): typeof KEY_HELP {
 /** The short list on the status line. */
 export const KEY_HINTS = `c/C add x/X drop 1-${MODE_NAMES.length} model p place ? help q quit`;
 export const WATCH_KEY_HINTS = 'c/C add x/X drop t threads e events ? help q quit';
+/** In attach, q detaches: the server runs on. */
+export const ATTACH_KEY_HINTS = KEY_HINTS.replace(/q quit$/, 'q detach');
 
 const action = (action: Action): KeyCommand => ({type: 'action', action});
 

@@ -11,7 +11,7 @@ import {HelpPanel} from './panels/help.js';
 import {ProcessesPanel} from './panels/processes.js';
 import {QueuePanel} from './panels/queue.js';
 import {HostLine, StatusLine} from './panels/status-line.js';
-import {KEY_HINTS, WATCH_KEY_HINTS} from './keys.js';
+import {ATTACH_KEY_HINTS, KEY_HINTS, WATCH_KEY_HINTS} from './keys.js';
 import {TrafficPanel} from './panels/traffic.js';
 
 export const MIN_COLUMNS = 80;
@@ -72,6 +72,8 @@ export type DashboardProps = {
 	readonly notice?: string | undefined;
 	/** How far the threads view (`t`) is scrolled. */
 	readonly processesOffset?: number;
+	/** Shown by `attach`, where q detaches and the server runs on. */
+	readonly attached?: boolean;
 };
 
 /** The whole screen, from one snapshot. Pure: the same snapshot and size give the same frame. */
@@ -84,10 +86,11 @@ export function Dashboard({
 	filterInput,
 	notice,
 	processesOffset = 0,
+	attached = false,
 }: DashboardProps) {
 	const layout = layoutFor(columns, rows);
 	if (!layout.fits) return <TooSmall columns={columns} rows={rows} />;
-	const hints = snapshot.watch ? WATCH_KEY_HINTS : KEY_HINTS;
+	const hints = snapshot.watch ? WATCH_KEY_HINTS : attached ? ATTACH_KEY_HINTS : KEY_HINTS;
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
 			<StatusLine snapshot={snapshot} width={columns} paused={paused} />

@@ -147,10 +147,14 @@ class ThreadPool implements ServerMode {
 		const at = this.#idle.indexOf(gone);
 		if (at !== -1) this.#idle.splice(at, 1);
 		if (!crashed || this.#stopping) return;
+		// While the pool shrinks, a crashed thread may be one fewer to end: say which it is.
+		const replaced = this.#threads.size < this.#target;
 		this.#context.emit({
 			type: 'log',
 			level: 'warn',
-			text: `thread #${gone.ref.id} crashed: starting a replacement`,
+			text: replaced
+				? `thread #${gone.ref.id} crashed: starting a replacement`
+				: `thread #${gone.ref.id} crashed, not replaced: the pool is shrinking to ${this.#target}`,
 			at: Date.now(),
 		});
 		this.#fill();
