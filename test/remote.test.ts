@@ -208,9 +208,9 @@ test('several observers drive one server; a bad one hurts nobody', async () => {
 		await a.dispatch({type: 'add-clients', count: 2});
 		await waitFor(() => b.snapshot.connections.active === 2, 'b sees the two clients a added');
 		assert.equal(controller.snapshot.clients.total, 2, 'the rogue action before hello was not run');
-		await b.dispatch({type: 'set-mode', mode: 'sequential'});
-		await waitFor(() => a.snapshot.server.mode === 'sequential', 'a sees the model b chose');
-		assert.equal(controller.snapshot.server.mode, 'sequential');
+		await b.dispatch({type: 'set-mode', mode: 'reactor'});
+		await waitFor(() => a.snapshot.server.mode === 'reactor', 'a sees the model b chose');
+		assert.equal(controller.snapshot.server.mode, 'reactor');
 
 		// Each observer has its own window of rows.
 		a.setWindow({offset: 0, limit: 1});
