@@ -112,6 +112,7 @@ export class Controller implements DashboardSource {
 			port: options.port,
 			handler: options.handler,
 			clusterAccept: options.clusterAccept,
+			backlog: options.backlog,
 		};
 		this.#settings = settingsFromOptions(options);
 		this.#server = this.#createRunner(options.placement);

@@ -198,6 +198,8 @@ export type ChildCommand =
 			readonly port: number;
 			readonly handler: 'echo' | 'upper';
 			readonly settings: ServerSettings;
+			/** The listen backlog: every child's listen() on the shared socket passes the same. */
+			readonly backlog: number;
 			/** How many children share the listener: each takes its share of --max-connections. */
 			readonly size: number;
 			/**
