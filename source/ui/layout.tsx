@@ -138,7 +138,13 @@ function TopPanels({snapshot, layout}: {readonly snapshot: Snapshot; readonly la
 				os={snapshot.os}
 				width={layout.sideWidth}
 			/>
-			<QueuePanel queue={snapshot.queue} watch={snapshot.watch} width={layout.sideWidth} />
+			<QueuePanel
+				queue={snapshot.queue}
+				clients={snapshot.clients}
+				pending={snapshot.connections.pending}
+				watch={snapshot.watch}
+				width={layout.sideWidth}
+			/>
 		</Box>
 	);
 }
@@ -219,6 +225,7 @@ function Connections({
 			filterInput={filterInput}
 			waitingForServer={server.pid === null ? clients.total - clients.connected : undefined}
 			watched={snapshot.watch !== undefined}
+			notAccepted={(clients.connecting ?? 0) + (clients.unaccepted ?? 0)}
 		/>
 	);
 }
