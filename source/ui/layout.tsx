@@ -225,7 +225,10 @@ function Connections({
 			filterInput={filterInput}
 			waitingForServer={server.pid === null ? clients.total - clients.connected : undefined}
 			watched={snapshot.watch !== undefined}
-			notAccepted={(clients.connecting ?? 0) + (clients.unaccepted ?? 0)}
+			notAccepted={{
+				inKernelQueue: clients.unaccepted ?? 0,
+				notConnected: clients.connecting ?? 0,
+			}}
 		/>
 	);
 }

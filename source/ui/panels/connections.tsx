@@ -16,8 +16,8 @@ export type ConnectionsPanelProps = {
 	readonly waitingForServer?: number | undefined;
 	/** A watched server: the kernel's Recv-Q/Send-Q in place of message counts it cannot know. */
 	readonly watched?: boolean;
-	/** Test clients the server has no connection for (connecting, or in the kernel's accept queue). */
-	readonly notAccepted?: number;
+	/** Test clients the server has not accepted: in the kernel's accept queue, and not connected. */
+	readonly notAccepted?: {readonly inKernelQueue: number; readonly notConnected: number};
 };
 
 /** Lines the panel needs around its rows: two borders, the column header, the footer. */
@@ -162,7 +162,7 @@ export function ConnectionsPanel({
 	filterInput,
 	waitingForServer,
 	watched = false,
-	notAccepted = 0,
+	notAccepted = {inKernelQueue: 0, notConnected: 0},
 }: ConnectionsPanelProps) {
 	const glyphs = useGlyphs();
 	const columns = layout(width, watched);
@@ -180,7 +180,12 @@ export function ConnectionsPanel({
 		.join(' ');
 	return (
 		<Panel
-			title={`Connections ${connections.active} active ${glyphs.dot} ${connections.queued} queued${notAccepted > 0 ? ` ${glyphs.dot} ${notAccepted} not accepted` : ''}`}
+			title={[
+				`Connections ${connections.active} active`,
+				`${connections.queued} queued`,
+				...(notAccepted.inKernelQueue > 0 ? [`${notAccepted.inKernelQueue} in kernel queue`] : []),
+				...(notAccepted.notConnected > 0 ? [`${notAccepted.notConnected} not connected`] : []),
+			].join(` ${glyphs.dot} `)}
 			width={width}
 			height={rows + CONNECTIONS_CHROME}
 		>

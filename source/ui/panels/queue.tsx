@@ -106,8 +106,9 @@ function AcceptQueue({
 		['kernel accept q', `${depth}/${backlog + 1} (backlog ${backlog})`],
 		['accept q', `${depth}/${backlog + 1} (backlog ${backlog})`],
 		['accept', `${depth}/${backlog + 1} (backlog ${backlog})`],
-		['accept q', `${depth}/${backlog + 1} (bl ${backlog})`],
+		['accept', `${depth}/${backlog + 1} backlog ${backlog}`],
 		['kernel accept q', `${depth}/${backlog + 1}`],
+		['accept q', `${depth}/${backlog + 1}`],
 	]);
 	return (
 		<Figure
