@@ -82,7 +82,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
 	string(
 		'backlog',
 		'N',
-		`listen backlog, 1 to ${MAX_BACKLOG}: completed connections the kernel queues\nunaccepted before it drops SYNs (default: the tutorial's, ${backlogDefaults()})`,
+		`listen backlog, 1 to ${MAX_BACKLOG}: completed connections the kernel queues\nunaccepted before it drops SYNs (default: the tutorial's,\n${backlogDefaults()})`,
 	),
 ];
 
@@ -154,6 +154,7 @@ export const COMPARE_FLAGS: readonly FlagSpec[] = [
 	serverFlag('work-ms'),
 	serverFlag('delay-ms'),
 	serverFlag('pool-size'),
+	serverFlag('backlog'),
 	string(
 		'budget-mb',
 		'N',
