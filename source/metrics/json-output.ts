@@ -99,7 +99,7 @@ export type JsonLine = {
 		readonly connecting: number;
 		/** Connected by the kernel, but the server has no connection from them: in its accept queue. */
 		readonly unaccepted: number;
-		/** The test clients the server has not accepted, where each waits, oldest first (at most 20). */
+		/** The test clients the server has not accepted, where each waits: the kernel queue first, then the longest waiting (at most 20). */
 		readonly pending: readonly PendingRow[];
 		/** watch --handler: replies that were not the correct one; absent when not checked. */
 		readonly wrongReplies?: number;

@@ -206,7 +206,7 @@ export type Snapshot = {
 		/** Index of `rows[0]` among the matching connections, in the sort order. */
 		readonly offset: number;
 		readonly rows: readonly ConnectionRow[];
-		/** Test clients the server has not accepted, oldest first, at most PENDING_ROWS; absent from older senders. */
+		/** Test clients the server has not accepted, those in the accept queue first, each group longest waiting first, at most PENDING_ROWS; absent from older senders. */
 		readonly pending?: readonly PendingRow[];
 	};
 	readonly queue: {

@@ -665,7 +665,13 @@ export class MetricsStore {
 				});
 			}
 		}
-		all.sort((a, b) => b.sinceMs - a.sinceMs || a.client - b.client);
+		// The accept queue first (next to be served), then those kept out; the longest waiting first.
+		all.sort(
+			(a, b) =>
+				Number(a.where !== 'kernel queue') - Number(b.where !== 'kernel queue') ||
+				b.sinceMs - a.sinceMs ||
+				a.client - b.client,
+		);
 		return {connecting, unaccepted, rows: all.slice(0, PENDING_ROWS)};
 	}
 
