@@ -117,8 +117,8 @@ test('the Queue panel shows the kernel accept queue against its backlog, the mac
 	assert.match(wide, /│not connected +7 SYN×3│/);
 	// The dashboard's 80 columns: shorter forms, the same figures.
 	const narrow = frame(23);
-	assert.match(narrow, /│accept  6\/6 backlog 5│/);
-	assert.match(narrow, /│host ovf\/drop   12\/14│/);
+	assert.match(narrow, /│accept {2}6\/6 backlog 5│/);
+	assert.match(narrow, /│host ovf\/drop {3}12\/14│/);
 	assert.match(narrow, /│not connected 7 SYN×3│/);
 	assert.match(frame(23, 'derived'), /│no SYN-ACK +7 SYN×~3│/);
 });
