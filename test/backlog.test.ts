@@ -127,9 +127,15 @@ test('async stopped while its accept handles are still being copied leaves no pr
 	}
 });
 
-test('cluster children listen with --backlog 4096 too, each through its own accept handles', async () => {
-	const {host, port} = await startHost('cluster', 'echo', {}, STORM_BACKLOG);
+test('cluster children sharing the socket listen with --backlog 4096 too, each through its own accept handles', async () => {
+	// --cluster-accept shared: the children listen themselves (round-robin's dealer is the parent).
+	const host = new EchoServer(
+		{host: '127.0.0.1', port: 0, handler: 'echo', backlog: STORM_BACKLOG, clusterAccept: 'shared'},
+		() => {},
+	);
+	const port = await host.start('cluster');
 	try {
+		await host.accepting();
 		assert.ok(kernelBacklog(port) > 511);
 		const inode = listenerInode(port);
 		const children = childPids();
