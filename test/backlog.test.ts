@@ -3,26 +3,61 @@ import {execFileSync} from 'node:child_process';
 import {readdirSync, readlinkSync} from 'node:fs';
 import {test} from 'node:test';
 import {acceptHandles} from '../source/server/fd-limit.js';
+import {STORM_BACKLOG} from '../source/server/listen.js';
+import {MODE_NAMES, type ModeName} from '../source/server/mode.js';
+import {MODES} from '../source/server/modes/index.js';
 import {EchoServer} from '../source/server/echo-server.js';
 import {ByteClient, waitFor} from './helpers/net.js';
 import {childPids, startHost} from './helpers/servers.js';
 
-test('async listens with a deep accept queue, so a connect storm is not dropped by the kernel', async (t) => {
-	let ss: string;
+/** The backlog the kernel holds for the listener on `port`: ss shows it as a listener's Send-Q. */
+function kernelBacklog(port: number): number {
+	const line = execFileSync('ss', ['-Hltn', `sport = :${port}`], {encoding: 'utf8'}).trim();
+	assert.ok(line, `no listener on ${port}`);
+	return Number(line.split(/\s+/)[2]);
+}
+
+const TUTORIAL_BACKLOG: Record<ModeName, number> = {
+	sequential: 5,
+	async: 100,
+	thread: 5,
+	pool: 5,
+	process: 5,
+	reactor: 5,
+	hybrid: 10,
+	cluster: 511,
+};
+
+test("every model listens with its tutorial server's backlog, and --backlog replaces it (read back with ss)", async (t) => {
 	try {
-		ss = execFileSync('ss', ['-V'], {encoding: 'utf8'});
+		execFileSync('ss', ['-V'], {encoding: 'utf8'});
 	} catch {
 		t.skip('ss is not installed');
 		return;
 	}
-	assert.ok(ss.length > 0);
-	const host = new EchoServer({host: '127.0.0.1', port: 0, handler: 'echo'}, () => {});
+	for (const mode of MODE_NAMES) {
+		assert.equal(MODES[mode].backlog, TUTORIAL_BACKLOG[mode], `${mode}'s registry entry`);
+		for (const backlog of [null, 7]) {
+			const {host, port} = await startHost(mode, 'echo', {}, backlog);
+			try {
+				assert.equal(kernelBacklog(port), backlog ?? TUTORIAL_BACKLOG[mode], `${mode} ${backlog}`);
+			} finally {
+				await host.stop();
+			}
+		}
+	}
+});
+
+test('--backlog 4096 gives async the deep accept queue a connect storm needs', async () => {
+	const host = new EchoServer(
+		{host: '127.0.0.1', port: 0, handler: 'echo', backlog: 4096},
+		() => {},
+	);
 	try {
 		const port = await host.start('async');
-		// For a listener, ss shows the backlog as Send-Q; the kernel caps it at net.core.somaxconn.
-		const line = execFileSync('ss', ['-Hltn', `sport = :${port}`], {encoding: 'utf8'}).trim();
-		const sendQ = Number(line.split(/\s+/)[2]);
-		assert.ok(sendQ > 511, line);
+		await host.accepting();
+		// The kernel caps it at net.core.somaxconn (4096 on current kernels).
+		assert.ok(kernelBacklog(port) > 511);
 	} finally {
 		await host.stop();
 	}
@@ -49,7 +84,8 @@ function descriptorsOn(inode: string, pid: number | 'self' = 'self'): number {
 
 for (const mode of ['async', 'reactor'] as const) {
 	test(`${mode} accepts a storm through acceptHandles() handles on one listening socket, and closes every one`, async () => {
-		const {host, port} = await startHost(mode);
+		// The storm is the point: the deep backlog it needs (the model's own 5 or 100 would drop SYNs).
+		const {host, port} = await startHost(mode, 'echo', {}, STORM_BACKLOG);
 		const inode = listenerInode(port);
 		let clients: ByteClient[] = [];
 		try {
@@ -58,11 +94,7 @@ for (const mode of ['async', 'reactor'] as const) {
 			assert.equal(descriptorsOn(inode), acceptHandles());
 			assert.deepEqual(childPids(), [], 'the child that copied the descriptors has ended');
 			// Their listen() keeps the deep backlog (the last listen on a socket sets it).
-			const sendQ = Number(
-				execFileSync('ss', ['-Hltn', `sport = :${port}`], {encoding: 'utf8'})
-					.trim()
-					.split(/\s+/)[2],
-			);
+			const sendQ = kernelBacklog(port);
 			assert.ok(sendQ > 511, `backlog ${sendQ}`);
 			clients = await Promise.all(Array.from({length: 200}, () => ByteClient.connect(port)));
 			const replies = await Promise.all(clients.map((client, i) => client.ask(`storm ${i}\n`)));
@@ -95,11 +127,16 @@ test('async stopped while its accept handles are still being copied leaves no pr
 	}
 });
 
-test('cluster children listen with the deep backlog too, each through its own accept handles', async () => {
-	const {host, port} = await startHost('cluster');
+test('cluster children sharing the socket listen with --backlog 4096 too, each through its own accept handles', async () => {
+	// --cluster-accept shared: the children listen themselves (round-robin's dealer is the parent).
+	const host = new EchoServer(
+		{host: '127.0.0.1', port: 0, handler: 'echo', backlog: STORM_BACKLOG, clusterAccept: 'shared'},
+		() => {},
+	);
+	const port = await host.start('cluster');
 	try {
-		const line = execFileSync('ss', ['-Hltn', `sport = :${port}`], {encoding: 'utf8'}).trim();
-		assert.ok(Number(line.split(/\s+/)[2]) > 511, line);
+		await host.accepting();
+		assert.ok(kernelBacklog(port) > 511);
 		const inode = listenerInode(port);
 		const children = childPids();
 		assert.equal(children.length, 2, 'one child a core here');

@@ -30,6 +30,10 @@ for (const [args, message] of [
 	[['--port'], /^--port needs a value \(--port N\)$/],
 	[['--mode'], /^--mode needs a value \(--mode NAME\)$/],
 	[['--clients', '100000'], /^--clients must be a whole number from 0 to 10000/],
+	[['--backlog', '0'], /^--backlog must be a whole number from 1 to 65535 \(got "0"\)$/],
+	[['--backlog', '65536'], /^--backlog must be a whole number from 1 to 65535/],
+	[['--backlog', '5.5'], /^--backlog must be a whole number/],
+	[['--backlog'], /^--backlog needs a value \(--backlog N\)$/],
 	[['--port', '0', '--host', '192.0.2.1'], /^--host 192.0.2.1 is not an address of this machine$/],
 	[['--port', '0', '--host', '::2'], /^--host ::2 is not an address of this machine$/],
 ] as const) {

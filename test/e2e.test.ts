@@ -73,8 +73,11 @@ test('the first frame already shows real figures: threads, processes, RSS and CP
 
 test('a dropped SSH session (SIGHUP) ends the dashboard and every child, and frees the port', async (t) => {
 	const session = await dashboard(t, ['--mode', 'sequential', '--clients', '3']);
+	// One served by the blocking sequential worker, two in the kernel's accept queue.
 	await session.waitFor(
-		(s) => s.text().includes('1 active') && /kernel accept q\s+2│/.test(s.text()),
+		(s) =>
+			s.text().includes('1 active · 0 queued · 2 in kernel queue') &&
+			/accept\s+2\/6/.test(s.text()),
 		10_000,
 	);
 	const port = Number(/127\.0\.0\.1:(\d+)/.exec(session.lines()[0]!)![1]);

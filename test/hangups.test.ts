@@ -103,7 +103,9 @@ for (const [mode, flood] of [
 	['thread', 110],
 ] as const) {
 	test(`${mode} under ulimit -n 512: clients beyond the fd limit are refused, the screen says why, and keeps updating`, async (t) => {
-		const {session, port} = await dashboard(t, ['--mode', mode], 512);
+		// The flood must reach the server to meet the fd limit: the deep backlog, not the tutorial's
+		// (5, or asyncio's 100), whose overflow would wait for SYN retries instead.
+		const {session, port} = await dashboard(t, ['--mode', mode, '--backlog', '4096'], 512);
 		await refusedAndStillWorking(t, session, port, flood, /refusing: ulimit -n 512/);
 	});
 }

@@ -23,8 +23,22 @@ test('defaults', () => {
 		maxConnections: null,
 		idleTimeout: null,
 		maxWorkers: null,
+		backlog: null,
 		interval: 1,
 	});
+});
+
+test('--backlog: each model its own by default (null), or the one given for all, 1 to 65535', () => {
+	assert.equal(parseOptions({backlog: '4096'}).backlog, 4096);
+	assert.equal(parseOptions({backlog: '1'}).backlog, 1);
+	for (const bad of ['0', '65536', '-5', 'lots', '2.5', ''])
+		assert.throws(
+			() => parseOptions({backlog: bad}),
+			(error: unknown) =>
+				error instanceof UsageError &&
+				/^--backlog must be a whole number from 1 to 65535 \(got ".*"\)$/.test(error.message),
+			bad,
+		);
 });
 
 for (const [flags, message] of [

@@ -3,6 +3,7 @@ import {test} from 'node:test';
 import {render} from 'ink-testing-library';
 import {MetricsStore} from '../source/metrics/store.js';
 import {QueuePanel} from '../source/ui/panels/queue.js';
+import {ConnectionsPanel} from '../source/ui/panels/connections.js';
 import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 import {startHost} from './helpers/servers.js';
 
@@ -78,4 +79,93 @@ test('the Queue panel shows the worker budget of thread and process per client a
 			await host.stop();
 		}
 	}
+});
+
+test('the Queue panel shows the kernel accept queue against its backlog, the machine drops and the clients kept out', () => {
+	const kernel = {
+		backlog: 5,
+		synSent: 7,
+		synRetriesMax: 3,
+		listenOverflows: 12,
+		listenDrops: 14,
+	};
+	const pending = [1, 2].map((client) => ({
+		client,
+		local: `127.0.0.1:4000${client}`,
+		where: 'not connected' as const,
+		handshake: 'syn-sent' as const,
+		sinceMs: 3500,
+		synRetries: client + 1,
+		retriesFrom: 'kernel' as const,
+	}));
+	const frame = (width: number, retriesFrom: 'kernel' | 'derived' = 'kernel') => {
+		const {lastFrame, unmount} = render(
+			<QueuePanel
+				queue={{...SEQUENTIAL_SNAPSHOT.queue, acceptQueue: 6, kernel}}
+				clients={{...SEQUENTIAL_SNAPSHOT.clients, connecting: 7}}
+				pending={pending.map((row) => ({...row, retriesFrom}))}
+				width={width}
+			/>,
+		);
+		const text = lastFrame()!;
+		unmount();
+		return text;
+	};
+	const wide = frame(33);
+	assert.match(wide, /│kernel accept q 6\/6 \(backlog 5\)│/);
+	assert.match(wide, /│host listen ovf\/drop +12\/14│/);
+	assert.match(wide, /│not connected +7 SYN×3│/);
+	// The dashboard's 80 columns: shorter forms, the same figures.
+	const narrow = frame(23);
+	assert.match(narrow, /│accept {2}6\/6 backlog 5│/);
+	assert.match(narrow, /│host ovf\/drop {3}12\/14│/);
+	assert.match(narrow, /│not connected 7 SYN×3│/);
+	assert.match(frame(23, 'derived'), /│no SYN-ACK +7 SYN×~3│/);
+});
+
+test('the Connections panel lists the test clients the server has not accepted, each where it waits', () => {
+	const rows = [
+		{
+			client: 3,
+			local: '127.0.0.1:40003',
+			where: 'kernel queue' as const,
+			handshake: null,
+			sinceMs: 2000,
+			synRetries: null,
+			retriesFrom: null,
+		},
+		{
+			client: 9,
+			local: '127.0.0.1:40009',
+			where: 'not connected' as const,
+			handshake: 'syn-sent' as const,
+			sinceMs: 3500,
+			synRetries: 3,
+			retriesFrom: 'kernel' as const,
+		},
+		{
+			client: 10,
+			local: '127.0.0.1:40010\u001b[2J',
+			where: 'not connected' as const,
+			handshake: 'half-open' as const,
+			sinceMs: 3500,
+			synRetries: null,
+			retriesFrom: null,
+		},
+	];
+	const {lastFrame, unmount} = render(
+		<ConnectionsPanel
+			connections={{...SEQUENTIAL_SNAPSHOT.connections, pending: rows}}
+			width={100}
+			rows={8}
+			notAccepted={{inKernelQueue: 1, notConnected: 2}}
+		/>,
+	);
+	const text = lastFrame()!;
+	unmount();
+	assert.match(text, /1 in kernel queue · 2 not connected/);
+	assert.match(text, /c3 127\.0\.0\.1:40003 +kernel queue \(connected, not accepted\), 2\.0s/);
+	assert.match(text, /c9 127\.0\.0\.1:40009 +not connected: SYN retried 3, 3\.5s/);
+	assert.match(text, /not connected: half-open, its ACK dropped at the full queue/);
+	assert.ok(!text.includes('\u001b[2J'), 'an address is shown inert');
 });

@@ -60,7 +60,8 @@ function frame(snapshot: Snapshot, view?: 'help' | 'processes'): string {
 test('watch: the panels show the kernel queues, not the figures only our server knows', () => {
 	const text = frame(WATCHED);
 	assert.match(text, /waiting for srv\s+2/);
-	assert.match(text, /kernel accept q\s+3\/5/);
+	// The kernel holds backlog + 1: 3 of 6 with listen(5).
+	assert.match(text, /accept\s+3\/6 backlog 5/);
 	assert.match(text, /listen overflows\s+2/);
 	assert.match(text, /Recv-Q\s+40B Send-Q\s+7B/);
 	assert.match(text, /run\/sleep\/blk\s+1\/1\/1/);

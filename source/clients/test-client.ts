@@ -87,6 +87,7 @@ export class TestClient {
 	#phase: ClientPhase = 'connecting';
 	#local: string | null = null;
 	#connectedAt: number | null = null;
+	#connectingSince: number | null = null;
 	#firstReplyMs: number | null = null;
 	#lastRttMs: number | null = null;
 	#sequence = 0;
@@ -136,6 +137,7 @@ export class TestClient {
 			lastRttMs: this.#lastRttMs,
 			connectedAt: this.#connectedAt,
 			firstReplyMs: this.#firstReplyMs,
+			connectingSince: this.#connectingSince,
 		};
 	}
 
@@ -143,6 +145,15 @@ export class TestClient {
 		this.#phase = this.#phase === 'connecting' ? 'connecting' : 'reconnecting';
 		const socket = net.connect({host: this.#target.host, port: this.#target.port});
 		this.#socket = socket;
+		this.#connectingSince = Date.now();
+		// The kernel picks the local port in connect(), just after this event: read it then, so a
+		// connect that hangs (its SYNs dropped at a full backlog) can be found in ss by its address.
+		socket.once('connectionAttempt', () =>
+			process.nextTick(() => {
+				if (socket.connecting && this.#socket === socket && socket.localPort !== undefined)
+					this.#local = formatAddress(socket.localAddress, socket.localPort);
+			}),
+		);
 		socket.setNoDelay(true);
 		// A server whose backlog is full drops the SYN and the kernel retries for minutes: give up
 		// sooner, as a user would, and say so.
@@ -163,6 +174,7 @@ export class TestClient {
 	/** Connected: a fresh start for the figures of this connection, and the first messages out. */
 	#connected(socket: Socket): void {
 		socket.setTimeout(0);
+		this.#connectingSince = null;
 		this.#retryMs = FIRST_RETRY_MS;
 		this.#local = formatAddress(socket.localAddress, socket.localPort);
 		this.#connectedAt = Date.now();
@@ -209,6 +221,7 @@ export class TestClient {
 		this.#inFlight = [];
 		this.#local = null;
 		this.#connectedAt = null;
+		this.#connectingSince = null;
 		if (this.#stopped) return;
 		this.#phase = 'reconnecting';
 		this.#timer = setTimeout(() => this.#connect(), this.#retryMs);

@@ -6,7 +6,7 @@ import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS} from '../options/options.js';
 import {MAX_POOL_SIZE, MAX_WORKERS} from '../server/settings.js';
 import {TOKEN_ENV} from '../options/endpoints.js';
 import {HANDLER_NAMES} from '../server/handler.js';
-import {MODE_NAMES} from '../server/mode.js';
+import {MAX_BACKLOG, MODE_NAMES} from '../server/mode.js';
 import {MODES} from '../server/modes/index.js';
 import type {FlagSpec} from '../options/command-line.js';
 
@@ -79,7 +79,22 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
 		'N',
 		`threads (thread model) or child processes (process model) at most,\n1 to ${MAX_WORKERS} (default: from memory, cores and the fd limit)`,
 	),
+	string(
+		'backlog',
+		'N',
+		`listen backlog, 1 to ${MAX_BACKLOG}: completed connections the kernel queues\nunaccepted before it drops SYNs (default: the tutorial's,\n${backlogDefaults()})`,
+	),
 ];
+
+/** `5 (sequential, thread, ...), 10 (hybrid), ...`: each model's default backlog, from the registry. */
+function backlogDefaults(): string {
+	const byBacklog = new Map<number, string[]>();
+	for (const name of MODE_NAMES) {
+		const backlog = MODES[name].backlog;
+		byBacklog.set(backlog, [...(byBacklog.get(backlog) ?? []), name]);
+	}
+	return [...byBacklog].map(([backlog, names]) => `${backlog} ${names.join('/')}`).join(', ');
+}
 
 export const INTERVAL_FLAG = string(
 	'interval',
@@ -139,6 +154,7 @@ export const COMPARE_FLAGS: readonly FlagSpec[] = [
 	serverFlag('work-ms'),
 	serverFlag('delay-ms'),
 	serverFlag('pool-size'),
+	serverFlag('backlog'),
 	string(
 		'budget-mb',
 		'N',

@@ -31,6 +31,7 @@ export type CompareFlags = {
 	readonly workMs?: string;
 	readonly delayMs?: string;
 	readonly poolSize?: string;
+	readonly backlog?: string;
 	readonly budgetMb?: string;
 	readonly duration?: string;
 	readonly json?: boolean;
@@ -54,6 +55,7 @@ export function parseCompareOptions(flags: CompareFlags, isTTY: boolean): Compar
 		workMs: flags.workMs,
 		delayMs: flags.delayMs,
 		poolSize: flags.poolSize,
+		backlog: flags.backlog,
 		color: flags.color,
 	});
 	const targets = flags.target === undefined ? [] : flags.target.split(',').map(parseTarget);

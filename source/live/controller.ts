@@ -12,6 +12,7 @@ import {
 } from '../metrics/source.js';
 import {MachineCollector} from '../collectors/machine.js';
 import {ProcCollector} from '../collectors/proc.js';
+import {MAX_SERVER_SIDE, readKernelWaits} from '../collectors/waits.js';
 import type {EventLine, OsFigures, Snapshot} from '../metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
 import {sameWindow} from '../metrics/connection-view.js';
@@ -112,6 +113,7 @@ export class Controller implements DashboardSource {
 			port: options.port,
 			handler: options.handler,
 			clusterAccept: options.clusterAccept,
+			backlog: options.backlog,
 		};
 		this.#settings = settingsFromOptions(options);
 		this.#server = this.#createRunner(options.placement);
@@ -443,9 +445,14 @@ export class Controller implements DashboardSource {
 		this.#askingQueue = true;
 		try {
 			// Awaited first: the processes may have been read again meanwhile, and must not go back.
-			const acceptQueue = await this.#proc.acceptQueue();
+			// One ss for the accept queue, the backlog and the clients still connecting.
+			const {acceptQueue, reading} = await readKernelWaits(
+				this.#server.port,
+				this.#store.unacceptedClients(MAX_SERVER_SIDE),
+			);
 			this.#os = {...this.#os, acceptQueue};
 			this.#store.setOs(this.#os);
+			this.#store.setKernelWaits(reading);
 		} catch (error: unknown) {
 			this.#collectorFailed(error);
 		} finally {

@@ -1,4 +1,4 @@
-import type {OsFigures, Snapshot, ThreadFigures, WatchFigures} from './snapshot.js';
+import type {OsFigures, PendingRow, Snapshot, ThreadFigures, WatchFigures} from './snapshot.js';
 import {processTotals} from '../collectors/figures.js';
 
 /**
@@ -47,6 +47,14 @@ export type JsonLine = {
 		readonly waiting: number;
 		readonly longestWaitMs: number;
 		readonly acceptQueue: number | null;
+		/** The listener's backlog as the kernel holds it (Send-Q of `ss -ltn`); the queue holds one more. */
+		readonly backlog: number | null;
+		/** This machine's sockets whose SYN to the port has had no answer (`ss state syn-sent`), and the most SYNs one of them retransmitted. */
+		readonly synSent: number | null;
+		readonly synRetriesMax: number | null;
+		/** TcpExt ListenOverflows / ListenDrops since start: the whole machine's, not this server's alone. */
+		readonly listenOverflows: number | null;
+		readonly listenDrops: number | null;
 		readonly line: number | null;
 		readonly pool: number | null;
 		readonly outputMessages: number | null;
@@ -89,6 +97,10 @@ export type JsonLine = {
 		readonly waiting: number;
 		/** Not connected (connecting, or again after losing the server): with `pid` null, those waiting for it. */
 		readonly connecting: number;
+		/** Connected by the kernel, but the server has no connection from them: in its accept queue. */
+		readonly unaccepted: number;
+		/** The test clients the server has not accepted, where each waits: the kernel queue first, then the longest waiting (at most 20). */
+		readonly pending: readonly PendingRow[];
 		/** watch --handler: replies that were not the correct one; absent when not checked. */
 		readonly wrongReplies?: number;
 		/** What the wrong replies look like, and the flag that fits; absent while none was wrong. */
@@ -157,6 +169,7 @@ export function toJsonLine(snapshot: Snapshot): JsonLine {
 function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 	const processes = snapshot.os?.processes ?? [];
 	const totals = processTotals(processes);
+	const {kernel} = snapshot.queue;
 	return {
 		at: snapshot.at,
 		time: new Date(snapshot.at).toISOString(),
@@ -176,6 +189,11 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 			waiting: snapshot.queue.waiting,
 			longestWaitMs: round(snapshot.queue.longestWaitMs),
 			acceptQueue: snapshot.queue.acceptQueue,
+			backlog: kernel?.backlog ?? null,
+			synSent: kernel?.synSent ?? null,
+			synRetriesMax: kernel ? kernel.synRetriesMax : null,
+			listenOverflows: kernel?.listenOverflows ?? null,
+			listenDrops: kernel?.listenDrops ?? null,
 			line: snapshot.queue.line,
 			pool: snapshot.queue.pool,
 			outputMessages: snapshot.queue.output.messages,
@@ -213,6 +231,8 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 		clients: {
 			...snapshot.clients,
 			connecting: snapshot.clients.total - snapshot.clients.connected,
+			unaccepted: snapshot.clients.unaccepted ?? 0,
+			pending: snapshot.connections.pending ?? [],
 		},
 		hostCpuPercent: snapshot.host ? round(snapshot.host.cpuPercent) : null,
 		watch: null,

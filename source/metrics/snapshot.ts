@@ -45,6 +45,54 @@ export type ConnectionThread = {
 	readonly forMs: number;
 };
 
+/** Where a test client the server has not accepted waits. */
+export type PendingPlace = 'kernel queue' | 'not connected';
+
+/**
+ * A test client the server has no connection for: connected by the kernel and waiting in its accept
+ * queue (`kernel queue`), or with its SYNs unanswered (`not connected`, the queue was full).
+ */
+export type PendingRow = {
+	/** The test client's number. */
+	readonly client: number;
+	/** Its socket's local end; null before the kernel has picked one. */
+	readonly local: string | null;
+	readonly where: PendingPlace;
+	/**
+	 * Not connected: `syn-sent`, the client's SYNs have had no answer (the kernel drops them at a
+	 * full queue); `half-open`, the client got a SYN-ACK and believes it is connected, but the
+	 * server has no established socket for it (its ACK was dropped at the full queue). Null for the
+	 * kernel queue.
+	 */
+	readonly handshake: 'syn-sent' | 'half-open' | null;
+	/** How long it has waited there: since its connect began (not connected) or completed (kernel queue). */
+	readonly sinceMs: number;
+	/** Not connected: SYNs retransmitted so far; null for the kernel queue. */
+	readonly synRetries: number | null;
+	/**
+	 * `kernel`: read from the kernel (ss, tcp_info of its SYN-SENT socket); `derived`: from its age,
+	 * at the classic 1, 3, 7, 15 s (ss could not say); null for the kernel queue.
+	 */
+	readonly retriesFrom: 'kernel' | 'derived' | null;
+};
+
+/** What the kernel says of the clients a server has not accepted yet: the listener and the machine. */
+export type KernelWaits = {
+	/** The listen backlog as the kernel holds it (the listener's Send-Q in ss); it queues backlog + 1. Null: unknown. */
+	readonly backlog: number | null;
+	/** This machine's sockets whose SYN to the server's port has had no answer (ss SYN-SENT), test clients or not; null: not read. */
+	readonly synSent: number | null;
+	/** The most SYNs the kernel has retransmitted for any one of them. */
+	readonly synRetriesMax: number;
+	/**
+	 * TcpExt ListenOverflows (dropped at a full accept queue) and ListenDrops (every drop at a
+	 * listener) since the dashboard started: the whole machine's, every listener's, not this
+	 * server's alone. Null: /proc/net/netstat unreadable.
+	 */
+	readonly listenOverflows: number | null;
+	readonly listenDrops: number | null;
+};
+
 /** A live worker thread or child process of the server. */
 export type WorkerRow = {
 	readonly worker: WorkerRef;
@@ -158,6 +206,8 @@ export type Snapshot = {
 		/** Index of `rows[0]` among the matching connections, in the sort order. */
 		readonly offset: number;
 		readonly rows: readonly ConnectionRow[];
+		/** Test clients the server has not accepted, those in the accept queue first, each group longest waiting first, at most PENDING_ROWS; absent from older senders. */
+		readonly pending?: readonly PendingRow[];
 	};
 	readonly queue: {
 		readonly waiting: number;
@@ -182,6 +232,8 @@ export type Snapshot = {
 		readonly refusing: string | null;
 		/** Thread and process per client: the workers they start before refusing (`128 threads`); else absent or null. */
 		readonly budget?: string | null;
+		/** The kernel's side of the waits; absent from older senders, or before the first reading. */
+		readonly kernel?: KernelWaits;
 	};
 	readonly traffic: {
 		readonly messagesInPerSec: number;
@@ -211,6 +263,10 @@ export type Snapshot = {
 		readonly connected: number;
 		/** Connected but still without a reply: the clients a blocked server keeps waiting. */
 		readonly waiting: number;
+		/** Connecting, with no answer to their SYNs yet (a full backlog drops them); absent from older senders. */
+		readonly connecting?: number;
+		/** Connected, but the server has no connection from them: they wait in the kernel's accept queue. */
+		readonly unaccepted?: number;
 		/** Replies that were not what `watch --handler` says a correct one is; absent when not checked. */
 		readonly wrongReplies?: number;
 		/** What the wrong replies look like and the flag that fits (`replies are upper-cased: try --handler upper`). */

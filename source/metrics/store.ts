@@ -17,12 +17,22 @@ import type {
 	ConnectionRow,
 	EventLine,
 	HostFigures,
+	KernelWaits,
 	OsFigures,
 	OutputQueueFigures,
+	PendingRow,
 	Placement,
 	Snapshot,
 	WorkerRow,
 } from './snapshot.js';
+import {
+	derivedSynRetries,
+	type KernelWaitsReading,
+	type ListenCounters,
+} from '../collectors/waits.js';
+
+/** Test clients not accepted that a snapshot lists, oldest first. */
+export const PENDING_ROWS = 20;
 
 export const HISTORY_SECONDS = 60;
 const EVENT_LINES = 100;
@@ -139,6 +149,9 @@ export class MetricsStore {
 	#replyHint: string | undefined;
 	#clientsByLocal = new Map<string, ClientStatus>();
 	#os: OsFigures | null = null;
+	#kernel: KernelWaitsReading | null = null;
+	/** The machine's listen counters at the first reading: the snapshot shows what came since. */
+	#countersAtStart: ListenCounters | null = null;
 	#host: HostFigures | null = null;
 	readonly #events: EventLine[] = [];
 	readonly #view = new ConnectionView<Connection>();
@@ -454,6 +467,12 @@ export class MetricsStore {
 		this.#os = figures;
 	}
 
+	/** The kernel's waits, read with the accept queue: the backlog, SYN-SENT sockets, listen counters. */
+	setKernelWaits(reading: KernelWaitsReading): void {
+		this.#kernel = reading;
+		this.#countersAtStart ??= reading.counters;
+	}
+
 	setHost(figures: HostFigures | null): void {
 		this.#host = figures;
 	}
@@ -491,15 +510,20 @@ export class MetricsStore {
 	}
 
 	snapshot(window: ConnectionWindow, now = Date.now()): Snapshot {
+		const pending = this.#pending(now);
 		return {
 			at: now,
 			server: this.#serverPart(),
 			workers: this.#workersPart(now),
-			connections: this.#connectionsPart(window, now),
+			connections: {...this.#connectionsPart(window, now), pending: pending.rows},
 			queue: this.#queuePart(now),
 			traffic: this.#trafficPart(),
 			latency: this.#latency,
-			clients: this.#clientsPart(),
+			clients: {
+				...this.#clientsPart(),
+				connecting: pending.connecting,
+				unaccepted: pending.unaccepted,
+			},
 			os: this.#os,
 			host: this.#host,
 			events: this.#events.slice(-20),
@@ -571,11 +595,105 @@ export class MetricsStore {
 			refusedTotal: this.#refusedTotal,
 			stalled: this.#stalled.size,
 			budget: this.#budget,
+			...(this.#kernel ? {kernel: this.#kernelPart(this.#kernel)} : {}),
 			refusing:
 				this.#lastRefusal !== null && now - this.#lastRefusal.at < REFUSING_SHOWN_MS
 					? this.#lastRefusal.why
 					: null,
 		};
+	}
+
+	#kernelPart(reading: KernelWaitsReading): KernelWaits {
+		const since = (now: ListenCounters | null, key: keyof ListenCounters) =>
+			now === null || this.#countersAtStart === null ? null : now[key] - this.#countersAtStart[key];
+		let synRetriesMax = 0;
+		for (const socket of reading.synSent ?? [])
+			synRetriesMax = Math.max(synRetriesMax, socket.synRetries);
+		return {
+			backlog: reading.backlog,
+			synSent: reading.synSent === null ? null : reading.synSent.length,
+			synRetriesMax,
+			listenOverflows: since(reading.counters, 'overflows'),
+			listenDrops: since(reading.counters, 'drops'),
+		};
+	}
+
+	/**
+	 * The test clients the server has no connection for, and where each waits: connected by the
+	 * kernel but not accepted (the accept queue), or connecting with its SYNs unanswered. A client
+	 * is matched to the server's connections by its local address, which is their peer.
+	 */
+	#pending(now: number): {connecting: number; unaccepted: number; rows: PendingRow[]} {
+		const all: PendingRow[] = [];
+		let peers: Set<string> | undefined;
+		let retries: Map<string, number> | undefined;
+		let connecting = 0;
+		let unaccepted = 0;
+		for (const client of this.#clients) {
+			if (client.connectingSince != null) {
+				connecting++;
+				retries ??= new Map((this.#kernel?.synSent ?? []).map((s) => [s.local, s.synRetries]));
+				const read = client.local === null ? undefined : retries.get(client.local);
+				const sinceMs = Math.max(0, now - client.connectingSince);
+				all.push({
+					client: client.id,
+					local: client.local,
+					where: 'not connected',
+					handshake: 'syn-sent',
+					sinceMs,
+					synRetries: read ?? derivedSynRetries(sinceMs),
+					retriesFrom: read === undefined ? 'derived' : 'kernel',
+				});
+			} else if (client.phase === 'waiting' && client.local !== null) {
+				peers ??= this.#peers();
+				if (peers.has(client.local)) continue;
+				// Connected by the kernel, not by the server: in its accept queue, or half-open.
+				const side = this.#kernel?.serverSide?.get(client.local);
+				if (side === 'accepted') continue;
+				// Not yet asked about (connected since the last reading): the accept queue, unconfirmed.
+				const halfOpen = side === 'none';
+				if (halfOpen) connecting++;
+				else unaccepted++;
+				all.push({
+					client: client.id,
+					local: client.local,
+					where: halfOpen ? 'not connected' : 'kernel queue',
+					handshake: halfOpen ? 'half-open' : null,
+					sinceMs: client.connectedAt === null ? 0 : Math.max(0, now - client.connectedAt),
+					synRetries: null,
+					retriesFrom: null,
+				});
+			}
+		}
+		// The accept queue first (next to be served), then those kept out; the longest waiting first.
+		all.sort(
+			(a, b) =>
+				Number(a.where !== 'kernel queue') - Number(b.where !== 'kernel queue') ||
+				b.sinceMs - a.sinceMs ||
+				a.client - b.client,
+		);
+		return {connecting, unaccepted, rows: all.slice(0, PENDING_ROWS)};
+	}
+
+	#peers(): Set<string> {
+		return new Set([...this.#connections.values()].map((connection) => connection.peer));
+	}
+
+	/**
+	 * Connected test clients the server has not reported accepting, at most `limit`: the kernel is
+	 * asked whether each waits in the accept queue or is half-open (collectors/waits.ts).
+	 */
+	unacceptedClients(limit: number): string[] {
+		const found: string[] = [];
+		let peers: Set<string> | undefined;
+		for (const client of this.#clients) {
+			if (found.length >= limit) break;
+			if (client.phase !== 'waiting' || client.local === null || client.connectingSince != null)
+				continue;
+			peers ??= this.#peers();
+			if (!peers.has(client.local)) found.push(client.local);
+		}
+		return found;
 	}
 
 	#trafficPart(): Snapshot['traffic'] {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type {Placement} from '../metrics/snapshot.js';
 import {HANDLER_NAMES, type HandlerName} from '../server/handler.js';
-import {MODE_NAMES, type ModeName} from '../server/mode.js';
+import {MAX_BACKLOG, MODE_NAMES, type ModeName} from '../server/mode.js';
 import {poolSizeRefusal} from '../server/pool-budget.js';
 import {CLUSTER_ACCEPTS, type ClusterAccept} from '../server/protocol.js';
 import {MAX_CLIENTS} from '../clients/fleet.js';
@@ -47,6 +47,8 @@ export type Options = {
 	readonly idleTimeout: number | null;
 	/** Threads or child processes of the per-client models at most; null: the computed budget. */
 	readonly maxWorkers: number | null;
+	/** The listen backlog of every model; null: each model's own (ModeEntry.backlog). */
+	readonly backlog: number | null;
 	/** Seconds between frames (and JSON lines); rates stay per second. */
 	readonly interval: number;
 };
@@ -69,6 +71,7 @@ export type RawFlags = {
 	readonly maxConnections?: string;
 	readonly idleTimeout?: string;
 	readonly maxWorkers?: string;
+	readonly backlog?: string;
 	readonly interval?: string;
 };
 
@@ -139,6 +142,8 @@ function readOptions(flags: RawFlags): Options {
 			flags.maxWorkers === undefined
 				? null
 				: integer('max-workers', flags.maxWorkers, 0, 1, MAX_WORKERS),
+		backlog:
+			flags.backlog === undefined ? null : integer('backlog', flags.backlog, 0, 1, MAX_BACKLOG),
 		interval: numberFrom(
 			'interval',
 			flags.interval,

@@ -6,6 +6,7 @@
 import {ACTIVITY_KINDS} from '../collectors/thread-activity.js';
 import {SORT_KEYS} from '../metrics/connection-view.js';
 import type {Snapshot} from '../metrics/snapshot.js';
+import {PENDING_ROWS} from '../metrics/store.js';
 
 export type Kind =
 	| 'number'
@@ -153,6 +154,22 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 							},
 						},
 					},
+					pending: {
+						optional: {
+							max: PENDING_ROWS,
+							array: {
+								object: {
+									client: N,
+									local: {nullable: S},
+									where: {oneOf: ['kernel queue', 'not connected']},
+									handshake: {nullable: {oneOf: ['syn-sent', 'half-open']}},
+									sinceMs: N,
+									synRetries: nullableNumber,
+									retriesFrom: {nullable: {oneOf: ['kernel', 'derived']}},
+								},
+							},
+						},
+					},
 				},
 			},
 			queue: {
@@ -177,6 +194,17 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 					stalled: N,
 					refusing: {nullable: S},
 					budget: {optional: {nullable: S}},
+					kernel: {
+						optional: {
+							object: {
+								backlog: nullableNumber,
+								synSent: nullableNumber,
+								synRetriesMax: N,
+								listenOverflows: nullableNumber,
+								listenDrops: nullableNumber,
+							},
+						},
+					},
 				},
 			},
 			traffic: {
@@ -202,6 +230,8 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 					total: N,
 					connected: N,
 					waiting: N,
+					connecting: {optional: N},
+					unaccepted: {optional: N},
 					wrongReplies: {optional: N},
 					replyHint: {optional: S},
 				},

@@ -8,7 +8,6 @@ import type {ChildCommand, ChildReport, ServerSettings} from './protocol.js';
 import {formatAddress, ignoreSocketErrors, serveSocket, TrafficCounter} from './connection.js';
 import {DEFAULT_SETTINGS} from './settings.js';
 import {acceptHandles, extraAcceptFds, fdConnectionCap, openFileLimit} from './fd-limit.js';
-import {STORM_BACKLOG} from './listen.js';
 import {collectWhenQuiet} from './quiet-gc.js';
 
 const FLUSH_MS = 100;
@@ -71,6 +70,8 @@ let cluster:
 			readonly servers: net.Server[];
 			readonly handler: 'echo' | 'upper';
 			readonly size: number;
+			/** The listen backlog every copy's listen() passes again (the last one sets it). */
+			readonly backlog: number;
 			/** Copies still to come before it reports ready, and the port it then reports. */
 			readonly wanted: number;
 			port: number;
@@ -127,7 +128,8 @@ function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 	startReporting();
 	if (command.accept === 'round-robin') {
 		const {handler, size, port} = command;
-		cluster = {servers: [], handler, size, wanted: 0, port, cap: Infinity, open: 0};
+		// Dealt its connections by the parent: it listens on nothing, so its backlog is the parent's.
+		cluster = {servers: [], handler, size, backlog: 0, wanted: 0, port, cap: Infinity, open: 0};
 		applyLimit();
 		report({type: 'ready', port});
 		return;
@@ -135,8 +137,8 @@ function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 	const server = net.createServer((socket) => serveClusterSocket(command.handler, socket));
 	const limit = openFileLimit();
 	const wanted = acceptHandles(limit) - 1;
-	const {handler, size} = command;
-	cluster = {servers: [server], handler, size, wanted, port: 0, cap: Infinity, open: 0};
+	const {handler, size, backlog} = command;
+	cluster = {servers: [server], handler, size, backlog, wanted, port: 0, cap: Infinity, open: 0};
 	applyLimit();
 	// A port in use or not ours to bind is the user's to fix: the parent says it in one line.
 	server.once('error', (error: NodeJS.ErrnoException) => {
@@ -146,7 +148,7 @@ function serveCluster(command: Extract<ChildCommand, {type: 'cluster'}>): void {
 		);
 	});
 	// Every child listens with the same backlog: the last listen() on the shared socket sets it.
-	server.listen({host: command.host, port: command.port, backlog: STORM_BACKLOG}, () => {
+	server.listen({host: command.host, port: command.port, backlog: command.backlog}, () => {
 		// An accept that fails (EMFILE) is an 'error' on the server: without a listener it would end
 		// the child. Before listening, an error should end it: the parent sees the exit.
 		server.on('error', () => {});
@@ -168,7 +170,7 @@ function addListenerCopy(handle: unknown): void {
 	const {handler} = cluster;
 	const server = net.createServer((socket) => serveClusterSocket(handler, socket));
 	server.on('error', () => {});
-	server.listen(handle as never, STORM_BACKLOG);
+	server.listen(handle as never, cluster.backlog);
 	cluster.servers.push(server);
 	if (cluster.servers.length === cluster.wanted + 1) report({type: 'ready', port: cluster.port});
 }

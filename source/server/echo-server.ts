@@ -1,7 +1,7 @@
 import type {Socket} from 'node:net';
 import type {EmitEvent, ServerEvent, ServerSettings} from './protocol.js';
 import {formatAddress, TrafficCounter} from './connection.js';
-import type {ModeName, ServerConfig, ServerMode} from './mode.js';
+import {backlogOf, type ModeName, type ServerConfig, type ServerMode} from './mode.js';
 import {DEFAULT_SETTINGS} from './settings.js';
 import {MODES} from './modes/index.js';
 import {ListenError} from './listen.js';
@@ -76,6 +76,7 @@ export class EchoServer {
 		const mode = MODES[name].create({
 			name,
 			config: this.#config,
+			backlog: backlogOf(MODES[name], this.#config),
 			emit: this.#emit,
 			traffic: this.#traffic,
 			nextConnectionId: () => ++this.#connectionIds,

@@ -8,10 +8,12 @@ export class ListenError extends Error {
 }
 
 /**
- * Room in the kernel for connections the event loop has not accepted yet, for the models that must
- * take a storm. With Node's 511, 1000 connects at once overflowed the accept queue, and the dropped
- * ones came back only with the client's SYN retry a second later (ListenOverflows in
- * /proc/net/netstat). The kernel caps it at net.core.somaxconn (4096 on current kernels).
+ * Room in the kernel for connections the event loop has not accepted yet, enough to take a storm:
+ * `--backlog 4096`. With Node's 511, 1000 connects at once overflowed the accept queue, and the
+ * dropped ones came back only with the client's SYN retry a second later (ListenOverflows in
+ * /proc/net/netstat); with the tutorial's 5 (each model's default, ModeEntry.backlog) most of them
+ * do. The kernel caps any backlog at net.core.somaxconn (4096 on current kernels). The bench's
+ * storm scenario listens with it (source/bench/processes.ts).
  */
 export const STORM_BACKLOG = 4096;
 

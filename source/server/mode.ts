@@ -16,6 +16,11 @@ export type ServerConfig = {
 	readonly handler: HandlerName;
 	/** Cluster: how its children get their connections (default round-robin). */
 	readonly clusterAccept?: ClusterAccept;
+	/**
+	 * --backlog: the listen backlog every listening socket of the server asks for; absent or null:
+	 * each model's own (ModeEntry.backlog), so a switch of model takes the new model's.
+	 */
+	readonly backlog?: number | null;
 };
 
 /** A running server in one concurrency model. */
@@ -46,6 +51,8 @@ export type ServerMode = {
 export type ModeContext = {
 	readonly name: ModeName;
 	readonly config: ServerConfig;
+	/** The listen backlog to pass to every listen() of the model: --backlog, or the model's own. */
+	readonly backlog: number;
 	readonly emit: EmitEvent;
 	/** Connection ids are unique across mode switches, so the store never confuses two connections. */
 	readonly nextConnectionId: () => number;
@@ -152,6 +159,14 @@ function threadsInAddressSpace(cost: WorkerCost): number | null {
 
 export type ModeFactory = (context: ModeContext) => ServerMode;
 
+/** What --backlog accepts: the kernel caps it at net.core.somaxconn anyway. */
+export const MAX_BACKLOG = 65_535;
+
+/** The backlog a model listens with under `config`: --backlog if given, else the model's own. */
+export function backlogOf(entry: Pick<ModeEntry, 'backlog'>, config: ServerConfig): number {
+	return config.backlog ?? entry.backlog;
+}
+
 /**
  * One model, as the registry (modes/index.ts) lists it: everything the rest of the program needs to
  * know about it comes from here. Its number key is its place in MODE_NAMES.
@@ -166,6 +181,13 @@ export type ModeEntry = {
 	readonly fdCost: number;
 	/** File descriptors the model holds under `ulimit -n` `fdLimit` however many connections it has (async's extra accept handles); none if absent. */
 	readonly fdFixed?: (fdLimit: number) => number;
+	/**
+	 * The listen backlog of the tutorial's server of this model (5 for most, hybrid's listen(10),
+	 * asyncio's default 100, Node's 511 for cluster): the default of --backlog. The kernel queues
+	 * that many completed connections (and one more) that the server has not accepted; beyond it,
+	 * it drops the SYNs and the clients retry them at 1, 3, 7, 15 s...
+	 */
+	readonly backlog: number;
 	/** What the tutorial says of the model; compare shows it beside the measured row. */
 	readonly tutorial: TutorialOpinion;
 	readonly create: ModeFactory;

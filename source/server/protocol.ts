@@ -198,6 +198,8 @@ export type ChildCommand =
 			readonly port: number;
 			readonly handler: 'echo' | 'upper';
 			readonly settings: ServerSettings;
+			/** The listen backlog: every child's listen() on the shared socket passes the same. */
+			readonly backlog: number;
 			/** How many children share the listener: each takes its share of --max-connections. */
 			readonly size: number;
 			/**
@@ -285,6 +287,13 @@ export type ClientStatus = {
 	readonly lastRttMs: number | null;
 	/** When the current connection was made; a client still `waiting` has had no reply since. */
 	readonly connectedAt: number | null;
+	/**
+	 * While `connecting` or `reconnecting` with a connect under way: when that connect began (its
+	 * first SYN). A connect that long unanswered had its SYNs dropped (a full accept queue); `local`
+	 * is then its socket's local end, so the kernel's SYN-SENT socket can be matched to it.
+	 * Absent from reports of older senders.
+	 */
+	readonly connectingSince?: number | null;
 	readonly firstReplyMs: number | null;
 };
 

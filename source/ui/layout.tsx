@@ -141,7 +141,13 @@ function TopPanels({snapshot, layout}: {readonly snapshot: Snapshot; readonly la
 				os={snapshot.os}
 				width={layout.sideWidth}
 			/>
-			<QueuePanel queue={snapshot.queue} watch={snapshot.watch} width={layout.sideWidth} />
+			<QueuePanel
+				queue={snapshot.queue}
+				clients={snapshot.clients}
+				pending={snapshot.connections.pending}
+				watch={snapshot.watch}
+				width={layout.sideWidth}
+			/>
 		</Box>
 	);
 }
@@ -222,6 +228,10 @@ function Connections({
 			filterInput={filterInput}
 			waitingForServer={server.pid === null ? clients.total - clients.connected : undefined}
 			watched={snapshot.watch !== undefined}
+			notAccepted={{
+				inKernelQueue: clients.unaccepted ?? 0,
+				notConnected: clients.connecting ?? 0,
+			}}
 		/>
 	);
 }

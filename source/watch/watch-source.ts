@@ -30,6 +30,12 @@ import {readProcess} from '../collectors/proc.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
 import type {HandlerName} from '../server/handler.js';
 import {ConnectionTracker} from './tracker.js';
+import {
+	MAX_SERVER_SIDE,
+	readListenCounters,
+	readListenWaits,
+	serverSides,
+} from '../collectors/waits.js';
 
 export type WatchSettings = {
 	/** The server's main process: its descendants are part of it. */
@@ -195,6 +201,8 @@ export class WatchSource implements DashboardSource {
 		if (this.#listening.length === 0) this.#listening = this.#ours(all, socketOwners(pids).owners);
 		const ports = [...new Set(this.#listening.map((listener) => listener.port))];
 		const readAt = Date.now();
+		// Asked before the sockets are listed, so a client it names had connected by then.
+		const unaccepted = this.#store.unacceptedClients(MAX_SERVER_SIDE);
 		const sockets = await readConnections(ports);
 		const {owners, missing} = socketOwners(pids);
 		if (missing !== null && this.#watch.missing === null) this.#store.log(now, 'warn', missing);
@@ -217,6 +225,18 @@ export class WatchSource implements DashboardSource {
 			processes: this.#joinConnections(os.processes),
 			acceptQueue: ports.length > 0 ? acceptQueue : null,
 		} satisfies OsFigures);
+		// The test clients whose SYNs the server's full backlog drops: one more ss, for the first port.
+		const waits = ports.length > 0 ? await readListenWaits(ports[0]!) : null;
+		this.#store.setKernelWaits({
+			backlog: waits?.backlog ?? null,
+			synSent: waits?.synSent ?? null,
+			counters: readListenCounters(),
+			// Every server-side socket on the ports was listed: a client missing from it is half-open.
+			serverSide: serverSides(
+				unaccepted,
+				new Map(sockets.map((socket) => [socket.peer, socket.inode !== 0])),
+			),
+		});
 		const overflows = readListenOverflows();
 		this.#watch = {
 			listeners: this.#listening.map((listener) => ({

@@ -109,10 +109,12 @@ export async function startHost(
 	mode: Parameters<EchoServer['start']>[0],
 	handler: HandlerName = 'echo',
 	settings: Partial<ServerSettings> = {},
+	/** --backlog; the model's own (ModeEntry.backlog) if absent. */
+	backlog: number | null = null,
 ): Promise<TestServer> {
 	const events: ServerEvent[] = [];
 	const host = new EchoServer(
-		{host: '127.0.0.1', port: 0, handler},
+		{host: '127.0.0.1', port: 0, handler, backlog},
 		(event) => events.push(event),
 		{...DEFAULT_SETTINGS, ...settings},
 	);

@@ -2,7 +2,6 @@ import type {Socket} from 'node:net';
 import {Acceptor} from '../acceptor.js';
 import {extraAcceptFds} from '../fd-limit.js';
 import {acceptErrors} from '../connection.js';
-import {STORM_BACKLOG} from '../listen.js';
 import {acceptOnMain, serveOnMain} from '../main-thread.js';
 import type {ModeFactory, ModeEntry} from '../mode.js';
 
@@ -19,7 +18,7 @@ export const createAsyncMode: ModeFactory = (context) => {
 	});
 	return {
 		name: 'async',
-		start: () => acceptor.listen(config.host, config.port, STORM_BACKLOG, acceptErrors(emit)),
+		start: () => acceptor.listen(config.host, config.port, context.backlog, acceptErrors(emit)),
 		accepting: () => acceptor.accepting,
 		stop: () => acceptor.close(sockets),
 	};
@@ -27,6 +26,7 @@ export const createAsyncMode: ModeFactory = (context) => {
 
 export const asyncMode: ModeEntry = {
 	summary: "one event loop serves every client (Node's asyncio)",
+	backlog: 100,
 	fdCost: 1,
 	fdFixed: extraAcceptFds,
 	tutorial: {

@@ -4,7 +4,7 @@ import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, ClusterAccept, WorkerRef} from '../protocol.js';
 import {Acceptor} from '../acceptor.js';
 import {acceptErrors, ignoreSocketErrors} from '../connection.js';
-import {explainListenError, STORM_BACKLOG} from '../listen.js';
+import {explainListenError} from '../listen.js';
 import type {ModeContext, ModeEntry, ModeFactory} from '../mode.js';
 import {extraAcceptFds, fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
 import {
@@ -67,7 +67,7 @@ export const createClusterMode: ModeFactory = (context) => {
 				workers.port = await dealer.listen(
 					config.host,
 					config.port,
-					STORM_BACKLOG,
+					context.backlog,
 					acceptErrors(emit),
 				);
 			}
@@ -221,7 +221,7 @@ type StartSettle = {
 
 /** A starting worker's reports: a first `ready` asks for its orders, a second says it listens; or it could not listen. */
 function answerStartReport(
-	{config, settings}: ModeContext,
+	{config, settings, backlog}: ModeContext,
 	worker: Worker,
 	{size, accept, port}: Workers,
 	report: ChildReport,
@@ -234,6 +234,7 @@ function answerStartReport(
 			port: accept === 'round-robin' ? port : config.port,
 			handler: config.handler,
 			settings: settings(),
+			backlog,
 			size,
 			accept,
 		} satisfies ChildCommand);
@@ -284,6 +285,7 @@ function dealConnections(workers: Workers): Acceptor {
 
 export const clusterMode: ModeEntry = {
 	summary: 'pre-forked processes, one a core; connections dealt round-robin (or a shared socket)',
+	backlog: 511,
 	fdCost: 1,
 	tutorial: {
 		scalability: 'Medium',

@@ -202,14 +202,15 @@ class ThreadPool implements ServerMode {
 }
 
 export const createPoolMode: ModeFactory = (context) =>
-	new ThreadPool(context, (settings) => settings.poolSize, 511);
+	new ThreadPool(context, (settings) => settings.poolSize, context.backlog);
 
-/** The tutorial's listen(10) over listen(5): a larger backlog, here the kernel's usual ceiling. */
+/** The tutorial's listen(10) over listen(5): a larger backlog (hybridMode.backlog, or --backlog). */
 export const createHybridMode: ModeFactory = (context) =>
-	new ThreadPool(context, () => hybridPoolSize(), 4096);
+	new ThreadPool(context, () => hybridPoolSize(), context.backlog);
 
 export const poolMode: ModeEntry = {
 	summary: 'a fixed pool of worker threads; extra clients wait for a free one',
+	backlog: 5,
 	fdCost: 1,
 	tutorial: {
 		scalability: 'Fixed (workers)',
@@ -222,6 +223,7 @@ export const poolMode: ModeEntry = {
 
 export const hybridMode: ModeEntry = {
 	summary: 'a pool of min(50, cores + 4) threads and a larger backlog',
+	backlog: 10,
 	fdCost: 1,
 	tutorial: {
 		scalability: 'min(50,cpus+4)',

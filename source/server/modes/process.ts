@@ -141,7 +141,13 @@ class ProcessPerClient implements ServerMode {
 	async start(): Promise<number> {
 		const {config, emit} = this.#context;
 		const onAcceptError = acceptErrors(emit);
-		const port = await listen(this.#server, config.host, config.port, undefined, onAcceptError);
+		const port = await listen(
+			this.#server,
+			config.host,
+			config.port,
+			this.#context.backlog,
+			onAcceptError,
+		);
 		// Stopped while it began listening: no spare may start after stop.
 		this.#running = !this.#stopping;
 		this.#spareTarget = Math.min(SPARE_CHILDREN, this.budget.limit);
@@ -484,6 +490,7 @@ function ownsSocket(child: ChildProcess): Promise<void> {
 
 export const processMode: ModeEntry = {
 	summary: 'a child process per client, owning its socket; 16 spares kept started',
+	backlog: 5,
 	fdCost: FDS_PER_CONNECTION,
 	tutorial: {
 		scalability: 'Medium',

@@ -4,7 +4,6 @@ import {extraAcceptFds} from '../fd-limit.js';
 import type {OutputQueueRow} from '../protocol.js';
 import {acceptErrors, closeWhenIdle, connectionReports, StallReport} from '../connection.js';
 import {countMessages} from '../handler.js';
-import {STORM_BACKLOG} from '../listen.js';
 import {acceptOnMain} from '../main-thread.js';
 import type {ModeContext, ModeFactory, ModeEntry} from '../mode.js';
 import {Responder} from '../work.js';
@@ -55,7 +54,7 @@ export const createReactorMode: ModeFactory = (context) => {
 	});
 	return {
 		name: context.name,
-		start: () => acceptor.listen(config.host, config.port, STORM_BACKLOG, acceptErrors(emit)),
+		start: () => acceptor.listen(config.host, config.port, context.backlog, acceptErrors(emit)),
 		accepting: () => acceptor.accepting,
 		async stop() {
 			clearInterval(reporter);
@@ -216,6 +215,7 @@ class OutputQueues {
 
 export const reactorMode: ModeEntry = {
 	summary: 'the select() loop made explicit: per-socket output queues, written when writable',
+	backlog: 5,
 	fdCost: 1,
 	fdFixed: extraAcceptFds,
 	tutorial: {

@@ -1,7 +1,7 @@
 import {EchoThread} from '../echo-thread.js';
 import type {ModeFactory, ModeEntry} from '../mode.js';
 
-/** The tutorial's sequential server listens with listen(5). */
+/** The tutorial's sequential server listens with listen(5): the model's default backlog. */
 export const SEQUENTIAL_BACKLOG = 5;
 
 /**
@@ -25,7 +25,7 @@ export const createSequentialMode: ModeFactory = (context) => {
 	});
 	return {
 		name: 'sequential',
-		start: () => thread.listen(config.host, config.port, SEQUENTIAL_BACKLOG),
+		start: () => thread.listen(config.host, config.port, context.backlog),
 		async stop() {
 			thread.unlisten();
 			await thread.terminate();
@@ -36,6 +36,7 @@ export const createSequentialMode: ModeFactory = (context) => {
 
 export const sequentialMode: ModeEntry = {
 	summary: "one client at a time; the rest wait in the kernel's accept queue (listen(5))",
+	backlog: SEQUENTIAL_BACKLOG,
 	fdCost: 1,
 	tutorial: {
 		scalability: 'One at a time',

@@ -75,7 +75,7 @@ class ThreadPerClient implements ServerMode {
 			this.#server,
 			config.host,
 			config.port,
-			undefined,
+			this.#context.backlog,
 			acceptErrors(emit),
 		);
 		this.#running = true;
@@ -198,6 +198,7 @@ export const createThreadMode: ModeFactory = (context) => new ThreadPerClient(co
 
 export const threadMode: ModeEntry = {
 	summary: 'a worker thread per client, ended when it leaves; 16 spares kept started',
+	backlog: 5,
 	fdCost: FDS_PER_CONNECTION,
 	tutorial: {
 		scalability: 'Medium (~100s)',

@@ -1,7 +1,7 @@
 import {Box, Text} from '#ink';
 import {formatBytes, formatCount, formatDuration, inert} from '../../shared/format.js';
 import {handledByLabel, type SortKey} from '../../metrics/connection-view.js';
-import type {ConnectionRow, Snapshot} from '../../metrics/snapshot.js';
+import type {ConnectionRow, PendingRow, Snapshot} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
 import {Panel} from '../panel.js';
 
@@ -16,6 +16,8 @@ export type ConnectionsPanelProps = {
 	readonly waitingForServer?: number | undefined;
 	/** A watched server: the kernel's Recv-Q/Send-Q in place of message counts it cannot know. */
 	readonly watched?: boolean;
+	/** Test clients the server has not accepted: in the kernel's accept queue, and not connected. */
+	readonly notAccepted?: {readonly inKernelQueue: number; readonly notConnected: number};
 };
 
 /** Lines the panel needs around its rows: two borders, the column header, the footer. */
@@ -135,6 +137,24 @@ function footerText(
 	);
 }
 
+/**
+ * A test client the server has not accepted, on a line of its own: where it waits, as the kernel
+ * has it, and since when. `c12` is the test client's number: it has no connection id yet.
+ */
+export function pendingText(row: PendingRow, peerWidth: number): string {
+	const where =
+		row.where === 'kernel queue'
+			? 'kernel queue (connected, not accepted)'
+			: row.handshake === 'half-open'
+				? 'not connected: half-open, its ACK dropped at the full queue'
+				: row.retriesFrom === 'derived'
+					? `not connected: SYN retried ~${row.synRetries} (derived from its age)`
+					: `not connected: SYN retried ${row.synRetries ?? 0}`;
+	const peer = inert(row.local ?? '-');
+	const cut = peer.length > peerWidth ? peer.slice(0, peerWidth) : peer.padEnd(peerWidth);
+	return `${`c${row.client}`.padStart(6)} ${cut} ${where}, ${formatDuration(row.sinceMs)}`;
+}
+
 export function ConnectionsPanel({
 	connections,
 	width,
@@ -142,10 +162,15 @@ export function ConnectionsPanel({
 	filterInput,
 	waitingForServer,
 	watched = false,
+	notAccepted = {inKernelQueue: 0, notConnected: 0},
 }: ConnectionsPanelProps) {
 	const glyphs = useGlyphs();
 	const columns = layout(width, watched);
 	const shown = connections.rows.slice(0, rows);
+	// The clients the server has not accepted fill the lines its connections leave.
+	const pending = connections.pending ?? [];
+	const pendingShown = pending.slice(0, rows - shown.length);
+	const peerWidth = columns.find((column) => column.title === 'PEER')!.width;
 	const header = columns
 		.map((column) => {
 			const title =
@@ -155,7 +180,12 @@ export function ConnectionsPanel({
 		.join(' ');
 	return (
 		<Panel
-			title={`Connections ${connections.active} active ${glyphs.dot} ${connections.queued} queued`}
+			title={[
+				`Connections ${connections.active} active`,
+				`${connections.queued} queued`,
+				...(notAccepted.inKernelQueue > 0 ? [`${notAccepted.inKernelQueue} in kernel queue`] : []),
+				...(notAccepted.notConnected > 0 ? [`${notAccepted.notConnected} not connected`] : []),
+			].join(` ${glyphs.dot} `)}
 			width={width}
 			height={rows + CONNECTIONS_CHROME}
 		>
@@ -176,6 +206,11 @@ export function ConnectionsPanel({
 								</Text>
 							);
 						})}
+					</Text>
+				))}
+				{pendingShown.map((row) => (
+					<Text key={`c${row.client}`} wrap="truncate" color="yellow">
+						{pendingText(row, peerWidth)}
 					</Text>
 				))}
 			</Box>
