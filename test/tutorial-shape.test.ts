@@ -132,14 +132,12 @@ const CASES: readonly {
 	readonly mode: ModeName;
 	readonly script: string;
 	readonly expected: () => Shape;
-	readonly todo?: string;
 }[] = [
 	{
 		mode: 'sequential',
 		script: 'sequential_server.py',
 		// listen(5): one served, backlog + 1 completed and queued, the rest kept out.
 		expected: () => ({backlog: 5, served: 1, inServer: 0, kernelQueue: 6, notConnected: 7}),
-		todo: 'needs the blocking sequential worker',
 	},
 	{mode: 'thread', script: 'thread_server.py', expected: () => allServed(5)},
 	{mode: 'process', script: 'process_server.py', expected: () => allServed(5)},
@@ -168,10 +166,10 @@ const CASES: readonly {
 	},
 ];
 
-for (const {mode, script, expected, todo} of CASES) {
+for (const {mode, script, expected} of CASES) {
 	test(
 		`${mode}: 14 clients at once end up where they do with the tutorial's ${script}`,
-		{skip: missing ?? false, ...(todo ? {todo} : {})},
+		{skip: missing ?? false},
 		async () => {
 			const shape = expected();
 			const python = await startPython(script);
