@@ -47,9 +47,19 @@ export class Acceptor {
 	}
 
 	/** Stops accepting on every handle and ends every open connection. */
-	async close(sockets: Iterable<Socket>): Promise<void> {
+	async close(
+		sockets: Iterable<Socket>,
+		{drain = true}: {readonly drain?: boolean} = {},
+	): Promise<void> {
 		this.#closed = true;
 		this.#helper?.kill('SIGKILL');
+		if (!drain) {
+			// The connections were handed on (cluster's dealer): only the listening descriptors close,
+			// at once. Node's close callback would wait on each child it sent sockets to, and one that
+			// died never answers.
+			for (const server of this.#servers) if (server.listening) server.close();
+			return;
+		}
 		const [first, ...copies] = this.#servers;
 		await Promise.all([
 			...copies.map((copy) => closeServer(copy, [])),

@@ -81,8 +81,12 @@ export const createClusterMode: ModeFactory = (context) => {
 		},
 		async stop() {
 			workers.stopping = true;
-			await dealer?.close([]);
-			await Promise.all([...workers.connections.keys()].map((worker) => stopWorker(worker)));
+			// Together: the dealer's close waits for every child it sent connections to, to say that
+			// they are closed (Node's SocketListSend), which a child says only as it ends.
+			await Promise.all([
+				dealer?.close([], {drain: false}),
+				...[...workers.connections.keys()].map((worker) => stopWorker(worker)),
+			]);
 		},
 		crashWorker() {
 			// The busiest first: the kernel may have given every connection to one worker.
