@@ -37,7 +37,7 @@ for (const [args, message] of [
 	],
 	[
 		['extra'],
-		/^concurrency-top: unknown command "extra": commands are serve, attach, clients, watch, compare, bench; see concurrency-top --help\n$/,
+		/^concurrency-top: unknown command "extra": commands are serve, attach, clients, watch, compare, bench, completion; see concurrency-top --help\n$/,
 	],
 ] as const) {
 	test(`${args.join(' ')}: exit 2 and one line naming the flag`, () => {

@@ -5,6 +5,7 @@
  * clients do not count.
  */
 import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
 import net from 'node:net';
 import {once} from 'node:events';
 import {test} from 'node:test';
@@ -267,9 +268,17 @@ for (const mode of MODE_NAMES) {
 				client.socket.resetAndDestroy();
 			}
 			// Silent ones stay (no idle timeout by default); the rest are gone on the server's side.
-			// Sequential accepts the resetting ones only after the half-closed ones: reset while in
-			// the kernel's accept queue, they are aborted there and never reach the server.
-			const resetsOpened = mode === 'sequential' ? 0 : 3;
+			// Sequential accepts the resetting ones only after the half-closed ones, from the kernel's
+			// accept queue: one reset there before it is accepted is aborted by the kernel and never
+			// reaches the server, one reset later is accepted and ends at its first read. So it is
+			// settled when the kernel's queue is empty and every connection it opened has closed.
+			if (mode === 'sequential') {
+				await waitFor(
+					() => acceptQueue(port) === 0 && opened() === closed() && closed() >= 4,
+					() => `queue ${acceptQueue(port)}, opened ${opened()}, closed ${closed()}`,
+				);
+			}
+			const resetsOpened = mode === 'sequential' ? opened() - 4 : 3;
 			await waitFor(
 				() => opened() === 4 + resetsOpened + silentCount && closed() === 4 + resetsOpened,
 				() => `opened ${opened()}, closed ${closed()}`,
@@ -339,4 +348,10 @@ for (const mode of MODE_NAMES) {
 			await host.stop();
 		}
 	});
+}
+
+/** The kernel's accept queue of the listener on `port` (Recv-Q of `ss -ltn`). */
+function acceptQueue(port: number): number {
+	const line = execFileSync('ss', ['-Hltn', `sport = :${port}`], {encoding: 'utf8'});
+	return Number(line.trim().split(/\s+/)[1] ?? Number.NaN);
 }

@@ -288,7 +288,7 @@ function dealConnections(workers: Workers): Acceptor {
 }
 
 export const clusterMode: ModeEntry = {
-	summary: 'pre-forked processes, one a core; connections dealt round-robin (or a shared socket)',
+	summary: 'pre-forked processes, one a core; connections dealt to them in turn',
 	backlog: 511,
 	fdCost: 1,
 	tutorial: {
