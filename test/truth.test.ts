@@ -137,15 +137,22 @@ async function kernel(
 		const pid = pids.findLast((each) => users.has(each)) ?? -1;
 		byPid[pid] = (byPid[pid] ?? 0) + 1;
 	}
+	// A client that left while in the accept queue (sequential's waiting line is the kernel's): its
+	// socket is in CLOSE-WAIT, held by no process, and still a connection the server will accept.
+	const leftInQueue = sockets.filter(
+		(socket) => socket[0] === 'CLOSE-WAIT' && !socket.join(' ').includes('pid='),
+	).length;
+	if (leftInQueue > 0) byPid[-1] = (byPid[-1] ?? 0) + leftInQueue;
 	// For a listener, Recv-Q is the accept queue.
 	const acceptQueue = sockets
 		.filter(([state]) => state === 'LISTEN')
 		.reduce((sum, socket) => sum + Number(socket[1]), 0);
-	const queued = clients.filter((client) => !client.line.isClosed && !client.answered).length;
+	const queued =
+		clients.filter((client) => !client.line.isClosed && !client.answered).length + leftInQueue;
 	return {
 		processes: pids.length,
 		threads,
-		established: established.length,
+		established: established.length + leftInQueue,
 		acceptQueue,
 		queued,
 		byPid,
@@ -165,12 +172,16 @@ function dashboard(controller: Controller): Figures {
 		held += row.connections;
 	}
 	if (open > held && json.pid !== null) byPid[json.pid] = open - held;
+	// Connections the kernel completed and the server has not accepted (sequential's waiting ones):
+	// held by no process, and waiting, whether or not their client has left meanwhile.
+	const unaccepted = json.queue.acceptQueue ?? 0;
+	if (unaccepted > 0) byPid[-1] = unaccepted;
 	return {
 		processes: json.processes.count,
 		threads: json.threads.os ?? -1,
-		established: open,
+		established: open + unaccepted,
 		acceptQueue: json.queue.acceptQueue ?? -1,
-		queued: json.connections.queued,
+		queued: json.connections.queued + unaccepted,
 		byPid,
 	};
 }
@@ -393,8 +404,11 @@ async function scenario(controller: Controller, mode: ModeName): Promise<void> {
 	const clients: Client[] = [];
 	try {
 		await clientsArriveAndLeave(controller, mode, clients);
+		// Sequential's clients wait in the kernel's accept queue, unseen by the server until accepted:
+		// the steps above compare that queue with ss; the server's own longest wait stays 0.
 		const {longestWaitMs} = toJsonLine(controller.snapshot).queue;
-		if (mode === 'sequential') assert.ok(longestWaitMs > 0, 'sequential kept clients waiting');
+		if (mode === 'sequential')
+			assert.equal(longestWaitMs, 0, 'sequential holds no line of its own');
 		if (mode === 'pool') await poolResized(controller, clients);
 		if (mode === 'hybrid') {
 			const result = await controller.dispatch({type: 'resize-pool', by: 1});
