@@ -16,6 +16,9 @@ export const STATE = 0;
 export const ASK = 1;
 /** 1 once the thread is being ended: a sequential thread accepts no one more (its queue is reset). */
 export const STOPPING = 2;
+/** The server's port and the client's of the connection a sequential thread accepted itself. */
+export const LOCAL_PORT = 3;
+export const REMOTE_PORT = 4;
 /** Float64 slots, after the Int32 ones (byte offset FLOAT_OFFSET). */
 export const BYTES_IN = 0;
 export const BYTES_OUT = 1;
@@ -30,7 +33,7 @@ export const ACTIVE_AT = 6;
 export const WORK_MS = 7;
 export const DELAY_MS = 8;
 
-const INT_SLOTS = 4;
+const INT_SLOTS = 6;
 const FLOAT_OFFSET = INT_SLOTS * 4;
 const FLOAT_SLOTS = 9;
 export const SHARED_BYTES = FLOAT_OFFSET + FLOAT_SLOTS * 8;

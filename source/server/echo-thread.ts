@@ -19,9 +19,11 @@ import {
 	BYTES_OUT,
 	DELAY_MS,
 	IDLE,
+	LOCAL_PORT,
 	MESSAGES_IN,
 	MESSAGES_OUT,
 	READS,
+	REMOTE_PORT,
 	SHARED_BYTES,
 	sharedBlock,
 	SINCE,
@@ -71,6 +73,8 @@ type Serving = {
 
 /** Threads serving a connection now, read by the one ticker and by the exit guard. */
 const serving = new Set<EchoThread>();
+/** Every thread alive, for the exit guard: a sequential one may serve a client not yet announced. */
+const alive = new Set<EchoThread>();
 let ticker: NodeJS.Timeout | undefined;
 
 /**
@@ -124,6 +128,7 @@ export class EchoThread {
 			stderr: true,
 		});
 		this.ref = {kind: 'thread', id: this.worker.threadId};
+		alive.add(this);
 		this.#ready = new Promise<void>((resolve) => {
 			this.#markReady = resolve;
 		});
@@ -170,6 +175,7 @@ export class EchoThread {
 
 	/** The thread is gone, asked to end or crashed (`reason`): so is its connection. */
 	#exit(reason: string): void {
+		alive.delete(this);
 		this.#markReady();
 		const crashed = !this.#ending;
 		const current = this.#serving;
@@ -328,6 +334,7 @@ export class EchoThread {
 		// Terminating a worker while it still loads its modules leaks the loader's open files
 		// (seen in /proc/self/fd), so a thread is ended only once it is ready.
 		await this.#ready;
+		await this.#endUnannounced();
 		const current = this.#serving;
 		if (current) {
 			this.end();
@@ -348,6 +355,22 @@ export class EchoThread {
 		}
 		await this.worker.terminate();
 		await this.exited;
+	}
+
+	/**
+	 * A sequential thread may be serving a client whose `accepted` has not reached this thread yet:
+	 * it is woken by the ports it wrote before its loop, and waited for (bounded).
+	 */
+	async #endUnannounced(): Promise<void> {
+		const {ints} = this.#block;
+		if (this.#serving || Atomics.load(ints, STATE) === IDLE) return;
+		Atomics.store(ints, ASK, ASK_END);
+		abortSockets([
+			{local: Atomics.load(ints, LOCAL_PORT), remote: Atomics.load(ints, REMOTE_PORT)},
+		]);
+		const deadline = Date.now() + END_GRACE_MS;
+		while (Atomics.load(ints, STATE) !== IDLE && !this.#serving && Date.now() < deadline)
+			await new Promise((resolve) => setTimeout(resolve, 20));
 	}
 
 	/** The serving loop of connection `id` ended: its last figures, then its socket closes. */
@@ -417,14 +440,19 @@ export class EchoThread {
 
 	/** In a serving loop: what exit must wait for. */
 	get inLoop(): boolean {
-		return this.#serving !== undefined && Atomics.load(this.#block.ints, STATE) !== IDLE;
+		return Atomics.load(this.#block.ints, STATE) !== IDLE;
 	}
 
 	/** Asks the loop to end without waiting (the exit guard). */
-	askEnd(): Serving | undefined {
-		if (!this.#serving) return undefined;
-		Atomics.store(this.#block.ints, ASK, ASK_END);
-		return this.#serving;
+	askEnd(): Ports {
+		const {ints} = this.#block;
+		Atomics.store(ints, ASK, ASK_END);
+		return (
+			this.#serving?.ports ?? {
+				local: Atomics.load(ints, LOCAL_PORT),
+				remote: Atomics.load(ints, REMOTE_PORT),
+			}
+		);
 	}
 }
 
@@ -466,9 +494,9 @@ function abortSockets(sockets: readonly Ports[]): void {
  * that neither reads nor closes) is ended with the process by SIGKILL, the only way left.
  */
 process.once('exit', () => {
-	const blocked = [...serving].filter((thread) => thread.inLoop);
+	const blocked = [...alive].filter((thread) => thread.inLoop);
 	if (blocked.length === 0) return;
-	const sockets = blocked.flatMap((thread) => thread.askEnd()?.ports ?? []);
+	const sockets = blocked.map((thread) => thread.askEnd());
 	const args = process.getuid?.() === 0 ? killFilter(sockets) : undefined;
 	if (args) {
 		try {

@@ -19,6 +19,9 @@ import {
 	ASK_NOTHING,
 	ASK_CRASH,
 	STOPPING,
+	LOCAL_PORT,
+	REMOTE_PORT,
+	READING,
 } from './blocking-echo.js';
 import {collectWhenQuiet} from './quiet-gc.js';
 
@@ -102,6 +105,10 @@ function listen(host: string, port: number, backlog: number): void {
 		});
 		socket.setNoDelay(true);
 		handle.setBlocking(true);
+		// Before the loop: the main thread may have to wake it before it has read `accepted`.
+		Atomics.store(block.ints, LOCAL_PORT, socket.localPort ?? port);
+		Atomics.store(block.ints, REMOTE_PORT, socket.remotePort);
+		Atomics.store(block.ints, STATE, READING);
 		serve(handle.fd, -1);
 		socket.destroy();
 	});
