@@ -1,6 +1,5 @@
-import {execFile} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
-import {SS} from './sockets.js';
+import {runSs, SS, ssRunnerPid, startSs} from './ss.js';
 
 // /proc files are generated in memory by the kernel: reading them synchronously costs microseconds
 // and spares the libuv thread pool a round trip per file, which at one read per process per second
@@ -211,11 +210,9 @@ function readAcceptQueueSs(port: number): Promise<number | null> {
 			resolve(null);
 			return;
 		}
-		execFile(
-			SS,
-			['-Hltn', `sport = :${port}`],
-			{timeout: 2000, env: {...process.env, LC_ALL: 'C'}},
-			(error, stdout) => resolve(error ? null : acceptQueueInSs(stdout)),
+		runSs(['-Hltn', `sport = :${port}`], {timeoutMs: 2000}).then(
+			(stdout) => resolve(acceptQueueInSs(stdout)),
+			() => resolve(null),
 		);
 	});
 }
@@ -293,6 +290,8 @@ export class ProcCollector {
 
 	constructor(source: ProcSource) {
 		this.#source = source;
+		// Before the server's worker threads exist: ss is forked from the runner, not from a big us.
+		startSs();
 	}
 
 	async collect(now = Date.now()): Promise<OsFigures> {
@@ -370,6 +369,7 @@ export class ProcCollector {
 				!reading ||
 				exclude.has(reading.ppid) ||
 				reading.name === HELPER ||
+				reading.pid === ssRunnerPid() ||
 				isSpawning(reading, byPid.get(reading.ppid)) ||
 				isListenerCopies(reading.pid)
 			)
@@ -408,19 +408,11 @@ export class ProcCollector {
  * socket goes to CLOSE-WAIT (after a FIN) or disappears (after a reset).
  */
 export async function readEstablishedPeers(port: number): Promise<Set<string> | null> {
-	const output = await new Promise<string | null>((resolve) => {
-		// The system's ss, never the first on PATH (see SS); without it, /proc.
-		if (SS === undefined) {
-			resolve(null);
-			return;
-		}
-		execFile(
-			SS,
-			['-Htn', 'state', 'established', `sport = :${port}`],
-			{timeout: 2000, maxBuffer: 64 * 1024 * 1024, env: {...process.env, LC_ALL: 'C'}},
-			(error, stdout) => resolve(error ? null : stdout),
-		);
-	});
+	// The system's ss (see SS); without it, /proc.
+	const output = await runSs(['-Htn', 'state', 'established', `sport = :${port}`], {
+		timeoutMs: 2000,
+		maxBuffer: 64 * 1024 * 1024,
+	}).catch(() => null);
 	if (output !== null) return peersInSs(output);
 	let found = false;
 	const peers = new Set<string>();
