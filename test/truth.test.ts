@@ -65,11 +65,13 @@ const proc = (pid: number, file: string) => {
 const threadCount = (pid: number) => /^Threads:\s+(\d+)/m.exec(proc(pid, 'status'))?.[1];
 
 /**
- * `ss` (ours, for a moment), or a child between fork and exec: one thread forked from a process of
+ * `ss` (ours, for a moment) and the shell that runs it, or a child between fork and exec: one thread forked from a process of
  * several (which forks only to exec), still with its parent's command line.
  */
 function isTool(pid: number, parent: number): boolean {
 	if (proc(pid, 'comm').trim() === 'ss') return true;
+	// The shell that runs each `ss` for the collectors (source/collectors/ss.ts).
+	if (proc(pid, 'cmdline').includes('\0concurrency-top-ss\0')) return true;
 	if (threadCount(pid) !== '1' || threadCount(parent) === '1') return false;
 	return proc(pid, 'cmdline') === proc(parent, 'cmdline');
 }

@@ -1,5 +1,5 @@
 import {readdirSync, readFileSync} from 'node:fs';
-import {runSs, SS, ssRunnerPid, startSs} from './ss.js';
+import {runSs, SS, SS_RUNNER, startSs} from './ss.js';
 
 // /proc files are generated in memory by the kernel: reading them synchronously costs microseconds
 // and spares the libuv thread pool a round trip per file, which at one read per process per second
@@ -16,6 +16,15 @@ const HELPER = 'ss';
  * threads, 101 MB and over 100% CPU for an idle server.
  */
 const LISTENER_COPIES = /(?:^|\/)listener-copies\.c?js$/;
+
+/**
+ * `ss`, run for a moment by a collector or by a thread ending its connection, and the shell of ours
+ * that runs it (the dashboard's, or the server process's): tools of ours, not part of the server.
+ */
+export function isToolOfOurs(reading: {readonly pid: number; readonly name: string}): boolean {
+	if (reading.name === HELPER) return true;
+	return reading.name === 'sh' && (cmdline(reading.pid)?.includes(`\0${SS_RUNNER}\0`) ?? false);
+}
 
 /** Whether `pid` runs the listener-copies entry (its first argument after node's own). */
 function isListenerCopies(pid: number): boolean {
@@ -363,13 +372,11 @@ export class ProcCollector {
 				zombies.push({pid: reading.pid, ppid: reading.ppid, name: reading.name});
 				continue;
 			}
-			// `ss`, run for a moment by the collector or by a queue's peer check, is a tool of ours,
-			// not part of the server: counted, it made a process and a thread flicker into the figures.
+			// Counted, `ss` made a process and a thread flicker into the figures (isToolOfOurs).
 			if (
 				!reading ||
 				exclude.has(reading.ppid) ||
-				reading.name === HELPER ||
-				reading.pid === ssRunnerPid() ||
+				isToolOfOurs(reading) ||
 				isSpawning(reading, byPid.get(reading.ppid)) ||
 				isListenerCopies(reading.pid)
 			)

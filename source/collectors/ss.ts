@@ -50,6 +50,9 @@ while IFS= read -r count; do
 	printf '\\000' >&2
 done`;
 
+/** The runner's name (its $0): what tells it from any other shell in /proc/PID/cmdline. */
+export const SS_RUNNER = 'concurrency-top-ss';
+
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
 /** What is kept of ss's stderr: its first line is all that is shown. */
@@ -85,7 +88,7 @@ let current: Answer | undefined;
  */
 export function startSs(): void {
 	if (runner || SS === undefined) return;
-	const child = spawn('/bin/sh', ['-c', SCRIPT, 'concurrency-top-ss', SS], {
+	const child = spawn('/bin/sh', ['-c', SCRIPT, SS_RUNNER, SS], {
 		env: {...process.env, LC_ALL: 'C'},
 		stdio: ['pipe', 'pipe', 'pipe'],
 	});
