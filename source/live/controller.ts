@@ -98,6 +98,13 @@ export class Controller implements DashboardSource {
 	#capped = 0;
 	/** Until then, client reports publish at once: the effect of `c`/`x` shows without the tick. */
 	#showReportsUntil = 0;
+	/**
+	 * From a model's start to the next tick, its workers' reports publish as they come (each with the
+	 * processes read anew): a pool's threads report up one by one in the first tenths of a second.
+	 */
+	#showServerReports = false;
+	/** A publish of the server's reports is due: the reports of one moment make one frame. */
+	#soon: NodeJS.Timeout | undefined;
 
 	constructor(options: Options, timing: ControllerTiming = DEFAULT_TIMING) {
 		this.#options = options;
@@ -202,6 +209,7 @@ export class Controller implements DashboardSource {
 				hostAt = now;
 				this.#readHost();
 			}
+			this.#showServerReports = false;
 			this.#publish();
 		};
 		this.#clocks.every(this.#timing.tickMs, () => void tick());
@@ -271,6 +279,7 @@ export class Controller implements DashboardSource {
 	/** Ends the clients, the server and the clocks; safe to call more than once. */
 	async stop(): Promise<void> {
 		if (!this.#clocks.stop()) return;
+		clearTimeout(this.#soon);
 		await Promise.all([this.#fleet.stop(), this.#server.stop()]);
 	}
 
@@ -354,7 +363,11 @@ export class Controller implements DashboardSource {
 
 	#createRunner(placement: Options['placement']): ServerRunner {
 		const runner: ServerRunner = createRunner(placement, this.#config, () => this.#settings, {
-			emit: (event) => this.#store.apply(event),
+			emit: (event) => {
+				this.#store.apply(event);
+				if (this.#showServerReports && (event.type === 'worker-up' || event.type === 'worker-down'))
+					this.#publishSoon();
+			},
 			onCrash: (reason) => {
 				if (this.#server !== runner) return;
 				this.#store.clearConnections();
@@ -379,6 +392,7 @@ export class Controller implements DashboardSource {
 	 * taken) is ended, so the panel's "down" is the truth and the restart action can try again.
 	 */
 	async #startServer(mode: ModeName): Promise<void> {
+		this.#showServerReports = true;
 		try {
 			await this.#server.start(mode);
 		} catch (error) {
@@ -387,6 +401,21 @@ export class Controller implements DashboardSource {
 			throw error;
 		}
 		this.#store.setPlacement(this.#server.placement, this.#server.pid);
+		// The new model's processes and threads, read now: the snapshot that names it (published when
+		// the action completes) must not carry the old model's figures until the next tick.
+		await this.#readProcesses();
+	}
+
+	/** Publishes the server's reports of this moment, with its processes read anew. */
+	#publishSoon(): void {
+		if (this.#soon !== undefined) return;
+		this.#soon = setTimeout(() => {
+			void this.#readProcesses().then(() => {
+				this.#soon = undefined;
+				if (!this.#clocks.isStopped) this.#publish();
+			});
+		}, 0);
+		this.#soon.unref();
 	}
 
 	/** Logs when the server process stops reporting (SIGSTOP, a hung loop) and when it resumes. */
