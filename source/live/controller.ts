@@ -10,8 +10,7 @@ import {
 	type DashboardSource,
 	type SourceCapabilities,
 } from '../metrics/source.js';
-import {MachineCollector} from '../collectors/machine.js';
-import {ProcCollector} from '../collectors/proc.js';
+import {systemCollector, type SystemCollector} from '../collectors/system.js';
 import {MAX_SERVER_SIDE, readKernelWaits} from '../collectors/waits.js';
 import type {EventLine, OsFigures, Snapshot} from '../metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
@@ -76,9 +75,8 @@ export class Controller implements DashboardSource {
 	/** What was changed live, so a server process started later gets it too. */
 	#settings: ServerSettings;
 	readonly #fleet: ClientFleet;
-	readonly #proc: ProcCollector;
-	/** Made with the controller: the machine's first CPU share covers the time since. */
-	readonly #machine = new MachineCollector();
+	/** The server's processes and the machine: /proc, or systeminformation where there is none. */
+	readonly #system: SystemCollector;
 	readonly #snapshots = new Listeners<Snapshot>();
 	readonly #roundTrips = new Listeners<readonly number[]>();
 	readonly #clientReports = new Listeners<ClientReport>();
@@ -92,6 +90,11 @@ export class Controller implements DashboardSource {
 	#queue: Promise<void> = Promise.resolve();
 	/** The kernel's figures as last read: /proc by every tick, the accept queue when its `ss` answers. */
 	#os: OsFigures = {processes: [], acceptQueue: null};
+	/**
+	 * The collector has read the processes: until then the snapshot has no kernel figures (null), not
+	 * an empty tree, which would read as no processes and 0 threads.
+	 */
+	#processesRead = false;
 	/** The accept queue's `ss` is under way. */
 	#askingQueue = false;
 	/** Test clients not added at the cap so far, as the client process last said. */
@@ -103,6 +106,8 @@ export class Controller implements DashboardSource {
 	 * processes read anew): a pool's threads report up one by one in the first tenths of a second.
 	 */
 	#showServerReports = false;
+	/** The collector's load has been started. */
+	#loading = false;
 	/** A publish of the server's reports is due: the reports of one moment make one frame. */
 	#soon: NodeJS.Timeout | undefined;
 
@@ -143,7 +148,7 @@ export class Controller implements DashboardSource {
 					),
 			},
 		);
-		this.#proc = new ProcCollector({
+		this.#system = systemCollector({
 			serverPid: () => this.#server.pid,
 			port: () => this.#server.port,
 			exclude: () => new Set(this.#fleet.pid === undefined ? [] : [this.#fleet.pid]),
@@ -193,6 +198,7 @@ export class Controller implements DashboardSource {
 		let hostAt = -Infinity;
 		const tick = async () => {
 			const now = Date.now();
+			this.#loadCollector();
 			const early = this.#timing.tickMs / 2;
 			if (now - rolledAt >= this.#timing.rollMs - early) {
 				this.#store.roll(now);
@@ -207,7 +213,7 @@ export class Controller implements DashboardSource {
 			}
 			if (now - hostAt >= this.#timing.hostMs - early) {
 				hostAt = now;
-				this.#readHost();
+				await this.#readHost();
 			}
 			this.#showServerReports = false;
 			this.#publish();
@@ -224,8 +230,22 @@ export class Controller implements DashboardSource {
 	 */
 	async refresh(): Promise<void> {
 		await this.#readProcesses();
-		this.#readHost();
-		this.#publish();
+		await this.#readHost();
+		if (!this.#clocks.isStopped) this.#publish();
+	}
+
+	/**
+	 * At the first tick, after the first frame: loads what the collector needs (systeminformation,
+	 * tenths of a second), then reads and publishes at once rather than a tick later.
+	 */
+	#loadCollector(): void {
+		const load = this.#system.load;
+		if (load === undefined || this.#loading) return;
+		this.#loading = true;
+		load().then(
+			() => this.refresh(),
+			(error: unknown) => this.#collectorFailed(error),
+		);
 	}
 
 	/** An arrow, so React's useSyncExternalStore can take it as it is. */
@@ -480,7 +500,7 @@ export class Controller implements DashboardSource {
 				this.#store.unacceptedClients(MAX_SERVER_SIDE),
 			);
 			this.#os = {...this.#os, acceptQueue};
-			this.#store.setOs(this.#os);
+			if (this.#processesRead) this.#store.setOs(this.#os);
 			this.#store.setKernelWaits(reading);
 		} catch (error: unknown) {
 			this.#collectorFailed(error);
@@ -489,19 +509,27 @@ export class Controller implements DashboardSource {
 		}
 	}
 
+	/** The server's processes; none yet while the collector is loading. */
 	async #readProcesses(): Promise<void> {
 		try {
-			this.#os = {...this.#os, processes: await this.#proc.processes()};
+			const processes = await this.#system.processes();
+			if (processes === null) return;
+			this.#processesRead = true;
+			this.#os = {...this.#os, processes};
 			this.#store.setOs(this.#os);
 		} catch (error: unknown) {
 			this.#collectorFailed(error);
 		}
 	}
 
-	/** The machine's figures; a reading with no clock tick since the last keeps the last figures. */
-	#readHost(): void {
-		const host = this.#machine.read();
-		if (host !== null) this.#store.setHost(host);
+	/** The machine's figures; a reading with nothing new (no clock tick since the last) keeps the last. */
+	async #readHost(): Promise<void> {
+		try {
+			const host = await this.#system.host();
+			if (host !== null) this.#store.setHost(host);
+		} catch (error: unknown) {
+			this.#collectorFailed(error);
+		}
 	}
 
 	#collectorFailed(error: unknown): void {
