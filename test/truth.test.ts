@@ -179,7 +179,7 @@ function dashboard(controller: Controller): Figures {
 	const unaccepted = json.queue.acceptQueue ?? 0;
 	if (unaccepted > 0) byPid[-1] = unaccepted;
 	return {
-		processes: json.processes.count,
+		processes: json.processes.count ?? -1,
 		threads: json.threads.os ?? -1,
 		established: open + unaccepted,
 		acceptQueue: json.queue.acceptQueue ?? -1,
@@ -285,7 +285,7 @@ const WITH_WORKERS = new Set<ModeName>(['thread', 'pool', 'process', 'hybrid', '
 function firstSnapshotHoldsKernelFigures(controller: Controller): void {
 	const json = toJsonLine(controller.snapshot);
 	assert.ok(json.threads.os !== null && json.threads.os > 0, 'OS threads in the first snapshot');
-	assert.ok(json.processes.count > 0, 'processes in the first snapshot');
+	assert.ok((json.processes.count ?? 0) > 0, 'processes in the first snapshot');
 	assert.ok(json.processes.rssBytes !== null && json.processes.rssBytes > 0, 'RSS');
 	assert.notEqual(json.queue.acceptQueue, null, 'the accept queue in the first snapshot');
 }

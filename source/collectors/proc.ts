@@ -9,13 +9,13 @@ import type {OsFigures, ProcessFigures, ThreadFigures} from './figures.js';
 import {readActivity} from './thread-activity.js';
 
 /** The one helper program the dashboard and the server run (as children) to ask the kernel. */
-const HELPER = 'ss';
+export const HELPER = 'ss';
 /**
  * The server's own short-lived helper (listener-copies, forked by async's acceptor for 0.1-0.5 s):
  * a whole Node process of its own, which counted made the first frame show two processes, 18
  * threads, 101 MB and over 100% CPU for an idle server.
  */
-const LISTENER_COPIES = /(?:^|\/)listener-copies\.c?js$/;
+export const LISTENER_COPIES = /(?:^|\/)listener-copies\.c?js$/;
 
 /**
  * `ss`, run for a moment by a collector or by a thread ending its connection, and the shell of ours

@@ -67,7 +67,8 @@ export type JsonLine = {
 		readonly busy: number | null;
 	};
 	readonly processes: {
-		readonly count: number;
+		/** Null before the collector has read them (systeminformation, until it is loaded). */
+		readonly count: number | null;
 		readonly pids: readonly number[];
 		readonly rssBytes: number | null;
 	};
@@ -206,7 +207,7 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 			busy: snapshot.workers.busy,
 		},
 		processes: {
-			count: processes.length,
+			count: snapshot.os ? processes.length : null,
 			pids: processes.map((process) => process.pid),
 			rssBytes: snapshot.os ? totals.rssBytes : null,
 		},
