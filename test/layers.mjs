@@ -21,6 +21,7 @@ export const UNIT = [
 	'licences.test.ts',
 	'machine.test.ts',
 	'mode-registry.test.ts',
+	'model-facts.test.ts',
 	'options.test.ts',
 	'quit-signals.test.ts',
 	'reply-check.test.ts',

@@ -5,7 +5,7 @@ import type {ChildCommand, ChildReport, ClusterAccept, WorkerRef} from '../proto
 import {Acceptor} from '../acceptor.js';
 import {acceptErrors, ignoreSocketErrors} from '../connection.js';
 import {explainListenError} from '../listen.js';
-import type {ModeContext, ModeEntry, ModeFactory} from '../mode.js';
+import {PROCESS_COST_BYTES, type ModeContext, type ModeEntry, type ModeFactory} from '../mode.js';
 import {extraAcceptFds, fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
 import {
 	CHILD_ENTRY,
@@ -290,6 +290,9 @@ function dealConnections(workers: Workers): Acceptor {
 export const clusterMode: ModeEntry = {
 	summary: 'pre-forked processes, one a core; connections dealt to them in turn',
 	backlog: 511,
+	benchBacklog: 4096,
+	// A child a core.
+	memory: (_clients, {cores}) => cores * PROCESS_COST_BYTES,
 	fdCost: 1,
 	tutorial: {
 		scalability: 'Medium',
