@@ -8,7 +8,7 @@ import {
 } from './options/command-line.js';
 import {fail, internalError} from './commands/fail.js';
 import {COMMANDS, DASHBOARD} from './commands/registry.js';
-import {UsageError} from './options/options.js';
+import {UsageError} from './options/values.js';
 import {NoTerminalError} from './terminal/keyboard.js';
 import {VERSION} from './shared/version.js';
 

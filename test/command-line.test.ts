@@ -5,7 +5,7 @@ import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {formatHelp, parseCommandLine, type CommandSpec} from '../source/options/command-line.js';
 import {COMMANDS, DASHBOARD} from '../source/commands/registry.js';
-import {UsageError} from '../source/options/options.js';
+import {UsageError} from '../source/options/values.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 

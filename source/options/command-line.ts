@@ -4,7 +4,7 @@
  * declarations, so a flag cannot be accepted without being documented or documented without being
  * accepted. Values stay strings: each is checked by the validators in source/options/options.ts.
  */
-import {UsageError} from './options.js';
+import {UsageError} from './values.js';
 
 export type FlagSpec = {
 	/** As typed, without the dashes: `pool-size`. */
