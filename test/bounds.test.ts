@@ -11,7 +11,7 @@ import {isAlive, LineClient, startServerProcess, threadCount} from './helpers/se
 import {sleep, waitFor} from './helpers/net.js';
 
 /**
- * Issue 22, point 5: the pool obeys the worker budget of a thread per client. `resize-pool +990` or
+ * The pool obeys the worker budget of a thread per client. `resize-pool +990` or
  * `--pool-size 1000` started 1,022 threads (171 MB to 6.9 GB) and left echo and control unreachable
  * for 13-17 s; `serve --mode thread` under `prlimit --as=8G` died with V8's CodeRange abort (133).
  */

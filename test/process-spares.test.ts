@@ -5,7 +5,7 @@ import {childPids, LineClient, startHost} from './helpers/servers.js';
 import {waitFor} from './helpers/net.js';
 
 /**
- * Issue 22, point 2: process per client keeps spares as Apache prefork does, growing with the arrival
+ * Process per client keeps spares as Apache prefork does, growing with the arrival
  * rate. A burst of 24 newcomers (beyond the 16 spares kept at rest) raises the spares kept to 24:
  * once those clients have left, 24 idle children wait for the next burst (counted in /proc), where
  * before 16 did.

@@ -86,7 +86,7 @@ async function answers(port: number): Promise<boolean> {
 }
 
 /**
- * RSS after the churn may be at most 10% above idle (issue 10.7). Idle is taken after a short
+ * RSS after the churn may be at most 10% above idle. Idle is taken after a short
  * warm-up of the same churn: the first connections compile the server's code paths and fault in
  * the node binary's pages (3-5 MB a process, kept because they are in use), which is not growth.
  * Measured 5 s after the churn (`node dist/bench/churn-rss.js worker all 5 1`): 0.89-1.01. Without

@@ -30,7 +30,7 @@ const DISCONNECT_WAIT_MS = 1000;
  * - `shared`: Node's cluster with SCHED_NONE. The primary binds the socket once and hands the same
  *   listening handle to every child, and each accepts straight from the kernel's queue, as Apache
  *   prefork and gunicorn do. The kernel wakes the child that waited last, which is the one that just
- *   served: 12 of 12 and 21 of 23 clients arriving a few at a time landed on one child (issue 22),
+ *   served: 12 of 12 and 21 of 23 clients arriving a few at a time landed on one child,
  *   the lesson behind nginx's accept_mutex and SO_REUSEPORT.
  *
  * Either way a child that died is replaced without the listener closing.
