@@ -108,4 +108,6 @@ export const ALONE = {
 	'terminal/full-screen.test.ts': 'bytes written per second, and an exit between 0.9 and 2.5 s',
 	'terminal/slow-terminal.test.ts': 'echo p99 beside a slow terminal against a normal one',
 	'keys.test.ts': 'key-to-frame times, printed for comparison between runs',
+	'bench.test.ts': 'runs the bench, whose load generators keep both cores busy for a minute',
+	'compare-cli.test.ts': 'every row’s clients must connect within a 5 s --duration',
 };
