@@ -1,5 +1,5 @@
 /**
- * What a child of process per client costs to start, the floor under issue 22's point 2: N children
+ * What a child of process per client costs to start, the floor under its start under a storm: N children
  * forked at once, each timed from fork to its first IPC message, with the CPU each used by then
  * (utime + stime from /proc/PID/stat, read as it says ready), for several ways of starting one.
  *

@@ -1,6 +1,6 @@
 /**
  * What 40 silent connections that reconnect as soon as they are let go cost `serve` on a loopback
- * control port (issue 24): serve's CPU while they run, and how many of 20 `attach` attempts get in.
+ * control port: serve's CPU while they run, and how many of 20 `attach` attempts get in.
  * serve runs with a token, so that connections from another user wait for their hello as the
  * operator's do; `attach` is given the token too, so that the same script measures a build from
  * before uid-based admission. The flood runs as `--flood-user UID` (root may choose 65534, nobody),

@@ -1,7 +1,7 @@
 /**
  * The first frame of an idle async dashboard, as a person sees it in a real pseudo-terminal: its
- * "processes" and "threads" figures, once per run (issue 24: the short-lived listener-copies helper
- * used to count as a second process).
+ * "processes" and "threads" figures, once per run (the short-lived listener-copies helper must not
+ * count as a second process).
  *
  *   npm run build && node dist/bench/first-frame.js [--cli=dist/cli.js] [--runs=6]
  */

@@ -1,7 +1,7 @@
 import {parseCommandLine} from './options/command-line.js';
 import {fail, internalError} from './commands/fail.js';
 import {COMMANDS, DASHBOARD} from './commands/registry.js';
-import {UsageError} from './options/options.js';
+import {UsageError} from './options/values.js';
 import {NoTerminalError} from './terminal/keyboard.js';
 
 // `concurrency-top --json | head -3`: a reader that leaves is the end of the output, not a crash.

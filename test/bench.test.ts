@@ -10,7 +10,7 @@ import {parseBenchOptions} from '../source/bench/options.js';
 import {formatCharts} from '../source/bench/chart.js';
 import {formatText, type BenchReport} from '../source/bench/report.js';
 import {acceptQueueInSs, readAcceptQueue} from '../source/collectors/proc.js';
-import {UsageError} from '../source/options/options.js';
+import {UsageError} from '../source/options/values.js';
 import {waitFor} from './helpers/net.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));

@@ -3,14 +3,15 @@ import {spawn} from 'node:child_process';
 import net from 'node:net';
 import {test} from 'node:test';
 import {Controller} from '../source/live/controller.js';
-import {parseOptions, UsageError} from '../source/options/options.js';
+import {parseOptions} from '../source/options/options.js';
+import {UsageError} from '../source/options/values.js';
 import {poolBudget} from '../source/server/pool-budget.js';
 import type {ServerEvent} from '../source/server/protocol.js';
 import {isAlive, LineClient, startServerProcess, threadCount} from './helpers/servers.js';
 import {sleep, waitFor} from './helpers/net.js';
 
 /**
- * Issue 22, point 5: the pool obeys the worker budget of a thread per client. `resize-pool +990` or
+ * The pool obeys the worker budget of a thread per client. `resize-pool +990` or
  * `--pool-size 1000` started 1,022 threads (171 MB to 6.9 GB) and left echo and control unreachable
  * for 13-17 s; `serve --mode thread` under `prlimit --as=8G` died with V8's CodeRange abort (133).
  */

@@ -12,7 +12,7 @@ import {childPids, LineClient} from './helpers/servers.js';
 import {sleep, waitFor} from './helpers/net.js';
 
 /**
- * Issue 22, point 6: with 12 and 23 clients arriving a few at a time, every client landed on one
+ * With 12 and 23 clients arriving a few at a time, every client landed on one
  * cluster child (the kernel wakes the child that waited last on a shared listening socket). By
  * default the connections are now dealt round-robin: each child's count, read from the kernel (`ss`
  * per pid, joined to /proc's children of this process), is within one of even.

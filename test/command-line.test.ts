@@ -13,7 +13,8 @@ import {
 } from '../source/options/command-line.js';
 import {MODE_NAMES} from '../source/server/mode.js';
 import {COMMANDS, DASHBOARD} from '../source/commands/registry.js';
-import {parseOptions, UsageError} from '../source/options/options.js';
+import {parseOptions} from '../source/options/options.js';
+import {UsageError} from '../source/options/values.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const PROGRAM_NAME = 'concurrency-top';

@@ -8,7 +8,7 @@ import {parseCompareOptions, type CompareFlags} from '../source/compare/options.
 import {parseCommandLine} from '../source/options/command-line.js';
 import {COMMANDS} from '../source/commands/registry.js';
 import {compareScreen, CompareView} from '../source/compare/view.js';
-import {UsageError} from '../source/options/options.js';
+import {UsageError} from '../source/options/values.js';
 import {EIGHT_ROWS} from './compare-fixture.js';
 
 const FRAME_80x24 = [

@@ -87,7 +87,7 @@ for (const mode of ['thread', 'hybrid', 'cluster'] as const) {
 	});
 }
 
-test('pool: a thread that crashes while the pool shrinks is not said to be replaced (issue 27, point 10)', async () => {
+test('pool: a thread that crashes while the pool shrinks is not said to be replaced', async () => {
 	const {host, events, port, log} = await start('pool');
 	try {
 		const size = host.settings.poolSize;

@@ -6,7 +6,7 @@ import {MODE_NAMES} from '../source/server/mode.js';
 import {startHost, startServerProcess} from './helpers/servers.js';
 
 /**
- * Issue 22, point 4: a client that sends and then shuts its write side (`shutdown(SHUT_WR)`, as
+ * A client that sends and then shuts its write side (`shutdown(SHUT_WR)`, as
  * `nc -N` does) gets every byte back before the server closes. Reactor truncated 256 KB to exactly
  * 131,072 bytes; thread, pool and hybrid returned nothing.
  */

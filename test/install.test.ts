@@ -1,5 +1,5 @@
 /**
- * Issue 27, point 4: an install that is quiet. No `prepare` (npm warned about it on every install,
+ * An install that is quiet. No `prepare` (npm warned about it on every install,
  * and `npm pack` built twice); every dependency with install scripts is named in `allowScripts`, so
  * npm has nothing to warn about; `npm test` builds only when a source is newer than the build, so
  * `npm ci && npm test` in a fresh clone builds once, and a second `npm test` not at all.

@@ -1,5 +1,5 @@
 /**
- * Issue 27, point 6: every bundled package's licence with its copyright line, NOTICE files included
+ * Every bundled package's licence with its copyright line, NOTICE files included
  * (es-toolkit's Lodash notice), and no dead code shipped: Ink's React-devtools module, which pulled
  * in `ws`, runs only with DEV=true and is left out.
  */

@@ -4,7 +4,8 @@ import {ClientFleet} from '../source/clients/fleet.js';
 import type {ClientReport} from '../source/server/protocol.js';
 import {stepMs} from '../source/server/settings.js';
 import {MetricsStore} from '../source/metrics/store.js';
-import {parseOptions, UsageError} from '../source/options/options.js';
+import {parseOptions} from '../source/options/options.js';
+import {UsageError} from '../source/options/values.js';
 import {LineClient, startHost} from './helpers/servers.js';
 import {waitFor} from './helpers/net.js';
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {inert} from '../source/shared/format.js';
-import {isLoopback, parseOptions, UsageError} from '../source/options/options.js';
+import {isLoopback} from '../source/options/hosts.js';
+import {parseOptions} from '../source/options/options.js';
+import {UsageError} from '../source/options/values.js';
 import {acceptQueueIn} from '../source/collectors/proc.js';
 import {makeHandler, countMessages} from '../source/server/handler.js';
 

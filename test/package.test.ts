@@ -21,7 +21,7 @@ function sizeKb(folder: string): number {
 	return Number(result.stdout.split('\t')[0]);
 }
 
-/** Limits the package test holds the package to (issue 14: installed at most 12 MB). */
+/** Limits the package test holds the package to (installed at most 12 MB). */
 const TARBALL_LIMIT_KB = 1024;
 const INSTALLED_LIMIT_MB = 12;
 

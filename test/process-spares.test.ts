@@ -7,7 +7,7 @@ import {waitFor} from './helpers/net.js';
 import type {ServerEvent} from '../source/server/protocol.js';
 
 /**
- * Issue 22, points 2 and 3: thread and process per client keep one kind of spares (spares.ts), as
+ * Thread and process per client keep one kind of spares (spares.ts), as
  * Apache prefork does, growing with the arrival rate. A burst of 24 newcomers (beyond the 16 spares
  * kept at rest) raises the spares kept to 24: once those clients have left, 24 idle workers wait for
  * the next burst, where before 16 did. Children are counted in /proc; threads by the workers that

@@ -1,15 +1,12 @@
 /**
- * The per-client models' worker budget, and recovery from a storm of connect-and-reset: once it
- * stops, every model is back to its idle threads, children and RSS (within 10%) and answers again
+ * Refusal past --max-workers (the budget's arithmetic: model-facts.test.ts), and recovery from a
+ * storm of connect-and-reset: once it stops, every model is back to its idle threads, children and RSS (within 10%) and answers again
  * within 5 s, with the server in a process of its own (bench/churn-rss.ts measures both placements).
  */
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {cachedDataVersionTag, getHeapSpaceStatistics} from 'node:v8';
-import {parseOptions} from '../source/options/options.js';
-import {MODE_NAMES, workerBudget} from '../source/server/mode.js';
-import {PROCESS_COST} from '../source/server/modes/process.js';
-import {THREAD_COST} from '../source/server/modes/thread.js';
+import {MODE_NAMES} from '../source/server/mode.js';
 import {collectWhenQuiet} from '../source/server/quiet-gc.js';
 import {churn} from '../bench/churn-rss.js';
 import {childPids, startServerProcess, threadCount, treeRss} from './helpers/servers.js';
@@ -54,23 +51,6 @@ test('the collection after a burst gives back the young generation and the old g
 	}
 });
 
-test('worker budget: the smallest of memory, cores and the fd limit; --max-workers replaces it', () => {
-	const threads = workerBudget(THREAD_COST, null, null);
-	assert.ok(threads.limit >= 1 && threads.limit <= 64 * 1024, `${threads.limit}`);
-	assert.match(threads.why, /per core|GB/);
-	// 150 fds less 128 of headroom: 5 per thread, 2 per child.
-	const byFds = workerBudget(THREAD_COST, null, 150);
-	assert.deepEqual(byFds, {limit: 4, what: 'threads', why: 'ulimit -n 150'});
-	assert.equal(workerBudget(PROCESS_COST, null, 150).limit, 11);
-	assert.deepEqual(workerBudget(PROCESS_COST, 500, 200), {
-		limit: 500,
-		what: 'child processes',
-		why: '--max-workers 500',
-	});
-	assert.equal(parseOptions({maxWorkers: '3'}).maxWorkers, 3);
-	assert.throws(() => parseOptions({maxWorkers: '0'}), /--max-workers must be a whole number/);
-});
-
 for (const mode of ['thread', 'process'] as const) {
 	test(`${mode}: beyond --max-workers connections are refused, with the reason as an event and in the log`, async () => {
 		const {runner, events, port} = await startServerProcess(mode, {maxWorkers: 2});
@@ -106,7 +86,7 @@ async function answers(port: number): Promise<boolean> {
 }
 
 /**
- * RSS after the churn may be at most 10% above idle (issue 10.7). Idle is taken after a short
+ * RSS after the churn may be at most 10% above idle. Idle is taken after a short
  * warm-up of the same churn: the first connections compile the server's code paths and fault in
  * the node binary's pages (3-5 MB a process, kept because they are in use), which is not growth.
  * Measured 5 s after the churn (`node dist/bench/churn-rss.js worker all 5 1`): 0.89-1.01. Without

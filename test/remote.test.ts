@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {once} from 'node:events';
 import {test} from 'node:test';
-import {UsageError} from '../source/options/options.js';
+import {UsageError} from '../source/options/values.js';
 import {parseHostPort, parseEndpointOptions} from '../source/options/endpoints.js';
 import {listServeSockets, resolveTarget, socketPathFor} from '../source/remote/endpoint.js';
 import {ensurePrivateDirectory} from '../source/remote/private-folder.js';

@@ -244,7 +244,7 @@ test('3. forty connections that never say hello do not keep the operator out', a
 		);
 		const operator = await RemoteSource.connect(serving.target, {version: 'test', token: TOKEN});
 		assert.equal(serving.control.observerCount, 1, 'only the operator holds a slot');
-		// Those let go are held, unread, for 2 s before they are closed (issue 24): not waiting.
+		// Those let go are held, unread, for 2 s before they are closed: not waiting.
 		const waiting = serving.control.waitingCount;
 		assert.ok(waiting <= 64, `${waiting} silent connections still waiting: the budget is 64`);
 		await waitFor(

@@ -1,7 +1,7 @@
 /**
  * The truth harness: for every model in both placements, a scripted scenario, and after each step
  * the dashboard's figures are compared with what the kernel says at the same moment. The steps, and
- * the point of issue 11 each one holds:
+ * what each one holds:
  *
  * - start: the first snapshot already holds OS threads, processes, RSS and the accept queue (7);
  * - three arrive, some wait; one waiting leaves (1); one served leaves; a worker is crashed;

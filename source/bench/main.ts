@@ -1,5 +1,5 @@
 import {JSON_SCHEMA} from '../metrics/json-output.js';
-import {UsageError} from '../options/options.js';
+import {UsageError} from '../options/values.js';
 import type {ModeName} from '../server/mode.js';
 import {checkDashboardNeeds, runDashboardScenario} from './terminal-scenario.js';
 import {checkEnvironment, skipReason, type Environment} from './environment.js';

@@ -1,4 +1,4 @@
-import {integer, list, numberFrom, numberList, oneOf, UsageError} from '../options/options.js';
+import {integer, list, numberFrom, numberList, oneOf, UsageError} from '../options/values.js';
 import {parseHostPort} from '../options/endpoints.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 import {DEFAULT_SETTINGS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from '../server/settings.js';

@@ -3,7 +3,8 @@ import net from 'node:net';
 import {fileURLToPath} from 'node:url';
 import {once} from 'node:events';
 import {findDescendants} from '../collectors/proc.js';
-import type {ModeName} from '../server/mode.js';
+import {MODE_NAMES, type ModeName} from '../server/mode.js';
+import {MODES} from '../server/modes/index.js';
 import type {ServerReady, WorkerCommand, WorkerReply, WorkerStatus} from './messages.js';
 import type {Workload} from './workload.js';
 
@@ -40,27 +41,10 @@ const EXAMPLES = new URL('../../../examples/python/', import.meta.url);
  */
 export type ServerKind = ModeName | 'plain' | 'target' | TutorialKind;
 
-/**
- * The listen backlog the bench gives each model (its server's --backlog), and the plain baseline of
- * the model's row the same, so a storm's dropped connects are the model's doing, not the backlog's.
- * Not the tutorial's backlogs the models default to (ModeEntry.backlog, 5 for most): with them 100
- * clients connecting at once overflow the accept queue and wait for SYN retries, which is the
- * lesson of issue 23, not what a throughput row measures. These are what the models listened with
- * when docs/bench.md's figures were taken (sequential's listen(5) since it serves inside its accept
- * callback, as the tutorial's); the storm needs the deep 4096 (STORM_BACKLOG). A bench
- * test reads the real backlogs with `ss` and checks this table against them.
- */
-export const MODEL_BACKLOG: Readonly<Record<ModeName, number>> = {
-	// One client at a time: the kernel's queue and its drops are the model (SEQUENTIAL_BACKLOG).
-	sequential: 5,
-	async: 4096,
-	thread: 511,
-	pool: 511,
-	process: 511,
-	reactor: 4096,
-	hybrid: 4096,
-	cluster: 4096,
-};
+/** The listen backlog the bench gives each model: its registry entry's `benchBacklog`. */
+export const MODEL_BACKLOG = Object.fromEntries(
+	MODE_NAMES.map((mode) => [mode, MODES[mode].benchBacklog]),
+) as Readonly<Record<ModeName, number>>;
 
 /** `BENCH_CPU_PROF=dir` profiles each server process (`node --cpu-prof`) into `dir`. */
 function serverExecArgv(): string[] {

@@ -430,7 +430,7 @@ function footer(report: BenchReport): string[] {
 	return lines;
 }
 
-/** The performance goals (issue 13) that the rows can answer, each against its baseline in the same run. */
+/** The performance goals (readme, Performance) that the rows can answer, each against its baseline in the same run. */
 export function evaluateTargets(rows: readonly BenchRow[], cores: number): Target[] {
 	const targets: Target[] = [];
 	const find = (server: string, clients: number) =>

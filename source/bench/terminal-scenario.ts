@@ -3,7 +3,7 @@ import net from 'node:net';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 import {readProcess} from '../collectors/proc.js';
-import {UsageError} from '../options/options.js';
+import {UsageError} from '../options/values.js';
 import type {Environment} from './environment.js';
 import {FD_HEADROOM} from './environment.js';
 import type {BenchOptions} from './options.js';

@@ -1,7 +1,7 @@
 /** What the dashboard and serve share to be reached from outside: the Prometheus endpoint. */
 import type {DashboardSource} from '../metrics/source.js';
 import type {MetricsEndpoint} from '../metrics/prometheus.js';
-import {isLoopback} from '../options/options.js';
+import {isLoopback} from '../options/hosts.js';
 import type {EndpointOptions} from '../options/endpoints.js';
 import {ListenError} from '../server/listen.js';
 import {VERSION} from '../shared/version.js';

@@ -3,13 +3,8 @@
  * written), and how to run it. A command's code is imported only when it runs, so starting one never
  * loads the others. To add a command, add an entry here.
  */
-import {
-	CLIENTS_COMMAND_DEFAULT,
-	DEFAULTS,
-	MAX_CLIENTS,
-	parseOptions,
-	UsageError,
-} from '../options/options.js';
+import {CLIENTS_COMMAND_DEFAULT, DEFAULTS, MAX_CLIENTS, parseOptions} from '../options/options.js';
+import {UsageError} from '../options/values.js';
 import {parseEndpointOptions} from '../options/endpoints.js';
 import {screenAddressSpaceProblem} from '../shared/address-space.js';
 import {WATCH_FLAGS} from '../watch/options.js';

@@ -1,5 +1,6 @@
 import {Controller, DEFAULT_TIMING, type ControllerTiming} from '../live/controller.js';
-import {isLoopback, type Options} from '../options/options.js';
+import {isLoopback} from '../options/hosts.js';
+import {type Options} from '../options/options.js';
 import {ListenError} from '../server/listen.js';
 import {fdConnectionCap, openFileLimit, reserveMetricsFds} from '../server/fd-limit.js';
 import {MODES} from '../server/modes/index.js';

@@ -1,9 +1,8 @@
 import {readFileSync} from 'node:fs';
 import os from 'node:os';
 import {formatBytes} from '../shared/format.js';
-import {PROCESS_COST_BYTES, THREAD_COST_BYTES, type ModeName} from '../server/mode.js';
-import {SPARE_CHILDREN} from '../server/modes/process.js';
-import {SPARE_THREADS} from '../server/modes/thread.js';
+import {PROCESS_COST_BYTES, type ModeName, type ModelMachine} from '../server/mode.js';
+import {MODES} from '../server/modes/index.js';
 
 /** What a row needs to start: a model's server, or an outside server that only gets clients. */
 export type RowPlan =
@@ -12,37 +11,20 @@ export type RowPlan =
 
 export type LeftOut = {readonly name: string; readonly reason: string};
 
-export type CostContext = {readonly poolSize: number; readonly cores: number};
+export type CostContext = ModelMachine;
 
 /** Both ends of one connection: socket buffers and bookkeeping in the server and the client process. */
 const CONNECTION_BYTES = 8 * 1024;
 
 /**
  * What a row costs in memory with `clients` connected: its server process and the test-client
- * process, plus what the model starts, at the per-thread and per-process costs the models themselves
- * budget with (see server/mode.ts). The thread and process rows cost what they cost: nothing is
- * scaled down to fit.
+ * process, plus what the model starts (its registry entry's `memory`). The thread and process rows
+ * cost what they cost: nothing is scaled down to fit.
  */
 export function rowCost(plan: RowPlan, clients: number, context: CostContext): number {
 	const connections = clients * CONNECTION_BYTES;
 	if (plan.kind === 'target') return PROCESS_COST_BYTES + connections;
-	const base = 2 * PROCESS_COST_BYTES + connections;
-	switch (plan.mode) {
-		case 'thread':
-			// Each client's thread, and the spares it keeps started ahead.
-			return base + (clients + SPARE_THREADS) * THREAD_COST_BYTES;
-		case 'process':
-			// Each client's child, and the spares it keeps started ahead.
-			return base + (clients + SPARE_CHILDREN) * PROCESS_COST_BYTES;
-		case 'pool':
-			return base + context.poolSize * THREAD_COST_BYTES;
-		case 'hybrid':
-			return base + Math.min(50, context.cores + 4) * THREAD_COST_BYTES;
-		case 'cluster':
-			return base + context.cores * PROCESS_COST_BYTES;
-		default:
-			return base;
-	}
+	return 2 * PROCESS_COST_BYTES + connections + MODES[plan.mode].memory(clients, context);
 }
 
 /**

@@ -1,4 +1,5 @@
-import {integer, numberFrom, parseOptions, UsageError, type Options} from '../options/options.js';
+import {parseOptions, type Options} from '../options/options.js';
+import {integer, numberFrom, UsageError} from '../options/values.js';
 import {parseHostPort} from '../options/endpoints.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 

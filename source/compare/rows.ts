@@ -11,7 +11,8 @@ import {
 } from '../metrics/source.js';
 import type {DashboardSource} from '../metrics/source.js';
 import type {OsFigures} from '../metrics/snapshot.js';
-import {isLoopback, type Options} from '../options/options.js';
+import {isLoopback} from '../options/hosts.js';
+import {type Options} from '../options/options.js';
 import type {ModeName} from '../server/mode.js';
 import {ownersOfPort} from '../watch/target.js';
 import type {RowPlan} from './budget.js';

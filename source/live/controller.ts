@@ -15,9 +15,11 @@ import {MAX_SERVER_SIDE, readKernelWaits} from '../collectors/waits.js';
 import type {EventLine, OsFigures, Snapshot} from '../metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
 import {sameWindow} from '../metrics/connection-view.js';
-import {clientHost, type Options} from '../options/options.js';
+import {clientHost} from '../options/hosts.js';
+import {type Options} from '../options/options.js';
 import type {ClientReport, ServerSettings} from '../server/protocol.js';
 import {MODE_NAMES, type ModeName, type ServerConfig} from '../server/mode.js';
+import {MODES} from '../server/modes/index.js';
 import {createRunner, type ServerRunner} from '../server/runner.js';
 import {poolSizeRefusal} from '../server/pool-budget.js';
 import {MAX_CLIENTS} from '../options/options.js';
@@ -340,8 +342,9 @@ export class Controller implements DashboardSource {
 				return null;
 			}
 			case 'resize-pool': {
-				if (this.#mode === 'hybrid')
-					return "hybrid keeps the tutorial's size, min(50, cores + 4): + and - resize the pool model";
+				const fixed = MODES[this.#mode].fixedPool;
+				if (fixed)
+					return `${this.#mode} keeps the tutorial's size, ${fixed.formula}: + and - resize the pool model`;
 				const change = settingsChange(action, this.#settings);
 				const overBudget = poolSizeRefusal(change.poolSize!, this.#settings.maxWorkers);
 				if (overBudget && action.by > 0) return overBudget;

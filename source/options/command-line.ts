@@ -7,7 +7,7 @@
  */
 import meow, {type AnyFlag, type AnyFlags, type Options, type Result} from 'meow';
 import {VERSION} from '../shared/version.js';
-import {oneOf, UsageError} from './options.js';
+import {oneOf, UsageError} from './values.js';
 
 export type FlagSpec = {
 	/** As typed, without the dashes: `pool-size`. */

@@ -1,4 +1,5 @@
-import {isLoopback, UsageError} from './options.js';
+import {isLoopback} from './hosts.js';
+import {UsageError} from './values.js';
 
 /** Where an observer or a scraper reaches this process, and who may. */
 export type EndpointOptions = {

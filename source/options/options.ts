@@ -1,4 +1,7 @@
-import net from 'node:net';
+/**
+ * The dashboard's options (and those `serve`, `attach` and `clients` share with it): the flags as the
+ * command line hands them over, checked into Options.
+ */
 import type {Placement} from '../metrics/snapshot.js';
 import {HANDLER_NAMES, type HandlerName} from '../server/handler.js';
 import {MAX_BACKLOG, MODE_NAMES, type ModeName} from '../server/mode.js';
@@ -14,11 +17,7 @@ import {
 	MAX_WORK_MS,
 	MAX_WORKERS,
 } from '../server/settings.js';
-
-/** A mistake on the command line: printed as one line, exit status 2, never a stack trace. */
-export class UsageError extends Error {
-	override readonly name = 'UsageError';
-}
+import {integer, numberFrom, oneOf, positiveNumber, UsageError} from './values.js';
 
 export type Options = {
 	readonly mode: ModeName;
@@ -104,7 +103,7 @@ export const MAX_RATE = 10_000;
 
 export function parseOptions(flags: RawFlags): Options {
 	const options = readOptions(flags);
-	// The pool obeys the worker budget that thread and process per client obey (issue 22, point 5).
+	// The pool obeys the worker budget that thread and process per client obey.
 	const overBudget =
 		flags.poolSize === undefined ? null : poolSizeRefusal(options.poolSize, options.maxWorkers);
 	if (overBudget) throw new UsageError(`--pool-size ${options.poolSize}: ${overBudget}`);
@@ -154,103 +153,9 @@ function readOptions(flags: RawFlags): Options {
 	};
 }
 
-export function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-	if ((allowed as readonly string[]).includes(value)) return value as T;
-	throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
-}
-
-export function integer(
-	flag: string,
-	value: string | undefined,
-	fallback: number,
-	min: number,
-	max: number,
-): number {
-	if (value === undefined) return fallback;
-	const parsed = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-	if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-		throw new UsageError(`--${flag} must be a whole number from ${min} to ${max} (got "${value}")`);
-	}
-	return parsed;
-}
-
-export function positiveNumber(
-	flag: string,
-	value: string | undefined,
-	fallback: number,
-	max: number,
-): number {
-	return decimal(flag, value, fallback, (n) => n > 0 && n <= max, `above 0 and at most ${max}`);
-}
-
-/** A comma-separated list of names from `allowed`, each once, in the order given. */
-export function list<T extends string>(
-	flag: string,
-	value: string | undefined,
-	allowed: readonly T[],
-): T[] | undefined {
-	if (value === undefined) return undefined;
-	const items = value.split(',').map((item) => item.trim());
-	if (items.some((item) => item === '')) {
-		throw new UsageError(`--${flag} is a comma-separated list (got "${value}")`);
-	}
-	return [...new Set(items.map((item) => oneOf(flag, item, allowed)))];
-}
-
-/** A comma-separated list of whole numbers from `min` to `max`, each once. */
-export function numberList(
-	flag: string,
-	value: string | undefined,
-	min: number,
-	max: number,
-): number[] | undefined {
-	if (value === undefined) return undefined;
-	return [...new Set(value.split(',').map((item) => integer(flag, item, 0, min, max)))];
-}
-
-/** A number from `min` to `max`, decimals allowed. */
-export function numberFrom(
-	flag: string,
-	value: string | undefined,
-	fallback: number,
-	min: number,
-	max: number,
-): number {
-	return decimal(flag, value, fallback, (n) => n >= min && n <= max, `from ${min} to ${max}`);
-}
-
-/** A number as typed (`2`, `0.5`, `.5`) that `fits`; `range` says which ones do. */
-function decimal(
-	flag: string,
-	value: string | undefined,
-	fallback: number,
-	fits: (parsed: number) => boolean,
-	range: string,
-): number {
-	if (value === undefined) return fallback;
-	const parsed = /^\d*\.?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-	if (!fits(parsed)) throw new UsageError(`--${flag} must be a number ${range} (got "${value}")`);
-	return parsed;
-}
-
 function parseHost(value: string): string {
 	if (value.trim() === '' || /\s/.test(value)) {
 		throw new UsageError(`--host must be an IP address or host name (got "${value}")`);
 	}
 	return value;
-}
-
-/** Whether only this machine can reach `host`: the loopback range, ::1, or localhost. */
-export function isLoopback(host: string): boolean {
-	if (host === 'localhost') return true;
-	if (net.isIPv4(host)) return host.startsWith('127.');
-	if (net.isIPv6(host)) return host === '::1' || /^::ffff:127\./i.test(host);
-	return false;
-}
-
-/** Where test clients connect to reach a server listening on `host`. */
-export function clientHost(host: string): string {
-	if (host === '0.0.0.0') return '127.0.0.1';
-	if (host === '::') return '::1';
-	return host;
 }

@@ -1,6 +1,6 @@
 import {existsSync, readdirSync, unlinkSync} from 'node:fs';
 import path from 'node:path';
-import {UsageError} from '../options/options.js';
+import {UsageError} from '../options/values.js';
 import {parseHostPort} from '../options/endpoints.js';
 import {checkPrivateDirectory, checkPrivateSocket, privateDirectory} from './private-folder.js';
 

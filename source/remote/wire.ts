@@ -19,7 +19,7 @@ import {inert} from '../shared/format.js';
 import {isNonce, isProof} from './proof.js';
 import {matchesSchema, snapshotSchema} from './snapshot-schema.js';
 
-/** 2: the token is proven by HMAC over nonces (issue 24), never sent. */
+/** 2: the token is proven by HMAC over nonces, never sent. */
 export const PROTOCOL = 2;
 /** An observer sends short lines; anything longer is not ours. */
 export const MAX_OBSERVER_LINE = 4096;

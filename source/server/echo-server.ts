@@ -27,7 +27,7 @@ export class EchoServer {
 	/** Open connections of the running mode, counted from its own events, for --max-connections. */
 	readonly #open = new Set<number>();
 	#flushTimer: NodeJS.Timeout | undefined;
-	/** Gives memory back after a burst of connections (issue 10.7), while a mode runs. */
+	/** Gives memory back after a burst of connections, while a mode runs. */
 	#stopCollecting: (() => void) | undefined;
 	/** `ulimit -n`, read once: beyond its cap (with headroom) connections are refused, not EMFILE. */
 	readonly #fdLimit = openFileLimit();

@@ -188,10 +188,28 @@ export type ModeEntry = {
 	 * it drops the SYNs and the clients retry them at 1, 3, 7, 15 s...
 	 */
 	readonly backlog: number;
+	/**
+	 * The backlog `bench` gives the model's server (its --backlog) and the plain baseline of its row,
+	 * so that a storm's dropped connects are the model's doing, not the backlog's: not the tutorial's
+	 * `backlog` above, with which 100 clients connecting at once overflow the accept queue and wait
+	 * for SYN retries. The figures in docs/bench.md were measured with these; a bench test reads the
+	 * real backlogs with `ss`.
+	 */
+	readonly benchBacklog: number;
+	/**
+	 * RSS the model adds to its server process with `clients` connected, at the costs the models
+	 * budget with (THREAD_COST_BYTES, PROCESS_COST_BYTES): compare's memory budget adds it up.
+	 */
+	readonly memory: (clients: number, machine: ModelMachine) => number;
+	/** A pool the model sizes itself, which + and - do not resize: its formula, and its size. */
+	readonly fixedPool?: {readonly formula: string; readonly size: (cores: number) => number};
 	/** What the tutorial says of the model; compare shows it beside the measured row. */
 	readonly tutorial: TutorialOpinion;
 	readonly create: ModeFactory;
 };
+
+/** What a model's memory depends on besides its clients: the pool model's size, and the cores. */
+export type ModelMachine = {readonly poolSize: number; readonly cores: number};
 
 /**
  * What the tutorial (seed/handling-multiple-clients.md) says of a model: its "Comparison" table's

@@ -2,7 +2,7 @@ import {workerBudget, type WorkerBudget} from './mode.js';
 import {THREAD_COST} from './modes/thread.js';
 
 /**
- * The pool's threads obey the same worker budget as a thread per client (issue 22, point 5):
+ * The pool's threads obey the same worker budget as a thread per client:
  * `resize-pool +990` or `--pool-size 1000` started 1,022 threads, took up to 6.9 GB and left echo
  * and control unreachable for 13-17 s. The size is checked where it is chosen (the command line,
  * the controller's resize-pool, EchoServer.configure), not in the pool itself.

@@ -56,7 +56,7 @@ function gc(type: 'major' | 'minor'): void {
 
 /**
  * Makes the V8 heap of this process (or worker thread) give back what a burst of connections took
- * once it is over, so that the server is back to its idle RSS within seconds (issue 10.7).
+ * once it is over, so that the server is back to its idle RSS within seconds.
  *
  * Two causes, measured after 5 s of connect-and-reset churn (bench/churn-rss.ts): V8's young
  * generation grows from 1 to 16 MB per semi-space under allocation and is shrunk only at a

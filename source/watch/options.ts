@@ -1,16 +1,7 @@
 import type {CommandLine} from '../options/command-line.js';
 import type {FlagSpec} from '../options/command-line.js';
-import {
-	DEFAULTS,
-	integer,
-	INTERVAL_LIMITS,
-	MAX_CLIENTS,
-	MAX_RATE,
-	numberFrom,
-	oneOf,
-	positiveNumber,
-	UsageError,
-} from '../options/options.js';
+import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS, MAX_RATE} from '../options/options.js';
+import {integer, numberFrom, oneOf, positiveNumber, UsageError} from '../options/values.js';
 import {parseEndpointOptions, type EndpointOptions} from '../options/endpoints.js';
 import {HANDLER_NAMES, type HandlerName} from '../server/handler.js';
 

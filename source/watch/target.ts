@@ -5,7 +5,7 @@ import type {Socket} from 'node:net';
 import {findDescendants, readProcess} from '../collectors/proc.js';
 import {readListeners, socketHolders, socketOwners} from '../collectors/sockets.js';
 import {inert} from '../shared/format.js';
-import {UsageError} from '../options/options.js';
+import {UsageError} from '../options/values.js';
 
 /** A server to watch that we started: ended with every descendant it had on quit. */
 export type Started = {

@@ -27,6 +27,8 @@ export const createAsyncMode: ModeFactory = (context) => {
 export const asyncMode: ModeEntry = {
 	summary: "one event loop serves every client (Node's asyncio)",
 	backlog: 100,
+	benchBacklog: 4096,
+	memory: () => 0,
 	fdCost: 1,
 	fdFixed: extraAcceptFds,
 	tutorial: {

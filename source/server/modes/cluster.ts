@@ -5,7 +5,7 @@ import type {ChildCommand, ChildReport, ClusterAccept, WorkerRef} from '../proto
 import {Acceptor} from '../acceptor.js';
 import {acceptErrors, ignoreSocketErrors} from '../connection.js';
 import {explainListenError} from '../listen.js';
-import type {ModeContext, ModeEntry, ModeFactory} from '../mode.js';
+import {PROCESS_COST_BYTES, type ModeContext, type ModeEntry, type ModeFactory} from '../mode.js';
 import {extraAcceptFds, fdConnectionCap, openFileLimit, refusalReason} from '../fd-limit.js';
 import {
 	CHILD_ENTRY,
@@ -30,7 +30,7 @@ const DISCONNECT_WAIT_MS = 1000;
  * - `shared`: Node's cluster with SCHED_NONE. The primary binds the socket once and hands the same
  *   listening handle to every child, and each accepts straight from the kernel's queue, as Apache
  *   prefork and gunicorn do. The kernel wakes the child that waited last, which is the one that just
- *   served: 12 of 12 and 21 of 23 clients arriving a few at a time landed on one child (issue 22),
+ *   served: 12 of 12 and 21 of 23 clients arriving a few at a time landed on one child,
  *   the lesson behind nginx's accept_mutex and SO_REUSEPORT.
  *
  * Either way a child that died is replaced without the listener closing.
@@ -290,6 +290,9 @@ function dealConnections(workers: Workers): Acceptor {
 export const clusterMode: ModeEntry = {
 	summary: 'pre-forked processes, one a core; connections dealt to them in turn',
 	backlog: 511,
+	benchBacklog: 4096,
+	// A child a core.
+	memory: (_clients, {cores}) => cores * PROCESS_COST_BYTES,
 	fdCost: 1,
 	tutorial: {
 		scalability: 'Medium',

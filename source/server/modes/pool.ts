@@ -4,14 +4,27 @@ import type {ServerSettings} from '../protocol.js';
 import {acceptErrors, formatAddress, ignoreSocketErrors} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
-import type {ModeContext, ModeFactory, ModeName, ServerMode, ModeEntry} from '../mode.js';
+import {
+	THREAD_COST_BYTES,
+	type ModeContext,
+	type ModeFactory,
+	type ModeName,
+	type ServerMode,
+	type ModeEntry,
+} from '../mode.js';
 import {PeerWatch} from '../peer-watch.js';
 
 type Waiting = {readonly id: number; readonly socket: Socket};
 
 /** The tutorial's hybrid: min(50, cpu count + 4) threads, as ThreadPoolExecutor's default. */
+const HYBRID_POOL = {
+	formula: 'min(50, cores + 4)',
+	size: (cores: number) => Math.min(50, cores + 4),
+};
+
+/** The hybrid's pool on this machine. */
 export function hybridPoolSize(): number {
-	return Math.min(50, os.availableParallelism() + 4);
+	return HYBRID_POOL.size(os.availableParallelism());
 }
 
 /**
@@ -211,6 +224,8 @@ export const createHybridMode: ModeFactory = (context) =>
 export const poolMode: ModeEntry = {
 	summary: 'a fixed pool of worker threads; extra clients wait for a free one',
 	backlog: 5,
+	benchBacklog: 511,
+	memory: (_clients, {poolSize}) => poolSize * THREAD_COST_BYTES,
 	fdCost: 1,
 	tutorial: {
 		scalability: 'Fixed (workers)',
@@ -222,8 +237,11 @@ export const poolMode: ModeEntry = {
 };
 
 export const hybridMode: ModeEntry = {
-	summary: 'a pool of min(50, cores + 4) threads and a larger backlog',
+	summary: `a pool of ${HYBRID_POOL.formula} threads and a larger backlog`,
 	backlog: 10,
+	benchBacklog: 4096,
+	memory: (_clients, {cores}) => HYBRID_POOL.size(cores) * THREAD_COST_BYTES,
+	fixedPool: HYBRID_POOL,
 	fdCost: 1,
 	tutorial: {
 		scalability: 'min(50,cpus+4)',

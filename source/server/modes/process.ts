@@ -375,6 +375,9 @@ function ownsSocket(child: ChildProcess): Promise<void> {
 export const processMode: ModeEntry = {
 	summary: 'a child process per client, owning its socket; 16 spares kept started',
 	backlog: 5,
+	benchBacklog: 511,
+	// Each client's child, and the spares it keeps started ahead.
+	memory: (clients) => (clients + SPARE_CHILDREN) * PROCESS_COST_BYTES,
 	fdCost: FDS_PER_CONNECTION,
 	tutorial: {
 		scalability: 'Medium',

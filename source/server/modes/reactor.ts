@@ -216,6 +216,8 @@ class OutputQueues {
 export const reactorMode: ModeEntry = {
 	summary: 'the select() loop made explicit: per-socket output queues, written when writable',
 	backlog: 5,
+	benchBacklog: 4096,
+	memory: () => 0,
 	fdCost: 1,
 	fdFixed: extraAcceptFds,
 	tutorial: {

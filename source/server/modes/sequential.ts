@@ -37,6 +37,9 @@ export const createSequentialMode: ModeFactory = (context) => {
 export const sequentialMode: ModeEntry = {
 	summary: "one client at a time; the rest wait in the kernel's accept queue (listen(5))",
 	backlog: SEQUENTIAL_BACKLOG,
+	// One client at a time: the kernel's queue and its drops are the model, in the bench too.
+	benchBacklog: SEQUENTIAL_BACKLOG,
+	memory: () => 0,
 	fdCost: 1,
 	tutorial: {
 		scalability: 'One at a time',

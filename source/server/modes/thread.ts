@@ -193,6 +193,9 @@ export const createThreadMode: ModeFactory = (context) => new ThreadPerClient(co
 export const threadMode: ModeEntry = {
 	summary: 'a worker thread per client, ended when it leaves; 16 spares kept started',
 	backlog: 5,
+	benchBacklog: 511,
+	// Each client's thread, and the spares it keeps started ahead.
+	memory: (clients) => (clients + SPARE_THREADS) * THREAD_COST_BYTES,
 	fdCost: FDS_PER_CONNECTION,
 	tutorial: {
 		scalability: 'Medium (~100s)',
