@@ -1,4 +1,4 @@
-import {JSON_SCHEMA} from '../metrics/json-output.js';
+import {jsonDocument} from '../metrics/json-output.js';
 import {UsageError} from '../options/options.js';
 import type {ModeName} from '../server/mode.js';
 import {checkDashboardNeeds, runDashboardScenario} from './terminal-scenario.js';
@@ -88,7 +88,7 @@ export async function benchMain(values: BenchFlags, args: readonly string[]): Pr
 }
 
 function render(report: BenchReport, options: BenchOptions): string {
-	if (options.format === 'json') return JSON.stringify({schema: JSON_SCHEMA, ...report}, null, 2);
+	if (options.format === 'json') return JSON.stringify(jsonDocument(report), null, 2);
 	if (report.scenario === 'memory') return formatMemory(report, options.format === 'markdown');
 	const extra = report.extra ? formatExtra(report.extra) : '';
 	const width = options.wide ? Number.POSITIVE_INFINITY : (process.stdout.columns ?? 160);
