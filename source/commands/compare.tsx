@@ -1,6 +1,6 @@
 import {defaultBudget} from '../compare/budget.js';
 import {CompareApp} from '../compare/app.js';
-import {toCompareJson} from '../compare/figures.js';
+import {toCompareJson, toCompareSummaryJson} from '../compare/figures.js';
 import {jsonLine} from '../metrics/json-output.js';
 import {parseCompareOptions, type CompareFlags, type CompareOptions} from '../compare/options.js';
 import {formatFinal} from '../compare/report.js';
@@ -44,10 +44,10 @@ async function runLive(
 			cleanupTimeoutMs: 8000,
 			exitProcess: false,
 			cleanup: async () => {
-				const last = session.snapshot;
+				const summary = session.summary();
 				await session.stop();
 				if (options.durationS !== null)
-					process.stdout.write(`${formatFinal(last, 'text', command)}\n`);
+					process.stdout.write(`${formatFinal(summary, 'text', command)}\n`);
 			},
 		},
 	);
@@ -71,10 +71,12 @@ async function runHeadless(
 		if (options.durationS !== null) setTimeout(() => resolve(0), options.durationS * 1000);
 	});
 	const code = await ended;
-	const last = session.snapshot;
+	const summary = session.summary();
 	await session.stop();
 	if (options.format === 'text' || options.format === 'markdown') {
-		process.stdout.write(`${formatFinal(last, options.format, command)}\n`);
+		process.stdout.write(`${formatFinal(summary, options.format, command)}\n`);
 	}
+	// The last line is the measured window's, not the last second's.
+	if (options.format === 'json') process.stdout.write(jsonLine(toCompareSummaryJson(summary)));
 	return code;
 }

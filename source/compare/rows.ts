@@ -21,13 +21,24 @@ import {processTotals} from '../collectors/figures.js';
 /** The figures of a row that come from its server: its own reports and /proc of its process tree. */
 export type ServerFigures = Pick<
 	RowFigures,
-	'mode' | 'pid' | 'port' | 'serverWaiting' | 'osThreads' | 'processes' | 'rssBytes' | 'cpuPercent'
+	| 'mode'
+	| 'pid'
+	| 'port'
+	| 'serverWaiting'
+	| 'osThreads'
+	| 'processes'
+	| 'rssBytes'
+	| 'cpuPercent'
+	| 'cap'
+	| 'refusedTotal'
 > & {
 	/**
 	 * Replies per second as the server counted them; null: not ours to count. Steadier than the
 	 * clients' count, which arrives in batches four times a second.
 	 */
 	readonly repliesPerSec: number | null;
+	/** Replies the server has sent since it started; null: not ours to count. */
+	readonly repliesTotal: number | null;
 };
 
 /** One server of the comparison and its own test clients. */
@@ -138,7 +149,10 @@ export class ModelRow implements CompareRow {
 			pid: snapshot.server.pid,
 			port: snapshot.server.port,
 			serverWaiting: snapshot.queue.waiting,
+			cap: snapshot.queue.budget ?? null,
+			refusedTotal: snapshot.queue.refusedTotal,
 			repliesPerSec: snapshot.traffic.messagesOutPerSec,
+			repliesTotal: snapshot.traffic.messagesOutTotal,
 			...treeFigures(snapshot.os),
 		};
 	}
@@ -221,7 +235,10 @@ export class TargetRow implements CompareRow {
 			pid: this.#proc?.pid ?? null,
 			port: this.plan.port,
 			serverWaiting: null,
+			cap: null,
+			refusedTotal: null,
 			repliesPerSec: null,
+			repliesTotal: null,
 			...treeFigures(this.#os),
 		};
 	}
