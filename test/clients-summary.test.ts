@@ -7,6 +7,7 @@ import {promisify} from 'node:util';
 import type {ClientsSummary, ClientsView} from '../source/clients/meter.js';
 import {formatClientsSummary} from '../source/clients/summary.js';
 import {stallingEchoServer} from './helpers/net.js';
+import {assertConforms} from './helpers/json-schema.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const run = promisify(execFile);
@@ -149,6 +150,7 @@ test('clients --fixed-rate --timeout-ms: the JSON says which schedule ran, count
 		...['--duration', '1.5', '--json'],
 	]).finally(() => echo.close());
 	const lines = stdout.trim().split('\n');
+	for (const line of lines) assertConforms('clients', JSON.parse(line));
 	const {summary} = JSON.parse(lines.at(-1)!) as {
 		summary: ClientsSummary & {
 			schedule: string;
