@@ -54,6 +54,10 @@ async function runLive(
 	return reason.code;
 }
 
+/** The longest start-up `--duration` waits for before it counts. */
+const START_UP_LIMIT_MS = 60_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
 async function runHeadless(
 	session: CompareSession,
 	options: CompareOptions,
@@ -68,7 +72,13 @@ async function runHeadless(
 	}
 	const ended = new Promise<number>((resolve) => {
 		onQuitSignal(() => resolve(0));
-		if (options.durationS !== null) setTimeout(() => resolve(0), options.durationS * 1000);
+		// S seconds of the measured window, which starts once every row is up (or, should one
+		// never be, a minute after the start).
+		const {durationS} = options;
+		if (durationS !== null) {
+			const end = () => setTimeout(() => resolve(0), durationS * 1000);
+			void Promise.race([session.windowStarted, sleep(START_UP_LIMIT_MS)]).then(end);
+		}
 	});
 	const code = await ended;
 	const summary = session.summary();

@@ -85,6 +85,9 @@ export class CompareSession {
 	#stopped = false;
 	#startedAt = Date.now();
 	#windowStart: number | null = null;
+	#windowStarted: () => void = () => {};
+	/** Resolves when the measured window starts (`--duration` counts from there). */
+	readonly windowStarted = new Promise<void>((resolve) => (this.#windowStarted = resolve));
 
 	constructor(options: CompareOptions, budgetBytes: number) {
 		const {base} = options;
@@ -242,8 +245,17 @@ export class CompareSession {
 		const running = this.#rows.filter((live) => live.running);
 		const rows = await Promise.all(running.map((live) => this.#figures(live, now)));
 		if (this.#stopped) return;
-		// The measured window starts once every row's server listens: the start-up is left out.
-		if (this.#windowStart === null && running.length > 0 && running.length === this.#rows.length) {
+		// The measured window starts once every row's server listens and its test-client process
+		// has started its clients: the start-up (seconds on a busy machine) is left out.
+		const ready = running.every(
+			(live) => live.clients === 0 || live.row.meter.view(now).clients.total > 0,
+		);
+		if (
+			this.#windowStart === null &&
+			ready &&
+			running.length > 0 &&
+			running.length === this.#rows.length
+		) {
 			this.#windowStart = now;
 			for (const live of running) {
 				live.row.meter.startWindow(now);
@@ -251,6 +263,7 @@ export class CompareSession {
 				live.refusedBefore = server.refusedTotal ?? 0;
 				live.repliesBefore = server.repliesTotal;
 			}
+			this.#windowStarted();
 		}
 		this.#publish(this.#compose(now, rows));
 	}
