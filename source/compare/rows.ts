@@ -7,6 +7,7 @@ import {
 	refused,
 	unavailable,
 	type Action,
+	type ActionType,
 	type SourceCapabilities,
 } from '../metrics/source.js';
 import type {DashboardSource} from '../metrics/source.js';
@@ -96,9 +97,11 @@ export class ModelRow implements CompareRow {
 			if (line.level === 'error') note(`${plan.name}: ${line.text}`);
 		});
 		this.#controller = controller;
+		// The row is its model: switching it here would leave the row's name on another model.
+		const fixed = new Set<ActionType>(['toggle-placement', 'next-mode', 'set-mode']);
 		const capabilities: SourceCapabilities = {
-			actions: new Set(ACTION_TYPES.filter((type) => type !== 'toggle-placement')),
-			otherwise: 'compare keeps each server in its own process: p does nothing here',
+			actions: new Set(ACTION_TYPES.filter((type) => !fixed.has(type))),
+			otherwise: `compare keeps this row ${plan.mode} in a process of its own: 1-8, m and p do nothing here (Esc: back)`,
 			quit: 'stop',
 		};
 		this.dashboard = {
