@@ -6,6 +6,12 @@ import {CompareApp} from '../source/compare/app.js';
 import type {CompareAction, CompareSession} from '../source/compare/session.js';
 import {EIGHT_ROWS} from './compare-fixture.js';
 import {waitFor} from './helpers/net.js';
+import {render as renderTest} from 'ink-testing-library';
+import {ModelRow} from '../source/compare/rows.js';
+import {unavailable} from '../source/metrics/source.js';
+import {parseOptions} from '../source/options/options.js';
+import {Dashboard} from '../source/ui/layout.js';
+import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 
 /** CompareApp on a session that only records what the keys ask, in a fake 100x30 terminal. */
 function mount() {
@@ -63,4 +69,24 @@ test('compare: keys that arrive in one read are each carried out (ww, cc, jj), a
 	} finally {
 		instance.unmount();
 	}
+});
+
+test("compare: a row's dashboard keeps the row's model (1-8, m, p refused, saying so) and its bottom line says Esc goes back", async () => {
+	const row = new ModelRow({kind: 'model', name: 'pool', mode: 'pool'}, parseOptions({}), () => {});
+	const {capabilities} = row.dashboard;
+	for (const action of [
+		{type: 'set-mode', mode: 'async'},
+		{type: 'next-mode'},
+		{type: 'toggle-placement'},
+	] as const)
+		assert.match(unavailable(action, capabilities) ?? '', /keeps this row pool/);
+	assert.equal(unavailable({type: 'add-clients', count: 1}, capabilities), null);
+	const {lastFrame, unmount} = renderTest(
+		<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={100} rows={30} fromCompare />,
+	);
+	const frame = lastFrame()!;
+	unmount();
+	assert.match(frame, /Esc compare q quit/);
+	assert.doesNotMatch(frame, /1-8 model/);
+	await row.stop();
 });

@@ -6,7 +6,7 @@ import type {CompareSummary} from './session.js';
 export type RowFigures = {
 	readonly name: string;
 	readonly kind: 'model' | 'target';
-	/** The model running now (a dashboard opened from the row may switch it); null for a target. */
+	/** The row's model (its dashboard refuses to switch it); null for a target. */
 	readonly mode: ModeName | null;
 	readonly port: number;
 	/** The server's own process; null for a target or while it is down. */
