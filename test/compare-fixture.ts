@@ -16,6 +16,7 @@ function row(index: number): RowFigures {
 		clients: {total: 14, connected: 14, waiting, answered: 14 - waiting, unanswered: waiting},
 		cap: mode === 'thread' ? '128 threads' : mode === 'process' ? '64 processes' : null,
 		refusedTotal: 0,
+		notRespondingMs: null,
 		messagesPerSec: 28 - waiting * 2,
 		p50Ms: 0.4 + index / 10,
 		p99Ms: 1.2 + index,

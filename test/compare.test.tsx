@@ -230,3 +230,16 @@ test('compare: the trend bars of every row share one scale', () => {
 	assert.match(lines[1]!, / 111111$/, 'sequential at 2 msg/s: the lowest bar');
 	assert.match(lines[2]!, / 888888$/, 'async at 28: the highest');
 });
+
+test('compare: a server not responding is said while it lasts, and no longer once it answers again', () => {
+	const stalled = EIGHT_ROWS.rows.map((row) =>
+		row.name === 'async' ? {...row, notRespondingMs: 4000} : row,
+	);
+	assert.ok(
+		shortfallLines({...EIGHT_ROWS, rows: stalled}).includes(
+			'async: server process not responding for 4.0s',
+		),
+	);
+	// Recovered: the snapshot says null, and the line is gone (it stayed as a note before).
+	assert.ok(!shortfallLines(EIGHT_ROWS).some((line) => /not responding/.test(line)));
+});

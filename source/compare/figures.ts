@@ -29,6 +29,8 @@ export type RowFigures = {
 	readonly cap: string | null;
 	/** Connections the server refused at its cap since the row started; null for a target. */
 	readonly refusedTotal: number | null;
+	/** How long the row's server process has said nothing, while that means it is stopped or hung; null while it answers. */
+	readonly notRespondingMs: number | null;
 	/** Replies per second: as the server counted them, or for an outside server its clients' round trips. */
 	readonly messagesPerSec: number;
 	readonly p50Ms: number | null;

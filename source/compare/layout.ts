@@ -165,15 +165,22 @@ export function tableLines(snapshot: CompareSnapshot, options: TableOptions): st
 }
 
 /**
- * A line for each row whose figures leave clients out: how many of its clients have no reply on
- * their connection, the cap it refuses beyond, and the connections it refused.
+ * A line for each row whose server is not responding now, and for each row whose figures leave
+ * clients out: how many of its clients have no reply on their connection, the cap it refuses
+ * beyond, and the connections it refused.
  */
 export function shortfallLines(snapshot: CompareSnapshot): string[] {
 	return snapshot.rows.flatMap((row) => {
+		// Said while it lasts: a server that answers again has no such line.
+		const stalled =
+			row.notRespondingMs === null
+				? []
+				: [`${row.name}: server process not responding for ${formatDuration(row.notRespondingMs)}`];
 		const {unanswered, total} = row.clients;
 		const refused = row.refusedTotal ?? 0;
-		if (unanswered === 0 && refused === 0) return [];
+		if (unanswered === 0 && refused === 0) return stalled;
 		return [
+			...stalled,
 			[
 				`${row.name}: ${formatCount(unanswered)}/${formatCount(total)} unanswered, no ${BEST_MARK} but msg/s`,
 				...(row.cap === null ? [] : [`cap ${row.cap}`]),

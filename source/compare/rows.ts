@@ -32,6 +32,7 @@ export type ServerFigures = Pick<
 	| 'cpuPercent'
 	| 'cap'
 	| 'refusedTotal'
+	| 'notRespondingMs'
 > & {
 	/**
 	 * Replies per second as the server counted them; null: not ours to count. Steadier than the
@@ -94,7 +95,9 @@ export class ModelRow implements CompareRow {
 		const controller = new Controller({...base, mode: plan.mode}, DEFAULT_TIMING);
 		controller.onClientReport((report) => this.meter.apply(report));
 		controller.onEvent((line) => {
-			if (line.level === 'error') note(`${plan.name}: ${line.text}`);
+			// A server not responding is said while it lasts (`notRespondingMs`), not left as a note.
+			if (line.level === 'error' && !/not responding/.test(line.text))
+				note(`${plan.name}: ${line.text}`);
 		});
 		this.#controller = controller;
 		// The row is its model: switching it here would leave the row's name on another model.
@@ -153,6 +156,7 @@ export class ModelRow implements CompareRow {
 			port: snapshot.server.port,
 			serverWaiting: snapshot.queue.waiting,
 			cap: snapshot.queue.budget ?? null,
+			notRespondingMs: snapshot.server.notRespondingMs ?? null,
 			refusedTotal: snapshot.queue.refusedTotal,
 			repliesPerSec: snapshot.traffic.messagesOutPerSec,
 			repliesTotal: snapshot.traffic.messagesOutTotal,
@@ -240,6 +244,7 @@ export class TargetRow implements CompareRow {
 			serverWaiting: null,
 			cap: null,
 			refusedTotal: null,
+			notRespondingMs: null,
 			repliesPerSec: null,
 			repliesTotal: null,
 			...treeFigures(this.#os),
