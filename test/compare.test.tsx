@@ -33,7 +33,7 @@ const FRAME_80x24 = [
 	'  process     Medium          Medium     CPU-bound, isolation needed',
 	'  reactor     High            High       Cross-platform, control needed',
 	'  hybrid     ~min(50,cpus+4)  Low        No resource exhaustion',
-	'  cluster    ~Medium          Medium     CPU-bound, isolation needed',
+	'  cluster     not in tutorial',
 	"* best  ~ tutorial's text, not table  ! load generator at its limit: reactor",
 	'sequential: 13/14 unanswered, no * but msg/s',
 	'pool: 4/14 unanswered, no * but msg/s',
