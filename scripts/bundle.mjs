@@ -250,7 +250,13 @@ function thirdPartyLicenses(metafile) {
 		const noticeText = notice
 			? `\n\n${readFileSync(path.join(directory, notice), 'utf8').trim()}`
 			: '';
-		return `${manifest.name}@${manifest.version} (${manifest.license})\n\n${text.trim()}${noticeText}\n`;
+		// A package that is itself a bundle lists the licences of what it carries (meow's
+		// build/licenses.md: yargs-parser, normalize-package-data and the rest): they travel too.
+		const carried = path.join(directory, 'build', 'licenses.md');
+		const carriedText = existsSync(carried)
+			? `\n\nPackages bundled into ${manifest.name}, and their licences:\n\n${readFileSync(carried, 'utf8').trim()}`
+			: '';
+		return `${manifest.name}@${manifest.version} (${manifest.license})\n\n${text.trim()}${noticeText}${carriedText}\n`;
 	});
 	return `Packages bundled into this program, and their licences.\n\n${sections.join(`\n${'-'.repeat(72)}\n\n`)}`;
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {test} from 'node:test';
+import {processTotals} from '../source/collectors/figures.js';
 import {Controller} from '../source/live/controller.js';
+import type {Snapshot} from '../source/metrics/snapshot.js';
 import {parseOptions} from '../source/options/options.js';
 import {waitFor} from './helpers/net.js';
 
@@ -100,6 +102,38 @@ test('a window the screen already shows is not published again; refresh reads th
 		assert.ok(controller.snapshot.host !== null, 'the machine, after refresh');
 		const [own] = controller.snapshot.os!.processes;
 		assert.ok(own!.cpuPercent !== null && own!.cpuPercent > 0, 'a CPU share since start');
+	} finally {
+		await controller.stop();
+	}
+});
+
+test("after a switch, the new model's figures are published as it reports, not at the next tick", async () => {
+	// No tick in the test's time: every snapshot seen is one the switch itself published.
+	const still = {tickMs: 60_000, rollMs: 60_000, procMs: 60_000, hostMs: 60_000};
+	const controller = new Controller(
+		parseOptions({mode: 'async', port: '0', clients: '0', poolSize: '6'}),
+		still,
+	);
+	await controller.start();
+	try {
+		const before = processTotals(controller.snapshot.os!.processes).threads!;
+		const published: Snapshot[] = [];
+		controller.subscribe((snapshot) => published.push(snapshot));
+		await controller.dispatch({type: 'set-mode', mode: 'pool'});
+		// The pool's six threads exist once it listens (each Worker is an OS thread from its start).
+		const first = published.find((snapshot) => snapshot.server.mode === 'pool');
+		assert.ok(first, 'a snapshot with the new model is published when the switch completes');
+		const threads = processTotals(first.os!.processes).threads!;
+		assert.ok(
+			threads >= before + 6,
+			`the first snapshot of pool reads its OS threads anew: ${threads}, async had ${before}`,
+		);
+		// Each thread reports itself up a moment later: those reports are published as they come.
+		await waitFor(
+			() => published.some((snapshot) => snapshot.workers.threads === 6),
+			() =>
+				`a published snapshot with the pool's 6 worker threads (last: ${published.at(-1)?.workers.threads})`,
+		);
 	} finally {
 		await controller.stop();
 	}

@@ -42,6 +42,20 @@ test('a shrinking pool shows the live threads, the target and those retiring', (
 	assert.match(settled, /worker thr +8\/8 busy/);
 });
 
+test('where the collector cannot count threads (systeminformation), OS threads read n/a, the rest as read', () => {
+	const os = {
+		processes: [{pid: 42, name: 'node', threads: null, rssBytes: 80 * 2 ** 20, cpuPercent: 12}],
+		acceptQueue: null,
+	};
+	const workers = {threads: 0, processes: 0, busy: 0, rows: []};
+	const text = frame(
+		<ConcurrencyPanel server={SEQUENTIAL_SNAPSHOT.server} workers={workers} os={os} width={30} />,
+	);
+	assert.match(text, /OS threads +n\/a/);
+	assert.match(text, /processes +1/);
+	assert.match(text, /rss cpu +80M 12%/);
+});
+
 test('with the server down, the Connections panel says so and how many clients wait for it', () => {
 	const text = frame(
 		<ConnectionsPanel
@@ -142,7 +156,7 @@ test('the first snapshot already holds the kernel figures: threads, processes, R
 		assert.ok(os.processes[0]!.rssBytes > 0);
 		const threads = readdirSync(`/proc/${process.pid}/task`).length;
 		assert.ok(
-			Math.abs(os.processes[0]!.threads - threads) <= 2,
+			Math.abs(os.processes[0]!.threads! - threads) <= 2,
 			`${os.processes[0]!.threads} vs ${threads}`,
 		);
 		assert.equal(os.acceptQueue, 0);

@@ -28,3 +28,17 @@ test('6. every bundled licence names its copyright holder, NOTICE files are kept
 		assert.ok(!code.includes('node_modules/ws/'), `${file} carries ws`);
 	}
 });
+
+test("meow's section carries the licences of what meow bundled (yargs-parser and the rest, its build/licenses.md)", () => {
+	const text = readFileSync(path.join(APP, 'THIRD-PARTY-LICENSES.txt'), 'utf8');
+	const meow = text.split(SEPARATOR).find((section) => /^\s*meow@/.test(section)) ?? '';
+	const inMeow = readFileSync(
+		fileURLToPath(new URL('../../node_modules/meow/build/licenses.md', import.meta.url)),
+		'utf8',
+	);
+	const names = [...inMeow.matchAll(/^Name: (\S+)$/gm)].map((match) => match[1]!);
+	assert.ok(names.includes('yargs-parser'), names.join(', '));
+	for (const name of names)
+		assert.ok(meow.includes(`Name: ${name}\n`), `${name} in meow's section`);
+	assert.match(meow, /Copyright \(c\) 2016, Contributors/);
+});

@@ -57,7 +57,7 @@ test('the Prometheus text parses, matches the snapshot and passes promtool check
 		const processes = snapshot.os!.processes;
 		assert.equal(
 			p('os_threads', {model}),
-			processes.reduce((sum, process) => sum + process.threads, 0),
+			processes.reduce((sum, process) => sum + process.threads!, 0),
 		);
 		assert.equal(p('processes', {model}), processes.length);
 		assert.equal(p('queue_depth', {model, queue: 'wait_line'}), snapshot.queue.waiting);

@@ -65,11 +65,13 @@ const proc = (pid: number, file: string) => {
 const threadCount = (pid: number) => /^Threads:\s+(\d+)/m.exec(proc(pid, 'status'))?.[1];
 
 /**
- * `ss` (ours, for a moment), or a child between fork and exec: one thread forked from a process of
+ * `ss` (ours, for a moment) and the shell that runs it, or a child between fork and exec: one thread forked from a process of
  * several (which forks only to exec), still with its parent's command line.
  */
 function isTool(pid: number, parent: number): boolean {
 	if (proc(pid, 'comm').trim() === 'ss') return true;
+	// The shell that runs each `ss` for the collectors (source/collectors/ss.ts).
+	if (proc(pid, 'cmdline').includes('\0concurrency-top-ss\0')) return true;
 	if (threadCount(pid) !== '1' || threadCount(parent) === '1') return false;
 	return proc(pid, 'cmdline') === proc(parent, 'cmdline');
 }
@@ -177,7 +179,7 @@ function dashboard(controller: Controller): Figures {
 	const unaccepted = json.queue.acceptQueue ?? 0;
 	if (unaccepted > 0) byPid[-1] = unaccepted;
 	return {
-		processes: json.processes.count,
+		processes: json.processes.count ?? -1,
 		threads: json.threads.os ?? -1,
 		established: open + unaccepted,
 		acceptQueue: json.queue.acceptQueue ?? -1,
@@ -283,7 +285,7 @@ const WITH_WORKERS = new Set<ModeName>(['thread', 'pool', 'process', 'hybrid', '
 function firstSnapshotHoldsKernelFigures(controller: Controller): void {
 	const json = toJsonLine(controller.snapshot);
 	assert.ok(json.threads.os !== null && json.threads.os > 0, 'OS threads in the first snapshot');
-	assert.ok(json.processes.count > 0, 'processes in the first snapshot');
+	assert.ok((json.processes.count ?? 0) > 0, 'processes in the first snapshot');
 	assert.ok(json.processes.rssBytes !== null && json.processes.rssBytes > 0, 'RSS');
 	assert.notEqual(json.queue.acceptQueue, null, 'the accept queue in the first snapshot');
 }

@@ -52,7 +52,7 @@ for (const how of ['quit', 'SIGKILL'] as const) {
 			const watch = new Watch(server(dir));
 			let pids: number[] = [];
 			try {
-				await watch.until((line) => line.processes.count > 0, 'the server');
+				await watch.until((line) => (line.processes.count ?? 0) > 0, 'the server');
 				pids = await waitFor(() => {
 					const found = pidsIn(dir);
 					return found.every((pid) => pid !== undefined && isAlive(pid)) && (found as number[]);

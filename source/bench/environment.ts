@@ -49,7 +49,7 @@ function readMemAvailable(): number | null {
 
 /**
  * What the figures were measured on, as a report of hyperfine or autocannon says it, from
- * systeminformation (loaded here only: the dashboard does not need it): `AMD EPYC, Debian GNU/Linux
+ * systeminformation (which the dashboard loads only where there is no /proc): `AMD EPYC, Debian GNU/Linux
  * 12, Linux 6.1.0, virtual (KVM)`. The CPU's clock is left out when the kernel does not give it
  * (0 in most virtual machines). What the machine reports is shown inert.
  */

@@ -5,8 +5,9 @@ import {DEFAULT_SETTINGS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from '../ser
 import {poolSizeRefusal} from '../server/pool-budget.js';
 import {WORKLOAD_NAMES, type WorkloadName} from './workload.js';
 import {TUTORIAL_MODELS, type TutorialModel} from './processes.js';
+import {GENERATOR_NAMES, SCENARIO_NAMES} from './names.js';
 
-export const SCENARIO_NAMES = ['matrix', 'saturation', 'storm', 'memory', 'dashboard'] as const;
+export {SCENARIO_NAMES};
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export type BenchOptions = {
@@ -62,11 +63,11 @@ const SCENARIO_CLIENTS: Readonly<Record<ScenarioName, readonly number[]>> = {
 
 export const MAX_BENCH_CLIENTS = 20_000;
 
-/** The flags as the command-line parser hands them over (BENCH_FLAGS in source/commands/flags.ts). */
+/** The flags as meow hands them over (BENCH_FLAGS in source/commands/flags.ts). */
 export type BenchFlags = Readonly<Record<string, string | boolean | undefined>>;
 
 /**
- * The bench's flag values, as the one command-line parser (source/options/command-line.ts) checked
+ * The bench's flag values, as meow (source/options/command-line.ts) checked
  * them against BENCH_FLAGS, checked by the shared validators; a mistake is one line naming the flag.
  */
 export function parseBenchOptions(values: BenchFlags): BenchOptions {
@@ -103,7 +104,7 @@ export function parseBenchOptions(values: BenchFlags): BenchOptions {
 		durationS: numberFrom('duration', string('duration'), BENCH_DEFAULTS.durationS, 0.1, 600),
 		repeat: integer('repeat', string('repeat'), BENCH_DEFAULTS.repeat, 1, 20),
 		warmupS: numberFrom('warmup', string('warmup'), BENCH_DEFAULTS.warmupS, 0, 60),
-		generator: oneOf('generator', string('generator') ?? 'c', ['c', 'node'] as const),
+		generator: oneOf('generator', string('generator') ?? 'c', GENERATOR_NAMES),
 		target: target === undefined ? null : parseHostPort('target', target),
 		tutorial: tutorialModels(string('tutorial')),
 		format: values.json ? 'json' : values.markdown ? 'markdown' : 'text',

@@ -1,6 +1,6 @@
 import {execFile} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
-import {findDescendants, readProcess} from '../collectors/proc.js';
+import {findDescendants, isToolOfOurs, readProcess} from '../collectors/proc.js';
 
 /** Linux states CPU time in ticks of 1/100 s (USER_HZ, fixed by the kernel ABI). */
 const TICKS_PER_SECOND = 100;
@@ -43,7 +43,7 @@ export class ProcSampler {
 		let processes = 0;
 		let rssBytes = 0;
 		for (const reading of readings) {
-			if (!reading) continue;
+			if (!reading || isToolOfOurs(reading)) continue;
 			threads += reading.threads;
 			processes++;
 			rssBytes += reading.rssBytes;

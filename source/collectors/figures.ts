@@ -18,11 +18,12 @@ export type ThreadFigures = {
 	readonly connection?: {readonly id: number | null; readonly peer: string} | null;
 };
 
-/** One process of the server, read from /proc. */
+/** One process of the server, read from /proc (or systeminformation where there is no /proc). */
 export type ProcessFigures = {
 	readonly pid: number;
 	readonly name: string;
-	readonly threads: number;
+	/** OS threads; null where the collector cannot tell (systeminformation has no thread counts). */
+	readonly threads: number | null;
 	readonly rssBytes: number;
 	/** Share of one core over the last collection period; null on the first reading. */
 	readonly cpuPercent: number | null;
@@ -45,6 +46,21 @@ export type OsFigures = {
 	}[];
 };
 
+/**
+ * What the dashboard reads of the server's processes and of the machine, whichever way the platform
+ * lets it: /proc on Linux, systeminformation where there is no /proc (macOS, Windows).
+ */
+export type SystemCollector = {
+	/** `proc` or `systeminformation`: what the figures come from. */
+	readonly from: 'proc' | 'systeminformation';
+	/** The server's processes, its own first; null while the collector cannot read them yet. */
+	processes(now?: number): Promise<ProcessFigures[] | null>;
+	/** The whole machine's CPU and memory; null when there is nothing new to say. */
+	host(): Promise<HostFigures | null>;
+	/** Loads what the collector needs, once: called after the first frame (absent: nothing to load). */
+	readonly load?: () => Promise<void>;
+};
+
 export type HostFigures = {
 	/** The share of all cores busy since the previous reading. */
 	readonly cpuPercent: number;
@@ -61,7 +77,8 @@ export type HostFigures = {
 
 /** A process tree's figures summed: threads, RSS, and CPU (a process's first reading, with no CPU share yet, counts 0). */
 export type ProcessTotals = {
-	readonly threads: number;
+	/** Null when a process's threads are not known: a sum of some would be a wrong figure. */
+	readonly threads: number | null;
 	readonly rssBytes: number;
 	readonly cpuPercent: number;
 	/** Whether any process has a CPU share yet (on the first reading none has). */
@@ -70,12 +87,12 @@ export type ProcessTotals = {
 
 /** The one place a process tree's figures are summed (panels, JSON lines, Prometheus, compare). */
 export function processTotals(processes: readonly ProcessFigures[]): ProcessTotals {
-	let threads = 0;
+	let threads: number | null = 0;
 	let rssBytes = 0;
 	let cpuPercent = 0;
 	let cpuKnown = false;
 	for (const process of processes) {
-		threads += process.threads;
+		threads = threads === null || process.threads === null ? null : threads + process.threads;
 		rssBytes += process.rssBytes;
 		if (process.cpuPercent !== null) {
 			cpuPercent += process.cpuPercent;

@@ -1,6 +1,5 @@
-import {execFile} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
-import {SS} from './sockets.js';
+import {runSs, SS, SS_RUNNER, startSs} from './ss.js';
 
 // /proc files are generated in memory by the kernel: reading them synchronously costs microseconds
 // and spares the libuv thread pool a round trip per file, which at one read per process per second
@@ -10,13 +9,22 @@ import type {OsFigures, ProcessFigures, ThreadFigures} from './figures.js';
 import {readActivity} from './thread-activity.js';
 
 /** The one helper program the dashboard and the server run (as children) to ask the kernel. */
-const HELPER = 'ss';
+export const HELPER = 'ss';
 /**
  * The server's own short-lived helper (listener-copies, forked by async's acceptor for 0.1-0.5 s):
  * a whole Node process of its own, which counted made the first frame show two processes, 18
  * threads, 101 MB and over 100% CPU for an idle server.
  */
-const LISTENER_COPIES = /(?:^|\/)listener-copies\.c?js$/;
+export const LISTENER_COPIES = /(?:^|\/)listener-copies\.c?js$/;
+
+/**
+ * `ss`, run for a moment by a collector or by a thread ending its connection, and the shell of ours
+ * that runs it (the dashboard's, or the server process's): tools of ours, not part of the server.
+ */
+export function isToolOfOurs(reading: {readonly pid: number; readonly name: string}): boolean {
+	if (reading.name === HELPER) return true;
+	return reading.name === 'sh' && (cmdline(reading.pid)?.includes(`\0${SS_RUNNER}\0`) ?? false);
+}
 
 /** Whether `pid` runs the listener-copies entry (its first argument after node's own). */
 function isListenerCopies(pid: number): boolean {
@@ -211,11 +219,9 @@ function readAcceptQueueSs(port: number): Promise<number | null> {
 			resolve(null);
 			return;
 		}
-		execFile(
-			SS,
-			['-Hltn', `sport = :${port}`],
-			{timeout: 2000, env: {...process.env, LC_ALL: 'C'}},
-			(error, stdout) => resolve(error ? null : acceptQueueInSs(stdout)),
+		runSs(['-Hltn', `sport = :${port}`], {timeoutMs: 2000}).then(
+			(stdout) => resolve(acceptQueueInSs(stdout)),
+			() => resolve(null),
 		);
 	});
 }
@@ -293,6 +299,8 @@ export class ProcCollector {
 
 	constructor(source: ProcSource) {
 		this.#source = source;
+		// Before the server's worker threads exist: ss is forked from the runner, not from a big us.
+		startSs();
 	}
 
 	async collect(now = Date.now()): Promise<OsFigures> {
@@ -364,12 +372,11 @@ export class ProcCollector {
 				zombies.push({pid: reading.pid, ppid: reading.ppid, name: reading.name});
 				continue;
 			}
-			// `ss`, run for a moment by the collector or by a queue's peer check, is a tool of ours,
-			// not part of the server: counted, it made a process and a thread flicker into the figures.
+			// Counted, `ss` made a process and a thread flicker into the figures (isToolOfOurs).
 			if (
 				!reading ||
 				exclude.has(reading.ppid) ||
-				reading.name === HELPER ||
+				isToolOfOurs(reading) ||
 				isSpawning(reading, byPid.get(reading.ppid)) ||
 				isListenerCopies(reading.pid)
 			)
@@ -408,19 +415,11 @@ export class ProcCollector {
  * socket goes to CLOSE-WAIT (after a FIN) or disappears (after a reset).
  */
 export async function readEstablishedPeers(port: number): Promise<Set<string> | null> {
-	const output = await new Promise<string | null>((resolve) => {
-		// The system's ss, never the first on PATH (see SS); without it, /proc.
-		if (SS === undefined) {
-			resolve(null);
-			return;
-		}
-		execFile(
-			SS,
-			['-Htn', 'state', 'established', `sport = :${port}`],
-			{timeout: 2000, maxBuffer: 64 * 1024 * 1024, env: {...process.env, LC_ALL: 'C'}},
-			(error, stdout) => resolve(error ? null : stdout),
-		);
-	});
+	// The system's ss (see SS); without it, /proc.
+	const output = await runSs(['-Htn', 'state', 'established', `sport = :${port}`], {
+		timeoutMs: 2000,
+		maxBuffer: 64 * 1024 * 1024,
+	}).catch(() => null);
 	if (output !== null) return peersInSs(output);
 	let found = false;
 	const peers = new Set<string>();

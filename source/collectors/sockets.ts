@@ -1,5 +1,5 @@
-import {execFile} from 'node:child_process';
-import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs';
+import {runSs as runSsCommand, SS, type SsFailed} from './ss.js';
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 
 // What the kernel knows about a server's TCP sockets, for `watch`: its listeners and the
 // connections on their ports, each with its TCP counters, from sock_diag through `ss` (iproute2).
@@ -45,37 +45,17 @@ export class SocketsUnavailable extends Error {
 	override readonly name = 'SocketsUnavailable';
 }
 
-/**
- * From the system's own folders, not the first `ss` on PATH: watch is often run as root, to watch
- * another user's server, and must not run whatever a PATH of this run puts first.
- */
-export const SS = ['/usr/bin/ss', '/bin/ss', '/usr/sbin/ss', '/sbin/ss'].find((file) =>
-	existsSync(file),
-);
+export {SS};
 
-function runSs(args: readonly string[]): Promise<string> {
-	return new Promise((resolve, reject) => {
-		if (SS === undefined) {
-			reject(new SocketsUnavailable(NO_SS));
-			return;
-		}
-		execFile(
-			SS,
-			args,
-			{timeout: SS_TIMEOUT_MS, maxBuffer: SS_MAX_BUFFER, env: {...process.env, LC_ALL: 'C'}},
-			(error, stdout, stderr) => {
-				if (!error) return resolve(stdout);
-				const code = (error as NodeJS.ErrnoException).code;
-				reject(
-					new SocketsUnavailable(
-						code === 'ENOENT'
-							? NO_SS
-							: `ss failed: ${String(stderr).trim().split('\n')[0] || error.message}`,
-					),
-				);
-			},
+async function runSs(args: readonly string[]): Promise<string> {
+	try {
+		return await runSsCommand(args, {timeoutMs: SS_TIMEOUT_MS, maxBuffer: SS_MAX_BUFFER});
+	} catch (error) {
+		const failure = error as SsFailed;
+		throw new SocketsUnavailable(
+			failure.code === 'ENOENT' ? NO_SS : `ss failed: ${failure.message}`,
 		);
-	});
+	}
 }
 
 const portFilter = (ports: readonly number[]) =>

@@ -1,6 +1,5 @@
-import {execFile} from 'node:child_process';
 import {readFileSync} from 'node:fs';
-import {SS} from './sockets.js';
+import {runSs, SS} from './ss.js';
 import {readAcceptQueue} from './proc.js';
 
 // Where clients of a port wait before the server has them, as the kernel knows it: the listener's
@@ -83,12 +82,10 @@ export function readServerSide(
 	// Addresses only (they come from our own clients): nothing else may reach ss's filter.
 	const wanted = peers.slice(0, MAX_SERVER_SIDE).filter((peer) => ADDRESS.test(peer));
 	if (wanted.length === 0) return Promise.resolve(new Map());
-	const ss = SS;
-	if (ss === undefined) return Promise.resolve(null);
+	if (SS === undefined) return Promise.resolve(null);
 	const dst = wanted.flatMap((peer, i) => [...(i ? ['or'] : []), 'dst', peer]);
 	return new Promise((resolve) => {
-		execFile(
-			ss,
+		runSs(
 			[
 				'-Htne',
 				'state',
@@ -103,8 +100,10 @@ export function readServerSide(
 				...dst,
 				')',
 			],
-			{timeout: SS_TIMEOUT_MS, maxBuffer: SS_MAX_BUFFER, env: {...process.env, LC_ALL: 'C'}},
-			(error, stdout) => resolve(error ? null : serverSides(wanted, parseServerSide(stdout))),
+			{timeoutMs: SS_TIMEOUT_MS, maxBuffer: SS_MAX_BUFFER},
+		).then(
+			(stdout) => resolve(serverSides(wanted, parseServerSide(stdout))),
+			() => resolve(null),
 		);
 	});
 }
@@ -150,15 +149,16 @@ export function readListenWaits(port: number): Promise<ListenWaits | null> {
 			resolve(null);
 			return;
 		}
-		execFile(
-			SS,
+		runSs(
 			[
 				'-Htni',
 				...['state', 'listening', 'state', 'syn-sent'],
 				`( sport = :${port} or dport = :${port} )`,
 			],
-			{timeout: SS_TIMEOUT_MS, maxBuffer: SS_MAX_BUFFER, env: {...process.env, LC_ALL: 'C'}},
-			(error, stdout) => resolve(error ? null : parseListenWaits(stdout, port)),
+			{timeoutMs: SS_TIMEOUT_MS, maxBuffer: SS_MAX_BUFFER},
+		).then(
+			(stdout) => resolve(parseListenWaits(stdout, port)),
+			() => resolve(null),
 		);
 	});
 }

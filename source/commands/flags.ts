@@ -2,20 +2,22 @@
  * The flags of the dashboard, serve, attach and clients, declared once: each command lists the
  * groups it takes. The values are checked in source/options/options.ts and source/options/endpoints.ts.
  */
-import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS} from '../options/options.js';
+import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS, PLACEMENTS} from '../options/options.js';
 import {MAX_POOL_SIZE, MAX_WORKERS} from '../server/settings.js';
 import {TOKEN_ENV} from '../options/endpoints.js';
 import {HANDLER_NAMES} from '../server/handler.js';
 import {MAX_BACKLOG, MODE_NAMES} from '../server/mode.js';
 import {MODES} from '../server/modes/index.js';
+import {CLUSTER_ACCEPTS} from '../server/protocol.js';
+import {GENERATOR_NAMES, SCENARIO_NAMES} from '../bench/names.js';
 import type {FlagSpec} from '../options/command-line.js';
 
-const string = (name: string, value: string, help: string): FlagSpec => ({
-	name,
-	type: 'string',
-	value,
-	help,
-});
+const string = (
+	name: string,
+	value: string,
+	help: string,
+	more: Pick<FlagSpec, 'choices' | 'multiple'> = {},
+): FlagSpec => ({name, type: 'string', value, help, ...more});
 const swtch = (name: string, help: string): FlagSpec => ({name, type: 'boolean', help});
 
 export const RATE_FLAG = string(
@@ -33,6 +35,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
 			`concurrency model (default ${DEFAULTS.mode}):`,
 			...MODE_NAMES.map((name) => `  ${name.padEnd(11)} ${MODES[name].summary}`),
 		].join('\n'),
+		{choices: MODE_NAMES},
 	),
 	string('port', 'N', `TCP port, 0 for any free port (default ${DEFAULTS.port})`),
 	string('host', 'ADDR', `address to listen on (default ${DEFAULTS.host})`),
@@ -40,6 +43,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
 		'handler',
 		'NAME',
 		`${HANDLER_NAMES.join(' or ')}: what the server sends back (default ${DEFAULTS.handler})`,
+		{choices: HANDLER_NAMES},
 	),
 	string(
 		'clients',
@@ -51,11 +55,13 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
 		'placement',
 		'WHERE',
 		`in-process (the server runs in this process) or worker\n(a server process it supervises) (default ${DEFAULTS.placement})`,
+		{choices: PLACEMENTS},
 	),
 	string(
 		'cluster-accept',
 		'HOW',
 		`cluster: round-robin (this process accepts and deals connections to the\nchildren in turn) or shared (every child accepts from one socket, the kernel\npicks) (default ${DEFAULTS.clusterAccept})`,
+		{choices: CLUSTER_ACCEPTS},
 	),
 	string(
 		'pool-size',
@@ -147,7 +153,8 @@ export const COMPARE_FLAGS: readonly FlagSpec[] = [
 	string(
 		'target',
 		'NAME=HOST:PORT',
-		'outside echo servers as more rows, comma-separated; on this machine\ntheir processes are read from /proc, elsewhere only their clients measure',
+		'an outside echo server as one more row (repeat the flag, or separate with\ncommas, for more); on this machine its processes are read from /proc,\nelsewhere only its clients measure',
+		{multiple: true},
 	),
 	string('clients', 'N', `test clients per row, 0 to ${MAX_CLIENTS} (default 10)`),
 	RATE_FLAG,
@@ -179,6 +186,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
 			'memory: RSS per idle connection for each model',
 			'dashboard: the real dashboard in a pty: start to first frame, CPU at 10,000 idle connections',
 		].join('\n'),
+		{choices: SCENARIO_NAMES},
 	),
 	string(
 		'modes',
@@ -196,6 +204,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
 		'generator',
 		'c|node',
 		"c (default): bench/loadgen.c, built with cc at start (the Node workers if cc is\nmissing); all connections open, then all send at once and keep echoing. node: the\ndashboard's own test clients in --workers Node processes",
+		{choices: GENERATOR_NAMES},
 	),
 	string(
 		'workers',

@@ -10,8 +10,7 @@ import {
 	type DashboardSource,
 	type SourceCapabilities,
 } from '../metrics/source.js';
-import {MachineCollector} from '../collectors/machine.js';
-import {ProcCollector} from '../collectors/proc.js';
+import {systemCollector, type SystemCollector} from '../collectors/system.js';
 import {MAX_SERVER_SIDE, readKernelWaits} from '../collectors/waits.js';
 import type {EventLine, OsFigures, Snapshot} from '../metrics/snapshot.js';
 import {MetricsStore, type ConnectionWindow} from '../metrics/store.js';
@@ -76,9 +75,8 @@ export class Controller implements DashboardSource {
 	/** What was changed live, so a server process started later gets it too. */
 	#settings: ServerSettings;
 	readonly #fleet: ClientFleet;
-	readonly #proc: ProcCollector;
-	/** Made with the controller: the machine's first CPU share covers the time since. */
-	readonly #machine = new MachineCollector();
+	/** The server's processes and the machine: /proc, or systeminformation where there is none. */
+	readonly #system: SystemCollector;
 	readonly #snapshots = new Listeners<Snapshot>();
 	readonly #roundTrips = new Listeners<readonly number[]>();
 	readonly #clientReports = new Listeners<ClientReport>();
@@ -92,12 +90,26 @@ export class Controller implements DashboardSource {
 	#queue: Promise<void> = Promise.resolve();
 	/** The kernel's figures as last read: /proc by every tick, the accept queue when its `ss` answers. */
 	#os: OsFigures = {processes: [], acceptQueue: null};
+	/**
+	 * The collector has read the processes: until then the snapshot has no kernel figures (null), not
+	 * an empty tree, which would read as no processes and 0 threads.
+	 */
+	#processesRead = false;
 	/** The accept queue's `ss` is under way. */
 	#askingQueue = false;
 	/** Test clients not added at the cap so far, as the client process last said. */
 	#capped = 0;
 	/** Until then, client reports publish at once: the effect of `c`/`x` shows without the tick. */
 	#showReportsUntil = 0;
+	/**
+	 * From a model's start to the next tick, its workers' reports publish as they come (each with the
+	 * processes read anew): a pool's threads report up one by one in the first tenths of a second.
+	 */
+	#showServerReports = false;
+	/** The collector's load has been started. */
+	#loading = false;
+	/** A publish of the server's reports is due: the reports of one moment make one frame. */
+	#soon: NodeJS.Timeout | undefined;
 
 	constructor(options: Options, timing: ControllerTiming = DEFAULT_TIMING) {
 		this.#options = options;
@@ -136,7 +148,7 @@ export class Controller implements DashboardSource {
 					),
 			},
 		);
-		this.#proc = new ProcCollector({
+		this.#system = systemCollector({
 			serverPid: () => this.#server.pid,
 			port: () => this.#server.port,
 			exclude: () => new Set(this.#fleet.pid === undefined ? [] : [this.#fleet.pid]),
@@ -186,6 +198,7 @@ export class Controller implements DashboardSource {
 		let hostAt = -Infinity;
 		const tick = async () => {
 			const now = Date.now();
+			this.#loadCollector();
 			const early = this.#timing.tickMs / 2;
 			if (now - rolledAt >= this.#timing.rollMs - early) {
 				this.#store.roll(now);
@@ -200,8 +213,9 @@ export class Controller implements DashboardSource {
 			}
 			if (now - hostAt >= this.#timing.hostMs - early) {
 				hostAt = now;
-				this.#readHost();
+				await this.#readHost();
 			}
+			this.#showServerReports = false;
 			this.#publish();
 		};
 		this.#clocks.every(this.#timing.tickMs, () => void tick());
@@ -216,8 +230,22 @@ export class Controller implements DashboardSource {
 	 */
 	async refresh(): Promise<void> {
 		await this.#readProcesses();
-		this.#readHost();
-		this.#publish();
+		await this.#readHost();
+		if (!this.#clocks.isStopped) this.#publish();
+	}
+
+	/**
+	 * At the first tick, after the first frame: loads what the collector needs (systeminformation,
+	 * tenths of a second), then reads and publishes at once rather than a tick later.
+	 */
+	#loadCollector(): void {
+		const load = this.#system.load;
+		if (load === undefined || this.#loading) return;
+		this.#loading = true;
+		load().then(
+			() => this.refresh(),
+			(error: unknown) => this.#collectorFailed(error),
+		);
 	}
 
 	/** An arrow, so React's useSyncExternalStore can take it as it is. */
@@ -271,6 +299,7 @@ export class Controller implements DashboardSource {
 	/** Ends the clients, the server and the clocks; safe to call more than once. */
 	async stop(): Promise<void> {
 		if (!this.#clocks.stop()) return;
+		clearTimeout(this.#soon);
 		await Promise.all([this.#fleet.stop(), this.#server.stop()]);
 	}
 
@@ -354,7 +383,11 @@ export class Controller implements DashboardSource {
 
 	#createRunner(placement: Options['placement']): ServerRunner {
 		const runner: ServerRunner = createRunner(placement, this.#config, () => this.#settings, {
-			emit: (event) => this.#store.apply(event),
+			emit: (event) => {
+				this.#store.apply(event);
+				if (this.#showServerReports && (event.type === 'worker-up' || event.type === 'worker-down'))
+					this.#publishSoon();
+			},
 			onCrash: (reason) => {
 				if (this.#server !== runner) return;
 				this.#store.clearConnections();
@@ -379,6 +412,7 @@ export class Controller implements DashboardSource {
 	 * taken) is ended, so the panel's "down" is the truth and the restart action can try again.
 	 */
 	async #startServer(mode: ModeName): Promise<void> {
+		this.#showServerReports = true;
 		try {
 			await this.#server.start(mode);
 		} catch (error) {
@@ -387,6 +421,21 @@ export class Controller implements DashboardSource {
 			throw error;
 		}
 		this.#store.setPlacement(this.#server.placement, this.#server.pid);
+		// The new model's processes and threads, read now: the snapshot that names it (published when
+		// the action completes) must not carry the old model's figures until the next tick.
+		await this.#readProcesses();
+	}
+
+	/** Publishes the server's reports of this moment, with its processes read anew. */
+	#publishSoon(): void {
+		if (this.#soon !== undefined) return;
+		this.#soon = setTimeout(() => {
+			void this.#readProcesses().then(() => {
+				this.#soon = undefined;
+				if (!this.#clocks.isStopped) this.#publish();
+			});
+		}, 0);
+		this.#soon.unref();
 	}
 
 	/** Logs when the server process stops reporting (SIGSTOP, a hung loop) and when it resumes. */
@@ -451,7 +500,7 @@ export class Controller implements DashboardSource {
 				this.#store.unacceptedClients(MAX_SERVER_SIDE),
 			);
 			this.#os = {...this.#os, acceptQueue};
-			this.#store.setOs(this.#os);
+			if (this.#processesRead) this.#store.setOs(this.#os);
 			this.#store.setKernelWaits(reading);
 		} catch (error: unknown) {
 			this.#collectorFailed(error);
@@ -460,19 +509,27 @@ export class Controller implements DashboardSource {
 		}
 	}
 
+	/** The server's processes; none yet while the collector is loading. */
 	async #readProcesses(): Promise<void> {
 		try {
-			this.#os = {...this.#os, processes: await this.#proc.processes()};
+			const processes = await this.#system.processes();
+			if (processes === null) return;
+			this.#processesRead = true;
+			this.#os = {...this.#os, processes};
 			this.#store.setOs(this.#os);
 		} catch (error: unknown) {
 			this.#collectorFailed(error);
 		}
 	}
 
-	/** The machine's figures; a reading with no clock tick since the last keeps the last figures. */
-	#readHost(): void {
-		const host = this.#machine.read();
-		if (host !== null) this.#store.setHost(host);
+	/** The machine's figures; a reading with nothing new (no clock tick since the last) keeps the last. */
+	async #readHost(): Promise<void> {
+		try {
+			const host = await this.#system.host();
+			if (host !== null) this.#store.setHost(host);
+		} catch (error: unknown) {
+			this.#collectorFailed(error);
+		}
 	}
 
 	#collectorFailed(error: unknown): void {

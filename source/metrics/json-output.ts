@@ -92,7 +92,8 @@ export type JsonLine = {
 		readonly busy: number | null;
 	};
 	readonly processes: {
-		readonly count: number;
+		/** Null before the collector has read them (systeminformation, until it is loaded). */
+		readonly count: number | null;
 		readonly pids: readonly number[];
 		readonly rssBytes: number | null;
 	};
@@ -231,7 +232,7 @@ function dashboardJsonLine(snapshot: Snapshot): JsonLine {
 			busy: snapshot.workers.busy,
 		},
 		processes: {
-			count: processes.length,
+			count: snapshot.os ? processes.length : null,
 			pids: processes.map((process) => process.pid),
 			rssBytes: snapshot.os ? totals.rssBytes : null,
 		},

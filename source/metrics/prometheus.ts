@@ -174,7 +174,8 @@ export class PrometheusExporter {
 		const processes = snapshot.os?.processes;
 		if (processes) {
 			const totals = processTotals(processes);
-			this.#threads.set({model}, totals.threads);
+			// Where the collector cannot count threads (systeminformation), the series is left out.
+			if (totals.threads !== null) this.#threads.set({model}, totals.threads);
 			this.#processes.set({model}, processes.length);
 			this.#rss.set({model}, totals.rssBytes);
 		}

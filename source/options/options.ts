@@ -53,7 +53,7 @@ export type Options = {
 	readonly interval: number;
 };
 
-/** The flags as the command line parser (source/options/command-line.ts) hands them over: strings, so that every value is checked here, in one place. */
+/** The flags as meow (source/options/command-line.ts) hands them over: strings, so that every value is checked here, in one place. */
 export type RawFlags = {
 	readonly mode?: string;
 	readonly host?: string;

@@ -4,9 +4,9 @@
  * kernel's sock_diag, which `ss -xp` reads, gives the peer socket's inode and the process holding
  * it, and /proc that process's uid.
  */
-import {execFile} from 'node:child_process';
-import {existsSync, readFileSync, readlinkSync} from 'node:fs';
+import {readFileSync, readlinkSync} from 'node:fs';
 import type {Socket} from 'node:net';
+import {runSs} from '../collectors/ss.js';
 
 /** One `ss` run answers every lookup that waits for it; never more than one at a time. */
 let running: Promise<Map<number, UnixSocketRow>> | undefined;
@@ -32,24 +32,16 @@ export function parseUnixSockets(text: string): Map<number, UnixSocketRow> {
 	return rows;
 }
 
-/** From the system's own folders, not from whatever a PATH of this run puts first. */
-const SS = ['/usr/bin/ss', '/bin/ss', '/usr/sbin/ss', '/sbin/ss'].find((file) => existsSync(file));
-
-function runSs(): Promise<Map<number, UnixSocketRow>> {
-	return new Promise((resolve) => {
-		if (SS === undefined) {
-			resolve(new Map());
-			return;
-		}
-		execFile(SS, ['-xpn'], {timeout: 2000, maxBuffer: 8 * 1024 * 1024}, (error, stdout) => {
-			resolve(error ? new Map() : parseUnixSockets(stdout));
-		});
-	});
+async function readUnixSockets(): Promise<Map<number, UnixSocketRow>> {
+	const stdout = await runSs(['-xpn'], {timeoutMs: 2000, maxBuffer: 8 * 1024 * 1024}).catch(
+		() => null,
+	);
+	return stdout === null ? new Map() : parseUnixSockets(stdout);
 }
 
 function unixSockets(): Promise<Map<number, UnixSocketRow>> {
 	if (!running) {
-		running = runSs().finally(() => (running = undefined));
+		running = readUnixSockets().finally(() => (running = undefined));
 		return running;
 	}
 	// A run under way may have started before this connection existed: wait for the one after.

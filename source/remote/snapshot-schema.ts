@@ -244,7 +244,7 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 								object: {
 									pid: N,
 									name: S,
-									threads: N,
+									threads: nullableNumber,
 									rssBytes: N,
 									cpuPercent: nullableNumber,
 									cpuSeconds: {optional: N},

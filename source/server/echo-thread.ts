@@ -1,9 +1,9 @@
-import {execFile, execFileSync} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import type {Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {Worker} from 'node:worker_threads';
-import {SS} from '../collectors/sockets.js';
+import {runSs, SS} from '../collectors/ss.js';
 import type {EmitEvent, ServerSettings, ThreadCommand, ThreadReply, WorkerRef} from './protocol.js';
 import {idleText, STALL_REPORT_MS, type TrafficCounter} from './connection.js';
 import {explainListenError} from './listen.js';
@@ -484,7 +484,7 @@ function abortSockets(sockets: readonly Ports[]): void {
 	if (process.getuid?.() !== 0) return;
 	const args = killFilter(sockets);
 	if (!args) return;
-	execFile(SS!, args, {timeout: 2000}, () => {});
+	runSs(args, {timeoutMs: 2000}).catch(() => {});
 }
 
 /**

@@ -10,7 +10,9 @@ import type {ThreadCommand, ThreadReply} from './protocol.js';
 import type {HandlerName} from './handler.js';
 import {
 	READ_SIZE,
+	READS_PER_CALL,
 	serveBlocking,
+	type LoopEnd,
 	sharedBlock,
 	warmUp,
 	IDLE,
@@ -44,7 +46,9 @@ function post(reply: ThreadReply): void {
 
 /** Serves one connection to its end; `done` tells the main thread, which may close it now. */
 function serve(fd: number, id: number): void {
-	const end = serveBlocking(fd, fd, -1, upper, block, buffer, READ_SIZE, Infinity);
+	let end: LoopEnd;
+	do end = serveBlocking(fd, fd, -1, upper, block, buffer, READ_SIZE, READS_PER_CALL);
+	while (end === 'limit');
 	// Asked to crash while blocked: the read or write it was woken from ended the loop.
 	if (Atomics.load(block.ints, ASK) === ASK_CRASH) throw new Error('crashed on request');
 	Atomics.store(block.ints, STATE, IDLE);

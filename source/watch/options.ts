@@ -57,6 +57,7 @@ export const WATCH_FLAGS: readonly FlagSpec[] = [
 		type: 'string',
 		value: 'NAME',
 		help: `${HANDLER_NAMES.join(' or ')}: the reply the server should give (default ${DEFAULTS.handler})`,
+		choices: HANDLER_NAMES,
 	},
 	{name: 'any-reply', type: 'boolean', help: 'any line back counts as a reply'},
 	{

@@ -10,6 +10,7 @@ import {SPARE_THREADS} from '../../source/server/modes/thread.js';
 import {SPARE_CHILDREN} from '../../source/server/modes/process.js';
 import {MODES} from '../../source/server/modes/index.js';
 import {waitFor} from './net.js';
+import {isToolOfOurs} from '../../source/collectors/proc.js';
 
 /** A line client that reads replies line by line, so a test can ask and wait for the answer. */
 export class LineClient {
@@ -182,7 +183,10 @@ export function fdCount(): number {
 	return readdirSync('/proc/self/fd').length;
 }
 
-/** Direct children of `pid`, from /proc/<pid>/task/<pid>/children. */
+/**
+ * Direct children of `pid`, from /proc/<pid>/task/<pid>/children: the server's, not the shell that
+ * runs `ss` for the collectors (source/collectors/ss.ts) nor an `ss` it runs.
+ */
 export function childPids(pid = process.pid): number[] {
 	const pids: number[] = [];
 	for (const task of readdirSync(`/proc/${pid}/task`)) {
@@ -193,7 +197,16 @@ export function childPids(pid = process.pid): number[] {
 			// The thread ended while we read.
 		}
 	}
-	return pids.sort((a, b) => a - b);
+	return pids.filter((child) => !isSsTool(child)).sort((a, b) => a - b);
+}
+
+function isSsTool(pid: number): boolean {
+	try {
+		const name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+		return isToolOfOurs({pid, name});
+	} catch {
+		return false;
+	}
 }
 
 /** Whether a process with this id still runs (a zombie waiting for a reaper does not count). */

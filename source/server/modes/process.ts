@@ -6,7 +6,8 @@ import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from 
 import {listen} from '../listen.js';
 import {announceOnMain} from '../main-thread.js';
 import {PeerWatch} from '../peer-watch.js';
-import {SpawnGate, startLimit} from '../spawn-gate.js';
+import {SpawnGate} from '../spawn-gate.js';
+import {Spares} from '../spares.js';
 import {
 	PROCESS_COST_BYTES,
 	workerBudget,
@@ -53,24 +54,6 @@ export const PROCESS_COST = {
  */
 export const SPARE_CHILDREN = 16;
 
-/**
- * Spares grow with the arrival rate, as Apache prefork's do: the most newcomers BURST_SECONDS brought
- * (within the budget) is how many spares are kept from then on, because a `node` child costs a core
- * 100-150 ms to start (bench/child-start.ts), so 84 newcomers beyond 16 spares wait 6 s or more for
- * children started after they came, however those starts are scheduled. After SHRINK_AFTER_MS with
- * no newcomer the target falls back towards SPARE_CHILDREN one spare a second, and the spare above it
- * ends, as Apache ends one idle child a second above MaxSpareServers.
- */
-export const SHRINK_AFTER_MS = 60_000;
-/**
- * Newcomers are counted over this many seconds: a busy server accepts a burst over a few turns of its
- * loop (100 clients at once were accepted over 2-3 s at load 20), and it is the burst that the spares
- * must cover.
- */
-const BURST_SECONDS = 5;
-/** How often the spares are looked after (Apache's perform_idle_server_maintenance runs each second). */
-const MAINTENANCE_MS = 1000;
-
 /** One child of process per client. */
 type Child = {
 	readonly process: ChildProcess;
@@ -99,8 +82,6 @@ class ProcessPerClient implements ServerMode {
 	readonly #context: ModeContext;
 	readonly #server: net.Server;
 	readonly #children = new Set<Child>();
-	/** Started (ready or starting), serving no one yet, oldest first. */
-	readonly #spares: Child[] = [];
 	/** Sockets not yet handed over to their child. */
 	readonly #pending = new Set<Socket>();
 	readonly #gate = new SpawnGate();
@@ -108,34 +89,33 @@ class ProcessPerClient implements ServerMode {
 	#running = false;
 	/** Read when a child ends, not when it starts: stop() may come in between. */
 	#stopping = false;
-	/** Spares waiting at the gate for a start slot, not yet forked. */
-	#sparesQueued = 0;
-	/** Spares queued or started and not yet ready. */
-	#sparesStarting = 0;
-	/** Spares to keep: SPARE_CHILDREN, or more after a second that brought more newcomers. */
-	#spareTarget = SPARE_CHILDREN;
-	/**
-	 * Spares started at once: 1, doubled each second while spares are short of the target (up to the
-	 * gate's limit), back to 1 once they are not, as Apache's idle_spawn_rate.
-	 */
-	#spawnRate = 1;
-	/** Newcomers in each of the last BURST_SECONDS seconds (this one last), those of this second that found no spare, and when the last came. */
-	readonly #arrivals: number[] = [0];
-	#missed = 0;
-	#lastArrival = 0;
-	#maintenance: NodeJS.Timeout | undefined;
-	/** Resolves once the spares are all ready (or none will start). */
-	readonly #sparesUp: Promise<void>;
-	#markSparesUp = () => {};
+	readonly #spares: Spares<Child>;
 
 	constructor(context: ModeContext) {
 		this.name = context.name;
 		this.#context = context;
 		this.budget = workerBudget(PROCESS_COST, context.settings().maxWorkers);
 		this.#server = net.createServer({pauseOnConnect: true}, (socket) => this.#accept(socket));
-		this.#sparesUp = new Promise((resolve) => {
-			this.#markSparesUp = resolve;
-		});
+		const {limit} = this.budget;
+		this.#spares = new Spares<Child>(
+			{
+				what: 'spare children',
+				floor: Math.min(SPARE_CHILDREN, limit),
+				limit,
+				emit: context.emit,
+				hasRoom: (queued) => this.#children.size + this.#gate.waiting + queued < limit,
+				start: () => this.#fork(),
+				ready: async (child) => {
+					await child.ready;
+					return child.isReady;
+				},
+				// Its channel closed, a spare exits 0 by itself: an expected end, and no replacement.
+				retire: (child) => {
+					if (child.process.connected) child.process.disconnect();
+				},
+			},
+			this.#gate,
+		);
 	}
 
 	async start(): Promise<number> {
@@ -150,12 +130,7 @@ class ProcessPerClient implements ServerMode {
 		);
 		// Stopped while it began listening: no spare may start after stop.
 		this.#running = !this.#stopping;
-		this.#spareTarget = Math.min(SPARE_CHILDREN, this.budget.limit);
-		if (this.#running) {
-			this.#maintenance = setInterval(() => this.#maintain(), MAINTENANCE_MS);
-			this.#maintenance.unref();
-		}
-		this.#topUp();
+		if (this.#running) this.#spares.start();
 		const count = Math.min(SPARE_CHILDREN, this.budget.limit);
 		emit({
 			type: 'log',
@@ -168,15 +143,13 @@ class ProcessPerClient implements ServerMode {
 
 	/** Resolves once the spares are up: the model as it runs, not as it starts. */
 	async accepting(): Promise<void> {
-		await this.#sparesUp;
+		await this.#spares.up;
 	}
 
 	async stop(): Promise<void> {
 		this.#running = false;
 		this.#stopping = true;
-		clearInterval(this.#maintenance);
-		this.#spares.length = 0;
-		this.#markSparesUp();
+		this.#spares.stop();
 		this.#gate.clear();
 		this.#watch.stop();
 		// Sockets sent to a child leave the server's connection count unbalanced, so close()'s
@@ -209,20 +182,16 @@ class ProcessPerClient implements ServerMode {
 		const {admit, emit, nextConnectionId} = this.#context;
 		if (!admit(socket)) return;
 		// Spares serve no one: they are room for newcomers, not clients counted against the budget.
-		const serving = this.#children.size - this.#spares.length;
+		const serving = this.#children.size - this.#spares.count;
 		if (serving + this.#gate.waiting >= this.budget.limit) {
 			refuseOverBudget(socket, this.budget, emit);
 			return;
 		}
 		const id = nextConnectionId();
 		ignoreSocketErrors(socket);
-		this.#arrivals[this.#arrivals.length - 1]!++;
-		this.#lastArrival = performance.now();
-		const spare = this.#spares.shift();
-		if (!spare) this.#missed++;
+		const spare = this.#spares.take();
 		if (spare) {
 			this.#give(spare, id, socket, false);
-			this.#topUp();
 			return;
 		}
 		const queued = !this.#gate.isFree;
@@ -232,8 +201,6 @@ class ProcessPerClient implements ServerMode {
 			this.#watch.delete(socket);
 			return this.#startFor(id, socket, queued);
 		});
-		// The spare that was starting may have died: one starts again once there is room.
-		this.#topUp();
 	}
 
 	/** Forks the child of connection `id`; settles once it owns the socket (or is gone). */
@@ -246,86 +213,6 @@ class ProcessPerClient implements ServerMode {
 		}
 		this.#give(child, id, socket, queued);
 		return child.handedOver;
-	}
-
-	/**
-	 * Keeps #spareTarget spares started, within the budget and through the gate, #spawnRate at a
-	 * time: each start takes a core for 100-150 ms from the children serving the clients that just
-	 * took spares, so they start one at a time unless newcomers keep finding none.
-	 */
-	#topUp(): void {
-		if (!this.#running) return;
-		while (
-			this.#sparesStarting < this.#spawnRate &&
-			this.#spares.length + this.#sparesQueued < this.#spareTarget &&
-			this.#hasRoom()
-		) {
-			this.#sparesQueued++;
-			this.#sparesStarting++;
-			this.#gate.enter(null, async () => {
-				// Asked again: newcomers that found no spare may have started children meanwhile.
-				this.#sparesQueued--;
-				const spare = this.#running && this.#hasRoom() ? this.#fork() : undefined;
-				if (spare) {
-					this.#spares.push(spare);
-					await spare.ready;
-				}
-				this.#sparesStarting--;
-				// A spare that could not start (or found no room) is not retried at once: the next
-				// newcomer, ending child or maintenance tick tries again.
-				if (spare?.isReady) this.#topUp();
-				else this.#markSparesUp();
-				this.#checkSparesUp();
-			});
-		}
-		this.#checkSparesUp();
-	}
-
-	/** The first spares are up (or no more can start): the model runs as it will. */
-	#checkSparesUp(): void {
-		const ready = this.#spares.filter((spare) => spare.isReady).length;
-		if (ready >= Math.min(SPARE_CHILDREN, this.budget.limit) || !this.#hasRoom()) {
-			this.#markSparesUp();
-		}
-	}
-
-	/**
-	 * Each second, as Apache's idle-server maintenance: the spare target follows the arrival rate up
-	 * and, after SHRINK_AFTER_MS without newcomers, comes down one a second, ending a spare above it.
-	 */
-	#maintain(): void {
-		const {limit} = this.budget;
-		const floor = Math.min(SPARE_CHILDREN, limit);
-		const burst = this.#arrivals.reduce((sum, count) => sum + count, 0);
-		if (burst > this.#spareTarget && this.#spareTarget < limit) {
-			this.#spareTarget = Math.min(limit, burst);
-			this.#context.emit({
-				type: 'log',
-				level: 'info',
-				text: `${burst} newcomers within ${BURST_SECONDS} s: ${this.#spareTarget} spare children kept from now on (back to ${floor} after ${SHRINK_AFTER_MS / 1000} s without newcomers)`,
-				at: Date.now(),
-			});
-		} else if (
-			this.#spareTarget > floor &&
-			performance.now() - this.#lastArrival > SHRINK_AFTER_MS
-		) {
-			this.#spareTarget--;
-			const extra = this.#spares.length > this.#spareTarget ? this.#spares.pop() : undefined;
-			// Its channel closed, a spare exits 0 by itself: an expected end, and no replacement.
-			if (extra?.process.connected) extra.process.disconnect();
-		}
-		// Short of spares (newcomers found none, or will): more start at once, doubling each second.
-		const short = this.#missed > 0 || this.#spares.length + this.#sparesQueued < this.#spareTarget;
-		this.#spawnRate = short ? Math.min(this.#spawnRate * 2, startLimit()) : 1;
-		this.#arrivals.push(0);
-		if (this.#arrivals.length > BURST_SECONDS) this.#arrivals.shift();
-		this.#missed = 0;
-		this.#topUp();
-	}
-
-	/** Room for one more child in the budget, besides those started and the newcomers waiting to start theirs. */
-	#hasRoom(): boolean {
-		return this.#children.size + this.#gate.waiting + this.#sparesQueued < this.budget.limit;
 	}
 
 	/** Forks a child, serving no one until given a connection; undefined if it could not start. */
@@ -423,8 +310,6 @@ class ProcessPerClient implements ServerMode {
 	#exited(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
 		const {emit} = this.#context;
 		this.#children.delete(child);
-		const spare = this.#spares.indexOf(child);
-		if (spare !== -1) this.#spares.splice(spare, 1);
 		const {connection} = child;
 		if (connection) {
 			this.#pending.delete(connection.socket);
@@ -444,8 +329,7 @@ class ProcessPerClient implements ServerMode {
 				at: Date.now(),
 			});
 		}
-		// One that never started is not replaced here, or a child that cannot start would fork forever.
-		if (child.isReady) this.#topUp();
+		this.#spares.ended(child);
 	}
 }
 

@@ -15,6 +15,7 @@ import {
 import type {ServerSettings} from '../protocol.js';
 import {announceOnMain} from '../main-thread.js';
 import {SpawnGate} from '../spawn-gate.js';
+import {Spares} from '../spares.js';
 import {PeerWatch} from '../peer-watch.js';
 
 /** File descriptors one connection costs the server: A socket, and the worker's own event loop (epoll, eventfd, ...): 5 in all, measured with 20 clients. */
@@ -36,6 +37,7 @@ export const THREAD_COST = {
  * start alone and 0.45–0.54 s when 14 start at once (design.md), so newcomers that each waited for
  * their own thread waited that long. A newcomer takes a ready spare and a new spare starts behind
  * it; each client still has a thread of its own. The spares show as threads with no connection.
+ * After a burst, as many as it brought are kept for a minute (spares.ts, shared with process).
  */
 export const SPARE_THREADS = 16;
 
@@ -53,20 +55,33 @@ class ThreadPerClient implements ServerMode {
 	readonly #server: net.Server;
 	readonly #sockets = new Set<Socket>();
 	readonly #threads = new Set<EchoThread>();
-	/** Started, serving no one yet, oldest first. */
-	readonly #spares: EchoThread[] = [];
 	readonly #gate = new SpawnGate();
+	readonly #spares: Spares<EchoThread>;
 	/** Ends sockets whose client left while they waited at the gate: paused, they would never see it. */
 	readonly #watch = new PeerWatch();
-	#running = false;
-	/** A spare is starting (they start one at a time). */
-	#starting = false;
 
 	constructor(context: ModeContext) {
 		this.name = context.name;
 		this.#context = context;
 		this.budget = workerBudget(THREAD_COST, context.settings().maxWorkers);
 		this.#server = net.createServer({pauseOnConnect: true}, (socket) => this.#accept(socket));
+		const {limit} = this.budget;
+		this.#spares = new Spares<EchoThread>(
+			{
+				what: 'spare threads',
+				floor: Math.min(SPARE_THREADS, limit),
+				limit,
+				emit: context.emit,
+				hasRoom: (queued) => this.#threads.size + this.#gate.waiting + queued < limit,
+				start: () => this.#startThread(),
+				ready: async (thread) => {
+					await thread.ready;
+					return this.#threads.has(thread);
+				},
+				retire: (thread) => void thread.terminate(),
+			},
+			this.#gate,
+		);
 	}
 
 	async start(): Promise<number> {
@@ -78,8 +93,7 @@ class ThreadPerClient implements ServerMode {
 			this.#context.backlog,
 			acceptErrors(emit),
 		);
-		this.#running = true;
-		this.#topUp();
+		this.#spares.start();
 		emit({
 			type: 'log',
 			level: 'info',
@@ -90,8 +104,7 @@ class ThreadPerClient implements ServerMode {
 	}
 
 	async stop(): Promise<void> {
-		this.#running = false;
-		this.#spares.length = 0;
+		this.#spares.stop();
 		this.#gate.clear();
 		this.#watch.stop();
 		// Served sockets close when their thread is done with them (EchoThread.terminate).
@@ -121,43 +134,25 @@ class ThreadPerClient implements ServerMode {
 			...(connection === undefined ? {} : {connection}),
 			onExit: () => {
 				this.#threads.delete(thread);
-				const spare = this.#spares.indexOf(thread);
-				if (spare !== -1) this.#spares.splice(spare, 1);
-				this.#topUp();
+				this.#spares.ended(thread);
 			},
 		});
 		this.#threads.add(thread);
 		return thread;
 	}
 
-	/**
-	 * Keeps SPARE_THREADS ready, within the thread budget, starting one at a time: fourteen starts
-	 * at once took the cores from the clients that had just been given the spares.
-	 */
-	#topUp(): void {
-		if (this.#starting || !this.#running) return;
-		if (this.#spares.length >= SPARE_THREADS || this.#threads.size >= this.budget.limit) return;
-		this.#starting = true;
-		const spare = this.#startThread();
-		this.#spares.push(spare);
-		void spare.ready.then(() => {
-			this.#starting = false;
-			this.#topUp();
-		});
-	}
-
 	/** A new connection: takes a spare, or waits at the gate for a thread of its own. */
 	#accept(socket: Socket): void {
 		const {admit, emit, nextConnectionId} = this.#context;
 		if (!admit(socket)) return;
-		if (this.#threads.size - this.#spares.length + this.#gate.waiting >= this.budget.limit) {
+		if (this.#threads.size - this.#spares.count + this.#gate.waiting >= this.budget.limit) {
 			refuseOverBudget(socket, this.budget, emit);
 			return;
 		}
 		const id = nextConnectionId();
 		this.#sockets.add(socket);
 		ignoreSocketErrors(socket);
-		let thread = this.#spares.shift();
+		let thread = this.#spares.take();
 		const queued = !thread && !this.#gate.isFree;
 		socket.once('close', () => {
 			this.#sockets.delete(socket);
@@ -168,7 +163,6 @@ class ThreadPerClient implements ServerMode {
 		});
 		if (thread) {
 			this.#serve(id, socket, thread, false);
-			this.#topUp();
 			return;
 		}
 		if (queued) announceOnMain(emit, socket, id, true);

@@ -75,7 +75,11 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 			) : (
 				<Figure label={serverLabel} value={serverValue} width={inner} />
 			)}
-			<Figure label="OS threads" value={known ? String(threads) : '-'} width={inner} />
+			<Figure
+				label="OS threads"
+				value={!known ? '-' : threads === null ? 'n/a' : String(threads)}
+				width={inner}
+			/>
 			{server.mode === 'cluster' && server.accept ? (
 				<Figure label="accept" value={clusterAccept(server.accept, inner)} width={inner} />
 			) : waits ? (

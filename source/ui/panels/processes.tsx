@@ -69,7 +69,7 @@ function processTable(
 		pid: process.pid,
 		role: process === all[0] ? 'server' : 'child',
 		serves: serving(byPid.get(process.pid)),
-		threads: process.threads,
+		threads: process.threads ?? 'n/a',
 		rss: formatBytes(process.rssBytes),
 		cpu: process.cpuPercent === null ? '-' : `${process.cpuPercent.toFixed(1)}%`,
 	}));
@@ -120,7 +120,7 @@ export function ProcessesPanel({os, workers, width, height, offset = 0}: Process
 		>
 			<>
 				{processData.length === 0 ? (
-					<Text dimColor>no /proc reading yet</Text>
+					<Text dimColor>no reading of the processes yet</Text>
 				) : (
 					<ScrolledTable
 						data={processData}
