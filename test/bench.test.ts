@@ -9,9 +9,11 @@ import {summarize, LatencyHistogram} from '../source/metrics/latency.js';
 import {parseBenchOptions} from '../source/bench/options.js';
 import {formatCharts} from '../source/bench/chart.js';
 import {formatText, type BenchReport} from '../source/bench/report.js';
+import {renderBench} from '../source/bench/main.js';
 import {acceptQueueInSs, readAcceptQueue} from '../source/collectors/proc.js';
 import {UsageError} from '../source/options/values.js';
 import {waitFor} from './helpers/net.js';
+import {assertConforms} from './helpers/json-schema.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const run = promisify(execFile);
@@ -39,6 +41,7 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 		{timeout: 90_000},
 	);
 	const report = JSON.parse(stdout) as BenchReport;
+	assertConforms('bench', report);
 	assert.match(stderr, /sequential cpu ×3, ETA/, 'progress goes to stderr');
 	assert.equal(report.scenario, 'matrix');
 	// A plain baseline for each listen backlog: Node's 511, async's 4096, sequential's listen(5).
@@ -125,6 +128,18 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 		.split(/\s{2,}/);
 	assert.equal(new Set(headers).size, headers.length, headers.join('|'));
 	assert.ok(headers.includes('timeouts') && headers.includes('p99.9') && headers.includes('MB/s'));
+	// Markdown: the calibration a sentence (not a stray `calibration:` JSON line), the charts fenced.
+	const calibrated = {
+		...report,
+		extra: {calibration: {messagesPerSec: 2228, loadCpuPercent: 3, messagesPerCoreSecond: 76_828}},
+	};
+	const markdown = renderBench(calibrated, {format: 'markdown', wide: true, chart: true});
+	assert.doesNotMatch(markdown, /^\s*calibration:/m);
+	assert.doesNotMatch(markdown, /^\s*\{"messagesPerSec"/m);
+	assert.match(markdown, /calibrated against the plain server at 100 clients, drove 2228 msgs\/s/);
+	const fenced = /\n```text\n([\s\S]*?)\n```$/.exec(markdown);
+	assert.ok(fenced, 'the charts end the report, fenced');
+	assert.ok(fenced[1]!.includes(formatCharts(report.rows, 100).split('\n')[0]!));
 	const chart = formatCharts(report.rows, 80);
 	assert.match(chart, /msgs\/s against clients/);
 	assert.match(chart, /round-trip time by percentile at 3 clients/);
@@ -151,6 +166,7 @@ test('bench --generator node: the Node load workers drive the same rows, errors 
 		{timeout: 60_000},
 	);
 	const report = JSON.parse(stdout) as BenchReport;
+	assertConforms('bench', report);
 	assert.deepEqual(
 		report.rows.map((row) => `${row.server} ${row.generator}`),
 		['plain node', 'plain node', 'async node'],

@@ -6,6 +6,8 @@ import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import type {ClientsSummary, ClientsView} from '../source/clients/meter.js';
 import {formatClientsSummary} from '../source/clients/summary.js';
+import {stallingEchoServer} from './helpers/net.js';
+import {assertConforms} from './helpers/json-schema.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const run = promisify(execFile);
@@ -93,15 +95,81 @@ test('the clients summary reads like autocannon: percentiles, throughput, errors
 				meanMs: 1.2,
 				stdevMs: 0.5,
 			},
-			errors: {refused: 1, resets: 2, closed: 0, timeouts: 3, other: 0},
+			histogram: {counts: []},
+			errors: {refused: 1, resets: 2, closed: 0, timeouts: 3, other: 0, messageTimeouts: 4},
 		},
-		2,
+		{schedule: 'closed-loop', ratePerSec: 100, timeoutMs: 10_000, warmupS: 2},
 	);
+	assert.match(text, /late +4 messages without a reply within 10s/);
+	assert.match(text, /closed loop: each round trip timed from its send/);
 	assert.match(text, /p50 +p90 +p99 +p99\.9 +max +mean +stdev/);
 	assert.match(text, /refused 1 {2}resets 2 {2}closed 0 {2}timeouts 3/);
 	assert.match(text, /2\.0K\/s/);
 	assert.match(
 		text,
 		/1000 round trips in 10\.0 s from 5 clients to 127\.0\.0\.1:7000 \(after a 2 s warm-up\)/,
+	);
+});
+
+/** `clients --target 127.0.0.1:PORT --clients N …`, to its end. */
+const runClients = (port: number, clients: number, args: readonly string[]) =>
+	run(
+		process.execPath,
+		[CLI, 'clients', '--target', `127.0.0.1:${port}`, '--clients', String(clients), ...args],
+		{timeout: 20_000},
+	);
+
+/** A port that refuses: listened on, then closed. */
+async function closedPort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const {port} = server.address() as net.AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+test('clients: no connection ever succeeded (every connect refused) ends with status 1 and says so', async () => {
+	const port = await closedPort();
+	const result = await runClients(port, 2, ['--duration', '0.5', '--json']).catch(
+		(error: {code: number; stderr: string; stdout: string}) => error,
+	);
+	const failed = result as {code?: number; stderr: string};
+	assert.equal(failed.code, 1, 'exit status 1, where it was 0');
+	assert.match(
+		failed.stderr,
+		/no connection to 127\.0\.0\.1:\d+ ever succeeded \(refused \d+, timeouts/,
+	);
+});
+
+test('clients --fixed-rate --timeout-ms: the JSON says which schedule ran, counts late messages, and carries the histogram', async () => {
+	// Echoes every line, the second of each connection 400 ms late.
+	const echo = await stallingEchoServer(2, 400);
+	const {port} = echo.address() as net.AddressInfo;
+	const {stdout} = await runClients(port, 2, [
+		...['--rate', '20', '--fixed-rate', '--timeout-ms', '200'],
+		...['--duration', '1.5', '--json'],
+	]).finally(() => echo.close());
+	const lines = stdout.trim().split('\n');
+	for (const line of lines) assertConforms('clients', JSON.parse(line));
+	const {summary} = JSON.parse(lines.at(-1)!) as {
+		summary: ClientsSummary & {
+			schedule: string;
+			messageTimeoutMs: number;
+			latency: {samples: number; histogram: {leMs: number; count: number}[]};
+		};
+	};
+	assert.equal(summary.schedule, 'fixed-rate');
+	assert.equal(summary.messageTimeoutMs, 200);
+	// Each client's second message is 400 ms late: counted (with those due meanwhile, late too).
+	assert.ok(summary.errors.messageTimeouts >= 2, String(summary.errors.messageTimeouts));
+	assert.ok(summary.latency.samples > 0);
+	const first = JSON.parse(lines[0]!) as {schedule: string};
+	assert.equal(first.schedule, 'fixed-rate');
+	const histogram = summary.latency.histogram;
+	assert.ok(histogram.length > 0);
+	assert.equal(
+		histogram.reduce((sum, bucket) => sum + bucket.count, 0),
+		summary.latency.samples,
+		'the histogram holds every round trip of the window',
 	);
 });

@@ -63,6 +63,8 @@ test("meow's flags come from the declarations: types, a negatable switch's defau
 		'rate',
 		'duration',
 		'warmup',
+		'fixedRate',
+		'timeoutMs',
 		'json',
 		'color',
 	]);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {render} from 'ink-testing-library';
 import {planRows, rowCost, type RowPlan} from '../source/compare/budget.js';
-import {bestColumns} from '../source/compare/figures.js';
-import {markdownLines} from '../source/compare/layout.js';
+import {bestColumns, firstReplyFigures, toCompareJson} from '../source/compare/figures.js';
+import {markdownLines, shortfallLines, tableLines} from '../source/compare/layout.js';
 import {parseCompareOptions, type CompareFlags} from '../source/compare/options.js';
 import {parseCommandLine} from '../source/options/command-line.js';
 import {COMMANDS} from '../source/commands/registry.js';
@@ -14,14 +14,16 @@ import {EIGHT_ROWS} from './compare-fixture.js';
 const FRAME_80x24 = [
 	'compare 8 servers · 14 clients each × 2/s · work 0ms · delay 0ms · pool 10',
 	'  server     msg/s     p50     p99     1st  wait   thr  prc    RSS   CPU  trend',
-	'  sequential     2  0.40ms*  1.2ms*  >9.8s    13    11*   1*   50M*   1%* ▆▇▇███',
-	'› async         28* 0.50ms   2.2ms    13ms*    0*   11*   1*   60M    2%  ▁▂▄▅▇█',
-	'  thread        28* 0.60ms   3.2ms    1.5s     0*   25    1*   70M    3%  ▅▆▇██▁',
-	'  pool          20  0.70ms   4.2ms    15ms     4    21    1*   80M    4%  ▁▂▄▅▇█',
-	'  process       28* 0.80ms   5.2ms    2.2s     0*   11*  15   640M    5%  ▅▇█▁▃▄',
-	' !reactor       28* 0.90ms   6.2ms    17ms     0*   11*   1*  100M    6%  ▁▃▅▇█▁',
-	'  hybrid        28*  1.0ms   7.2ms    18ms     0*   11*   1*  110M    7%  ▆█▁▃▆█',
-	'  cluster       28*  1.1ms   8.2ms    19ms     0*   11*   3   120M    8%  ▁▃▆█▂▅',
+	// Sequential and pool leave clients without a reply: best in nothing they would count in.
+	// The trend: one scale for every row.
+	'  sequential     2  0.40ms   1.2ms   >9.8s    13    11    1    50M    1%  ▅▅▅▆▆▆',
+	'› async         28* 0.50ms*  2.2ms*   13ms*    0    11*   1*   60M*   2%* ▁▁▂▂▃▄',
+	'  thread        28* 0.60ms   3.2ms    1.5s     0    25    1*   70M    3%  ▅▆▇██▁',
+	'  pool          20  0.70ms   4.2ms    15ms     4    21    1    80M    4%  ▁▂▃▄▅▇',
+	'  process       28* 0.80ms   5.2ms    2.2s     0    11*  15   640M    5%  ▅▆█▁▂▄',
+	' !reactor       28* 0.90ms   6.2ms    17ms     0    11*   1*  100M    6%  ▁▂▄▆█▁',
+	'  hybrid        28*  1.0ms   7.2ms    18ms     0    11*   1*  110M    7%  ▅▇▁▃▅▇',
+	'  cluster       28*  1.1ms   8.2ms    19ms     0    11*   3   120M    8%  ▁▃▅█▂▄',
 	'',
 	'  tutorial    scalability     complexity best for',
 	'  sequential ~One at a time   Low        Its issue: others wait',
@@ -31,10 +33,10 @@ const FRAME_80x24 = [
 	'  process     Medium          Medium     CPU-bound, isolation needed',
 	'  reactor     High            High       Cross-platform, control needed',
 	'  hybrid     ~min(50,cpus+4)  Low        No resource exhaustion',
-	'  cluster    ~Medium          Medium     CPU-bound, isolation needed',
-	'',
-	'',
+	'  cluster     not in tutorial',
 	"* best  ~ tutorial's text, not table  ! load generator at its limit: reactor",
+	'sequential: 13/14 unanswered, no * but msg/s',
+	'pool: 4/14 unanswered, no * but msg/s',
 	'c/C x/X clients  w/W work  d/D delay  r storm  ↑↓ Enter dashboard  q quit',
 ];
 
@@ -69,7 +71,7 @@ test('wider terminals show the load column and the tutorial beside the figures',
 test('a narrow terminal shows fewer columns, each line within its width', () => {
 	const narrow = compareScreen(EIGHT_ROWS, {...OPTIONS, columns: 60});
 	assert.equal(narrow[1], '  server     msg/s     p99     1st  wait   thr   CPU  trend');
-	assert.equal(narrow[3], '› async         28*  2.2ms    13ms*    0*   11*   2%  ▁▂▄▅▇█');
+	assert.equal(narrow[3], '› async         28*  2.2ms*   13ms*    0    11*   2%* ▁▁▂▂▃▄');
 	for (const line of narrow) assert.ok([...line].length <= 60, line);
 });
 
@@ -83,7 +85,8 @@ test('a short terminal keeps the table and the keys, and drops the tutorial bloc
 test('best marks: the best of each column, none where all rows agree', () => {
 	const marks = bestColumns(EIGHT_ROWS.rows);
 	assert.ok(marks[1]!.has('slowestFirstReplyMs'), 'async answered everyone first');
-	assert.ok(marks[0]!.has('rssBytes'));
+	assert.ok(marks[1]!.has('rssBytes'));
+	assert.ok(!marks[0]!.has('rssBytes'), 'sequential keeps 13 waiting: its RSS leaves them out');
 	assert.ok(!marks[0]!.has('messagesPerSec'));
 	const same = EIGHT_ROWS.rows.map((row) => ({...row, osThreads: 11}));
 	assert.ok(bestColumns(same).every((set) => !set.has('osThreads')));
@@ -173,4 +176,73 @@ test('compare defaults: every model, 10 clients, servers on port 0 in processes 
 		{name: 'py-pool', host: '127.0.0.1', port: 9001},
 		{name: 'go', host: '::1', port: 9002},
 	]);
+});
+
+/** The issue's thread row at --clients 200: 128 threads, the other 72 clients refused over and over. */
+function cappedThread() {
+	const thread = EIGHT_ROWS.rows[2]!;
+	assert.equal(thread.name, 'thread');
+	const first = firstReplyFigures(200, 128, 19_000, null);
+	return {
+		...thread,
+		clients: {total: 200, connected: 128, waiting: 0, answered: 128, unanswered: first.unanswered},
+		slowestFirstReplyMs: first.slowestFirstReplyMs,
+		firstReplyPending: first.firstReplyPending,
+		p50Ms: 0.1,
+		p99Ms: 0.2,
+		osThreads: 9,
+		cap: '128 threads',
+		refusedTotal: 1234,
+	};
+}
+
+test('compare: a row that refuses clients at its cap shows them, its cap and its refusals, and gets no star they would count in', () => {
+	const rows = EIGHT_ROWS.rows.map((row) => (row.name === 'thread' ? cappedThread() : row));
+	const snapshot = {...EIGHT_ROWS, rows};
+	const thread = rows[2]!;
+	// The refused clients have no connection: no `waiting`, yet still without a reply.
+	assert.equal(thread.clients.unanswered, 72);
+	assert.equal(thread.firstReplyPending, true, '1st is marked as still waiting');
+	const line = tableLines(snapshot, {width: 80, selected: -1, bars: ['_', '#'], pointer: '>'})[3]!;
+	assert.match(line, /^ {2}thread .* >19s +72 /, line);
+	assert.deepEqual(line.match(/\S+\*/g), ['28*'], 'no best mark on the capped row but msg/s');
+	const marks = bestColumns(rows);
+	for (const column of ['p50Ms', 'p99Ms', 'waiting', 'slowestFirstReplyMs', 'osThreads'] as const)
+		assert.ok(!marks[2]!.has(column), column);
+	assert.deepEqual(
+		shortfallLines(snapshot).filter((text) => text.startsWith('thread')),
+		['thread: 72/200 unanswered, no * but msg/s; cap 128 threads; 1.2k refused'],
+	);
+	assert.ok(compareScreen(snapshot, OPTIONS).some((text) => text.startsWith('thread: 72/200')));
+	const json = toCompareJson(snapshot) as {
+		rows: {name: string; cap: string; refusedTotal: number; clients: {unanswered: number}}[];
+	};
+	const threadJson = json.rows.find((row) => row.name === 'thread')!;
+	assert.equal(threadJson.cap, '128 threads');
+	assert.equal(threadJson.refusedTotal, 1234);
+	assert.equal(threadJson.clients.unanswered, 72);
+});
+
+test('compare: the trend bars of every row share one scale', () => {
+	const quiet = {...EIGHT_ROWS.rows[0]!, history: [2, 2, 2, 2, 2, 2]};
+	const busy = {...EIGHT_ROWS.rows[1]!, history: [28, 28, 28, 28, 28, 28]};
+	const lines = tableLines(
+		{...EIGHT_ROWS, rows: [quiet, busy]},
+		{width: 80, selected: -1, bars: ['1', '2', '3', '4', '5', '6', '7', '8'], pointer: '>'},
+	);
+	assert.match(lines[1]!, / 111111$/, 'sequential at 2 msg/s: the lowest bar');
+	assert.match(lines[2]!, / 888888$/, 'async at 28: the highest');
+});
+
+test('compare: a server not responding is said while it lasts, and no longer once it answers again', () => {
+	const stalled = EIGHT_ROWS.rows.map((row) =>
+		row.name === 'async' ? {...row, notRespondingMs: 4000} : row,
+	);
+	assert.ok(
+		shortfallLines({...EIGHT_ROWS, rows: stalled}).includes(
+			'async: server process not responding for 4.0s',
+		),
+	);
+	// Recovered: the snapshot says null, and the line is gone (it stayed as a note before).
+	assert.ok(!shortfallLines(EIGHT_ROWS).some((line) => /not responding/.test(line)));
 });

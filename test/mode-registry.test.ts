@@ -33,11 +33,18 @@ test('mode registry: every model has its key, help text, summary and fd cost fro
 });
 
 // compare shows what the tutorial says of each model beside its measured row: from the entry, so a
-// new model brings its words with it.
+// new model brings its words with it; a model it never mentions (cluster) says so, and no more.
 test("mode registry: every model has the tutorial's words, and compare shows them on its row", () => {
 	const lines = opinionLines(EIGHT_ROWS, 200);
 	for (const name of MODE_NAMES) {
 		const {tutorial} = MODES[name];
+		const line = lines.find((candidate) => candidate.trimStart().startsWith(`${name} `));
+		assert.ok(line, `${name}: a line in compare's tutorial block`);
+		if (tutorial.from === 'absent') {
+			// Nothing credited to a tutorial that never mentions the model (cluster).
+			assert.match(line, new RegExp(`^ +${name} +not in tutorial$`));
+			continue;
+		}
 		for (const words of [tutorial.scalability, tutorial.complexity, tutorial.bestFor]) {
 			assert.match(words, /^[^\n]{2,30}$/, `${name}: the tutorial's words fit their column`);
 		}
@@ -45,8 +52,6 @@ test("mode registry: every model has the tutorial's words, and compare shows the
 			tutorial.from === 'table' || tutorial.from === 'text',
 			`${name}: where they come from`,
 		);
-		const line = lines.find((candidate) => candidate.trimStart().startsWith(`${name} `));
-		assert.ok(line, `${name}: a line in compare's tutorial block`);
 		const mark = tutorial.from === 'text' ? TEXT_MARK : ' ';
 		assert.ok(
 			line.includes(`${mark}${tutorial.scalability}`) && line.includes(tutorial.bestFor),

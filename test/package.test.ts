@@ -62,10 +62,13 @@ test('the packed tarball, installed alone into an empty folder, runs with npx', 
 		assert.ok(files.includes('dist/app/main.js'));
 		assert.ok(files.includes('package.json'));
 		assert.ok(files.includes('LICENSE'));
+		// The JSON Schema of each command's output, for those who script against it.
+		for (const name of ['dashboard', 'compare', 'clients', 'bench'])
+			assert.ok(files.includes(`schemas/${name}.schema.json`), name);
 		for (const file of files) {
 			assert.match(
 				file,
-				/^(dist\/cli\.js|dist\/concurrency-top\.1|dist\/app\/[\w-]+\.c?js|dist\/app\/THIRD-PARTY-LICENSES\.txt|package\.json|readme\.md|LICENSE|bench\/loadgen\.c|examples\/python\/[\w-]+\.py)$/,
+				/^(dist\/cli\.js|dist\/concurrency-top\.1|dist\/app\/[\w-]+\.c?js|dist\/app\/THIRD-PARTY-LICENSES\.txt|package\.json|readme\.md|LICENSE|bench\/loadgen\.c|schemas\/\w+\.schema\.json|examples\/python\/[\w-]+\.py)$/,
 				`${file} in the package`,
 			);
 		}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import {test} from 'node:test';
 import {TestClient, type ClientErrorKind} from '../source/clients/test-client.js';
-import {waitFor} from './helpers/net.js';
+import {stallingEchoServer, waitFor} from './helpers/net.js';
 
 async function listen(onSocket: (socket: net.Socket) => void): Promise<net.Server> {
 	const server = net.createServer((socket) => {
@@ -57,5 +57,61 @@ test('test client: stop is not an error', async () => {
 		assert.deepEqual(errors, []);
 	} finally {
 		echo.close();
+	}
+});
+
+/** Round trips of one client against a server that holds its third reply back for `stallMs`. */
+async function stalledRoundTrips(schedule: 'closed' | 'fixed', stallMs: number): Promise<number[]> {
+	const server = await stallingEchoServer(3, stallMs);
+	const millis: number[] = [];
+	const one = new TestClient(
+		1,
+		{host: '127.0.0.1', port: (server.address() as net.AddressInfo).port},
+		20,
+		(micros) => millis.push(micros / 1000),
+		{schedule},
+	);
+	one.start();
+	try {
+		await waitFor(() => millis.length >= 40, `40 round trips (${schedule})`, 30_000);
+	} finally {
+		one.stop();
+		server.close();
+	}
+	return millis;
+}
+
+test('test client: a fixed rate times each message from when it was due, so a stall counts in every message it delayed', async () => {
+	const stallMs = 1000;
+	const closed = await stalledRoundTrips('closed', stallMs);
+	const fixed = await stalledRoundTrips('fixed', stallMs);
+	const slow = (millis: number[]) => millis.filter((ms) => ms >= 300).length;
+	// 20 a second: the messages due in the first 700 ms of the stall waited 300 ms or more.
+	assert.ok(slow(fixed) >= 10, `fixed rate: ${slow(fixed)} round trips of 300 ms or more`);
+	// Closed loop: one message waited out the stall, the sends it held back were never due.
+	assert.ok(closed.some((ms) => ms >= stallMs * 0.9));
+	assert.ok(slow(closed) < slow(fixed), `closed ${slow(closed)}, fixed ${slow(fixed)}`);
+});
+
+test('test client: a message without its reply within the timeout is counted once', async () => {
+	// Answers nothing: the first message never has a reply.
+	const silent = await listen(() => {});
+	let timeouts = 0;
+	const one = new TestClient(
+		1,
+		{host: '127.0.0.1', port: (silent.address() as net.AddressInfo).port},
+		10,
+		() => {},
+		{messageTimeoutMs: 100, onMessageTimeout: () => timeouts++},
+	);
+	one.start();
+	try {
+		await waitFor(() => timeouts === 1, 'the first message timed out');
+		// Still without a reply long after: it is not counted again.
+		await new Promise((resolve) => setTimeout(resolve, 400));
+		assert.equal(timeouts, 1);
+	} finally {
+		one.stop();
+		silent.close();
 	}
 });

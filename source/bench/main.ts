@@ -1,4 +1,4 @@
-import {JSON_SCHEMA} from '../metrics/json-output.js';
+import {jsonDocument} from '../metrics/json-output.js';
 import {UsageError} from '../options/values.js';
 import type {ModeName} from '../server/mode.js';
 import {checkDashboardNeeds, runDashboardScenario} from './terminal-scenario.js';
@@ -83,18 +83,56 @@ export async function benchMain(values: BenchFlags, args: readonly string[]): Pr
 			break;
 		}
 	}
-	process.stdout.write(`${render(report, options)}\n`);
+	process.stdout.write(`${renderBench(report, options)}\n`);
 	return 0;
 }
 
-function render(report: BenchReport, options: BenchOptions): string {
-	if (options.format === 'json') return JSON.stringify({schema: JSON_SCHEMA, ...report}, null, 2);
-	if (report.scenario === 'memory') return formatMemory(report, options.format === 'markdown');
-	const extra = report.extra ? formatExtra(report.extra) : '';
+/** The report as the chosen format prints it: JSON, Markdown, or text for a terminal. */
+export function renderBench(
+	report: BenchReport,
+	options: Pick<BenchOptions, 'format' | 'wide' | 'chart'>,
+): string {
+	if (options.format === 'json') return JSON.stringify(jsonDocument(benchJson(report)), null, 2);
+	const markdown = options.format === 'markdown';
+	if (report.scenario === 'memory') return formatMemory(report, markdown);
+	const extra = report.extra
+		? markdown
+			? markdownExtra(report.extra)
+			: formatExtra(report.extra)
+		: '';
 	const width = options.wide ? Number.POSITIVE_INFINITY : (process.stdout.columns ?? 160);
-	const table = options.format === 'markdown' ? formatMarkdown(report) : formatText(report, width);
-	const chart = options.chart ? `\n\n${formatCharts(report.rows, Math.min(width, 100))}` : '';
+	const table = markdown ? formatMarkdown(report) : formatText(report, width);
+	const charts = options.chart ? formatCharts(report.rows, Math.min(width, 100)) : '';
+	// In Markdown the charts are preformatted text: fenced, or their columns of bars collapse.
+	const chart =
+		charts === '' ? '' : markdown ? `\n\n\`\`\`text\n${charts}\n\`\`\`` : `\n\n${charts}`;
 	return `${table}${extra}${chart}`;
+}
+
+/** The extras in Markdown: the generator's calibration in words, anything else as fenced JSON. */
+function markdownExtra(extra: Readonly<Record<string, unknown>>): string {
+	return Object.entries(extra)
+		.map(([name, value]) => {
+			if (name === 'calibration') {
+				const {messagesPerSec, loadCpuPercent, messagesPerCoreSecond} = value as Calibration;
+				return `\n\nThe C generator, calibrated against the plain server at 100 clients, drove ${messagesPerSec} msgs/s using ${loadCpuPercent}% of a core: about ${messagesPerCoreSecond} msgs/s per core it can drive.`;
+			}
+			return `\n\n${name}:\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\``;
+		})
+		.join('');
+}
+
+/**
+ * bench's JSON: the report, each row's round trips also as `latency`, their name in every command
+ * (`rtt` is the schema-2 name, kept until 0.3), and the load's schedule said: the bench's clients
+ * run a closed loop, each message timed from its send.
+ */
+function benchJson(report: BenchReport): object {
+	return {
+		...report,
+		settings: {...report.settings, schedule: 'closed-loop'},
+		rows: report.rows.map((row) => ({...row, latency: row.rtt})),
+	};
 }
 
 type MemoryLine = {

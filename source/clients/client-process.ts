@@ -5,7 +5,7 @@
  */
 import {NO_ERRORS, type ClientCommand, type ClientReport} from '../server/protocol.js';
 import type {HandlerName} from '../server/handler.js';
-import {ERROR_FIELD, TestClient, type Target} from './test-client.js';
+import {ERROR_FIELD, TestClient, type Schedule, type Target} from './test-client.js';
 
 const REPORT_MS = 250;
 /** After `add`, one more report this soon, with the new clients connected. */
@@ -29,6 +29,10 @@ const errors = {...NO_ERRORS};
 let bytesIn = 0;
 let maxClients = 0;
 let capped = 0;
+let schedule: Schedule = 'closed';
+let messageTimeoutMs: number | undefined;
+let messageTimeouts = 0;
+let connectsTotal = 0;
 
 process.on('message', (command: ClientCommand) => {
 	switch (command.type) {
@@ -37,6 +41,8 @@ process.on('message', (command: ClientCommand) => {
 			ratePerSecond = command.ratePerSecond;
 			expect = command.expect;
 			maxClients = command.maxClients;
+			schedule = command.schedule ?? 'closed';
+			messageTimeoutMs = command.messageTimeoutMs;
 			break;
 		}
 		case 'add': {
@@ -52,6 +58,11 @@ process.on('message', (command: ClientCommand) => {
 					{
 						onError: (kind) => errors[ERROR_FIELD[kind]]++,
 						onData: (bytes) => (bytesIn += bytes),
+						onConnect: () => connectsTotal++,
+						schedule,
+						...(messageTimeoutMs === undefined
+							? {}
+							: {messageTimeoutMs, onMessageTimeout: () => messageTimeouts++}),
 						...(expect
 							? {
 									expect,
@@ -89,6 +100,8 @@ function report(): void {
 		...(expect ? {wrongReplies} : {}),
 		...(replyHint === null ? {} : {replyHint}),
 		capped,
+		connectsTotal,
+		messageTimeouts,
 	};
 	rttMicros = [];
 	send!(message);

@@ -13,6 +13,12 @@ export type FleetEvents = {
 	readonly onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
 };
 
+/** How the clients time their messages (`clients --fixed-rate`, `--timeout-ms`); the dashboard's defaults otherwise. */
+export type FleetLoad = Pick<
+	Extract<ClientCommand, {type: 'configure'}>,
+	'schedule' | 'messageTimeoutMs'
+>;
+
 const CLIENT_PROCESS = new URL('client-process.js', import.meta.url);
 
 /**
@@ -25,6 +31,7 @@ export class ClientFleet {
 	readonly #events: FleetEvents;
 	readonly #expect: HandlerName | undefined;
 	readonly #maxClients: number;
+	readonly #load: FleetLoad;
 	#child: ChildProcess | undefined;
 
 	/** `target` is read when the process starts: after the server has bound its port. */
@@ -35,8 +42,10 @@ export class ClientFleet {
 		events: FleetEvents,
 		expect?: HandlerName,
 		maxClients = MAX_CLIENTS,
+		load: FleetLoad = {},
 	) {
 		this.#maxClients = maxClients;
+		this.#load = load;
 		this.#target = target;
 		this.#ratePerSecond = ratePerSecond;
 		this.#events = events;
@@ -88,6 +97,7 @@ export class ClientFleet {
 			port,
 			ratePerSecond: this.#ratePerSecond,
 			maxClients: this.#maxClients,
+			...this.#load,
 			...(this.#expect ? {expect: this.#expect} : {}),
 		} satisfies ClientCommand);
 		this.#child = child;

@@ -3,6 +3,7 @@ import {
 	LatencyHistogram,
 	RoundTrips,
 	summarizeMs,
+	type HistogramParts,
 	type LatencySummary,
 } from '../metrics/latency.js';
 import {
@@ -11,6 +12,9 @@ import {
 	type ClientReport,
 	type ConnectionErrors,
 } from '../server/protocol.js';
+
+/** Failed connects and connections, and messages whose reply came later than the timeout (or never). */
+export type ClientErrors = ConnectionErrors & {readonly messageTimeouts: number};
 
 /** What the `clients` command shows: the test clients' own view of a server they do not run. */
 export type ClientsView = {
@@ -27,8 +31,10 @@ export type ClientsView = {
 	readonly messagesPerSec: number;
 	/** Bytes received per second over the last period. */
 	readonly bytesPerSec: number;
-	/** Failed connects and connections since the clients started. */
-	readonly errors: ConnectionErrors;
+	/** Failed connects and connections, and timed-out messages, since the clients started. */
+	readonly errors: ClientErrors;
+	/** Connections established since the clients started: 0 means none ever got through. */
+	readonly connectsTotal: number;
 	readonly roundTripsTotal: number;
 	/** Round trips of the last period, in milliseconds. */
 	readonly rtt: LatencySummary;
@@ -48,7 +54,9 @@ export type ClientsSummary = {
 	readonly messagesPerSec: number;
 	readonly bytesPerSec: number;
 	readonly rtt: LatencySummary;
-	readonly errors: ConnectionErrors;
+	/** The measured window's round trips, bucket by bucket (metrics/latency.ts). */
+	readonly histogram: Pick<HistogramParts, 'counts'>;
+	readonly errors: ClientErrors;
 };
 
 const PHASES: readonly ClientPhase[] = ['connecting', 'waiting', 'answered', 'reconnecting'];
@@ -73,7 +81,7 @@ export class ClientsMeter {
 		readonly histogram: LatencyHistogram;
 		roundTrips: number;
 		readonly bytesIn: number;
-		readonly errors: ConnectionErrors;
+		readonly errors: ClientErrors;
 	} | null = null;
 
 	constructor(target: string, now = Date.now()) {
@@ -113,7 +121,14 @@ export class ClientsMeter {
 			histogram: new LatencyHistogram(),
 			roundTrips: 0,
 			bytesIn: this.#report.bytesIn ?? 0,
-			errors: this.#report.errors ?? NO_ERRORS,
+			errors: this.#errors(),
+		};
+	}
+
+	#errors(): ClientErrors {
+		return {
+			...(this.#report.errors ?? NO_ERRORS),
+			messageTimeouts: this.#report.messageTimeouts ?? 0,
 		};
 	}
 
@@ -122,8 +137,8 @@ export class ClientsMeter {
 		const window = this.#window;
 		if (!window) return null;
 		const seconds = Math.max(0.001, (now - window.start) / 1000);
-		const errors = this.#report.errors ?? NO_ERRORS;
-		const since = (key: keyof ConnectionErrors) => errors[key] - window.errors[key];
+		const errors = this.#errors();
+		const since = (key: keyof ClientErrors) => errors[key] - window.errors[key];
 		return {
 			target: this.#target,
 			durationS: seconds,
@@ -132,12 +147,14 @@ export class ClientsMeter {
 			messagesPerSec: window.roundTrips / seconds,
 			bytesPerSec: ((this.#report.bytesIn ?? 0) - window.bytesIn) / seconds,
 			rtt: window.histogram.summary(),
+			histogram: {counts: [...window.histogram.counts]},
 			errors: {
 				refused: since('refused'),
 				resets: since('resets'),
 				closed: since('closed'),
 				timeouts: since('timeouts'),
 				other: since('other'),
+				messageTimeouts: since('messageTimeouts'),
 			},
 		};
 	}
@@ -171,7 +188,8 @@ export class ClientsMeter {
 			},
 			messagesPerSec: this.#rates.messagesPerSec,
 			bytesPerSec: this.#rates.bytesPerSec,
-			errors: this.#report.errors ?? NO_ERRORS,
+			errors: this.#errors(),
+			connectsTotal: this.#report.connectsTotal ?? 0,
 			roundTripsTotal: this.#total,
 			rtt: this.#rates.rtt,
 			firstReply: {...summarizeMs(firstReplies), waitingMs},

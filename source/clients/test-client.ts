@@ -17,13 +17,28 @@ export type ClientTuning = {
 	readonly onFirstReply?: (at: number) => void;
 	/** Called when a connect fails or a connection ends other than by `stop`. */
 	readonly onError?: (kind: ClientErrorKind) => void;
+	/** Called when a connect completes. */
+	readonly onConnect?: () => void;
 	/** Called with the size of every chunk received. */
 	readonly onData?: (bytes: number) => void;
 	/** Checks each reply line against this handler's reply to the line sent (text lines only). */
 	readonly expect?: HandlerName;
 	/** Called with the number of wrong reply lines in a chunk, when `expect` is set. */
 	readonly onWrongReplies?: (count: number, hint: string | null) => void;
+	/**
+	 * `closed` (the default): the next message goes when a reply is back and the rate allows, and a
+	 * round trip is timed from its send, so a stalled server delays the sends it would have been
+	 * slow to answer (coordinated omission). `fixed`: the k-th message of a connection is due k
+	 * intervals after its connect, goes when due (or as soon as a reply frees its place), and is
+	 * timed from when it was due, as wrk2 does: a stall shows in every message it delayed.
+	 */
+	readonly schedule?: Schedule;
+	/** A message still without its reply this long after it was sent (due, at a fixed rate) counts once as timed out. */
+	readonly messageTimeoutMs?: number;
+	readonly onMessageTimeout?: () => void;
 };
+
+export type Schedule = 'closed' | 'fixed';
 
 /**
  * How a connection failed, as load-test tools count it: the server refused the connect, reset the
@@ -79,10 +94,19 @@ export class TestClient {
 	readonly #onFirstReply: ((at: number) => void) | undefined;
 	readonly #onError: ((kind: ClientErrorKind) => void) | undefined;
 	readonly #onData: ((bytes: number) => void) | undefined;
+	readonly #onConnect: (() => void) | undefined;
 	readonly #checker: ReplyChecker | undefined;
 	readonly #onWrongReplies: ((count: number, hint: string | null) => void) | undefined;
-	/** Send times of the messages in flight, oldest first. */
+	readonly #schedule: Schedule;
+	readonly #messageTimeoutMs: number | undefined;
+	readonly #onMessageTimeout: (() => void) | undefined;
+	/** Send times of the messages in flight (due times, at a fixed rate), oldest first. */
 	#inFlight: number[] = [];
+	/** At a fixed rate: when the next message is due. */
+	#due = 0;
+	/** Of the oldest messages in flight, how many were already counted as timed out. */
+	#timedOut = 0;
+	#timeoutTimer: NodeJS.Timeout | undefined;
 	#socket: Socket | undefined;
 	#phase: ClientPhase = 'connecting';
 	#local: string | null = null;
@@ -115,8 +139,14 @@ export class TestClient {
 		this.#onFirstReply = tuning.onFirstReply;
 		this.#onError = tuning.onError;
 		this.#onData = tuning.onData;
+		this.#onConnect = tuning.onConnect;
 		this.#checker = tuning.expect === undefined ? undefined : new ReplyChecker(tuning.expect);
 		this.#onWrongReplies = tuning.onWrongReplies;
+		this.#schedule = tuning.schedule ?? 'closed';
+		if (this.#schedule === 'fixed' && !(this.#intervalMs > 0 && Number.isFinite(this.#intervalMs)))
+			throw new RangeError('a fixed schedule needs a finite rate');
+		this.#messageTimeoutMs = tuning.messageTimeoutMs;
+		this.#onMessageTimeout = tuning.onMessageTimeout;
 	}
 
 	start(): void {
@@ -126,6 +156,7 @@ export class TestClient {
 	stop(): void {
 		this.#stopped = true;
 		clearTimeout(this.#timer);
+		clearTimeout(this.#timeoutTimer);
 		this.#socket?.destroy();
 	}
 
@@ -182,6 +213,8 @@ export class TestClient {
 		this.#lastRttMs = null;
 		this.#phase = 'waiting';
 		this.#checker?.reset();
+		this.#due = performance.now();
+		this.#onConnect?.();
 		this.#send();
 	}
 
@@ -197,6 +230,7 @@ export class TestClient {
 		let index = chunk.indexOf(10);
 		while (index !== -1 && this.#inFlight.length > 0) {
 			rttMs = now - this.#inFlight.shift()!;
+			if (this.#timedOut > 0) this.#timedOut--;
 			this.#onRoundTrip(rttMs * 1000);
 			index = chunk.indexOf(10, index + 1);
 		}
@@ -207,7 +241,7 @@ export class TestClient {
 			this.#onFirstReply?.(now);
 		}
 		this.#phase = 'answered';
-		if (this.#intervalMs === 0) this.#send();
+		if (this.#schedule === 'fixed' || this.#intervalMs === 0) this.#send();
 		else if (this.#inFlight.length === 0) {
 			const wait = Math.max(0, this.#intervalMs - rttMs);
 			this.#timer = setTimeout(() => this.#send(), wait);
@@ -217,8 +251,11 @@ export class TestClient {
 	/** The connection ended: counted as closed unless an error said why, and tried again, later each time. */
 	#closed(failed: boolean): void {
 		clearTimeout(this.#timer);
+		clearTimeout(this.#timeoutTimer);
+		this.#timeoutTimer = undefined;
 		if (!failed && !this.#stopped) this.#onError?.('closed');
 		this.#inFlight = [];
+		this.#timedOut = 0;
 		this.#local = null;
 		this.#connectedAt = null;
 		this.#connectingSince = null;
@@ -228,14 +265,30 @@ export class TestClient {
 		this.#retryMs = Math.min(LAST_RETRY_MS, this.#retryMs * 2);
 	}
 
-	/** Tops the messages in flight up to `depth`. */
+	/**
+	 * Tops the messages in flight up to `depth`: closed, all of them now; fixed, those due by now,
+	 * each stamped with when it was due, and a timer for the next one due.
+	 */
 	#send(): void {
 		const socket = this.#socket;
 		if (!socket || socket.destroyed) return;
-		const count = this.#depth - this.#inFlight.length;
-		if (count <= 0) return;
 		const now = performance.now();
-		for (let i = 0; i < count; i++) this.#inFlight.push(now);
+		let count = 0;
+		if (this.#schedule === 'fixed') {
+			clearTimeout(this.#timer);
+			while (this.#inFlight.length < this.#depth && this.#due <= now) {
+				this.#inFlight.push(this.#due);
+				this.#due += this.#intervalMs;
+				count++;
+			}
+			if (this.#inFlight.length < this.#depth)
+				this.#timer = setTimeout(() => this.#send(), this.#due - now);
+		} else {
+			count = Math.max(0, this.#depth - this.#inFlight.length);
+			for (let i = 0; i < count; i++) this.#inFlight.push(now);
+		}
+		if (count <= 0) return;
+		this.#armTimeout();
 		if (this.#payload) {
 			socket.write(this.#payload.subarray(0, count * this.#size));
 			return;
@@ -247,5 +300,28 @@ export class TestClient {
 			text += `${line}\n`;
 		}
 		socket.write(text);
+	}
+
+	/** Counts, once each, the messages in flight longer than the timeout; then waits for the next. */
+	#armTimeout(): void {
+		const timeoutMs = this.#messageTimeoutMs;
+		if (timeoutMs === undefined || this.#timeoutTimer !== undefined) return;
+		const next = this.#inFlight[this.#timedOut];
+		if (next === undefined) return;
+		this.#timeoutTimer = setTimeout(
+			() => {
+				this.#timeoutTimer = undefined;
+				const now = performance.now();
+				while (
+					this.#timedOut < this.#inFlight.length &&
+					now - this.#inFlight[this.#timedOut]! >= timeoutMs
+				) {
+					this.#timedOut++;
+					this.#onMessageTimeout?.();
+				}
+				this.#armTimeout();
+			},
+			Math.max(0, next + timeoutMs - performance.now()),
+		);
 	}
 }

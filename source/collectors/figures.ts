@@ -62,7 +62,14 @@ export type SystemCollector = {
 };
 
 export type HostFigures = {
+	/** The share of all cores busy since the previous reading. */
 	readonly cpuPercent: number;
+	/**
+	 * All cores' CPU time since boot, busy and idle (idle and I/O wait), in seconds, from the first
+	 * line of /proc/stat: a counter, for those who take the rate themselves (Prometheus).
+	 */
+	readonly cpuBusySeconds?: number;
+	readonly cpuIdleSeconds?: number;
 	readonly cores: number;
 	readonly memUsedBytes: number;
 	readonly memTotalBytes: number;

@@ -1,6 +1,9 @@
 import {readFileSync} from 'node:fs';
 import type {HostFigures} from './figures.js';
 
+/** /proc/stat counts in clock ticks of 1/100 s (USER_HZ, fixed by the kernel ABI). */
+const TICKS_PER_SECOND = 100;
+
 /** The machine's CPU time so far, all cores together, in clock ticks. */
 type CpuTimes = {readonly busy: number; readonly total: number; readonly cores: number};
 
@@ -62,6 +65,8 @@ export class MachineCollector {
 		if (memory === null) return null;
 		return {
 			cpuPercent: (100 * (now.busy - before.busy)) / (now.total - before.total),
+			cpuBusySeconds: now.busy / TICKS_PER_SECOND,
+			cpuIdleSeconds: (now.total - now.busy) / TICKS_PER_SECOND,
 			cores: now.cores,
 			memUsedBytes: memory.usedBytes,
 			memTotalBytes: memory.totalBytes,

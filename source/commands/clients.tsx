@@ -4,8 +4,8 @@ import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';
 import type {Options} from '../options/options.js';
 import {CLIENTS_COMMAND_DEFAULT} from '../options/options.js';
-import {numberFrom, UsageError} from '../options/values.js';
-import {formatClientsSummary} from '../clients/summary.js';
+import {integer, numberFrom, UsageError} from '../options/values.js';
+import {formatClientsSummary, summaryJson, viewJson, type ClientsLoad} from '../clients/summary.js';
 import type {EndpointOptions} from '../options/endpoints.js';
 import {ClientsApp} from '../ui/clients-app.js';
 import {Publisher} from '../ui/use-source.js';
@@ -22,16 +22,35 @@ const labelOf = ({host, port}: Target) =>
 	host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 
 /** The test clients in their own process, reporting to `meter`; the command ends if that process does. */
-function startFleet(target: Target, rate: number, meter: ClientsMeter): ClientFleet {
-	return new ClientFleet(() => target, rate, {
-		onReport: (report) => meter.apply(report),
-		onExit: (code, signal) => {
-			process.stderr.write(
-				`concurrency-top: test-client process ended (${signal ?? `exit ${code}`})\n`,
-			);
-			process.exit(1);
+function startFleet(
+	target: Target,
+	rate: number,
+	meter: ClientsMeter,
+	length: RunLength,
+	onFirstReport: () => void,
+): ClientFleet {
+	return new ClientFleet(
+		() => target,
+		rate,
+		{
+			onReport: (report) => {
+				meter.apply(report);
+				onFirstReport();
+			},
+			onExit: (code, signal) => {
+				process.stderr.write(
+					`concurrency-top: test-client process ended (${signal ?? `exit ${code}`})\n`,
+				);
+				process.exit(1);
+			},
 		},
-	});
+		undefined,
+		undefined,
+		{
+			schedule: length.fixedRate ? 'fixed' : 'closed',
+			messageTimeoutMs: length.timeoutMs,
+		},
+	);
 }
 
 /**
@@ -42,7 +61,7 @@ function quitter(
 	meter: ClientsMeter,
 	fleet: ClientFleet,
 	json: boolean,
-	warmupS: number,
+	load: ClientsLoad & {readonly clients: number},
 	screen: {unmount?: () => void},
 ): () => Promise<void> {
 	let quitting = false;
@@ -51,14 +70,23 @@ function quitter(
 		quitting = true;
 		meter.roll();
 		const summary = meter.summary();
+		const view = meter.view();
 		screen.unmount?.();
 		await fleet.stop();
 		if (summary)
 			process.stdout.write(
 				json
-					? jsonLine({at: Date.now(), summary})
-					: `\n${formatClientsSummary(summary, warmupS)}\n`,
+					? jsonLine({at: Date.now(), summary: summaryJson(summary, load)})
+					: `\n${formatClientsSummary(summary, load)}\n`,
 			);
+		// Not one connection in the whole run: the target is not there, and a script must know.
+		if (load.clients > 0 && view.connectsTotal === 0) {
+			const {refused, timeouts, resets, other} = view.errors;
+			process.stderr.write(
+				`concurrency-top: clients: no connection to ${view.target} ever succeeded (refused ${refused}, timeouts ${timeouts}, resets ${resets}, other ${other})\n`,
+			);
+			process.exit(1);
+		}
 		process.exit(0);
 	};
 }
@@ -77,23 +105,38 @@ export async function runClients(
 		throw new UsageError('clients needs --target HOST:PORT, the echo server to load');
 	}
 	const meter = new ClientsMeter(labelOf(target));
-	const fleet = startFleet(target, options.rate, meter);
+	let running: () => void = () => {};
+	const started = new Promise<void>((resolve) => (running = resolve));
+	const fleet = startFleet(target, options.rate, meter, length, () => running());
 	const count = reach.clientsGiven ? options.clients : CLIENTS_COMMAND_DEFAULT;
+	const load: ClientsLoad & {readonly clients: number} = {
+		clients: count,
+		schedule: length.fixedRate ? 'fixed-rate' : 'closed-loop',
+		ratePerSec: options.rate,
+		timeoutMs: length.timeoutMs,
+		warmupS: length.warmupS,
+	};
 	const json = options.json || !process.stdout.isTTY;
 	// No terminal to read keys from: said before any client connects.
 	const stdin = json ? undefined : keyboardInput();
 	if (count > 0) fleet.add(count);
+	else running();
 	setInterval(() => {
 		meter.roll();
-		if (json) process.stdout.write(jsonLine(meter.view()));
+		if (json) process.stdout.write(jsonLine(viewJson(meter.view(), load)));
 	}, ROLL_MS);
 
 	const screen: {unmount?: () => void} = {};
-	const quit = quitter(meter, fleet, json, length.warmupS, screen);
+	const quit = quitter(meter, fleet, json, load, screen);
 	// With --duration, the summary of the measured window ends the run (or Ctrl-C, with what it has).
 	if (length.durationS !== null) {
-		setTimeout(() => meter.startWindow(), length.warmupS * 1000).unref();
-		setTimeout(() => void quit(), (length.warmupS + length.durationS) * 1000);
+		// Counted from the client process's first report: its start (a second on a busy machine) is
+		// neither warm-up nor measured.
+		const {warmupS, durationS} = length;
+		void started.then(() => {
+			setTimeout(() => meter.startWindow(), warmupS * 1000).unref();
+			setTimeout(() => void quit(), (warmupS + durationS) * 1000);
+		});
 	}
 	onQuitSignal(() => void quit());
 	if (json) return;
@@ -108,12 +151,26 @@ export async function runClients(
 	screen.unmount = () => ink.unmount();
 }
 
-/** `--duration S`: run that long after `--warmup S`, then print a summary and end. */
-export type RunLength = {readonly durationS: number | null; readonly warmupS: number};
+/**
+ * `--duration S`: run that long after `--warmup S`, then print a summary and end; `--fixed-rate`:
+ * time each round trip from when its message was due; `--timeout-ms N`: a message without its
+ * reply this long is counted as timed out.
+ */
+export type RunLength = {
+	readonly durationS: number | null;
+	readonly warmupS: number;
+	readonly fixedRate?: boolean;
+	readonly timeoutMs?: number;
+};
+
+/** A message without its reply this long is counted as timed out (autocannon's default). */
+export const DEFAULT_MESSAGE_TIMEOUT_MS = 10_000;
 
 export function parseRunLength(values: {
 	readonly duration?: unknown;
 	readonly warmup?: unknown;
+	readonly fixedRate?: unknown;
+	readonly timeoutMs?: unknown;
 }): RunLength {
 	const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
 	const durationS = text(values.duration);
@@ -123,5 +180,13 @@ export function parseRunLength(values: {
 	return {
 		durationS: durationS === undefined ? null : numberFrom('duration', durationS, 0, 0.1, 86_400),
 		warmupS: numberFrom('warmup', warmupS, 0, 0, 3600),
+		fixedRate: values.fixedRate === true,
+		timeoutMs: integer(
+			'timeout-ms',
+			text(values.timeoutMs),
+			DEFAULT_MESSAGE_TIMEOUT_MS,
+			1,
+			3_600_000,
+		),
 	};
 }

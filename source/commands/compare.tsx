@@ -1,6 +1,6 @@
 import {defaultBudget} from '../compare/budget.js';
 import {CompareApp} from '../compare/app.js';
-import {toCompareJson} from '../compare/figures.js';
+import {toCompareJson, toCompareSummaryJson} from '../compare/figures.js';
 import {jsonLine} from '../metrics/json-output.js';
 import {parseCompareOptions, type CompareFlags, type CompareOptions} from '../compare/options.js';
 import {formatFinal} from '../compare/report.js';
@@ -44,15 +44,19 @@ async function runLive(
 			cleanupTimeoutMs: 8000,
 			exitProcess: false,
 			cleanup: async () => {
-				const last = session.snapshot;
+				const summary = session.summary();
 				await session.stop();
 				if (options.durationS !== null)
-					process.stdout.write(`${formatFinal(last, 'text', command)}\n`);
+					process.stdout.write(`${formatFinal(summary, 'text', command)}\n`);
 			},
 		},
 	);
 	return reason.code;
 }
+
+/** The longest start-up `--duration` waits for before it counts. */
+const START_UP_LIMIT_MS = 60_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 async function runHeadless(
 	session: CompareSession,
@@ -68,13 +72,21 @@ async function runHeadless(
 	}
 	const ended = new Promise<number>((resolve) => {
 		onQuitSignal(() => resolve(0));
-		if (options.durationS !== null) setTimeout(() => resolve(0), options.durationS * 1000);
+		// S seconds of the measured window, which starts once every row is up (or, should one
+		// never be, a minute after the start).
+		const {durationS} = options;
+		if (durationS !== null) {
+			const end = () => setTimeout(() => resolve(0), durationS * 1000);
+			void Promise.race([session.windowStarted, sleep(START_UP_LIMIT_MS)]).then(end);
+		}
 	});
 	const code = await ended;
-	const last = session.snapshot;
+	const summary = session.summary();
 	await session.stop();
 	if (options.format === 'text' || options.format === 'markdown') {
-		process.stdout.write(`${formatFinal(last, options.format, command)}\n`);
+		process.stdout.write(`${formatFinal(summary, options.format, command)}\n`);
 	}
+	// The last line is the measured window's, not the last second's.
+	if (options.format === 'json') process.stdout.write(jsonLine(toCompareSummaryJson(summary)));
 	return code;
 }

@@ -1,7 +1,8 @@
-import {useApp, useInput, type Key} from '#ink';
-import {useEffect, useState} from 'react';
+import {useApp} from '#ink';
+import {useEffect, useRef, useState} from 'react';
 import {App, useTerminalSize} from '../ui/app.js';
 import {useLatest} from '../ui/use-source.js';
+import {useKeys} from '../ui/use-keys.js';
 import type {CompareAction, CompareSession} from './session.js';
 import {CompareView} from './view.js';
 
@@ -48,6 +49,12 @@ export function CompareApp({session, ascii = false, durationMs}: CompareAppProps
 	const {columns, rows} = useTerminalSize();
 	const [selected, setSelected] = useState(0);
 	const [open, setOpen] = useState<string | null>(null);
+	// What the keys of one read see at once, before React renders again: `jj` moves two rows.
+	const keys = useRef({selected: 0, open: null as string | null});
+	const select = (index: number) => {
+		keys.current.selected = index;
+		setSelected(index);
+	};
 	const [message, setMessage] = useState<string | undefined>(undefined);
 
 	useEffect(() => {
@@ -56,27 +63,43 @@ export function CompareApp({session, ascii = false, durationMs}: CompareAppProps
 		return () => clearTimeout(timer);
 	}, [durationMs, exit]);
 
-	const handle = (input: string, key: Key) => {
-		if (input === 'q' || (key.ctrl && input === 'c')) return exit();
+	// Keys as the dashboard reads them (KeyReader): several in one read (key repeat, SSH) are each
+	// handled, in order. While a row's dashboard is open, its own keys are its.
+	useKeys((key) => {
+		if (keys.current.open !== null) return;
+		if (key.kind === 'ctrl') {
+			if (key.letter === 'c') exit();
+			return;
+		}
 		const count = snapshot.rows.length;
-		if (key.upArrow || input === 'k') return setSelected((index) => Math.max(0, index - 1));
-		if (key.downArrow || input === 'j') {
-			return setSelected((index) => Math.max(0, Math.min(count - 1, index + 1)));
+		const index = keys.current.selected;
+		const up = () => select(Math.max(0, index - 1));
+		const down = () => select(Math.max(0, Math.min(count - 1, index + 1)));
+		if (key.kind === 'key') {
+			if (key.name === 'up') up();
+			else if (key.name === 'down') down();
+			else if (key.name === 'return') openRow();
+			return;
 		}
-		if (key.return) {
-			const row = snapshot.rows[selected];
-			if (row && session.dashboardOf(row.name)) {
-				setMessage(undefined);
-				return setOpen(row.name);
-			}
-			return setMessage(
-				row ? `${row.name} is an outside server: there is no dashboard of it` : undefined,
-			);
-		}
-		const action = compareActionFor(input);
+		if (key.kind !== 'text') return;
+		if (key.text === 'q') return exit();
+		if (key.text === 'k') return up();
+		if (key.text === 'j') return down();
+		const action = compareActionFor(key.text);
 		if (action) session.dispatch(action);
+	});
+
+	const openRow = () => {
+		const row = snapshot.rows[Math.min(keys.current.selected, snapshot.rows.length - 1)];
+		if (row && session.dashboardOf(row.name)) {
+			setMessage(undefined);
+			keys.current.open = row.name;
+			return setOpen(row.name);
+		}
+		return setMessage(
+			row ? `${row.name} is an outside server: there is no dashboard of it` : undefined,
+		);
 	};
-	useInput(handle, {isActive: open === null});
 
 	const dashboard = open === null ? null : session.dashboardOf(open);
 	if (open !== null && dashboard) {
@@ -86,6 +109,7 @@ export function CompareApp({session, ascii = false, durationMs}: CompareAppProps
 				ascii={ascii}
 				onBack={() => {
 					session.resync(open);
+					keys.current.open = null;
 					setOpen(null);
 				}}
 			/>

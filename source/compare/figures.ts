@@ -1,11 +1,12 @@
 import type {ModeName} from '../server/mode.js';
 import type {LeftOut} from './budget.js';
+import type {CompareSummary} from './session.js';
 
 /** One server's line of the comparison, every figure measured this second (null: not measurable). */
 export type RowFigures = {
 	readonly name: string;
 	readonly kind: 'model' | 'target';
-	/** The model running now (a dashboard opened from the row may switch it); null for a target. */
+	/** The row's model (its dashboard refuses to switch it); null for a target. */
 	readonly mode: ModeName | null;
 	readonly port: number;
 	/** The server's own process; null for a target or while it is down. */
@@ -18,7 +19,18 @@ export type RowFigures = {
 		readonly waiting: number;
 		/** Have had a reply on their current connection. */
 		readonly answered: number;
+		/**
+		 * Without a reply on their current connection: waiting, or not connected at all (refused,
+		 * connecting, or trying again). The row's latency figures leave them out.
+		 */
+		readonly unanswered: number;
 	};
+	/** The most workers the model starts before it refuses clients (`128 threads`); null: no such cap, or a target. */
+	readonly cap: string | null;
+	/** Connections the server refused at its cap since the row started; null for a target. */
+	readonly refusedTotal: number | null;
+	/** How long the row's server process has said nothing, while that means it is stopped or hung; null while it answers. */
+	readonly notRespondingMs: number | null;
 	/** Replies per second: as the server counted them, or for an outside server its clients' round trips. */
 	readonly messagesPerSec: number;
 	readonly p50Ms: number | null;
@@ -69,6 +81,26 @@ export type CompareSnapshot = {
 /** A load generator at this share of its one core cannot send any faster. */
 export const LOAD_LIMIT_PERCENT = 90;
 
+/**
+ * The `1st` column from the clients' view: the slowest first reply, or the longest wait so far of a
+ * client still without one if longer; pending (`>`) while any client has no reply on its
+ * connection, waiting or refused and trying again, whose wait is not in the figure at all.
+ */
+export function firstReplyFigures(
+	total: number,
+	answered: number,
+	maxMs: number | null,
+	waitingMs: number | null,
+): Pick<RowFigures, 'slowestFirstReplyMs' | 'firstReplyPending'> & {readonly unanswered: number} {
+	const unanswered = Math.max(0, total - answered);
+	const slowestFirstReplyMs =
+		waitingMs !== null && waitingMs > (maxMs ?? -1) ? waitingMs : (maxMs ?? waitingMs);
+	return {slowestFirstReplyMs, firstReplyPending: unanswered > 0, unanswered};
+}
+
+/** Rows whose figures leave clients out (some have no reply yet) get no best mark but for msg/s. */
+export const FAIR_FOR_ANY_ROW: ReadonlySet<BestColumn> = new Set(['messagesPerSec']);
+
 /** The columns whose best figure is marked, and which way is better. */
 export const BEST_OF = {
 	messagesPerSec: 'max',
@@ -84,12 +116,16 @@ export const BEST_OF = {
 export type BestColumn = keyof typeof BEST_OF;
 
 function valueOf(row: RowFigures, column: BestColumn): number | null {
-	return column === 'waiting' ? row.clients.waiting : row[column];
+	// A row that left clients without a reply cannot be best where they would count.
+	if (row.clients.unanswered > 0 && !FAIR_FOR_ANY_ROW.has(column)) return null;
+	return column === 'waiting' ? row.clients.unanswered : row[column];
 }
 
 /**
  * For each row, the columns it is best in. A column is marked only where there is a difference to
- * see: at least two rows with a figure, and not all equal.
+ * see: at least two rows with a figure, and not all equal. A row with clients still without a
+ * reply (refused at its cap, queued, waiting) is best in nothing but msg/s: its latency, its wait
+ * and what it spends leave those clients out.
  */
 export function bestColumns(rows: readonly RowFigures[]): ReadonlySet<BestColumn>[] {
 	const marks = rows.map(() => new Set<BestColumn>());
@@ -120,6 +156,8 @@ export function toCompareJson(snapshot: CompareSnapshot): object {
 		rows: snapshot.rows.map(({history, ...row}, index) => ({
 			...row,
 			messagesPerSec: round(row.messagesPerSec),
+			latency: {p50Ms: round(row.p50Ms), p99Ms: round(row.p99Ms)},
+			/** @deprecated schema 2: `latency.p50Ms`, `latency.p99Ms`; go in 0.3. */
 			p50Ms: round(row.p50Ms),
 			p99Ms: round(row.p99Ms),
 			slowestFirstReplyMs: round(row.slowestFirstReplyMs),
@@ -131,5 +169,40 @@ export function toCompareJson(snapshot: CompareSnapshot): object {
 		leftOut: snapshot.leftOut,
 		starting: snapshot.starting,
 		notes: snapshot.notes,
+	};
+}
+
+/**
+ * The last `--json` line of `--duration`: the measured window (start-up left out), each row's
+ * msg/s the replies over it and its round trips over the whole window, with their histogram.
+ */
+export function toCompareSummaryJson(summary: CompareSummary): object {
+	const line = toCompareJson(summary.snapshot) as {
+		settings: unknown;
+		rows: Record<string, unknown>[];
+		leftOut: unknown;
+		starting: unknown;
+		notes: unknown;
+	};
+	return {
+		at: summary.at,
+		summary: {
+			window: {
+				fromAt: summary.windowStart,
+				toAt: summary.at,
+				seconds: summary.seconds,
+				startupExcludedS: summary.startupS,
+			},
+			settings: line.settings,
+			rows: line.rows.map(
+				({p50Ms: _p50, p99Ms: _p99, latency: _last, messagesPerSecHistory: _trend, ...row}) => ({
+					...row,
+					latency: summary.latency[row.name as string] ?? null,
+				}),
+			),
+			leftOut: line.leftOut,
+			starting: line.starting,
+			notes: line.notes,
+		},
 	};
 }

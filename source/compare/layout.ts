@@ -44,7 +44,13 @@ const MEASURED: readonly Column[] = [
 		value: (row) => `${row.firstReplyPending ? '>' : ''}${ms(row.slowestFirstReplyMs)}`,
 		best: 'slowestFirstReplyMs',
 	},
-	{title: 'wait', width: 4, value: (row) => formatCount(row.clients.waiting), best: 'waiting'},
+	{
+		title: 'wait',
+		width: 4,
+		// Every client still without a reply: connected and waiting, or refused and trying again.
+		value: (row) => formatCount(row.clients.unanswered),
+		best: 'waiting',
+	},
 	{title: 'thr', width: 4, value: (row) => count(row.osThreads), best: 'osThreads'},
 	{title: 'prc', width: 3, value: (row) => count(row.processes), best: 'processes'},
 	{
@@ -131,6 +137,8 @@ export type TableOptions = {
 export function tableLines(snapshot: CompareSnapshot, options: TableOptions): string[] {
 	const {columns, spark, opinionsBeside} = columnsFor(options.width);
 	const marks = bestColumns(snapshot.rows);
+	// One scale for every row's trend: 2 msg/s is a low bar beside 28.
+	const scaleMax = Math.max(0, ...snapshot.rows.flatMap((row) => row.history.slice(-spark)));
 	const header =
 		'  ' +
 		'server'.padEnd(NAME_WIDTH) +
@@ -149,11 +157,37 @@ export function tableLines(snapshot: CompareSnapshot, options: TableOptions): st
 			fit(row.name, NAME_WIDTH) +
 			cells.join('') +
 			' ' +
-			sparkline(row.history, spark, options.bars) +
+			sparkline(row.history, spark, options.bars, scaleMax) +
 			(opinionsBeside ? opinionCells(row) : '')
 		);
 	});
 	return [header, ...lines].map((line) => line.slice(0, options.width).trimEnd());
+}
+
+/**
+ * A line for each row whose server is not responding now, and for each row whose figures leave
+ * clients out: how many of its clients have no reply on their connection, the cap it refuses
+ * beyond, and the connections it refused.
+ */
+export function shortfallLines(snapshot: CompareSnapshot): string[] {
+	return snapshot.rows.flatMap((row) => {
+		// Said while it lasts: a server that answers again has no such line.
+		const stalled =
+			row.notRespondingMs === null
+				? []
+				: [`${row.name}: server process not responding for ${formatDuration(row.notRespondingMs)}`];
+		const {unanswered, total} = row.clients;
+		const refused = row.refusedTotal ?? 0;
+		if (unanswered === 0 && refused === 0) return stalled;
+		return [
+			...stalled,
+			[
+				`${row.name}: ${formatCount(unanswered)}/${formatCount(total)} unanswered, no ${BEST_MARK} but msg/s`,
+				...(row.cap === null ? [] : [`cap ${row.cap}`]),
+				...(refused > 0 ? [`${formatCount(refused)} refused`] : []),
+			].join('; '),
+		];
+	});
 }
 
 /** The tutorial's opinions as a block of their own, for terminals too narrow to show them beside. */

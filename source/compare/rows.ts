@@ -7,6 +7,7 @@ import {
 	refused,
 	unavailable,
 	type Action,
+	type ActionType,
 	type SourceCapabilities,
 } from '../metrics/source.js';
 import type {DashboardSource} from '../metrics/source.js';
@@ -22,13 +23,25 @@ import {processTotals} from '../collectors/figures.js';
 /** The figures of a row that come from its server: its own reports and /proc of its process tree. */
 export type ServerFigures = Pick<
 	RowFigures,
-	'mode' | 'pid' | 'port' | 'serverWaiting' | 'osThreads' | 'processes' | 'rssBytes' | 'cpuPercent'
+	| 'mode'
+	| 'pid'
+	| 'port'
+	| 'serverWaiting'
+	| 'osThreads'
+	| 'processes'
+	| 'rssBytes'
+	| 'cpuPercent'
+	| 'cap'
+	| 'refusedTotal'
+	| 'notRespondingMs'
 > & {
 	/**
 	 * Replies per second as the server counted them; null: not ours to count. Steadier than the
 	 * clients' count, which arrives in batches four times a second.
 	 */
 	readonly repliesPerSec: number | null;
+	/** Replies the server has sent since it started; null: not ours to count. */
+	readonly repliesTotal: number | null;
 };
 
 /** One server of the comparison and its own test clients. */
@@ -83,12 +96,16 @@ export class ModelRow implements CompareRow {
 		const controller = new Controller({...base, mode: plan.mode}, DEFAULT_TIMING);
 		controller.onClientReport((report) => this.meter.apply(report));
 		controller.onEvent((line) => {
-			if (line.level === 'error') note(`${plan.name}: ${line.text}`);
+			// A server not responding is said while it lasts (`notRespondingMs`), not left as a note.
+			if (line.level === 'error' && !/not responding/.test(line.text))
+				note(`${plan.name}: ${line.text}`);
 		});
 		this.#controller = controller;
+		// The row is its model: switching it here would leave the row's name on another model.
+		const fixed = new Set<ActionType>(['toggle-placement', 'next-mode', 'set-mode']);
 		const capabilities: SourceCapabilities = {
-			actions: new Set(ACTION_TYPES.filter((type) => type !== 'toggle-placement')),
-			otherwise: 'compare keeps each server in its own process: p does nothing here',
+			actions: new Set(ACTION_TYPES.filter((type) => !fixed.has(type))),
+			otherwise: `compare keeps this row ${plan.mode} in a process of its own: 1-8, m and p do nothing here (Esc: back)`,
 			quit: 'stop',
 		};
 		this.dashboard = {
@@ -139,7 +156,11 @@ export class ModelRow implements CompareRow {
 			pid: snapshot.server.pid,
 			port: snapshot.server.port,
 			serverWaiting: snapshot.queue.waiting,
+			cap: snapshot.queue.budget ?? null,
+			notRespondingMs: snapshot.server.notRespondingMs ?? null,
+			refusedTotal: snapshot.queue.refusedTotal,
 			repliesPerSec: snapshot.traffic.messagesOutPerSec,
+			repliesTotal: snapshot.traffic.messagesOutTotal,
 			...treeFigures(snapshot.os),
 		};
 	}
@@ -222,7 +243,11 @@ export class TargetRow implements CompareRow {
 			pid: this.#proc?.pid ?? null,
 			port: this.plan.port,
 			serverWaiting: null,
+			cap: null,
+			refusedTotal: null,
+			notRespondingMs: null,
 			repliesPerSec: null,
+			repliesTotal: null,
 			...treeFigures(this.#os),
 		};
 	}

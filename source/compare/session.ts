@@ -5,13 +5,15 @@ import {MAX_CLIENTS} from '../options/options.js';
 import {MAX_DELAY_MS, MAX_WORK_MS, stepMs} from '../server/settings.js';
 import {planRows, rowCost, type CostContext, type LeftOut, type RowPlan} from './budget.js';
 import {
+	firstReplyFigures,
 	LOAD_LIMIT_PERCENT,
 	type CompareSettings,
 	type CompareSnapshot,
 	type RowFigures,
 } from './figures.js';
 import type {CompareOptions} from './options.js';
-import {LoadCpu, ModelRow, TargetRow, type CompareRow} from './rows.js';
+import {histogramBuckets, type HistogramBucket, type LatencySummary} from '../metrics/latency.js';
+import {LoadCpu, ModelRow, TargetRow, type CompareRow, type ServerFigures} from './rows.js';
 
 /** What a key press asks of every row at once. */
 export type CompareAction =
@@ -35,7 +37,36 @@ type Live = {
 	clients: number;
 	readonly load: LoadCpu;
 	readonly history: number[];
+	/** Refused by the server, and replies it sent, before the measured window. */
+	refusedBefore: number;
+	repliesBefore: number | null;
 };
+
+/** A server's figures that are the row's columns. */
+const serverColumns = ({repliesPerSec: _perSec, repliesTotal: _total, ...columns}: ServerFigures) =>
+	columns;
+
+/** What `--duration` ends with: the measured window, from when every server listened. */
+export type CompareSummary = {
+	readonly at: number;
+	/** When the rows began to start. */
+	readonly startedAt: number;
+	/** When every row's server listened and the window began; null: the run ended before. */
+	readonly windowStart: number | null;
+	/** The measured window's length, and the start-up before it (not measured). */
+	readonly seconds: number;
+	readonly startupS: number;
+	/**
+	 * The last second's rows, with msg/s the replies the server sent over the window (an outside
+	 * server's: its clients' round trips), p50 and p99 over every round trip of the window, and the
+	 * connections refused within it.
+	 */
+	readonly snapshot: CompareSnapshot;
+	/** Each row's round trips over the window, with their histogram. */
+	readonly latency: Readonly<Record<string, WindowLatency>>;
+};
+
+export type WindowLatency = LatencySummary & {readonly histogram: readonly HistogramBucket[]};
 
 /**
  * The one place that acts in `compare`: owns every row (a server and its clients), applies the
@@ -52,6 +83,11 @@ export class CompareSession {
 	#snapshot: CompareSnapshot;
 	#timer: NodeJS.Timeout | undefined;
 	#stopped = false;
+	#startedAt = Date.now();
+	#windowStart: number | null = null;
+	#windowStarted: () => void = () => {};
+	/** Resolves when the measured window starts (`--duration` counts from there). */
+	readonly windowStarted = new Promise<void>((resolve) => (this.#windowStarted = resolve));
 
 	constructor(options: CompareOptions, budgetBytes: number) {
 		const {base} = options;
@@ -71,6 +107,8 @@ export class CompareSession {
 			clients: base.clients,
 			load: new LoadCpu(),
 			history: [],
+			refusedBefore: 0,
+			repliesBefore: null,
 		}));
 		this.#settings = {
 			rate: base.rate,
@@ -94,6 +132,7 @@ export class CompareSession {
 
 	/** The rows' servers and clients, all at once; a row that cannot start is left out, saying why. */
 	async start(): Promise<void> {
+		this.#startedAt = Date.now();
 		this.#timer = setInterval(() => void this.#tick(), TICK_MS);
 		await Promise.all([...this.#rows].map((live) => this.#startRow(live)));
 	}
@@ -205,7 +244,28 @@ export class CompareSession {
 		const now = Date.now();
 		const running = this.#rows.filter((live) => live.running);
 		const rows = await Promise.all(running.map((live) => this.#figures(live, now)));
-		if (!this.#stopped) this.#publish(this.#compose(now, rows));
+		if (this.#stopped) return;
+		// The measured window starts once every row's server listens and its test-client process
+		// has started its clients: the start-up (seconds on a busy machine) is left out.
+		const ready = running.every(
+			(live) => live.clients === 0 || live.row.meter.view(now).clients.total > 0,
+		);
+		if (
+			this.#windowStart === null &&
+			ready &&
+			running.length > 0 &&
+			running.length === this.#rows.length
+		) {
+			this.#windowStart = now;
+			for (const live of running) {
+				live.row.meter.startWindow(now);
+				const server = live.row.server();
+				live.refusedBefore = server.refusedTotal ?? 0;
+				live.repliesBefore = server.repliesTotal;
+			}
+			this.#windowStarted();
+		}
+		this.#publish(this.#compose(now, rows));
 	}
 
 	async #figures(live: Live, now: number): Promise<RowFigures> {
@@ -216,10 +276,16 @@ export class CompareSession {
 			live.load.read(row.clientPid, now),
 			row.collect(now),
 		]);
-		const {maxMs, waitingMs} = view.firstReply;
-		const pending = waitingMs !== null && waitingMs > (maxMs ?? -1);
-		const slowest = pending ? waitingMs : maxMs;
-		const {repliesPerSec, ...server} = row.server();
+		const answered = view.firstReply.samples;
+		const {slowestFirstReplyMs, firstReplyPending, unanswered} = firstReplyFigures(
+			view.clients.total,
+			answered,
+			view.firstReply.maxMs,
+			view.firstReply.waitingMs,
+		);
+		const figures = row.server();
+		const {repliesPerSec} = figures;
+		const server = serverColumns(figures);
 		const messagesPerSec = repliesPerSec ?? view.messagesPerSec;
 		live.history.push(messagesPerSec);
 		if (live.history.length > HISTORY_SECONDS) live.history.shift();
@@ -231,16 +297,54 @@ export class CompareSession {
 				total: view.clients.total,
 				connected: view.clients.connected,
 				waiting: view.clients.waiting,
-				answered: view.firstReply.samples,
+				answered,
+				unanswered,
 			},
 			messagesPerSec,
 			p50Ms: view.rtt.p50Ms,
 			p99Ms: view.rtt.p99Ms,
-			slowestFirstReplyMs: slowest,
-			firstReplyPending: pending,
+			slowestFirstReplyMs,
+			firstReplyPending,
 			loadCpuPercent,
 			loadLimited: loadCpuPercent !== null && loadCpuPercent >= LOAD_LIMIT_PERCENT,
 			history: [...live.history],
+		};
+	}
+
+	/** The measured window so far: what `--duration` ends with. */
+	summary(now = Date.now()): CompareSummary {
+		const last = this.#snapshot;
+		const start = this.#windowStart;
+		const latency: Record<string, WindowLatency> = {};
+		const rows = last.rows.map((row) => {
+			const live = this.#rows.find((candidate) => candidate.row.plan.name === row.name);
+			const window = start === null ? null : (live?.row.meter.summary(now) ?? null);
+			if (!live || !window) return row;
+			latency[row.name] = {...window.rtt, histogram: histogramBuckets(window.histogram)};
+			// The server's count of replies over the window; an outside server's, its clients' round trips.
+			const seconds = Math.max(0.001, (now - start!) / 1000);
+			const replies = live.row.server().repliesTotal;
+			const messagesPerSec =
+				replies === null || live.repliesBefore === null
+					? window.messagesPerSec
+					: Math.max(0, replies - live.repliesBefore) / seconds;
+			return {
+				...row,
+				messagesPerSec,
+				p50Ms: window.rtt.p50Ms,
+				p99Ms: window.rtt.p99Ms,
+				refusedTotal:
+					row.refusedTotal === null ? null : Math.max(0, row.refusedTotal - live.refusedBefore),
+			};
+		});
+		return {
+			at: now,
+			startedAt: this.#startedAt,
+			windowStart: start,
+			seconds: start === null ? 0 : (now - start) / 1000,
+			startupS: ((start ?? now) - this.#startedAt) / 1000,
+			snapshot: {...last, rows},
+			latency,
 		};
 	}
 

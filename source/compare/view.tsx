@@ -1,6 +1,14 @@
 import {Box, Text} from '#ink';
 import type {CompareSnapshot} from './figures.js';
-import {BEST_MARK, LOAD_MARK, opinionLines, tableLines, TEXT_MARK, columnsFor} from './layout.js';
+import {
+	BEST_MARK,
+	LOAD_MARK,
+	opinionLines,
+	shortfallLines,
+	tableLines,
+	TEXT_MARK,
+	columnsFor,
+} from './layout.js';
 
 export const COMPARE_KEYS =
 	'c/C x/X clients  w/W work  d/D delay  r storm  ↑↓ Enter dashboard  q quit';
@@ -59,6 +67,7 @@ export function compareScreen(snapshot: CompareSnapshot, options: ScreenOptions)
 	const notes = [
 		...(snapshot.starting.length === 0 ? [] : [`starting ${snapshot.starting.join(', ')}`]),
 		...snapshot.leftOut.map((out) => `left out ${out.name}: ${out.reason}`),
+		...shortfallLines(snapshot),
 		...snapshot.notes,
 		...(options.message === undefined ? [] : [options.message]),
 	];

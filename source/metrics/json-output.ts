@@ -9,9 +9,34 @@ import {processTotals} from '../collectors/figures.js';
  */
 export const JSON_SCHEMA = 2;
 
-/** One JSON document of any command, as a line: the schema version first. */
+/** One JSON document of any command, as a line: the schema version first, its figures rounded. */
 export function jsonLine(document: object): string {
-	return `${JSON.stringify({schema: JSON_SCHEMA, ...document})}\n`;
+	return `${JSON.stringify(jsonDocument(document))}\n`;
+}
+
+/** Any command's JSON document: the schema version first, every figure rounded (`roundFigures`). */
+export function jsonDocument(document: object): object {
+	return roundFigures({schema: JSON_SCHEMA, ...document}) as object;
+}
+
+/**
+ * Every fractional number of `value`, rounded to what was measured: a rate (`…PerSec`) or a share
+ * (`…Percent`) to a tenth; the rest (milliseconds: to the microsecond) to three decimals, or four
+ * significant digits below 1 (a histogram's lowest bounds). Whole numbers (counts, bytes, epoch
+ * milliseconds) stay as they are.
+ */
+export function roundFigures(value: unknown, key = ''): unknown {
+	if (typeof value === 'number') {
+		if (Number.isInteger(value) || !Number.isFinite(value)) return value;
+		if (/(PerSec|Percent)(History)?$/.test(key)) return Math.round(value * 10) / 10;
+		if (Math.abs(value) < 1) return Number(value.toPrecision(4));
+		return Math.round(value * 1000) / 1000;
+	}
+	if (Array.isArray(value)) return value.map((item) => roundFigures(item, key));
+	if (value === null || typeof value !== 'object') return value;
+	return Object.fromEntries(
+		Object.entries(value).map(([name, inner]) => [name, roundFigures(inner, name)]),
+	);
 }
 
 /**

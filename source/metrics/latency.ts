@@ -110,6 +110,21 @@ export function summarize(parts: readonly HistogramParts[]): LatencySummary {
 	};
 }
 
+/** One bucket of a histogram in JSON: this many durations at most `leMs` (and above the bucket before). */
+export type HistogramBucket = {readonly leMs: number; readonly count: number};
+
+/**
+ * The buckets that hold something, lowest first, each with its upper bound in milliseconds (2%
+ * wide, log-spaced: see the top of this file): enough to redraw the distribution or merge runs.
+ */
+export function histogramBuckets(parts: Pick<HistogramParts, 'counts'>): HistogramBucket[] {
+	const buckets: HistogramBucket[] = [];
+	parts.counts.forEach((count, index) => {
+		if (count > 0) buckets.push({leMs: GROWTH ** (index + 1) / 1000, count});
+	});
+	return buckets;
+}
+
 /** A summary of a list of durations in milliseconds (first replies of a set of clients). */
 export function summarizeMs(values: Iterable<number>): LatencySummary {
 	const histogram = new LatencyHistogram();

@@ -9,9 +9,13 @@ import {MAX_METRICS_CONNECTIONS} from '../server/fd-limit.js';
 import type {ProcessFigures, Snapshot} from './snapshot.js';
 import {processTotals} from '../collectors/figures.js';
 
-/** Round-trip buckets in seconds: from a loopback echo (~0.1 ms) to a thread-per-client pile-up (seconds). */
+/**
+ * Round-trip buckets in seconds: from a loopback echo (0.05 to 0.5 ms here, where most round trips
+ * fall, so at most 1.5 times apart below a millisecond) to a thread-per-client pile-up (seconds).
+ */
 export const RTT_BUCKETS = [
-	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+	0.00005, 0.000075, 0.0001, 0.00015, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.0015,
+	0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
 const PREFIX = 'concurrency_top_';
@@ -33,8 +37,10 @@ const HELP = {
 	bytes_total: 'Bytes received (in) and sent (out) by the server.',
 	round_trip_seconds:
 		'Round trips measured by the test clients: a line sent until its whole reply arrived.',
-	test_clients: 'Test clients: opened (total), connected, connected but never answered (waiting).',
-	host_cpu_ratio: 'The whole machine CPU load, from 0 (idle) to 1 (every core busy).',
+	test_clients:
+		'Test clients by state, each in one: answered (connected, had a reply), waiting (connected, no reply yet), connecting (not connected); sum() is every client opened.',
+	host_cpu_seconds_total:
+		'CPU time of the whole machine, all cores, since boot (/proc/stat): busy, or idle (idle and I/O wait); rate() of busy over the sum is the load.',
 	server_cpu_seconds_total:
 		'CPU time (user and system) used by the server processes (/proc/<pid>/stat); in-process, the dashboard shares the process.',
 	connections_refused_total:
@@ -64,7 +70,7 @@ export class PrometheusExporter {
 	readonly #bytes: client.Counter<'model' | 'direction'>;
 	readonly #rtt: client.Histogram<'model'>;
 	readonly #clients: client.Gauge<'state'>;
-	readonly #hostCpu: client.Gauge;
+	readonly #hostCpu: client.Counter<'mode'>;
 	readonly #cpu: client.Counter<'model'>;
 	readonly #refused: client.Counter<'model'>;
 	readonly #busy: client.Gauge<'model'>;
@@ -73,6 +79,8 @@ export class PrometheusExporter {
 	#seen = {accepted: 0, refused: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0};
 	/** CPU seconds already counted, per server process. */
 	#cpuSeen = new Map<number, number>();
+	/** The machine's busy and idle seconds already counted. */
+	#hostSeen = {busy: 0, idle: 0};
 
 	constructor(source: DashboardSource, version: string) {
 		this.#source = source;
@@ -100,7 +108,7 @@ export class PrometheusExporter {
 			registers,
 		});
 		this.#clients = gauge('test_clients', ['state']);
-		this.#hostCpu = gauge('host_cpu_ratio');
+		this.#hostCpu = counter('host_cpu_seconds_total', ['mode']);
 		this.#cpu = counter('server_cpu_seconds_total', ['model']);
 		this.#refused = counter('connections_refused_total', ['model']);
 		this.#busy = gauge('busy_workers', ['model']);
@@ -129,6 +137,20 @@ export class PrometheusExporter {
 		const processes = snapshot.os?.processes;
 		if (processes) this.#countCpu(model, processes);
 		this.#countTotals(snapshot, model);
+		this.#countHostCpu(snapshot);
+	}
+
+	/** The machine's CPU seconds since boot: what /proc/stat gained since the last update. */
+	#countHostCpu(snapshot: Snapshot): void {
+		const busy = snapshot.host?.cpuBusySeconds;
+		const idle = snapshot.host?.cpuIdleSeconds;
+		if (busy === undefined || idle === undefined) return;
+		this.#hostCpu.inc({mode: 'busy'}, Math.max(0, busy - this.#hostSeen.busy));
+		this.#hostCpu.inc({mode: 'idle'}, Math.max(0, idle - this.#hostSeen.idle));
+		this.#hostSeen = {
+			busy: Math.max(busy, this.#hostSeen.busy),
+			idle: Math.max(idle, this.#hostSeen.idle),
+		};
 	}
 
 	/** Gauges describe now: the series of a model no longer running disappear. */
@@ -142,7 +164,6 @@ export class PrometheusExporter {
 			this.#queue,
 			this.#longestWait,
 			this.#clients,
-			this.#hostCpu,
 			this.#busy,
 			this.#outputBytes,
 		])
@@ -163,10 +184,11 @@ export class PrometheusExporter {
 			this.#queue.set({model, queue: 'accept_queue'}, snapshot.queue.acceptQueue);
 		}
 		this.#longestWait.set({model}, snapshot.queue.longestWaitMs / 1000);
-		this.#clients.set({state: 'total'}, snapshot.clients.total);
-		this.#clients.set({state: 'connected'}, snapshot.clients.connected);
-		this.#clients.set({state: 'waiting'}, snapshot.clients.waiting);
-		if (snapshot.host) this.#hostCpu.set(snapshot.host.cpuPercent / 100);
+		// One state each, so that sum() is the clients opened (a total beside them counted them twice).
+		const {total, connected, waiting} = snapshot.clients;
+		this.#clients.set({state: 'answered'}, Math.max(0, connected - waiting));
+		this.#clients.set({state: 'waiting'}, waiting);
+		this.#clients.set({state: 'connecting'}, Math.max(0, total - connected));
 		// A server we only watch cannot tell its workers or its output queues.
 		if (!snapshot.watch) {
 			this.#busy.set({model}, snapshot.workers.busy);

@@ -283,7 +283,18 @@ export function snapshotSchema(maxRows: number): SchemaFor<Snapshot> {
 					},
 				},
 			},
-			host: {nullable: {object: {cpuPercent: N, cores: N, memUsedBytes: N, memTotalBytes: N}}},
+			host: {
+				nullable: {
+					object: {
+						cpuPercent: N,
+						cpuBusySeconds: {optional: N},
+						cpuIdleSeconds: {optional: N},
+						cores: N,
+						memUsedBytes: N,
+						memTotalBytes: N,
+					},
+				},
+			},
 			events: {array: {object: {at: N, level: {oneOf: ['info', 'warn', 'error']}, text: S}}},
 			watch: {
 				optional: {

@@ -220,6 +220,9 @@ export type TutorialOpinion = {
 	readonly scalability: string;
 	readonly complexity: string;
 	readonly bestFor: string;
-	/** `table`: a row of the tutorial's comparison table; `text`: from its prose, the table has no row. */
-	readonly from: 'table' | 'text';
+	/**
+	 * `table`: a row of the tutorial's comparison table; `text`: from its prose, the table has no row;
+	 * `absent`: the tutorial does not mention the model, and the words only say so.
+	 */
+	readonly from: 'table' | 'text' | 'absent';
 };

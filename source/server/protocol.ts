@@ -273,6 +273,10 @@ export type ClientCommand =
 			readonly expect?: HandlerName;
 			/** Test clients at most, whoever asks for them (flags, keys, observers); beyond, `add` is cut. */
 			readonly maxClients: number;
+			/** `fixed`: round trips timed from each message's due time (`clients --fixed-rate`); absent: closed. */
+			readonly schedule?: 'closed' | 'fixed';
+			/** A message without its reply this long counts in `messageTimeouts`; absent: never. */
+			readonly messageTimeoutMs?: number;
 	  }
 	| {readonly type: 'add'; readonly count: number}
 	| {readonly type: 'drop'; readonly count: number | 'all'};
@@ -334,6 +338,10 @@ export type ClientReport = {
 	readonly replyHint?: string;
 	/** Clients asked for and not added because the cap (maxClients) was reached, since the process started. */
 	readonly capped?: number;
+	/** Connections established since the process started (absent from reports of older senders). */
+	readonly connectsTotal?: number;
+	/** Messages whose reply did not come within `messageTimeoutMs`, since the process started. */
+	readonly messageTimeouts?: number;
 };
 
 /** Where the server runs: in the dashboard's process, or in a server process it supervises. */

@@ -142,6 +142,7 @@ export function App({source, ascii = false, onBack, attached = false}: AppProps)
 				filterInput={state.editingFilter ? filter : undefined}
 				notice={notice}
 				attached={attached}
+				fromCompare={onBack !== undefined}
 			/>
 		</GlyphsContext.Provider>
 	);

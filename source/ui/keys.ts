@@ -90,6 +90,8 @@ export const KEY_HINTS = `c/C add x/X drop 1-${MODE_NAMES.length} model p place 
 export const WATCH_KEY_HINTS = 'c/C add x/X drop t threads e events ? help q quit';
 /** In attach, q detaches: the server runs on. */
 export const ATTACH_KEY_HINTS = KEY_HINTS.replace(/q quit$/, 'q detach');
+/** A compare row's dashboard: its model and placement are the row's, and Esc goes back. */
+export const COMPARE_ROW_KEY_HINTS = 'c/C add x/X drop ? help Esc compare q quit';
 
 const action = (action: Action): KeyCommand => ({type: 'action', action});
 

@@ -11,7 +11,7 @@ import {HelpPanel} from './panels/help.js';
 import {ProcessesPanel} from './panels/processes.js';
 import {QueuePanel} from './panels/queue.js';
 import {HostLine, StatusLine} from './panels/status-line.js';
-import {ATTACH_KEY_HINTS, KEY_HINTS, WATCH_KEY_HINTS} from './keys.js';
+import {ATTACH_KEY_HINTS, COMPARE_ROW_KEY_HINTS, KEY_HINTS, WATCH_KEY_HINTS} from './keys.js';
 import {TrafficPanel} from './panels/traffic.js';
 
 export const MIN_COLUMNS = 80;
@@ -74,6 +74,8 @@ export type DashboardProps = {
 	readonly processesOffset?: number;
 	/** Shown by `attach`, where q detaches and the server runs on. */
 	readonly attached?: boolean;
+	/** Opened from compare's row: Esc goes back to the comparison. */
+	readonly fromCompare?: boolean;
 };
 
 /** The whole screen, from one snapshot. Pure: the same snapshot and size give the same frame. */
@@ -87,10 +89,17 @@ export function Dashboard({
 	notice,
 	processesOffset = 0,
 	attached = false,
+	fromCompare = false,
 }: DashboardProps) {
 	const layout = layoutFor(columns, rows);
 	if (!layout.fits) return <TooSmall columns={columns} rows={rows} />;
-	const hints = snapshot.watch ? WATCH_KEY_HINTS : attached ? ATTACH_KEY_HINTS : KEY_HINTS;
+	const hints = snapshot.watch
+		? WATCH_KEY_HINTS
+		: attached
+			? ATTACH_KEY_HINTS
+			: fromCompare
+				? COMPARE_ROW_KEY_HINTS
+				: KEY_HINTS;
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
 			<StatusLine snapshot={snapshot} width={columns} paused={paused} />

@@ -90,3 +90,27 @@ export async function startEchoServer(): Promise<EchoServer> {
 		},
 	};
 }
+
+/**
+ * An echo server on 127.0.0.1, port 0, that holds the `late`-th line of each connection (and so
+ * every line after it, in order) for `holdMs` before its reply: a server that stalls once.
+ */
+export async function stallingEchoServer(late: number, holdMs: number): Promise<net.Server> {
+	const server = net.createServer((socket) => {
+		socket.on('error', () => {});
+		let lines = 0;
+		let held: Promise<unknown> = Promise.resolve();
+		socket.on('data', (chunk) => {
+			for (const line of chunk.toString().split('\n').slice(0, -1)) {
+				const stall = ++lines === late;
+				held = held.then(async () => {
+					if (stall) await sleep(holdMs);
+					if (!socket.destroyed) socket.write(`${line}\n`);
+				});
+			}
+		});
+	});
+	server.listen(0, '127.0.0.1');
+	await once(server, 'listening');
+	return server;
+}
