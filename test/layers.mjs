@@ -14,9 +14,11 @@
  */
 
 export const UNIT = [
+	'compare-app.test.tsx',
 	'compare.test.tsx',
 	'imports.test.ts',
 	'json-output.test.ts',
+	'json-schema.test.ts',
 	'layout.test.tsx',
 	'licences.test.ts',
 	'machine.test.ts',

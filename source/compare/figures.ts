@@ -1,6 +1,6 @@
 import type {ModeName} from '../server/mode.js';
 import type {LeftOut} from './budget.js';
-import type {CompareSummary} from './session.js';
+import type {HistogramBucket, LatencySummary} from '../metrics/latency.js';
 
 /** One server's line of the comparison, every figure measured this second (null: not measurable). */
 export type RowFigures = {
@@ -67,6 +67,27 @@ export type CompareSettings = {
 };
 
 /** Everything the compare view shows, frozen at one tick. */
+export type CompareSummary = {
+	readonly at: number;
+	/** When the rows began to start. */
+	readonly startedAt: number;
+	/** When every row's server listened and the window began; null: the run ended before. */
+	readonly windowStart: number | null;
+	/** The measured window's length, and the start-up before it (not measured). */
+	readonly seconds: number;
+	readonly startupS: number;
+	/**
+	 * The last second's rows, with msg/s the replies the server sent over the window (an outside
+	 * server's: its clients' round trips), p50 and p99 over every round trip of the window, and the
+	 * connections refused within it.
+	 */
+	readonly snapshot: CompareSnapshot;
+	/** Each row's round trips over the window, with their histogram. */
+	readonly latency: Readonly<Record<string, WindowLatency>>;
+};
+
+export type WindowLatency = LatencySummary & {readonly histogram: readonly HistogramBucket[]};
+
 export type CompareSnapshot = {
 	readonly at: number;
 	readonly settings: CompareSettings;

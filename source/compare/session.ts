@@ -12,7 +12,7 @@ import {
 	type RowFigures,
 } from './figures.js';
 import type {CompareOptions} from './options.js';
-import {histogramBuckets, type HistogramBucket, type LatencySummary} from '../metrics/latency.js';
+import {histogramBuckets} from '../metrics/latency.js';
 import {LoadCpu, ModelRow, TargetRow, type CompareRow, type ServerFigures} from './rows.js';
 
 /** What a key press asks of every row at once. */
@@ -47,26 +47,9 @@ const serverColumns = ({repliesPerSec: _perSec, repliesTotal: _total, ...columns
 	columns;
 
 /** What `--duration` ends with: the measured window, from when every server listened. */
-export type CompareSummary = {
-	readonly at: number;
-	/** When the rows began to start. */
-	readonly startedAt: number;
-	/** When every row's server listened and the window began; null: the run ended before. */
-	readonly windowStart: number | null;
-	/** The measured window's length, and the start-up before it (not measured). */
-	readonly seconds: number;
-	readonly startupS: number;
-	/**
-	 * The last second's rows, with msg/s the replies the server sent over the window (an outside
-	 * server's: its clients' round trips), p50 and p99 over every round trip of the window, and the
-	 * connections refused within it.
-	 */
-	readonly snapshot: CompareSnapshot;
-	/** Each row's round trips over the window, with their histogram. */
-	readonly latency: Readonly<Record<string, WindowLatency>>;
-};
+import type {CompareSummary, WindowLatency} from './figures.js';
 
-export type WindowLatency = LatencySummary & {readonly histogram: readonly HistogramBucket[]};
+export type {CompareSummary, WindowLatency};
 
 /**
  * The one place that acts in `compare`: owns every row (a server and its clients), applies the
