@@ -675,6 +675,13 @@ export class MetricsStore {
 		return {connecting, unaccepted, rows: all.slice(0, PENDING_ROWS)};
 	}
 
+	/** Each connection's id by its peer address (the latest, should a port come back): how a thread's socket, named by `ss`, finds its row. */
+	connectionIdsByPeer(): Map<string, number> {
+		const ids = new Map<string, number>();
+		for (const [id, connection] of this.#connections) ids.set(connection.peer, id);
+		return ids;
+	}
+
 	#peers(): Set<string> {
 		return new Set([...this.#connections.values()].map((connection) => connection.peer));
 	}

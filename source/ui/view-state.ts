@@ -10,7 +10,7 @@ import type {Snapshot} from '../metrics/snapshot.js';
 import type {KeyPress} from '../terminal/index.js';
 import {commandFor, type KeyCommand} from './keys.js';
 import {CONNECTIONS_CHROME} from './panels/connections.js';
-import {share} from './panels/processes.js';
+import {lastOffset} from './panels/processes.js';
 
 export type ViewState = {
 	/** What fills the space under the top panels. */
@@ -192,14 +192,10 @@ export function meaningOf(state: ViewState, key: KeyPress, context: KeyContext):
 
 /** How far lists can scroll in `snapshot` with `connectionRows` rows of connections on screen. */
 export function roomFor(snapshot: Snapshot, connectionRows: number): Room {
-	const {os, workers} = snapshot;
-	const processes = os?.processes.length ?? 0;
-	const threads = workers.rows.filter((row) => row.worker.kind !== 'process').length;
 	const height = connectionRows + CONNECTIONS_CHROME;
-	const {processRoom, threadRoom} = share(Math.max(0, height - 2), processes, threads);
 	return {
 		page: Math.max(1, connectionRows - 1),
 		lastConnection: Math.max(0, snapshot.connections.matching - connectionRows),
-		lastProcess: Math.max(0, processes - processRoom, threads - threadRoom),
+		lastProcess: lastOffset(snapshot.os, snapshot.workers, height),
 	};
 }

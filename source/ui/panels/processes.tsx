@@ -101,8 +101,10 @@ export function ProcessesPanel({os, workers, width, height, offset = 0}: Process
 				processes={processes}
 				zombies={os?.zombies}
 				tasks={tasks}
+				workers={workers}
 				width={width}
 				height={height}
+				offset={offset}
 			/>
 		);
 	}
@@ -153,6 +155,23 @@ export function ProcessesPanel({os, workers, width, height, offset = 0}: Process
 	);
 }
 
+/** Rows of the OS threads' table in a panel `height` lines high: borders, table chrome, the line under it. */
+const osThreadsRoom = (height: number) => Math.max(0, height - 2 - TABLE_CHROME - 1);
+
+/** The largest scroll offset of the view in a panel `height` lines high: the longest list shows its last row. */
+export function lastOffset(
+	os: Snapshot['os'],
+	workers: Snapshot['workers'],
+	height: number,
+): number {
+	const processes = os?.processes ?? [];
+	const tasks = processes.reduce((sum, process) => sum + (process.tasks?.length ?? 0), 0);
+	if (tasks > 0) return Math.max(0, tasks + (os?.zombies?.length ?? 0) - osThreadsRoom(height));
+	const threads = workers.rows.filter((row) => row.worker.kind !== 'process').length;
+	const {processRoom, threadRoom} = share(Math.max(0, height - 2), processes.length, threads);
+	return Math.max(0, processes.length - processRoom, threads - threadRoom);
+}
+
 /**
  * Rows of each table in `room` lines: each table costs TABLE_CHROME lines, and a line under it when
  * it does not show all its rows (to say so). Threads get what the processes do not need, and at least
@@ -200,23 +219,28 @@ const STATES: Readonly<Record<string, string>> = {
 };
 
 /**
- * A watched server: every OS thread of every process, with its name, state and CPU, from /proc
- * (the server tells us nothing of its own workers).
+ * Every OS thread of every process of the server, with its name, what it is blocked in, on which
+ * connection and for how long, and its CPU, from /proc and ss: a watched server's, and our own
+ * models' (whose worker threads each sit in `read` on their client's socket).
  */
 function OsThreads({
 	processes,
 	zombies: zombieList,
 	tasks,
+	workers,
 	width,
 	height,
+	offset,
 }: {
 	readonly processes: readonly ProcessFigures[];
 	readonly zombies: OsFigures['zombies'];
 	readonly tasks: readonly (ThreadFigures & {readonly pid: number})[];
+	readonly workers: Snapshot['workers'];
 	readonly width: number;
 	readonly height: number;
+	readonly offset: number;
 }) {
-	const room = Math.max(0, height - 2 - TABLE_CHROME - 1);
+	const room = osThreadsRoom(height);
 	const timed = tasks.some((task) => task.activity);
 	const zombies: Record<string, Scalar>[] = (zombieList ?? []).map((zombie) => ({
 		pid: zombie.pid,
@@ -225,7 +249,7 @@ function OsThreads({
 		...(timed ? {in: 'zombie', on: `of ${zombie.ppid}`, for: ''} : {state: 'zombie'}),
 		cpu: '-',
 	}));
-	const data: Record<string, Scalar>[] = [
+	const all: Record<string, Scalar>[] = [
 		...tasks.map((task) => ({
 			pid: task.pid,
 			tid: task.tid,
@@ -246,15 +270,19 @@ function OsThreads({
 			cpu: task.cpuPercent === null ? '-' : `${task.cpuPercent.toFixed(1)}%`,
 		})),
 		...zombies,
-	].slice(0, room);
+	];
+	const shown = visible(all, offset, room);
+	const data = shown.rows;
 	const columns = timed
 		? ['pid', 'tid', 'name', 'in', 'on', 'for', 'cpu']
 		: ['pid', 'tid', 'name', 'state', 'cpu'];
 	const right = new Set(['pid', 'tid', 'for', 'cpu']);
 	const rss = processTotals(processes).rssBytes;
+	// Our own models say how many of the threads are the model's workers, and how many are busy.
+	const ours = workers.threads > 0 ? ` · workers ${workers.busy}/${workers.threads} busy` : '';
 	return (
 		<Panel
-			title={`Processes ${processes.length}${zombies.length > 0 ? ` (+${zombies.length} zombie)` : ''} · OS threads ${tasks.length} · rss ${formatBytes(rss)}`}
+			title={`Processes ${processes.length}${zombies.length > 0 ? ` (+${zombies.length} zombie)` : ''} · OS threads ${tasks.length}${ours} · rss ${formatBytes(rss)}`}
 			width={width}
 			height={height}
 		>
@@ -263,8 +291,8 @@ function OsThreads({
 					data={data}
 					columns={columns.map((key) => (right.has(key) ? {key, align: 'right' as const} : {key}))}
 				/>
-				{tasks.length + zombies.length > data.length ? (
-					<Text dimColor>{`${tasks.length + zombies.length - data.length} more threads`}</Text>
+				{all.length > data.length ? (
+					<Text dimColor>{more(shown.from, data.length, all.length, 'threads')}</Text>
 				) : null}
 			</>
 		</Panel>
