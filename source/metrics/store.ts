@@ -526,7 +526,8 @@ export class MetricsStore {
 			},
 			os: this.#os,
 			host: this.#host,
-			events: this.#events.slice(-20),
+			// All of them: the events view (`e`) scrolls back through the log.
+			events: [...this.#events],
 		};
 	}
 

@@ -72,6 +72,8 @@ export type DashboardProps = {
 	readonly notice?: string | undefined;
 	/** How far the threads view (`t`) is scrolled. */
 	readonly processesOffset?: number;
+	/** The event at the top of the events view (`e`) when scrolled; undefined: the newest show. */
+	readonly eventsOffset?: number | undefined;
 	/** Shown by `attach`, where q detaches and the server runs on. */
 	readonly attached?: boolean;
 };
@@ -86,6 +88,7 @@ export function Dashboard({
 	filterInput,
 	notice,
 	processesOffset = 0,
+	eventsOffset,
 	attached = false,
 }: DashboardProps) {
 	const layout = layoutFor(columns, rows);
@@ -106,6 +109,7 @@ export function Dashboard({
 						view={view}
 						filterInput={filterInput}
 						processesOffset={processesOffset}
+						eventsOffset={eventsOffset}
 					/>
 				</>
 			)}
@@ -163,6 +167,7 @@ function Main({
 	view,
 	filterInput,
 	processesOffset,
+	eventsOffset,
 }: {
 	readonly snapshot: Snapshot;
 	readonly layout: Layout;
@@ -170,13 +175,14 @@ function Main({
 	readonly view: Exclude<View, 'help'>;
 	readonly filterInput: string | undefined;
 	readonly processesOffset: number;
+	readonly eventsOffset: number | undefined;
 }) {
 	const height = layout.connectionRows + CONNECTIONS_CHROME;
 	const {events} = snapshot;
 	return (
 		<>
 			{view === 'events' ? (
-				<EventsPanel events={events} width={columns} height={height} />
+				<EventsPanel events={events} width={columns} height={height} offset={eventsOffset} />
 			) : (
 				<Box height={height} width={columns}>
 					{view === 'processes' ? (
