@@ -22,7 +22,7 @@ import {clientHost, type Options} from '../options/options.js';
 import type {ClientReport, ServerSettings} from '../server/protocol.js';
 import {MODE_NAMES, type ModeName, type ServerConfig} from '../server/mode.js';
 import {createRunner, type ServerRunner} from '../server/runner.js';
-import {poolSizeRefusal} from '../server/pool-budget.js';
+import {poolResizeRefusal, poolSizeRefusal} from '../server/pool-budget.js';
 import {MAX_CLIENTS} from '../options/options.js';
 import {
 	MAX_DELAY_MS,
@@ -335,8 +335,8 @@ export class Controller implements DashboardSource {
 				return null;
 			}
 			case 'resize-pool': {
-				if (this.#mode === 'hybrid')
-					return "hybrid keeps the tutorial's size, min(50, cores + 4): + and - resize the pool model";
+				const outside = poolResizeRefusal(this.#mode);
+				if (outside !== null) return outside;
 				const change = settingsChange(action, this.#settings);
 				const overBudget = poolSizeRefusal(change.poolSize!, this.#settings.maxWorkers);
 				if (overBudget && action.by > 0) return overBudget;
