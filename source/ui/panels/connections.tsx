@@ -103,10 +103,24 @@ function layout(width: number, watched: boolean): Column[] {
 				column.title === 'MSGS' ? QUEUES : column.title === 'BY' ? WATCHED_BY : column,
 			)
 		: FIXED;
-	const fixed = chosen.reduce((sum, column) => sum + column.width + 1, 0);
-	const peer = Math.max(8, Math.min(PEER_MAX, inner - fixed));
-	return chosen.map((column) => (column.title === 'PEER' ? {...column, width: peer} : column));
+	// In a window narrower than 80 columns, the columns that say least go first, until the rest fit.
+	let kept = chosen;
+	const used = (columns: readonly Column[]) =>
+		columns.reduce((sum, column) => sum + column.width + 1, 0);
+	for (const title of DROPPED_FIRST) {
+		if (used(kept) + PEER_MIN <= inner) break;
+		kept = kept.filter((column) => column.title !== title);
+	}
+	// Narrower than that only where nothing else is left to drop.
+	const peer = Math.max(8, Math.min(PEER_MAX, inner - used(kept)));
+	return kept.map((column) => (column.title === 'PEER' ? {...column, width: peer} : column));
 }
+
+/** The narrowest peer column: a loopback address and its port (`127.0.0.1:50110`) whole. */
+const PEER_MIN = 15;
+
+/** Columns left out in a narrow window, first to last: the connection's id, peer, state and handler stay. */
+const DROPPED_FIRST = ['AGE', 'MSGS', 'RQ/SQ', 'RTT', 'OUT', 'IN'];
 
 function fit(text: string, column: Column, ellipsis: string): string {
 	const clipped =
