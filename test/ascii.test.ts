@@ -20,7 +20,7 @@ test('LANG=C: every view, the help and the filter are drawn in plain ASCII', asy
 	const steps: [keys: string, shown: RegExp][] = [
 		['s', /ID +PEER +STATE/],
 		['e', /\+- Events -/],
-		['t', /\+-+\+/],
+		['t', /\+- Processes \d/],
 		['t', /Connections 3 active/],
 		['?', /\+- Keys -/],
 		['x', /Connections/],

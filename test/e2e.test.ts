@@ -130,7 +130,7 @@ test('the connection list scrolls and sorts with the keys the help lists', async
 	assert.equal((await session.waitForExit()).exitCode, 0);
 });
 
-test('resizing reflows at once; too small says what it needs; nothing is drawn outside the window', async (t) => {
+test('resizing reflows at once; a small window shows what fits, too small says what it needs; nothing is drawn outside the window', async (t) => {
 	const session = await dashboard(t, ['--clients', '2']);
 	session.resize(120, 40);
 	await session.waitFor(
@@ -142,8 +142,12 @@ test('resizing reflows at once; too small says what it needs; nothing is drawn o
 	session.resize(200, 50);
 	await session.waitFor((s) => /╮╭─ Events ─{80,}╮$/.test(s.lines()[8] ?? ''));
 	assert.match(session.lines()[9]!, /^│ +ID▼ PEER {20,30}STATE/);
+	// Issue 27.13: at 60x20 what fits (as htop does), within the window; below 40x8 what it needs.
 	session.resize(60, 20);
-	await session.waitFor((s) => /needs 80x24\nthis window is 60x20/.test(s.text()));
+	await session.waitFor((s) => /╭─ Traffic ─+╮╭─ Concurrency ─+╮$/.test(s.lines()[1] ?? ''));
+	assert.ok(session.lines().every((line) => line.length <= 60));
+	session.resize(30, 6);
+	await session.waitFor((s) => /needs 40x8\nthis window is 30x6/.test(s.text()));
 	session.resize(80, 24);
 	await session.waitFor((s) => s.lines()[23]?.startsWith('c/C add') === true);
 	assert.equal(session.scrollback(), 0, 'nothing scrolled off the top');
