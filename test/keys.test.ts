@@ -131,8 +131,9 @@ test('the threads view (t) scrolls with the same keys, and says what is above an
 	const session = await dashboard(t, ['--mode', 'pool']);
 	session.press('t');
 	await session.waitFor((s) => /more threads below/.test(s.text()), 10_000);
+	// Each OS thread of the server, by its tid (issue 25: the view lists them all with their states).
 	const threadIds = (s: PtySession) =>
-		s.lines().flatMap((line) => /^│ *│ +#(\d+) │ pool/.exec(line)?.[1] ?? []);
+		s.lines().flatMap((line) => /^│ *\d+ +(\d+) +\S/.exec(line)?.[1] ?? []);
 	const first = threadIds(session)[0];
 	await keyToFrame(session, 'jj', (s) => /2 above/.test(s.text()));
 	assert.notEqual(threadIds(session)[0], first, session.text());

@@ -120,7 +120,7 @@ test('the events view lists the latest events, newest last, errors marked', () =
 
 test('below the minimum size it says what it needs', () => {
 	assert.equal(
-		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={60} rows={20} />),
-		'concurrency-top needs 80x24\nthis window is 60x20',
+		frame(<Dashboard snapshot={SEQUENTIAL_SNAPSHOT} columns={39} rows={20} />),
+		'concurrency-top needs 40x8\nthis window is 39x20',
 	);
 });

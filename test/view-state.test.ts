@@ -19,7 +19,7 @@ import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
 
 /** 30 connections, 11 rows on screen (page 10, last offset 19); 5 lines of threads beyond the room. */
 const CONTEXT: KeyContext = {
-	room: {page: 10, lastConnection: 19, lastProcess: 5},
+	room: {page: 10, lastConnection: 19, lastProcess: 5, lastEvent: 0},
 	shown: SEQUENTIAL_SNAPSHOT,
 };
 
@@ -178,6 +178,7 @@ test('a batch mixes all of it: each key sees the state the one before left', () 
 			help: true,
 			offset: 1,
 			processesOffset: 0,
+			eventsOffset: undefined,
 			sort: 'state',
 			filter: 'ab',
 			editingFilter: false,
@@ -192,7 +193,7 @@ test('the room: the connection list ends with its last row on screen; the thread
 		...SEQUENTIAL_SNAPSHOT,
 		connections: {...SEQUENTIAL_SNAPSHOT.connections, matching: 30},
 	};
-	assert.deepEqual(roomFor(many, 11), {page: 10, lastConnection: 19, lastProcess: 0});
+	assert.deepEqual(roomFor(many, 11), {page: 10, lastConnection: 19, lastProcess: 0, lastEvent: 0});
 	assert.equal(roomFor(SEQUENTIAL_SNAPSHOT, 11).lastConnection, 0, 'three rows fit in eleven');
 	assert.equal(roomFor(many, 1).page, 1, 'a page is at least a row');
 });

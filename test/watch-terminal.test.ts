@@ -75,8 +75,8 @@ test(
 		// The main thread in accept4 on the listener; a thread in recvfrom on each client's connection.
 		await session.waitFor(
 			(s) =>
-				/accept4\s+│ listen :\d+/.test(s.text()) &&
-				(s.text().match(/recvfrom\s+│ #\d+ 127\.0\.0\.1:\d+/g) ?? []).length === 3,
+				/accept4\s+listen :\d+/.test(s.text()) &&
+				(s.text().match(/recvfrom\s+#\d+ 127\.0\.0\.1:\d+/g) ?? []).length === 3,
 			15_000,
 		);
 		session.press('q');

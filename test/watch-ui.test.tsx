@@ -203,6 +203,6 @@ test('watch: t shows each thread in its call, on its connection, for how long; z
 	assert.match(text, /Processes 1 \(\+1 zombie\)/);
 	assert.match(text, /4242.*accept4.*listen :8080.*1m01s/);
 	assert.match(text, /4243.*recvfrom.*#1 127\.0\.0\.1:52060.*2\.5s/);
-	assert.match(text, /4300 │ 4300 │ python3\\.*zombie.*of 4242/);
+	assert.match(text, /4300 +4300 +python3\\.*zombie.*of 4242/);
 	assert.ok(!text.includes('\u001b[2J'));
 });

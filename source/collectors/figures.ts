@@ -101,3 +101,25 @@ export function processTotals(processes: readonly ProcessFigures[]): ProcessTota
 	}
 	return {threads, rssBytes, cpuPercent, cpuKnown};
 }
+
+/**
+ * Each thread's fd joined to what it is, by the socket inode its activity names: `connectionOf`
+ * says (a connection's id and peer, a listener, or null: a socket of no connection we know).
+ * One join for `watch` and for our own models' `t` view.
+ */
+export function joinThreads(
+	processes: readonly ProcessFigures[],
+	connectionOf: (inode: number) => ThreadFigures['connection'],
+): ProcessFigures[] {
+	return processes.map((process) =>
+		process.tasks
+			? {
+					...process,
+					tasks: process.tasks.map((task) => {
+						const inode = task.activity?.inode ?? null;
+						return inode === null ? task : {...task, connection: connectionOf(inode)};
+					}),
+				}
+			: process,
+	);
+}

@@ -93,7 +93,10 @@ export class ModelRow implements CompareRow {
 	) {
 		this.plan = plan;
 		this.meter = new ClientsMeter(plan.name);
-		const controller = new Controller({...base, mode: plan.mode}, DEFAULT_TIMING);
+		// No thread states: compare does not show them, and reading them costs CPU the models are measured on.
+		const controller = new Controller({...base, mode: plan.mode}, DEFAULT_TIMING, {
+			threadStates: false,
+		});
 		controller.onClientReport((report) => this.meter.apply(report));
 		controller.onEvent((line) => {
 			// A server not responding is said while it lasts (`notRespondingMs`), not left as a note.

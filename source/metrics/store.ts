@@ -526,7 +526,8 @@ export class MetricsStore {
 			},
 			os: this.#os,
 			host: this.#host,
-			events: this.#events.slice(-20),
+			// All of them: the events view (`e`) scrolls back through the log.
+			events: [...this.#events],
 		};
 	}
 
@@ -673,6 +674,13 @@ export class MetricsStore {
 				a.client - b.client,
 		);
 		return {connecting, unaccepted, rows: all.slice(0, PENDING_ROWS)};
+	}
+
+	/** Each connection's id by its peer address (the latest, should a port come back): how a thread's socket, named by `ss`, finds its row. */
+	connectionIdsByPeer(): Map<string, number> {
+		const ids = new Map<string, number>();
+		for (const [id, connection] of this.#connections) ids.set(connection.peer, id);
+		return ids;
 	}
 
 	#peers(): Set<string> {

@@ -138,8 +138,10 @@ export class EchoThread {
 			failure = error.message;
 		});
 		// Not events.once: it rejects on the 'error' that precedes a crash's 'exit'.
+		// Asked to end, its exit code says nothing (Worker.terminate() always gives 1): a spare ended
+		// by a model switch read as `ended (exit 1)`, a failure.
 		this.exited = new Promise<number>((resolve) => this.worker.once('exit', resolve)).then((code) =>
-			this.#exit(failure ?? `exit ${code}`),
+			this.#exit(failure ?? (this.#ending ? 'stopped' : `exit ${code}`)),
 		);
 	}
 

@@ -138,6 +138,7 @@ export function App({source, ascii = false, onBack, attached = false}: AppProps)
 				rows={rows}
 				view={state.help ? 'help' : state.view}
 				processesOffset={state.processesOffset}
+				eventsOffset={state.eventsOffset}
 				paused={state.frozen !== undefined}
 				filterInput={state.editingFilter ? filter : undefined}
 				notice={notice}

@@ -57,7 +57,7 @@ export const KEY_HELP: readonly (readonly [keys: string, what: string])[] = [
 	['d  D', 'more / less simulated I/O wait per message'],
 	['+  -', 'grow / shrink the thread pool (pool model)'],
 	['!', 'crash one worker thread or child process'],
-	['↑ ↓ j k PgUp PgDn', 'scroll the connections (or threads) a row / a page'],
+	['↑ ↓ j k PgUp PgDn', 'scroll the list on screen a row / a page'],
 	['g G  Home End', 'first / last connection'],
 	['s', 'sort by the next column (marked in the header)'],
 	['/', 'filter by peer, state or handler (Enter keeps, Esc clears)'],

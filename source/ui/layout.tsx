@@ -14,18 +14,29 @@ import {HostLine, StatusLine} from './panels/status-line.js';
 import {ATTACH_KEY_HINTS, COMPARE_ROW_KEY_HINTS, KEY_HINTS, WATCH_KEY_HINTS} from './keys.js';
 import {TrafficPanel} from './panels/traffic.js';
 
-export const MIN_COLUMNS = 80;
-export const MIN_ROWS = 24;
+/** The full dashboard: every panel at its designed width. */
+export const FULL_COLUMNS = 80;
+export const FULL_ROWS = 24;
+/** Below this, nothing useful fits: the screen says so. Between it and FULL, what fits (as htop does). */
+export const MIN_COLUMNS = 40;
+export const MIN_ROWS = 8;
 
 /** Rows of the top panels (five lines of figures and two borders). */
 const TOP_HEIGHT = 7;
+/** The narrowest the side panels (Concurrency, Queue) and the Traffic panel are drawn. */
+const SIDE_MIN = 23;
+const TRAFFIC_MIN = 34;
 /** From this many rows on, the event log gets a panel of its own under the connections. */
 const EVENTS_FROM_ROWS = 36;
 
 export type Layout = {
 	readonly fits: boolean;
-	readonly sideWidth: number;
+	/** Widths of the top panels; 0: left out, the window being too narrow for it. */
 	readonly trafficWidth: number;
+	readonly sideWidth: number;
+	readonly queueWidth: number;
+	/** Rows of the top panels; 0 in a window too short for them and a connection. */
+	readonly topHeight: number;
 	readonly connectionRows: number;
 	/** Height of the events panel under the connections; 0 when the window is too short for it. */
 	readonly eventsHeight: number;
@@ -38,19 +49,33 @@ export type Layout = {
 /** The narrowest event log worth putting beside the connections. */
 const BESIDE_MIN_WIDTH = 30;
 
-/** Where everything goes for a terminal of this size; the App asks it how many rows to fetch. */
+/**
+ * Where everything goes for a terminal of this size; the App asks it how many rows to fetch. Under
+ * 80x24 it keeps what fits, in this order: the connections, the Concurrency panel, Traffic, Queue.
+ */
 export function layoutFor(columns: number, rows: number): Layout {
-	const sideWidth = Math.max(23, Math.floor(columns / 4));
+	const full = columns >= FULL_COLUMNS;
+	const sideWidth = full
+		? Math.max(SIDE_MIN, Math.floor(columns / 4))
+		: columns >= SIDE_MIN + TRAFFIC_MIN
+			? SIDE_MIN
+			: columns;
+	const queueWidth = full ? sideWidth : 0;
+	const trafficWidth = columns - sideWidth - queueWidth;
 	// Width the table cannot use goes to the event log beside it, not into one wide column.
 	const besideWidth =
 		columns - CONNECTIONS_FULL_WIDTH >= BESIDE_MIN_WIDTH ? columns - CONNECTIONS_FULL_WIDTH : 0;
 	const eventsHeight =
 		besideWidth === 0 && rows >= EVENTS_FROM_ROWS ? Math.min(14, Math.floor(rows / 4)) : 0;
+	// The top panels only with room for a row of connections under them.
+	const topHeight = rows - 2 - CONNECTIONS_CHROME - 1 >= TOP_HEIGHT ? TOP_HEIGHT : 0;
 	return {
 		fits: columns >= MIN_COLUMNS && rows >= MIN_ROWS,
+		trafficWidth,
 		sideWidth,
-		trafficWidth: columns - 2 * sideWidth,
-		connectionRows: Math.max(0, rows - 1 - TOP_HEIGHT - 1 - CONNECTIONS_CHROME - eventsHeight),
+		queueWidth,
+		topHeight,
+		connectionRows: Math.max(0, rows - 1 - topHeight - 1 - CONNECTIONS_CHROME - eventsHeight),
 		eventsHeight,
 		mainWidth: columns - besideWidth,
 		besideWidth,
@@ -72,6 +97,8 @@ export type DashboardProps = {
 	readonly notice?: string | undefined;
 	/** How far the threads view (`t`) is scrolled. */
 	readonly processesOffset?: number;
+	/** The event at the top of the events view (`e`) when scrolled; undefined: the newest show. */
+	readonly eventsOffset?: number | undefined;
 	/** Shown by `attach`, where q detaches and the server runs on. */
 	readonly attached?: boolean;
 	/** Opened from compare's row: Esc goes back to the comparison. */
@@ -88,6 +115,7 @@ export function Dashboard({
 	filterInput,
 	notice,
 	processesOffset = 0,
+	eventsOffset,
 	attached = false,
 	fromCompare = false,
 }: DashboardProps) {
@@ -115,6 +143,7 @@ export function Dashboard({
 						view={view}
 						filterInput={filterInput}
 						processesOffset={processesOffset}
+						eventsOffset={eventsOffset}
 					/>
 				</>
 			)}
@@ -133,30 +162,35 @@ function TooSmall({columns, rows}: {readonly columns: number; readonly rows: num
 	);
 }
 
-/** Traffic, concurrency and queue, side by side under the status line. */
+/** Traffic, concurrency and queue, side by side under the status line: those the width has room for. */
 function TopPanels({snapshot, layout}: {readonly snapshot: Snapshot; readonly layout: Layout}) {
+	if (layout.topHeight === 0) return null;
 	return (
-		<Box height={TOP_HEIGHT}>
-			<TrafficPanel
-				traffic={snapshot.traffic}
-				latency={snapshot.latency}
-				settings={snapshot.server.settings}
-				watch={snapshot.watch}
-				width={layout.trafficWidth}
-			/>
+		<Box height={layout.topHeight}>
+			{layout.trafficWidth > 0 ? (
+				<TrafficPanel
+					traffic={snapshot.traffic}
+					latency={snapshot.latency}
+					settings={snapshot.server.settings}
+					watch={snapshot.watch}
+					width={layout.trafficWidth}
+				/>
+			) : null}
 			<ConcurrencyPanel
 				server={snapshot.server}
 				workers={snapshot.workers}
 				os={snapshot.os}
 				width={layout.sideWidth}
 			/>
-			<QueuePanel
-				queue={snapshot.queue}
-				clients={snapshot.clients}
-				pending={snapshot.connections.pending}
-				watch={snapshot.watch}
-				width={layout.sideWidth}
-			/>
+			{layout.queueWidth > 0 ? (
+				<QueuePanel
+					queue={snapshot.queue}
+					clients={snapshot.clients}
+					pending={snapshot.connections.pending}
+					watch={snapshot.watch}
+					width={layout.queueWidth}
+				/>
+			) : null}
 		</Box>
 	);
 }
@@ -172,6 +206,7 @@ function Main({
 	view,
 	filterInput,
 	processesOffset,
+	eventsOffset,
 }: {
 	readonly snapshot: Snapshot;
 	readonly layout: Layout;
@@ -179,13 +214,14 @@ function Main({
 	readonly view: Exclude<View, 'help'>;
 	readonly filterInput: string | undefined;
 	readonly processesOffset: number;
+	readonly eventsOffset: number | undefined;
 }) {
 	const height = layout.connectionRows + CONNECTIONS_CHROME;
 	const {events} = snapshot;
 	return (
 		<>
 			{view === 'events' ? (
-				<EventsPanel events={events} width={columns} height={height} />
+				<EventsPanel events={events} width={columns} height={height} offset={eventsOffset} />
 			) : (
 				<Box height={height} width={columns}>
 					{view === 'processes' ? (

@@ -10,7 +10,8 @@ import type {Snapshot} from '../metrics/snapshot.js';
 import type {KeyPress} from '../terminal/index.js';
 import {commandFor, type KeyCommand} from './keys.js';
 import {CONNECTIONS_CHROME} from './panels/connections.js';
-import {share} from './panels/processes.js';
+import {lastOffset} from './panels/processes.js';
+import {eventRows} from './panels/events.js';
 
 export type ViewState = {
 	/** What fills the space under the top panels. */
@@ -21,6 +22,8 @@ export type ViewState = {
 	readonly offset: number;
 	/** Rows of the threads view's lists scrolled off the top. */
 	readonly processesOffset: number;
+	/** The event at the top of the events view (`e`) once scrolled; undefined: it follows the newest. */
+	readonly eventsOffset: number | undefined;
 	readonly sort: SortKey;
 	readonly filter: string;
 	/** While typing a filter, keys are text. */
@@ -34,6 +37,7 @@ export const INITIAL_VIEW_STATE: ViewState = {
 	help: false,
 	offset: 0,
 	processesOffset: 0,
+	eventsOffset: undefined,
 	sort: 'id',
 	filter: '',
 	editingFilter: false,
@@ -50,6 +54,8 @@ export type Room = {
 	readonly lastConnection: number;
 	/** The largest offset of the threads view: the longer of its two lists shows its last row. */
 	readonly lastProcess: number;
+	/** The largest offset of the events view: the newest event at the bottom. */
+	readonly lastEvent: number;
 };
 
 /** Every change of the view state. */
@@ -101,6 +107,11 @@ function scrolled(current: number, to: ScrollTo, room: Room, last: number): numb
  * From the offset asked for last, not the one shown: every key press counts.
  */
 function scroll(state: ViewState, to: ScrollTo, room: Room): ViewState {
+	if (state.view === 'events') {
+		// Scrolled back to the newest, the log follows new events again.
+		const next = scrolled(state.eventsOffset ?? room.lastEvent, to, room, room.lastEvent);
+		return {...state, eventsOffset: next >= room.lastEvent ? undefined : next};
+	}
 	return state.view === 'processes'
 		? {...state, processesOffset: scrolled(state.processesOffset, to, room, room.lastProcess)}
 		: {...state, offset: scrolled(state.offset, to, room, room.lastConnection)};
@@ -134,6 +145,7 @@ export function reduce(state: ViewState, action: ViewAction): ViewState {
 				...state,
 				view: state.view === action.view ? 'connections' : action.view,
 				processesOffset: 0,
+				eventsOffset: undefined,
 			};
 		case 'help':
 			return {...state, help: action.shown};
@@ -192,14 +204,11 @@ export function meaningOf(state: ViewState, key: KeyPress, context: KeyContext):
 
 /** How far lists can scroll in `snapshot` with `connectionRows` rows of connections on screen. */
 export function roomFor(snapshot: Snapshot, connectionRows: number): Room {
-	const {os, workers} = snapshot;
-	const processes = os?.processes.length ?? 0;
-	const threads = workers.rows.filter((row) => row.worker.kind !== 'process').length;
 	const height = connectionRows + CONNECTIONS_CHROME;
-	const {processRoom, threadRoom} = share(Math.max(0, height - 2), processes, threads);
 	return {
 		page: Math.max(1, connectionRows - 1),
 		lastConnection: Math.max(0, snapshot.connections.matching - connectionRows),
-		lastProcess: Math.max(0, processes - processRoom, threads - threadRoom),
+		lastProcess: lastOffset(snapshot.os, snapshot.workers, height),
+		lastEvent: Math.max(0, snapshot.events.length - eventRows(height)),
 	};
 }

@@ -2,6 +2,7 @@ import {Listeners} from '../shared/listeners.js';
 import {ClientFleet} from '../clients/fleet.js';
 import {MachineCollector} from '../collectors/machine.js';
 import {ProcCollector} from '../collectors/proc.js';
+import {joinThreads} from '../collectors/figures.js';
 import {Clocks} from '../shared/clocks.js';
 import {
 	readConnections,
@@ -266,35 +267,28 @@ export class WatchSource implements DashboardSource {
 	#joinConnections(processes: readonly ProcessFigures[]): ProcessFigures[] {
 		const connections = this.#tracker.byInode();
 		const listeners = new Map(this.#listening.map((listener) => [listener.inode, listener.local]));
+		const joined = joinThreads(processes, (inode) => {
+			const connection = connections.get(inode);
+			if (connection) return {id: connection.id, peer: connection.peer};
+			const listener = listeners.get(inode);
+			return listener === undefined ? null : {id: null, peer: `listener ${listener}`};
+		});
 		const onConnection = new Map<number, ConnectionThread[]>();
-		const joined = processes.map((process) => ({
-			...process,
-			tasks: process.tasks?.map((task) => {
-				const inode = task.activity?.inode ?? null;
-				if (inode === null || !task.activity) return task;
-				const connection = connections.get(inode);
-				if (connection?.id != null) {
-					const list = onConnection.get(connection.id) ?? [];
-					list.push({
-						pid: process.pid,
-						tid: task.tid,
-						kind: task.activity.kind,
-						call: task.activity.call,
-						forMs: task.activity.forMs,
-					});
-					onConnection.set(connection.id, list);
-				}
-				const listener = listeners.get(inode);
-				return {
-					...task,
-					connection: connection
-						? {id: connection.id, peer: connection.peer}
-						: listener !== undefined
-							? {id: null, peer: `listener ${listener}`}
-							: null,
-				};
-			}),
-		}));
+		for (const process of joined) {
+			for (const task of process.tasks ?? []) {
+				const id = task.connection?.id;
+				if (id == null || !task.activity) continue;
+				const list = onConnection.get(id) ?? [];
+				list.push({
+					pid: process.pid,
+					tid: task.tid,
+					kind: task.activity.kind,
+					call: task.activity.call,
+					forMs: task.activity.forMs,
+				});
+				onConnection.set(id, list);
+			}
+		}
 		this.#onConnection = onConnection;
 		return joined;
 	}

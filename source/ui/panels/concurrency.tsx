@@ -66,39 +66,69 @@ export function ConcurrencyPanel({server, workers, os, width}: ConcurrencyPanelP
 	const {threads, rssBytes: rss, cpuPercent: cpu, cpuKnown} = processTotals(processes);
 	const known = os !== null && processes.length > 0;
 	const waits = activities(processes);
+	const processValue = known
+		? processCount(processes.length, os?.zombies?.length ?? 0, inner)
+		: '-';
+	const rssCpu = (
+		<Figure
+			label="rss cpu"
+			value={known ? `${formatBytes(rss)} ${cpuKnown ? `${Math.round(cpu)}%` : '-'}` : '-'}
+			width={inner}
+		/>
+	);
+	const models =
+		server.mode === 'cluster' && server.accept ? (
+			<Figure label="accept" value={clusterAccept(server.accept, inner)} width={inner} />
+		) : (
+			<Figure {...workerThreads(server, workers, glyphs.arrow, inner)} width={inner} />
+		);
+	const head = server.notRespondingMs ? (
+		<Text color="red" wrap="truncate">
+			{notResponding(server.notRespondingMs, inner)}
+		</Text>
+	) : (
+		<Figure label={serverLabel} value={serverValue} width={inner} />
+	);
+	// Our own models with their threads read: the OS threads and processes share a line, so the
+	// model's workers and what the threads are blocked in (`3 recv 1 poll 7 lock`) both show.
+	if (server.placement !== 'watched' && processes.some((process) => process.tasks)) {
+		return (
+			<Panel title="Concurrency" width={width}>
+				{head}
+				<Figure
+					label="OS thr/procs"
+					value={known ? `${threads ?? 'n/a'}/${processValue}` : '-'}
+					width={inner}
+				/>
+				{models}
+				{waits ? (
+					<Text wrap="truncate">{activitySummary(waits, inner)}</Text>
+				) : (
+					<Figure label="run/sleep/blk" value={threadStates(processes)} width={inner} />
+				)}
+				{rssCpu}
+			</Panel>
+		);
+	}
 	return (
 		<Panel title="Concurrency" width={width}>
-			{server.notRespondingMs ? (
-				<Text color="red" wrap="truncate">
-					{notResponding(server.notRespondingMs, inner)}
-				</Text>
-			) : (
-				<Figure label={serverLabel} value={serverValue} width={inner} />
-			)}
+			{head}
 			<Figure
 				label="OS threads"
 				value={!known ? '-' : threads === null ? 'n/a' : String(threads)}
 				width={inner}
 			/>
 			{server.mode === 'cluster' && server.accept ? (
-				<Figure label="accept" value={clusterAccept(server.accept, inner)} width={inner} />
+				models
 			) : waits ? (
 				<Text wrap="truncate">{activitySummary(waits, inner)}</Text>
 			) : processes.some((process) => process.tasks) ? (
 				<Figure label="run/sleep/blk" value={threadStates(processes)} width={inner} />
 			) : (
-				<Figure {...workerThreads(server, workers, glyphs.arrow, inner)} width={inner} />
+				models
 			)}
-			<Figure
-				label="processes"
-				value={known ? processCount(processes.length, os?.zombies?.length ?? 0, inner) : '-'}
-				width={inner}
-			/>
-			<Figure
-				label="rss cpu"
-				value={known ? `${formatBytes(rss)} ${cpuKnown ? `${Math.round(cpu)}%` : '-'}` : '-'}
-				width={inner}
-			/>
+			<Figure label="processes" value={processValue} width={inner} />
+			{rssCpu}
 		</Panel>
 	);
 }

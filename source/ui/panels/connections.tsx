@@ -1,9 +1,10 @@
-import {Box, Text} from '#ink';
+import {Text} from '#ink';
 import {formatBytes, formatCount, formatDuration, inert} from '../../shared/format.js';
 import {handledByLabel, type SortKey} from '../../metrics/connection-view.js';
 import type {ConnectionRow, PendingRow, Snapshot} from '../../metrics/snapshot.js';
 import {useGlyphs} from '../glyphs.js';
 import {Panel} from '../panel.js';
+import {Table, type TableColumn} from '../table.js';
 
 export type ConnectionsPanelProps = {
 	readonly connections: Snapshot['connections'];
@@ -23,18 +24,20 @@ export type ConnectionsPanelProps = {
 /** Lines the panel needs around its rows: two borders, the column header, the footer. */
 export const CONNECTIONS_CHROME = 4;
 
-type Column = {
-	readonly title: string;
-	readonly sort?: SortKey;
-	readonly width: number;
-	readonly align: 'left' | 'right';
-	readonly cell: (row: ConnectionRow) => string;
-};
+/** A column of the connection list, and the sort key its heading marks when the list is sorted by it. */
+type Column = TableColumn<ConnectionRow> & {readonly sort?: SortKey};
 
 const FIXED: readonly Column[] = [
 	{title: 'ID', sort: 'id', width: 6, align: 'right', cell: (row) => `#${row.id}`},
 	{title: 'PEER', width: 0, align: 'left', cell: (row) => inert(row.peer)},
-	{title: 'STATE', sort: 'state', width: 6, align: 'left', cell: (row) => row.state},
+	{
+		title: 'STATE',
+		sort: 'state',
+		width: 6,
+		align: 'left',
+		cell: (row) => row.state,
+		color: (row) => (row.state === 'queued' ? 'yellow' : 'green'),
+	},
 	{
 		title: 'BY',
 		sort: 'by',
@@ -103,16 +106,24 @@ function layout(width: number, watched: boolean): Column[] {
 				column.title === 'MSGS' ? QUEUES : column.title === 'BY' ? WATCHED_BY : column,
 			)
 		: FIXED;
-	const fixed = chosen.reduce((sum, column) => sum + column.width + 1, 0);
-	const peer = Math.max(8, Math.min(PEER_MAX, inner - fixed));
-	return chosen.map((column) => (column.title === 'PEER' ? {...column, width: peer} : column));
+	// In a window narrower than 80 columns, the columns that say least go first, until the rest fit.
+	let kept = chosen;
+	const used = (columns: readonly Column[]) =>
+		columns.reduce((sum, column) => sum + column.width + 1, 0);
+	for (const title of DROPPED_FIRST) {
+		if (used(kept) + PEER_MIN <= inner) break;
+		kept = kept.filter((column) => column.title !== title);
+	}
+	// Narrower than that only where nothing else is left to drop.
+	const peer = Math.max(8, Math.min(PEER_MAX, inner - used(kept)));
+	return kept.map((column) => (column.title === 'PEER' ? {...column, width: peer} : column));
 }
 
-function fit(text: string, column: Column, ellipsis: string): string {
-	const clipped =
-		text.length > column.width ? `${text.slice(0, column.width - 1)}${ellipsis}` : text;
-	return column.align === 'right' ? clipped.padStart(column.width) : clipped.padEnd(column.width);
-}
+/** The narrowest peer column: a loopback address and its port (`127.0.0.1:50110`) whole. */
+const PEER_MIN = 15;
+
+/** Columns left out in a narrow window, first to last: the connection's id, peer, state and handler stay. */
+const DROPPED_FIRST = ['AGE', 'MSGS', 'RQ/SQ', 'RTT', 'OUT', 'IN'];
 
 function footerText(
 	connections: Snapshot['connections'],
@@ -171,13 +182,9 @@ export function ConnectionsPanel({
 	const pending = connections.pending ?? [];
 	const pendingShown = pending.slice(0, rows - shown.length);
 	const peerWidth = columns.find((column) => column.title === 'PEER')!.width;
-	const header = columns
-		.map((column) => {
-			const title =
-				column.sort === connections.sort ? `${column.title}${glyphs.sorted}` : column.title;
-			return fit(title, column, glyphs.ellipsis);
-		})
-		.join(' ');
+	const titles = columns.map((column) =>
+		column.sort === connections.sort ? `${column.title}${glyphs.sorted}` : column.title,
+	);
 	return (
 		<Panel
 			title={[
@@ -189,31 +196,13 @@ export function ConnectionsPanel({
 			width={width}
 			height={rows + CONNECTIONS_CHROME}
 		>
-			<Text bold wrap="truncate">
-				{header}
-			</Text>
-			<Box flexDirection="column" height={rows}>
-				{shown.map((row) => (
-					<Text key={row.id} wrap="truncate">
-						{columns.map((column, index) => {
-							const text =
-								fit(column.cell(row), column, glyphs.ellipsis) +
-								(index < columns.length - 1 ? ' ' : '');
-							if (column.title !== 'STATE') return text;
-							return (
-								<Text key="state" color={row.state === 'queued' ? 'yellow' : 'green'}>
-									{text}
-								</Text>
-							);
-						})}
-					</Text>
-				))}
+			<Table columns={columns} rows={shown} rowKey={(row) => row.id} titles={titles} height={rows}>
 				{pendingShown.map((row) => (
 					<Text key={`c${row.client}`} wrap="truncate" color="yellow">
 						{pendingText(row, peerWidth)}
 					</Text>
 				))}
-			</Box>
+			</Table>
 			{filterInput === undefined ? (
 				<Text dimColor wrap="truncate">
 					{footerText(connections, shown.length, glyphs.dot, waitingForServer)}

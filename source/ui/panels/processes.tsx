@@ -1,4 +1,5 @@
 import {Box, Text} from '#ink';
+import type {ReactNode} from 'react';
 import {formatBytes, formatDuration, inert} from '../../shared/format.js';
 import type {
 	OsFigures,
@@ -7,7 +8,7 @@ import type {
 	ThreadFigures,
 	WorkerRow,
 } from '../../metrics/snapshot.js';
-import {CompactTable} from '../compact-table.js';
+import {Table, TABLE_HEADING, type TableColumn} from '../table.js';
 import {Panel} from '../panel.js';
 import {processTotals} from '../../collectors/figures.js';
 
@@ -20,8 +21,8 @@ export type ProcessesPanelProps = {
 	readonly offset?: number;
 };
 
-/** Lines a CompactTable takes besides its rows: top border, heading, bottom border. */
-const TABLE_CHROME = 3;
+/** Lines a table takes besides its rows: its heading. */
+const TABLE_CHROME = TABLE_HEADING;
 
 /** What a worker serves, by the server's accounting: one named connection, or how many (a cluster child). */
 function serving(row: WorkerRow | undefined): string {
@@ -39,19 +40,33 @@ function visible<T>(list: readonly T[], offset: number, room: number): {from: nu
 	return {from, rows: list.slice(from, from + room)};
 }
 
+type Row = Record<string, Scalar>;
+
+/** The columns of a table of scalars: each titled by its key, as wide as its widest cell. */
+function scalarColumns(
+	columns: readonly {readonly key: string; readonly align?: 'left' | 'right'}[],
+): TableColumn<Row>[] {
+	return columns.map(({key, align}) => ({
+		title: key,
+		width: 0,
+		align: align ?? 'left',
+		cell: (row) => String(row[key] ?? ''),
+	}));
+}
+
 /** A table of some of a list's rows, and under it a line saying what is above and below. */
-function ScrolledTable<T extends Record<string, Scalar>>({
+function ScrolledTable({
 	data,
 	columns,
 	more,
 }: {
-	readonly data: T[];
-	readonly columns: ConstructorParameters<typeof CompactTable<T>>[0]['columns'];
+	readonly data: Row[];
+	readonly columns: readonly {readonly key: string; readonly align?: 'left' | 'right'}[];
 	readonly more: string;
 }) {
 	return (
 		<Box flexDirection="column">
-			<CompactTable data={data} columns={columns} />
+			<Table columns={scalarColumns(columns)} rows={data} rowKey={(_, index) => index} />
 			{more ? <Text dimColor>{more}</Text> : null}
 		</Box>
 	);
@@ -75,6 +90,29 @@ function processTable(
 	}));
 }
 
+const PROCESS_COLUMNS = [
+	{key: 'pid', align: 'right'},
+	{key: 'role'},
+	{key: 'serves'},
+	{key: 'threads', align: 'right'},
+	{key: 'rss', align: 'right'},
+	{key: 'cpu', align: 'right'},
+] as const;
+
+/**
+ * Rows of the processes' table and of the OS threads' in the threads view: a server of several
+ * processes (process per client, cluster, pre-forked) lists them, each with what it serves, above
+ * its threads; a server of one process, its threads alone.
+ */
+function osRooms(
+	processes: number,
+	threadRows: number,
+	height: number,
+): {processRoom: number; threadRoom: number} {
+	if (processes > 1) return share(Math.max(0, height - 2), processes, threadRows);
+	return {processRoom: 0, threadRoom: osThreadsRoom(height)};
+}
+
 /** The worker threads' table rows. */
 function threadTable(shown: readonly WorkerRow[]) {
 	return shown.map((row) => ({
@@ -96,14 +134,32 @@ export function ProcessesPanel({os, workers, width, height, offset = 0}: Process
 		(process.tasks ?? []).map((task) => ({pid: process.pid, ...task})),
 	);
 	if (tasks.length > 0) {
+		const room = osRooms(processes.length, tasks.length + (os?.zombies?.length ?? 0), height);
+		const shownProcesses = visible(processes, offset, room.processRoom);
 		return (
 			<OsThreads
 				processes={processes}
 				zombies={os?.zombies}
 				tasks={tasks}
+				workers={workers}
 				width={width}
+				room={room.threadRoom}
+				offset={offset}
 				height={height}
-			/>
+			>
+				{room.processRoom > 0 ? (
+					<ScrolledTable
+						data={processTable(shownProcesses.rows, processes, workers.rows)}
+						columns={PROCESS_COLUMNS}
+						more={more(
+							shownProcesses.from,
+							shownProcesses.rows.length,
+							processes.length,
+							'processes',
+						)}
+					/>
+				) : null}
+			</OsThreads>
 		);
 	}
 	const threads = workers.rows.filter((row) => row.worker.kind !== 'process');
@@ -124,14 +180,7 @@ export function ProcessesPanel({os, workers, width, height, offset = 0}: Process
 				) : (
 					<ScrolledTable
 						data={processData}
-						columns={[
-							{key: 'pid', align: 'right'},
-							{key: 'role'},
-							{key: 'serves'},
-							{key: 'threads', align: 'right'},
-							{key: 'rss', align: 'right'},
-							{key: 'cpu', align: 'right'},
-						]}
+						columns={PROCESS_COLUMNS}
 						more={more(shownProcesses.from, processData.length, processes.length, 'processes')}
 					/>
 				)}
@@ -151,6 +200,27 @@ export function ProcessesPanel({os, workers, width, height, offset = 0}: Process
 			</>
 		</Panel>
 	);
+}
+
+/** Rows of the OS threads' table in a panel `height` lines high: borders, table chrome, the line under it. */
+const osThreadsRoom = (height: number) => Math.max(0, height - 2 - TABLE_CHROME - 1);
+
+/** The largest scroll offset of the view in a panel `height` lines high: the longest list shows its last row. */
+export function lastOffset(
+	os: Snapshot['os'],
+	workers: Snapshot['workers'],
+	height: number,
+): number {
+	const processes = os?.processes ?? [];
+	const tasks = processes.reduce((sum, process) => sum + (process.tasks?.length ?? 0), 0);
+	if (tasks > 0) {
+		const rows = tasks + (os?.zombies?.length ?? 0);
+		const {processRoom, threadRoom} = osRooms(processes.length, rows, height);
+		return Math.max(0, rows - threadRoom, processRoom > 0 ? processes.length - processRoom : 0);
+	}
+	const threads = workers.rows.filter((row) => row.worker.kind !== 'process').length;
+	const {processRoom, threadRoom} = share(Math.max(0, height - 2), processes.length, threads);
+	return Math.max(0, processes.length - processRoom, threads - threadRoom);
 }
 
 /**
@@ -200,23 +270,33 @@ const STATES: Readonly<Record<string, string>> = {
 };
 
 /**
- * A watched server: every OS thread of every process, with its name, state and CPU, from /proc
- * (the server tells us nothing of its own workers).
+ * Every OS thread of every process of the server, with its name, what it is blocked in, on which
+ * connection and for how long, and its CPU, from /proc and ss: a watched server's, and our own
+ * models' (whose worker threads each sit in `read` on their client's socket).
  */
 function OsThreads({
 	processes,
 	zombies: zombieList,
 	tasks,
+	workers,
 	width,
 	height,
+	room,
+	offset,
+	children,
 }: {
 	readonly processes: readonly ProcessFigures[];
 	readonly zombies: OsFigures['zombies'];
 	readonly tasks: readonly (ThreadFigures & {readonly pid: number})[];
+	readonly workers: Snapshot['workers'];
 	readonly width: number;
 	readonly height: number;
+	/** Rows of threads shown. */
+	readonly room: number;
+	readonly offset: number;
+	/** Above the threads: the processes' table, for a server of several. */
+	readonly children?: ReactNode;
 }) {
-	const room = Math.max(0, height - 2 - TABLE_CHROME - 1);
 	const timed = tasks.some((task) => task.activity);
 	const zombies: Record<string, Scalar>[] = (zombieList ?? []).map((zombie) => ({
 		pid: zombie.pid,
@@ -225,7 +305,7 @@ function OsThreads({
 		...(timed ? {in: 'zombie', on: `of ${zombie.ppid}`, for: ''} : {state: 'zombie'}),
 		cpu: '-',
 	}));
-	const data: Record<string, Scalar>[] = [
+	const all: Record<string, Scalar>[] = [
 		...tasks.map((task) => ({
 			pid: task.pid,
 			tid: task.tid,
@@ -246,25 +326,33 @@ function OsThreads({
 			cpu: task.cpuPercent === null ? '-' : `${task.cpuPercent.toFixed(1)}%`,
 		})),
 		...zombies,
-	].slice(0, room);
+	];
+	const shown = visible(all, offset, room);
+	const data = shown.rows;
 	const columns = timed
 		? ['pid', 'tid', 'name', 'in', 'on', 'for', 'cpu']
 		: ['pid', 'tid', 'name', 'state', 'cpu'];
 	const right = new Set(['pid', 'tid', 'for', 'cpu']);
 	const rss = processTotals(processes).rssBytes;
+	// Our own models say how many of the threads are the model's workers, and how many are busy.
+	const ours = workers.threads > 0 ? ` · workers ${workers.busy}/${workers.threads} busy` : '';
 	return (
 		<Panel
-			title={`Processes ${processes.length}${zombies.length > 0 ? ` (+${zombies.length} zombie)` : ''} · OS threads ${tasks.length} · rss ${formatBytes(rss)}`}
+			title={`Processes ${processes.length}${zombies.length > 0 ? ` (+${zombies.length} zombie)` : ''} · OS threads ${tasks.length}${ours} · rss ${formatBytes(rss)}`}
 			width={width}
 			height={height}
 		>
 			<>
-				<CompactTable
-					data={data}
-					columns={columns.map((key) => (right.has(key) ? {key, align: 'right' as const} : {key}))}
+				{children}
+				<Table
+					columns={scalarColumns(
+						columns.map((key) => (right.has(key) ? {key, align: 'right' as const} : {key})),
+					)}
+					rows={data}
+					rowKey={(_, index) => index}
 				/>
-				{tasks.length + zombies.length > data.length ? (
-					<Text dimColor>{`${tasks.length + zombies.length - data.length} more threads`}</Text>
+				{all.length > data.length ? (
+					<Text dimColor>{more(shown.from, data.length, all.length, 'threads')}</Text>
 				) : null}
 			</>
 		</Panel>
