@@ -64,7 +64,7 @@ test('the first frame already shows real figures: threads, processes, RSS and CP
 	const text = session.text();
 	// OS threads and processes share a line, as the threads' states take one (issue 25).
 	assert.match(text, /OS thr\/procs\s+\d+\/\d+│/, text);
-	assert.match(text, /\d+ (in )?(recv|poll|lock)/, text);
+	assert.match(text, /\d+ (in )?(recv|poll|lock)\b/, text);
 	assert.match(text, /rss cpu\s+\d+(\.\d+)?[KMG] \d+%│/, text);
 	const host = /host cpu \d+% mem (\S+)\/(\S+)/.exec(text);
 	assert.ok(host, `the machine's figures on the first frame:\n${text}`);

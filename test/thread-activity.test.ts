@@ -43,7 +43,9 @@ test('the Concurrency panel sum: as long a form as fits', () => {
 		['lock', 11],
 	] as const);
 	assert.equal(activitySummary(counts), '3 in recv, 1 in accept, 11 on a lock');
-	assert.equal(activitySummary(counts, 21), '3r 1a 11l');
+	assert.equal(activitySummary(counts, 21), '11 lock 3 recv +1');
+	assert.equal(activitySummary(counts, 12), '11 lock +4');
+	assert.equal(activitySummary(counts, 9), '3r 1a 11l');
 	assert.equal(activitySummary(counts, 24), '3 recv 1 accept 11 lock');
 });
 

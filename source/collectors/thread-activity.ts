@@ -222,10 +222,20 @@ export function activitySummary(
 	width = Number.POSITIVE_INFINITY,
 ): string {
 	const present = PHRASES.filter(([kind]) => (counts.get(kind) ?? 0) > 0);
+	const count = ([kind]: (typeof PHRASES)[number]) => counts.get(kind) ?? 0;
+	// Narrower: the most common kinds in words and the rest as a count (`9 read 3 lock +2`), before
+	// letters that need the readme to be read (`9r 3l 1p 1o`).
+	const byCount = [...present].sort((a, b) => count(b) - count(a));
+	const shortest = byCount.slice(1).map((_, i) => {
+		const kept = byCount.slice(0, byCount.length - 1 - i);
+		const rest = byCount.slice(kept.length).reduce((sum, phrase) => sum + count(phrase), 0);
+		return `${kept.map((phrase) => `${count(phrase)} ${phrase[2]}`).join(' ')} +${rest}`;
+	});
 	const forms = [
-		present.map(([kind, long]) => `${counts.get(kind)} ${long}`).join(', '),
-		present.map(([kind, , short]) => `${counts.get(kind)} ${short}`).join(' '),
-		present.map(([kind, , short]) => `${counts.get(kind)}${short[0]}`).join(' '),
+		present.map((phrase) => `${count(phrase)} ${phrase[1]}`).join(', '),
+		present.map((phrase) => `${count(phrase)} ${phrase[2]}`).join(' '),
+		...shortest,
+		present.map((phrase) => `${count(phrase)}${phrase[2][0]}`).join(' '),
 	];
 	return forms.find((form) => form.length <= width) ?? forms.at(-1)!;
 }
