@@ -188,6 +188,8 @@ export class WatchSource implements DashboardSource {
 		const os = await this.#proc.collect(now);
 		if (os.processes.length === 0) {
 			this.#ended = await this.#howEnded();
+			// Read, and none is alive: 0 processes (null would say not read yet).
+			this.#store.setOs({...os, acceptQueue: null});
 			this.#rates = {bytesInPerSec: 0, bytesOutPerSec: 0};
 			this.#rateWindow = null;
 			this.#store.log(now, 'warn', this.#ended);
