@@ -293,9 +293,14 @@ for (const mode of MODE_NAMES) {
 			const after = await ByteClient.connect(port);
 			assert.equal((await after.ask('alive\n')).toString(), 'alive\n');
 			await Promise.all([...silent, after].map((client) => client.close()));
+			// Sequential: a resetting client may still have been on its way into the kernel's queue
+			// when it read empty above, and be accepted (and closed) after: every opened one closes.
 			await waitFor(
-				() => closed() === 5 + resetsOpened + silentCount,
-				() => `closed ${closed()} of ${5 + resetsOpened + silentCount}`,
+				() =>
+					mode === 'sequential'
+						? opened() >= 5 && closed() === opened()
+						: closed() === 5 + resetsOpened + silentCount,
+				() => `opened ${opened()}, closed ${closed()} of ${5 + resetsOpened + silentCount}`,
 			);
 			await waitFor(
 				() => fdCount() <= fds && threadCount() <= threads + 1,
