@@ -70,6 +70,7 @@ export const E2E = [
 	'events.test.tsx',
 	'figures.test.tsx',
 	'half-close.test.ts',
+	'hand-over.test.ts',
 	'hangups.test.ts',
 	'install.test.ts',
 	'keys.test.ts',

@@ -23,6 +23,7 @@ import {
 	emitChildUp,
 	endChild,
 	forkChild,
+	handOver,
 	READY_TIMEOUT_MS,
 	relayConnectionReport,
 } from '../serving-child.js';
@@ -300,7 +301,7 @@ class ProcessPerClient implements ServerMode {
 			handler: config.handler,
 			settings: settings(),
 		};
-		forked.send(command, socket, (error) => {
+		handOver(forked, command, socket, (error) => {
 			this.#pending.delete(socket);
 			if (error) forked.kill('SIGKILL');
 		});
