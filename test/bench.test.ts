@@ -120,12 +120,12 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 	assert.match(sequential!.verdict, /2 of 3 clients starved/);
 	assert.equal(sequential!.errors.timeouts, 2, 'a client that never had a reply is a timeout');
 	// The text table fits the terminal's width; --wide shows every column, no header twice.
-	for (const line of formatText(report, 80).split('\n').slice(3))
+	for (const line of (await formatText(report, 80)).split('\n').slice(3))
 		assert.ok(line.length <= 80, line);
-	const headers = formatText(report)
-		.split('\n')[3]!
-		.trim()
-		.split(/\s{2,}/);
+	const wide = (await formatText(report)).split('\n');
+	const headers = wide[wide.findIndex((line) => line.startsWith('┌')) + 1]!.split('│')
+		.slice(1, -1)
+		.map((cell) => cell.trim());
 	assert.equal(new Set(headers).size, headers.length, headers.join('|'));
 	assert.ok(headers.includes('timeouts') && headers.includes('p99.9') && headers.includes('MB/s'));
 	// Markdown: the calibration a sentence (not a stray `calibration:` JSON line), the charts fenced.
@@ -133,7 +133,7 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 		...report,
 		extra: {calibration: {messagesPerSec: 2228, loadCpuPercent: 3, messagesPerCoreSecond: 76_828}},
 	};
-	const markdown = renderBench(calibrated, {format: 'markdown', wide: true, chart: true});
+	const markdown = await renderBench(calibrated, {format: 'markdown', wide: true, chart: true});
 	assert.doesNotMatch(markdown, /^\s*calibration:/m);
 	assert.doesNotMatch(markdown, /^\s*\{"messagesPerSec"/m);
 	assert.match(markdown, /calibrated against the plain server at 100 clients, drove 2228 msgs\/s/);

@@ -14,6 +14,7 @@
  */
 
 export const UNIT = [
+	'bench-report.test.ts',
 	'compare-app.test.tsx',
 	'compare.test.tsx',
 	'imports.test.ts',

@@ -24,6 +24,9 @@ import {
 import {measureMemory, runRow, type Load, type RowFigures, type RowSpec} from './run-row.js';
 import {workload, type Workload} from './workload.js';
 import {formatBytes} from '../shared/format.js';
+import {isUnicodeSafe} from '../terminal/capabilities.js';
+import {asciiText} from '../terminal/ascii.js';
+import {drawTable} from './text-table.js';
 import {EMPTY_SUMMARY, type LatencySummary} from '../metrics/latency.js';
 
 /** `concurrency-top bench …`: returns the exit status. */
@@ -83,17 +86,30 @@ export async function benchMain(values: BenchFlags, args: readonly string[]): Pr
 			break;
 		}
 	}
-	process.stdout.write(`${renderBench(report, options)}\n`);
+	process.stdout.write(`${await renderBench(report, options)}\n`);
 	return 0;
 }
 
-/** The report as the chosen format prints it: JSON, Markdown, or text for a terminal. */
-export function renderBench(
+/**
+ * The report as the chosen format prints it: JSON, Markdown, or text for a terminal, in ASCII where
+ * the terminal or locale cannot show more (`unicode` false: source/terminal/capabilities.ts).
+ */
+export async function renderBench(
 	report: BenchReport,
 	options: Pick<BenchOptions, 'format' | 'wide' | 'chart'>,
-): string {
+	unicode = isUnicodeSafe(),
+): Promise<string> {
 	if (options.format === 'json') return JSON.stringify(jsonDocument(benchJson(report)), null, 2);
 	const markdown = options.format === 'markdown';
+	const text = await renderDocument(report, options, markdown);
+	return markdown || unicode ? text : asciiText(text);
+}
+
+async function renderDocument(
+	report: BenchReport,
+	options: Pick<BenchOptions, 'wide' | 'chart'>,
+	markdown: boolean,
+): Promise<string> {
 	if (report.scenario === 'memory') return formatMemory(report, markdown);
 	const extra = report.extra
 		? markdown
@@ -101,7 +117,7 @@ export function renderBench(
 			: formatExtra(report.extra)
 		: '';
 	const width = options.wide ? Number.POSITIVE_INFINITY : (process.stdout.columns ?? 160);
-	const table = markdown ? formatMarkdown(report) : formatText(report, width);
+	const table = markdown ? formatMarkdown(report) : await formatText(report, width);
 	const charts = options.chart ? formatCharts(report.rows, Math.min(width, 100)) : '';
 	// In Markdown the charts are preformatted text: fenced, or their columns of bars collapse.
 	const chart =
@@ -144,20 +160,17 @@ type MemoryLine = {
 	bytesPerConnection: number;
 };
 
-function formatMemory(report: BenchReport, markdown: boolean): string {
+async function formatMemory(report: BenchReport, markdown: boolean): Promise<string> {
 	const lines = (report.extra?.memory ?? []) as MemoryLine[];
 	const headers = ['server', 'connections', 'served', 'RSS idle', 'RSS loaded', 'per connection'];
-	const table = [
-		headers,
-		...lines.map((line) => [
-			line.server,
-			String(line.connections),
-			String(line.served),
-			formatBytes(line.baseRssBytes),
-			formatBytes(line.loadedRssBytes),
-			line.bytesPerConnection < 0 ? '~0' : formatBytes(line.bytesPerConnection),
-		]),
-	];
+	const cells = lines.map((line) => [
+		line.server,
+		String(line.connections),
+		String(line.served),
+		formatBytes(line.baseRssBytes),
+		formatBytes(line.loadedRssBytes),
+		line.bytesPerConnection < 0 ? '~0' : formatBytes(line.bytesPerConnection),
+	]);
 	const title = `concurrency-top bench: memory per idle connection (${report.command}); RSS of the server's processes, median of 5 readings`;
 	const skipped = report.skipped.map((skip) => `skipped ${skip.server}: ${skip.reason}`);
 	if (markdown)
@@ -169,22 +182,14 @@ function formatMemory(report: BenchReport, markdown: boolean): string {
 				.slice(1)
 				.map(() => '---:')
 				.join(' | ')} |`,
-			...table.slice(1).map((row) => `| ${row.join(' | ')} |`),
+			...cells.map((row) => `| ${row.join(' | ')} |`),
 			...skipped,
 		].join('\n');
-	const widths = headers.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-	return [
-		title,
-		'',
-		...table.map((row) =>
-			row
-				.map((cell, column) =>
-					column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
-				)
-				.join('  '),
-		),
-		...skipped,
-	].join('\n');
+	const table = await drawTable(
+		headers.map((header, column) => ({header, left: column === 0})),
+		cells,
+	);
+	return [title, '', ...table, ...skipped].join('\n');
 }
 
 function formatExtra(extra: Readonly<Record<string, unknown>>): string {
