@@ -14,6 +14,7 @@
  */
 
 export const UNIT = [
+	'clients-panel.test.tsx',
 	'compare-app.test.tsx',
 	'compare.test.tsx',
 	'imports.test.ts',

@@ -144,10 +144,15 @@ export async function runClients(
 	// The screen reads the figures as the dashboard reads its source: published on a tick.
 	const figures = new Publisher<ClientsView>(meter.view());
 	setInterval(() => figures.publish(meter.view()), TICK_MS);
-	const ink = render(<ClientsApp figures={figures} fleet={fleet} onQuit={() => void quit()} />, {
-		exitOnCtrlC: false,
-		stdin,
-	});
+	const ink = render(
+		<ClientsApp
+			figures={figures}
+			fleet={fleet}
+			onQuit={() => void quit()}
+			timeoutMs={load.timeoutMs}
+		/>,
+		{exitOnCtrlC: false, stdin},
+	);
 	screen.unmount = () => ink.unmount();
 }
 
