@@ -14,6 +14,7 @@
  */
 
 export const UNIT = [
+	'bench-report.test.ts',
 	'clients-panel.test.tsx',
 	'compare-app.test.tsx',
 	'compare.test.tsx',

@@ -1,4 +1,5 @@
 import {formatBytes, formatDuration} from '../shared/format.js';
+import {scheduleWords} from '../clients/summary.js';
 import type {Environment} from './environment.js';
 import type {LatencySummary} from '../metrics/latency.js';
 import type {RowFigures, RowSpec} from './run-row.js';
@@ -60,9 +61,14 @@ export type BenchReport = {
 	readonly tool: 'concurrency-top bench';
 	readonly scenario: string;
 	readonly command: string;
+	/** When the bench started, epoch milliseconds. */
+	readonly at: number;
+	/** @deprecated schema 2: `at` as ISO text; goes in 0.3. */
 	readonly startedAt: string;
 	readonly environment: Environment;
-	readonly settings: Readonly<Record<string, number | string | readonly (string | number)[]>>;
+	readonly settings: Readonly<
+		Record<string, number | string | null | readonly (string | number)[]>
+	>;
 	readonly rows: readonly BenchRow[];
 	readonly skipped: readonly Skipped[];
 	readonly targets: readonly Target[];
@@ -307,6 +313,7 @@ const COLUMNS: readonly Column[] = [
 	{header: 'resets', rank: 6, cell: (row) => String(row.errors.resets)},
 	{header: 'closed', rank: 6, cell: (row) => String(row.errors.closed)},
 	{header: 'timeouts', rank: 6, cell: (row) => String(row.errors.timeouts)},
+	{header: 'late', rank: 2, cell: (row) => String(row.errors.messageTimeouts)},
 	{
 		header: 'dropped SYN',
 		rank: 4,
@@ -378,6 +385,15 @@ function grid(rows: readonly BenchRow[], columns: readonly Column[], width: numb
 const onMachine = (environment: Environment) =>
 	environment.machine === null ? '' : `${environment.machine}; `;
 
+/** Which schedule the clients ran, in words: said under the title of the text and Markdown tables. */
+function loadWords(report: BenchReport): string {
+	const {ratePerSec, messageTimeoutMs} = report.settings;
+	const late = `late: messages without a reply within ${formatDuration(Number(messageTimeoutMs))}`;
+	return typeof ratePerSec === 'number'
+		? `${ratePerSec} msgs/s per client, ${scheduleWords('fixed-rate')}; ${late}`
+		: `${scheduleWords('closed-loop')}; ${late}`;
+}
+
 /** The text table: as wide as `width` (the terminal's), every column with `width` Infinity. */
 export function formatText(report: BenchReport, width = Number.POSITIVE_INFINITY): string {
 	const columns = fitColumns(report.rows, width);
@@ -387,6 +403,7 @@ export function formatText(report: BenchReport, width = Number.POSITIVE_INFINITY
 	return [
 		`concurrency-top bench: ${report.scenario} (${report.command})`,
 		`${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s); CPU: server's, and the busiest load process's, in % of one core; host in % of all cores`,
+		loadWords(report),
 		...(hidden.length > 0
 			? [`(not shown for the terminal's width: ${hidden.join(', ')}; --wide shows all)`]
 			: []),
@@ -399,7 +416,7 @@ export function formatText(report: BenchReport, width = Number.POSITIVE_INFINITY
 export function formatMarkdown(report: BenchReport): string {
 	const row = (items: readonly string[]) => `| ${items.join(' | ')} |`;
 	return [
-		`Measured with \`${report.command}\` (${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s)).`,
+		`Measured with \`${report.command}\` (${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s)); ${loadWords(report)}.`,
 		'',
 		row(COLUMNS.map((column) => column.header)),
 		row(COLUMNS.map((column) => (column.left ? '---' : '---:'))),

@@ -3,8 +3,8 @@ import {jsonLine} from '../metrics/json-output.js';
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';
 import type {Options} from '../options/options.js';
-import {CLIENTS_COMMAND_DEFAULT} from '../options/options.js';
-import {integer, numberFrom, UsageError} from '../options/values.js';
+import {CLIENTS_COMMAND_DEFAULT, parseMessageTimeoutMs} from '../options/options.js';
+import {numberFrom, UsageError} from '../options/values.js';
 import {formatClientsSummary, summaryJson, viewJson, type ClientsLoad} from '../clients/summary.js';
 import type {EndpointOptions} from '../options/endpoints.js';
 import {ClientsApp} from '../ui/clients-app.js';
@@ -168,9 +168,6 @@ export type RunLength = {
 	readonly timeoutMs?: number;
 };
 
-/** A message without its reply this long is counted as timed out (autocannon's default). */
-export const DEFAULT_MESSAGE_TIMEOUT_MS = 10_000;
-
 export function parseRunLength(values: {
 	readonly duration?: unknown;
 	readonly warmup?: unknown;
@@ -186,12 +183,6 @@ export function parseRunLength(values: {
 		durationS: durationS === undefined ? null : numberFrom('duration', durationS, 0, 0.1, 86_400),
 		warmupS: numberFrom('warmup', warmupS, 0, 0, 3600),
 		fixedRate: values.fixedRate === true,
-		timeoutMs: integer(
-			'timeout-ms',
-			text(values.timeoutMs),
-			DEFAULT_MESSAGE_TIMEOUT_MS,
-			1,
-			3_600_000,
-		),
+		timeoutMs: parseMessageTimeoutMs(text(values.timeoutMs)),
 	};
 }
