@@ -39,12 +39,13 @@ function figures(messagesPerSec: number, more: Partial<RowFigures> = {}): RowFig
 		roundTrips: messagesPerSec * 2,
 		measuredS: 2,
 		rtt: summary(0.4, 2.5),
+		histogram: {counts: []},
 		connect: summary(0.1, 0.3),
 		firstReply: summary(0.5, 1.5),
 		allFirstReplyMs: 12,
 		firstReplies: 3,
 		starved: 0,
-		errors: {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0},
+		errors: {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0, messageTimeouts: 0},
 		peakThreads: 11,
 		peakProcesses: 1,
 		peakRssBytes: 60 * 2 ** 20,
@@ -67,6 +68,8 @@ const spec = (server: RowSpec['server'], backlog = 511): RowSpec => ({
 	clients: 3,
 	size: 64,
 	depth: 1,
+	ratePerSec: null,
+	messageTimeoutMs: 10_000,
 	durationS: 2,
 	warmupS: 1,
 	backlog,
@@ -76,13 +79,14 @@ const plain = figures(30_000);
 const starved = figures(9000, {
 	starved: 2,
 	allFirstReplyMs: null,
-	errors: {refused: 0, resets: 0, closed: 0, timeouts: 2, other: 0},
+	errors: {refused: 0, resets: 0, closed: 0, timeouts: 2, other: 0, messageTimeouts: 0},
 	backlog: 5,
 });
 const REPORT: BenchReport = {
 	tool: 'concurrency-top bench',
 	scenario: 'matrix',
 	command: 'concurrency-top bench --modes async,sequential --clients 3',
+	at: Date.parse('2026-12-07T16:00:00.000Z'),
 	startedAt: '2026-12-07T16:00:00.000Z',
 	environment: {
 		node: 'v20.19.0',
@@ -133,7 +137,7 @@ test("bench's text table is ink-table's: its borders, one rule under the heading
 	);
 	// Every line of the frame as wide as the others, every column of the report present.
 	assert.equal(new Set(table.map((line) => line.length)).size, 1);
-	assert.equal(cells(heading!).length, 32);
+	assert.equal(cells(heading!).length, 33);
 	assert.match(rest[2]!, /│ 2 of 3 clients starved; 0\.30× plain msgs\/s from those served │$/);
 });
 

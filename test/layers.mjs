@@ -15,6 +15,8 @@
 
 export const UNIT = [
 	'bench-report.test.ts',
+	'bench-schedule.test.ts',
+	'clients-panel.test.tsx',
 	'compare-app.test.tsx',
 	'compare.test.tsx',
 	'imports.test.ts',

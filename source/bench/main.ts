@@ -27,7 +27,12 @@ import {formatBytes} from '../shared/format.js';
 import {isUnicodeSafe} from '../terminal/capabilities.js';
 import {asciiText} from '../terminal/ascii.js';
 import {drawTable} from './text-table.js';
-import {EMPTY_SUMMARY, type LatencySummary} from '../metrics/latency.js';
+import {
+	addCounts,
+	EMPTY_SUMMARY,
+	histogramBuckets,
+	type LatencySummary,
+} from '../metrics/latency.js';
 
 /** `concurrency-top bench …`: returns the exit status. */
 export async function benchMain(values: BenchFlags, args: readonly string[]): Promise<number> {
@@ -44,26 +49,15 @@ export async function benchMain(values: BenchFlags, args: readonly string[]): Pr
 	if (options.scenario === 'dashboard') await checkDashboardNeeds();
 	const env = await checkEnvironment();
 	const command = `concurrency-top bench ${args.join(' ')}`.trim();
+	const at = Date.now();
 	const base = {
 		tool: 'concurrency-top bench',
 		scenario: options.scenario,
 		command,
-		at: Date.now(),
-		startedAt: new Date().toISOString(),
+		at,
+		startedAt: new Date(at).toISOString(),
 		environment: env,
-		settings: {
-			modes: options.modes,
-			clients: options.clients,
-			workloads: options.workloads,
-			size: options.size,
-			depth: options.depth,
-			workers: options.workers,
-			durationS: options.durationS,
-			repeat: options.repeat,
-			workMs: options.workMs,
-			delayMs: options.delayMs,
-			poolSize: options.poolSize,
-		},
+		settings: benchSettings(options),
 	} as const;
 	for (const note of env.notes) process.stderr.write(`bench: ${note}\n`);
 	let report: BenchReport;
@@ -88,6 +82,26 @@ export async function benchMain(values: BenchFlags, args: readonly string[]): Pr
 	}
 	process.stdout.write(`${await renderBench(report, options)}\n`);
 	return 0;
+}
+
+/** The flags the report was measured with, and the schedule its clients ran. */
+export function benchSettings(options: BenchOptions): BenchReport['settings'] {
+	return {
+		modes: options.modes,
+		clients: options.clients,
+		workloads: options.workloads,
+		size: options.size,
+		depth: options.depth,
+		schedule: options.ratePerSec === null ? 'closed-loop' : 'fixed-rate',
+		ratePerSec: options.ratePerSec,
+		messageTimeoutMs: options.messageTimeoutMs,
+		workers: options.workers,
+		durationS: options.durationS,
+		repeat: options.repeat,
+		workMs: options.workMs,
+		delayMs: options.delayMs,
+		poolSize: options.poolSize,
+	};
 }
 
 /**
@@ -139,15 +153,16 @@ function markdownExtra(extra: Readonly<Record<string, unknown>>): string {
 }
 
 /**
- * bench's JSON: the report, each row's round trips also as `latency`, their name in every command
- * (`rtt` is the schema-2 name, kept until 0.3), and the load's schedule said: the bench's clients
- * run a closed loop, each message timed from its send.
+ * bench's JSON: the report, each row's round trips as `latency` with their histogram, as in every
+ * command (`rtt`, without it, is the schema-2 name, kept until 0.3).
  */
 function benchJson(report: BenchReport): object {
 	return {
 		...report,
-		settings: {...report.settings, schedule: 'closed-loop'},
-		rows: report.rows.map((row) => ({...row, latency: row.rtt})),
+		rows: report.rows.map(({histogram, ...row}) => ({
+			...row,
+			latency: {...row.rtt, histogram: histogramBuckets(histogram)},
+		})),
 	};
 }
 
@@ -279,6 +294,8 @@ function plan(
 							...(server === 'target' ? {target: options.target!} : {}),
 							size: options.size,
 							depth: options.depth,
+							ratePerSec: options.ratePerSec,
+							messageTimeoutMs: options.messageTimeoutMs,
 							durationS: options.durationS,
 							warmupS: options.warmupS,
 							backlog,
@@ -433,6 +450,9 @@ async function calibrate(options: BenchOptions, load: Load): Promise<Calibration
 			clients: 100,
 			size: options.size,
 			depth: options.depth,
+			// What the generator can drive flat out: the closed loop, whatever the rows run.
+			ratePerSec: null,
+			messageTimeoutMs: options.messageTimeoutMs,
 			durationS: Math.min(2, options.durationS),
 			warmupS: Math.min(1, options.warmupS),
 			backlog: 511,
@@ -509,6 +529,8 @@ export function medianOf(runs: readonly RowFigures[]): RowFigures {
 		roundTrips: pick((figures) => figures.roundTrips),
 		measuredS: pick((figures) => figures.measuredS),
 		rtt: medianSummary(runs.map((figures) => figures.rtt)),
+		// Every run's round trips: the histogram of the row is their sum, as its samples are.
+		histogram: addCounts(runs.map((figures) => figures.histogram)),
 		connect: medianSummary(runs.map((figures) => figures.connect)),
 		firstReply: medianSummary(runs.map((figures) => figures.firstReply)),
 		allFirstReplyMs:
@@ -521,6 +543,7 @@ export function medianOf(runs: readonly RowFigures[]): RowFigures {
 			closed: errors('closed'),
 			timeouts: errors('timeouts'),
 			other: errors('other'),
+			messageTimeouts: errors('messageTimeouts'),
 		},
 		peakThreads: Math.max(...runs.map((figures) => figures.peakThreads)),
 		peakProcesses: Math.max(...runs.map((figures) => figures.peakProcesses)),
@@ -576,6 +599,8 @@ async function runSaturation(options: BenchOptions, env: Environment): Promise<S
 				clients,
 				size: options.size,
 				depth: options.depth,
+				ratePerSec: null,
+				messageTimeoutMs: options.messageTimeoutMs,
 				durationS: options.durationS,
 				warmupS: options.warmupS,
 				backlog: 511,

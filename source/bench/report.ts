@@ -1,4 +1,5 @@
 import {formatBytes, formatDuration} from '../shared/format.js';
+import {scheduleWords} from '../clients/summary.js';
 import type {Environment} from './environment.js';
 import type {LatencySummary} from '../metrics/latency.js';
 import type {RowFigures, RowSpec} from './run-row.js';
@@ -61,9 +62,14 @@ export type BenchReport = {
 	readonly tool: 'concurrency-top bench';
 	readonly scenario: string;
 	readonly command: string;
+	/** When the bench started, epoch milliseconds. */
+	readonly at: number;
+	/** @deprecated schema 2: `at` as ISO text; goes in 0.3. */
 	readonly startedAt: string;
 	readonly environment: Environment;
-	readonly settings: Readonly<Record<string, number | string | readonly (string | number)[]>>;
+	readonly settings: Readonly<
+		Record<string, number | string | null | readonly (string | number)[]>
+	>;
 	readonly rows: readonly BenchRow[];
 	readonly skipped: readonly Skipped[];
 	readonly targets: readonly Target[];
@@ -308,6 +314,7 @@ const COLUMNS: readonly Column[] = [
 	{header: 'resets', rank: 6, cell: (row) => String(row.errors.resets)},
 	{header: 'closed', rank: 6, cell: (row) => String(row.errors.closed)},
 	{header: 'timeouts', rank: 6, cell: (row) => String(row.errors.timeouts)},
+	{header: 'late', rank: 2, cell: (row) => String(row.errors.messageTimeouts)},
 	{
 		header: 'dropped SYN',
 		rank: 4,
@@ -380,6 +387,15 @@ function cellsWithin(rows: readonly BenchRow[], columns: readonly Column[], widt
 const onMachine = (environment: Environment) =>
 	environment.machine === null ? '' : `${environment.machine}; `;
 
+/** Which schedule the clients ran, in words: said under the title of the text and Markdown tables. */
+function loadWords(report: BenchReport): string {
+	const {ratePerSec, messageTimeoutMs} = report.settings;
+	const late = `late: messages without a reply within ${formatDuration(Number(messageTimeoutMs))}`;
+	return typeof ratePerSec === 'number'
+		? `${ratePerSec} msgs/s per client, ${scheduleWords('fixed-rate')}; ${late}`
+		: `${scheduleWords('closed-loop')}; ${late}`;
+}
+
 /**
  * The text report, its table drawn by ink-table: as wide as `width` (the terminal's), every column
  * with `width` Infinity. In a terminal too narrow even for the first columns, lines are cut.
@@ -396,6 +412,7 @@ export async function formatText(
 	return [
 		`concurrency-top bench: ${report.scenario} (${report.command})`,
 		`${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s); CPU: server's, and the busiest load process's, in % of one core; host in % of all cores`,
+		loadWords(report),
 		...(hidden.length > 0
 			? [`(not shown for the terminal's width: ${hidden.join(', ')}; --wide shows all)`]
 			: []),
@@ -408,7 +425,7 @@ export async function formatText(
 export function formatMarkdown(report: BenchReport): string {
 	const row = (items: readonly string[]) => `| ${items.join(' | ')} |`;
 	return [
-		`Measured with \`${report.command}\` (${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s)).`,
+		`Measured with \`${report.command}\` (${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s)); ${loadWords(report)}.`,
 		'',
 		row(COLUMNS.map((column) => column.header)),
 		row(COLUMNS.map((column) => (column.left ? '---' : '---:'))),
