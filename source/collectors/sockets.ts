@@ -210,21 +210,34 @@ function ownerOf(pid: number): string {
  * the whole network namespace (the kernel does not count them per listener). Null if unreadable.
  */
 export function readListenOverflows(): number | null {
+	return fromNetstat(listenOverflowsIn);
+}
+
+/** `parse` applied to /proc/net/netstat; null if it cannot be read. */
+export function fromNetstat<T>(parse: (netstat: string) => T | null): T | null {
 	try {
-		return listenOverflowsIn(readFileSync('/proc/net/netstat', 'utf8'));
+		return parse(readFileSync('/proc/net/netstat', 'utf8'));
 	} catch {
 		return null;
 	}
 }
 
-/** Parses /proc/net/netstat: a header line of names, then a line of values, per section. */
+/** Parses /proc/net/netstat for ListenOverflows. */
 export function listenOverflowsIn(netstat: string): number | null {
+	return tcpExtCounterIn(netstat, 'ListenOverflows');
+}
+
+/**
+ * Parses /proc/net/netstat (a header line of names, then a line of values, per section): the
+ * TcpExt counter `name`, or null where there is none.
+ */
+export function tcpExtCounterIn(netstat: string, name: string): number | null {
 	const lines = netstat.split('\n');
 	for (let i = 0; i + 1 < lines.length; i++) {
 		if (!lines[i]!.startsWith('TcpExt:')) continue;
 		const names = lines[i]!.split(/\s+/);
 		const values = lines[i + 1]!.split(/\s+/);
-		const at = names.indexOf('ListenOverflows');
+		const at = names.indexOf(name);
 		return at === -1 ? null : Number(values[at]);
 	}
 	return null;

@@ -1,6 +1,6 @@
-import {readFileSync} from 'node:fs';
 import {runSs, SS} from './ss.js';
 import {readAcceptQueue} from './proc.js';
+import {fromNetstat, tcpExtCounterIn} from './sockets.js';
 
 // Where clients of a port wait before the server has them, as the kernel knows it: the listener's
 // accept queue against its backlog, and this machine's sockets whose SYN has no answer yet.
@@ -231,24 +231,12 @@ export type ListenCounters = {
 
 /** Reads /proc/net/netstat; null if unreadable. */
 export function readListenCounters(): ListenCounters | null {
-	try {
-		return listenCountersIn(readFileSync('/proc/net/netstat', 'utf8'));
-	} catch {
-		return null;
-	}
+	return fromNetstat(listenCountersIn);
 }
 
-/** Parses /proc/net/netstat: a header line of names, then a line of values, per section. */
+/** Parses /proc/net/netstat; null unless it has both counters. */
 export function listenCountersIn(netstat: string): ListenCounters | null {
-	const lines = netstat.split('\n');
-	for (let i = 0; i + 1 < lines.length; i++) {
-		if (!lines[i]!.startsWith('TcpExt:')) continue;
-		const names = lines[i]!.split(/\s+/);
-		const values = lines[i + 1]!.split(/\s+/);
-		const overflows = names.indexOf('ListenOverflows');
-		const drops = names.indexOf('ListenDrops');
-		if (overflows === -1 || drops === -1) return null;
-		return {overflows: Number(values[overflows]), drops: Number(values[drops])};
-	}
-	return null;
+	const overflows = tcpExtCounterIn(netstat, 'ListenOverflows');
+	const drops = tcpExtCounterIn(netstat, 'ListenDrops');
+	return overflows === null || drops === null ? null : {overflows, drops};
 }
