@@ -97,14 +97,13 @@ class ProcessPerClient implements ServerMode {
 		this.#context = context;
 		this.budget = workerBudget(PROCESS_COST, context.settings().maxWorkers);
 		this.#server = net.createServer({pauseOnConnect: true}, (socket) => this.#accept(socket));
-		const {limit} = this.budget;
 		this.#spares = new Spares<Child>(
 			{
 				what: 'spare children',
-				floor: Math.min(SPARE_CHILDREN, limit),
-				limit,
+				floor: SPARE_CHILDREN,
+				limit: this.budget.limit,
 				emit: context.emit,
-				hasRoom: (queued) => this.#children.size + this.#gate.waiting + queued < limit,
+				count: () => this.#children.size,
 				start: () => this.#fork(),
 				ready: async (child) => {
 					await child.ready;

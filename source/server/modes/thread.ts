@@ -65,14 +65,13 @@ class ThreadPerClient implements ServerMode {
 		this.#context = context;
 		this.budget = workerBudget(THREAD_COST, context.settings().maxWorkers);
 		this.#server = net.createServer({pauseOnConnect: true}, (socket) => this.#accept(socket));
-		const {limit} = this.budget;
 		this.#spares = new Spares<EchoThread>(
 			{
 				what: 'spare threads',
-				floor: Math.min(SPARE_THREADS, limit),
-				limit,
+				floor: SPARE_THREADS,
+				limit: this.budget.limit,
 				emit: context.emit,
-				hasRoom: (queued) => this.#threads.size + this.#gate.waiting + queued < limit,
+				count: () => this.#threads.size,
 				start: () => this.#startThread(),
 				ready: async (thread) => {
 					await thread.ready;
