@@ -2,9 +2,9 @@ import type {ChildProcess} from 'node:child_process';
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, ServerSettings, WorkerRef} from '../protocol.js';
-import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
+import {acceptErrors, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {listen} from '../listen.js';
-import {announceOnMain} from '../main-thread.js';
+import {announceOnMain, announceServed} from '../main-thread.js';
 import {PeerWatch} from '../peer-watch.js';
 import {SpawnGate} from '../spawn-gate.js';
 import {Spares} from '../spares.js';
@@ -274,11 +274,7 @@ class ProcessPerClient implements ServerMode {
 		child.connection = {id, socket};
 		child.handedOver = ownsSocket(child.process);
 		this.#pending.add(socket);
-		if (queued) emit({type: 'conn-serve', id, by: child.ref, at: Date.now()});
-		else {
-			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-			emit({type: 'conn-open', id, peer, state: 'active', by: child.ref, at: Date.now()});
-		}
+		announceServed(emit, socket, id, child.ref, queued);
 		emit({type: 'worker-busy', worker: child.ref, connection: id, at: Date.now()});
 		if (child.isReady) this.#handOver(child);
 	}
