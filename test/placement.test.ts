@@ -66,23 +66,31 @@ test('worker placement: the server process dies with the dashboard', async () =>
 	const dashboard = spawn(process.execPath, [FIXTURE.pathname, 'process'], {
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});
-	const [line] = (await once(dashboard.stdout, 'data')) as [Buffer];
-	const {port, serverPid} = JSON.parse(line.toString()) as {port: number; serverPid: number};
-	const client = await LineClient.connect(port);
-	assert.equal(await client.ask('alive'), 'alive');
-	// The client's child, and the spares started one at a time beside it.
-	await waitFor(
-		() => childPids(serverPid).length === 1 + SPARE_CHILDREN,
-		() => `children of the server: ${childPids(serverPid).join(',')}`,
-		30_000,
-	);
-	const grandchildren = childPids(serverPid);
-	dashboard.kill('SIGKILL');
-	await waitFor(
-		() => !isAlive(serverPid) && grandchildren.every((pid) => !isAlive(pid)),
-		() => `server process ${serverPid} or its children still alive`,
-	);
-	await client.closed;
+	// Every wait bounded and the fixture killed on any failure: a test process left waiting on it
+	// once held a run for 13 minutes.
+	try {
+		const [line] = (await once(dashboard.stdout, 'data', {
+			signal: AbortSignal.timeout(30_000),
+		})) as [Buffer];
+		const {port, serverPid} = JSON.parse(line.toString()) as {port: number; serverPid: number};
+		const client = await LineClient.connect(port);
+		assert.equal(await client.ask('alive'), 'alive');
+		// The client's child, and the spares started one at a time beside it.
+		await waitFor(
+			() => childPids(serverPid).length === 1 + SPARE_CHILDREN,
+			() => `children of the server: ${childPids(serverPid).join(',')}`,
+			30_000,
+		);
+		const grandchildren = childPids(serverPid);
+		dashboard.kill('SIGKILL');
+		await waitFor(
+			() => !isAlive(serverPid) && grandchildren.every((pid) => !isAlive(pid)),
+			() => `server process ${serverPid} or its children still alive`,
+		);
+		await waitFor(() => client.isClosed, 'the client to see its connection end');
+	} finally {
+		dashboard.kill('SIGKILL');
+	}
 });
 
 test('worker placement: after a restart failed on a taken port, the panel says down and restart tries again once it is free', async () => {
