@@ -105,7 +105,6 @@ export const E2E = [
 
 /** e2e and slow files that must run alone, and why. */
 export const ALONE = {
-	'package.test.ts': '`npm pack` rebuilds dist/ (prepack), which every other test runs from',
 	'truth.test.ts': 'the figures must equal the kernel’s within one tick, and it prints the lag',
 	'soak.test.ts': 'counts the connections made in 40 s and the RSS growth',
 	'recovery.test.ts': 'RSS back within 10% of idle, and an answer within 5 s, after a storm',
