@@ -107,7 +107,7 @@ export const E2E = [
 /** e2e and slow files that must run alone, and why. */
 export const ALONE = {
 	'truth.test.ts': 'the figures must equal the kernel’s within one tick, and it prints the lag',
-	'soak.test.ts': 'counts the connections made in 40 s and the RSS growth',
+	'soak.test.ts': 'counts the connections made in 20 s and the RSS growth',
 	'recovery.test.ts': 'RSS back within 10% of idle, and an answer within 5 s, after a storm',
 	'hostile.test.ts': 'a 64 MB message and clients that never read: the memory the server takes',
 	'clients-summary.test.ts': 'a 2 s run must take between 1.4 and 3 s',
