@@ -86,6 +86,7 @@ export const E2E = [
 	'queue-leave.test.ts',
 	'queue-panel.test.tsx',
 	'reach-cli.test.ts',
+	'refusals.test.ts',
 	'remote.test.ts',
 	'security.test.ts',
 	'spares.test.tsx',
