@@ -104,8 +104,7 @@ const median = (values: readonly number[]) => {
  * The whole first frame with every figure it can have before any client: the server's threads,
  * processes, RSS and CPU share, and the machine's CPU and memory (in the bottom line, drawn last).
  */
-const FIGURES =
-	/OS threads\s+\d+[^]*processes\s+\d+[^]*rss cpu\s+\S+ \d+%[^]*host cpu \d+% mem \S+\/\S+/;
+const FIGURES = /OS thr\/procs\s+\d+\/\d+[^]*rss cpu\s+\S+ \d+%[^]*host cpu \d+% mem \S+\/\S+/;
 
 type Case = {readonly name: string; readonly measure: () => Promise<Sample>};
 const cases: Case[] = [

@@ -3,6 +3,7 @@ import os from 'node:os';
 import {execFile, spawn} from 'node:child_process';
 import net from 'node:net';
 import {test} from 'node:test';
+import {NO_ERRORS} from '../source/server/protocol.js';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {summarize, LatencyHistogram} from '../source/metrics/latency.js';
@@ -43,6 +44,8 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 	const report = JSON.parse(stdout) as BenchReport;
 	assertConforms('bench', report);
 	assert.match(stderr, /sequential cpu ×3, ETA/, 'progress goes to stderr');
+	assert.equal(report.settings.schedule, 'closed-loop');
+	assert.equal(report.settings.ratePerSec, null);
 	assert.equal(report.scenario, 'matrix');
 	// A plain baseline for each listen backlog: Node's 511, async's 4096, sequential's listen(5).
 	assert.deepEqual(
@@ -97,11 +100,13 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 		assert.ok(row.bytesPerSec > 0, where);
 		assert.deepEqual(Object.keys(row.errors).sort(), [
 			'closed',
+			'messageTimeouts',
 			'other',
 			'refused',
 			'resets',
 			'timeouts',
 		]);
+		assertHistogram(row, where);
 		assert.equal(row.clients, 3);
 		assert.equal(typeof row.verdict, 'string');
 		assert.ok(row.verdict.length > 0);
@@ -120,20 +125,23 @@ test('bench end to end: a tiny matrix prints one JSON document with every column
 	assert.match(sequential!.verdict, /2 of 3 clients starved/);
 	assert.equal(sequential!.errors.timeouts, 2, 'a client that never had a reply is a timeout');
 	// The text table fits the terminal's width; --wide shows every column, no header twice.
-	for (const line of formatText(report, 80).split('\n').slice(3))
+	for (const line of (await formatText(report, 80))
+		.split('\n')
+		.filter((line) => /^[┌│├└]/.test(line)))
 		assert.ok(line.length <= 80, line);
-	const headers = formatText(report)
-		.split('\n')[3]!
-		.trim()
-		.split(/\s{2,}/);
+	const wide = (await formatText(report)).split('\n');
+	const headers = wide[wide.findIndex((line) => line.startsWith('┌')) + 1]!.split('│')
+		.slice(1, -1)
+		.map((cell) => cell.trim());
 	assert.equal(new Set(headers).size, headers.length, headers.join('|'));
 	assert.ok(headers.includes('timeouts') && headers.includes('p99.9') && headers.includes('MB/s'));
+	assert.ok(headers.includes('late'));
 	// Markdown: the calibration a sentence (not a stray `calibration:` JSON line), the charts fenced.
 	const calibrated = {
 		...report,
 		extra: {calibration: {messagesPerSec: 2228, loadCpuPercent: 3, messagesPerCoreSecond: 76_828}},
 	};
-	const markdown = renderBench(calibrated, {format: 'markdown', wide: true, chart: true});
+	const markdown = await renderBench(calibrated, {format: 'markdown', wide: true, chart: true});
 	assert.doesNotMatch(markdown, /^\s*calibration:/m);
 	assert.doesNotMatch(markdown, /^\s*\{"messagesPerSec"/m);
 	assert.match(markdown, /calibrated against the plain server at 100 clients, drove 2228 msgs\/s/);
@@ -173,7 +181,42 @@ test('bench --generator node: the Node load workers drive the same rows, errors 
 	);
 	for (const row of report.rows) {
 		assert.ok(row.messagesPerSec > 0 && row.rtt.samples > 0);
-		assert.deepEqual(row.errors, {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0});
+		assert.deepEqual(row.errors, {...NO_ERRORS, messageTimeouts: 0});
+		assertHistogram(row, row.server);
+	}
+});
+
+/** A row's JSON: its round trips as `latency`, with their histogram, every sample in a bucket. */
+function assertHistogram(row: object, where: string): void {
+	const {latency} = row as {latency: {samples: number; histogram: {count: number}[]}};
+	assert.ok(latency.histogram.length > 0, where);
+	assert.equal(
+		latency.histogram.reduce((sum, bucket) => sum + bucket.count, 0),
+		latency.samples,
+		where,
+	);
+}
+
+test('bench --fixed-rate --rate N: each client sends N a second whatever the replies, timed from when due', async () => {
+	const {stdout, stderr} = await run(
+		process.execPath,
+		[
+			CLI,
+			...['bench', '--modes', 'async', '--workloads', 'echo', '--clients', '2'],
+			...['--fixed-rate', '--rate', '50', '--duration', '1', '--warmup', '0.5', '--json'],
+		],
+		{timeout: 90_000},
+	);
+	const report = JSON.parse(stdout) as BenchReport;
+	assertConforms('bench', report);
+	assert.equal(report.settings.schedule, 'fixed-rate');
+	assert.equal(report.settings.ratePerSec, 50);
+	assert.doesNotMatch(stderr, /Node load workers/, 'the C generator ran the rows');
+	for (const row of report.rows) {
+		// The schedule's count at most: 2 clients × 50 a second over the 1 s window, and one each besides.
+		assert.ok(row.roundTrips <= 2 * (50 * 1 + 1), `${row.server}: ${row.roundTrips}`);
+		assert.ok(row.roundTrips > 0, row.server);
+		assertHistogram(row, row.server);
 	}
 });
 
@@ -184,6 +227,9 @@ test('bench: a bad flag is one line on stderr and exit status 2', async () => {
 		['--duration', 'x'],
 		['--frobnicate'],
 		['--json', '--markdown'],
+		['--rate', '5'],
+		['--fixed-rate'],
+		['--timeout-ms', '0'],
 	]) {
 		const result = await run(process.execPath, [CLI, 'bench', ...args]).then(
 			() => ({code: 0, stderr: '', stdout: ''}),

@@ -7,6 +7,7 @@ import {fileURLToPath} from 'node:url';
 import {createInterface} from 'node:readline';
 import {MODE_NAMES} from '../source/server/mode.js';
 import {ByteClient} from './helpers/net.js';
+import {assertConforms} from './helpers/json-schema.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
@@ -125,6 +126,7 @@ test('--json: one snapshot per line, an outside client counted, exit 0 on SIGTER
 	try {
 		for await (const line of lines) {
 			const snapshot = JSON.parse(line);
+			assertConforms('dashboard', snapshot);
 			assert.equal(snapshot.mode, 'async');
 			assert.equal(typeof snapshot.port, 'number');
 			outside ??= await ByteClient.connect(snapshot.port);

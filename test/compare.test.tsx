@@ -8,6 +8,7 @@ import {parseCompareOptions, type CompareFlags} from '../source/compare/options.
 import {parseCommandLine} from '../source/options/command-line.js';
 import {COMMANDS} from '../source/commands/registry.js';
 import {compareScreen, CompareView} from '../source/compare/view.js';
+import {formatFinal} from '../source/compare/report.js';
 import {UsageError} from '../source/options/values.js';
 import {EIGHT_ROWS} from './compare-fixture.js';
 
@@ -103,6 +104,29 @@ test('markdown: every column, the best in bold, text-derived opinions marked', (
 	assert.match(lines[3]!, /^\| async \| \*\*28\*\* \|/);
 	assert.match(lines[2]!, /\| ~One at a time \|/);
 	assert.match(lines[7]!, /^\| reactor ! \|/);
+});
+
+test('markdown: a row that leaves clients out says it has no best mark, as bold is the mark there', () => {
+	const summary = {
+		at: EIGHT_ROWS.at,
+		startedAt: EIGHT_ROWS.at,
+		windowStart: null,
+		seconds: 0,
+		startupS: 0,
+		snapshot: EIGHT_ROWS,
+		latency: {},
+	};
+	const markdown = formatFinal(summary, 'markdown', 'concurrency-top compare').split('\n');
+	assert.ok(markdown.some((line) => line.startsWith('**bold** best in its column;')));
+	assert.ok(
+		markdown.includes('sequential: 13/14 unanswered, no best mark but msg/s'),
+		markdown.join('\n'),
+	);
+	assert.ok(markdown.includes('pool: 4/14 unanswered, no best mark but msg/s'));
+	assert.ok(!markdown.some((line) => line.includes('no *')), 'no `*` where bold marks the best');
+	// The text report keeps its mark, `*`, in both places.
+	const text = formatFinal(summary, 'text', 'concurrency-top compare').split('\n');
+	assert.ok(text.includes('pool: 4/14 unanswered, no * but msg/s'));
 });
 
 const COMPARE = COMMANDS.find((command) => command.name === 'compare')!;

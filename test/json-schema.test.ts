@@ -7,7 +7,8 @@ import {toCompareJson, toCompareSummaryJson} from '../source/compare/figures.js'
 import {jsonLine, toJsonLine} from '../source/metrics/json-output.js';
 import {EIGHT_ROWS} from './compare-fixture.js';
 import {assertConforms, commandSchema, schemaErrors} from './helpers/json-schema.js';
-import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
+import {SEQUENTIAL_SNAPSHOT, WATCHED_THREADS} from './helpers/snapshots.js';
+import type {PendingRow, Snapshot} from '../source/metrics/snapshot.js';
 
 /** As the program prints it: through jsonLine (schema first, figures rounded), then parsed. */
 const printed = (document: object) => JSON.parse(jsonLine(document)) as Record<string, unknown>;
@@ -110,5 +111,135 @@ function example(doc: string, heading: string): unknown {
 
 test('the examples in docs/json.md and docs/compare.md are what the schemas say the commands print', () => {
 	assertConforms('clients', example('json.md', '## `clients --json`'));
+	assertConforms('dashboard', example('json.md', '## The dashboard, `serve`, `attach`'));
 	assertConforms('compare', example('compare.md', '## --json, --duration, --markdown'));
+});
+
+/** `document` with the value at `path` (dot-separated keys and array indexes) replaced. */
+function withValue(document: unknown, path: string, value: unknown): unknown {
+	const copy = structuredClone(document) as Record<string, unknown>;
+	const keys = path.split('.');
+	let at = copy;
+	for (const key of keys.slice(0, -1)) at = at[key] as Record<string, unknown>;
+	at[keys.at(-1)!] = value;
+	return copy;
+}
+
+test('the schemas: a figure may be null only where it can truly be missing', () => {
+	const dashboard = printed(toJsonLine(SEQUENTIAL_SNAPSHOT));
+	const clients = printed(viewJson(clientsMeter().view(1000), LOAD));
+	const compare = printed(toCompareJson(EIGHT_ROWS));
+	const refused: [string, unknown, string][] = [
+		['dashboard', dashboard, 'connections.active'],
+		['dashboard', dashboard, 'latency.samples'],
+		['dashboard', dashboard, 'traffic.bytesInTotal'],
+		// Null only for a server we did not start (watch): ours always has them.
+		['dashboard', dashboard, 'queue.line'],
+		['dashboard', dashboard, 'threads.workers'],
+		['dashboard', dashboard, 'mode'],
+		['clients', clients, 'messagesPerSec'],
+		['clients', clients, 'errors.messageTimeouts'],
+		// Round trips were measured: their percentiles are figures.
+		['clients', clients, 'latency.p50Ms'],
+		['compare', compare, 'rows.0.messagesPerSec'],
+		['compare', compare, 'rows.0.clients.total'],
+	];
+	for (const [name, document, path] of refused)
+		assert.notDeepEqual(
+			schemaErrors(withValue(document, path, null), commandSchema(name as 'dashboard')),
+			[],
+			`${name}: ${path} null`,
+		);
+	// Where a figure can be missing, null passes: not read yet, no limit, no round trip this second.
+	for (const [name, document, path] of [
+		['dashboard', dashboard, 'hostCpuPercent'],
+		['dashboard', dashboard, 'processes.count'],
+		['dashboard', dashboard, 'threads.os'],
+		['dashboard', dashboard, 'settings.maxConnections'],
+		['clients', clients, 'firstReply.waitingMs'],
+		['compare', compare, 'rows.0.cpuPercent'],
+		['compare', compare, 'rows.0.latency.p50Ms'],
+	] as const)
+		assertConforms(name, withValue(document, path, null));
+	// No samples: every percentile null, and only then.
+	const none = {...(clients.latency as object), samples: 0};
+	assert.notDeepEqual(schemaErrors({...clients, latency: none}, commandSchema('clients')), []);
+	const empty = Object.fromEntries(
+		Object.keys(none).map((key) => [key, key === 'samples' ? 0 : null]),
+	);
+	assertConforms('clients', {...clients, latency: empty});
+});
+
+/** A watched server (`watch`): its threads in accept and recv, a zombie, every optional section. */
+const WATCHED_LINE: Snapshot = {
+	...WATCHED_THREADS,
+	watch: {
+		...WATCHED_THREADS.watch!,
+		listenOverflows: null,
+		ended: null,
+		rateWindow: {from: 1_699_999_999_000, to: 1_700_000_000_000},
+		connections: [{id: 1, peer: '127.0.0.1:52060', inode: 101, owner: 4242, waitIn: null}],
+		owners: [4242],
+		syscallRefused: null,
+	},
+};
+
+test('watch lines are checked whole: listeners, processes, threads and what each waits in, connections', () => {
+	const line = printed(toJsonLine(WATCHED_LINE));
+	assertConforms('dashboard', line);
+	const schema = commandSchema('dashboard');
+	for (const [path, value] of [
+		['watch', {}],
+		['watch.listeners', [{address: '127.0.0.1:8080'}]],
+		['watch.processes.0.threads.0.tid', null],
+		['watch.processes.0.threads.1.activity.kind', 'napping'],
+		['watch.connections.0.waitIn', 'somewhere'],
+		['watch.zombies', [{pid: 4300}]],
+		// A watched server has no model, and its threads are not ours to count as workers.
+		['mode', 'async'],
+		['threads.workers', 3],
+	] as const)
+		assert.notDeepEqual(schemaErrors(withValue(line, path, value), schema), [], path);
+	// Our own server's line has no watch section.
+	const own = printed(toJsonLine(SEQUENTIAL_SNAPSHOT));
+	assert.notDeepEqual(schemaErrors({...own, watch: line.watch}, schema), []);
+});
+
+test('clients.pending items are checked: where each waits, and the handshake that goes with it', () => {
+	const pending: PendingRow[] = [
+		{
+			client: 3,
+			local: '127.0.0.1:50200',
+			where: 'kernel queue',
+			handshake: null,
+			sinceMs: 1200,
+			synRetries: null,
+			retriesFrom: null,
+		},
+		{
+			client: 4,
+			local: null,
+			where: 'not connected',
+			handshake: 'syn-sent',
+			sinceMs: 3100,
+			synRetries: 2,
+			retriesFrom: 'derived',
+		},
+	];
+	const snapshot: Snapshot = {
+		...SEQUENTIAL_SNAPSHOT,
+		connections: {...SEQUENTIAL_SNAPSHOT.connections, pending},
+	};
+	const line = printed(toJsonLine(snapshot));
+	assertConforms('dashboard', line);
+	const schema = commandSchema('dashboard');
+	for (const [path, value] of [
+		['clients.pending.0.where', 'elsewhere'],
+		['clients.pending.0.handshake', 'syn-sent'],
+		['clients.pending.1.handshake', null],
+		['clients.pending.1.sinceMs', null],
+		['clients.pending.1.retriesFrom', 'guessed'],
+		['clients.pending.0', {client: 3}],
+	] as const)
+		assert.notDeepEqual(schemaErrors(withValue(line, path, value), schema), [], path);
 });

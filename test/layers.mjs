@@ -14,6 +14,9 @@
  */
 
 export const UNIT = [
+	'bench-report.test.ts',
+	'bench-schedule.test.ts',
+	'clients-panel.test.tsx',
 	'compare-app.test.tsx',
 	'compare.test.tsx',
 	'imports.test.ts',
@@ -70,6 +73,7 @@ export const E2E = [
 	'events.test.tsx',
 	'figures.test.tsx',
 	'half-close.test.ts',
+	'hand-over.test.ts',
 	'hangups.test.ts',
 	'install.test.ts',
 	'json-interval.test.ts',

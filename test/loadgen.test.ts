@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {after, before, test} from 'node:test';
+import {NO_ERRORS} from '../source/server/protocol.js';
 import {buildLoadgen, runLoadgen, type Loadgen, type LoadgenRun} from '../source/bench/loadgen.js';
 import {MODEL_BACKLOG, startServer} from '../source/bench/processes.js';
 import {readListenBacklog} from '../source/bench/sampler.js';
@@ -36,6 +37,8 @@ const run = (port: number, extra: Partial<LoadgenRun> = {}) =>
 		depth: 1,
 		warmupS: 0,
 		durationS: 0.3,
+		ratePerSec: null,
+		messageTimeoutMs: 10_000,
 		...extra,
 	});
 
@@ -49,7 +52,20 @@ test('loadgen: every connection opens, then all echo; round trips, connects and 
 		assert.equal(result.connected, 5);
 		assert.equal(result.firstReplies, 5);
 		assert.equal(result.processes, 2);
-		assert.deepEqual(result.errors, {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0});
+		assert.deepEqual(result.errors, {...NO_ERRORS, messageTimeouts: 0});
+		assert.equal(result.schedule, 'closed-loop');
+		assert.equal(result.ratePerSec, null);
+		// The round trips' buckets, as [index, count]: every sample in one.
+		const buckets = result.rtt!.buckets;
+		assert.equal(
+			buckets.reduce((sum, [, count]) => sum + count, 0),
+			result.rtt!.samples,
+		);
+		assert.deepEqual(
+			buckets.map(([index]) => index),
+			[...buckets.map(([index]) => index)].sort((a, b) => a - b),
+			'lowest first',
+		);
 		assert.ok(result.messages > 10, String(result.messages));
 		assert.ok(Math.abs(result.bytesPerSec - result.messagesPerSec * 64) < 64);
 		for (const summary of [result.rtt!, result.connect!, result.firstReply!]) {
@@ -61,6 +77,76 @@ test('loadgen: every connection opens, then all echo; round trips, connects and 
 		assert.ok(result.cpuPercentMax >= 0 && result.cpuPercentTotal >= result.cpuPercentMax);
 	} finally {
 		server.close();
+	}
+});
+
+/**
+ * An echo server that holds every reply for `holdMs` once, `afterMs` after the first message it
+ * reads, then sends what it held, in order.
+ */
+async function stallingEcho(afterMs: number, holdMs: number): Promise<net.Server> {
+	let held: (() => void)[] | null = null;
+	let armed = false;
+	return serve((socket) =>
+		socket.on('data', (data: Buffer) => {
+			if (!armed) {
+				armed = true;
+				setTimeout(() => {
+					held = [];
+					setTimeout(() => {
+						const waiting = held!;
+						held = null;
+						for (const send of waiting) send();
+					}, holdMs);
+				}, afterMs);
+			}
+			if (held) held.push(() => socket.write(data));
+			else socket.write(data);
+		}),
+	);
+}
+
+test('loadgen at a fixed rate (-R): each round trip timed from when it was due, so a stall counts in every message it delayed; late messages counted', async (t) => {
+	if (typeof loadgen === 'string') return t.skip(loadgen);
+	const connections = 4;
+	const rate = 100;
+	const durationS = 2;
+	// A stall of 300 ms, 200 ms into the window; a message is late without its reply in 100 ms.
+	const closedServer = await stallingEcho(200, 300);
+	const fixedServer = await stallingEcho(200, 300);
+	try {
+		const common = {connections, durationS, messageTimeoutMs: 100};
+		const closed = await run(portOf(closedServer), common);
+		const fixed = await run(portOf(fixedServer), {...common, ratePerSec: rate});
+		t.diagnostic(
+			`closed loop: ${closed.messages} round trips, p90 ${closed.rtt!.p90Ms} ms, max ${closed.rtt!.maxMs} ms, ${closed.errors.messageTimeouts} late; fixed rate: ${fixed.messages}, p90 ${fixed.rtt!.p90Ms} ms, max ${fixed.rtt!.maxMs} ms, ${fixed.errors.messageTimeouts} late`,
+		);
+		assert.equal(closed.schedule, 'closed-loop');
+		assert.equal(fixed.schedule, 'fixed-rate');
+		assert.equal(fixed.ratePerSec, rate);
+		assert.equal(fixed.messageTimeoutMs, 100);
+		// Never more than the schedule: each connection's messages due in the window, and one more.
+		assert.ok(
+			fixed.messages <= connections * (rate * durationS + 1),
+			`${fixed.messages} round trips at ${rate}/s`,
+		);
+		// The closed loop's connections each had one message held by the stall: at least that many late.
+		assert.ok(closed.errors.messageTimeouts >= connections, String(closed.errors.messageTimeouts));
+		// At a fixed rate every message due in the stall's first 200 ms waited 100 ms or more for its
+		// reply, timed from when it was due: 20 a connection.
+		assert.ok(
+			fixed.errors.messageTimeouts >= connections * 15,
+			`${fixed.errors.messageTimeouts} late at a fixed rate, ${closed.errors.messageTimeouts} in the closed loop`,
+		);
+		assert.ok(fixed.rtt!.maxMs! >= 250, String(fixed.rtt!.maxMs));
+		assert.equal(
+			fixed.rtt!.buckets.reduce((sum, [, count]) => sum + count, 0),
+			fixed.rtt!.samples,
+		);
+		assert.equal(fixed.firstReplies, connections);
+	} finally {
+		closedServer.close();
+		fixedServer.close();
 	}
 });
 

@@ -4,49 +4,7 @@ import {render} from 'ink-testing-library';
 import type {Snapshot} from '../source/metrics/snapshot.js';
 import {Dashboard} from '../source/ui/layout.js';
 import {StatusLine} from '../source/ui/panels/status-line.js';
-import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
-
-/** What `watch` makes of a pool server with two clients served and one waiting. */
-const WATCHED: Snapshot = {
-	...SEQUENTIAL_SNAPSHOT,
-	server: {...SEQUENTIAL_SNAPSHOT.server, mode: 'watched', placement: 'watched'},
-	connections: {
-		...SEQUENTIAL_SNAPSHOT.connections,
-		rows: SEQUENTIAL_SNAPSHOT.connections.rows.map((row, index) => ({
-			...row,
-			by: {kind: 'process', pid: 4242},
-			waitIn: row.state === 'queued' ? 'unread' : null,
-			unread: row.state === 'queued' ? 20 : 0,
-			unsent: index === 0 ? 7 : 0,
-		})),
-	},
-	queue: {...SEQUENTIAL_SNAPSHOT.queue, acceptQueue: 3},
-	os: {
-		acceptQueue: 3,
-		processes: [
-			{
-				pid: 4242,
-				name: 'python3',
-				threads: 3,
-				rssBytes: 16 * 1024 * 1024,
-				cpuPercent: 1,
-				tasks: [
-					{tid: 4242, name: 'python3', state: 'S', cpuPercent: 0},
-					{tid: 4243, name: 'worker\u001b[2J', state: 'R', cpuPercent: 12.5},
-					{tid: 4244, name: 'python3', state: 'D', cpuPercent: null},
-				],
-			},
-		],
-	},
-	watch: {
-		listeners: [{address: '127.0.0.1:8080', port: 8080, acceptQueue: 3, backlog: 5}],
-		listenOverflows: 2,
-		unreadBytes: 40,
-		unsentBytes: 7,
-		waitThresholdMs: 500,
-		missing: null,
-	},
-};
+import {SEQUENTIAL_SNAPSHOT, WATCHED, WATCHED_THREADS as THREADS} from './helpers/snapshots.js';
 
 function frame(snapshot: Snapshot, view?: 'help' | 'processes'): string {
 	const {lastFrame, unmount} = render(
@@ -110,70 +68,6 @@ test('watch: t shows every OS thread with its state and CPU, names made inert', 
 	assert.match(text, /4244.*blocked/);
 	assert.ok(!text.includes('\u001b[2J'));
 });
-
-/** The threaded server with three clients, as watch reads it: what each thread waits in, and on what. */
-const THREADS: Snapshot = {
-	...WATCHED,
-	connections: {
-		...WATCHED.connections,
-		rows: WATCHED.connections.rows.map((row, index) => ({
-			...row,
-			state: 'active',
-			waitIn: null,
-			threads: [{pid: 4242, tid: 4243 + index, kind: 'recv', call: 'recvfrom', forMs: 2500}],
-		})),
-	},
-	clients: {
-		...WATCHED.clients,
-		wrongReplies: 114,
-		replyHint: 'replies are upper-cased: try --handler upper',
-	},
-	os: {
-		acceptQueue: 0,
-		zombies: [{pid: 4300, ppid: 4242, name: 'python3\u001b[2J'}],
-		processes: [
-			{
-				pid: 4242,
-				name: 'python3',
-				threads: 4,
-				rssBytes: 16 * 1024 * 1024,
-				cpuPercent: 1,
-				tasks: [
-					{
-						tid: 4242,
-						name: 'python3',
-						state: 'S',
-						cpuPercent: 0,
-						activity: {
-							kind: 'accept',
-							call: 'accept4',
-							fd: 3,
-							inode: 100,
-							from: 'syscall',
-							forMs: 61_000,
-						},
-						connection: {id: null, peer: 'listener 127.0.0.1:8080'},
-					},
-					...[0, 1, 2].map((index) => ({
-						tid: 4243 + index,
-						name: 'python3',
-						state: 'S',
-						cpuPercent: 0,
-						activity: {
-							kind: 'recv' as const,
-							call: 'recvfrom',
-							fd: 4 + index,
-							inode: 101 + index,
-							from: 'syscall' as const,
-							forMs: 2500,
-						},
-						connection: {id: index + 1, peer: `127.0.0.1:5206${index}`},
-					})),
-				],
-			},
-		],
-	},
-};
 
 test('watch: the Concurrency panel sums what the threads wait in, zombies beside the processes', () => {
 	const text = frame(THREADS);

@@ -21,15 +21,19 @@ let openedAt = 0;
 let firstReplies = 0;
 let lastFirstReplyAt = 0;
 let measureStart = 0;
-const errors = {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0};
+const errors = {refused: 0, resets: 0, closed: 0, timeouts: 0, other: 0, messageTimeouts: 0};
 
-/** Opens `command.count` clients in closed loop (idle ones send one message, then nothing for a day). */
+/**
+ * Opens `command.count` clients, in closed loop or at a fixed rate (idle ones send one message, then
+ * nothing for a day).
+ */
 function openClients(command: Extract<WorkerCommand, {type: 'open'}>): void {
 	openedAt = performance.now();
 	firstReplies = 0;
 	lastFirstReplyAt = 0;
 	for (const key of Object.keys(errors) as (keyof typeof errors)[]) errors[key] = 0;
-	const rate = command.idle ? 1 / 86_400 : Number.POSITIVE_INFINITY;
+	const fixed = !command.idle && (command.ratePerSec ?? null) !== null;
+	const rate = command.idle ? 1 / 86_400 : (command.ratePerSec ?? Number.POSITIVE_INFINITY);
 	for (let i = 0; i < command.count; i++) {
 		const client = new TestClient(
 			i + 1,
@@ -47,6 +51,13 @@ function openClients(command: Extract<WorkerCommand, {type: 'open'}>): void {
 					lastFirstReplyAt = Math.max(lastFirstReplyAt, at);
 				},
 				onError: (kind) => errors[ERROR_FIELD[kind]]++,
+				schedule: fixed ? 'fixed' : 'closed',
+				...(command.messageTimeoutMs === undefined
+					? {}
+					: {
+							messageTimeoutMs: command.messageTimeoutMs,
+							onMessageTimeout: () => errors.messageTimeouts++,
+						}),
 			},
 		);
 		clients.push(client);
@@ -86,6 +97,7 @@ process.on('message', (command: WorkerCommand) => {
 		case 'measure': {
 			histogram.reset();
 			messages = 0;
+			errors.messageTimeouts = 0;
 			measureStart = performance.now();
 			break;
 		}

@@ -9,18 +9,25 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {LatencySummary} from '../metrics/latency.js';
-import type {ConnectionErrors} from '../server/protocol.js';
+import type {ClientErrors} from '../clients/meter.js';
 
 /** From dist/source/bench/: the package root holds bench/loadgen.c (shipped in the package). */
 const SOURCE = fileURLToPath(new URL('../../../bench/loadgen.c', import.meta.url));
 
-/** Failures over the whole run. */
-export type LoadErrors = ConnectionErrors;
+/**
+ * Failed connects and connections over the whole run, and `messageTimeouts`: messages of the
+ * measured window without their reply within the timeout (the clients command's name for them).
+ */
+export type LoadErrors = ClientErrors;
 
 /** What one loadgen run measured (its JSON, as printed). */
 export type LoadgenResult = {
 	readonly connections: number;
 	readonly processes: number;
+	readonly schedule: 'closed-loop' | 'fixed-rate';
+	/** Messages a second per connection at a fixed rate; null in the closed loop. */
+	readonly ratePerSec: number | null;
+	readonly messageTimeoutMs: number;
 	readonly connected: number;
 	readonly firstReplies: number;
 	readonly errors: LoadErrors;
@@ -30,7 +37,9 @@ export type LoadgenResult = {
 	/** The busiest load process's CPU over the measured window, in % of one core. */
 	readonly cpuPercentMax: number;
 	readonly cpuPercentTotal: number;
-	readonly rtt: LatencySummary | null;
+	/** Round trips of the window, with their non-empty buckets: [index, count] (metrics/latency.ts). */
+	readonly rtt:
+		(LatencySummary & {readonly buckets: readonly (readonly [number, number])[]}) | null;
 	/** connect() to the handshake's completion, per connection. */
 	readonly connect: LatencySummary | null;
 	/** From the moment all connections send at once to each one's first whole reply. */
@@ -48,6 +57,10 @@ export type LoadgenRun = {
 	readonly durationS: number;
 	/** Seconds a connect, or a connection's first reply, may take before it counts as a timeout (default 10). */
 	readonly timeoutS?: number;
+	/** Messages a second per connection, each due at the rate and timed from then; null: closed loop. */
+	readonly ratePerSec: number | null;
+	/** A message without its reply this long counts in `errors.messageTimeouts`. */
+	readonly messageTimeoutMs: number;
 	/** Called when every connection is open (or failed) and all start sending. */
 	readonly onGo?: () => void;
 };
@@ -78,6 +91,7 @@ export function runLoadgen(loadgen: Loadgen, run: LoadgenRun): Promise<LoadgenRe
 		...['-h', run.host, '-p', String(run.port), '-c', String(run.connections)],
 		...['-P', String(run.processes), '-s', String(run.size), '-D', String(run.depth)],
 		...['-w', String(run.warmupS), '-d', String(run.durationS), '-T', String(run.timeoutS ?? 10)],
+		...['-R', String(run.ratePerSec ?? 0), '-M', String(run.messageTimeoutMs)],
 	];
 	return new Promise((resolve, reject) => {
 		const child = spawn(loadgen.binary, args, {stdio: ['ignore', 'pipe', 'pipe']});

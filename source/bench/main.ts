@@ -24,7 +24,15 @@ import {
 import {measureMemory, runRow, type Load, type RowFigures, type RowSpec} from './run-row.js';
 import {workload, type Workload} from './workload.js';
 import {formatBytes} from '../shared/format.js';
-import {EMPTY_SUMMARY, type LatencySummary} from '../metrics/latency.js';
+import {isUnicodeSafe} from '../terminal/capabilities.js';
+import {asciiText} from '../terminal/ascii.js';
+import {drawTable} from './text-table.js';
+import {
+	addCounts,
+	EMPTY_SUMMARY,
+	histogramBuckets,
+	type LatencySummary,
+} from '../metrics/latency.js';
 
 /** `concurrency-top bench …`: returns the exit status. */
 export async function benchMain(values: BenchFlags, args: readonly string[]): Promise<number> {
@@ -41,26 +49,15 @@ export async function benchMain(values: BenchFlags, args: readonly string[]): Pr
 	if (options.scenario === 'dashboard') await checkDashboardNeeds();
 	const env = await checkEnvironment();
 	const command = `concurrency-top bench ${args.join(' ')}`.trim();
+	const at = Date.now();
 	const base = {
 		tool: 'concurrency-top bench',
 		scenario: options.scenario,
 		command,
-		at: Date.now(),
-		startedAt: new Date().toISOString(),
+		at,
+		startedAt: new Date(at).toISOString(),
 		environment: env,
-		settings: {
-			modes: options.modes,
-			clients: options.clients,
-			workloads: options.workloads,
-			size: options.size,
-			depth: options.depth,
-			workers: options.workers,
-			durationS: options.durationS,
-			repeat: options.repeat,
-			workMs: options.workMs,
-			delayMs: options.delayMs,
-			poolSize: options.poolSize,
-		},
+		settings: benchSettings(options),
 	} as const;
 	for (const note of env.notes) process.stderr.write(`bench: ${note}\n`);
 	let report: BenchReport;
@@ -83,17 +80,50 @@ export async function benchMain(values: BenchFlags, args: readonly string[]): Pr
 			break;
 		}
 	}
-	process.stdout.write(`${renderBench(report, options)}\n`);
+	process.stdout.write(`${await renderBench(report, options)}\n`);
 	return 0;
 }
 
-/** The report as the chosen format prints it: JSON, Markdown, or text for a terminal. */
-export function renderBench(
+/** The flags the report was measured with, and the schedule its clients ran. */
+export function benchSettings(options: BenchOptions): BenchReport['settings'] {
+	return {
+		modes: options.modes,
+		clients: options.clients,
+		workloads: options.workloads,
+		size: options.size,
+		depth: options.depth,
+		schedule: options.ratePerSec === null ? 'closed-loop' : 'fixed-rate',
+		ratePerSec: options.ratePerSec,
+		messageTimeoutMs: options.messageTimeoutMs,
+		workers: options.workers,
+		durationS: options.durationS,
+		repeat: options.repeat,
+		workMs: options.workMs,
+		delayMs: options.delayMs,
+		poolSize: options.poolSize,
+	};
+}
+
+/**
+ * The report as the chosen format prints it: JSON, Markdown, or text for a terminal, in ASCII where
+ * the terminal or locale cannot show more (`unicode` false: source/terminal/capabilities.ts).
+ */
+export async function renderBench(
 	report: BenchReport,
 	options: Pick<BenchOptions, 'format' | 'wide' | 'chart'>,
-): string {
+	unicode = isUnicodeSafe(),
+): Promise<string> {
 	if (options.format === 'json') return JSON.stringify(jsonDocument(benchJson(report)), null, 2);
 	const markdown = options.format === 'markdown';
+	const text = await renderDocument(report, options, markdown);
+	return markdown || unicode ? text : asciiText(text);
+}
+
+async function renderDocument(
+	report: BenchReport,
+	options: Pick<BenchOptions, 'wide' | 'chart'>,
+	markdown: boolean,
+): Promise<string> {
 	if (report.scenario === 'memory') return formatMemory(report, markdown);
 	const extra = report.extra
 		? markdown
@@ -101,7 +131,7 @@ export function renderBench(
 			: formatExtra(report.extra)
 		: '';
 	const width = options.wide ? Number.POSITIVE_INFINITY : (process.stdout.columns ?? 160);
-	const table = markdown ? formatMarkdown(report) : formatText(report, width);
+	const table = markdown ? formatMarkdown(report) : await formatText(report, width);
 	const charts = options.chart ? formatCharts(report.rows, Math.min(width, 100)) : '';
 	// In Markdown the charts are preformatted text: fenced, or their columns of bars collapse.
 	const chart =
@@ -123,15 +153,16 @@ function markdownExtra(extra: Readonly<Record<string, unknown>>): string {
 }
 
 /**
- * bench's JSON: the report, each row's round trips also as `latency`, their name in every command
- * (`rtt` is the schema-2 name, kept until 0.3), and the load's schedule said: the bench's clients
- * run a closed loop, each message timed from its send.
+ * bench's JSON: the report, each row's round trips as `latency` with their histogram, as in every
+ * command (`rtt`, without it, is the schema-2 name, kept until 0.3).
  */
 function benchJson(report: BenchReport): object {
 	return {
 		...report,
-		settings: {...report.settings, schedule: 'closed-loop'},
-		rows: report.rows.map((row) => ({...row, latency: row.rtt})),
+		rows: report.rows.map(({histogram, ...row}) => ({
+			...row,
+			latency: {...row.rtt, histogram: histogramBuckets(histogram)},
+		})),
 	};
 }
 
@@ -144,20 +175,17 @@ type MemoryLine = {
 	bytesPerConnection: number;
 };
 
-function formatMemory(report: BenchReport, markdown: boolean): string {
+async function formatMemory(report: BenchReport, markdown: boolean): Promise<string> {
 	const lines = (report.extra?.memory ?? []) as MemoryLine[];
 	const headers = ['server', 'connections', 'served', 'RSS idle', 'RSS loaded', 'per connection'];
-	const table = [
-		headers,
-		...lines.map((line) => [
-			line.server,
-			String(line.connections),
-			String(line.served),
-			formatBytes(line.baseRssBytes),
-			formatBytes(line.loadedRssBytes),
-			line.bytesPerConnection < 0 ? '~0' : formatBytes(line.bytesPerConnection),
-		]),
-	];
+	const cells = lines.map((line) => [
+		line.server,
+		String(line.connections),
+		String(line.served),
+		formatBytes(line.baseRssBytes),
+		formatBytes(line.loadedRssBytes),
+		line.bytesPerConnection < 0 ? '~0' : formatBytes(line.bytesPerConnection),
+	]);
 	const title = `concurrency-top bench: memory per idle connection (${report.command}); RSS of the server's processes, median of 5 readings`;
 	const skipped = report.skipped.map((skip) => `skipped ${skip.server}: ${skip.reason}`);
 	if (markdown)
@@ -169,22 +197,14 @@ function formatMemory(report: BenchReport, markdown: boolean): string {
 				.slice(1)
 				.map(() => '---:')
 				.join(' | ')} |`,
-			...table.slice(1).map((row) => `| ${row.join(' | ')} |`),
+			...cells.map((row) => `| ${row.join(' | ')} |`),
 			...skipped,
 		].join('\n');
-	const widths = headers.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-	return [
-		title,
-		'',
-		...table.map((row) =>
-			row
-				.map((cell, column) =>
-					column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
-				)
-				.join('  '),
-		),
-		...skipped,
-	].join('\n');
+	const table = await drawTable(
+		headers.map((header, column) => ({header, left: column === 0})),
+		cells,
+	);
+	return [title, '', ...table, ...skipped].join('\n');
 }
 
 function formatExtra(extra: Readonly<Record<string, unknown>>): string {
@@ -274,6 +294,8 @@ function plan(
 							...(server === 'target' ? {target: options.target!} : {}),
 							size: options.size,
 							depth: options.depth,
+							ratePerSec: options.ratePerSec,
+							messageTimeoutMs: options.messageTimeoutMs,
 							durationS: options.durationS,
 							warmupS: options.warmupS,
 							backlog,
@@ -428,6 +450,9 @@ async function calibrate(options: BenchOptions, load: Load): Promise<Calibration
 			clients: 100,
 			size: options.size,
 			depth: options.depth,
+			// What the generator can drive flat out: the closed loop, whatever the rows run.
+			ratePerSec: null,
+			messageTimeoutMs: options.messageTimeoutMs,
 			durationS: Math.min(2, options.durationS),
 			warmupS: Math.min(1, options.warmupS),
 			backlog: 511,
@@ -504,6 +529,8 @@ export function medianOf(runs: readonly RowFigures[]): RowFigures {
 		roundTrips: pick((figures) => figures.roundTrips),
 		measuredS: pick((figures) => figures.measuredS),
 		rtt: medianSummary(runs.map((figures) => figures.rtt)),
+		// Every run's round trips: the histogram of the row is their sum, as its samples are.
+		histogram: addCounts(runs.map((figures) => figures.histogram)),
 		connect: medianSummary(runs.map((figures) => figures.connect)),
 		firstReply: medianSummary(runs.map((figures) => figures.firstReply)),
 		allFirstReplyMs:
@@ -516,6 +543,7 @@ export function medianOf(runs: readonly RowFigures[]): RowFigures {
 			closed: errors('closed'),
 			timeouts: errors('timeouts'),
 			other: errors('other'),
+			messageTimeouts: errors('messageTimeouts'),
 		},
 		peakThreads: Math.max(...runs.map((figures) => figures.peakThreads)),
 		peakProcesses: Math.max(...runs.map((figures) => figures.peakProcesses)),
@@ -571,6 +599,8 @@ async function runSaturation(options: BenchOptions, env: Environment): Promise<S
 				clients,
 				size: options.size,
 				depth: options.depth,
+				ratePerSec: null,
+				messageTimeoutMs: options.messageTimeoutMs,
 				durationS: options.durationS,
 				warmupS: options.warmupS,
 				backlog: 511,

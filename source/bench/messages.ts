@@ -12,6 +12,10 @@ export type WorkerCommand =
 			readonly size: number;
 			/** One message each, then quiet: for idle-connection counts and memory. */
 			readonly idle: boolean;
+			/** Each client's messages due this many a second, timed from when due; absent or null: closed loop. */
+			readonly ratePerSec?: number | null;
+			/** A message without its reply this long counts in `errors.messageTimeouts`. */
+			readonly messageTimeoutMs?: number;
 	  }
 	| {readonly type: 'measure'}
 	| {readonly type: 'status'}
@@ -28,7 +32,7 @@ export type WorkerStatus = {
 	readonly lastFirstReplyMs: number | null;
 	/** Round trips completed since `measure`. */
 	readonly messages: number;
-	/** Failed connects and connections since `open`. */
+	/** Failed connects and connections since `open`; messages without their reply in time since `measure`. */
 	readonly errors: LoadErrors;
 	readonly seconds: number;
 	/** Histogram buckets (see metrics/latency.ts); empty for `status`. */

@@ -1,4 +1,13 @@
-import {integer, list, numberFrom, numberList, oneOf, UsageError} from '../options/values.js';
+import {
+	integer,
+	list,
+	numberFrom,
+	numberList,
+	oneOf,
+	positiveNumber,
+	UsageError,
+} from '../options/values.js';
+import {MAX_RATE, parseMessageTimeoutMs} from '../options/options.js';
 import {parseHostPort} from '../options/endpoints.js';
 import {MODE_NAMES, type ModeName} from '../server/mode.js';
 import {DEFAULT_SETTINGS, MAX_DELAY_MS, MAX_POOL_SIZE, MAX_WORK_MS} from '../server/settings.js';
@@ -21,6 +30,13 @@ export type BenchOptions = {
 	readonly poolSize: number;
 	readonly size: number;
 	readonly depth: number;
+	/**
+	 * `--fixed-rate --rate N`: each client's messages due N a second, each round trip timed from when
+	 * its message was due; null: the closed loop (the next message when a reply is back).
+	 */
+	readonly ratePerSec: number | null;
+	/** `--timeout-ms`: a message without its reply this long counts in `errors.messageTimeouts`. */
+	readonly messageTimeoutMs: number;
 	readonly workers: number;
 	readonly durationS: number;
 	/** Runs of each row; the table shows medians. */
@@ -100,6 +116,8 @@ export function parseBenchOptions(values: BenchFlags): BenchOptions {
 		),
 		size: integer('size', string('size'), BENCH_DEFAULTS.size, 1, 1_048_576),
 		depth: integer('depth', string('depth'), BENCH_DEFAULTS.depth, 1, 1000),
+		ratePerSec: fixedRate(scenario, values.fixedRate === true, string('rate')),
+		messageTimeoutMs: parseMessageTimeoutMs(string('timeout-ms')),
 		workers: integer('workers', string('workers'), BENCH_DEFAULTS.workers, 1, 16),
 		durationS: numberFrom('duration', string('duration'), BENCH_DEFAULTS.durationS, 0.1, 600),
 		repeat: integer('repeat', string('repeat'), BENCH_DEFAULTS.repeat, 1, 20),
@@ -111,6 +129,26 @@ export function parseBenchOptions(values: BenchFlags): BenchOptions {
 		wide: values.wide === true,
 		chart: values.chart === true,
 	};
+}
+
+/** `--fixed-rate --rate N`: the rate, checked; null for the closed loop. */
+function fixedRate(
+	scenario: ScenarioName,
+	fixed: boolean,
+	rate: string | undefined,
+): number | null {
+	if (!fixed && rate === undefined) return null;
+	if (!fixed)
+		throw new UsageError(
+			'bench: --rate N is for --fixed-rate; the closed loop sends each message when the reply before it is back',
+		);
+	if (rate === undefined)
+		throw new UsageError(
+			'bench: --fixed-rate needs --rate N, the messages a second of each client',
+		);
+	if (scenario !== 'matrix')
+		throw new UsageError(`bench: --fixed-rate is for the matrix scenario, not ${scenario}`);
+	return positiveNumber('rate', rate, 0, MAX_RATE);
 }
 
 /** `--tutorial all` or a list of models that have a tutorial server; none by default. */

@@ -1,7 +1,9 @@
 import {formatBytes, formatDuration} from '../shared/format.js';
+import {scheduleWords} from '../clients/summary.js';
 import type {Environment} from './environment.js';
 import type {LatencySummary} from '../metrics/latency.js';
 import type {RowFigures, RowSpec} from './run-row.js';
+import {drawTable, tableWidth} from './text-table.js';
 
 /**
  * One line of the comparison table, as `--json` prints it: the row's measured figures (RowFigures),
@@ -60,9 +62,14 @@ export type BenchReport = {
 	readonly tool: 'concurrency-top bench';
 	readonly scenario: string;
 	readonly command: string;
+	/** When the bench started, epoch milliseconds. */
+	readonly at: number;
+	/** @deprecated schema 2: `at` as ISO text; goes in 0.3. */
 	readonly startedAt: string;
 	readonly environment: Environment;
-	readonly settings: Readonly<Record<string, number | string | readonly (string | number)[]>>;
+	readonly settings: Readonly<
+		Record<string, number | string | null | readonly (string | number)[]>
+	>;
 	readonly rows: readonly BenchRow[];
 	readonly skipped: readonly Skipped[];
 	readonly targets: readonly Target[];
@@ -251,7 +258,7 @@ function ms(value: number | null): string {
 }
 
 /**
- * A column of the text table: its header (each one different), its cell, and its rank: when the
+ * A column of the report: its header (each one different), its cell, and its rank: when the
  * terminal is narrow the columns of the highest rank go first (`--wide` keeps all).
  */
 type Column = {
@@ -307,6 +314,7 @@ const COLUMNS: readonly Column[] = [
 	{header: 'resets', rank: 6, cell: (row) => String(row.errors.resets)},
 	{header: 'closed', rank: 6, cell: (row) => String(row.errors.closed)},
 	{header: 'timeouts', rank: 6, cell: (row) => String(row.errors.timeouts)},
+	{header: 'late', rank: 2, cell: (row) => String(row.errors.messageTimeouts)},
 	{
 		header: 'dropped SYN',
 		rank: 4,
@@ -340,58 +348,76 @@ const COLUMNS: readonly Column[] = [
 /** A verdict narrower than this is cut with `…`; below it, columns are dropped instead. */
 const VERDICT_MIN = 24;
 
-/** The columns that fit `width` (all when it is Infinity), dropping the highest ranks first. */
+const widthOf = (column: Column, rows: readonly BenchRow[]) =>
+	Math.max(column.header.length, ...rows.map((row) => column.cell(row).length));
+
+/**
+ * The columns that fit `width` (all when it is Infinity) in ink-table's frame, dropping the highest
+ * ranks first.
+ */
 export function fitColumns(rows: readonly BenchRow[], width: number): Column[] {
-	const widthOf = (column: Column) =>
-		Math.max(column.header.length, ...rows.map((row) => column.cell(row).length));
 	let columns = [...COLUMNS];
 	const total = () =>
-		columns
-			.filter((column) => column.header !== 'verdict')
-			.reduce((sum, column) => sum + widthOf(column) + 2, 0) + VERDICT_MIN;
+		tableWidth(
+			columns.map((column) => (column.header === 'verdict' ? VERDICT_MIN : widthOf(column, rows))),
+		);
 	for (let rank = 6; rank > 0 && total() > width; rank--)
 		columns = columns.filter((column) => column.rank < rank);
 	return columns;
 }
 
-function grid(rows: readonly BenchRow[], columns: readonly Column[], width: number): string[] {
-	const table = [
-		columns.map((column) => column.header),
-		...rows.map((row) => columns.map((column) => column.cell(row))),
-	];
-	const widths = columns.map((_, index) => Math.max(...table.map((line) => line[index]!.length)));
-	return table.map((line) => {
-		const text = line
-			.map((cell, index) =>
-				index === line.length - 1
-					? cell
-					: columns[index]!.left
-						? cell.padEnd(widths[index]!)
-						: cell.padStart(widths[index]!),
-			)
-			.join('  ');
-		return text.length > width ? `${text.slice(0, width - 1)}…` : text;
-	});
+/**
+ * The rows' cells in `columns`: the verdict, last, cut with `…` to what the other columns leave of
+ * `width`.
+ */
+function cellsWithin(rows: readonly BenchRow[], columns: readonly Column[], width: number) {
+	const others = tableWidth([...columns.slice(0, -1).map((column) => widthOf(column, rows)), 0]);
+	const room = Math.max(width - others, 'verdict'.length);
+	return rows.map((row) =>
+		columns.map((column, index) => {
+			const cell = column.cell(row);
+			return index === columns.length - 1 && cell.length > room
+				? `${cell.slice(0, room - 1)}…`
+				: cell;
+		}),
+	);
 }
 
 /** The machine the figures were measured on, where it could be told, before its cores. */
 const onMachine = (environment: Environment) =>
 	environment.machine === null ? '' : `${environment.machine}; `;
 
-/** The text table: as wide as `width` (the terminal's), every column with `width` Infinity. */
-export function formatText(report: BenchReport, width = Number.POSITIVE_INFINITY): string {
+/** Which schedule the clients ran, in words: said under the title of the text and Markdown tables. */
+function loadWords(report: BenchReport): string {
+	const {ratePerSec, messageTimeoutMs} = report.settings;
+	const late = `late: messages without a reply within ${formatDuration(Number(messageTimeoutMs))}`;
+	return typeof ratePerSec === 'number'
+		? `${ratePerSec} msgs/s per client, ${scheduleWords('fixed-rate')}; ${late}`
+		: `${scheduleWords('closed-loop')}; ${late}`;
+}
+
+/**
+ * The text report, its table drawn by ink-table: as wide as `width` (the terminal's), every column
+ * with `width` Infinity. In a terminal too narrow even for the first columns, lines are cut.
+ */
+export async function formatText(
+	report: BenchReport,
+	width = Number.POSITIVE_INFINITY,
+): Promise<string> {
 	const columns = fitColumns(report.rows, width);
 	const hidden = COLUMNS.filter((column) => !columns.includes(column)).map(
 		(column) => column.header,
 	);
+	const table = await drawTable(columns, cellsWithin(report.rows, columns, width));
 	return [
 		`concurrency-top bench: ${report.scenario} (${report.command})`,
 		`${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s); CPU: server's, and the busiest load process's, in % of one core; host in % of all cores`,
+		loadWords(report),
 		...(hidden.length > 0
 			? [`(not shown for the terminal's width: ${hidden.join(', ')}; --wide shows all)`]
 			: []),
 		'',
-		...grid(report.rows, columns, width),
+		...table.map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line)),
 		...footer(report),
 	].join('\n');
 }
@@ -399,7 +425,7 @@ export function formatText(report: BenchReport, width = Number.POSITIVE_INFINITY
 export function formatMarkdown(report: BenchReport): string {
 	const row = (items: readonly string[]) => `| ${items.join(' | ')} |`;
 	return [
-		`Measured with \`${report.command}\` (${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s)).`,
+		`Measured with \`${report.command}\` (${onMachine(report.environment)}${report.environment.cores} cores, Node ${report.environment.node}, message ${report.settings.size} B, depth ${report.settings.depth}, ${report.settings.durationS} s per row, median of ${report.settings.repeat} run(s)); ${loadWords(report)}.`,
 		'',
 		row(COLUMNS.map((column) => column.header)),
 		row(COLUMNS.map((column) => (column.left ? '---' : '---:'))),

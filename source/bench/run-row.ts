@@ -1,7 +1,14 @@
 import os from 'node:os';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {findDescendants} from '../collectors/proc.js';
-import {EMPTY_SUMMARY, summarize, type LatencySummary} from '../metrics/latency.js';
+import {
+	addCounts,
+	countsFromPairs,
+	EMPTY_SUMMARY,
+	summarize,
+	type HistogramParts,
+	type LatencySummary,
+} from '../metrics/latency.js';
 import {runLoadgen, type LoadErrors, type Loadgen, type LoadgenResult} from './loadgen.js';
 import type {WorkerStatus} from './messages.js';
 import {
@@ -34,6 +41,10 @@ export type RowSpec = {
 	readonly size: number;
 	/** Messages in flight per client. */
 	readonly depth: number;
+	/** Each client's messages due this many a second, timed from when due; null: the closed loop. */
+	readonly ratePerSec: number | null;
+	/** A message without its reply this long counts in `errors.messageTimeouts`. */
+	readonly messageTimeoutMs: number;
 	readonly durationS: number;
 	/** Seconds of load before the measured window (C generator). */
 	readonly warmupS: number;
@@ -64,6 +75,8 @@ export type RowFigures = {
 	readonly roundTrips: number;
 	readonly measuredS: number;
 	readonly rtt: LatencySummary;
+	/** The window's round trips, bucket by bucket (metrics/latency.ts): `latency.histogram` in JSON. */
+	readonly histogram: Pick<HistogramParts, 'counts'>;
 	/** connect() to completed handshake, per connection (C generator only). */
 	readonly connect: LatencySummary;
 	/** From the moment the clients send (C) or are told to connect (Node) to each first reply. */
@@ -223,6 +236,8 @@ async function driveC(
 			processes: Math.min(count, spec.clients),
 			size: spec.size,
 			depth: spec.depth,
+			ratePerSec: spec.ratePerSec,
+			messageTimeoutMs: spec.messageTimeoutMs,
 			warmupS: spec.warmupS,
 			durationS: spec.durationS,
 			// Time for every first reply: a model that starves clients should not hold a row for long,
@@ -260,6 +275,7 @@ function fromLoadgen(
 		roundTrips: result.messages,
 		measuredS: window.elapsedS,
 		rtt: result.rtt ?? EMPTY_SUMMARY,
+		histogram: countsFromPairs(result.rtt?.buckets ?? []),
 		connect: result.connect ?? EMPTY_SUMMARY,
 		firstReply: result.firstReply ?? EMPTY_SUMMARY,
 		allFirstReplyMs: starved > 0 ? null : (result.firstReply?.maxMs ?? null),
@@ -306,6 +322,7 @@ function fromNodeWorkers(
 		roundTrips,
 		measuredS,
 		rtt: summarize(statuses),
+		histogram: addCounts(statuses),
 		connect: EMPTY_SUMMARY,
 		firstReply: EMPTY_SUMMARY,
 		allFirstReplyMs: firstReplies < expected ? null : lastFirstReply,
@@ -340,6 +357,8 @@ async function driveNode(
 			depth: spec.depth,
 			size: spec.size,
 			idle: false,
+			ratePerSec: spec.ratePerSec,
+			messageTimeoutMs: spec.messageTimeoutMs,
 		});
 		await awaitFirstReplies(spec, workers);
 		workers.measure();
@@ -369,6 +388,7 @@ function addErrors(parts: readonly LoadErrors[]): LoadErrors {
 		closed: sum('closed'),
 		timeouts: sum('timeouts'),
 		other: sum('other'),
+		messageTimeouts: sum('messageTimeouts'),
 	};
 }
 

@@ -25,6 +25,11 @@ export function scheduleWords(schedule: ClientsLoad['schedule']): string {
 		: 'closed loop: each round trip timed from its send; a stalled server delays the sends it would answer late (--fixed-rate times them from when they were due)';
 }
 
+/** Messages without their reply within the timeout, in words: the summary's and the live panel's `late`. */
+export function lateWords(messageTimeouts: number, timeoutMs: number | undefined): string {
+	return `${messageTimeouts} messages without a reply within ${timeoutMs === undefined ? '-' : formatDuration(timeoutMs)}`;
+}
+
 /**
  * The end of `clients --duration`, as autocannon and wrk end a run: latency percentiles, mean and
  * stdev, throughput in messages and bytes, and the errors, over the measured window.
@@ -47,7 +52,7 @@ export function formatClientsSummary(summary: ClientsSummary, load: ClientsLoad)
 		'',
 		`${'throughput'.padEnd(12)}${cell(formatCount(summary.messagesPerSec))} msgs/s ${cell(formatBytes(summary.bytesPerSec))}/s`,
 		`${'errors'.padEnd(12)}refused ${errors.refused}  resets ${errors.resets}  closed ${errors.closed}  timeouts ${errors.timeouts}  other ${errors.other}`,
-		`${'late'.padEnd(12)}${errors.messageTimeouts} messages without a reply within ${load.timeoutMs === undefined ? '-' : formatDuration(load.timeoutMs)}`,
+		`${'late'.padEnd(12)}${lateWords(errors.messageTimeouts, load.timeoutMs)}`,
 		'',
 		`${summary.roundTrips} round trips in ${summary.durationS.toFixed(1)} s from ${summary.clients} clients to ${summary.target}${load.warmupS > 0 ? ` (after a ${load.warmupS} s warm-up)` : ''}`,
 		scheduleWords(load.schedule),

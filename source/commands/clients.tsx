@@ -3,8 +3,8 @@ import {jsonLine} from '../metrics/json-output.js';
 import {ClientFleet} from '../clients/fleet.js';
 import {ClientsMeter, type ClientsView} from '../clients/meter.js';
 import type {Options} from '../options/options.js';
-import {CLIENTS_COMMAND_DEFAULT} from '../options/options.js';
-import {integer, numberFrom, UsageError} from '../options/values.js';
+import {CLIENTS_COMMAND_DEFAULT, parseMessageTimeoutMs} from '../options/options.js';
+import {numberFrom, UsageError} from '../options/values.js';
 import {formatClientsSummary, summaryJson, viewJson, type ClientsLoad} from '../clients/summary.js';
 import type {EndpointOptions} from '../options/endpoints.js';
 import {ClientsApp} from '../ui/clients-app.js';
@@ -144,10 +144,15 @@ export async function runClients(
 	// The screen reads the figures as the dashboard reads its source: published on a tick.
 	const figures = new Publisher<ClientsView>(meter.view());
 	setInterval(() => figures.publish(meter.view()), TICK_MS);
-	const ink = render(<ClientsApp figures={figures} fleet={fleet} onQuit={() => void quit()} />, {
-		exitOnCtrlC: false,
-		stdin,
-	});
+	const ink = render(
+		<ClientsApp
+			figures={figures}
+			fleet={fleet}
+			onQuit={() => void quit()}
+			timeoutMs={load.timeoutMs}
+		/>,
+		{exitOnCtrlC: false, stdin},
+	);
 	screen.unmount = () => ink.unmount();
 }
 
@@ -162,9 +167,6 @@ export type RunLength = {
 	readonly fixedRate?: boolean;
 	readonly timeoutMs?: number;
 };
-
-/** A message without its reply this long is counted as timed out (autocannon's default). */
-export const DEFAULT_MESSAGE_TIMEOUT_MS = 10_000;
 
 export function parseRunLength(values: {
 	readonly duration?: unknown;
@@ -181,12 +183,6 @@ export function parseRunLength(values: {
 		durationS: durationS === undefined ? null : numberFrom('duration', durationS, 0, 0.1, 86_400),
 		warmupS: numberFrom('warmup', warmupS, 0, 0, 3600),
 		fixedRate: values.fixedRate === true,
-		timeoutMs: integer(
-			'timeout-ms',
-			text(values.timeoutMs),
-			DEFAULT_MESSAGE_TIMEOUT_MS,
-			1,
-			3_600_000,
-		),
+		timeoutMs: parseMessageTimeoutMs(text(values.timeoutMs)),
 	};
 }

@@ -2,7 +2,13 @@
  * The flags of the dashboard, serve, attach and clients, declared once: each command lists the
  * groups it takes. The values are checked in source/options/options.ts and source/options/endpoints.ts.
  */
-import {DEFAULTS, INTERVAL_LIMITS, MAX_CLIENTS, PLACEMENTS} from '../options/options.js';
+import {
+	DEFAULT_MESSAGE_TIMEOUT_MS,
+	DEFAULTS,
+	INTERVAL_LIMITS,
+	MAX_CLIENTS,
+	PLACEMENTS,
+} from '../options/options.js';
 import {MAX_POOL_SIZE, MAX_WORKERS} from '../server/settings.js';
 import {TOKEN_ENV} from '../options/endpoints.js';
 import {HANDLER_NAMES} from '../server/handler.js';
@@ -24,6 +30,19 @@ export const RATE_FLAG = string(
 	'rate',
 	'N',
 	`messages per second each test client sends (default ${DEFAULTS.rate})`,
+);
+
+/** `clients` and `bench`: messages due at the rate, timed from when they were due (wrk2's way). */
+export const FIXED_RATE_FLAG = swtch(
+	'fixed-rate',
+	'send at --rate whatever the replies; time each round trip from when its message was due',
+);
+
+/** `clients` and `bench`: a message without its reply this long is late. */
+export const TIMEOUT_MS_FLAG = string(
+	'timeout-ms',
+	'N',
+	`a message without its reply N ms after it was sent (due) counts as late (default ${DEFAULT_MESSAGE_TIMEOUT_MS})`,
 );
 
 /** The server and its test clients: the dashboard and serve. */
@@ -200,6 +219,9 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
 	serverFlag('pool-size'),
 	string('size', 'N', 'message bytes, newline included (default 64)'),
 	string('depth', 'N', 'messages in flight per client, pipelining (default 1)'),
+	FIXED_RATE_FLAG,
+	string('rate', 'N', 'with --fixed-rate: messages a second each client sends (matrix scenario)'),
+	TIMEOUT_MS_FLAG,
 	string(
 		'generator',
 		'c|node',

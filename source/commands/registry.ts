@@ -14,12 +14,14 @@ import {
 	BENCH_FLAGS,
 	COMPARE_FLAGS,
 	CONTROL_FLAGS,
+	FIXED_RATE_FLAG,
 	INTERVAL_FLAG,
 	JSON_FLAG,
 	METRICS_FLAGS,
 	RATE_FLAG,
 	SERVER_FLAGS,
 	TARGET_FLAG,
+	TIMEOUT_MS_FLAG,
 	TOKEN_FLAG,
 } from './flags.js';
 
@@ -113,17 +115,8 @@ The target is a socket path, HOST:PORT, or nothing (the only serve running).`,
 				value: 'S',
 				help: 'seconds of load before the measured --duration (default 0)',
 			},
-			{
-				name: 'fixed-rate',
-				type: 'boolean',
-				help: 'send at --rate whatever the replies; time each round trip from when its message was due',
-			},
-			{
-				name: 'timeout-ms',
-				type: 'string',
-				value: 'N',
-				help: 'a message without its reply N ms after it was sent (due) counts as late (default 10000)',
-			},
+			FIXED_RATE_FLAG,
+			TIMEOUT_MS_FLAG,
 			JSON_FLAG,
 			COLOR_FLAG,
 		],
@@ -183,11 +176,13 @@ r a storm of 500 clients; arrows pick a row, Enter opens its dashboard, Esc retu
 		name: 'bench',
 		usage: '[options]',
 		summary: 'measure every model against a plain server',
-		description: `Runs each model's server (and a plain Node echo server as the baseline) under closed-loop test
-clients in separate processes, and prints the measured comparison table. Progress on stderr.`,
+		description: `Runs each model's server (and a plain Node echo server as the baseline) under test clients in
+separate processes, in a closed loop or at a --fixed-rate, and prints the measured comparison table.
+Progress on stderr.`,
 		flags: BENCH_FLAGS,
 		examples: [
 			`${PROGRAM} bench --modes async,sequential --clients 4 --duration 1 --json`,
+			`${PROGRAM} bench --modes async,thread --clients 100 --fixed-rate --rate 50 --chart`,
 			`${PROGRAM} bench --scenario storm --modes async`,
 			`${PROGRAM} bench --scenario saturation --depth 8`,
 			`${PROGRAM} bench --modes none --target 127.0.0.1:7000 --clients 10,100 --chart`,

@@ -166,10 +166,11 @@ export function tableLines(snapshot: CompareSnapshot, options: TableOptions): st
 
 /**
  * A line for each row whose server is not responding now, and for each row whose figures leave
- * clients out: how many of its clients have no reply on their connection, the cap it refuses
- * beyond, and the connections it refused.
+ * clients out: how many of its clients have no reply on their connection (and so no `mark`, the
+ * best mark as the output draws it: `*` on a screen, `best mark` where bold is the mark), the cap
+ * it refuses beyond, and the connections it refused.
  */
-export function shortfallLines(snapshot: CompareSnapshot): string[] {
+export function shortfallLines(snapshot: CompareSnapshot, mark: string = BEST_MARK): string[] {
 	return snapshot.rows.flatMap((row) => {
 		// Said while it lasts: a server that answers again has no such line.
 		const stalled =
@@ -182,7 +183,7 @@ export function shortfallLines(snapshot: CompareSnapshot): string[] {
 		return [
 			...stalled,
 			[
-				`${row.name}: ${formatCount(unanswered)}/${formatCount(total)} unanswered, no ${BEST_MARK} but msg/s`,
+				`${row.name}: ${formatCount(unanswered)}/${formatCount(total)} unanswered, no ${mark} but msg/s`,
 				...(row.cap === null ? [] : [`cap ${row.cap}`]),
 				...(refused > 0 ? [`${formatCount(refused)} refused`] : []),
 			].join('; '),

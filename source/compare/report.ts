@@ -12,12 +12,13 @@ import {
 /** Wide enough for every column and the tutorial's words beside them. */
 const REPORT_WIDTH = 200;
 
-function footer(snapshot: CompareSnapshot, best: string): string[] {
+/** The legend and the lines under the table; `best` is how the output marks a column's best figure. */
+function footer(snapshot: CompareSnapshot, best: {legend: string; words: string}): string[] {
 	return [
 		'',
-		`${best} best in its column; ${TEXT_MARK} the tutorial's text, not its table (it has no row for the model); ${LOAD_MARK} the load generator used most of a core: the clients were the limit`,
+		`${best.legend} best in its column; ${TEXT_MARK} the tutorial's text, not its table (it has no row for the model); ${LOAD_MARK} the load generator used most of a core: the clients were the limit`,
 		...snapshot.leftOut.map((out) => `left out ${out.name}: ${out.reason}`),
-		...shortfallLines(snapshot),
+		...shortfallLines(snapshot, best.words),
 		...snapshot.notes,
 	];
 }
@@ -43,7 +44,7 @@ export function formatFinal(
 			`Measured with \`${command}\`: ${about}.`,
 			'',
 			...markdownLines(snapshot),
-			...footer(snapshot, '**bold**'),
+			...footer(snapshot, {legend: '**bold**', words: 'best mark'}),
 		].join('\n');
 	}
 	return [
@@ -55,6 +56,6 @@ export function formatFinal(
 			bars: ['_', '.', '-', '~', '=', '+', '*', '#'],
 			pointer: ' ',
 		}),
-		...footer(snapshot, BEST_MARK),
+		...footer(snapshot, {legend: BEST_MARK, words: BEST_MARK}),
 	].join('\n');
 }

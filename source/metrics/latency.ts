@@ -76,12 +76,11 @@ export class LatencyHistogram implements HistogramParts {
  * most 2% high), maximum, mean and standard deviation.
  */
 export function summarize(parts: readonly HistogramParts[]): LatencySummary {
-	const counts = new Array<number>(BUCKETS).fill(0);
+	const {counts} = addCounts(parts);
 	let maxMicros = 0;
 	let sum = 0;
 	let squares = 0;
 	for (const part of parts) {
-		for (let i = 0; i < BUCKETS; i++) counts[i]! += part.counts[i] ?? 0;
 		maxMicros = Math.max(maxMicros, part.maxMicros);
 		sum += part.sumMicros;
 		squares += part.sumSquares;
@@ -108,6 +107,20 @@ export function summarize(parts: readonly HistogramParts[]): LatencySummary {
 		meanMs: mean / 1000,
 		stdevMs: Math.sqrt(Math.max(0, squares / samples - mean * mean)) / 1000,
 	};
+}
+
+/** The buckets of several histograms added together (runs, processes). */
+export function addCounts(parts: readonly Pick<HistogramParts, 'counts'>[]): {counts: number[]} {
+	const counts = new Array<number>(BUCKETS).fill(0);
+	for (const part of parts) for (let i = 0; i < BUCKETS; i++) counts[i]! += part.counts[i] ?? 0;
+	return {counts};
+}
+
+/** A histogram's buckets from the non-empty ones as [index, count] pairs (bench/loadgen.c prints them so). */
+export function countsFromPairs(pairs: readonly (readonly [number, number])[]): {counts: number[]} {
+	const counts = new Array<number>(BUCKETS).fill(0);
+	for (const [index, count] of pairs) if (index >= 0 && index < BUCKETS) counts[index] = count;
+	return {counts};
 }
 
 /** One bucket of a histogram in JSON: this many durations at most `leMs` (and above the bucket before). */

@@ -101,6 +101,14 @@ export {MAX_CLIENTS};
 export const CLIENTS_COMMAND_DEFAULT = 10;
 export const MAX_RATE = 10_000;
 
+/** A message without its reply this long is counted as late (autocannon's default). */
+export const DEFAULT_MESSAGE_TIMEOUT_MS = 10_000;
+
+/** `--timeout-ms N` of `clients` and `bench`: a message without its reply N ms counts as late. */
+export function parseMessageTimeoutMs(value: string | undefined): number {
+	return integer('timeout-ms', value, DEFAULT_MESSAGE_TIMEOUT_MS, 1, 3_600_000);
+}
+
 export function parseOptions(flags: RawFlags): Options {
 	const options = readOptions(flags);
 	// The pool obeys the worker budget that thread and process per client obey.

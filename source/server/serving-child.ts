@@ -1,6 +1,7 @@
 import {fork, type ChildProcess} from 'node:child_process';
+import type {Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
-import type {ChildReport, WorkerRef} from './protocol.js';
+import type {ChildCommand, ChildReport, WorkerRef} from './protocol.js';
 import type {ModeContext} from './mode.js';
 import {idleText} from './connection.js';
 
@@ -108,4 +109,48 @@ export function emitChildDown(
 	const reason = exitReason(exit.code, exit.signal);
 	context.emit({type: 'worker-down', worker, mode: context.name, reason, expected, at: Date.now()});
 	return reason;
+}
+
+/** Per child, the sockets handed to it whose message is not written yet (queued behind another). */
+const unwritten = new WeakMap<ChildProcess, Set<Socket>>();
+
+/**
+ * Sends a connection's socket to a child, which owns it from then on; `written` is called once the
+ * message and its descriptor are on their way, or with the error that kept them from it.
+ *
+ * This process closes its copy as soon as the message is written: the descriptor in flight keeps the
+ * connection open until the child takes it, and closes it if the child ends first. Node's default
+ * keeps the copy until the child acknowledges it, and Node 20 keeps it for ever when the child ends
+ * with a message queued behind it (its disconnect waits for a queue that only an acknowledgement
+ * empties): a client connected to the dashboard and served by no one, seen when a model switch
+ * stopped cluster's children while it dealt them clients. A socket still queued behind another
+ * when its child ends is closed then.
+ */
+export function handOver(
+	child: ChildProcess,
+	message: ChildCommand,
+	socket: Socket,
+	written?: (error: Error | null) => void,
+): void {
+	if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+		socket.destroy();
+		written?.(new Error(`pid ${child.pid} has ended`));
+		return;
+	}
+	let sockets = unwritten.get(child);
+	if (!sockets) {
+		const queued = new Set<Socket>();
+		sockets = queued;
+		unwritten.set(child, queued);
+		child.once('exit', () => {
+			for (const held of queued) held.destroy();
+			queued.clear();
+		});
+	}
+	sockets.add(socket);
+	child.send(message, socket as never, {keepOpen: true}, (error: Error | null) => {
+		sockets.delete(socket);
+		socket.destroy();
+		written?.(error);
+	});
 }

@@ -47,3 +47,15 @@ export function asciiFor(grapheme: string, width: number): string {
 	if (single !== undefined && width === 1) return single;
 	return '?'.repeat(width);
 }
+
+/**
+ * `text` for an ASCII-only terminal or locale, for text printed once (bench's report): every grapheme
+ * beyond ASCII becomes its stand-in, as long as it was. Such text is laid out by length (as ink-table
+ * sizes its columns), so every column stays where it was.
+ */
+export function asciiText(text: string): string {
+	let out = '';
+	for (const {segment} of new Intl.Segmenter().segment(text))
+		out += asciiFor(segment, segment.length);
+	return out;
+}

@@ -14,13 +14,15 @@ export type ClientsAppProps = {
 		readonly drop: (count: number | 'all') => void;
 	};
 	readonly onQuit: () => void;
+	/** `--timeout-ms`, for the panel's late messages. */
+	readonly timeoutMs: number | undefined;
 };
 
 /**
  * The `clients` command's screen: the figures as they come, as the dashboard reads its source, and
  * the dashboard's keys for clients (c/C add, x/X drop, q or Ctrl-C quit); the others mean nothing here.
  */
-export function ClientsApp({figures, fleet, onQuit}: ClientsAppProps) {
+export function ClientsApp({figures, fleet, onQuit, timeoutMs}: ClientsAppProps) {
 	const view = useLatest(figures);
 	const {columns} = useTerminalSize();
 	useKeys((key) => {
@@ -31,5 +33,5 @@ export function ClientsApp({figures, fleet, onQuit}: ClientsAppProps) {
 		if (action.type === 'add-clients') fleet.add(action.count);
 		else if (action.type === 'drop-clients') fleet.drop(action.count);
 	});
-	return <ClientsPanel view={view} width={Math.min(80, columns)} />;
+	return <ClientsPanel view={view} width={Math.min(80, columns)} timeoutMs={timeoutMs} />;
 }

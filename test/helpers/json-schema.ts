@@ -3,7 +3,7 @@ import {fileURLToPath} from 'node:url';
 
 /**
  * The part of JSON Schema (2020-12) that the schemas in schemas/ use: type, properties, required,
- * additionalProperties false, items, enum, oneOf and $ref to #/$defs. Written here rather than taken
+ * additionalProperties false, items, enum, minimum, oneOf and $ref to #/$defs. Written here rather than taken
  * from a library: forty lines, and no dependency for the tests to pull in.
  */
 type Schema = {
@@ -14,6 +14,7 @@ type Schema = {
 	readonly additionalProperties?: boolean;
 	readonly items?: Schema;
 	readonly enum?: readonly unknown[];
+	readonly minimum?: number;
 	readonly oneOf?: readonly Schema[];
 	readonly $ref?: string;
 	readonly $defs?: Readonly<Record<string, Schema>>;
@@ -58,6 +59,8 @@ export function schemaErrors(
 		);
 		if (!ok) return [`${path}: ${actual}, not ${types.join(' or ')}`];
 	}
+	if (schema.minimum !== undefined && typeof value === 'number' && value < schema.minimum)
+		return [`${path}: ${value} is below ${schema.minimum}`];
 	const errors: string[] = [];
 	if (typeOf(value) === 'object') {
 		const object = value as Record<string, unknown>;

@@ -3,6 +3,7 @@ import {readFileSync, readlinkSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {parseConnections} from '../../source/collectors/sockets.js';
 import type {JsonLine} from '../../source/metrics/json-output.js';
+import {assertConforms} from './json-schema.js';
 import {waitFor} from './net.js';
 
 // What the watch tests share: a running `watch --json`, and the kernel's own answers (ss, /proc)
@@ -46,12 +47,19 @@ export class Watch {
 		this.child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
 	}
 
-	until(check: (line: JsonLine) => boolean, what: string, timeoutMs = 30_000): Promise<JsonLine> {
-		return waitFor(
+	/** The first line that passes `check`, once it is what schemas/dashboard.schema.json says. */
+	async until(
+		check: (line: JsonLine) => boolean,
+		what: string,
+		timeoutMs = 30_000,
+	): Promise<JsonLine> {
+		const line = await waitFor(
 			() => this.latest !== undefined && check(this.latest) && this.latest,
 			() => `${what}; last line ${JSON.stringify(this.latest)}; stderr ${this.stderr}`,
 			timeoutMs,
 		);
+		assertConforms('dashboard', line);
+		return line;
 	}
 
 	async stop(): Promise<void> {

@@ -12,6 +12,7 @@ import {
 	emitChildDown,
 	emitChildUp,
 	endChild,
+	handOver,
 	READY_TIMEOUT_MS,
 	relayConnectionReport,
 } from '../serving-child.js';
@@ -281,9 +282,7 @@ function dealConnections(workers: Workers): Acceptor {
 			return;
 		}
 		const worker = ready[turn++ % ready.length]!;
-		worker.send({type: 'conn'} satisfies ChildCommand, socket as never, (error: Error | null) => {
-			if (error) socket.destroy();
-		});
+		handOver(worker.process, {type: 'conn'}, socket);
 	});
 }
 

@@ -23,6 +23,7 @@ import {
 	emitChildUp,
 	endChild,
 	forkChild,
+	handOver,
 	READY_TIMEOUT_MS,
 	relayConnectionReport,
 } from '../serving-child.js';
@@ -284,10 +285,9 @@ class ProcessPerClient implements ServerMode {
 	}
 
 	/**
-	 * Sends the client's socket to its child, once the child says it is ready. Sent at once, as before,
-	 * a socket whose client left while several children were starting under load left children that
-	 * never ended (5 of 6 in a repro, none after this change); why, inside Node's handle passing, is not
-	 * pinned down.
+	 * Sends the client's socket to its child, once the child says it is ready (handOver says how our
+	 * copy is closed). Sent at once, as before, a socket whose client left while several children were
+	 * starting under load left children that never ended (5 of 6 in a repro, none after this change).
 	 */
 	#handOver(child: Child): void {
 		const {config, settings} = this.#context;
@@ -300,7 +300,7 @@ class ProcessPerClient implements ServerMode {
 			handler: config.handler,
 			settings: settings(),
 		};
-		forked.send(command, socket, (error) => {
+		handOver(forked, command, socket, (error) => {
 			this.#pending.delete(socket);
 			if (error) forked.kill('SIGKILL');
 		});

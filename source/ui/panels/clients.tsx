@@ -1,15 +1,18 @@
 import {Box, Text} from '#ink';
 import type {ClientsView} from '../../clients/meter.js';
+import {lateWords} from '../../clients/summary.js';
 import {formatBytes, formatCount} from '../../shared/format.js';
 import {Figures, Panel, percentiles} from '../panel.js';
 
 export type ClientsPanelProps = {
 	readonly view: ClientsView;
 	readonly width: number;
+	/** `--timeout-ms`: a message without its reply this long counts as late (`errors.messageTimeouts`). */
+	readonly timeoutMs: number | undefined;
 };
 
 /** The `clients` command's screen: the clients' own figures, nothing from the server. */
-export function ClientsPanel({view, width}: ClientsPanelProps) {
+export function ClientsPanel({view, width, timeoutMs}: ClientsPanelProps) {
 	const {clients, rtt, firstReply, errors} = view;
 	const {phases} = clients;
 	return (
@@ -53,6 +56,7 @@ export function ClientsPanel({view, width}: ClientsPanelProps) {
 						],
 					]}
 				/>
+				<Figures parts={[['late          ', lateWords(errors.messageTimeouts, timeoutMs)]]} />
 				<Figures parts={percentiles('round trip    ', rtt, true)} />
 				<Figures
 					parts={[
