@@ -14,6 +14,7 @@ import {MODE_NAMES} from '../source/server/mode.js';
 import {COMMANDS, DASHBOARD} from '../source/commands/registry.js';
 import {parseOptions} from '../source/options/options.js';
 import {UsageError} from '../source/options/values.js';
+import {waitFor} from './helpers/net.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const PROGRAM_NAME = 'concurrency-top';
@@ -281,6 +282,9 @@ async function inTerminal(cols: number, ...args: string[]): Promise<string[]> {
 	let output = '';
 	child.onData((data) => (output += data));
 	await new Promise<void>((resolve) => child.onExit(() => resolve()));
+	// node-pty may report the exit before the last bytes are read (seen on a loaded machine): the
+	// help ends with a blank line, so wait for it; a help that never ends so fails the words below.
+	await waitFor(() => output.endsWith('\r\n\r\n'), 'the end of the help', 5000).catch(() => {});
 	return output.replace(/\r\n$/, '').split('\r\n');
 }
 
