@@ -17,10 +17,10 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
+import {cpuSeconds} from '../test/helpers/cpu.js';
 
 const [count = 14, rounds = 3] = process.argv.slice(2, 4).map(Number);
 const ENTRY = fileURLToPath(new URL('../app/child-entry.cjs', import.meta.url));
-const TICK = 100; // clock ticks a second (getconf CLK_TCK on Linux x86-64)
 
 const dir = mkdtempSync(path.join(tmpdir(), 'child-start-'));
 const bare = path.join(dir, 'bare.cjs');
@@ -50,13 +50,6 @@ const VARIANTS: Record<string, Variant> = {
 	snapshot: () => spawn(process.execPath, ['--snapshot-blob', blob], {stdio: [...STDIO]}),
 };
 const chosen = (process.argv[4] ?? Object.keys(VARIANTS).join(',')).split(',');
-
-/** CPU seconds a process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	return (Number(fields[11]) + Number(fields[12])) / TICK;
-}
 
 async function round(name: string): Promise<{last: number; median: number; cpu: number}> {
 	const start = performance.now();

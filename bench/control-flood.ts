@@ -11,9 +11,10 @@
  */
 import {spawn, type ChildProcess} from 'node:child_process';
 import {once} from 'node:events';
-import {readFileSync} from 'node:fs';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
+import {cpuShare} from '../test/helpers/cpu.js';
+import {sleep} from '../test/helpers/net.js';
 
 const argument = (name: string, fallback: string): string =>
 	process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -23,21 +24,6 @@ const floodUser = argument('flood-user', '');
 const connections = Number(argument('connections', '40'));
 const seconds = Number(argument('seconds', '5'));
 const TOKEN = 'control-flood-bench-token-0123456789';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function cpuSeconds(pid: number): number {
-	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function cpuShare(pid: number, ms: number): Promise<number> {
-	const before = cpuSeconds(pid);
-	const started = Date.now();
-	await sleep(ms);
-	return (100 * (cpuSeconds(pid) - before)) / ((Date.now() - started) / 1000);
-}
 
 /** One `attach --json`: in when its first JSON line comes, refused when it exits first. */
 async function attachOnce(port: number): Promise<boolean> {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import {once} from 'node:events';
 import net, {type Socket} from 'node:net';
 import {test} from 'node:test';
+import type {ChildCommand, ChildReport} from '../source/server/protocol.js';
 import {forkChild, handOver} from '../source/server/serving-child.js';
+import {DEFAULT_SETTINGS} from '../source/server/settings.js';
 import {waitFor} from './helpers/net.js';
 
 /** A server on port 0 that accepts paused, as cluster's dealer and process per client do. */
@@ -72,6 +74,62 @@ test('a socket handed to a child that has already ended is closed at once, with 
 		await closed;
 	} finally {
 		client.destroy();
+		server.close();
+	}
+});
+
+/**
+ * Our copy is closed as soon as the socket is written to the child: the connection must live on in
+ * flight, with the bytes the client sent before and while it was in flight, for a child that takes
+ * it late. The real serving child (round-robin cluster's), stopped while the socket is on its way.
+ */
+test('a socket handed over lives on in flight: a child that takes it late echoes every byte', async () => {
+	const {server, port, accepted} = await pausedServer();
+	const child = forkChild();
+	const client = net.connect(port, '127.0.0.1');
+	const connected = once(client, 'connect');
+	try {
+		const [first] = (await once(child, 'message')) as [ChildReport];
+		assert.equal(first.type, 'ready');
+		child.send({
+			type: 'cluster',
+			host: '127.0.0.1',
+			port,
+			handler: 'echo',
+			settings: DEFAULT_SETTINGS,
+			backlog: 0,
+			size: 1,
+			accept: 'round-robin',
+		} satisfies ChildCommand);
+		const [serving] = (await once(child, 'message')) as [ChildReport];
+		assert.equal(serving.type, 'ready');
+		let echoed = 0;
+		client.on('data', (chunk: Buffer) => {
+			echoed += chunk.length;
+		});
+		const errors: string[] = [];
+		client.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
+		await connected;
+		client.write(Buffer.alloc(100_000, 'a'));
+		await waitFor(() => accepted.length === 1, 'a connection accepted');
+		child.kill('SIGSTOP');
+		const written = await new Promise<Error | null>((resolve) =>
+			handOver(child, {type: 'conn'}, accepted[0]!, resolve),
+		);
+		assert.equal(written, null);
+		assert.ok(accepted[0]!.destroyed, 'our copy is closed once written');
+		client.write(Buffer.alloc(300_000, 'b'));
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		child.kill('SIGCONT');
+		await waitFor(
+			() => echoed === 400_000,
+			() => `400000 bytes echoed, not ${echoed}`,
+			10_000,
+		);
+		assert.deepEqual(errors, []);
+	} finally {
+		client.destroy();
+		child.kill('SIGKILL');
 		server.close();
 	}
 });

@@ -20,6 +20,7 @@ import {ensurePrivateDirectory, writeTokenFile} from '../source/remote/private-f
 import {FailedProofs, proofOf} from '../source/remote/proof.js';
 import {AttachError, RemoteSource} from '../source/remote/remote-source.js';
 import {startServing} from './helpers/control.js';
+import {cpuShare} from './helpers/cpu.js';
 import {sleep, waitFor} from './helpers/net.js';
 import {PtySession} from './helpers/pty.js';
 import {SEQUENTIAL_SNAPSHOT} from './helpers/snapshots.js';
@@ -42,21 +43,6 @@ async function stop(child: ChildProcess): Promise<void> {
 	child.kill('SIGTERM');
 	await Promise.race([once(child, 'exit'), sleep(3000)]);
 	if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-
-/** User + system CPU time of one process, in seconds. */
-function cpuSeconds(pid: number): number {
-	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** A process's share of one core over `ms`, in percent. */
-async function cpuShare(pid: number, ms: number): Promise<number> {
-	const before = cpuSeconds(pid);
-	const started = Date.now();
-	await sleep(ms);
-	return (100 * (cpuSeconds(pid) - before)) / ((Date.now() - started) / 1000);
 }
 
 /** `serve` on a loopback control port of its own; its log, and the target once it says it. */

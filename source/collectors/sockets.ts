@@ -97,11 +97,22 @@ export function parseListeners(output: string): ListenerReading[] {
 const counter = (text: string, name: string) =>
 	Number(new RegExp(`\\b${name}:(\\d+)`).exec(text)?.[1] ?? 0);
 
+/** One socket of `ss -Hi` output, not yet read into figures. */
+export type SsSocket = {
+	readonly line: string;
+	/** State, Recv-Q, Send-Q, local address, peer address, then the rest of the line. */
+	readonly fields: readonly string[];
+	/** Its tcp_info line; '' where there is none. */
+	readonly info: string;
+};
+
 /**
- * Parses `ss -tinHe`: a line per socket, then (indented) a line of its tcp_info. Exported for tests.
+ * The sockets in `ss -Hi` output: a line per socket, its state first (ss leaves that column out
+ * only when one state alone is asked for), then an indented line of its tcp_info. A line of fewer
+ * than five fields is passed over.
  */
-export function parseConnections(output: string): SocketReading[] {
-	const sockets: SocketReading[] = [];
+export function ssSockets(output: string): SsSocket[] {
+	const sockets: SsSocket[] = [];
 	const lines = output.split('\n');
 	for (let i = 0; i < lines.length; i++) {
 		const line = lines[i]!;
@@ -109,9 +120,16 @@ export function parseConnections(output: string): SocketReading[] {
 		const fields = line.trim().split(/\s+/);
 		if (fields.length < 5) continue;
 		const next = lines[i + 1] ?? '';
-		const info = /^\s/.test(next) ? next : '';
+		sockets.push({line, fields, info: /^\s/.test(next) ? next : ''});
+	}
+	return sockets;
+}
+
+/** Parses `ss -tinHe`. Exported for tests. */
+export function parseConnections(output: string): SocketReading[] {
+	return ssSockets(output).map(({line, fields, info}) => {
 		const local = fields[3]!;
-		sockets.push({
+		return {
 			state: fields[0]!,
 			unread: Number(fields[1]),
 			unsent: Number(fields[2]),
@@ -121,9 +139,8 @@ export function parseConnections(output: string): SocketReading[] {
 			inode: counter(line, 'ino'),
 			bytesReceived: counter(info, 'bytes_received'),
 			bytesAcked: counter(info, 'bytes_acked'),
-		});
-	}
-	return sockets;
+		};
+	});
 }
 
 /** What a process's fds could not tell: one line naming the missing right. */
@@ -210,21 +227,34 @@ function ownerOf(pid: number): string {
  * the whole network namespace (the kernel does not count them per listener). Null if unreadable.
  */
 export function readListenOverflows(): number | null {
+	return fromNetstat(listenOverflowsIn);
+}
+
+/** `parse` applied to /proc/net/netstat; null if it cannot be read. */
+export function fromNetstat<T>(parse: (netstat: string) => T | null): T | null {
 	try {
-		return listenOverflowsIn(readFileSync('/proc/net/netstat', 'utf8'));
+		return parse(readFileSync('/proc/net/netstat', 'utf8'));
 	} catch {
 		return null;
 	}
 }
 
-/** Parses /proc/net/netstat: a header line of names, then a line of values, per section. */
+/** Parses /proc/net/netstat for ListenOverflows. */
 export function listenOverflowsIn(netstat: string): number | null {
+	return tcpExtCounterIn(netstat, 'ListenOverflows');
+}
+
+/**
+ * Parses /proc/net/netstat (a header line of names, then a line of values, per section): the
+ * TcpExt counter `name`, or null where there is none.
+ */
+export function tcpExtCounterIn(netstat: string, name: string): number | null {
 	const lines = netstat.split('\n');
 	for (let i = 0; i + 1 < lines.length; i++) {
 		if (!lines[i]!.startsWith('TcpExt:')) continue;
 		const names = lines[i]!.split(/\s+/);
 		const values = lines[i + 1]!.split(/\s+/);
-		const at = names.indexOf('ListenOverflows');
+		const at = names.indexOf(name);
 		return at === -1 ? null : Number(values[at]);
 	}
 	return null;

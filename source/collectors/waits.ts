@@ -1,6 +1,6 @@
-import {readFileSync} from 'node:fs';
 import {runSs, SS} from './ss.js';
 import {readAcceptQueue} from './proc.js';
+import {fromNetstat, ssSockets, tcpExtCounterIn} from './sockets.js';
 
 // Where clients of a port wait before the server has them, as the kernel knows it: the listener's
 // accept queue against its backlog, and this machine's sockets whose SYN has no answer yet.
@@ -173,19 +173,13 @@ export function parseListenWaits(output: string, port: number): ListenWaits {
 	let acceptQueue = 0;
 	let backlog: number | null = null;
 	const synSent: SynSent[] = [];
-	const lines = output.split('\n');
-	for (let i = 0; i < lines.length; i++) {
-		const line = lines[i]!;
-		if (line === '' || /^\s/.test(line)) continue;
-		const fields = line.trim().split(/\s+/);
-		if (fields.length < 5) continue;
+	for (const {fields, info} of ssSockets(output)) {
 		const [state, recvQ, sendQ, local, peer] = fields as [string, string, string, string, string];
 		if (state === 'LISTEN' && Number(PORT_AT_END.exec(local)?.[1]) === port) {
 			acceptQueue += Number(recvQ) || 0;
 			backlog = Math.max(backlog ?? 0, Number(sendQ) || 0);
 		} else if (state === 'SYN-SENT' && Number(PORT_AT_END.exec(peer)?.[1]) === port) {
 			if (synSent.length >= MAX_SYN_SENT) continue;
-			const info = /^\s/.test(lines[i + 1] ?? '') ? lines[i + 1]! : '';
 			// `retrans:1/3`: unrecovered now / retransmitted in all; a SYN not yet retried has none.
 			const retries = Number(/\bretrans:\d+\/(\d+)/.exec(info)?.[1] ?? 0);
 			synSent.push({local: peerName(local), synRetries: retries});
@@ -231,24 +225,12 @@ export type ListenCounters = {
 
 /** Reads /proc/net/netstat; null if unreadable. */
 export function readListenCounters(): ListenCounters | null {
-	try {
-		return listenCountersIn(readFileSync('/proc/net/netstat', 'utf8'));
-	} catch {
-		return null;
-	}
+	return fromNetstat(listenCountersIn);
 }
 
-/** Parses /proc/net/netstat: a header line of names, then a line of values, per section. */
+/** Parses /proc/net/netstat; null unless it has both counters. */
 export function listenCountersIn(netstat: string): ListenCounters | null {
-	const lines = netstat.split('\n');
-	for (let i = 0; i + 1 < lines.length; i++) {
-		if (!lines[i]!.startsWith('TcpExt:')) continue;
-		const names = lines[i]!.split(/\s+/);
-		const values = lines[i + 1]!.split(/\s+/);
-		const overflows = names.indexOf('ListenOverflows');
-		const drops = names.indexOf('ListenDrops');
-		if (overflows === -1 || drops === -1) return null;
-		return {overflows: Number(values[overflows]), drops: Number(values[drops])};
-	}
-	return null;
+	const overflows = tcpExtCounterIn(netstat, 'ListenOverflows');
+	const drops = tcpExtCounterIn(netstat, 'ListenDrops');
+	return overflows === null || drops === null ? null : {overflows, drops};
 }

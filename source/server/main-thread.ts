@@ -1,7 +1,7 @@
 import type {Socket} from 'node:net';
 import {connectionReports, formatAddress, ignoreSocketErrors, serveSocket} from './connection.js';
 import type {ModeContext} from './mode.js';
-import type {EmitEvent} from './protocol.js';
+import type {EmitEvent, HandledBy} from './protocol.js';
 
 /** The main thread, as the `by` of a connection it accepted or serves. */
 export const MAIN = {kind: 'main'} as const;
@@ -18,6 +18,24 @@ export function announceOnMain(emit: EmitEvent, socket: Socket, id: number, queu
 		...(queued ? {waitIn: 'line' as const} : {}),
 		at: Date.now(),
 	});
+}
+
+/**
+ * Announces that `by` serves connection `id` from now on: one announced queued in line
+ * (announceOnMain) moves to it, one not announced yet opens served by it.
+ */
+export function announceServed(
+	emit: EmitEvent,
+	socket: Socket,
+	id: number,
+	by: HandledBy,
+	queued: boolean,
+): void {
+	if (queued) emit({type: 'conn-serve', id, by, at: Date.now()});
+	else {
+		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+		emit({type: 'conn-open', id, peer, state: 'active', by, at: Date.now()});
+	}
 }
 
 /**

@@ -111,46 +111,52 @@ export function emitChildDown(
 	return reason;
 }
 
-/** Per child, the sockets handed to it whose message is not written yet (queued behind another). */
-const unwritten = new WeakMap<ChildProcess, Set<Socket>>();
+/** Per child, the sockets handed to it whose message is not written yet, with what to call then. */
+const unwritten = new WeakMap<ChildProcess, Map<Socket, (error: Error | null) => void>>();
 
 /**
- * Sends a connection's socket to a child, which owns it from then on; `written` is called once the
- * message and its descriptor are on their way, or with the error that kept them from it.
+ * Sends a connection's socket to a child, which owns it from then on. `written` is called once:
+ * with null once the message and its descriptor are handed to the kernel (Node reports a failed
+ * write or a descriptor the child could not take as null too: the client is closed all the same),
+ * or with an error when the socket never left (the child had ended, or ended first).
  *
  * This process closes its copy as soon as the message is written: the descriptor in flight keeps the
- * connection open until the child takes it, and closes it if the child ends first. Node's default
- * keeps the copy until the child acknowledges it, and Node 20 keeps it for ever when the child ends
- * with a message queued behind it (its disconnect waits for a queue that only an acknowledgement
+ * connection open, its bytes included, until the child takes it, and closes it if the child ends
+ * first. Node's default keeps the copy until the child acknowledges it, and Node 20 keeps it for ever
+ * when the child ends before acknowledging (its disconnect waits for a queue only an acknowledgement
  * empties): a client connected to the dashboard and served by no one, seen when a model switch
- * stopped cluster's children while it dealt them clients. A socket still queued behind another
- * when its child ends is closed then.
+ * stopped cluster's children while it dealt them clients. A socket still queued behind another when
+ * its child ends is closed then.
  */
 export function handOver(
 	child: ChildProcess,
 	message: ChildCommand,
 	socket: Socket,
-	written?: (error: Error | null) => void,
+	written: (error: Error | null) => void = () => {},
 ): void {
-	if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+	const ended = child.exitCode !== null || child.signalCode !== null || !child.connected;
+	if (ended || socket.destroyed) {
 		socket.destroy();
-		written?.(new Error(`pid ${child.pid} has ended`));
+		written(new Error(ended ? `pid ${child.pid} has ended` : 'the client had left'));
 		return;
 	}
 	let sockets = unwritten.get(child);
 	if (!sockets) {
-		const queued = new Set<Socket>();
+		const queued = new Map<Socket, (error: Error | null) => void>();
 		sockets = queued;
 		unwritten.set(child, queued);
 		child.once('exit', () => {
-			for (const held of queued) held.destroy();
+			for (const [held, done] of queued) {
+				held.destroy();
+				done(new Error(`pid ${child.pid} ended first`));
+			}
 			queued.clear();
 		});
 	}
-	sockets.add(socket);
+	sockets.set(socket, written);
 	child.send(message, socket as never, {keepOpen: true}, (error: Error | null) => {
-		sockets.delete(socket);
+		if (!sockets.delete(socket)) return;
 		socket.destroy();
-		written?.(error);
+		written(error);
 	});
 }

@@ -23,13 +23,16 @@ const MAINTENANCE_MS = 1000;
 export type SpareWorkers<W> = {
 	/** `spare threads`, `spare children`: for the log. */
 	readonly what: string;
-	/** At rest: kept even with no newcomer for a long time (within the budget). */
+	/** At rest: kept even with no newcomer for a long time (the budget may allow fewer). */
 	readonly floor: number;
-	/** The budget: never more spares than this. */
+	/**
+	 * The budget: the model's workers, with those waiting at the gate and the spares queued to start,
+	 * stay below it (so never more spares than this).
+	 */
 	readonly limit: number;
 	readonly emit: EmitEvent;
-	/** Room in the budget for one more worker, with `queued` spares not yet started counted in. */
-	hasRoom(queued: number): boolean;
+	/** How many workers the model has started, spares and those serving alike. */
+	count(): number;
 	/** Starts a worker serving no one; undefined when it could not start. */
 	start(): W | undefined;
 	/** Settles true once `worker` is ready to serve, false if it ended first. */
@@ -48,6 +51,8 @@ export type SpareWorkers<W> = {
 export class Spares<W> {
 	readonly #workers: SpareWorkers<W>;
 	readonly #gate: SpawnGate;
+	/** The workers' floor within the budget. */
+	readonly #floor: number;
 	/** Started (ready or starting), serving no one yet, oldest first. */
 	readonly #list: W[] = [];
 	#running = false;
@@ -70,7 +75,8 @@ export class Spares<W> {
 	constructor(workers: SpareWorkers<W>, gate: SpawnGate) {
 		this.#workers = workers;
 		this.#gate = gate;
-		this.#target = workers.floor;
+		this.#floor = Math.min(workers.floor, workers.limit);
+		this.#target = this.#floor;
 		this.#up = new Promise((resolve) => {
 			this.#markUp = resolve;
 		});
@@ -136,14 +142,14 @@ export class Spares<W> {
 		while (
 			this.#starting < this.#rate &&
 			this.#list.length + this.#queued < this.#target &&
-			this.#workers.hasRoom(this.#queued)
+			this.#hasRoom(this.#queued)
 		) {
 			this.#queued++;
 			this.#starting++;
 			this.#gate.enter(null, async () => {
 				// Asked again: newcomers that found no spare may have started workers meanwhile.
 				this.#queued--;
-				const spare = this.#running && this.#workers.hasRoom(0) ? this.#workers.start() : undefined;
+				const spare = this.#running && this.#hasRoom(0) ? this.#workers.start() : undefined;
 				let ready = false;
 				if (spare !== undefined) {
 					this.#list.push(spare);
@@ -161,9 +167,14 @@ export class Spares<W> {
 		this.#checkUp();
 	}
 
+	/** Room in the budget for one more worker, with `queued` spares not yet started counted in. */
+	#hasRoom(queued: number): boolean {
+		return this.#workers.count() + this.#gate.waiting + queued < this.#workers.limit;
+	}
+
 	#checkUp(): void {
 		const ready = this.#list.filter((spare) => this.#ready.has(spare)).length;
-		if (ready >= this.#workers.floor || !this.#workers.hasRoom(this.#queued)) this.#markUp();
+		if (ready >= this.#floor || !this.#hasRoom(this.#queued)) this.#markUp();
 	}
 
 	/**
@@ -171,7 +182,8 @@ export class Spares<W> {
 	 * after SHRINK_AFTER_MS without newcomers, comes down one a second, ending a spare above it.
 	 */
 	#maintain(): void {
-		const {floor, what, emit} = this.#workers;
+		const {what, emit} = this.#workers;
+		const floor = this.#floor;
 		const burst = this.#arrivals.reduce((sum, count) => sum + count, 0);
 		if (burst > this.#target && this.#target < this.#workers.limit) {
 			this.#target = Math.min(this.#workers.limit, burst);

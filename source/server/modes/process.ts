@@ -2,9 +2,9 @@ import type {ChildProcess} from 'node:child_process';
 import net, {type Socket} from 'node:net';
 import {performance} from 'node:perf_hooks';
 import type {ChildCommand, ChildReport, ServerSettings, WorkerRef} from '../protocol.js';
-import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
+import {acceptErrors, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {listen} from '../listen.js';
-import {announceOnMain} from '../main-thread.js';
+import {announceOnMain, announceServed} from '../main-thread.js';
 import {PeerWatch} from '../peer-watch.js';
 import {SpawnGate} from '../spawn-gate.js';
 import {Spares} from '../spares.js';
@@ -97,14 +97,13 @@ class ProcessPerClient implements ServerMode {
 		this.#context = context;
 		this.budget = workerBudget(PROCESS_COST, context.settings().maxWorkers);
 		this.#server = net.createServer({pauseOnConnect: true}, (socket) => this.#accept(socket));
-		const {limit} = this.budget;
 		this.#spares = new Spares<Child>(
 			{
 				what: 'spare children',
-				floor: Math.min(SPARE_CHILDREN, limit),
-				limit,
+				floor: SPARE_CHILDREN,
+				limit: this.budget.limit,
 				emit: context.emit,
-				hasRoom: (queued) => this.#children.size + this.#gate.waiting + queued < limit,
+				count: () => this.#children.size,
 				start: () => this.#fork(),
 				ready: async (child) => {
 					await child.ready;
@@ -275,11 +274,7 @@ class ProcessPerClient implements ServerMode {
 		child.connection = {id, socket};
 		child.handedOver = ownsSocket(child.process);
 		this.#pending.add(socket);
-		if (queued) emit({type: 'conn-serve', id, by: child.ref, at: Date.now()});
-		else {
-			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-			emit({type: 'conn-open', id, peer, state: 'active', by: child.ref, at: Date.now()});
-		}
+		announceServed(emit, socket, id, child.ref, queued);
 		emit({type: 'worker-busy', worker: child.ref, connection: id, at: Date.now()});
 		if (child.isReady) this.#handOver(child);
 	}

@@ -1,5 +1,5 @@
 import net, {type Socket} from 'node:net';
-import {acceptErrors, formatAddress, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
+import {acceptErrors, ignoreSocketErrors, refuseOverBudget} from '../connection.js';
 import {EchoThread} from '../echo-thread.js';
 import {closeServer, listen} from '../listen.js';
 import {
@@ -13,7 +13,7 @@ import {
 	type WorkerBudget,
 } from '../mode.js';
 import type {ServerSettings} from '../protocol.js';
-import {announceOnMain} from '../main-thread.js';
+import {announceOnMain, announceServed} from '../main-thread.js';
 import {SpawnGate} from '../spawn-gate.js';
 import {Spares} from '../spares.js';
 import {PeerWatch} from '../peer-watch.js';
@@ -65,14 +65,13 @@ class ThreadPerClient implements ServerMode {
 		this.#context = context;
 		this.budget = workerBudget(THREAD_COST, context.settings().maxWorkers);
 		this.#server = net.createServer({pauseOnConnect: true}, (socket) => this.#accept(socket));
-		const {limit} = this.budget;
 		this.#spares = new Spares<EchoThread>(
 			{
 				what: 'spare threads',
-				floor: Math.min(SPARE_THREADS, limit),
-				limit,
+				floor: SPARE_THREADS,
+				limit: this.budget.limit,
 				emit: context.emit,
-				hasRoom: (queued) => this.#threads.size + this.#gate.waiting + queued < limit,
+				count: () => this.#threads.size,
 				start: () => this.#startThread(),
 				ready: async (thread) => {
 					await thread.ready;
@@ -178,12 +177,7 @@ class ThreadPerClient implements ServerMode {
 
 	/** Serves connection `id` on `thread` from now on. */
 	#serve(id: number, socket: Socket, thread: EchoThread, queued: boolean): void {
-		const {emit} = this.#context;
-		if (queued) emit({type: 'conn-serve', id, by: thread.ref, at: Date.now()});
-		else {
-			const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-			emit({type: 'conn-open', id, peer, state: 'active', by: thread.ref, at: Date.now()});
-		}
+		announceServed(this.#context.emit, socket, id, thread.ref, queued);
 		thread.attach(id, socket);
 	}
 }
