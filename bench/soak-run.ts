@@ -70,9 +70,23 @@ export function measure(): Figures {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Settles, collects garbage twice, and measures. */
+const counts = ({threads, processes, fds}: Figures) => `${threads} ${processes} ${fds}`;
+
+/**
+ * Waits until the threads, child processes and fds have held still for 1.5 s (read every 250 ms,
+ * for at most 15 s: a switch's short-lived helper, a child or a thread still ending, under load
+ * too), collects garbage twice, and measures. What stays is still counted.
+ */
 async function settledFigures(): Promise<Figures> {
-	await sleep(1500);
+	const deadline = Date.now() + 15_000;
+	let last = counts(measure());
+	let still = 0;
+	while (still < 6 && Date.now() < deadline) {
+		await sleep(250);
+		const now = counts(measure());
+		still = now === last ? still + 1 : 0;
+		last = now;
+	}
 	gc();
 	await sleep(200);
 	gc();
@@ -163,6 +177,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 		await Promise.all(lanes);
 		index = MODE_NAMES.indexOf('async');
 		await host.start('async');
+		// Its accept handles, duplicated by a short-lived child (server/acceptor.ts) that may take
+		// seconds to start on a loaded machine: until then one child and 62 fds fewer.
+		await host.accepting();
 	};
 
 	// Warm up with one round through every model under the same churn: lazily loaded modules,

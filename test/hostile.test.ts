@@ -81,22 +81,30 @@ for (const mode of MODE_NAMES) {
 		const {runner, events, port, pid} = await startServerProcess(mode);
 		try {
 			const hog = await ByteClient.connect(port);
-			await hog.ask('hello\n');
+			await hog.ask('hello\n', 10_000);
 			hog.socket.pause();
 			const before = treeRss(pid);
-			// Push up to 64 MB, as fast as the connection takes it. A server that kept reading would
-			// take it all (and hold the replies it cannot send); one that stops reading takes a few MB.
+			// Push up to 64 MB for 4 s, as fast as the connection takes it, until the server has taken
+			// nothing for 1 s. A server that kept reading would take it all (and hold the replies it
+			// cannot send); one that stops reading takes a few MB.
 			const chunk = Buffer.alloc(64 * 1024, 'x');
+			const taken = () => hog.socket.bytesWritten - hog.socket.writableLength;
 			const pushed = (async () => {
 				let queued = 0;
 				const deadline = Date.now() + 4000;
-				while (queued < 64 * MB && Date.now() < deadline) {
+				let last = 0;
+				let progressAt = Date.now();
+				while (queued < 64 * MB && Date.now() < deadline && Date.now() - progressAt < 1000) {
 					queued += chunk.length;
 					if (!hog.socket.write(chunk)) await drainOr(hog.socket, 250);
+					if (taken() > last) {
+						last = taken();
+						progressAt = Date.now();
+					}
 				}
 			})();
 			const peak = await peakDuring(() => treeRss(pid), pushed);
-			const accepted = hog.socket.bytesWritten - hog.socket.writableLength;
+			const accepted = taken();
 			assert.ok(
 				accepted < 24 * MB,
 				`the server stopped reading: ${(accepted / MB).toFixed(1)} MB taken`,
@@ -155,7 +163,7 @@ for (const mode of MODE_NAMES) {
 		const {runner, port, pid} = await startServerProcess(mode, {delayMs: 5});
 		try {
 			const hog = await ByteClient.connect(port);
-			await hog.ask('hello\n');
+			await hog.ask('hello\n', 10_000);
 			hog.socket.pause();
 			const before = treeRss(pid);
 			const pushed = pushLines(hog.socket, 256 * MB, 2000);

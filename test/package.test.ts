@@ -54,8 +54,13 @@ async function lineWhere<T>(
 test('the packed tarball, installed alone into an empty folder, runs with npx', async (t) => {
 	const folder = mkdtempSync(path.join(os.tmpdir(), 'ct-pack-'));
 	try {
+		// The build `npm test` made just before (build-if-stale), packed as it is: without
+		// --ignore-scripts, prepack would build dist/ again under every test running beside this one.
 		const packed = JSON.parse(
-			npm(['pack', '--json', '--pack-destination', folder], ROOT).replace(/^[^[]*/, ''),
+			npm(['pack', '--ignore-scripts', '--json', '--pack-destination', folder], ROOT).replace(
+				/^[^[]*/,
+				'',
+			),
 		) as [{filename: string; files: {path: string}[]; size: number}];
 		const files = packed[0].files.map((file) => file.path);
 		assert.ok(files.includes('dist/cli.js'));
