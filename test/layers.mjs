@@ -74,6 +74,7 @@ export const E2E = [
 	'figures.test.tsx',
 	'half-close.test.ts',
 	'hand-over.test.ts',
+	'idle-start.test.ts',
 	'hangups.test.ts',
 	'install.test.ts',
 	'json-interval.test.ts',

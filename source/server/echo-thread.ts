@@ -63,6 +63,11 @@ type Serving = {
 	/** The server's end and the client's: what `ss -K` finds the socket by. */
 	readonly ports: Ports;
 	readonly since: number;
+	/**
+	 * When this thread first saw the worker serving the connection (its loop entered a state after
+	 * `since`): the idle clock starts there. A worker still warming up is not the client's silence.
+	 */
+	servingSince: number | undefined;
 	/** The shared figures as last read: the next tick adds what grew since. */
 	readonly seen: Float64Array;
 	stalled: boolean;
@@ -250,6 +255,8 @@ export class EchoThread {
 			socket,
 			ports,
 			since: Date.now(),
+			// A thread that accepted the connection itself is serving it already.
+			servingSince: socket ? undefined : Date.now(),
 			seen: Float64Array.from(this.#block.floats),
 			stalled: false,
 			done,
@@ -422,9 +429,16 @@ export class EchoThread {
 			current.stalled = stalled;
 			emit({type: 'stall', id, stalled, at: now});
 		}
+		if (current.servingSince === undefined && floats[SINCE]! >= current.since)
+			current.servingSince = now;
 		const idleMs = this.#settings.idleTimeoutMs;
-		const lastActive = Math.max(floats[ACTIVE_AT]!, current.since);
-		if (idleMs && now - lastActive >= idleMs && Atomics.load(ints, ASK) === ASK_NOTHING) {
+		const {servingSince} = current;
+		if (
+			idleMs &&
+			servingSince !== undefined &&
+			now - Math.max(floats[ACTIVE_AT]!, servingSince) >= idleMs &&
+			Atomics.load(ints, ASK) === ASK_NOTHING
+		) {
 			emit({type: 'log', level: 'info', text: idleText(id, idleMs), at: now});
 			this.end();
 		}
