@@ -5,6 +5,7 @@
  */
 import {execFile, spawn} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
+import {checkPrivateDirectory} from '../remote/private-folder.js';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -70,7 +71,11 @@ export type Loadgen = {readonly binary: string; dispose(): void};
 
 /** Compiles bench/loadgen.c with `cc`; a sentence saying why not when it cannot. */
 export async function buildLoadgen(): Promise<Loadgen | string> {
-	const dir = mkdtempSync(path.join(os.tmpdir(), 'concurrency-top-loadgen-'));
+	// mkdtemp creates the folder exclusively, mode 0700; checked as every private folder of ours is
+	// (owner, mode, not a symlink), since the binary compiled into it is run as this user.
+	const dir = checkPrivateDirectory(
+		mkdtempSync(path.join(os.tmpdir(), 'concurrency-top-loadgen-')),
+	);
 	const binary = path.join(dir, 'loadgen');
 	const dispose = () => rmSync(dir, {recursive: true, force: true});
 	const error = await new Promise<{code?: unknown; message: string} | null>((resolve) =>
